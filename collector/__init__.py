@@ -1,0 +1,1 @@
+"""farmwatch-collector: enrolls agents, stores reports, flags relays."""
