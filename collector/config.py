@@ -1,0 +1,81 @@
+"""Where the collector keeps its state, and its settings (flags over `collector.toml` over defaults)."""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+CONFIG_NAME = "collector.toml"
+DATABASE_NAME = "farmwatch.sqlite"
+
+
+def default_home() -> Path:
+    """`$FARMWATCH_HOME`, else the per-user data folder (XDG on Linux)."""
+    if os.environ.get("FARMWATCH_HOME"):
+        return Path(os.environ["FARMWATCH_HOME"])
+    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data) / "farmwatch"
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass
+class CollectorConfig:
+    """Every setting, with its default. `collector.example.toml` documents each one."""
+
+    home: Path
+    listen: str = "127.0.0.1:7443"
+    server_names: list[str] = field(default_factory=lambda: ["localhost", "127.0.0.1"])
+    client_cert_days: int = 30
+    report_interval_seconds: int = 300
+    max_message_bytes: int = 4 * 1024 * 1024
+    workers: int = 16
+    # reports waiting for the database; beyond this the collector answers RESOURCE_EXHAUSTED
+    max_pending_reports: int = 2048
+    max_batch_reports: int = 256
+    trusted_proxies: list[str] = field(default_factory=list)
+    raw_report_retention_days: int = 90
+    allow: list[dict] = field(default_factory=list)
+    log_format: str = "text"
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.home / "pki"
+
+    @property
+    def database(self) -> Path:
+        return self.home / DATABASE_NAME
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / CONFIG_NAME
+
+    @classmethod
+    def load(cls, home: Path | None = None, config_file: Path | None = None, **overrides) -> "CollectorConfig":
+        home = Path(home) if home else default_home()
+        path = Path(config_file) if config_file else home / CONFIG_NAME
+        values = _read_toml(path) if path.exists() else {}
+        if config_file and not path.exists():
+            raise ConfigError(f"config file {path} does not exist")
+        known = {f.name for f in fields(cls)} - {"home"}
+        unknown = set(values) - known
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(home=home, **values)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    # `[collector]` holds the scalar settings; `[[allow]]` tables sit at the top level
+    settings = dict(data.get("collector", {}))
+    if "allow" in data:
+        settings["allow"] = data["allow"]
+    return settings

@@ -1,0 +1,217 @@
+"""Enrollment tokens, the certificates signed with them, renewal and revocation.
+
+Tokens are bootstrap only: they let an agent get its first certificate and never authenticate a
+report. They are stored hashed, expire, have a use count, and are tried at a bounded rate per
+client address so they cannot be guessed. One live certificate per device id: enrolling a device
+id that already holds one needs a token made with `--allow-reenroll`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+from farmwatch.collector import pki
+from farmwatch.collector.store import Store, now_rfc3339
+
+TOKEN_PREFIX = "fwt_"
+_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class EnrollmentRefused(Exception):
+    """Refused with a reason the agent's operator can act on. `code` is a gRPC status name."""
+
+    def __init__(self, message: str, code: str = "PERMISSION_DENIED"):
+        super().__init__(message)
+        self.code = code
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    match = _DURATION.match(text.strip().lower())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 30m, 12h, 7d or 2w")
+    return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _iso(when: dt.datetime) -> str:
+    return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Token:
+    token_id: str
+    secret: str
+    expires_at: str
+    uses_allowed: int
+    allow_reenroll: bool
+
+
+def create_token(store: Store, *, uses: int = 1, expires: dt.timedelta = dt.timedelta(days=7),
+                 allow_reenroll: bool = False, note: str = "") -> Token:
+    if uses < 1:
+        raise ValueError("a token needs at least one use")
+    token_id = secrets.token_hex(4)
+    secret = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(24)}"
+    expires_at = _iso(pki.utcnow() + expires)
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO tokens (token_id, token_hash, created_at, expires_at, uses_allowed, uses, "
+            "allow_reenroll, note) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+            (token_id, _hash(secret), now_rfc3339(), expires_at, uses, int(allow_reenroll), note),
+        )
+    return Token(token_id, secret, expires_at, uses, allow_reenroll)
+
+
+def revoke_token(store: Store, token_id: str) -> bool:
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+            (now_rfc3339(), token_id),
+        )
+    return cursor.rowcount == 1
+
+
+class RateLimiter:
+    """At most `limit` attempts per `window` seconds per key (a client address)."""
+
+    def __init__(self, limit: int = 10, window: float = 60.0):
+        self.limit, self.window = limit, window
+        self._attempts: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            attempts = self._attempts[key]
+            while attempts and now - attempts[0] > self.window:
+                attempts.popleft()
+            if len(attempts) >= self.limit:
+                return False
+            attempts.append(now)
+            return True
+
+
+class Enrollment:
+    """Signs certificates for agents that bring a valid token, and renews and revokes them."""
+
+    def __init__(self, store: Store, ca: pki.CertificateAuthority, *, cert_lifetime: dt.timedelta,
+                 limiter: RateLimiter | None = None):
+        self.store, self.ca, self.cert_lifetime = store, ca, cert_lifetime
+        self.limiter = limiter or RateLimiter()
+
+    def enroll(self, *, token: str, csr_pem: bytes, device_id: str, peer_ip: str) -> bytes:
+        """Returns the signed certificate (PEM) or raises EnrollmentRefused."""
+        if not self.limiter.allow(peer_ip):
+            raise EnrollmentRefused("too many enrollment attempts from this address; wait a minute",
+                                    "RESOURCE_EXHAUSTED")
+        if not pki.valid_device_id(device_id):
+            raise EnrollmentRefused(
+                f"device id {device_id!r} is not a hardware serial (letters, digits, . _ : @ / + -)",
+                "INVALID_ARGUMENT")
+        try:
+            pki.csr_public_key(csr_pem)
+        except pki.PkiError as exc:
+            raise EnrollmentRefused(str(exc), "INVALID_ARGUMENT") from exc
+        with self.store.transaction() as conn:
+            token_row = self._redeem(conn, token, device_id, peer_ip)
+            cert = self.ca.sign_csr(csr_pem, subject=device_id, role=pki.ROLE_AGENT,
+                                    lifetime=self.cert_lifetime)
+            self._record_certificate(conn, cert, device_id, token_row, peer_ip)
+        return pki.cert_pem(cert)
+
+    def _redeem(self, conn, token: str, device_id: str, peer_ip: str) -> str:
+        row = conn.execute(
+            "SELECT token_id, expires_at, uses_allowed, uses, allow_reenroll, revoked_at "
+            "FROM tokens WHERE token_hash = ?", (_hash(token),),
+        ).fetchone()
+        refusal = _token_problem(row)
+        if refusal is None and not row[4] and self._live_certificate(conn, device_id):
+            refusal = (f"device {device_id} is already enrolled with a live certificate; re-enrolling "
+                       "needs a token made with `farmwatch-collector token create --allow-reenroll`")
+        if refusal:
+            self._log(conn, device_id, "refused", refusal, row[0] if row else None, peer_ip)
+            raise EnrollmentRefused(refusal)
+        conn.execute("UPDATE tokens SET uses = uses + 1 WHERE token_id = ?", (row[0],))
+        return row[0]
+
+    def _live_certificate(self, conn, device_id: str) -> bool:
+        return conn.execute(
+            "SELECT 1 FROM certificates WHERE subject = ? AND role = ? AND revoked_at IS NULL "
+            "AND not_after > ?", (device_id, pki.ROLE_AGENT, now_rfc3339()),
+        ).fetchone() is not None
+
+    def _record_certificate(self, conn, cert, subject: str, token_id: str | None, peer_ip: str,
+                            role: str = pki.ROLE_AGENT) -> None:
+        serial = pki.serial_hex(cert)
+        conn.execute(
+            "INSERT INTO certificates (serial, subject, role, issued_at, not_after, token_id, peer_ip) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (serial, subject, role, now_rfc3339(), _iso(cert.not_valid_after_utc), token_id, peer_ip),
+        )
+        if role == pki.ROLE_AGENT:
+            self._log(conn, subject, "enrolled" if token_id else "renewed", "", token_id, peer_ip, serial)
+
+    def _log(self, conn, device_id, outcome, detail, token_id, peer_ip, serial=None):
+        conn.execute(
+            "INSERT INTO enrollments (at, device_id, outcome, detail, cert_serial, token_id, peer_ip) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (now_rfc3339(), device_id, outcome, detail, serial, token_id, peer_ip),
+        )
+
+    def renew(self, identity: pki.Identity, csr_pem: bytes, peer_ip: str) -> bytes:
+        """A fresh certificate for the same device id; the old one stays valid until it expires."""
+        try:
+            cert = self.ca.sign_csr(csr_pem, subject=identity.subject, role=identity.role,
+                                    lifetime=self.cert_lifetime)
+        except pki.PkiError as exc:
+            raise EnrollmentRefused(str(exc), "INVALID_ARGUMENT") from exc
+        with self.store.transaction() as conn:
+            self._record_certificate(conn, cert, identity.subject, None, peer_ip, identity.role)
+        return pki.cert_pem(cert)
+
+    def issue_analyst(self, name: str, lifetime: dt.timedelta) -> tuple[bytes, bytes]:
+        key, cert = self.ca.issue_client(name, pki.ROLE_ANALYST, lifetime)
+        with self.store.transaction() as conn:
+            self._record_certificate(conn, cert, name, None, "", pki.ROLE_ANALYST)
+        return key, pki.cert_pem(cert)
+
+
+def _token_problem(row) -> str | None:
+    if row is None:
+        return "unknown enrollment token; ask IT for a current one (`farmwatch-collector token create`)"
+    _, expires_at, uses_allowed, uses, _, revoked_at = row
+    if revoked_at:
+        return "this enrollment token was revoked; ask IT for a new one"
+    if expires_at <= _iso(pki.utcnow()):
+        return f"this enrollment token expired at {expires_at}; ask IT for a new one"
+    if uses >= uses_allowed:
+        return f"this enrollment token is used up ({uses} of {uses_allowed} uses); ask IT for a new one"
+    return None
+
+
+def revoke_subject(store: Store, subject: str, reason: str = "") -> int:
+    """Revoke every live certificate of a device id (or analyst); returns how many."""
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "UPDATE certificates SET revoked_at = ?, revoked_reason = ? "
+            "WHERE subject = ? AND revoked_at IS NULL", (now_rfc3339(), reason, subject),
+        )
+    return cursor.rowcount
+
+
+def certificate_status(store: Store, serial: str) -> tuple[str, str] | None:
+    """(role, revoked_at or '') for a certificate this collector issued; None if it did not."""
+    row = store.reader().execute(
+        "SELECT role, coalesce(revoked_at, '') FROM certificates WHERE serial = ?", (serial,)
+    ).fetchone()
+    return None if row is None else (row[0], row[1])

@@ -1,0 +1,173 @@
+"""Per-device inventory: what each laptop has, with when each item was first and last seen.
+
+A laptop repeats the same few hundred processes all day, so the inventory is written only when
+something changes: a row is added when an item appears and closed (`present = 0`, `last_seen`
+set) when it disappears. While an item is present its last sighting is the device's `last_seen`;
+the `current_<table>` views show that. One `InventoryTable` description per kind of item drives
+the schema, the diff and the queries alike.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from farmwatch.v1 import report_pb2
+
+Row = dict
+
+
+@dataclass(frozen=True)
+class InventoryTable:
+    name: str
+    identity: tuple[str, ...]  # columns whose values make an item the same item
+    attributes: tuple[str, ...]  # columns recorded as first seen
+    items: Callable[[report_pb2.AgentReport], Iterable[Row]]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.identity + self.attributes
+
+    def key(self, row: Row) -> str:
+        return json.dumps([row[c] for c in self.identity], ensure_ascii=False, separators=(",", ":"))
+
+
+def _processes(report):
+    for p in report.processes:
+        yield {"name": p.name, "exe": p.exe, "username": p.username, "signer": p.signer,
+               "bundle_id": p.bundle_id, "cmdline": json.dumps(list(p.cmdline), ensure_ascii=False)}
+
+
+def _applications(report):
+    for a in report.applications:
+        yield {"name": a.name, "version": a.version, "path": a.path, "bundle_id": a.bundle_id,
+               "publisher": a.publisher, "signer": a.signer, "source": a.source}
+
+
+def _usb_devices(report):
+    for d in report.usb_devices:
+        interfaces = [
+            {"class": i.interface_class, "subclass": i.interface_subclass,
+             "protocol": i.interface_protocol, "driver": i.driver}
+            for i in d.interfaces
+        ]
+        yield {"vendor_id": d.vendor_id, "product_id": d.product_id, "serial": d.serial,
+               "bus_path": d.bus_path, "manufacturer": d.manufacturer, "product": d.product,
+               "device_class": d.device_class, "bcd_device": d.bcd_device, "speed_mbps": d.speed_mbps,
+               "interfaces": json.dumps(interfaces)}
+
+
+def _displays(report):
+    for d in report.displays:
+        yield {"connector": d.connector, "manufacturer_id": d.manufacturer_id,
+               "product_code": d.product_code, "serial_number": d.serial_number,
+               "monitor_name": d.monitor_name, "width_mm": d.width_mm, "height_mm": d.height_mm,
+               "built_in": int(d.built_in)}
+
+
+def _listeners(report):
+    for entry in report.network.listeners:
+        yield {"ip": entry.ip, "port": entry.port, "protocol": entry.protocol,
+               "process_name": entry.process_name}
+
+
+def _connections(report):
+    """Connections keyed without the ephemeral port, so a long-lived peer is one item."""
+    listening = {entry.port for entry in report.network.listeners}
+    for c in report.network.connections:
+        inbound = c.local_port in listening
+        yield {"direction": "inbound" if inbound else "outbound", "process_name": c.process_name,
+               "local_port": c.local_port if inbound else 0, "remote_ip": c.remote_ip,
+               "remote_port": 0 if inbound else c.remote_port, "status": c.status}
+
+
+def _sessions(report):
+    for s in report.sessions:
+        yield {"user": s.user, "terminal": s.terminal, "remote_host": s.remote_host,
+               "started_at": s.started_at.ToJsonString() if s.HasField("started_at") else ""}
+
+
+TABLES = (
+    InventoryTable("processes", ("name", "exe", "username"), ("signer", "bundle_id", "cmdline"), _processes),
+    InventoryTable("applications", ("name", "version", "path", "bundle_id", "source"),
+                   ("publisher", "signer"), _applications),
+    InventoryTable("usb_devices", ("vendor_id", "product_id", "serial", "bus_path"),
+                   ("manufacturer", "product", "device_class", "bcd_device", "speed_mbps", "interfaces"),
+                   _usb_devices),
+    InventoryTable("displays", ("connector", "manufacturer_id", "product_code", "serial_number"),
+                   ("monitor_name", "width_mm", "height_mm", "built_in"), _displays),
+    InventoryTable("listeners", ("ip", "port", "protocol", "process_name"), (), _listeners),
+    InventoryTable("connections", ("direction", "process_name", "local_port", "remote_ip", "remote_port"),
+                   ("status",), _connections),
+    InventoryTable("sessions", ("user", "terminal", "remote_host", "started_at"), (), _sessions),
+)
+
+
+def snapshot(table: InventoryTable, report) -> tuple[dict[str, Row], str]:
+    """The report's items for `table` by key, and a digest of the key set."""
+    rows = {}
+    for row in table.items(report):
+        rows.setdefault(table.key(row), row)
+    digest = hashlib.blake2b("\n".join(sorted(rows)).encode(), digest_size=12).hexdigest()
+    return rows, digest
+
+
+def create_schema(db) -> None:
+    """Tables and `current_*` views, through sqlite-utils."""
+    for table in TABLES:
+        columns = {"device_id": str, "key": str}
+        columns.update({c: _type_of(c) for c in table.columns})
+        columns.update({"first_seen": str, "last_seen": str, "first_report_id": str, "present": int})
+        db[table.name].create(columns, if_not_exists=True)
+        db[table.name].create_index(["device_id", "present", "key"], if_not_exists=True)
+        select = ", ".join(f"t.{c}" for c in table.columns)
+        db.create_view(
+            f"current_{table.name}",
+            f"SELECT t.device_id, {select}, t.first_seen, d.last_seen "
+            f"FROM {table.name} t JOIN devices d USING (device_id) WHERE t.present = 1",
+            ignore=True,
+        )
+
+
+_INTEGER_COLUMNS = {"product_code", "serial_number", "width_mm", "height_mm", "built_in", "port",
+                    "local_port", "remote_port"}
+
+
+def _type_of(column: str):
+    if column == "speed_mbps":
+        return float
+    return int if column in _INTEGER_COLUMNS else str
+
+
+def apply(conn, device_id: str, report_id: str, seen_at: str, previous_seen: str | None,
+          report, digests: dict[str, str]) -> dict[str, str]:
+    """Bring the device's inventory up to this report; returns the new digests."""
+    new_digests = {}
+    for table in TABLES:
+        rows, digest = snapshot(table, report)
+        new_digests[table.name] = digest
+        if digests.get(table.name) != digest:
+            _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, rows)
+    return new_digests
+
+
+def _diff(conn, table, device_id, report_id, seen_at, previous_seen, rows):
+    present = {
+        key: rowid
+        for rowid, key in conn.execute(
+            f"SELECT rowid, key FROM {table.name} WHERE device_id = ? AND present = 1", (device_id,)
+        )
+    }
+    gone = [(previous_seen, present[k]) for k in present.keys() - rows.keys()]
+    conn.executemany(f"UPDATE {table.name} SET present = 0, last_seen = ? WHERE rowid = ?", gone)
+    columns = table.columns
+    placeholders = ", ".join("?" * (len(columns) + 6))
+    conn.executemany(
+        f"INSERT INTO {table.name} (device_id, key, {', '.join(columns)}, first_seen, last_seen, "
+        f"first_report_id, present) VALUES ({placeholders})",
+        [
+            (device_id, key, *(rows[key][c] for c in columns), seen_at, seen_at, report_id, 1)
+            for key in rows.keys() - present.keys()
+        ],
+    )

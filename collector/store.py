@@ -1,0 +1,281 @@
+"""The collector's SQLite database: enrollment records, stored reports, device state, findings.
+
+The schema is made through sqlite-utils (readable, migratable); the ingest hot path uses plain
+`sqlite3` statements in one transaction per batch. Writes go through one connection owned by one
+thread at a time (the ingest writer or a CLI command); readers open their own connections, which
+WAL lets run beside the writer. Other storage backends implement the same public methods.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+from google.protobuf import json_format
+
+from farmwatch.collector import inventory
+from farmwatch.v1 import report_pb2
+
+SCHEMA_VERSION = 1
+
+
+class StoreFull(Exception):
+    """The database cannot grow (disk full or size limit); nothing of the batch was stored."""
+
+
+@dataclass
+class Incoming:
+    """One report as received, with what the collector itself observed."""
+
+    report: report_pb2.AgentReport
+    received_at: str  # RFC 3339
+    peer_ip: str
+    cert_serial: str = ""
+    verdict: dict | None = None  # classify() output, computed before the write
+    raw: bytes | None = None  # serialized report when the caller already has it
+    replay: bool = field(default=False, init=False)
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+def now_rfc3339() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = not self.path.exists()
+        self.conn = connect(self.path)
+        if new:
+            self.path.chmod(0o600)
+        self.db = sqlite_utils.Database(self.conn)
+        self._migrate()
+        self._readers = threading.local()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- schema -------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version >= SCHEMA_VERSION:
+            return
+        with self.transaction():
+            _create_schema(self.db)
+            self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @contextmanager
+    def transaction(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def reader(self) -> sqlite3.Connection:
+        """A connection for the calling thread, for lookups beside the writer."""
+        conn = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = self._readers.conn = connect(self.path)
+        return conn
+
+    # -- ingest -------------------------------------------------------------------------
+    def ingest(self, batch: list[Incoming]) -> list[bool]:
+        """Store a batch in one transaction; returns, per report, whether it was new.
+
+        A report whose `report_id` is already stored is a duplicate: it succeeds and changes
+        nothing. Raises StoreFull (and stores nothing) when the database cannot grow.
+        """
+        try:
+            with self.transaction() as conn:
+                return [self._ingest_one(conn, item) for item in batch]
+        except sqlite3.OperationalError as exc:
+            if "full" in str(exc):
+                raise StoreFull(str(exc)) from exc
+            raise
+
+    def _ingest_one(self, conn, item: Incoming) -> bool:
+        report = item.report
+        if conn.execute("SELECT 1 FROM reports WHERE report_id = ?", (report.report_id,)).fetchone():
+            return False
+        device = conn.execute(
+            "SELECT last_seen, last_sequence, inventory_digests, verdict, last_cert_serial "
+            "FROM devices WHERE device_id = ?",
+            (report.device_id,),
+        ).fetchone()
+        # An old report arriving late (or replayed) is stored as what it is, but it does not
+        # roll the device's state back. Sequences count per certificate: a re-enrolled agent
+        # with a fresh state directory starts again at 1.
+        item.replay = (
+            device is not None and device[4] == item.cert_serial and report.sequence <= (device[1] or 0)
+        )
+        self._insert_report(conn, item)
+        if item.verdict is not None:
+            self._insert_findings(conn, report, item.verdict)
+        if not item.replay:
+            self._update_device(conn, item, device)
+        return True
+
+    def _insert_report(self, conn, item: Incoming) -> None:
+        report = item.report
+        raw = item.raw if item.raw is not None else report.SerializeToString()
+        verdict = item.verdict or {}
+        conn.execute(
+            "INSERT INTO reports (report_id, device_id, sequence, collected_at, received_at, peer_ip, "
+            "cert_serial, gateway_mac, wifi_bssid, timezone, size_bytes, verdict, score, replay, raw) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                report.report_id, report.device_id, report.sequence,
+                report.collected_at.ToJsonString() if report.HasField("collected_at") else None,
+                item.received_at, item.peer_ip, item.cert_serial,
+                report.network.default_gateway.mac or None, report.network.wifi.bssid or None,
+                report.host.timezone or None, len(raw), verdict.get("verdict"), verdict.get("score"),
+                int(item.replay), zlib.compress(raw, 6),
+            ),
+        )
+
+    def _insert_findings(self, conn, report, verdict: dict) -> None:
+        conn.executemany(
+            "INSERT INTO findings (report_id, device_id, rule, severity, summary, evidence, allowed) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (report.report_id, report.device_id, f["rule"], f["severity"], f["summary"],
+                 json.dumps(f.get("evidence", {}), ensure_ascii=False, default=str),
+                 int(bool(f.get("evidence", {}).get("allowed"))))
+                for f in verdict.get("findings", [])
+            ],
+        )
+
+    def _update_device(self, conn, item: Incoming, device) -> None:
+        report = item.report
+        previous_seen, _, digests_json, old_verdict, _ = device or (None, 0, None, None, None)
+        digests = inventory.apply(
+            conn, report.device_id, report.report_id, item.received_at, previous_seen, report,
+            json.loads(digests_json) if digests_json else {},
+        )
+        verdict = item.verdict or {}
+        host = report.host
+        conn.execute(
+            "INSERT INTO devices (device_id, hostname, os, os_version, hardware_model, agent_version, "
+            "timezone, first_seen, last_seen, last_report_id, last_sequence, last_peer_ip, reports, "
+            "verdict, score, inventory_digests) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) "
+            "ON CONFLICT(device_id) DO UPDATE SET hostname=excluded.hostname, os=excluded.os, "
+            "os_version=excluded.os_version, hardware_model=excluded.hardware_model, "
+            "agent_version=excluded.agent_version, timezone=excluded.timezone, "
+            "last_seen=excluded.last_seen, last_report_id=excluded.last_report_id, "
+            "last_sequence=excluded.last_sequence, last_peer_ip=excluded.last_peer_ip, "
+            "last_cert_serial=excluded.last_cert_serial, "
+            "reports=devices.reports + 1, verdict=coalesce(excluded.verdict, devices.verdict), "
+            "score=coalesce(excluded.score, devices.score), inventory_digests=excluded.inventory_digests",
+            (
+                report.device_id, host.hostname, host.os, host.os_version, host.hardware_model,
+                host.agent_version, host.timezone, item.received_at, item.received_at,
+                report.report_id, report.sequence, item.peer_ip, item.cert_serial, verdict.get("verdict"),
+                verdict.get("score"), json.dumps(digests),
+            ),
+        )
+        if verdict and verdict.get("verdict") != old_verdict:
+            conn.execute(
+                "INSERT INTO verdict_changes (device_id, changed_at, report_id, old_verdict, new_verdict, score) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (report.device_id, item.received_at, report.report_id, old_verdict,
+                 verdict["verdict"], verdict["score"]),
+            )
+
+    # -- reading ------------------------------------------------------------------------
+    def envelope(self, report_id: str) -> dict | None:
+        row = self.reader().execute(
+            "SELECT received_at, peer_ip, raw FROM reports WHERE report_id = ?", (report_id,)
+        ).fetchone()
+        return None if row is None else make_envelope(row[0], row[1], decode_raw(row[2]))
+
+    def rows(self, sql: str, params=()) -> list[dict]:
+        cursor = self.reader().execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, values)) for values in cursor]
+
+    def count(self, table: str) -> int:
+        return self.reader().execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def decode_raw(blob: bytes) -> report_pb2.AgentReport:
+    report = report_pb2.AgentReport()
+    report.ParseFromString(zlib.decompress(blob))
+    return report
+
+
+def make_envelope(received_at: str, peer_ip: str, report) -> dict:
+    return {
+        "received_at": received_at,
+        "peer_ip": peer_ip,
+        "report": json_format.MessageToDict(report, preserving_proto_field_name=True),
+    }
+
+
+def _create_schema(db: sqlite_utils.Database) -> None:
+    db["tokens"].create(
+        {"token_id": str, "token_hash": str, "created_at": str, "expires_at": str, "uses_allowed": int,
+         "uses": int, "allow_reenroll": int, "note": str, "revoked_at": str},
+        pk="token_id", if_not_exists=True,
+    )
+    db["tokens"].create_index(["token_hash"], unique=True, if_not_exists=True)
+    db["certificates"].create(
+        {"serial": str, "subject": str, "role": str, "issued_at": str, "not_after": str,
+         "revoked_at": str, "revoked_reason": str, "token_id": str, "peer_ip": str},
+        pk="serial", if_not_exists=True,
+    )
+    db["certificates"].create_index(["subject", "role"], if_not_exists=True)
+    db["devices"].create(
+        {"device_id": str, "hostname": str, "os": str, "os_version": str, "hardware_model": str,
+         "agent_version": str, "timezone": str, "first_seen": str, "last_seen": str,
+         "last_report_id": str, "last_sequence": int, "last_peer_ip": str, "last_cert_serial": str,
+         "reports": int,
+         "verdict": str, "score": int, "inventory_digests": str},
+        pk="device_id", if_not_exists=True,
+    )
+    db["devices"].create_index(["verdict"], if_not_exists=True)
+    db["reports"].create(
+        {"report_id": str, "device_id": str, "sequence": int, "collected_at": str, "received_at": str,
+         "peer_ip": str, "cert_serial": str, "gateway_mac": str, "wifi_bssid": str, "timezone": str,
+         "size_bytes": int, "verdict": str, "score": int, "replay": int, "raw": bytes},
+        pk="report_id", if_not_exists=True,
+    )
+    db["reports"].create_index(["device_id", "received_at"], if_not_exists=True)
+    db["findings"].create(
+        {"report_id": str, "device_id": str, "rule": str, "severity": str, "summary": str,
+         "evidence": str, "allowed": int},
+        if_not_exists=True,
+    )
+    db["findings"].create_index(["report_id"], if_not_exists=True)
+    db["verdict_changes"].create(
+        {"device_id": str, "changed_at": str, "report_id": str, "old_verdict": str,
+         "new_verdict": str, "score": int},
+        if_not_exists=True,
+    )
+    db["verdict_changes"].create_index(["device_id", "changed_at"], if_not_exists=True)
+    db["enrollments"].create(
+        {"at": str, "device_id": str, "outcome": str, "detail": str, "cert_serial": str,
+         "token_id": str, "peer_ip": str},
+        if_not_exists=True,
+    )
+    inventory.create_schema(db)
