@@ -175,24 +175,24 @@ class Store:
         )
         verdict = item.verdict or {}
         host = report.host
+        values = {
+            "device_id": report.device_id, "hostname": host.hostname, "os": host.os,
+            "os_version": host.os_version, "hardware_model": host.hardware_model,
+            "agent_version": host.agent_version, "timezone": host.timezone,
+            "last_seen": item.received_at, "last_report_id": report.report_id,
+            "last_sequence": report.sequence, "last_peer_ip": item.peer_ip,
+            "last_cert_serial": item.cert_serial, "verdict": verdict.get("verdict"),
+            "score": verdict.get("score"), "inventory_digests": json.dumps(digests),
+        }
+        updates = ", ".join(
+            f"{c} = coalesce(excluded.{c}, devices.{c})" if c in ("verdict", "score") else f"{c} = excluded.{c}"
+            for c in values if c != "device_id"
+        )
         conn.execute(
-            "INSERT INTO devices (device_id, hostname, os, os_version, hardware_model, agent_version, "
-            "timezone, first_seen, last_seen, last_report_id, last_sequence, last_peer_ip, reports, "
-            "verdict, score, inventory_digests) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) "
-            "ON CONFLICT(device_id) DO UPDATE SET hostname=excluded.hostname, os=excluded.os, "
-            "os_version=excluded.os_version, hardware_model=excluded.hardware_model, "
-            "agent_version=excluded.agent_version, timezone=excluded.timezone, "
-            "last_seen=excluded.last_seen, last_report_id=excluded.last_report_id, "
-            "last_sequence=excluded.last_sequence, last_peer_ip=excluded.last_peer_ip, "
-            "last_cert_serial=excluded.last_cert_serial, "
-            "reports=devices.reports + 1, verdict=coalesce(excluded.verdict, devices.verdict), "
-            "score=coalesce(excluded.score, devices.score), inventory_digests=excluded.inventory_digests",
-            (
-                report.device_id, host.hostname, host.os, host.os_version, host.hardware_model,
-                host.agent_version, host.timezone, item.received_at, item.received_at,
-                report.report_id, report.sequence, item.peer_ip, item.cert_serial, verdict.get("verdict"),
-                verdict.get("score"), json.dumps(digests),
-            ),
+            f"INSERT INTO devices ({', '.join(values)}, first_seen, reports) "
+            f"VALUES ({', '.join('?' * len(values))}, ?, 1) "
+            f"ON CONFLICT(device_id) DO UPDATE SET {updates}, reports = devices.reports + 1",
+            (*values.values(), item.received_at),
         )
         if verdict and verdict.get("verdict") != old_verdict:
             conn.execute(

@@ -1,0 +1,162 @@
+"""The one path every report takes into the database, whether it came over gRPC or from a file.
+
+validate → classify → queue → one writer thread stores batches in a single transaction and
+acknowledges each report only after its batch is committed (durable before the ack).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import uuid
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+from google.protobuf import json_format
+
+from farmwatch.collector import pki
+from farmwatch.collector.store import Incoming, Store, StoreFull, now_rfc3339
+from farmwatch.v1 import report_pb2
+
+log = logging.getLogger("farmwatch.collector.ingest")
+
+
+class InvalidReport(ValueError):
+    """The report cannot be stored as it is; the message names the field."""
+
+
+class Overloaded(Exception):
+    """Too many reports waiting for the database; the agent should retry later."""
+
+
+def validate(report: report_pb2.AgentReport) -> None:
+    try:
+        uuid.UUID(report.report_id)
+    except ValueError:
+        raise InvalidReport(f"report_id {report.report_id!r} is not a UUID") from None
+    if not pki.valid_device_id(report.device_id):
+        raise InvalidReport(f"device_id {report.device_id!r} is not a hardware serial")
+
+
+def classifier(policy=None):
+    """A function report → contract verdict dict, with the collector's allow-list applied."""
+    from farmwatch.collector import detect
+
+    def classify(report: report_pb2.AgentReport) -> dict | None:
+        as_dict = json_format.MessageToDict(report, preserving_proto_field_name=True)
+        try:
+            return detect.classify(as_dict, policy).to_dict()
+        except Exception:  # reports are facts: store it even when an opinion cannot be formed
+            log.exception("event=classify_failed report_id=%s", report.report_id)
+            return None
+
+    return classify
+
+
+def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | None = None,
+            classify=None, raw: bytes | None = None) -> Incoming:
+    validate(report)
+    return Incoming(
+        report=report, received_at=received_at or now_rfc3339(), peer_ip=peer_ip,
+        cert_serial=cert_serial, verdict=classify(report) if classify else None, raw=raw,
+    )
+
+
+@dataclass
+class IngestResult:
+    stored: bool  # False: a duplicate of a report stored earlier
+
+
+class IngestQueue:
+    """Bounded queue in front of a single database writer (group commit)."""
+
+    def __init__(self, store: Store, *, max_pending: int = 2048, max_batch: int = 256):
+        self.store, self.max_batch = store, max_batch
+        self._queue: queue.Queue = queue.Queue(maxsize=max_pending)
+        self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, item: Incoming) -> Future:
+        future: Future = Future()
+        try:
+            self._queue.put_nowait((item, future))
+        except queue.Full:
+            raise Overloaded("the collector is busy; retry with backoff") from None
+        return future
+
+    def close(self) -> None:
+        """Store what is queued, then stop the writer."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                batch.append(nxt)
+            self._write(batch)
+
+    def _write(self, batch) -> None:
+        try:
+            stored = self.store.ingest([item for item, _ in batch])
+        except StoreFull as exc:
+            log.error("event=store_full reports=%d error=%r: free disk space; agents keep their spool",
+                      len(batch), str(exc))
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        except Exception as exc:  # a bug must fail these calls, not the writer thread
+            log.exception("event=store_failed reports=%d", len(batch))
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        for (item, future), new in zip(batch, stored):
+            future.set_result(IngestResult(stored=new))
+
+
+# -- files: reports as `farmwatch-agent scan` prints them, or stored envelopes ---------------
+
+@dataclass
+class LoadedReport:
+    path: str
+    report: report_pb2.AgentReport
+    received_at: str | None = None
+    peer_ip: str = ""
+
+
+def load_report_file(path: str | Path) -> LoadedReport:
+    """Read one report JSON or envelope JSON; raises InvalidReport naming the file."""
+    text = Path(path).read_text(encoding="utf-8") if str(path) != "-" else _stdin()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidReport(f"{path}: not JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise InvalidReport(f"{path}: expected a JSON object")
+    is_envelope = isinstance(data.get("report"), dict)
+    try:
+        report = json_format.ParseDict(data["report"] if is_envelope else data,
+                                       report_pb2.AgentReport(), ignore_unknown_fields=True)
+    except json_format.ParseError as exc:
+        raise InvalidReport(f"{path}: not an AgentReport ({exc})") from exc
+    if is_envelope:
+        return LoadedReport(str(path), report, data.get("received_at"), data.get("peer_ip", ""))
+    return LoadedReport(str(path), report)
+
+
+def _stdin() -> str:
+    import sys
+
+    return sys.stdin.read()

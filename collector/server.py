@@ -1,0 +1,223 @@
+"""`farmwatch-collector serve`: the gRPC service over mutual TLS.
+
+TLS demands a client certificate chained to our CA (or the public enrollment bootstrap
+certificate, good for Enroll only); a client without one, with one from another CA, expired or
+not yet valid, fails the handshake and never reaches this code. Everything else — revocation,
+role, the device id in the report — is checked here on every call.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import logging
+import os
+import signal
+import threading
+from concurrent import futures
+from functools import lru_cache
+
+import grpc
+from cryptography import x509
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from farmwatch.agent import bootstrap
+from farmwatch.collector import enrollment, ingest, pki
+from farmwatch.collector.config import CollectorConfig
+from farmwatch.collector.store import Store, StoreFull
+from farmwatch.v1 import collector_pb2, collector_pb2_grpc
+
+log = logging.getLogger("farmwatch.collector.server")
+SERVICE_NAME = "farmwatch.v1.Collector"
+ROLE_BOOTSTRAP = "enrollment"
+
+
+@lru_cache(maxsize=4096)
+def _identity_from_pem(pem: bytes) -> pki.Identity:
+    return pki.identity_of(x509.load_pem_x509_certificate(pem))
+
+
+class Authenticator:
+    def __init__(self, store: Store, trusted_proxies: list[str]):
+        self.store = store
+        self.proxies = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+        self.bootstrap_serial = pki.identity_of(
+            x509.load_pem_x509_certificate(bootstrap.certificate_pem())).serial
+
+    def identity(self, context) -> pki.Identity:
+        """The caller's verified identity, or abort UNAUTHENTICATED."""
+        pems = context.auth_context().get("x509_pem_cert")
+        if not pems:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "a client certificate is required")
+        identity = _identity_from_pem(pems[0])
+        if identity.serial == self.bootstrap_serial:
+            return pki.Identity(identity.serial, "", ROLE_BOOTSTRAP, identity.not_after)
+        status = enrollment.certificate_status(self.store, identity.serial)
+        if status is None:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                          "this certificate is not one this collector issued; enroll again")
+        if status[1]:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                          f"certificate {identity.serial} was revoked at {status[1]}")
+        return identity
+
+    def require(self, context, role: str) -> pki.Identity:
+        identity = self.identity(context)
+        if identity.role != role:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                          f"{identity.role} certificates cannot make this call; it needs an {role} certificate")
+        return identity
+
+    def client_ip(self, context) -> str:
+        """The caller's address; behind a trusted proxy, the address the proxy forwarded."""
+        peer = _peer_ip(context.peer())
+        if self.proxies and _in(peer, self.proxies):
+            forwarded = dict(context.invocation_metadata()).get("x-forwarded-for", "")
+            for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+                if not _in(hop, self.proxies):
+                    return hop
+        return peer
+
+
+def _peer_ip(peer: str) -> str:
+    # "ipv4:127.0.0.1:5555", "ipv6:[::1]:5555"
+    kind, _, rest = peer.partition(":")
+    host = rest.rsplit(":", 1)[0] if kind in ("ipv4", "ipv6") else rest
+    return host.strip("[]")
+
+
+def _in(address: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+class CollectorService(collector_pb2_grpc.CollectorServicer):
+    def __init__(self, config: CollectorConfig, store: Store, ca: pki.CertificateAuthority,
+                 queue: ingest.IngestQueue, classify):
+        self.config, self.queue, self.classify = config, queue, classify
+        self.auth = Authenticator(store, config.trusted_proxies)
+        self.enrollment = enrollment.Enrollment(
+            store, ca, cert_lifetime=dt.timedelta(days=config.client_cert_days))
+        self.ca_pem = ca.cert_pem
+
+    def Enroll(self, request, context):
+        self.auth.identity(context)  # any of ours or the bootstrap one; the token decides
+        peer = self.auth.client_ip(context)
+        try:
+            pem = self.enrollment.enroll(token=request.token, csr_pem=request.csr_pem,
+                                         device_id=request.device_id, peer_ip=peer)
+        except enrollment.EnrollmentRefused as exc:
+            log.warning("event=enroll_refused device_id=%s peer=%s reason=%r", request.device_id, peer, str(exc))
+            context.abort(getattr(grpc.StatusCode, exc.code), str(exc))
+        log.info("event=enrolled device_id=%s peer=%s", request.device_id, peer)
+        cert = x509.load_pem_x509_certificate(pem)
+        response = collector_pb2.EnrollResponse(
+            device_id=request.device_id, certificate_pem=pem, ca_certificate_pem=self.ca_pem,
+            report_interval_seconds=self.config.report_interval_seconds)
+        response.not_after.FromDatetime(cert.not_valid_after_utc)
+        return response
+
+    def Report(self, request, context):
+        identity = self.auth.require(context, pki.ROLE_AGENT)
+        if request.device_id != identity.subject:
+            log.warning("event=report_refused reason=device_mismatch cert=%s report=%s",
+                        identity.subject, request.device_id)
+            context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                          f"this certificate speaks for device {identity.subject}, "
+                          f"not {request.device_id}")
+        try:
+            item = ingest.prepare(request, peer_ip=self.auth.client_ip(context),
+                                  cert_serial=identity.serial, classify=self.classify)
+            result = self.queue.submit(item).result()
+        except ingest.InvalidReport as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except ingest.Overloaded as exc:
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
+        except StoreFull:
+            context.abort(grpc.StatusCode.UNAVAILABLE,
+                          "the collector cannot store reports right now (storage full); keep them spooled")
+        return collector_pb2.ReportAck(report_id=request.report_id, duplicate=not result.stored,
+                                       report_interval_seconds=self.config.report_interval_seconds)
+
+    def Renew(self, request, context):
+        identity = self.auth.identity(context)
+        if identity.role not in (pki.ROLE_AGENT, pki.ROLE_ANALYST):
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, "enroll first; the bootstrap identity cannot renew")
+        try:
+            pem = self.enrollment.renew(identity, request.csr_pem, self.auth.client_ip(context))
+        except enrollment.EnrollmentRefused as exc:
+            context.abort(getattr(grpc.StatusCode, exc.code), str(exc))
+        response = collector_pb2.RenewResponse(certificate_pem=pem)
+        response.not_after.FromDatetime(x509.load_pem_x509_certificate(pem).not_valid_after_utc)
+        return response
+
+
+def server_credentials(ca: pki.CertificateAuthority) -> grpc.ServerCredentials:
+    """mTLS credentials that pick up a replaced server certificate at the next handshake."""
+    roots = ca.cert_pem + bootstrap.ca_pem()
+    cert_path = ca.directory / ca.SERVER_CERT
+    loaded = {"mtime": None}
+
+    def configuration():
+        loaded["mtime"] = os.stat(cert_path).st_mtime_ns
+        return grpc.ssl_server_certificate_configuration([ca.server_credentials_pem()], roots)
+
+    def fetch():
+        try:
+            changed = os.stat(cert_path).st_mtime_ns != loaded["mtime"]
+            return configuration() if changed else None
+        except OSError:
+            log.exception("event=server_cert_reload_failed")
+            return None
+
+    return grpc.dynamic_ssl_server_credentials(configuration(), fetch, require_client_authentication=True)
+
+
+class CollectorServer:
+    """The running service: gRPC server, health, ingest writer. `stop()` drains in-flight reports."""
+
+    def __init__(self, config: CollectorConfig):
+        self.config = config
+        self.ca = pki.CertificateAuthority.load(config.pki_dir)
+        self.store = Store(config.database)
+        self.queue = ingest.IngestQueue(self.store, max_pending=config.max_pending_reports,
+                                        max_batch=config.max_batch_reports)
+        from farmwatch.collector.detect import Policy
+
+        classify = ingest.classifier(Policy.from_config({"allow": config.allow}))
+        self.health = health.HealthServicer()
+        options = [("grpc.max_receive_message_length", config.max_message_bytes),
+                   ("grpc.max_send_message_length", config.max_message_bytes)]
+        self.grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=config.workers,
+                                                           thread_name_prefix="rpc"), options=options)
+        collector_pb2_grpc.add_CollectorServicer_to_server(
+            CollectorService(config, self.store, self.ca, self.queue, classify), self.grpc)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
+        self.port = self.grpc.add_secure_port(config.listen, server_credentials(self.ca))
+        if not self.port:
+            raise OSError(f"cannot listen on {config.listen}")
+
+    def start(self) -> None:
+        self.grpc.start()
+        for service in ("", SERVICE_NAME):
+            self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        log.info("event=serving listen=%s port=%d database=%s", self.config.listen, self.port,
+                 self.config.database)
+
+    def stop(self, grace: float = 10.0) -> None:
+        self.health.enter_graceful_shutdown()
+        self.grpc.stop(grace).wait()
+        self.queue.close()
+        self.store.close()
+        log.info("event=stopped")
+
+    def serve_until_signal(self) -> None:
+        stopping = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stopping.set())
+        self.start()
+        stopping.wait()
+        log.info("event=stopping reason=signal")
+        self.stop()
