@@ -1,0 +1,343 @@
+"""`farmwatch-agent`: scan this laptop, enroll with a collector, report to it, show the state."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import grpc
+
+from farmwatch.agent import __version__
+from farmwatch.agent.identity import IdentityError, read_certificate_info, utcnow
+from farmwatch.agent.spool import Spool
+from farmwatch.agent.state import ConfigError, StateDir, default_state_dir
+from farmwatch.agent.transport import CollectorError, check_address
+
+log = logging.getLogger("farmwatch.agent")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_NOT_ENROLLED = 3
+EXIT_IDENTITY_REFUSED = 4
+EXIT_UNREACHABLE = 5
+
+DESCRIPTION = """\
+Reports what this laptop sees (remote-control software, USB devices, displays, network,
+sessions) to a farmwatch collector over mutual TLS. Logs go to stderr, data to stdout.
+"""
+
+EPILOG = f"""\
+examples:
+  farmwatch-agent scan --compact > report.json       look, send nothing
+  farmwatch-agent --state-dir /tmp/fw enroll --collector collector.example.com:8443 \\
+      --token-file token.txt --ca-cert ca.crt         enroll this laptop (device id = its serial)
+  farmwatch-agent --state-dir /tmp/fw run --once      one report, delivered or spooled
+  farmwatch-agent run                                 report every interval until SIGTERM
+  farmwatch-agent status --json                       enrollment, certificate, outbox
+
+state dir (--state-dir, else $FARMWATCH_STATE_DIR, else /var/lib/farmwatch for root, else
+~/.local/state/farmwatch): agent.key (0600, never leaves the laptop), agent.crt, ca.crt,
+agent.toml (collector, device id, interval, [spool] bounds), spool.sqlite (the outbox).
+
+unattended enrollment (MDM): put <state-dir>/bootstrap.toml with
+  collector = "collector.example.com:8443"
+  ca_cert = "ca.crt"          # relative to the bootstrap file
+  token = "..."
+  device_id = "..."           # optional; default: the hardware serial
+and `run` enrolls by itself once the file appears.
+
+exit codes:
+  {EXIT_OK}  success (run --once: the report was delivered or is safely spooled)
+  {EXIT_FAILURE}  failure: nothing delivered or spooled, enrollment refused, bad files
+  {EXIT_USAGE}  usage error
+  {EXIT_NOT_ENROLLED}  not enrolled (run `enroll`, or provide bootstrap.toml)
+  {EXIT_IDENTITY_REFUSED}  the collector refuses this agent's certificate (revoked/expired): enroll again
+  {EXIT_UNREACHABLE}  enroll: the collector could not be reached
+"""
+
+
+class CliError(Exception):
+    def __init__(self, exit_code: int, message: str):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.verbose - args.quiet)
+    try:
+        return args.handler(args)
+    except CliError as exc:
+        print(f"farmwatch-agent: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except (ConfigError, IdentityError) as exc:
+        print(f"farmwatch-agent: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except PermissionError as exc:
+        print(f"farmwatch-agent: error: {exc.filename}: permission denied; run as the agent's "
+              "user (root for /var/lib/farmwatch) or pass --state-dir", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="farmwatch-agent", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"farmwatch-agent {__version__}")
+    parser.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
+                        help=f"key, certificate, config and outbox (default here: {default_state_dir()})")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="less log output")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    scan = commands.add_parser("scan", help="print one report as JSON, send nothing")
+    scan.add_argument("--sysroot", metavar="DIR", help="read /sys, /proc, /etc under DIR (fixture trees)")
+    scan.add_argument("--compact", action="store_true", help="one line of JSON instead of indented")
+    scan.set_defaults(handler=cmd_scan)
+
+    enroll = commands.add_parser("enroll", help="get a client certificate from the collector")
+    enroll.add_argument("--collector", required=True, type=_address, metavar="HOST:PORT")
+    token = enroll.add_mutually_exclusive_group(required=True)
+    token.add_argument("--token", metavar="TOKEN", help="enrollment token (visible in ps; prefer --token-file)")
+    token.add_argument("--token-file", type=Path, metavar="FILE", help="file holding the enrollment token")
+    enroll.add_argument("--ca-cert", required=True, type=Path, metavar="FILE",
+                        help="the collector's CA certificate; the only root trusted")
+    enroll.add_argument("--device-id", metavar="ID", help="default: this machine's hardware serial")
+    enroll.add_argument("--server-name", default="", metavar="NAME",
+                        help="TLS name on the collector's certificate, when it differs from HOST")
+    enroll.add_argument("--force", action="store_true", help="enroll again although already enrolled")
+    enroll.set_defaults(handler=cmd_enroll)
+
+    run = commands.add_parser("run", help="report every interval (or once) to the collector")
+    run.add_argument("--once", action="store_true", help="one report, then exit")
+    run.add_argument("--interval", type=_seconds, metavar="SECONDS",
+                     help="between reports, ±10%% jitter (default: the collector's, else agent.toml's)")
+    run.add_argument("--sysroot", metavar="DIR", help="read /sys, /proc, /etc under DIR (fixture trees)")
+    run.set_defaults(handler=cmd_run)
+
+    status = commands.add_parser("status", help="enrollment, certificate expiry, last delivery, outbox")
+    status.add_argument("--json", action="store_true", help="one JSON object")
+    status.set_defaults(handler=cmd_status)
+    return parser
+
+
+def configure_logging(verbosity: int) -> None:
+    levels = [logging.ERROR, logging.WARNING, logging.INFO, logging.DEBUG]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("ts=%(asctime)s level=%(levelname)s %(message)s"))
+    root = logging.getLogger("farmwatch")
+    root.handlers[:] = [handler]
+    root.setLevel(levels[max(0, min(len(levels) - 1, 2 + verbosity))])
+    root.propagate = False
+
+
+def _address(value: str) -> str:
+    try:
+        return check_address(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds >= 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds >= 1")
+    return seconds
+
+
+def _state(args) -> StateDir:
+    return StateDir(args.state_dir or default_state_dir())
+
+
+# -- scan ---------------------------------------------------------------------------------------
+
+def cmd_scan(args) -> int:
+    from farmwatch.agent.scan import build_report, report_to_json
+
+    print(report_to_json(build_report(sysroot=args.sysroot), indent=None if args.compact else 2))
+    return EXIT_OK
+
+
+# -- enroll -------------------------------------------------------------------------------------
+
+def cmd_enroll(args) -> int:
+    from farmwatch.agent import runner
+
+    state = _state(args)
+    if state.is_enrolled() and not args.force:
+        config = state.load_config()
+        raise CliError(EXIT_FAILURE, f"already enrolled as {config.device_id} with {config.collector}; "
+                                     "pass --force to enroll again")
+    params = runner.EnrollParams(
+        collector=args.collector, token=_read_token(args), ca_pem=_read_file(args.ca_cert, "--ca-cert"),
+        device_id=args.device_id or _hardware_serial(), server_name=args.server_name,
+    )
+    config = _enroll_or_explain(lambda: runner.enroll(state, params), args.collector)
+    info = read_certificate_info(state.certificate)
+    print(f"enrolled {config.device_id} with {config.collector}; certificate valid until "
+          f"{info.not_after.isoformat(timespec='seconds')}; state in {state.root}")
+    return EXIT_OK
+
+
+def _read_token(args) -> str:
+    token = args.token if args.token is not None else _read_file(args.token_file, "--token-file").decode()
+    token = token.strip()
+    if not token:
+        raise CliError(EXIT_USAGE, "the enrollment token is empty")
+    return token
+
+
+def _read_file(path: Path, option: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CliError(EXIT_FAILURE, f"{option} {path}: {exc.strerror or exc}") from None
+
+
+def _hardware_serial() -> str:
+    from farmwatch.agent.runner import hardware_serial
+
+    serial = hardware_serial()
+    if not serial:
+        raise CliError(EXIT_USAGE, "this machine reports no hardware serial number; pass --device-id "
+                                   "with the id your MDM knows this laptop by")
+    return serial
+
+
+def _enroll_or_explain(enroll, address: str):
+    """Run an enrollment; turn what can go wrong into one line that says what to do next."""
+    try:
+        return enroll()
+    except CollectorError as exc:
+        raise CliError(*_enrollment_advice(exc, address)) from None
+    except ConfigError as exc:
+        raise CliError(EXIT_FAILURE, str(exc)) from None
+    except ValueError as exc:
+        raise CliError(EXIT_USAGE, str(exc)) from None
+    except IdentityError as exc:
+        raise CliError(EXIT_FAILURE, f"enrollment failed: {exc}") from None
+
+
+def _enrollment_advice(exc: CollectorError, address: str) -> tuple[int, str]:
+    said = f"({exc.details})" if exc.details else ""
+    code = exc.code
+    if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
+        return EXIT_FAILURE, (f"the collector refused the enrollment token {said}; ask for a new token "
+                              "(tokens expire and can be used a limited number of times)")
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        return EXIT_FAILURE, f"the collector rejected the enrollment request {said}; check --device-id"
+    if code in (grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.FAILED_PRECONDITION):
+        return EXIT_FAILURE, (f"the collector will not enroll this device {said}; a device that is already "
+                              "enrolled needs a token made for re-enrollment")
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return EXIT_UNREACHABLE, (f"cannot reach the collector at {address} {said}; check the address and "
+                                  "port, and that --ca-cert is the collector's CA")
+    return EXIT_FAILURE, f"enrollment failed: {code.name} {said}"
+
+
+# -- run ----------------------------------------------------------------------------------------
+
+def cmd_run(args) -> int:
+    from farmwatch.agent import runner
+
+    state = _state(args)
+    if not args.once:
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        runner.run_forever(state, stop, interval=args.interval, sysroot=args.sysroot)
+        log.info("stopped")
+        return EXIT_OK
+    if not state.is_enrolled():
+        bootstrap = _enroll_or_explain(lambda: runner.enroll_from_bootstrap(state, sysroot=args.sysroot),
+                                       "the bootstrap collector")
+        if bootstrap is None:
+            raise CliError(EXIT_NOT_ENROLLED, f"not enrolled in {state.root}: run `farmwatch-agent enroll` "
+                                              f"first, or provide {state.bootstrap_file}")
+    agent = runner.Agent(state)
+    try:
+        result = runner.run_once(agent, sysroot=args.sysroot)
+    finally:
+        agent.close()
+    print(json.dumps({
+        "report_id": result.report_id, "sequence": result.sequence, "delivered": result.delivered,
+        "spooled": result.spooled, "sent": result.sent, "pending": result.pending, "error": result.error,
+    }))
+    if result.identity_refused:
+        return EXIT_IDENTITY_REFUSED
+    return EXIT_OK if result.ok else EXIT_FAILURE
+
+
+# -- status -------------------------------------------------------------------------------------
+
+def cmd_status(args) -> int:
+    state = _state(args)
+    status = collect_status(state)
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        print("\n".join(f"{key}: {_plain(value)}" for key, value in status.items()))
+    return EXIT_OK if status["enrolled"] else EXIT_NOT_ENROLLED
+
+
+def collect_status(state: StateDir) -> dict:
+    status: dict = {"state_dir": str(state.root), "enrolled": state.is_enrolled()}
+    if status["enrolled"]:
+        config = state.load_config()
+        info = read_certificate_info(state.certificate)
+        now = utcnow()
+        status.update(
+            device_id=config.device_id,
+            collector=config.collector,
+            certificate_not_after=info.not_after.isoformat(timespec="seconds"),
+            certificate_days_left=round(info.days_left(now), 1),
+            certificate_renew_due=info.renew_due(now),
+        )
+    status.update(_spool_status(state))
+    return status
+
+
+def _spool_status(state: StateDir) -> dict:
+    if not state.spool_file.exists():
+        return {"last_delivery_at": None, "spool_depth": 0, "spool_dropped": 0, "last_error": None}
+    with Spool(state.spool_file) as spool:
+        stats = spool.stats()
+    return {
+        "last_delivery_at": _iso(stats.last_delivery_at),
+        "spool_depth": stats.depth,
+        "spool_bytes": stats.bytes,
+        "spool_oldest_at": _iso(stats.oldest_created_at),
+        "spool_dropped": stats.dropped_since_last_delivery,
+        "spool_dropped_total": stats.dropped_total,
+        "next_sequence": stats.next_sequence,
+        "last_error": stats.last_error,
+        "last_error_at": _iso(stats.last_error_at),
+    }
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _plain(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

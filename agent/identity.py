@@ -1,0 +1,142 @@
+"""The agent's identity: a P-256 key pair made on the laptop, the CSR built from it, and what the
+collector's certificate says (device id, validity).
+
+The private key is written once, owner-only from its first byte, and never sent anywhere; the
+collector only ever sees the CSR. Renewal reuses the key so that the identity on disk changes by
+swapping one file (the certificate) atomically, never two.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from farmwatch.agent.files import write_private
+
+log = logging.getLogger(__name__)
+
+# A hardware serial as MDMs record it; the collector applies the same rule.
+_DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,127}$")
+# Renew once no more than this share of the certificate's lifetime is left.
+RENEW_WHEN_LEFT = 1 / 3
+
+
+class IdentityError(Exception):
+    """The key or certificate on disk cannot be used; the message says what to do."""
+
+
+def valid_device_id(device_id: str) -> bool:
+    return bool(_DEVICE_ID.match(device_id or ""))
+
+
+def load_or_create_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    """The agent's key; made (P-256, PKCS8 PEM, mode 0600) the first time it is asked for."""
+    if path.exists():
+        return load_key(path)
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    write_private(path, pem)
+    log.info("made a new key pair path=%s", path)
+    return key
+
+
+def load_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        log.warning("private key is readable by others path=%s mode=%o fix='chmod 600 %s'", path, mode, path)
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError as exc:
+        raise IdentityError(f"{path} is not a PEM private key; move it away and enroll again") from exc
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise IdentityError(f"{path} is not an EC key; move it away and enroll again")
+    return key
+
+
+def build_csr(key: ec.EllipticCurvePrivateKey, device_id: str) -> bytes:
+    """A PEM CSR naming the device id; the collector takes only the public key from it anyway."""
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, device_id)])
+    csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
+    return csr.public_bytes(serialization.Encoding.PEM)
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    device_id: str
+    serial: str  # hex
+    not_before: dt.datetime
+    not_after: dt.datetime
+
+    @property
+    def lifetime(self) -> dt.timedelta:
+        return self.not_after - self.not_before
+
+    def time_left(self, now: dt.datetime) -> dt.timedelta:
+        return self.not_after - now
+
+    def days_left(self, now: dt.datetime) -> float:
+        return self.time_left(now).total_seconds() / 86400
+
+    def expired(self, now: dt.datetime) -> bool:
+        return now >= self.not_after
+
+    def renew_due(self, now: dt.datetime) -> bool:
+        return self.time_left(now) <= self.lifetime * RENEW_WHEN_LEFT
+
+
+def parse_certificate(pem: bytes) -> x509.Certificate:
+    try:
+        return x509.load_pem_x509_certificate(pem)
+    except ValueError as exc:
+        raise IdentityError("not a PEM certificate") from exc
+
+
+def certificate_info(cert: x509.Certificate) -> CertificateInfo:
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return CertificateInfo(
+        device_id=str(names[0].value) if names else "",
+        serial=format(cert.serial_number, "x"),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+    )
+
+
+def read_certificate_info(path: Path) -> CertificateInfo:
+    try:
+        return certificate_info(parse_certificate(path.read_bytes()))
+    except IdentityError as exc:
+        raise IdentityError(f"{path} is {exc}; enroll again") from exc
+
+
+def check_issued_certificate(
+    cert_pem: bytes, *, key: ec.EllipticCurvePrivateKey, ca_pem: bytes, device_id: str
+) -> CertificateInfo:
+    """Refuse a certificate that is not for our key, not from our CA, or names another device."""
+    cert = parse_certificate(cert_pem)
+    ca = parse_certificate(ca_pem)
+    if cert.public_key().public_numbers() != key.public_key().public_numbers():
+        raise IdentityError("the collector returned a certificate for a different key")
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature) as exc:
+        raise IdentityError("the collector returned a certificate not signed by the pinned CA") from exc
+    info = certificate_info(cert)
+    if info.device_id != device_id:
+        raise IdentityError(
+            f"the collector issued a certificate for device {info.device_id!r}, not {device_id!r}"
+        )
+    return info
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)

@@ -1,0 +1,391 @@
+"""What the agent does: enroll, and then, every interval, scan → spool → drain → renew.
+
+A report is always written to the outbox before any attempt to send it; draining sends the
+oldest first, a bounded number per cycle, and stops at the first sign that the collector is
+unreachable or overloaded (then backoff decides when to try again). See transport.py for what
+happens to a report the collector refuses.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from farmwatch.agent import __version__
+from farmwatch.agent.files import write_private
+from farmwatch.agent.identity import (
+    IdentityError, build_csr, check_issued_certificate, load_key, load_or_create_key,
+    parse_certificate, read_certificate_info, utcnow, valid_device_id,
+)
+from farmwatch.agent.spool import Spool, SpoolLimits
+from farmwatch.agent.state import AgentConfig, StateDir
+from farmwatch.agent.transport import (
+    MAX_ANSWERED_ATTEMPTS, Backoff, CollectorClient, CollectorError, Disposition,
+    check_address, enrollment_channel, mtls_channel,
+)
+from farmwatch.v1 import collector_pb2, report_pb2
+
+log = logging.getLogger(__name__)
+
+Scanner = Callable[[str | None], report_pb2.AgentReport]
+
+DRAIN_BATCH = 50           # reports sent per drain, so a backlog goes out at a bounded rate
+BACKLOG_PAUSE = 5.0        # seconds between drains while a backlog remains
+BOOTSTRAP_POLL = 60.0      # seconds between looks for bootstrap.toml while not enrolled
+INTERVAL_JITTER = 0.10     # ± share of the report interval
+
+
+class NotEnrolled(Exception):
+    """The state dir holds no usable enrollment."""
+
+
+def scan_report(sysroot: str | None = None) -> report_pb2.AgentReport:
+    """The real scanner (farmwatch.agent.scan), imported on first use."""
+    from farmwatch.agent.scan import build_report
+
+    return build_report(sysroot=sysroot)
+
+
+def hardware_serial(scanner: Scanner = scan_report, sysroot: str | None = None) -> str:
+    return scanner(sysroot).host.serial_number
+
+
+# -- enrollment -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EnrollParams:
+    collector: str
+    token: str
+    ca_pem: bytes
+    device_id: str
+    server_name: str = ""
+
+
+def enroll(state: StateDir, params: EnrollParams, timeout: float = 30.0) -> AgentConfig:
+    """Enroll with the collector and store certificate, CA and config in `state`.
+
+    Raises ValueError for bad parameters, CollectorError when the collector says no,
+    IdentityError when what it returned cannot be trusted.
+    """
+    check_address(params.collector)
+    if not valid_device_id(params.device_id):
+        raise ValueError(
+            f"device id {params.device_id!r} is not usable: letters, digits and ._:@/+- only, "
+            "starting with a letter or digit, at most 128 characters"
+        )
+    parse_certificate(params.ca_pem)  # fail here, not inside TLS, if the CA file is wrong
+    state.ensure()
+    key = load_or_create_key(state.key)
+    request = collector_pb2.EnrollRequest(
+        token=params.token, csr_pem=build_csr(key, params.device_id), device_id=params.device_id,
+        hostname=socket.gethostname(), agent_version=__version__,
+    )
+    channel = enrollment_channel(params.collector, ca_pem=params.ca_pem, server_name=params.server_name)
+    with CollectorClient(channel, timeout) as client:
+        response = client.enroll(request)
+    info = check_issued_certificate(
+        response.certificate_pem, key=key, ca_pem=params.ca_pem, device_id=params.device_id
+    )
+    write_private(state.ca_certificate, params.ca_pem, replace=True)
+    write_private(state.certificate, response.certificate_pem, replace=True)
+    config = AgentConfig(
+        collector=params.collector, device_id=params.device_id, server_name=params.server_name,
+        enrolled_at=utcnow().isoformat(timespec="seconds"),
+    )
+    if response.report_interval_seconds:
+        config.report_interval_seconds = response.report_interval_seconds
+    if state.config_file.exists():  # keep spool bounds an admin tuned before re-enrolling
+        config.spool = state.load_config().spool
+    state.save_config(config)  # last: its presence marks a complete enrollment
+    log.info("enrolled device_id=%s collector=%s not_after=%s", info.device_id, params.collector,
+             info.not_after.isoformat())
+    return config
+
+
+def enroll_from_bootstrap(state: StateDir, scanner: Scanner = scan_report,
+                          sysroot: str | None = None) -> AgentConfig | None:
+    """Enroll with what the MDM left in bootstrap.toml; None when there is no such file."""
+    bootstrap = state.load_bootstrap()
+    if bootstrap is None:
+        return None
+    device_id = bootstrap.device_id or hardware_serial(scanner, sysroot)
+    params = EnrollParams(
+        collector=bootstrap.collector, token=bootstrap.token, ca_pem=bootstrap.ca_cert.read_bytes(),
+        device_id=device_id, server_name=bootstrap.server_name,
+    )
+    log.info("enrolling from bootstrap file path=%s", state.bootstrap_file)
+    return enroll(state, params)
+
+
+# -- the enrolled agent -------------------------------------------------------------------------
+
+class Agent:
+    """An enrolled agent: its config, its outbox and (opened when first needed) its channel."""
+
+    def __init__(self, state: StateDir, scanner: Scanner = scan_report, timeout: float = 30.0):
+        if not state.is_enrolled():
+            raise NotEnrolled(f"{state.root} holds no enrollment")
+        self.state = state
+        self.config = state.load_config()
+        self.scanner = scanner
+        self.timeout = timeout
+        self.interval = float(self.config.report_interval_seconds)
+        bounds = self.config.spool
+        self.spool = Spool(state.spool_file, SpoolLimits(
+            max_reports=bounds.max_reports, max_age_seconds=bounds.max_age_days * 86400,
+            max_bytes=bounds.max_bytes,
+        ))
+        self._client: CollectorClient | None = None
+
+    @property
+    def client(self) -> CollectorClient:
+        if self._client is None:
+            channel = mtls_channel(
+                self.config.collector,
+                ca_pem=self.state.ca_certificate.read_bytes(),
+                key_pem=self.state.key.read_bytes(),
+                cert_pem=self.state.certificate.read_bytes(),
+                server_name=self.config.server_name,
+            )
+            self._client = CollectorClient(channel, self.timeout)
+        return self._client
+
+    def reconnect(self) -> None:
+        """Drop the channel, so the next call presents the certificate now on disk."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def reload(self) -> None:
+        """Re-read agent.toml and reconnect: picks up an `enroll` run while the agent runs."""
+        self.reconnect()
+        self.config = self.state.load_config()
+
+    def close(self) -> None:
+        self.reconnect()
+        self.spool.close()
+
+
+@dataclass
+class DrainOutcome:
+    acked: list[str] = field(default_factory=list)
+    discarded: list[str] = field(default_factory=list)
+    error: CollectorError | IdentityError | None = None
+    more: bool = False  # a full batch went out and reports are still waiting
+
+    @property
+    def identity_refused(self) -> bool:
+        return isinstance(self.error, IdentityError) or (
+            isinstance(self.error, CollectorError) and self.error.disposition is Disposition.IDENTITY
+        )
+
+
+@dataclass(frozen=True)
+class RunResult:
+    report_id: str
+    sequence: int
+    delivered: bool          # the collector acknowledged the new report in this cycle
+    spooled: bool            # it waits in the outbox, safe on disk
+    sent: int                # reports acknowledged in this cycle, old and new
+    pending: int             # reports left in the outbox
+    error: str = ""
+    identity_refused: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.delivered or self.spooled
+
+
+def collect(agent: Agent, sysroot: str | None = None) -> report_pb2.AgentReport:
+    """Scan and put the report in the outbox (which numbers it); returns the spooled report."""
+    report = agent.scanner(sysroot)
+    report.device_id = agent.config.device_id  # the enrolled identity, whatever the scan found
+    if not report.report_id:
+        report.report_id = str(uuid.uuid4())
+    agent.spool.put(report)
+    log.info("report spooled report_id=%s sequence=%d depth=%d", report.report_id, report.sequence,
+             agent.spool.depth())
+    return report
+
+
+def drain(agent: Agent, stop: threading.Event | None = None, batch: int = DRAIN_BATCH) -> DrainOutcome:
+    """Send spooled reports oldest first until the outbox is empty, `batch` went out, or a failure."""
+    outcome = DrainOutcome()
+    expired = _certificate_expired(agent.state)
+    if expired:
+        outcome.error = expired
+        return outcome
+    entries = agent.spool.pending(batch)
+    for entry in entries:
+        if stop is not None and stop.is_set():
+            return outcome
+        try:
+            ack = agent.client.report(entry.report)
+        except CollectorError as exc:
+            if not _settle_failure(agent, entry.report_id, exc, outcome):
+                outcome.error = exc
+                return outcome
+            continue
+        agent.spool.ack(entry.report_id)
+        outcome.acked.append(entry.report_id)
+        if ack.report_interval_seconds:
+            agent.interval = float(ack.report_interval_seconds)
+        log.info("report delivered report_id=%s sequence=%d duplicate=%s", entry.report_id,
+                 entry.sequence, ack.duplicate)
+    outcome.more = len(entries) == batch and agent.spool.depth() > 0
+    return outcome
+
+
+def _settle_failure(agent: Agent, report_id: str, exc: CollectorError, outcome: DrainOutcome) -> bool:
+    """Record a failed send; True when draining may go on with the next report."""
+    if exc.disposition is Disposition.REJECT:
+        agent.spool.discard(report_id, str(exc))
+        outcome.discarded.append(report_id)
+        return True
+    answered = exc.collector_answered and exc.disposition is Disposition.RETRY
+    attempts = agent.spool.record_failure(str(exc), report_id if answered else None)
+    if attempts >= MAX_ANSWERED_ATTEMPTS:
+        agent.spool.discard(report_id, f"failed {attempts} times, last: {exc}")
+        outcome.discarded.append(report_id)
+    if exc.disposition is Disposition.IDENTITY:
+        log.error("collector refused our certificate; enroll again error=%r", str(exc))
+    else:
+        log.warning("delivery failed; report stays spooled error=%r", str(exc))
+    return False
+
+
+def _certificate_expired(state: StateDir) -> IdentityError | None:
+    info = read_certificate_info(state.certificate)
+    if info.expired(utcnow()):
+        return IdentityError(f"the certificate expired at {info.not_after.isoformat()}; enroll again")
+    return None
+
+
+def renew_if_due(agent: Agent) -> bool:
+    """Swap in a fresh certificate once a third of the current one's lifetime is left."""
+    info = read_certificate_info(agent.state.certificate)
+    if not info.renew_due(utcnow()):
+        return False
+    key = load_key(agent.state.key)
+    try:
+        response = agent.client.renew(build_csr(key, agent.config.device_id))
+        new = check_issued_certificate(
+            response.certificate_pem, key=key, ca_pem=agent.state.ca_certificate.read_bytes(),
+            device_id=agent.config.device_id,
+        )
+    except (CollectorError, IdentityError) as exc:
+        log.warning("certificate renewal failed; will retry next cycle not_after=%s error=%r",
+                    info.not_after.isoformat(), str(exc))
+        return False
+    write_private(agent.state.certificate, response.certificate_pem, replace=True)
+    agent.reconnect()
+    log.info("certificate renewed not_after=%s", new.not_after.isoformat())
+    return True
+
+
+def run_once(agent: Agent, sysroot: str | None = None) -> RunResult:
+    """One cycle: scan → spool → drain → renew if due."""
+    report = collect(agent, sysroot)
+    outcome = drain(agent)
+    if outcome.error is None:
+        renew_if_due(agent)
+    delivered = report.report_id in outcome.acked
+    return RunResult(
+        report_id=report.report_id,
+        sequence=report.sequence,
+        delivered=delivered,
+        spooled=not delivered and report.report_id not in outcome.discarded,
+        sent=len(outcome.acked),
+        pending=agent.spool.depth(),
+        error=str(outcome.error or ""),
+        identity_refused=outcome.identity_refused,
+    )
+
+
+def jittered(seconds: float, rng: random.Random) -> float:
+    return seconds * rng.uniform(1 - INTERVAL_JITTER, 1 + INTERVAL_JITTER)
+
+
+def run_forever(state: StateDir, stop: threading.Event, *, interval: float | None = None,
+                sysroot: str | None = None, scanner: Scanner = scan_report,
+                rng: random.Random | None = None) -> None:
+    """Report every (jittered) interval until `stop` is set; the send in progress finishes first.
+
+    Not enrolled yet: looks for bootstrap.toml every minute and enrolls when it appears.
+    Certificate refused: keeps spooling and re-reads the state dir, so `enroll` fixes it live.
+    """
+    rng = rng or random.Random()
+    agent = _wait_for_enrollment(state, stop, scanner, sysroot, rng)
+    if agent is None:
+        return
+    try:
+        _report_until_stopped(agent, stop, interval, sysroot, rng)
+    finally:
+        agent.close()
+
+
+def _wait_for_enrollment(state: StateDir, stop: threading.Event, scanner: Scanner,
+                         sysroot: str | None, rng: random.Random) -> Agent | None:
+    while not stop.is_set():
+        agent = _open_agent(state, scanner, sysroot)
+        if agent is not None:
+            return agent
+        stop.wait(jittered(BOOTSTRAP_POLL, rng))
+    return None
+
+
+def _open_agent(state: StateDir, scanner: Scanner, sysroot: str | None) -> Agent | None:
+    try:
+        if not state.is_enrolled() and enroll_from_bootstrap(state, scanner, sysroot) is None:
+            log.info("not enrolled and no bootstrap file yet path=%s", state.bootstrap_file)
+            return None
+        return Agent(state, scanner)
+    except (CollectorError, IdentityError, ValueError, OSError) as exc:
+        log.error("cannot start reporting error=%r", str(exc))
+        return None
+
+
+def _report_until_stopped(agent: Agent, stop: threading.Event, interval: float | None,
+                          sysroot: str | None, rng: random.Random) -> None:
+    """The schedule: scans on the interval, drains right after each scan and, after a failure,
+    again when the backoff says so (or, with our certificate refused, after the next scan)."""
+    backoff = Backoff(cap=min(120.0, interval or agent.interval), rng=rng)
+    next_scan = next_drain = time.monotonic()
+    while not stop.is_set():
+        now = time.monotonic()
+        if now >= next_scan:
+            _collect_logging_errors(agent, sysroot)
+            next_scan = now + jittered(interval or agent.interval, rng)
+            next_drain = now
+        if now >= next_drain:
+            outcome = drain(agent, stop)
+            if outcome.identity_refused:
+                _reload_logging_errors(agent)
+                next_drain = next_scan
+            elif outcome.error is not None:
+                next_drain = now + backoff.next_delay()
+            else:
+                backoff.reset()
+                renew_if_due(agent)
+                next_drain = now + BACKLOG_PAUSE if outcome.more else next_scan
+        stop.wait(max(0.0, min(next_scan, next_drain) - time.monotonic()))
+
+
+def _reload_logging_errors(agent: Agent) -> None:
+    try:
+        agent.reload()
+    except (OSError, ValueError) as exc:
+        log.error("cannot re-read the state dir error=%r", str(exc))
+
+
+def _collect_logging_errors(agent: Agent, sysroot: str | None) -> None:
+    try:
+        collect(agent, sysroot)
+    except Exception:  # a failed scan must not stop the agent; the next interval tries again
+        log.exception("scan failed; trying again next interval")

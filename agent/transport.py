@@ -1,0 +1,163 @@
+"""Talking to the collector: gRPC channels that trust only our CA, one call at a time with a
+deadline, failures sorted by what the agent should do next, and backoff between retries.
+
+What happens to a report the collector did not take:
+
+* RETRY — the collector is unreachable, overloaded or failing (UNAVAILABLE, DEADLINE_EXCEEDED,
+  RESOURCE_EXHAUSTED, INTERNAL, UNKNOWN, …): the report stays spooled and draining pauses, with
+  backoff. When the collector *answered* with an error (not merely unreachable) the report's
+  attempt count goes up, and a report that fails that way `MAX_ANSWERED_ATTEMPTS` times is dropped
+  (and counted), so one report the collector chokes on — e.g. one over its size limit — cannot
+  block the queue forever.
+* REJECT — the collector says the report itself is wrong (INVALID_ARGUMENT, FAILED_PRECONDITION,
+  OUT_OF_RANGE): resending it can never succeed, so it is dropped (and counted) and draining
+  goes on with the next one.
+* IDENTITY — our certificate was refused (UNAUTHENTICATED, PERMISSION_DENIED: revoked, expired,
+  device id mismatch): nothing is wrong with the reports, they stay spooled, and the agent says
+  it must be enrolled again.
+"""
+from __future__ import annotations
+
+import enum
+import random
+import re
+
+import grpc
+
+from farmwatch.agent import __version__, bootstrap
+from farmwatch.v1 import collector_pb2, collector_pb2_grpc, report_pb2
+
+DEFAULT_TIMEOUT = 30.0
+MAX_ANSWERED_ATTEMPTS = 20
+
+_ADDRESS = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$")
+
+
+class Disposition(enum.Enum):
+    RETRY = "retry"
+    REJECT = "reject"
+    IDENTITY = "identity"
+
+
+_REJECT = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.OUT_OF_RANGE}
+_IDENTITY = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
+# Codes that mean no collector answered at all; these never count against a report.
+_UNREACHED = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED}
+
+
+def classify(code: grpc.StatusCode) -> Disposition:
+    if code in _REJECT:
+        return Disposition.REJECT
+    if code in _IDENTITY:
+        return Disposition.IDENTITY
+    return Disposition.RETRY
+
+
+class CollectorError(Exception):
+    """A call to the collector that failed, with the gRPC status it failed with."""
+
+    def __init__(self, code: grpc.StatusCode, details: str):
+        super().__init__(f"{code.name}: {details}")
+        self.code = code
+        self.details = details
+
+    @property
+    def disposition(self) -> Disposition:
+        return classify(self.code)
+
+    @property
+    def collector_answered(self) -> bool:
+        return self.code not in _UNREACHED
+
+
+def check_address(address: str) -> str:
+    """HOST:PORT (IPv6 in brackets), or ValueError with the expected shape."""
+    match = _ADDRESS.match(address or "")
+    if not match or not 0 < int(match.group(1)) < 65536:
+        raise ValueError(f"collector address {address!r} is not HOST:PORT (e.g. collector.example.com:8443)")
+    return address
+
+
+class Backoff:
+    """Exponential backoff with full jitter: the n-th delay is uniform in [0, min(cap, base·factor^n)].
+
+    Full jitter spreads a fleet that lost the collector at the same moment over the whole window,
+    so they do not all come back at once.
+    """
+
+    def __init__(self, base: float = 1.0, factor: float = 2.0, cap: float = 120.0,
+                 rng: random.Random | None = None):
+        self.base, self.factor, self.cap = base, factor, cap
+        self.failures = 0
+        self._rng = rng or random.Random()
+
+    def ceiling(self) -> float:
+        return min(self.cap, self.base * self.factor ** self.failures)
+
+    def next_delay(self) -> float:
+        delay = self._rng.uniform(0, self.ceiling())
+        self.failures += 1
+        return delay
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+def mtls_channel(address: str, *, ca_pem: bytes, key_pem: bytes, cert_pem: bytes,
+                 server_name: str = "") -> grpc.Channel:
+    """A channel that presents our client certificate and trusts only `ca_pem`."""
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=ca_pem, private_key=key_pem, certificate_chain=cert_pem
+    )
+    return _secure_channel(address, credentials, server_name)
+
+
+def enrollment_channel(address: str, *, ca_pem: bytes, server_name: str = "") -> grpc.Channel:
+    """A channel for Enroll: trusts only `ca_pem` and presents the public bootstrap identity,
+    because the collector's TLS port asks every client for a certificate (see bootstrap.py)."""
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=ca_pem,
+        private_key=bootstrap.key_pem(),
+        certificate_chain=bootstrap.certificate_pem(),
+    )
+    return _secure_channel(address, credentials, server_name)
+
+
+def _secure_channel(address: str, credentials, server_name: str) -> grpc.Channel:
+    options = [("grpc.primary_user_agent", f"farmwatch-agent/{__version__}")]
+    if server_name:
+        options.append(("grpc.ssl_target_name_override", server_name))
+    return grpc.secure_channel(check_address(address), credentials, options=options)
+
+
+class CollectorClient:
+    """The Collector service, one blocking call at a time, each with a deadline."""
+
+    def __init__(self, channel: grpc.Channel, timeout: float = DEFAULT_TIMEOUT):
+        self._channel = channel
+        self._stub = collector_pb2_grpc.CollectorStub(channel)
+        self.timeout = timeout
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> "CollectorClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def enroll(self, request: collector_pb2.EnrollRequest) -> collector_pb2.EnrollResponse:
+        return self._call(self._stub.Enroll, request)
+
+    def report(self, report: report_pb2.AgentReport) -> collector_pb2.ReportAck:
+        return self._call(self._stub.Report, report)
+
+    def renew(self, csr_pem: bytes) -> collector_pb2.RenewResponse:
+        return self._call(self._stub.Renew, collector_pb2.RenewRequest(csr_pem=csr_pem))
+
+    def _call(self, method, request):
+        try:
+            return method(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise CollectorError(exc.code(), exc.details() or "") from None
