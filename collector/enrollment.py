@@ -123,13 +123,20 @@ class Enrollment:
         except pki.PkiError as exc:
             raise EnrollmentRefused(str(exc), "INVALID_ARGUMENT") from exc
         with self.store.transaction() as conn:
-            token_row = self._redeem(conn, token, device_id, peer_ip)
-            cert = self.ca.sign_csr(csr_pem, subject=device_id, role=pki.ROLE_AGENT,
-                                    lifetime=self.cert_lifetime)
-            self._record_certificate(conn, cert, device_id, token_row, peer_ip)
+            token_id, refusal = self._check_token(conn, token, device_id)
+            if refusal is None:
+                conn.execute("UPDATE tokens SET uses = uses + 1 WHERE token_id = ?", (token_id,))
+                cert = self.ca.sign_csr(csr_pem, subject=device_id, role=pki.ROLE_AGENT,
+                                        lifetime=self.cert_lifetime)
+                self._record_certificate(conn, cert, device_id, token_id, peer_ip)
+        if refusal is not None:
+            with self.store.transaction() as conn:
+                self._log(conn, device_id, "refused", refusal, token_id, peer_ip)
+            raise EnrollmentRefused(refusal)
         return pki.cert_pem(cert)
 
-    def _redeem(self, conn, token: str, device_id: str, peer_ip: str) -> str:
+    def _check_token(self, conn, token: str, device_id: str) -> tuple[str | None, str | None]:
+        """(token id, None) when the token may enroll this device, else (token id, why not)."""
         row = conn.execute(
             "SELECT token_id, expires_at, uses_allowed, uses, allow_reenroll, revoked_at "
             "FROM tokens WHERE token_hash = ?", (_hash(token),),
@@ -138,11 +145,7 @@ class Enrollment:
         if refusal is None and not row[4] and self._live_certificate(conn, device_id):
             refusal = (f"device {device_id} is already enrolled with a live certificate; re-enrolling "
                        "needs a token made with `farmwatch-collector token create --allow-reenroll`")
-        if refusal:
-            self._log(conn, device_id, "refused", refusal, row[0] if row else None, peer_ip)
-            raise EnrollmentRefused(refusal)
-        conn.execute("UPDATE tokens SET uses = uses + 1 WHERE token_id = ?", (row[0],))
-        return row[0]
+        return (row[0] if row else None), refusal
 
     def _live_certificate(self, conn, device_id: str) -> bool:
         return conn.execute(

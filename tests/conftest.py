@@ -1,0 +1,87 @@
+"""Real parts: a collector with its own PKI and SQLite file, serving mTLS gRPC on 127.0.0.1."""
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # handshake refusals are expected in these tests
+
+from farmwatch.agent import identity, transport  # noqa: E402
+from farmwatch.collector import enrollment, pki  # noqa: E402
+from farmwatch.collector.config import CollectorConfig  # noqa: E402
+from farmwatch.collector.server import CollectorServer  # noqa: E402
+from farmwatch.collector.store import Store  # noqa: E402
+from farmwatch.v1 import report_pb2  # noqa: E402
+
+
+@dataclass
+class AgentCredentials:
+    device_id: str
+    key_pem: bytes
+    cert_pem: bytes
+    ca_pem: bytes
+
+
+class RunningCollector:
+    def __init__(self, home: Path, **settings):
+        self.home = home
+        self.config = CollectorConfig.load(home, listen="127.0.0.1:0", **settings)
+        self.server = CollectorServer(self.config)
+        self.server.start()
+        self.address = f"127.0.0.1:{self.server.port}"
+        self.ca_pem = (home / "pki" / "ca.crt").read_bytes()
+
+    @property
+    def store(self) -> Store:
+        return self.server.store
+
+    def token(self, **kwargs) -> str:
+        return enrollment.create_token(self.store, **kwargs).secret
+
+    def enroll(self, device_id: str, token: str | None = None) -> AgentCredentials:
+        key = identity.load_or_create_key(self.home / f"agent-{device_id}.key")
+        request = transport.collector_pb2.EnrollRequest(
+            token=token or self.token(), csr_pem=identity.build_csr(key, device_id), device_id=device_id)
+        with transport.CollectorClient(transport.enrollment_channel(self.address, ca_pem=self.ca_pem)) as client:
+            response = client.enroll(request)
+        return AgentCredentials(device_id, (self.home / f"agent-{device_id}.key").read_bytes(),
+                                response.certificate_pem, self.ca_pem)
+
+    def client(self, creds: AgentCredentials) -> transport.CollectorClient:
+        return transport.CollectorClient(transport.mtls_channel(
+            self.address, ca_pem=creds.ca_pem, key_pem=creds.key_pem, cert_pem=creds.cert_pem))
+
+    def stored_reports(self) -> int:
+        return self.store.count("reports")
+
+    def stop(self):
+        self.server.stop(grace=1)
+
+
+def make_report(device_id: str, sequence: int = 1, processes: int = 3) -> report_pb2.AgentReport:
+    report = report_pb2.AgentReport(report_id=str(uuid.uuid4()), device_id=device_id, sequence=sequence)
+    report.collected_at.GetCurrentTime()
+    report.host.hostname = f"host-{device_id.lower()}"
+    report.host.os = "linux"
+    report.host.serial_number = device_id
+    for pid in range(1, processes + 1):
+        report.processes.add(pid=pid, name=f"proc{pid}", exe=f"/usr/bin/proc{pid}", username="alice")
+    return report
+
+
+@pytest.fixture
+def collector_home(tmp_path) -> Path:
+    home = tmp_path / "collector"
+    pki.CertificateAuthority.create(home / "pki").issue_server(["localhost", "127.0.0.1"])
+    return home
+
+
+@pytest.fixture
+def collector(collector_home):
+    running = RunningCollector(collector_home)
+    yield running
+    running.stop()

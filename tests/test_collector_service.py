@@ -1,0 +1,270 @@
+"""The Collector service over real mTLS: who gets in, what is stored, what is refused."""
+from __future__ import annotations
+
+import datetime as dt
+
+import grpc
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from conftest import AgentCredentials, make_report
+from farmwatch.agent import bootstrap, identity, transport
+from farmwatch.collector import enrollment, pki
+from farmwatch.v1 import report_pb2
+
+
+def refused(call) -> transport.CollectorError:
+    with pytest.raises(transport.CollectorError) as info:
+        call()
+    return info.value
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+def test_enrolled_agent_report_is_stored_once(collector):
+    creds = collector.enroll("SN-1001")
+    report = make_report("SN-1001")
+    with collector.client(creds) as client:
+        first = client.report(report)
+        again = client.report(report)
+    assert (first.duplicate, again.duplicate) == (False, True)
+    assert collector.stored_reports() == 1
+    device = collector.store.rows("SELECT device_id, reports, last_sequence FROM devices")
+    assert device == [{"device_id": "SN-1001", "reports": 1, "last_sequence": 1}]
+
+
+def test_envelope_keeps_what_the_collector_observed(collector):
+    creds = collector.enroll("SN-1002")
+    report = make_report("SN-1002")
+    with collector.client(creds) as client:
+        client.report(report)
+    envelope = collector.store.envelope(report.report_id)
+    assert envelope["peer_ip"] == "127.0.0.1"
+    assert envelope["received_at"].endswith("Z")
+    assert envelope["report"]["device_id"] == "SN-1002"
+    assert [p["name"] for p in envelope["report"]["processes"]] == ["proc1", "proc2", "proc3"]
+
+
+def test_device_id_mismatch_is_refused_and_nothing_stored(collector):
+    creds_a = collector.enroll("SN-A")
+    collector.enroll("SN-B")
+    with collector.client(creds_a) as client:
+        error = refused(lambda: client.report(make_report("SN-B")))
+    assert error.code == grpc.StatusCode.PERMISSION_DENIED
+    assert "SN-A" in error.details
+    assert collector.stored_reports() == 0
+
+
+def test_revoked_certificate_is_refused_from_the_next_call(collector):
+    creds = collector.enroll("SN-REV")
+    with collector.client(creds) as client:
+        client.report(make_report("SN-REV", 1))
+        assert enrollment.revoke_subject(collector.store, "SN-REV", "laptop reported stolen") == 1
+        error = refused(lambda: client.report(make_report("SN-REV", 2)))
+    assert error.code == grpc.StatusCode.UNAUTHENTICATED
+    assert "revoked" in error.details
+    assert collector.stored_reports() == 1
+
+
+def test_bootstrap_identity_can_only_enroll(collector):
+    channel = transport.enrollment_channel(collector.address, ca_pem=collector.ca_pem)
+    with transport.CollectorClient(channel) as client:
+        error = refused(lambda: client.report(make_report("SN-BOOT")))
+        assert error.code == grpc.StatusCode.PERMISSION_DENIED
+        error = refused(lambda: client.renew(b"csr"))
+        assert error.code == grpc.StatusCode.PERMISSION_DENIED
+    assert collector.stored_reports() == 0
+
+
+def _handshake_refused(collector, key_pem: bytes | None, cert_pem: bytes | None):
+    credentials = grpc.ssl_channel_credentials(collector.ca_pem, key_pem, cert_pem)
+    channel = grpc.secure_channel(collector.address, credentials)
+    with transport.CollectorClient(channel, timeout=5) as client:
+        error = refused(lambda: client.report(make_report("SN-X")))
+    assert error.code == grpc.StatusCode.UNAVAILABLE  # the TLS handshake itself fails
+    assert collector.stored_reports() == 0
+
+
+def test_no_client_certificate_fails_the_handshake(collector):
+    _handshake_refused(collector, None, None)
+
+
+def test_certificate_from_another_ca_fails_the_handshake(collector, tmp_path):
+    other = pki.CertificateAuthority.create(tmp_path / "other-ca")
+    key, cert = other.issue_client("SN-X", pki.ROLE_AGENT, dt.timedelta(days=1))
+    _handshake_refused(collector, key, pki.cert_pem(cert))
+
+
+def _cert_with_validity(collector, not_before: dt.datetime, not_after: dt.datetime) -> AgentCredentials:
+    ca = pki.CertificateAuthority.load(collector.home / "pki")
+    key = pki.new_key()
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "agent"),
+                                     x509.NameAttribute(NameOID.COMMON_NAME, "SN-X")]))
+            .issuer_name(ca.cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(not_before).not_valid_after(not_after)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca.key, hashes.SHA256()))
+    return AgentCredentials("SN-X", pki.key_pem(key), pki.cert_pem(cert), collector.ca_pem)
+
+
+def test_expired_certificate_fails_the_handshake(collector):
+    now = pki.utcnow()
+    creds = _cert_with_validity(collector, now - dt.timedelta(days=10), now - dt.timedelta(days=1))
+    _handshake_refused(collector, creds.key_pem, creds.cert_pem)
+
+
+def test_not_yet_valid_certificate_fails_the_handshake(collector):
+    now = pki.utcnow()
+    creds = _cert_with_validity(collector, now + dt.timedelta(days=1), now + dt.timedelta(days=10))
+    _handshake_refused(collector, creds.key_pem, creds.cert_pem)
+
+
+def test_our_ca_but_unrecorded_certificate_is_refused(collector):
+    now = pki.utcnow()
+    creds = _cert_with_validity(collector, now - dt.timedelta(hours=1), now + dt.timedelta(days=1))
+    with collector.client(creds) as client:
+        error = refused(lambda: client.report(make_report("SN-X")))
+    assert error.code == grpc.StatusCode.UNAUTHENTICATED
+    assert collector.stored_reports() == 0
+
+
+def test_oversized_report_is_refused_and_the_server_stays_up(collector):
+    creds = collector.enroll("SN-BIG")
+    huge = make_report("SN-BIG")
+    huge.processes.add(name="x" * (collector.config.max_message_bytes + 1))
+    with collector.client(creds) as client:
+        error = refused(lambda: client.report(huge))
+        assert error.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert client.report(make_report("SN-BIG")).duplicate is False
+    assert collector.stored_reports() == 1
+
+
+def test_malformed_report_id_is_invalid_argument(collector):
+    creds = collector.enroll("SN-BAD")
+    report = make_report("SN-BAD")
+    report.report_id = "not-a-uuid"
+    with collector.client(creds) as client:
+        error = refused(lambda: client.report(report))
+    assert error.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert collector.stored_reports() == 0
+
+
+# -- enrollment -------------------------------------------------------------------------------
+
+def test_enrollment_signs_only_the_public_key(collector):
+    key = pki.new_key()
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SN-CHOSEN-BY-AGENT")]))
+           .add_extension(x509.SubjectAlternativeName([x509.DNSName("collector.example.com")]), critical=False)
+           .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+           .sign(key, hashes.SHA256()))
+    request = transport.collector_pb2.EnrollRequest(
+        token=collector.token(), csr_pem=csr.public_bytes(pki.serialization.Encoding.PEM), device_id="SN-REAL")
+    with transport.CollectorClient(transport.enrollment_channel(collector.address, ca_pem=collector.ca_pem)) as c:
+        cert = x509.load_pem_x509_certificate(c.enroll(request).certificate_pem)
+    assert pki.identity_of(cert).subject == "SN-REAL"
+    assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    with pytest.raises(x509.ExtensionNotFound):
+        cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    assert pki.issued_by(cert, pki.CertificateAuthority.load(collector.home / "pki").cert)
+
+
+@pytest.mark.parametrize("make_token, expected", [
+    (lambda c: "fwt_unknown_token", "unknown enrollment token"),
+    (lambda c: c.token(expires=dt.timedelta(seconds=-1)), "expired"),
+])
+def test_bad_tokens_are_refused_with_a_reason(collector, make_token, expected):
+    error = refused(lambda: collector.enroll("SN-T", token=make_token(collector)))
+    assert error.code == grpc.StatusCode.PERMISSION_DENIED
+    assert expected in error.details
+    assert collector.store.count("certificates") == 0
+
+
+def test_token_is_used_up(collector):
+    token = collector.token(uses=1)
+    collector.enroll("SN-U1", token=token)
+    error = refused(lambda: collector.enroll("SN-U2", token=token))
+    assert "used up" in error.details
+
+
+def test_reenrollment_needs_a_reenroll_token(collector):
+    collector.enroll("SN-RE")
+    error = refused(lambda: collector.enroll("SN-RE"))
+    assert "--allow-reenroll" in error.details
+    collector.enroll("SN-RE", token=collector.token(allow_reenroll=True))
+    outcomes = [r["outcome"] for r in collector.store.rows("SELECT outcome FROM enrollments ORDER BY rowid")]
+    assert outcomes == ["enrolled", "refused", "enrolled"]
+
+
+def test_token_guessing_is_rate_limited(collector):
+    codes = [refused(lambda: collector.enroll("SN-G", token=f"fwt_guess_{i}")).code for i in range(12)]
+    assert codes[:10] == [grpc.StatusCode.PERMISSION_DENIED] * 10
+    assert codes[10:] == [grpc.StatusCode.RESOURCE_EXHAUSTED] * 2
+
+
+def test_renew_gives_a_fresh_certificate_for_the_same_device(collector):
+    creds = collector.enroll("SN-REN")
+    key = identity.load_key(collector.home / "agent-SN-REN.key")
+    with collector.client(creds) as client:
+        response = client.renew(identity.build_csr(key, "SOMEONE-ELSE"))
+    renewed = x509.load_pem_x509_certificate(response.certificate_pem)
+    old = x509.load_pem_x509_certificate(creds.cert_pem)
+    assert pki.identity_of(renewed).subject == "SN-REN"
+    assert renewed.serial_number != old.serial_number
+    fresh = AgentCredentials("SN-REN", creds.key_pem, response.certificate_pem, creds.ca_pem)
+    with collector.client(fresh) as client:
+        assert client.report(make_report("SN-REN")).duplicate is False
+
+
+# -- health and rotation ----------------------------------------------------------------------
+
+def test_health_service_reports_serving(collector):
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    creds = collector.enroll("SN-H")
+    channel = transport.mtls_channel(collector.address, ca_pem=creds.ca_pem, key_pem=creds.key_pem,
+                                     cert_pem=creds.cert_pem)
+    response = health_pb2_grpc.HealthStub(channel).Check(
+        health_pb2.HealthCheckRequest(service="farmwatch.v1.Collector"), timeout=5)
+    channel.close()
+    assert response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_server_certificate_rotates_without_restart(collector):
+    ca = pki.CertificateAuthority.load(collector.home / "pki")
+    before = ca.server_credentials_pem()[1]
+    ca.issue_server(["localhost", "127.0.0.1"])
+    assert ca.server_credentials_pem()[1] != before
+    creds = collector.enroll("SN-ROT")  # a new connection: the handshake uses the new certificate
+    with collector.client(creds) as client:
+        assert client.report(make_report("SN-ROT")).duplicate is False
+
+
+def test_report_proto_has_every_contract_field():
+    contract = {
+        "AgentReport": "report_id device_id sequence collected_at host processes applications usb_devices "
+                       "displays network sessions probe_errors",
+        "Host": "hostname os os_version arch agent_version serial_number hardware_model boot_time timezone "
+                "utc_offset_minutes locale keyboard_layouts",
+        "Process": "pid ppid name exe cmdline username create_time signer",
+        "Application": "name version path bundle_id publisher signer source",
+        "UsbDevice": "vendor_id product_id manufacturer product serial device_class bcd_device speed_mbps "
+                     "bus_path interfaces",
+        "UsbInterface": "interface_class interface_subclass interface_protocol driver",
+        "Display": "connector manufacturer_id product_code serial_number monitor_name width_mm height_mm "
+                   "built_in edid",
+        "Network": "interfaces default_gateway wifi dns_servers ip_forwarding connections listeners",
+        "NetworkInterface": "name mac addresses is_up kind",
+        "Gateway": "ip mac interface",
+        "Wifi": "ssid bssid",
+        "Connection": "local_ip local_port remote_ip remote_port status pid process_name",
+        "Listener": "ip port protocol pid process_name",
+        "Session": "user terminal remote_host started_at",
+    }
+    for message, names in contract.items():
+        fields = set(getattr(report_pb2, message).DESCRIPTOR.fields_by_name)
+        assert set(names.split()) <= fields, message
