@@ -195,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="farmwatch-collector", description="Enroll farmwatch agents, store their reports, flag relays.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--home", type=Path, help="collector folder (default: $FARMWATCH_HOME or %(default)s)")
+    parser.add_argument("--home", type=Path, help=f"collector folder (default: $FARMWATCH_HOME, else {default_home()})")
     parser.add_argument("--config", type=Path, help="settings file (default: HOME/collector.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
