@@ -1,0 +1,116 @@
+"""The SQLite store on a real file: change-only inventory, idempotence, replays, a full disk."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from conftest import make_report
+from farmwatch.collector.store import Incoming, Store, StoreFull
+
+
+def incoming(report, at: str, serial: str = "c1", verdict=None) -> Incoming:
+    return Incoming(report=report, received_at=at, peer_ip="198.51.100.7", cert_serial=serial, verdict=verdict)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "fw.sqlite")
+    yield s
+    s.close()
+
+
+def test_unchanged_inventory_writes_no_rows(store):
+    for seq in range(1, 6):
+        store.ingest([incoming(make_report("SN1", seq, processes=50), f"2026-11-01T00:0{seq}:00Z")])
+    assert store.count("processes") == 50
+    rows = store.rows("SELECT first_seen, last_seen FROM current_processes WHERE name = 'proc7'")
+    assert rows == [{"first_seen": "2026-11-01T00:01:00Z", "last_seen": "2026-11-01T00:05:00Z"}]
+
+
+def test_item_that_goes_away_keeps_its_last_sighting_and_a_return_is_a_new_row(store):
+    store.ingest([incoming(make_report("SN1", 1, processes=3), "2026-11-01T01:00:00Z")])
+    store.ingest([incoming(make_report("SN1", 2, processes=2), "2026-11-01T02:00:00Z")])
+    store.ingest([incoming(make_report("SN1", 3, processes=3), "2026-11-01T03:00:00Z")])
+    history = store.rows("SELECT first_seen, last_seen, present FROM processes WHERE name = 'proc3' ORDER BY rowid")
+    assert history == [
+        {"first_seen": "2026-11-01T01:00:00Z", "last_seen": "2026-11-01T01:00:00Z", "present": 0},
+        {"first_seen": "2026-11-01T03:00:00Z", "last_seen": "2026-11-01T03:00:00Z", "present": 1},
+    ]
+
+
+def test_duplicate_report_id_stores_nothing_new(store):
+    report = make_report("SN1")
+    assert store.ingest([incoming(report, "2026-11-01T01:00:00Z")]) == [True]
+    assert store.ingest([incoming(report, "2026-11-01T01:05:00Z")]) == [False]
+    assert store.count("reports") == 1
+    assert store.rows("SELECT reports FROM devices") == [{"reports": 1}]
+
+
+def test_duplicates_within_one_batch(store):
+    report = make_report("SN1")
+    assert store.ingest([incoming(report, "t1"), incoming(report, "t1")]) == [True, False]
+
+
+def test_replayed_sequence_is_marked_and_does_not_roll_state_back(store):
+    store.ingest([incoming(make_report("SN1", 5, processes=4), "2026-11-01T01:00:00Z")])
+    replay = make_report("SN1", 3, processes=1)
+    store.ingest([incoming(replay, "2026-11-01T02:00:00Z")])
+    assert store.rows("SELECT replay FROM reports WHERE report_id = ?", (replay.report_id,)) == [{"replay": 1}]
+    assert store.rows("SELECT last_sequence FROM devices") == [{"last_sequence": 5}]
+    assert store.count("current_processes") == 4
+
+
+def test_sequence_restarts_with_a_new_certificate(store):
+    store.ingest([incoming(make_report("SN1", 9), "t1", serial="old")])
+    fresh = make_report("SN1", 1)
+    store.ingest([incoming(fresh, "t2", serial="new")])
+    assert store.rows("SELECT replay FROM reports WHERE report_id = ?", (fresh.report_id,)) == [{"replay": 0}]
+
+
+def test_verdict_changes_are_recorded(store):
+    def verdict(name, score):
+        return {"device_id": "SN1", "verdict": name, "score": score,
+                "findings": [{"rule": "r", "severity": "high", "summary": "s", "evidence": {}}] if score else []}
+
+    store.ingest([incoming(make_report("SN1", 1), "t1", verdict=verdict("clean", 0))])
+    store.ingest([incoming(make_report("SN1", 2), "t2", verdict=verdict("clean", 0))])
+    store.ingest([incoming(make_report("SN1", 3), "t3", verdict=verdict("relay", 90))])
+    changes = store.rows("SELECT old_verdict, new_verdict FROM verdict_changes ORDER BY rowid")
+    assert changes == [{"old_verdict": None, "new_verdict": "clean"},
+                       {"old_verdict": "clean", "new_verdict": "relay"}]
+    assert store.count("findings") == 1
+
+
+def test_raw_report_round_trips_as_an_envelope(store):
+    report = make_report("SN1", processes=5)
+    store.ingest([incoming(report, "2026-11-01T01:00:00Z")])
+    envelope = store.envelope(report.report_id)
+    assert envelope["received_at"] == "2026-11-01T01:00:00Z"
+    assert envelope["peer_ip"] == "198.51.100.7"
+    assert len(envelope["report"]["processes"]) == 5
+
+
+def test_full_database_refuses_the_batch_and_keeps_what_was_stored(tmp_path):
+    store = Store(tmp_path / "small.sqlite")
+    store.ingest([incoming(make_report("SN1", 1), "t1")])
+    pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+    big = [incoming(make_report(f"SN{i}", 1, processes=400), "t2") for i in range(2, 6)]
+    with pytest.raises(StoreFull):
+        store.ingest(big)
+    assert store.count("reports") == 1
+    assert store.count("devices") == 1
+    store.conn.execute("PRAGMA max_page_count = 1073741823")
+    assert store.ingest(big) == [True] * 4
+    store.close()
+
+
+def test_database_file_is_owner_only(store):
+    assert store.path.stat().st_mode & 0o777 == 0o600
+
+
+def test_reader_connection_sees_committed_rows(store):
+    store.ingest([incoming(make_report("SN1"), "t1")])
+    assert isinstance(store.reader(), sqlite3.Connection)
+    assert store.count("devices") == 1
