@@ -1,0 +1,110 @@
+"""Decode the identity part of a VESA EDID (1.3/1.4) base block.
+
+Only what tells one display from another is decoded: the PNP manufacturer id, product
+code, serials, name, physical size, year and the block's integrity. Real EDIDs are often
+sloppy (bad checksums, junk in text descriptors, sizes only in the timing descriptor), so
+the parser keeps whatever it can read and reports the checksum instead of refusing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EDID_HEADER = bytes.fromhex("00ffffffffffff00")
+BLOCK_SIZE = 128
+
+_DESCRIPTOR_OFFSETS = (54, 72, 90, 108)
+_TAG_SERIAL_STRING = 0xFF
+_TAG_MONITOR_NAME = 0xFC
+
+
+class EdidError(ValueError):
+    """The bytes are not an EDID base block."""
+
+
+@dataclass(frozen=True)
+class EdidInfo:
+    manufacturer_id: str
+    product_code: int
+    serial_number: int
+    serial_string: str
+    monitor_name: str
+    width_mm: int
+    height_mm: int
+    manufacture_year: int
+    checksum_ok: bool
+    extension_count: int
+
+
+def parse_edid(data: bytes) -> EdidInfo:
+    if len(data) < BLOCK_SIZE:
+        raise EdidError(f"EDID too short: {len(data)} bytes, a base block is {BLOCK_SIZE}")
+    if data[:8] != EDID_HEADER:
+        raise EdidError(f"not an EDID: header is {data[:8].hex()}")
+    block = data[:BLOCK_SIZE]
+    width_mm, height_mm = _physical_size_mm(block)
+    return EdidInfo(
+        manufacturer_id=_pnp_id(block[8], block[9]),
+        product_code=int.from_bytes(block[10:12], "little"),
+        serial_number=int.from_bytes(block[12:16], "little"),
+        serial_string=_descriptor_text(block, _TAG_SERIAL_STRING),
+        monitor_name=_descriptor_text(block, _TAG_MONITOR_NAME),
+        width_mm=width_mm,
+        height_mm=height_mm,
+        manufacture_year=_manufacture_year(block),
+        checksum_ok=sum(block) % 256 == 0,
+        extension_count=block[126],
+    )
+
+
+def _pnp_id(high: int, low: int) -> str:
+    """Three letters packed as 5-bit values (1 = 'A') in a big-endian 16-bit word."""
+    word = (high << 8) | low
+    codes = ((word >> 10) & 0x1F, (word >> 5) & 0x1F, word & 0x1F)
+    if not all(1 <= code <= 26 for code in codes):
+        return ""
+    return "".join(chr(ord("A") + code - 1) for code in codes)
+
+
+def _manufacture_year(block: bytes) -> int:
+    # Byte 16 = 0xFF means byte 17 is a model year rather than a manufacture year;
+    # either way byte 17 counts from 1990, and 0 means "not given".
+    return 1990 + block[17] if block[17] else 0
+
+
+def _physical_size_mm(block: bytes) -> tuple[int, int]:
+    detailed = _detailed_timing_size_mm(block[54:72])
+    if detailed is not None:
+        return detailed
+    # Bytes 21-22 hold the size in cm; 0 means variable (projectors, capture inputs).
+    # When only one is set, EDID 1.4 stores an aspect ratio instead of a size.
+    if block[21] and block[22]:
+        return block[21] * 10, block[22] * 10
+    return 0, 0
+
+
+def _detailed_timing_size_mm(descriptor: bytes) -> tuple[int, int] | None:
+    pixel_clock = int.from_bytes(descriptor[0:2], "little")
+    if pixel_clock == 0:  # a display descriptor, not a timing
+        return None
+    width = descriptor[12] | ((descriptor[14] & 0xF0) << 4)
+    height = descriptor[13] | ((descriptor[14] & 0x0F) << 8)
+    if not (width and height):
+        return None
+    return width, height
+
+
+def _descriptor_text(block: bytes, tag: int) -> str:
+    for offset in _DESCRIPTOR_OFFSETS:
+        descriptor = block[offset : offset + 18]
+        if descriptor[0:3] == b"\x00\x00\x00" and descriptor[3] == tag:
+            return _clean_text(descriptor[5:18])
+    return ""
+
+
+def _clean_text(raw: bytes) -> str:
+    """Descriptor text ends at LF (padded with spaces); sloppy firmware pads with NULs
+    or leaves control and high bytes, which are dropped rather than guessed at."""
+    for terminator in (b"\n", b"\x00"):
+        raw = raw.split(terminator, 1)[0]
+    return "".join(chr(byte) for byte in raw if 0x20 <= byte < 0x7F).strip()

@@ -1,0 +1,56 @@
+"""Small readers for /proc shared by several probes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .context import ProbeContext
+
+CLOCK_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+COMM_MAX_LENGTH = 15  # the kernel truncates a task's comm to 15 characters
+
+
+@dataclass(frozen=True)
+class ProcStat:
+    comm: str
+    ppid: int
+    start_ticks: int  # clock ticks after boot
+
+
+def pids(ctx: ProbeContext) -> list[int]:
+    return sorted(int(name) for name in ctx.list_dir("/proc") if name.isdigit())
+
+
+def boot_time(ctx: ProbeContext) -> int | None:
+    for line in (ctx.read_text("/proc/stat") or "").splitlines():
+        if line.startswith("btime "):
+            return int(line.split()[1])
+    return None
+
+
+def parse_stat(raw: bytes) -> ProcStat:
+    """/proc/<pid>/stat: "pid (comm) state ppid …"; comm may itself hold spaces and
+    parentheses, so it is bounded by the first "(" and the last ")"."""
+    text = raw.decode("utf-8", errors="replace")
+    comm = text[text.index("(") + 1 : text.rindex(")")]
+    fields = text[text.rindex(")") + 2 :].split()
+    # fields[0] is field 3 (state): ppid is field 4, starttime field 22
+    return ProcStat(comm=comm, ppid=int(fields[1]), start_ticks=int(fields[19]))
+
+
+def process_name(comm: str, cmdline: list[str]) -> str:
+    """comm, or the program's file name when comm was cut to 15 characters."""
+    if len(comm) == COMM_MAX_LENGTH and cmdline:
+        program = os.path.basename(cmdline[0])
+        if program.startswith(comm):
+            return program
+    return comm
+
+
+def read_comm(ctx: ProbeContext, pid: int) -> str:
+    try:
+        raw = ctx.path(f"/proc/{pid}/stat").read_bytes()
+        return parse_stat(raw).comm
+    except (OSError, ValueError):
+        return ""

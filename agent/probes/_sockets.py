@@ -1,0 +1,120 @@
+"""Sockets from /proc/net/{tcp,tcp6,udp,udp6}, with the process that owns each one."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import struct
+import sys
+from dataclasses import dataclass
+
+from ._procfs import pids, read_comm
+from .context import ProbeContext
+
+# include/net/tcp_states.h, named as psutil names them
+TCP_STATES = {
+    0x01: "ESTABLISHED",
+    0x02: "SYN_SENT",
+    0x03: "SYN_RECV",
+    0x04: "FIN_WAIT1",
+    0x05: "FIN_WAIT2",
+    0x06: "TIME_WAIT",
+    0x07: "CLOSE",
+    0x08: "CLOSE_WAIT",
+    0x09: "LAST_ACK",
+    0x0A: "LISTEN",
+    0x0B: "CLOSING",
+}
+_TABLES = (("tcp", "tcp"), ("tcp6", "tcp"), ("udp", "udp"), ("udp6", "udp"))
+_SOCKET_LINK = re.compile(r"^socket:\[(\d+)\]$")
+_NATIVE_WORD = "<I" if sys.byteorder == "little" else ">I"
+
+
+@dataclass(frozen=True)
+class Socket:
+    protocol: str  # tcp | udp
+    local_ip: str
+    local_port: int
+    remote_ip: str
+    remote_port: int
+    status: str  # a TCP state name, "NONE" for UDP
+    inode: int
+
+
+def read_sockets(ctx: ProbeContext) -> list[Socket]:
+    sockets = []
+    for table, protocol in _TABLES:
+        text = ctx.read_text(f"/proc/net/{table}")
+        if text is not None:
+            sockets += parse_socket_table(text, protocol)
+    return sockets
+
+
+def parse_socket_table(text: str, protocol: str) -> list[Socket]:
+    sockets = []
+    for line in text.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 10:
+            continue
+        local_ip, local_port = _endpoint(fields[1])
+        remote_ip, remote_port = _endpoint(fields[2])
+        state = int(fields[3], 16)
+        sockets.append(
+            Socket(
+                protocol=protocol,
+                local_ip=local_ip,
+                local_port=local_port,
+                remote_ip=remote_ip,
+                remote_port=remote_port,
+                status=TCP_STATES.get(state, "NONE") if protocol == "tcp" else "NONE",
+                inode=int(fields[9]),
+            )
+        )
+    return sockets
+
+
+def _endpoint(text: str) -> tuple[str, int]:
+    """"0100007F:0016" → ("127.0.0.1", 22)."""
+    address_hex, port_hex = text.split(":")
+    return proc_ip(address_hex), int(port_hex, 16)
+
+
+def proc_ip(address_hex: str) -> str:
+    """An address as /proc/net prints it: native-endian 32-bit words in hex, so it is
+    turned back into bytes word by word ("0100007F" is 127.0.0.1 on x86)."""
+    words = [int(address_hex[i : i + 8], 16) for i in range(0, len(address_hex), 8)]
+    packed = b"".join(struct.pack(_NATIVE_WORD, word) for word in words)
+    return normal_ip(str(ipaddress.ip_address(packed)))
+
+
+def normal_ip(text: str) -> str:
+    """"::ffff:1.2.3.4" → "1.2.3.4"; other addresses as the ipaddress module writes them."""
+    address = ipaddress.ip_address(text.split("%", 1)[0])
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
+
+
+def socket_owners(ctx: ProbeContext, inodes: set[int]) -> dict[int, tuple[int, str]]:
+    """inode → (pid, process name), found through each process's fd links."""
+    owners: dict[int, tuple[int, str]] = {}
+    if not inodes:
+        return owners
+    for pid in pids(ctx):
+        fd_dir = ctx.path(f"/proc/{pid}/fd")
+        try:
+            fds = list(fd_dir.iterdir())
+        except OSError:
+            continue  # exited, or not ours to look at
+        for fd in fds:
+            inode = _socket_inode(fd)
+            if inode in inodes and inode not in owners:
+                owners[inode] = (pid, read_comm(ctx, pid))
+    return owners
+
+
+def _socket_inode(fd) -> int | None:
+    try:
+        match = _SOCKET_LINK.match(str(fd.readlink()))
+    except OSError:
+        return None
+    return int(match[1]) if match else None

@@ -1,0 +1,142 @@
+"""The one door through which probes see the machine.
+
+Every file a probe reads goes through a ProbeContext rooted at a directory: "/" for the
+live machine, or a fixture tree (``--sysroot``) that stands in for one. Reads that fail
+for an expected reason (the file is simply absent) return None; reads that fail because
+something is wrong (a dangling link, a directory where a file belongs, no permission)
+also return None but leave a gap in the report, so a probe never raises for them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from farmwatch.v1 import report_pb2
+
+_OS_NAMES = {"linux": "linux", "darwin": "macos", "win32": "windows"}
+_COMMAND_TIMEOUT_SECONDS = 3.0
+
+
+def live_os_name() -> str:
+    return _OS_NAMES.get(sys.platform, sys.platform)
+
+
+@dataclasses.dataclass
+class ProbeContext:
+    root: Path
+    os: str
+    is_live: bool
+    env: Mapping[str, str]
+    now: datetime
+    probe: str = ""
+    errors: list[report_pb2.ProbeError] = dataclasses.field(default_factory=list)
+
+    @classmethod
+    def create(cls, sysroot: str | os.PathLike | None = None, *, os_name: str | None = None) -> ProbeContext:
+        """A context for the live machine (sysroot None) or for a tree standing in for one."""
+        is_live = sysroot is None
+        return cls(
+            root=Path("/") if is_live else Path(sysroot),
+            os=os_name or (live_os_name() if is_live else "linux"),
+            is_live=is_live,
+            env=os.environ if is_live else {},
+            now=datetime.now(timezone.utc),
+        )
+
+    def for_probe(self, name: str) -> ProbeContext:
+        """A view of this context whose gaps are kept apart, so a probe that is abandoned
+        for running too long cannot add to the report after the fact."""
+        return dataclasses.replace(self, probe=name, errors=[])
+
+    # -- recording gaps ---------------------------------------------------------------
+
+    def error(self, probe: str, message: str) -> None:
+        if any(e.probe == probe and e.error == message for e in self.errors):
+            return
+        self.errors.append(report_pb2.ProbeError(probe=probe, error=message))
+
+    def gap(self, message: str) -> None:
+        """Record a gap for the probe this context was made for."""
+        self.error(self.probe, message)
+
+    # -- reading the tree ---------------------------------------------------------------
+
+    def path(self, machine_path: str) -> Path:
+        """Where a path of the machine (e.g. "/proc/stat") lives under the root."""
+        return self.root / machine_path.lstrip("/")
+
+    def read_bytes(self, machine_path: str) -> bytes | None:
+        try:
+            return self.path(machine_path).read_bytes()
+        except OSError as exc:
+            self._note_failure(machine_path, exc)
+            return None
+
+    def read_text(self, machine_path: str) -> str | None:
+        data = self.read_bytes(machine_path)
+        return None if data is None else data.decode("utf-8", errors="replace")
+
+    def read_value(self, machine_path: str) -> str | None:
+        """A one-value file such as a sysfs attribute, without its trailing newline."""
+        text = self.read_text(machine_path)
+        return None if text is None else text.strip()
+
+    def list_dir(self, machine_path: str) -> list[str]:
+        try:
+            return sorted(os.listdir(self.path(machine_path)))
+        except OSError as exc:
+            self._note_failure(machine_path, exc)
+            return []
+
+    def readlink(self, machine_path: str) -> str | None:
+        try:
+            return os.readlink(self.path(machine_path))
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:  # EINVAL: a plain file, not a link
+                self._note_failure(machine_path, exc)
+            return None
+
+    def exists(self, machine_path: str) -> bool:
+        return os.path.lexists(self.path(machine_path))
+
+    def is_dir(self, machine_path: str) -> bool:
+        return self.path(machine_path).is_dir()
+
+    # -- running tools (live machine only) ---------------------------------------------
+
+    def has_tool(self, name: str) -> bool:
+        return self.is_live and shutil.which(name) is not None
+
+    def run(self, argv: Sequence[str]) -> str | None:
+        """A tool's stdout on the live machine; None when it is absent, fails or hangs.
+        A sysroot is files only: no tool runs against it."""
+        if not self.has_tool(argv[0]):
+            return None
+        try:
+            done = subprocess.run(
+                argv, capture_output=True, text=True, timeout=_COMMAND_TIMEOUT_SECONDS, check=False
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            self.gap(f"{argv[0]}: {exc}")
+            return None
+        if done.returncode != 0:
+            self.gap(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip()[:200]}")
+            return None
+        return done.stdout
+
+    def _note_failure(self, machine_path: str, exc: OSError) -> None:
+        if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+            if not self.exists(machine_path):
+                return  # plainly absent: the probe decides whether that matters
+            self.gap(f"{machine_path}: dangling symlink")
+            return
+        self.gap(f"{machine_path}: {exc.strerror or exc}")
+

@@ -1,0 +1,54 @@
+"""Attached displays, identified by their EDID, from /sys/class/drm connectors."""
+
+from __future__ import annotations
+
+import re
+
+from farmwatch.agent.edid import EdidError, parse_edid
+from farmwatch.v1 import report_pb2
+
+from ._platform import dispatch
+from .context import ProbeContext
+
+DRM_DIR = "/sys/class/drm"
+_CONNECTOR = re.compile(r"^card\d+-(?P<type>[A-Za-z]+)")
+_BUILT_IN_TYPES = ("eDP", "LVDS", "DSI")
+
+
+def collect(ctx: ProbeContext) -> list[report_pb2.Display]:
+    return dispatch(ctx, list, linux=_linux)
+
+
+def _linux(ctx: ProbeContext) -> list[report_pb2.Display]:
+    if not ctx.is_dir(DRM_DIR):
+        ctx.gap(f"no {DRM_DIR}: no graphics device visible")
+        return []
+    displays = []
+    for name in ctx.list_dir(DRM_DIR):
+        match = _CONNECTOR.match(name)
+        if not match:
+            continue  # card0, renderD128, version
+        edid = ctx.read_bytes(f"{DRM_DIR}/{name}/edid")
+        if edid:  # an empty edid means nothing is plugged in
+            displays.append(display_from_edid(ctx, name, edid, match["type"] in _BUILT_IN_TYPES))
+    return displays
+
+
+def display_from_edid(ctx: ProbeContext, connector: str, edid: bytes, built_in: bool) -> report_pb2.Display:
+    display = report_pb2.Display(connector=connector, built_in=built_in, edid=edid)
+    try:
+        info = parse_edid(edid)
+    except EdidError as exc:
+        ctx.gap(f"{connector}: {exc}")
+        return display
+    if not info.checksum_ok:
+        ctx.gap(f"{connector}: EDID checksum mismatch")
+    display.manufacturer_id = info.manufacturer_id
+    display.product_code = info.product_code
+    display.serial_number = info.serial_number
+    display.serial_string = info.serial_string
+    display.monitor_name = info.monitor_name
+    display.width_mm = info.width_mm
+    display.height_mm = info.height_mm
+    display.manufacture_year = info.manufacture_year
+    return display

@@ -1,0 +1,66 @@
+"""Who is logged in, and from where, from the machine's utmp file.
+
+Reading utmp ourselves (rather than getutent via psutil) lets a sysroot carry the
+logins, including a remote SSH one.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from farmwatch.v1 import report_pb2
+
+from ._platform import dispatch
+from .context import ProbeContext
+
+UTMP_PATHS = ("/run/utmp", "/var/run/utmp")
+# glibc struct utmp on Linux (64-bit and 32-bit alike: times are 32-bit there):
+# ut_type, pad, ut_pid, ut_line[32], ut_id[4], ut_user[32], ut_host[256],
+# ut_exit{short,short}, ut_session, ut_tv{sec,usec}, ut_addr_v6[4], unused[20]
+UTMP_RECORD = struct.Struct("<hxxi32s4s32s256shhiii16s20s")
+USER_PROCESS = 7
+
+
+@dataclass(frozen=True)
+class UtmpLogin:
+    user: str
+    terminal: str
+    host: str
+    started: int  # seconds since the epoch
+    pid: int
+
+
+def collect(ctx: ProbeContext) -> list[report_pb2.Session]:
+    return dispatch(ctx, list, linux=_linux)
+
+
+def _linux(ctx: ProbeContext) -> list[report_pb2.Session]:
+    for path in UTMP_PATHS:
+        data = ctx.read_bytes(path)
+        if data is not None:
+            return [_session(login) for login in parse_utmp(data)]
+    ctx.gap("no utmp file (/run/utmp): logins unknown")
+    return []
+
+
+def parse_utmp(data: bytes) -> list[UtmpLogin]:
+    logins = []
+    usable = len(data) - len(data) % UTMP_RECORD.size  # a torn last record is ignored
+    for fields in UTMP_RECORD.iter_unpack(data[:usable]):
+        ut_type, pid, line, _id, user, host, _term, _exit, _session, seconds, _usec, _addr, _ = fields
+        if ut_type == USER_PROCESS:
+            logins.append(
+                UtmpLogin(user=_c_string(user), terminal=_c_string(line), host=_c_string(host), started=seconds, pid=pid)
+            )
+    return logins
+
+
+def _c_string(raw: bytes) -> str:
+    return raw.split(b"\0", 1)[0].decode("utf-8", errors="replace")
+
+
+def _session(login: UtmpLogin) -> report_pb2.Session:
+    session = report_pb2.Session(user=login.user, terminal=login.terminal, remote_host=login.host)
+    session.started_at.FromSeconds(login.started)
+    return session

@@ -1,0 +1,107 @@
+"""One scan of the machine: every probe, each in its own time budget, into one report."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from farmwatch.v1 import report_pb2
+
+from .probes import PROBES, Collect, ProbeContext
+
+# where each probe's result goes in the report, when the names differ
+_REPORT_FIELDS = {"usb": "usb_devices"}
+
+
+@dataclass
+class _ProbeRun:
+    """One probe running in a worker thread; the scan reads it only once it finished."""
+
+    ctx: ProbeContext
+    result: Any = None
+    failure: BaseException | None = None
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def run(self, collect: Collect) -> None:
+        started, cpu_started = time.perf_counter(), time.thread_time()
+        try:
+            self.result = collect(self.ctx)
+        except Exception as exc:  # noqa: BLE001 - a probe bug must not end the scan
+            self.failure = exc
+        finally:
+            self.seconds = time.perf_counter() - started
+            self.cpu_seconds = time.thread_time() - cpu_started
+            self.done.set()
+
+
+def build_report(
+    sysroot: str | os.PathLike | None = None,
+    *,
+    probe_budget_seconds: float = 10.0,
+    probes: Mapping[str, Collect] | None = None,
+) -> report_pb2.AgentReport:
+    """Scan the live machine (sysroot None) or a tree standing in for one.
+
+    ``sequence`` is left at 0: the runner numbers reports. ``probes`` replaces the
+    registry (tests, or a runner that wants a subset)."""
+    wall_started, cpu_started = time.perf_counter(), time.thread_time()
+    ctx = ProbeContext.create(sysroot)
+    report = report_pb2.AgentReport(report_id=str(uuid.uuid4()))
+    report.collected_at.FromDatetime(ctx.now)
+    probe_cpu = 0.0
+    for name, collect in (PROBES if probes is None else probes).items():
+        run = _run_probe(ctx.for_probe(name), collect, probe_budget_seconds)
+        probe_cpu += _record_probe(report, name, run, probe_budget_seconds)
+    report.device_id = report.host.serial_number
+    stats = report.agent_stats
+    stats.wall_seconds = time.perf_counter() - wall_started
+    stats.cpu_seconds = time.thread_time() - cpu_started + probe_cpu
+    stats.rss_bytes = psutil.Process().memory_info().rss
+    return report
+
+
+def report_to_json(report: report_pb2.AgentReport, indent: int | None = 2) -> str:
+    return json_format.MessageToJson(report, preserving_proto_field_name=True, indent=indent)
+
+
+def _run_probe(ctx: ProbeContext, collect: Collect, budget_seconds: float) -> _ProbeRun:
+    run = _ProbeRun(ctx=ctx)
+    # A daemon thread: a probe stuck in a hung read must not keep the agent from exiting.
+    worker = threading.Thread(target=run.run, args=(collect,), name=f"probe-{ctx.probe}", daemon=True)
+    worker.start()
+    run.done.wait(budget_seconds)
+    return run
+
+
+def _record_probe(report: report_pb2.AgentReport, name: str, run: _ProbeRun, budget_seconds: float) -> float:
+    """Put a probe's outcome into the report; returns the CPU it used."""
+    if not run.done.is_set():
+        report.agent_stats.probes_skipped.append(name)
+        report.agent_stats.probe_seconds[name] = budget_seconds
+        report.probe_errors.add(probe=name, error=f"skipped: still running after {budget_seconds:g} s")
+        return 0.0
+    report.agent_stats.probe_seconds[name] = run.seconds
+    report.probe_errors.extend(run.ctx.errors)
+    if run.failure is not None:
+        report.probe_errors.add(probe=name, error=f"failed: {type(run.failure).__name__}: {run.failure}")
+    elif run.result is not None:
+        _place(report, _REPORT_FIELDS.get(name, name), run.result)
+    return run.cpu_seconds
+
+
+def _place(report: report_pb2.AgentReport, field_name: str, result: Any) -> None:
+    if isinstance(result, Message):
+        getattr(report, field_name).CopyFrom(result)
+    else:
+        getattr(report, field_name).extend(result)
