@@ -1,0 +1,137 @@
+"""`farmwatch-collector` as a person or a script runs it: separate processes, real files."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from google.protobuf import json_format
+
+from conftest import make_report
+
+BIN = Path(sys.executable).parent
+
+
+def collector(home: Path, *args, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(BIN / "farmwatch-collector"), "--home", str(home), *map(str, args)],
+                            capture_output=True, text=True, env={**os.environ, "GRPC_VERBOSITY": "ERROR"})
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    home = tmp_path / "home"
+    collector(home, "pki", "init", "--san", "collector.example.com", "--san", "10.0.0.5")
+    return home
+
+
+def write_report(path: Path, report, envelope: dict | None = None) -> Path:
+    data = json_format.MessageToDict(report, preserving_proto_field_name=True)
+    path.write_text(json.dumps({**envelope, "report": data} if envelope else data))
+    return path
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_pki_init_keeps_keys_private_and_refuses_to_overwrite(home):
+    assert mode(home / "pki" / "ca.key") == 0o600
+    assert mode(home / "pki" / "server.key") == 0o600
+    again = collector(home, "pki", "init", check=False)
+    assert again.returncode == 1
+    assert "--force" in again.stderr
+    assert collector(home, "pki", "init", "--force").returncode == 0
+
+
+def test_server_certificate_carries_the_requested_names(home):
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificate((home / "pki" / "server.crt").read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert [str(n.value) for n in names] == ["collector.example.com", "10.0.0.5"]
+
+
+def test_token_create_prints_the_token_last_and_list_never_shows_it(home):
+    created = collector(home, "token", "create", "--uses", "3", "--expires", "2d", "--note", "laptops batch 7")
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("fwt_")
+    listed = json.loads(collector(home, "token", "list", "--json").stdout)
+    assert [(t["uses_allowed"], t["note"]) for t in listed] == [(3, "laptops batch 7")]
+    assert token not in json.dumps(listed)
+
+
+def test_token_create_rejects_a_bad_duration(home):
+    result = collector(home, "token", "create", "--expires", "soon", check=False)
+    assert result.returncode == 1
+    assert "like 30m, 12h, 7d" in result.stderr
+
+
+def test_ingest_reports_and_envelopes_idempotently(home, tmp_path):
+    first = write_report(tmp_path / "a.json", make_report("SN-A"))
+    second = write_report(tmp_path / "b.json", make_report("SN-B"),
+                          {"received_at": "2026-11-20T10:00:00Z", "peer_ip": "203.0.113.9"})
+    assert "stored 2, duplicates 0, failed 0" in collector(home, "ingest", first, second).stdout
+    assert "stored 0, duplicates 2, failed 0" in collector(home, "ingest", first, second).stdout
+    devices = json.loads(collector(home, "devices", "--json").stdout)
+    assert {d["device_id"]: d["last_peer_ip"] for d in devices} == {"SN-A": "", "SN-B": "203.0.113.9"}
+
+
+def test_ingest_names_a_malformed_file_and_still_stores_the_rest(home, tmp_path):
+    good = write_report(tmp_path / "good.json", make_report("SN-G"))
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"report_id": "x", "processes": "not a list"}')
+    result = collector(home, "ingest", bad, good, check=False)
+    assert result.returncode == 1
+    assert "bad.json" in result.stderr
+    assert "stored 1" in result.stdout
+
+
+def test_devices_csv_has_a_header_and_one_row_per_device(home, tmp_path):
+    collector(home, "ingest", write_report(tmp_path / "a.json", make_report("SN-CSV")))
+    rows = list(csv.DictReader(io.StringIO(collector(home, "devices", "--csv").stdout)))
+    assert [r["device_id"] for r in rows] == ["SN-CSV"]
+
+
+def test_classify_prints_one_contract_object_per_file(home, tmp_path):
+    paths = [write_report(tmp_path / f"{i}.json", make_report(f"SN-{i}")) for i in range(3)]
+    paths.append(write_report(tmp_path / "env.json", make_report("SN-E"), {"received_at": "x", "peer_ip": ""}))
+    lines = collector(home, "classify", *paths).stdout.splitlines()
+    assert len(lines) == 4
+    for line, expected in zip(lines, ["SN-0", "SN-1", "SN-2", "SN-E"]):
+        verdict = json.loads(line)
+        assert set(verdict) == {"device_id", "verdict", "score", "findings"}
+        assert verdict["device_id"] == expected
+        assert verdict["verdict"] in ("clean", "suspicious", "relay")
+        assert 0 <= verdict["score"] <= 100
+
+
+def test_unknown_device_says_where_to_look(home):
+    result = collector(home, "device", "NOPE", check=False)
+    assert result.returncode == 1
+    assert "`devices`" in result.stderr
+
+
+def test_commands_without_a_collector_say_how_to_start(tmp_path):
+    result = collector(tmp_path / "empty", "devices", check=False)
+    assert result.returncode == 1
+    assert "pki init" in result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["pki"], ["token"], ["serve"], ["ingest"], ["classify"], ["devices"],
+                                     ["device"], ["flags"]])
+def test_every_command_has_help(tmp_path, command):
+    result = collector(tmp_path, *command, "--help")
+    assert "usage: farmwatch-collector" in result.stdout
+
+
+def test_usage_error_exits_2(tmp_path):
+    assert collector(tmp_path, "no-such-command", check=False).returncode == 2

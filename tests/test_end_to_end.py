@@ -1,0 +1,142 @@
+"""The README's path with the real commands: pki init → token → serve → enroll → run → rows in SQLite."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import make_report
+from farmwatch.collector.demo import free_port, wait_for_port
+
+BIN = Path(sys.executable).parent
+ENV = {**os.environ, "GRPC_VERBOSITY": "ERROR"}
+
+
+def cli(tool: str, *args, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(BIN / tool), *map(str, args)], capture_output=True, text=True, env=ENV)
+    if check:
+        assert result.returncode == 0, f"{tool} {args}: {result.stderr}"
+    return result
+
+
+class Collector:
+    def __init__(self, home: Path):
+        self.home = home
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [str(BIN / "farmwatch-collector"), "--home", str(self.home), "serve", "--listen", self.address],
+            env=ENV, stderr=subprocess.PIPE, text=True)
+        wait_for_port(self.port, self.process)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=30)
+        self.log = self.process.stderr.read()
+        return code
+
+    def sql(self, query: str) -> list[tuple]:
+        with sqlite3.connect(self.home / "farmwatch.sqlite") as conn:
+            return conn.execute(query).fetchall()
+
+
+@pytest.fixture
+def setup(tmp_path):
+    home, state = tmp_path / "collector", tmp_path / "agent"
+    cli("farmwatch-collector", "--home", home, "pki", "init")
+    token = cli("farmwatch-collector", "--home", home, "token", "create").stdout.strip().splitlines()[-1]
+    server = Collector(home)
+    server.start()
+    yield server, state, token
+    if server.process.poll() is None:
+        server.stop()
+
+
+def enroll(server: Collector, state: Path, token: str, device_id: str = "E2E-LAPTOP-01"):
+    return cli("farmwatch-agent", "--state-dir", state, "enroll", "--collector", server.address,
+               "--token", token, "--ca-cert", server.home / "pki" / "ca.crt", "--device-id", device_id)
+
+
+def status(state: Path) -> dict:
+    return json.loads(cli("farmwatch-agent", "--state-dir", state, "status", "--json").stdout)
+
+
+def test_enroll_report_and_rows_in_sqlite(setup):
+    server, state, token = setup
+    enroll(server, state, token)
+    cli("farmwatch-agent", "--state-dir", state, "run", "--once")
+    assert server.sql("SELECT device_id, reports FROM devices") == [("E2E-LAPTOP-01", 1)]
+    assert server.sql("SELECT count(*) FROM reports WHERE peer_ip = '127.0.0.1'") == [(1,)]
+    assert server.sql("SELECT count(*) FROM processes")[0][0] > 0
+    assert server.stop() == 0
+    assert "event=stopped" in server.log
+
+
+def test_key_and_state_are_owner_only(setup):
+    server, state, token = setup
+    enroll(server, state, token)
+    assert (state / "agent.key").stat().st_mode & 0o777 == 0o600
+    assert state.stat().st_mode & 0o777 == 0o700
+
+
+def test_collector_down_then_back_every_report_arrives_once(setup):
+    server, state, token = setup
+    enroll(server, state, token)
+    assert server.stop() == 0
+    for _ in range(3):
+        cli("farmwatch-agent", "--state-dir", state, "run", "--once")  # exit 0: safely spooled
+    assert status(state)["spool_depth"] == 3
+    server.start()
+    cli("farmwatch-agent", "--state-dir", state, "run", "--once")
+    assert status(state)["spool_depth"] == 0
+    rows = server.sql("SELECT sequence FROM reports ORDER BY sequence")
+    assert rows == [(1,), (2,), (3,), (4,)]
+
+
+def test_sigterm_lets_in_flight_reports_finish(setup, tmp_path):
+    from farmwatch.agent import identity, transport
+
+    server, _, token = setup
+    key = identity.load_or_create_key(tmp_path / "k.pem")
+    request = transport.collector_pb2.EnrollRequest(
+        token=token, csr_pem=identity.build_csr(key, "E2E-SIGTERM"), device_id="E2E-SIGTERM")
+    ca = (server.home / "pki" / "ca.crt").read_bytes()
+    with transport.CollectorClient(transport.enrollment_channel(server.address, ca_pem=ca)) as client:
+        cert = client.enroll(request).certificate_pem
+    acked, stop = [], threading.Event()
+
+    def send(worker: int):
+        channel = transport.mtls_channel(server.address, ca_pem=ca, key_pem=(tmp_path / "k.pem").read_bytes(),
+                                         cert_pem=cert)
+        with transport.CollectorClient(channel, timeout=10) as client:
+            seq = worker * 100_000
+            while not stop.is_set():
+                seq += 1
+                report = make_report("E2E-SIGTERM", seq, processes=100)
+                try:
+                    client.report(report)
+                except transport.CollectorError:
+                    return
+                acked.append(report.report_id)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    while len(acked) < 20:
+        threading.Event().wait(0.01)
+    assert server.stop() == 0
+    stop.set()
+    for t in threads:
+        t.join()
+    stored = {row[0] for row in server.sql("SELECT report_id FROM reports")}
+    assert set(acked) <= stored
