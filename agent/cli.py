@@ -5,6 +5,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -78,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except (ConfigError, IdentityError) as exc:
         print(f"farmwatch-agent: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except BrokenPipeError:  # e.g. `scan | head`: the reader has gone; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILURE
     except PermissionError as exc:
         print(f"farmwatch-agent: error: {exc.filename}: permission denied; run as the agent's "

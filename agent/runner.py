@@ -7,6 +7,7 @@ happens to a report the collector refuses.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 import socket
@@ -267,10 +268,10 @@ def _certificate_expired(state: StateDir) -> IdentityError | None:
     return None
 
 
-def renew_if_due(agent: Agent) -> bool:
+def renew_if_due(agent: Agent, now: dt.datetime | None = None) -> bool:
     """Swap in a fresh certificate once a third of the current one's lifetime is left."""
     info = read_certificate_info(agent.state.certificate)
-    if not info.renew_due(utcnow()):
+    if not info.renew_due(now or utcnow()):
         return False
     key = load_key(agent.state.key)
     try:
