@@ -161,6 +161,23 @@ def cmd_classify(args, config):
     return EXIT_FAIL if failed else EXIT_OK
 
 
+def cmd_reclassify(args, config):
+    from farmwatch.collector.progress import Progress
+
+    store = _store(config)
+    classify = _classifier(config)
+    progress = Progress(store.count("reports"), "reclassified")
+    changed = 0
+    for report_id, device_id, report in store.stored_reports():
+        verdict = classify(report)
+        if verdict is not None:
+            store.replace_verdict(report_id, device_id, verdict)
+        progress.advance()
+    after = {r["verdict"]: r["n"] for r in store.rows("SELECT verdict, count(*) AS n FROM devices GROUP BY verdict")}
+    print(f"reclassified {progress.done} report(s); devices now: "
+          + ", ".join(f"{after.get(v, 0)} {v}" for v in ("relay", "suspicious", "clean")))
+
+
 # -- questions ----------------------------------------------------------------------------
 
 def cmd_devices(args, config):
@@ -239,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("classify", cmd_classify, "print a verdict (one JSON line) per report or envelope file")
     p.add_argument("files", nargs="+", metavar="FILE")
 
+    command("reclassify", cmd_reclassify,
+            "re-run the rules over every stored report (after a catalogue or rule update)")
+
     p = command("devices", cmd_devices, "every known device with its current verdict")
     p.add_argument("--verdict", choices=("clean", "suspicious", "relay"))
     output.add_format_flags(p)
@@ -250,14 +270,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class JsonLogFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
+                 "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(fmt: str, level: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLogFormatter() if fmt == "json"
+                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         config = CollectorConfig.load(args.home or default_home(), args.config,
                                       listen=getattr(args, "listen", None))
+        setup_logging(config.log_format, logging.DEBUG if args.verbose else logging.INFO)
         return args.func(args, config) or EXIT_OK
     except (CommandError, ConfigError, pki.PkiError) as exc:
         print(f"farmwatch-collector: {exc}", file=sys.stderr)

@@ -199,7 +199,18 @@ class CollectorServer:
         if not self.port:
             raise OSError(f"cannot listen on {config.listen}")
 
+    def _prune(self) -> None:
+        """Apply the raw-report retention now and once a day while serving."""
+        dropped = self.store.prune_raw(self.config.raw_report_retention_days)
+        if dropped:
+            log.info("event=raw_reports_pruned count=%d older_than_days=%d", dropped,
+                     self.config.raw_report_retention_days)
+        self._pruner = threading.Timer(86400, self._prune)
+        self._pruner.daemon = True
+        self._pruner.start()
+
     def start(self) -> None:
+        self._prune()
         self.grpc.start()
         for service in ("", SERVICE_NAME):
             self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
@@ -207,6 +218,7 @@ class CollectorServer:
                  self.config.database)
 
     def stop(self, grace: float = 10.0) -> None:
+        self._pruner.cancel()
         self.health.enter_graceful_shutdown()
         self.grpc.stop(grace).wait()
         self.queue.close()

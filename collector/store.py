@@ -203,12 +203,64 @@ class Store:
                  verdict["verdict"], verdict["score"]),
             )
 
+    def replace_verdict(self, report_id: str, device_id: str, verdict: dict) -> None:
+        """Store a re-computed verdict for a stored report (after a catalogue or rule update)."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM findings WHERE report_id = ?", (report_id,))
+            self._insert_findings(conn, _Ids(report_id, device_id), verdict)
+            conn.execute("UPDATE reports SET verdict = ?, score = ? WHERE report_id = ?",
+                         (verdict["verdict"], verdict["score"], report_id))
+            row = conn.execute(
+                "SELECT verdict FROM devices WHERE device_id = ? AND last_report_id = ?",
+                (device_id, report_id)).fetchone()
+            if row is not None and row[0] != verdict["verdict"]:
+                now = now_rfc3339()
+                conn.execute("UPDATE devices SET verdict = ?, score = ? WHERE device_id = ?",
+                             (verdict["verdict"], verdict["score"], device_id))
+                conn.execute(
+                    "INSERT INTO verdict_changes (device_id, changed_at, report_id, old_verdict, "
+                    "new_verdict, score) VALUES (?, ?, ?, ?, ?, ?)",
+                    (device_id, now, report_id, row[0], verdict["verdict"], verdict["score"]))
+
+    def prune_raw(self, older_than_days: int) -> int:
+        """Drop raw reports older than the retention; each device's latest raw report stays.
+
+        Device state, inventory, findings and the reports' own rows are kept. Returns how many
+        raw reports were dropped.
+        """
+        if older_than_days <= 0:
+            return 0
+        from datetime import datetime, timedelta, timezone
+
+        cutoff = (datetime.now(timezone.utc) - timedelta(days=older_than_days)).isoformat()
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE reports SET raw = NULL WHERE raw IS NOT NULL AND received_at < ? "
+                "AND report_id NOT IN (SELECT last_report_id FROM devices)", (cutoff,))
+        return cursor.rowcount
+
+    def stored_reports(self, batch: int = 500):
+        """(report_id, device_id, report) for every stored report, oldest first."""
+        last = 0
+        while True:
+            rows = self.reader().execute(
+                "SELECT rowid, report_id, device_id, raw FROM reports WHERE rowid > ? AND raw IS NOT NULL "
+                "ORDER BY rowid LIMIT ?",
+                (last, batch)).fetchall()
+            if not rows:
+                return
+            for rowid, report_id, device_id, raw in rows:
+                yield report_id, device_id, decode_raw(raw)
+            last = rows[-1][0]
+
     # -- reading ------------------------------------------------------------------------
     def envelope(self, report_id: str) -> dict | None:
         row = self.reader().execute(
             "SELECT received_at, peer_ip, raw FROM reports WHERE report_id = ?", (report_id,)
         ).fetchone()
-        return None if row is None else make_envelope(row[0], row[1], decode_raw(row[2]))
+        if row is None or row[2] is None:  # unknown, or its raw report is past retention
+            return None
+        return make_envelope(row[0], row[1], decode_raw(row[2]))
 
     def rows(self, sql: str, params=()) -> list[dict]:
         cursor = self.reader().execute(sql, params)
@@ -217,6 +269,12 @@ class Store:
 
     def count(self, table: str) -> int:
         return self.reader().execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+@dataclass
+class _Ids:
+    report_id: str
+    device_id: str
 
 
 def decode_raw(blob: bytes) -> report_pb2.AgentReport:

@@ -114,3 +114,14 @@ def test_reader_connection_sees_committed_rows(store):
     store.ingest([incoming(make_report("SN1"), "t1")])
     assert isinstance(store.reader(), sqlite3.Connection)
     assert store.count("devices") == 1
+
+
+def test_raw_reports_past_retention_are_dropped_but_the_latest_stays(store):
+    old = [make_report("SN1", seq) for seq in (1, 2, 3)]
+    for seq, report in enumerate(old, 1):
+        store.ingest([incoming(report, f"2020-01-0{seq}T00:00:00Z")])
+    assert store.prune_raw(older_than_days=30) == 2
+    assert store.envelope(old[2].report_id) is not None
+    assert store.envelope(old[0].report_id) is None
+    assert store.count("reports") == 3
+    assert [rid for rid, _, _ in store.stored_reports()] == [old[2].report_id]
