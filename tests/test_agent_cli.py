@@ -1,0 +1,158 @@
+"""`farmwatch-agent` as a person or a script uses it: help, usage errors, exit codes, status,
+and `run` with no collector to talk to (the report must be spooled, not lost)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from farmwatch.agent import cli, identity
+from farmwatch.agent.state import AgentConfig, StateDir
+from farmwatch.collector import pki
+
+DEVICE = "SN-CLI-1"
+
+
+def closed_address() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+def enrolled_state(tmp_path, collector: str) -> StateDir:
+    """An enrollment made offline with a CA of our own, pointing at `collector`."""
+    ca = pki.CertificateAuthority.create(tmp_path / "pki")
+    state = StateDir(tmp_path / "state")
+    state.ensure()
+    key = identity.load_or_create_key(state.key)
+    cert = ca.sign_csr(identity.build_csr(key, DEVICE), subject=DEVICE, role=pki.ROLE_AGENT)
+    state.certificate.write_bytes(pki.cert_pem(cert))
+    state.ca_certificate.write_bytes(ca.cert_pem)
+    state.save_config(AgentConfig(collector=collector, device_id=DEVICE))
+    return state
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    code = cli.main(["-q", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def usage_error(capsys, *argv) -> str:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(list(argv))
+    assert exited.value.code == cli.EXIT_USAGE
+    return capsys.readouterr().err
+
+
+def test_help_teaches_with_examples_and_exit_codes(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    for needle in ("examples:", "run --once", "enroll --collector", "bootstrap.toml", "exit codes:",
+                   "not enrolled", "--state-dir"):
+        assert needle in text
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    assert "--interval" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, complaint", [
+    ([], "COMMAND"),
+    (["launch"], "invalid choice"),
+    (["run", "--interval", "0"], "seconds >= 1"),
+    (["run", "--interval", "soon"], "seconds >= 1"),
+    (["enroll", "--collector", "c:1", "--ca-cert", "ca.crt"], "--token"),
+    (["enroll", "--collector", "c:1", "--ca-cert", "ca.crt", "--token", "t", "--token-file", "f"],
+     "not allowed with"),
+    (["enroll", "--collector", "no-port", "--token", "t", "--ca-cert", "ca.crt"], "HOST:PORT"),
+])
+def test_usage_errors_exit_2_and_say_why(capsys, argv, complaint):
+    assert complaint in usage_error(capsys, *argv)
+
+
+def test_status_on_an_empty_state_dir_creates_nothing(tmp_path, capsys):
+    state_dir = tmp_path / "never-made"
+    code, out, _ = run_cli(capsys, "--state-dir", str(state_dir), "status", "--json")
+    assert code == cli.EXIT_NOT_ENROLLED
+    status = json.loads(out)
+    assert status["enrolled"] is False and status["spool_depth"] == 0 and status["last_delivery_at"] is None
+    assert not state_dir.exists()
+
+
+def test_run_once_without_enrollment_exits_3_and_says_how(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "--state-dir", str(tmp_path), "run", "--once")
+    assert code == cli.EXIT_NOT_ENROLLED and out == ""
+    assert "farmwatch-agent enroll" in err and "bootstrap.toml" in err
+
+
+def test_run_once_spools_when_the_collector_is_unreachable(tmp_path, capsys):
+    state = enrolled_state(tmp_path, closed_address())
+    for sequence in (1, 2):
+        code, out, _ = run_cli(capsys, "--state-dir", str(state.root), "run", "--once")
+        result = json.loads(out)
+        assert code == cli.EXIT_OK
+        assert (result["spooled"], result["delivered"], result["sequence"]) == (True, False, sequence)
+    code, out, _ = run_cli(capsys, "--state-dir", str(state.root), "status", "--json")
+    status = json.loads(out)
+    assert code == cli.EXIT_OK
+    assert status["spool_depth"] == 2 and status["next_sequence"] == 3
+    assert status["last_error"].startswith("UNAVAILABLE") and status["last_delivery_at"] is None
+    assert status["device_id"] == DEVICE and status["certificate_renew_due"] is False
+    assert 29 < status["certificate_days_left"] <= 30
+
+
+def test_status_for_people_is_one_fact_per_line(tmp_path, capsys):
+    state = enrolled_state(tmp_path, "collector.example.com:8443")
+    code, out, _ = run_cli(capsys, "--state-dir", str(state.root), "status")
+    assert code == cli.EXIT_OK
+    lines = dict(line.split(": ", 1) for line in out.splitlines())
+    assert lines["device_id"] == DEVICE and lines["collector"] == "collector.example.com:8443"
+    assert lines["enrolled"] == "yes" and lines["last_delivery_at"] == "-"
+
+
+def test_bootstrap_with_unreachable_collector_is_explained(tmp_path, capsys):
+    ca = pki.CertificateAuthority.create(tmp_path / "pki")
+    state = StateDir(tmp_path / "state")
+    state.ensure()
+    state.bootstrap_file.write_text(
+        f'collector = "{closed_address()}"\nca_cert = "{tmp_path / "pki" / ca.CA_CERT}"\n'
+        f'token = "t"\ndevice_id = "{DEVICE}"\n'
+    )
+    code, _, err = run_cli(capsys, "--state-dir", str(state.root), "run", "--once")
+    assert code == cli.EXIT_UNREACHABLE and "cannot reach the collector" in err
+    assert not state.is_enrolled()
+
+
+def test_scan_prints_the_report_without_sending(capsys):
+    code, out, _ = run_cli(capsys, "scan", "--compact")
+    assert code == cli.EXIT_OK and out.count("\n") == 1
+    report = json.loads(out)
+    assert report["report_id"] and report["host"]["os"] == "linux"
+    assert "sequence" not in report  # numbering belongs to the outbox, not to a scan
+
+
+def test_run_stops_cleanly_on_sigterm(tmp_path):
+    state = enrolled_state(tmp_path, closed_address())
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "farmwatch.agent.cli", "--state-dir", str(state.root), "run", "--interval", "1"],
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "GRPC_VERBOSITY": "ERROR"},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not state.spool_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.5)  # into the second cycle
+        agent.send_signal(signal.SIGTERM)
+        _, err = agent.communicate(timeout=20)
+    finally:
+        agent.kill()
+    assert agent.returncode == 0, err
+    assert "report spooled" in err and "stopped" in err
