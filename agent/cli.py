@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -79,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except (ConfigError, IdentityError) as exc:
         print(f"farmwatch-agent: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except sqlite3.Error as exc:
+        print(f"farmwatch-agent: error: the outbox in {_state(args).spool_file} cannot be used ({exc}); "
+              "check free disk space and the file's owner", file=sys.stderr)
         return EXIT_FAILURE
     except BrokenPipeError:  # e.g. `scan | head`: the reader has gone; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

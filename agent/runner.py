@@ -249,6 +249,9 @@ def _settle_failure(agent: Agent, report_id: str, exc: CollectorError, outcome: 
         agent.spool.discard(report_id, str(exc))
         outcome.discarded.append(report_id)
         return True
+    if not exc.collector_answered:
+        # A fresh channel next time: gRPC's own reconnect backoff must not outlast ours.
+        agent.reconnect()
     answered = exc.collector_answered and exc.disposition is Disposition.RETRY
     attempts = agent.spool.record_failure(str(exc), report_id if answered else None)
     if attempts >= MAX_ANSWERED_ATTEMPTS:
