@@ -19,6 +19,7 @@ from ._procfs import CLOCK_TICKS_PER_SECOND, boot_time, parse_stat, pids, proces
 from .context import ProbeContext
 
 _DELETED_SUFFIX = " (deleted)"
+_NANOS = 1_000_000_000
 
 
 def collect(ctx: ProbeContext) -> list[report_pb2.Process]:
@@ -61,8 +62,8 @@ class _ProcessReader:
             username=self._username(proc_dir),
         )
         if self.boot_time is not None:
-            started = self.boot_time + stat.start_ticks / CLOCK_TICKS_PER_SECOND
-            process.create_time.FromNanoseconds(int(started * 1e9))
+            nanoseconds = self.boot_time * _NANOS + stat.start_ticks * _NANOS // CLOCK_TICKS_PER_SECOND
+            process.create_time.FromNanoseconds(nanoseconds)
         return process
 
     def report_denials(self) -> None:
