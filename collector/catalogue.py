@@ -1,0 +1,606 @@
+"""The signature catalogue: remote-control tools, IP-KVM and other hardware, network hints.
+
+Signatures are data (DESIGN.md): JSON files in `collector/signatures/`, each an object with
+`"schema": 1`, a `"kind"` and one list of entries:
+
+| kind           | list key          | one entry is                                              |
+| -------------- | ----------------- | --------------------------------------------------------- |
+| `remote_tools` | `tools`           | a remote-control / RMM / tunnel / VPN tool (per-OS names)  |
+| `hardware`     | `devices`         | one USB or EDID identity of a KVM, capture chip, jiggler…  |
+| `network`      | `proxy_ports`, `forwarding_interfaces` | proxy ports, benign forwarding bridges |
+| `context`      | `input_languages` | keyboard/IME markers (info only)                          |
+
+A folder may hold several files of one kind (a company can add `local_tools.json`); ids must
+stay unique across them. Every entry names its `source`.
+
+`load_catalogue()` validates, then builds the lookup indexes the rules use. Names are
+compared after `normalise_name` (case-folded, `.exe`/`.app` dropped), USB ids as 4 lowercase
+hex digits, PNP ids upper-case, so reports from other tools match however they spell them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+BUNDLED = Path(__file__).with_name("signatures")
+SCHEMA_VERSION = 1
+OSES = ("windows", "macos", "linux")
+
+CATEGORIES = {"remote_desktop", "rmm", "vnc", "rdp", "tunnel", "vpn", "kvm_software", "jiggler"}
+ROLES = {"host", "client", "management", "tunnel", "vpn", "input_sharing", "jiggler"}
+LEVELS = ("low", "medium", "high")
+HARDWARE_KINDS = {"ip_kvm", "capture", "jiggler", "injector", "gadget_default", "diy_board", "benign"}
+
+
+class CatalogueError(ValueError):
+    """The catalogue on disk is broken; `problems` names each file and entry."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("invalid signature catalogue:\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+# --------------------------------------------------------------------------- normalisation
+
+def normalise_name(name: str | None) -> str:
+    """Case-folded executable/app name without a trailing `.exe` or `.app`."""
+    text = (name or "").strip().casefold()
+    for suffix in (".exe", ".app"):
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text[: -len(suffix)]
+    return text
+
+
+def normalise_hex(value: Any, digits: int) -> str:
+    """`"0x1D6B"`, `"1D6B"`, `7531` → `"1d6b"`; empty for missing or unreadable values."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip().lower().removeprefix("0x")
+        if not re.fullmatch(r"[0-9a-f]+", text):
+            return ""
+        number = int(text, 16)
+    return format(number, f"0{digits}x")
+
+
+def normalise_path(path: str | None) -> str:
+    """Case-folded, forward-slashed path, so Windows and POSIX paths compare alike."""
+    return (path or "").strip().replace("\\", "/").casefold()
+
+
+def normalise_text(value: str | None) -> str:
+    return " ".join((value or "").split()).casefold()
+
+
+def parse_product_code(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip().lower()
+    return int(text, 16) if text.startswith("0x") else int(text)
+
+
+def is_glob(pattern: str) -> bool:
+    return any(ch in pattern for ch in "*?[")
+
+
+def path_matches(path: str, pattern: str) -> bool:
+    """Does `path` lie at or under the catalogue/allow-list path `pattern` (glob allowed)?"""
+    target, pat = normalise_path(path), normalise_path(pattern)
+    if not target or not pat:
+        return False
+    if pat.startswith("~/"):
+        pat = "*/" + pat[2:]
+    if is_glob(pat):
+        return fnmatch.fnmatchcase(target, pat) or fnmatch.fnmatchcase(target, pat.rstrip("/") + "/*")
+    return target == pat.rstrip("/") or target.startswith(pat.rstrip("/") + "/")
+
+
+# --------------------------------------------------------------------------- entries
+
+@dataclass(frozen=True)
+class Tool:
+    id: str
+    name: str
+    category: str
+    role: str
+    relevance: str
+    builtin: bool
+    processes: dict[str, tuple[str, ...]]
+    ambiguous_processes: tuple[str, ...]
+    app_names: tuple[str, ...]
+    bundle_ids: tuple[str, ...]
+    services: dict[str, tuple[str, ...]]
+    install_paths: dict[str, tuple[str, ...]]
+    listen_ports: tuple[int, ...]
+    signers: tuple[str, ...]
+    session_markers: tuple[dict, ...]
+    proxy_markers: tuple[str, ...]
+    source: str
+
+    def install_path_of(self, path: str, os_name: str | None) -> str | None:
+        """The catalogue install path `path` lies under, if any."""
+        for os_key in _oses(os_name):
+            for pattern in self.install_paths.get(os_key, ()):
+                if path_matches(path, pattern):
+                    return pattern
+        return None
+
+
+@dataclass(frozen=True)
+class UsbIdentity:
+    vendor_id: str = ""
+    product_id: str = ""
+    manufacturer: str = ""
+    product: str = ""
+    serial: str = ""
+    requires_interface_classes: tuple[str, ...] = ()
+
+    def fields(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+@dataclass(frozen=True)
+class EdidIdentity:
+    manufacturer_id: str = ""
+    product_code: int | None = None
+    monitor_name: str = ""
+    serial_string: str = ""
+
+    def fields(self) -> dict[str, Any]:
+        shown = {k: v for k, v in self.__dict__.items() if v not in ("", None)}
+        if self.product_code is not None:
+            shown["product_code"] = f"0x{self.product_code:04x}"
+        return shown
+
+
+@dataclass(frozen=True)
+class Hardware:
+    id: str
+    name: str
+    kind: str
+    confidence: str
+    note: str
+    source: str
+    usb: UsbIdentity | None = None
+    edid: EdidIdentity | None = None
+
+    @property
+    def specificity(self) -> int:
+        """How many identity fields the entry pins down; more wins when several match."""
+        identity = self.usb or self.edid
+        return len(identity.fields()) if identity else 0
+
+
+@dataclass
+class Catalogue:
+    tools: list[Tool]
+    hardware: list[Hardware]
+    proxy_ports: dict[int, str] = field(default_factory=dict)
+    forwarding_interfaces: list[dict] = field(default_factory=list)
+    input_languages: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.tools_by_id = {t.id: t for t in self.tools}
+        self.hardware_by_id = {h.id: h for h in self.hardware}
+        self._index_tools()
+        self._index_hardware()
+
+    # ---- indexes
+    def _index_tools(self) -> None:
+        self.process_names: dict[tuple[str, str], list[tuple[Tool, str]]] = defaultdict(list)
+        self.process_globs: dict[str, list[tuple[str, Tool, str]]] = defaultdict(list)
+        self.ambiguous_names: dict[str, list[Tool]] = defaultdict(list)
+        self.app_names: dict[str, list[Tool]] = defaultdict(list)
+        self.bundle_ids: dict[str, list[Tool]] = defaultdict(list)
+        self.service_names: dict[tuple[str, str], list[tuple[Tool, str]]] = defaultdict(list)
+        self.service_globs: dict[str, list[tuple[str, Tool, str]]] = defaultdict(list)
+        self.listen_ports: dict[int, list[Tool]] = defaultdict(list)
+        for tool in self.tools:
+            _index_names(tool, tool.processes, self.process_names, self.process_globs, normalise_name)
+            _index_names(tool, tool.services, self.service_names, self.service_globs, _service_key)
+            for name in tool.ambiguous_processes:
+                self.ambiguous_names[normalise_name(name)].append(tool)
+            for name in tool.app_names:
+                self.app_names[normalise_name(name)].append(tool)
+            for bundle in tool.bundle_ids:
+                self.bundle_ids[bundle.casefold()].append(tool)
+            for port in tool.listen_ports:
+                self.listen_ports[port].append(tool)
+
+    def _index_hardware(self) -> None:
+        self.usb_by_id: dict[str, list[Hardware]] = defaultdict(list)
+        self.usb_by_vendor: dict[str, list[Hardware]] = defaultdict(list)
+        self.usb_by_strings: list[Hardware] = []
+        self.edid_by_identity: dict[tuple[str, int], list[Hardware]] = defaultdict(list)
+        self.edid_by_vendor: dict[str, list[Hardware]] = defaultdict(list)
+        self.edid_by_name: dict[str, list[Hardware]] = defaultdict(list)
+        for entry in self.hardware:
+            if entry.usb:
+                self._index_usb(entry, entry.usb)
+            if entry.edid:
+                self._index_edid(entry, entry.edid)
+
+    def _index_usb(self, entry: Hardware, ident: UsbIdentity) -> None:
+        if ident.vendor_id and ident.product_id:
+            self.usb_by_id[f"{ident.vendor_id}:{ident.product_id}"].append(entry)
+        elif ident.vendor_id:
+            self.usb_by_vendor[ident.vendor_id].append(entry)
+        else:
+            self.usb_by_strings.append(entry)
+
+    def _index_edid(self, entry: Hardware, ident: EdidIdentity) -> None:
+        if ident.manufacturer_id and ident.product_code is not None:
+            self.edid_by_identity[(ident.manufacturer_id, ident.product_code)].append(entry)
+        elif ident.manufacturer_id:
+            self.edid_by_vendor[ident.manufacturer_id].append(entry)
+        else:
+            self.edid_by_name[normalise_text(ident.monitor_name)].append(entry)
+
+    # ---- lookups
+    def tools_for_process(self, os_name: str | None, name: str) -> list[tuple[Tool, str]]:
+        """Tools whose executable list holds `name` on `os_name` (every OS when unknown)."""
+        return _lookup(os_name, normalise_name(name), self.process_names, self.process_globs)
+
+    def tools_for_service(self, os_name: str | None, name: str) -> list[tuple[Tool, str]]:
+        return _lookup(os_name, _service_key(name), self.service_names, self.service_globs)
+
+    def usb_candidates(self, vendor_id: str, product_id: str) -> list[Hardware]:
+        return (self.usb_by_id.get(f"{vendor_id}:{product_id}", []) + self.usb_by_vendor.get(vendor_id, [])
+                + self.usb_by_strings)
+
+    def edid_candidates(self, manufacturer_id: str, product_code: int | None, monitor_name: str) -> list[Hardware]:
+        found = list(self.edid_by_vendor.get(manufacturer_id, []))
+        if product_code is not None:
+            found += self.edid_by_identity.get((manufacturer_id, product_code), [])
+        return found + self.edid_by_name.get(normalise_text(monitor_name), [])
+
+    @property
+    def size(self) -> dict[str, int]:
+        return {"tools": len(self.tools), "hardware": len(self.hardware)}
+
+
+def _oses(os_name: str | None) -> tuple[str, ...]:
+    return (os_name,) if os_name in OSES else OSES
+
+
+def _service_key(name: str) -> str:
+    key = (name or "").strip().casefold()
+    return key.removesuffix(".service")
+
+
+def _index_names(tool: Tool, per_os: dict, exact: dict, globs: dict, key: Callable[[str], str]) -> None:
+    for os_name, names in per_os.items():
+        for name in names:
+            normal = key(name)
+            if is_glob(normal):
+                globs[os_name].append((normal, tool, name))
+            else:
+                exact[(os_name, normal)].append((tool, name))
+
+
+def _lookup(os_name: str | None, key: str, exact: dict, globs: dict) -> list[tuple[Tool, str]]:
+    if not key:
+        return []
+    found: list[tuple[Tool, str]] = []
+    for os_key in _oses(os_name):
+        found += exact.get((os_key, key), [])
+        found += [(tool, name) for pattern, tool, name in globs.get(os_key, []) if fnmatch.fnmatchcase(key, pattern)]
+    return _unique_tools(found)
+
+
+def _unique_tools(found: Iterable[tuple[Tool, str]]) -> list[tuple[Tool, str]]:
+    seen: dict[str, tuple[Tool, str]] = {}
+    for tool, name in found:
+        seen.setdefault(tool.id, (tool, name))
+    return list(seen.values())
+
+
+# --------------------------------------------------------------------------- schema check
+
+Check = Callable[[Any], str | None]
+
+
+def _is_str(v: Any) -> str | None:
+    return None if isinstance(v, str) and v.strip() else "must be a non-empty string"
+
+
+def _is_opt_str(v: Any) -> str | None:
+    return None if v is None or isinstance(v, str) else "must be a string or null"
+
+
+def _is_bool(v: Any) -> str | None:
+    return None if isinstance(v, bool) else "must be true or false"
+
+
+def _is_str_list(v: Any) -> str | None:
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+        return "must be a list of non-empty strings"
+    return None if len(set(v)) == len(v) else "has duplicates"
+
+
+def _is_port_list(v: Any) -> str | None:
+    ok = isinstance(v, list) and all(isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in v)
+    return None if ok else "must be a list of port numbers (1-65535)"
+
+
+def _one_of(*choices: str) -> Check:
+    return lambda v: None if v in choices else f"must be one of {', '.join(sorted(choices))}"
+
+
+def _per_os(v: Any) -> str | None:
+    if not isinstance(v, dict) or set(v) - set(OSES):
+        return f"must be an object with keys among {', '.join(OSES)}"
+    for os_name, names in v.items():
+        if problem := _is_str_list(names):
+            return f"[{os_name}] {problem}"
+    return None
+
+
+def _is_hex(digits: int) -> Check:
+    pattern = re.compile(rf"[0-9a-f]{{{digits}}}")
+    return lambda v: None if isinstance(v, str) and pattern.fullmatch(v) else f"must be {digits} lowercase hex digits"
+
+
+def _is_pnp(v: Any) -> str | None:
+    return None if isinstance(v, str) and re.fullmatch(r"[A-Z@_]{3}", v) else "must be a 3-letter upper-case PNP id"
+
+
+def _is_product_code(v: Any) -> str | None:
+    try:
+        code = parse_product_code(v)
+    except ValueError:
+        code = None
+    return None if code is not None and 0 <= code <= 0xFFFF else "must be a 16-bit product code ('0x7773' or 30579)"
+
+
+def _is_slug(v: Any) -> str | None:
+    ok = isinstance(v, str) and re.fullmatch(r"[a-z0-9][a-z0-9-]*", v)
+    return None if ok else "must be a lowercase slug (a-z, 0-9, -)"
+
+
+def _is_session_markers(v: Any) -> str | None:
+    ok = isinstance(v, list) and all(
+        isinstance(m, dict) and {"process", "args", "source"} <= set(m) and all(isinstance(m[k], str) and m[k] for k in m)
+        for m in v)
+    return None if ok else "must be a list of {process, args, source} objects"
+
+
+TOOL_FIELDS: dict[str, Check] = {
+    "id": _is_slug,
+    "name": _is_str, "category": _one_of(*CATEGORIES), "role": _one_of(*ROLES),
+    "relevance": _one_of(*LEVELS), "builtin": _is_bool, "processes": _per_os, "client_processes": _per_os,
+    "ambiguous_processes": _is_str_list, "app_names": _is_str_list, "bundle_ids": _is_str_list,
+    "macos_team_ids": _is_str_list, "services": _per_os, "install_paths": _per_os,
+    "listen_ports": _is_port_list, "ports": _is_port_list, "domains": _is_str_list, "signers": _is_str_list,
+    "cmdline_markers": _is_str_list, "session_markers": _is_session_markers, "proxy_markers": _is_str_list,
+    "source": _is_str, "sources": _is_str_list, "notes": _is_opt_str,
+}
+TOOL_OPTIONAL = {"client_processes", "macos_team_ids", "ports", "domains", "cmdline_markers", "sources", "notes",
+                 "session_markers", "proxy_markers", "signers", "ambiguous_processes"}
+
+USB_FIELDS: dict[str, Check] = {
+    "vendor_id": _is_hex(4), "product_id": _is_hex(4), "manufacturer": _is_str, "product": _is_str,
+    "serial": _is_str, "requires_interface_classes": lambda v: _is_str_list(v) or next(
+        (f"'{c}' must be 2 lowercase hex digits" for c in v if not re.fullmatch(r"[0-9a-f]{2}", c)), None),
+}
+EDID_FIELDS: dict[str, Check] = {
+    "manufacturer_id": _is_pnp, "product_code": _is_product_code, "monitor_name": _is_str, "serial_string": _is_str,
+}
+HARDWARE_FIELDS: dict[str, Check] = {
+    "id": _is_slug, "name": _is_str, "kind": _one_of(*HARDWARE_KINDS), "confidence": _one_of(*LEVELS),
+    "note": _is_str, "source": _is_str, "usb": lambda v: None, "edid": lambda v: None,
+}
+
+
+def _check_fields(entry: Any, spec: dict[str, Check], optional: set[str], where: str) -> list[str]:
+    if not isinstance(entry, dict):
+        return [f"{where}: must be an object"]
+    problems = [f"{where}: unknown field '{k}'" for k in sorted(set(entry) - set(spec))]
+    for key, check in spec.items():
+        if key not in entry:
+            if key not in optional:
+                problems.append(f"{where}: missing field '{key}'")
+        elif problem := check(entry[key]):
+            problems.append(f"{where}: field '{key}' {problem}")
+    return problems
+
+
+def _label(entry: Any, index: int, noun: str) -> str:
+    ident = entry.get("id") if isinstance(entry, dict) else None
+    return f"{noun} '{ident}' (#{index})" if ident else f"{noun} #{index}"
+
+
+def _check_tool(entry: Any, where: str) -> list[str]:
+    problems = _check_fields(entry, TOOL_FIELDS, TOOL_OPTIONAL, where)
+    if problems:
+        return problems
+    per_os = [entry[k].get(o) for k in ("processes", "services") for o in OSES]
+    if not any(per_os) and not entry["app_names"] and not entry["bundle_ids"] and not entry.get("domains"):
+        problems.append(f"{where}: names no process, application, bundle id, service or domain to match on")
+    return problems
+
+
+def _check_hardware(entry: Any, where: str) -> list[str]:
+    problems = _check_fields(entry, HARDWARE_FIELDS, {"usb", "edid"}, where)
+    if problems:
+        return problems
+    identities = [k for k in ("usb", "edid") if k in entry]
+    if len(identities) != 1:
+        return [f"{where}: needs exactly one of 'usb' or 'edid'"]
+    key = identities[0]
+    spec = USB_FIELDS if key == "usb" else EDID_FIELDS
+    problems = _check_fields(entry[key], spec, set(spec), f"{where} {key}")
+    matchable = set(entry[key]) - {"requires_interface_classes"} if isinstance(entry[key], dict) else set()
+    if not problems and not matchable:
+        problems.append(f"{where} {key}: names no identity field to match on")
+    if not problems and key == "usb" and "product_id" in entry[key] and "vendor_id" not in entry[key]:
+        problems.append(f"{where} usb: a product_id needs its vendor_id")
+    return problems
+
+
+def _check_proxy_port(entry: Any, where: str) -> list[str]:
+    spec = {"port": lambda v: _is_port_list([v]), "protocol": _one_of("tcp", "udp"), "name": _is_str, "source": _is_str}
+    return _check_fields(entry, spec, set(), where)
+
+
+def _check_forwarding(entry: Any, where: str) -> list[str]:
+    return _check_fields(entry, {"pattern": _is_str, "reason": _is_str, "source": _is_str}, set(), where)
+
+
+def _check_language(entry: Any, where: str) -> list[str]:
+    spec = {"id": _is_str, "name": _is_str, "markers": _is_str_list, "source": _is_str}
+    return _check_fields(entry, spec, set(), where)
+
+
+KINDS: dict[str, dict[str, tuple[str, Callable[[Any, str], list[str]]]]] = {
+    "remote_tools": {"tools": ("tool", _check_tool)},
+    "hardware": {"devices": ("device", _check_hardware)},
+    "network": {"proxy_ports": ("proxy port", _check_proxy_port),
+                "forwarding_interfaces": ("forwarding interface", _check_forwarding)},
+    "context": {"input_languages": ("input language", _check_language)},
+}
+
+
+def _read_json(path: Path) -> tuple[Any, list[str]]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")), []
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [f"{path.name}: cannot read: {exc}"]
+    except json.JSONDecodeError as exc:
+        return None, [f"{path.name}: not valid JSON: {exc}"]
+
+
+def _check_document(name: str, doc: Any) -> list[str]:
+    if not isinstance(doc, dict):
+        return [f"{name}: must be a JSON object"]
+    if doc.get("schema") != SCHEMA_VERSION:
+        return [f"{name}: 'schema' must be {SCHEMA_VERSION}"]
+    lists = KINDS.get(doc.get("kind"))
+    if lists is None:
+        return [f"{name}: 'kind' must be one of {', '.join(sorted(KINDS))}"]
+    problems = [f"{name}: unknown key '{k}'" for k in sorted(set(doc) - {"schema", "kind", *lists})]
+    for key, (noun, check) in lists.items():
+        entries = doc.get(key, [])
+        if not isinstance(entries, list):
+            problems.append(f"{name}: '{key}' must be a list")
+            continue
+        for index, entry in enumerate(entries):
+            problems += check(entry, f"{name}: {_label(entry, index, noun)}")
+    return problems
+
+
+def _signature_files(path: Path) -> list[Path]:
+    return sorted(path.glob("*.json")) if path.is_dir() else [path]
+
+
+def _read_documents(path: Path) -> tuple[list[tuple[str, dict]], list[str]]:
+    if not path.exists():
+        return [], [f"{path}: no such file or folder"]
+    documents, problems = [], []
+    for file in _signature_files(path):
+        doc, read_problems = _read_json(file)
+        found = read_problems or _check_document(file.name, doc)
+        problems += found
+        if not found:
+            documents.append((file.name, doc))
+    problems += _check_unique_ids(documents)
+    return documents, problems
+
+
+def _check_unique_ids(documents: list[tuple[str, dict]]) -> list[str]:
+    seen: dict[tuple[str, str], str] = {}
+    problems = []
+    for name, doc in documents:
+        for key in KINDS[doc["kind"]]:
+            for entry in doc.get(key, []):
+                ident = entry.get("id")
+                if ident is None:
+                    continue
+                first = seen.setdefault((key, ident), name)
+                if first != name or sum(1 for e in doc.get(key, []) if e.get("id") == ident) > 1:
+                    problems.append(f"{name}: {key[:-1]} '{ident}' duplicates an id already used in {first}")
+    return sorted(set(problems))
+
+
+def validate_catalogue(path: str | Path | None = None) -> list[str]:
+    """Human-readable problems (file and entry named) in a catalogue folder or file; [] if valid."""
+    return _read_documents(Path(path) if path else BUNDLED)[1]
+
+
+# --------------------------------------------------------------------------- building
+
+def _tool(entry: dict) -> Tool:
+    def per_os(key: str) -> dict[str, tuple[str, ...]]:
+        return {o: tuple(entry[key].get(o, ())) for o in OSES}
+    return Tool(
+        id=entry["id"], name=entry["name"], category=entry["category"], role=entry["role"],
+        relevance=entry["relevance"], builtin=entry["builtin"], processes=per_os("processes"),
+        ambiguous_processes=tuple(entry.get("ambiguous_processes", ())), app_names=tuple(entry["app_names"]),
+        bundle_ids=tuple(entry["bundle_ids"]), services=per_os("services"), install_paths=per_os("install_paths"),
+        listen_ports=tuple(entry["listen_ports"]), signers=tuple(entry.get("signers", ())),
+        session_markers=tuple(entry.get("session_markers", ())), proxy_markers=tuple(entry.get("proxy_markers", ())),
+        source=entry["source"],
+    )
+
+
+def _hardware(entry: dict) -> Hardware:
+    usb = edid = None
+    if "usb" in entry:
+        raw = entry["usb"]
+        usb = UsbIdentity(
+            vendor_id=raw.get("vendor_id", ""), product_id=raw.get("product_id", ""),
+            manufacturer=normalise_text(raw.get("manufacturer")), product=normalise_text(raw.get("product")),
+            serial=normalise_text(raw.get("serial")),
+            requires_interface_classes=tuple(raw.get("requires_interface_classes", ())))
+    else:
+        raw = entry["edid"]
+        edid = EdidIdentity(
+            manufacturer_id=raw.get("manufacturer_id", ""), product_code=parse_product_code(raw.get("product_code")),
+            monitor_name=normalise_text(raw.get("monitor_name")), serial_string=normalise_text(raw.get("serial_string")))
+    return Hardware(id=entry["id"], name=entry["name"], kind=entry["kind"], confidence=entry["confidence"],
+                    note=entry["note"], source=entry["source"], usb=usb, edid=edid)
+
+
+def _build(documents: list[tuple[str, dict]]) -> Catalogue:
+    parts: dict[str, list] = defaultdict(list)
+    for _, doc in documents:
+        for key in KINDS[doc["kind"]]:
+            parts[key] += doc.get(key, [])
+    return Catalogue(
+        tools=[_tool(e) for e in parts["tools"]],
+        hardware=[_hardware(e) for e in parts["devices"]],
+        proxy_ports={e["port"]: e["name"] for e in parts["proxy_ports"]},
+        forwarding_interfaces=list(parts["forwarding_interfaces"]),
+        input_languages=list(parts["input_languages"]),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled() -> Catalogue:
+    return _load(BUNDLED)
+
+
+def _load(path: Path) -> Catalogue:
+    documents, problems = _read_documents(path)
+    if problems:
+        raise CatalogueError(problems)
+    return _build(documents)
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    """Load and index a catalogue folder (default: the bundled one, loaded once and cached).
+
+    Raises `CatalogueError` listing every problem when a file does not validate.
+    """
+    return _bundled() if path is None else _load(Path(path))

@@ -1,0 +1,250 @@
+"""One-off import: turn the research catalogue into farmwatch's own `remote_tools.json`.
+
+    python collector/signatures/build_remote_tools.py ../shared/research/remote_tools.json
+
+The committed `remote_tools.json` is the source of truth afterwards: edit it directly for
+new signatures. This script is kept so the import can be reviewed and re-run when the
+research file is refreshed; nothing imports it at runtime.
+
+What the import decides (everything else is copied field by field):
+- `id`: a slug of the tool name, used by the allow-list.
+- `role`: host (this laptop can be driven), client (this laptop drives something else),
+  management (inventory/RMM agent), tunnel, vpn, input_sharing (software KVM), jiggler.
+- `relevance`: how strongly the research ties the tool to laptop farms (remote_tools.md §4-5).
+- `builtin`: shipped with the OS, so being installed says nothing.
+- `listen_ports`: ports on which the tool accepts sessions; an established connection to one
+  of them from elsewhere is an inbound session. Ports the tool only dials out to stay in
+  `ports`.
+- generic executable names move to `ambiguous_processes` (never matched on a name alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+RESEARCH = "remote_tools.md"
+OSES = ("windows", "macos", "linux")
+
+# remote_tools.md §4: named in DPRK IT-worker reporting or the free/consumer tools that need no
+# company infrastructure, plus the commonly abused set.
+HIGH_RELEVANCE = {
+    "AnyDesk", "TeamViewer", "Chrome Remote Desktop", "RustDesk", "Splashtop",
+    "ConnectWise ScreenConnect", "Microsoft Remote Desktop Services (RDP host)", "Parsec",
+    "NoMachine", "RealVNC (VNC Connect)", "TightVNC", "TigerVNC", "UltraVNC", "VNC", "x11vnc",
+    "XRDP", "Zoho Assist", "LogMeIn", "LogMeIn Rescue", "GoTo Resolve (GoToAssist)", "GoToMyPC",
+    "Jump Desktop", "RemotePC", "Supremo", "HopToDesk", "ToDesk", "SunLogin", "UltraViewer",
+    "AeroAdmin", "Ammyy Admin", "DW Service", "MeshCentral", "Remote Utilities",
+    "NetSupport Manager", "SimpleHelp", "GetScreen", "BeyondTrust Remote Support (Bomgar)",
+    "Astrill VPN",
+}
+# Shipped with the OS: presence is normal, only running/sessions/settings matter.
+BUILTIN = {
+    "Microsoft Remote Desktop Services (RDP host)", "Microsoft Remote Desktop Connection (mstsc)",
+    "Windows Remote Assistance", "Microsoft Quick Assist", "Apple Remote Desktop",
+    "GNOME Remote Desktop", "Vino (GNOME VNC server)", "KDE Desktop Sharing (krfb)",
+}
+# Viewers / admin consoles: the laptop controls another machine (remote_tools.md §5 "Developers").
+CLIENTS = {
+    "Microsoft Remote Desktop Connection (mstsc)", "RdClient", "RDCMan", "mRemoteNG",
+    "Royal TS (Royal Apps)", "Remmina", "Devolutions Remote Desktop Manager", "Terminals",
+    "Remote Desktop Plus", "Chicken (of the VNC)", "JollysFastVNC", "Mocha VNC Lite",
+    "SmartCode Web VNC", "WebRDP", "Guacamole", "PuTTY", "PuTTY Tray", "KiTTY", "ExtraPuTTY",
+    "Solar-PuTTY", "SuperPuTTY", "SmarTTY", "MobaXterm", "SecureCRT", "Xshell", "ZOC",
+    "Bitvise SSH Client", "Chrome SSH Extension", "Teleport Connect", "EMCO Remote Console",
+}
+# Meeting, monitoring, classroom and accessibility software LOLRMM files as remote access
+# (remote_tools.md §5 "Meetings", "Other legitimate software").
+LOW_RELEVANCE_HOSTS = {
+    "Adobe Connect", "WebEx (Remote Access)", "QQ IM-remote assistance", "GoTo Opener",
+    "NoteOn-desktop sharing", "TurboMeeting", "Mikogo", "BeamYourScreen", "Netviewer",
+    "ScreenMeet", "GatherPlace-desktop sharing", "Teramind", "Controlio", "KickIdler",
+    "Net Monitor for Employees", "Veyon", "NVDA (Non-Visual Desktop Access)",
+}
+ROLE_BY_CATEGORY = {"tunnel": "tunnel", "vpn": "vpn", "kvm_software": "input_sharing", "rmm": "management"}
+HOST_ROLE_RMM = {"MeshCentral"}  # filed as rmm, but gives full remote desktop (remote_tools.md §4)
+
+# Inbound session ports (remote_tools.md §8 "Ports", §4 table; port_details notes).
+LISTEN_PORTS = {
+    "AnyDesk": [6568, 7070], "TeamViewer": [5938], "RustDesk": [21118],
+    "Microsoft Remote Desktop Services (RDP host)": [3389], "XRDP": [3389],
+    "Apple Remote Desktop": [3283, 5900], "RealVNC (VNC Connect)": [5900], "TightVNC": [5900],
+    "TigerVNC": [5900], "UltraVNC": [5900], "VNC": [5900], "x11vnc": [5900],
+    "Vino (GNOME VNC server)": [5900], "wayvnc": [5900], "KDE Desktop Sharing (krfb)": [5900],
+    "NoMachine": [4000], "Remote Utilities": [5650], "pcAnywhere": [5631, 5632],
+    "Splashtop": [6783, 6784, 6785], "Mouse Without Borders": [15100, 15101],
+}
+# A process argument that means a remote user is connected right now.
+SESSION_MARKERS = {
+    "TeamViewer": [{"process": "teamviewer_desktop", "args": "--module 1",
+                    "source": f"{RESEARCH} §4 row 2 (--IPCport 5939 --Module 1 marks an incoming session)"}],
+}
+# Arguments that turn a tool into a proxy for other machines' traffic.
+PROXY_MARKERS = {
+    "Tailscale": ["--socks5-server", "--outbound-http-proxy-listen"],
+    "chisel": ["-socks5", "socks"],
+}
+# Names that collide with unrelated everyday software.
+GENERIC_NAMES = {"7z.exe", "tar.exe", "installer.exe", "g2m.exe", "g2mui.exe", "teams.exe"}
+GENERIC_PATH_PARTS = {
+    "", "*", "c:", "appdata", "local", "roaming", "program files", "program files (x86)",
+    "programdata", "users", "windows", "system32", "temp", "%appdata%", "%localappdata%",
+    "%programfiles%", "%programfiles(x86)%", "%programdata%", "%temp%", "usr", "bin", "opt",
+}
+
+ADDITIONS = [
+    {
+        "tool": "Mouse Jiggler (arkane-systems)", "category": "jiggler", "role": "jiggler",
+        "processes": {"windows": ["MouseJiggle.exe"]},
+        "source": "indicators.md B1 [JIG] arkane-systems/mousejiggler (MouseJiggle.exe)",
+    },
+]
+# Facts the research names that the LOLRMM-derived records lack.
+SUPPLEMENTS = {
+    "Astrill VPN": {
+        "processes": {"linux": ["astrill", "asovpnc", "aswgvpnc", "asproxy"]},
+        "ambiguous_processes": ["openweb"],
+        "install_paths": {"linux": ["/usr/local/Astrill/*"]},
+        "domains": ["astrill.com"],
+        "cmdline_markers": ["/autostart"],
+        "source": "indicators.md V1 [AST-L] (Linux helpers, /usr/local/Astrill); remote_tools.md §4 (com.Astrill.app)",
+    },
+    "Chrome Remote Desktop": {
+        "processes": {"linux": ["chrome-remote-desktop-host", "chrome-remote-desktop",
+                                "remoting_me2me_host"],
+                      "macos": ["remoting_me2me_host"]},
+        "install_paths": {"linux": ["/opt/google/chrome-remote-desktop/*"],
+                          "macos": ["/Library/PrivilegedHelperTools/org.chromium.chromoting.me2me_host.app/*"]},
+        "source": f"{RESEARCH} §4 row 3 (host binaries per OS, chromium remoting sources)",
+    },
+}
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def clean_service(name: str) -> str:
+    return re.sub(r"\s*\(.*\)$", "", name).strip()
+
+
+def is_specific_path(path: str) -> bool:
+    parts = re.split(r"[\\/]+", path.lower())
+    return any(p not in GENERIC_PATH_PARTS and not p.startswith("<") for p in parts)
+
+
+def normalise_path(path: str) -> str:
+    path = re.sub(r"<[^>]*>", "*", path.strip())
+    return path + "*" if path.endswith(("\\", "/")) else path
+
+
+def role_of(rec: dict) -> str:
+    name = rec["tool"]
+    if name in CLIENTS:
+        return "client"
+    if name in HOST_ROLE_RMM:
+        return "host"
+    return ROLE_BY_CATEGORY.get(rec["category"], "host")
+
+
+def relevance_of(name: str, role: str) -> str:
+    if name in HIGH_RELEVANCE:
+        return "high"
+    if role in ("management", "client", "input_sharing", "jiggler") or name in LOW_RELEVANCE_HOSTS:
+        return "low"
+    return "medium"
+
+
+def split_processes(rec: dict) -> tuple[dict, dict, list]:
+    """(processes, client_processes, ambiguous) per OS; VNC viewers are the client side."""
+    procs, clients = {}, {}
+    ambiguous = set(rec.get("processes_ambiguous", []))
+    for os_name in OSES:
+        names = rec["processes"].get(os_name, [])
+        ambiguous |= {n for n in names if n.lower() in GENERIC_NAMES}
+        kept = [n for n in names if n.lower() not in GENERIC_NAMES]
+        is_viewer = (lambda n: "viewer" in n.lower()) if rec["category"] == "vnc" else (lambda n: False)
+        procs[os_name] = sorted({n for n in kept if not is_viewer(n)}, key=str.lower)
+        clients[os_name] = sorted({n for n in kept if is_viewer(n)}, key=str.lower)
+    return procs, clients, sorted(ambiguous, key=str.lower)
+
+
+def per_os(rec: dict, key: str, transform=lambda v: v, keep=lambda v: True) -> dict:
+    return {o: sorted({transform(v) for v in rec.get(key, {}).get(o, []) if keep(v)}, key=str.lower)
+            for o in OSES}
+
+
+def normalise(rec: dict) -> dict:
+    role = rec.get("role") or role_of(rec)
+    procs, clients, ambiguous = split_processes(rec)
+    name = rec["tool"]
+    return {
+        "id": slug(name),
+        "name": name,
+        "category": rec["category"],
+        "role": role,
+        "relevance": relevance_of(name, role),
+        "builtin": name in BUILTIN,
+        "processes": procs,
+        "client_processes": clients,
+        "ambiguous_processes": ambiguous,
+        "app_names": sorted(set(rec.get("app_names", [])), key=str.lower),
+        "bundle_ids": sorted(set(rec.get("bundle_ids", [])) | set(rec.get("macos_pkg_ids", [])), key=str.lower),
+        "macos_team_ids": sorted(set(rec.get("macos_team_ids", []))),
+        "services": per_os(rec, "services_by_os", clean_service),
+        "install_paths": per_os(rec, "install_paths", normalise_path, is_specific_path),
+        "listen_ports": sorted(set(LISTEN_PORTS.get(name, []))),
+        "ports": sorted({p for p in rec.get("ports", []) if isinstance(p, int)}),
+        "domains": sorted(set(rec.get("domains", []))),
+        "signers": sorted(set(rec.get("signers", []))),
+        "cmdline_markers": sorted(set(rec.get("cmdline_markers", []))),
+        "session_markers": SESSION_MARKERS.get(name, []),
+        "proxy_markers": PROXY_MARKERS.get(name, []),
+        "source": rec["source"],
+        "sources": sorted(set(rec.get("sources", [rec["source"]]))),
+        "notes": rec.get("notes"),
+    }
+
+
+def merge_supplement(rec: dict, extra: dict) -> dict:
+    merged = json.loads(json.dumps(rec))
+    for key, value in extra.items():
+        if key == "source":
+            merged["sources"] = sorted(set(merged.get("sources", [])) | {value})
+        elif isinstance(value, dict):
+            for os_name, items in value.items():
+                merged.setdefault(key, {}).setdefault(os_name, [])
+                merged[key][os_name] = sorted(set(merged[key][os_name]) | set(items))
+        else:
+            merged[key] = sorted(set(merged.get(key, [])) | set(value))
+    return merged
+
+
+def with_defaults(addition: dict) -> dict:
+    rec = {"processes": {}, "sources": [addition["source"]]}
+    rec.update(addition)
+    return rec
+
+
+def build(research: list[dict]) -> list[dict]:
+    records = [merge_supplement(r, SUPPLEMENTS.get(r["tool"], {})) for r in research]
+    records += [with_defaults(a) for a in ADDITIONS]
+    tools = [normalise(r) for r in records]
+    return sorted(tools, key=lambda t: t["id"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("research_json", type=Path)
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("remote_tools.json"))
+    args = parser.parse_args()
+    tools = build(json.loads(args.research_json.read_text()))
+    lines = ",\n".join("  " + json.dumps(t, ensure_ascii=False, sort_keys=True) for t in tools)
+    args.out.write_text('{\n "schema": 1,\n "kind": "remote_tools",\n "tools": [\n' + lines + "\n ]\n}\n")
+    print(f"wrote {len(tools)} tools to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
