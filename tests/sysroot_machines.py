@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from farmwatch.agent.probes.context import ProbeContext
 from sysroot_builder import (
     ABSOLUTE_MOUSE,
     BOOT_TIME,
@@ -186,3 +187,12 @@ def busy_laptop(root: Path, process_count: int = 400) -> Path:
         if offset % 10 == 1:
             b.tcp(f"192.168.1.23:{30000 + offset}", f"198.51.100.{offset % 250}:443", "ESTABLISHED", pid=pid)
     return b.build()
+
+
+def probe_context(root: Path, probe: str) -> ProbeContext:
+    """A fresh context on ``root`` for one probe, as the scan would make it."""
+    return ProbeContext.create(root).for_probe(probe)
+
+
+def gaps(ctx: ProbeContext) -> list[str]:
+    return [error.error for error in ctx.errors]

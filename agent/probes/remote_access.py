@@ -24,7 +24,7 @@ LINUX_SERVICES: dict[str, tuple[str, ...]] = {
     "vino": ("vino-server.service",),
     "x11vnc": ("x11vnc.service", "x11vnc@*.service"),
     "vnc": ("vncserver@*.service", "tigervncserver@*.service", "vncserver-x11-serviced.service"),
-    "krfb": ("krfb*.desktop",),
+    "krfb": ("*krfb*.desktop",),
 }
 _AUTOSTART_DIRS = ("/etc/xdg/autostart",)
 _USER_AUTOSTART_DIR = ".config/autostart"

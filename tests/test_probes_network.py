@@ -1,0 +1,174 @@
+"""network probe on fixture sysroots, and the Wi-Fi parsers on recorded tool output."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from farmwatch.agent.probes import network
+from farmwatch.agent.probes._addresses import local_ipv4_addresses
+from farmwatch.agent.probes._sockets import normal_ip, parse_socket_table
+from farmwatch.agent.probes._wifi import current_wifi, parse_iw_link, parse_nmcli_wifi
+from farmwatch.agent.probes.context import ProbeContext
+from sysroot_builder import SysrootBuilder
+from sysroot_machines import ANYDESK_PEER, SSH_PEER, broken_laptop, dock_laptop, gaps, pikvm_laptop, probe_context
+
+IW_LINK_CONNECTED = """\
+Connected to 04:d4:c4:5e:d8:60 (on wlp0s20f3)
+\tSSID: Home Net 5G
+\tfreq: 5180
+\tRX: 2817262 bytes (12133 packets)
+\tTX: 412340 bytes (2311 packets)
+\tsignal: -52 dBm
+\trx bitrate: 866.7 MBit/s VHT-MCS 9 80MHz short GI VHT-NSS 2
+\ttx bitrate: 650.0 MBit/s VHT-MCS 7 80MHz short GI VHT-NSS 2
+
+\tbss flags:\tshort-slot-time
+\tdtim period:\t1
+\tbeacon int:\t100
+"""
+NMCLI_WIFI = """\
+no:Neighbor\\:Net:AA\\:BB\\:CC\\:DD\\:EE\\:01
+yes:Home Net 5G:04\\:D4\\:C4\\:5E\\:D8\\:60
+no::AA\\:BB\\:CC\\:DD\\:EE\\:02
+"""
+
+
+@pytest.fixture(scope="module")
+def dock(tmp_path_factory):
+    return dock_laptop(tmp_path_factory.mktemp("dock"))
+
+
+@pytest.fixture(scope="module")
+def pikvm(tmp_path_factory):
+    return pikvm_laptop(tmp_path_factory.mktemp("pikvm"))
+
+
+def test_interfaces_kinds_and_addresses(dock):
+    found = {i.name: i for i in network.collect(probe_context(dock, "network")).interfaces}
+    assert {name: i.kind for name, i in found.items()} == {
+        "docker0": "virtual", "enx00e04c680001": "ethernet", "lo": "loopback", "tailscale0": "tunnel",
+        "wlp0s20f3": "wifi",
+    }
+    assert (found["enx00e04c680001"].mac, list(found["enx00e04c680001"].addresses)) == ("00:e0:4c:68:00:01", ["10.20.0.15"])
+    assert list(found["wlp0s20f3"].addresses) == ["192.168.1.23", "fe80::72cf:49ff:fe12:3456"]
+    assert list(found["lo"].addresses) == ["127.0.0.1", "::1"] and found["lo"].mac == ""
+    assert list(found["tailscale0"].addresses) == ["100.101.102.103"]
+    assert (found["docker0"].is_up, found["lo"].is_up) == (False, True)
+
+
+def test_gateway_dns_and_forwarding(dock):
+    ctx = probe_context(dock, "network")
+    found = network.collect(ctx)
+    # two default routes: the wired one has the lower metric
+    assert (found.default_gateway.ip, found.default_gateway.mac, found.default_gateway.interface) == (
+        "10.20.0.1", "3c:ec:ef:01:02:03", "enx00e04c680001")
+    # resolv.conf names only systemd-resolved's stub; the upstream servers are reported
+    assert list(found.dns_servers) == ["10.20.0.1", "2606:4700:4700::1111"]
+    assert found.ip_forwarding is False
+    assert gaps(ctx) == ["wifi: SSID/BSSID come from iw or nmcli, which do not run against a sysroot"]
+
+
+def test_connections_and_listeners_with_owning_processes(dock):
+    found = network.collect(probe_context(dock, "network"))
+    assert [(c.local_ip, c.local_port, c.remote_ip, c.remote_port, c.status, c.pid, c.process_name) for c in found.connections] == [
+        ("10.20.0.15", 52344, "142.250.72.14", 443, "ESTABLISHED", 2300, "chrome"),
+        ("10.20.0.15", 52350, "140.82.112.3", 443, "ESTABLISHED", 2300, "chrome"),  # IPv4-mapped, written plainly
+    ]
+    assert [(l.ip, l.port, l.protocol, l.pid, l.process_name) for l in found.listeners] == [
+        ("127.0.0.53", 53, "tcp", 410, "systemd-resolve"),
+        ("::1", 631, "tcp", 880, "cupsd"),
+        ("127.0.0.53", 53, "udp", 410, "systemd-resolve"),
+    ]
+
+
+def test_relay_laptop_network(pikvm):
+    found = network.collect(probe_context(pikvm, "network"))
+    assert found.ip_forwarding is True
+    assert list(found.dns_servers) == ["1.1.1.1", "8.8.8.8"]
+    connections = {(c.remote_ip, c.process_name, c.pid, c.local_port) for c in found.connections}
+    assert connections == {(SSH_PEER, "sshd", 3100, 22), (ANYDESK_PEER, "anydesk", 900, 48812)}
+    listeners = {(l.ip, l.port, l.protocol, l.process_name) for l in found.listeners}
+    assert {("0.0.0.0", 22, "tcp", "sshd"), ("::", 22, "tcp", "sshd"), ("0.0.0.0", 7070, "tcp", "anydesk"),
+            ("0.0.0.0", 50001, "udp", "anydesk")} <= listeners
+
+
+def test_a_tree_without_addresses_or_interfaces(tmp_path):
+    broken = broken_laptop(tmp_path)
+    ctx = probe_context(broken, "network")
+    found = network.collect(ctx)
+    assert list(found.interfaces) == [] and not found.HasField("default_gateway")
+    assert gaps(ctx) == ["no /sys/class/net", "/etc/resolv.conf: dangling symlink"]
+
+
+def test_socket_table_parsing():
+    table = (
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+        "   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 23456 1 0\n"
+        "   1: short line\n"
+    )
+    (sock,) = parse_socket_table(table, "tcp")
+    assert (sock.local_ip, sock.local_port, sock.status, sock.inode) == ("127.0.0.1", 631, "LISTEN", 23456)
+
+
+@pytest.mark.parametrize(("text", "normal"), [
+    ("::ffff:1.2.3.4", "1.2.3.4"), ("fe80::1%eth0", "fe80::1"), ("2001:db8:0:0::1", "2001:db8::1"), ("10.0.0.1", "10.0.0.1"),
+])
+def test_ip_text_is_normal(text, normal):
+    assert normal_ip(text) == normal
+
+
+def test_fib_trie_counts_each_local_address_once():
+    trie = "Main:\n  +-- 0.0.0.0/0\n     |-- 10.1.2.3\n        /32 host LOCAL\n     |-- 10.1.2.0\n        /24 link UNICAST\n" \
+           "Local:\n     |-- 10.1.2.3\n        /32 host LOCAL\n"
+    assert local_ipv4_addresses(trie) == ["10.1.2.3"]
+
+
+def test_iw_link_output():
+    wifi = parse_iw_link(IW_LINK_CONNECTED)
+    assert (wifi.ssid, wifi.bssid) == ("Home Net 5G", "04:d4:c4:5e:d8:60")
+    assert parse_iw_link("Not connected.\n") == type(wifi)()
+
+
+def test_nmcli_terse_output_with_escaped_colons():
+    wifi = parse_nmcli_wifi(NMCLI_WIFI)
+    assert (wifi.ssid, wifi.bssid) == ("Home Net 5G", "04:d4:c4:5e:d8:60")
+    assert parse_nmcli_wifi("no:Other:AA\\:BB\\:CC\\:DD\\:EE\\:03\n").bssid == ""
+
+
+def _tool(directory: Path, name: str, output: str) -> None:
+    """A stand-in for a tool on the live machine that prints a recorded output."""
+    (directory / f"{name}.out").write_text(output)
+    script = directory / name
+    script.write_text(f"#!/bin/sh\nexec /bin/cat '{directory / f'{name}.out'}'\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+
+
+def test_live_wifi_asks_iw(tmp_path, monkeypatch):
+    _tool(tmp_path, "iw", IW_LINK_CONNECTED)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    ctx = ProbeContext.create().for_probe("network")
+    assert current_wifi(ctx, ["wlp0s20f3"]).bssid == "04:d4:c4:5e:d8:60"
+
+
+def test_live_wifi_falls_back_to_nmcli(tmp_path, monkeypatch):
+    _tool(tmp_path, "nmcli", NMCLI_WIFI)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    ctx = ProbeContext.create().for_probe("network")
+    assert current_wifi(ctx, ["wlp0s20f3"]).ssid == "Home Net 5G"
+
+
+def test_live_wifi_without_tools_is_a_gap(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    ctx = ProbeContext.create().for_probe("network")
+    assert current_wifi(ctx, ["wlp0s20f3"]).bssid == ""
+    assert gaps(ctx) == ["wifi: neither iw nor nmcli is installed"]
+
+
+def test_forwarding_over_ipv6_counts(tmp_path):
+    b = SysrootBuilder(tmp_path)
+    b.file("/proc/sys/net/ipv6/conf/all/forwarding", "1\n")
+    assert network.collect(probe_context(b.build(), "network")).ip_forwarding is True

@@ -1,0 +1,126 @@
+"""build_report: every probe into one report, gaps recorded, slow probes skipped."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from google.protobuf import json_format
+
+from farmwatch.agent.probes import PROBES, host
+from farmwatch.agent.scan import build_report, report_to_json
+from farmwatch.v1 import report_pb2
+from sysroot_machines import SSH_PEER, broken_laptop, busy_laptop, pikvm_laptop
+
+
+@pytest.fixture(scope="module")
+def pikvm_report(tmp_path_factory):
+    return build_report(pikvm_laptop(tmp_path_factory.mktemp("pikvm")))
+
+
+def test_report_envelope(pikvm_report):
+    assert uuid.UUID(pikvm_report.report_id).version == 4
+    assert pikvm_report.device_id == pikvm_report.host.serial_number == "5KQM8Z1"
+    assert pikvm_report.sequence == 0  # the runner numbers reports
+    collected = pikvm_report.collected_at.ToDatetime(tzinfo=timezone.utc)
+    assert datetime.now(timezone.utc) - collected < timedelta(minutes=1)
+
+
+def test_every_probe_fills_its_part(pikvm_report):
+    report = pikvm_report
+    assert report.host.timezone == "Asia/Seoul"
+    assert any(p.name == "anydesk" for p in report.processes)
+    assert any(a.name == "anydesk" and a.source == "dpkg" for a in report.applications)
+    assert [(d.vendor_id, d.product_id) for d in report.usb_devices] == [("1d6b", "0104")]
+    assert {d.monitor_name for d in report.displays} == {"PiKVM V4 Plus", ""}
+    assert report.network.ip_forwarding is True
+    assert [s.remote_host for s in report.sessions] == ["", SSH_PEER]
+    assert ("sshd", True) in [(r.service, r.enabled) for r in report.remote_access]
+    assert [(e.probe, e.error) for e in report.probe_errors] == [
+        ("network", "wifi: SSID/BSSID come from iw or nmcli, which do not run against a sysroot")]
+
+
+def test_agent_stats(pikvm_report):
+    stats = pikvm_report.agent_stats
+    assert set(stats.probe_seconds) == set(PROBES)
+    assert list(stats.probes_skipped) == []
+    assert 0 < stats.cpu_seconds and 0 < stats.wall_seconds < 5
+    assert sum(stats.probe_seconds.values()) <= stats.wall_seconds
+    assert stats.rss_bytes > 10 * 2**20
+
+
+def test_json_uses_the_contract_field_names(pikvm_report):
+    text = report_to_json(pikvm_report)
+    document = json.loads(text)
+    assert {"report_id", "device_id", "collected_at", "usb_devices", "probe_errors", "agent_stats", "remote_access"} <= set(document)
+    assert document["usb_devices"][0]["vendor_id"] == "1d6b"
+    assert json_format.Parse(text, report_pb2.AgentReport()) == pikvm_report
+    assert "\n" not in report_to_json(pikvm_report, indent=None)
+
+
+def test_a_broken_tree_still_gives_a_report(tmp_path):
+    report = build_report(broken_laptop(tmp_path))
+    assert report.host.hostname == "broken" and report.device_id == ""
+    assert len(report.usb_devices) == 2 and len(report.displays) == 1
+    assert {e.probe for e in report.probe_errors} == {"host", "processes", "usb", "displays", "network", "sessions"}
+    assert list(report.agent_stats.probes_skipped) == []
+
+
+def test_a_probe_past_its_budget_is_skipped_and_its_late_gaps_are_dropped(tmp_path):
+    release = threading.Event()
+
+    def stuck(ctx):
+        release.wait(5)
+        ctx.gap("too late to matter")
+        return [report_pb2.Session(user="late")]
+
+    started = time.perf_counter()
+    report = build_report(tmp_path, probe_budget_seconds=0.2, probes={"sessions": stuck, "host": host.collect})
+    release.set()
+    assert time.perf_counter() - started < 2
+    assert list(report.agent_stats.probes_skipped) == ["sessions"]
+    assert report.agent_stats.probe_seconds["sessions"] == pytest.approx(0.2)
+    assert ("sessions", "skipped: still running after 0.2 s") in [(e.probe, e.error) for e in report.probe_errors]
+    assert list(report.sessions) == []
+    assert report.host.os == "linux"  # the probes after it still ran
+    time.sleep(0.05)
+    assert "too late to matter" not in report_to_json(report)
+
+
+def test_a_probe_that_raises_is_a_gap_not_a_crash(tmp_path):
+    def buggy(ctx):
+        raise KeyError("surprise")
+
+    report = build_report(tmp_path, probes={"usb": buggy, "host": host.collect})
+    assert [(e.probe, e.error) for e in report.probe_errors if e.probe == "usb"] == [("usb", "failed: KeyError: 'surprise'")]
+    assert report.host.os == "linux"
+
+
+def test_the_live_machine(tmp_path):
+    report = build_report()
+    assert report.host.os == "linux" and report.host.hostname and report.host.boot_time.seconds > 0
+    assert any(p.exe.endswith(("python", "python3")) or "python" in p.name for p in report.processes)
+    assert any(i.kind == "loopback" and "127.0.0.1" in i.addresses for i in report.network.interfaces)
+    errors_per_probe = {}
+    for error in report.probe_errors:
+        errors_per_probe[error.probe] = errors_per_probe.get(error.probe, 0) + 1
+    # no USB, display or Wi-Fi here: at most one line each, not a storm
+    assert all(count <= 2 for count in errors_per_probe.values()), report.probe_errors
+    assert errors_per_probe.get("usb", 0) <= 1 and errors_per_probe.get("displays", 0) <= 1
+    assert list(report.agent_stats.probes_skipped) == []
+    json.loads(report_to_json(report))
+
+
+def test_four_hundred_processes_stay_cheap(tmp_path):
+    root = busy_laptop(tmp_path)
+    build_report(root)  # warm the page cache
+    started = time.process_time()
+    report = build_report(root)
+    cpu = time.process_time() - started
+    assert len(report.processes) == 400
+    assert report.agent_stats.probe_seconds["processes"] < 0.15
+    assert cpu < 0.5, f"scan of 400 processes took {cpu * 1000:.0f} ms CPU"
