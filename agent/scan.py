@@ -20,6 +20,9 @@ from .probes import PROBES, Collect, ProbeContext
 
 # where each probe's result goes in the report, when the names differ
 _REPORT_FIELDS = {"usb": "usb_devices"}
+# probe name → the worker thread of a run that outlived its budget and has not ended yet
+_stuck_workers: dict[str, threading.Thread] = {}
+_stuck_lock = threading.Lock()
 
 
 @dataclass
@@ -75,21 +78,30 @@ def report_to_json(report: report_pb2.AgentReport, indent: int | None = 2) -> st
     return json_format.MessageToJson(report, preserving_proto_field_name=True, indent=indent)
 
 
-def _run_probe(ctx: ProbeContext, collect: Collect, budget_seconds: float) -> _ProbeRun:
+def _run_probe(ctx: ProbeContext, collect: Collect, budget_seconds: float) -> _ProbeRun | None:
+    """The probe's run, or None when its previous run is still stuck: a probe hung on a
+    dead mount or driver would otherwise leave one more thread behind every scan."""
+    with _stuck_lock:
+        previous = _stuck_workers.get(ctx.probe)
+        if previous is not None and previous.is_alive():
+            return None
     run = _ProbeRun(ctx=ctx)
     # A daemon thread: a probe stuck in a hung read must not keep the agent from exiting.
     worker = threading.Thread(target=run.run, args=(collect,), name=f"probe-{ctx.probe}", daemon=True)
     worker.start()
-    run.done.wait(budget_seconds)
+    if not run.done.wait(budget_seconds):
+        with _stuck_lock:
+            _stuck_workers[ctx.probe] = worker
     return run
 
 
-def _record_probe(report: report_pb2.AgentReport, name: str, run: _ProbeRun, budget_seconds: float) -> float:
+def _record_probe(report: report_pb2.AgentReport, name: str, run: _ProbeRun | None, budget_seconds: float) -> float:
     """Put a probe's outcome into the report; returns the CPU it used."""
-    if not run.done.is_set():
+    if run is None or not run.done.is_set():
         report.agent_stats.probes_skipped.append(name)
-        report.agent_stats.probe_seconds[name] = budget_seconds
-        report.probe_errors.add(probe=name, error=f"skipped: still running after {budget_seconds:g} s")
+        report.agent_stats.probe_seconds[name] = 0.0 if run is None else budget_seconds
+        reason = "its previous run is still stuck" if run is None else f"still running after {budget_seconds:g} s"
+        report.probe_errors.add(probe=name, error=f"skipped: {reason}")
         return 0.0
     report.agent_stats.probe_seconds[name] = run.seconds
     report.probe_errors.extend(run.ctx.errors)

@@ -130,7 +130,22 @@ def test_a_torn_utmp_record_is_ignored(pikvm):
     assert [login.terminal for login in parse_utmp(data + data[:100])] == ["tty2", "pts/0"]
 
 
-def test_no_utmp_is_one_gap(broken):
+def test_no_login_records_is_one_gap(broken):
     ctx = probe_context(broken, "sessions")
     assert sessions.collect(ctx) == []
-    assert gaps(ctx) == ["no utmp file (/run/utmp): logins unknown"]
+    assert gaps(ctx) == ["neither utmp (/run/utmp) nor logind sessions: logins unknown"]
+
+
+def test_logind_sessions_when_there_is_no_utmp(tmp_path):
+    b = SysrootBuilder(tmp_path)
+    sessions_dir = "/run/systemd/sessions"
+    b.file(f"{sessions_dir}/2", f"# This is private data. Do not parse.\nUID=1000\nUSER={USER}\nCLASS=user\nTTY=tty2\n"
+                                f"REMOTE=0\nREALTIME={(BOOT_TIME + 40) * 10**6 + 123}\n")
+    b.file(f"{sessions_dir}/7", f"USER={USER}\nCLASS=user\nREMOTE=1\nREMOTE_HOST={SSH_PEER}\nSERVICE=sshd\n"
+                                f"REALTIME={(BOOT_TIME + 3600) * 10**6}\n")
+    b.file(f"{sessions_dir}/c1", "USER=gdm\nCLASS=greeter\nTTY=tty1\n")
+    b.file(f"{sessions_dir}/7.ref", "")
+    ctx = probe_context(tmp_path, "sessions")
+    found = [(s.user, s.terminal, s.remote_host, s.started_at.ToSeconds()) for s in sessions.collect(ctx)]
+    assert found == [(USER, "tty2", "", BOOT_TIME + 40), (USER, "", SSH_PEER, BOOT_TIME + 3600)]
+    assert gaps(ctx) == []

@@ -78,10 +78,11 @@ def test_connections_and_listeners_with_owning_processes(dock):
         ("10.20.0.15", 52344, "142.250.72.14", 443, "ESTABLISHED", 2300, "chrome"),
         ("10.20.0.15", 52350, "140.82.112.3", 443, "ESTABLISHED", 2300, "chrome"),  # IPv4-mapped, written plainly
     ]
+    # the owner is named as the processes probe names it, not by its 15-character comm
     assert [(l.ip, l.port, l.protocol, l.pid, l.process_name) for l in found.listeners] == [
-        ("127.0.0.53", 53, "tcp", 410, "systemd-resolve"),
+        ("127.0.0.53", 53, "tcp", 410, "systemd-resolved"),
         ("::1", 631, "tcp", 880, "cupsd"),
-        ("127.0.0.53", 53, "udp", 410, "systemd-resolve"),
+        ("127.0.0.53", 53, "udp", 410, "systemd-resolved"),
     ]
 
 
@@ -104,11 +105,12 @@ def test_a_tree_without_addresses_or_interfaces(tmp_path):
     assert gaps(ctx) == ["no /sys/class/net", "/etc/resolv.conf: dangling symlink"]
 
 
-def test_socket_table_parsing():
+def test_socket_table_parsing_skips_torn_lines():
     table = (
         "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
         "   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 23456 1 0\n"
         "   1: short line\n"
+        "   2: 0100007F:zz77 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 23457 1 0\n"
     )
     (sock,) = parse_socket_table(table, "tcp")
     assert (sock.local_ip, sock.local_port, sock.status, sock.inode) == ("127.0.0.1", 631, "LISTEN", 23456)

@@ -91,6 +91,26 @@ def test_a_probe_past_its_budget_is_skipped_and_its_late_gaps_are_dropped(tmp_pa
     assert "too late to matter" not in report_to_json(report)
 
 
+def test_a_stuck_probe_is_not_started_again_until_it_ends(tmp_path):
+    release, calls = threading.Event(), []
+
+    def hangs(ctx):
+        calls.append(1)
+        release.wait(5)
+        return []
+
+    first = build_report(tmp_path, probe_budget_seconds=0.1, probes={"displays": hangs})
+    second = build_report(tmp_path, probe_budget_seconds=0.1, probes={"displays": hangs})
+    assert len(calls) == 1
+    assert [e.error for e in first.probe_errors] == ["skipped: still running after 0.1 s"]
+    assert [e.error for e in second.probe_errors] == ["skipped: its previous run is still stuck"]
+    assert list(second.agent_stats.probes_skipped) == ["displays"]
+    release.set()
+    next(t for t in threading.enumerate() if t.name == "probe-displays").join(2)
+    third = build_report(tmp_path, probe_budget_seconds=1, probes={"displays": hangs})
+    assert len(calls) == 2 and list(third.agent_stats.probes_skipped) == []
+
+
 def test_a_probe_that_raises_is_a_gap_not_a_crash(tmp_path):
     def buggy(ctx):
         raise KeyError("surprise")

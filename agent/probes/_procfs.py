@@ -48,9 +48,21 @@ def process_name(comm: str, cmdline: list[str]) -> str:
     return comm
 
 
-def read_comm(ctx: ProbeContext, pid: int) -> str:
+def parse_cmdline(raw: bytes) -> list[str]:
+    if not raw:
+        return []
+    return [arg.decode("utf-8", errors="replace") for arg in raw.rstrip(b"\0").split(b"\0")]
+
+
+def read_process_name(ctx: ProbeContext, pid: int) -> str:
+    """The name the processes probe gives this pid, or "" when it is gone."""
+    proc_dir = ctx.path(f"/proc/{pid}")
     try:
-        raw = ctx.path(f"/proc/{pid}/stat").read_bytes()
-        return parse_stat(raw).comm
-    except (OSError, ValueError):
+        comm = parse_stat((proc_dir / "stat").read_bytes()).comm
+    except (OSError, ValueError, IndexError):
         return ""
+    try:
+        cmdline = parse_cmdline((proc_dir / "cmdline").read_bytes())
+    except OSError:
+        cmdline = []
+    return process_name(comm, cmdline)

@@ -8,7 +8,7 @@ import struct
 import sys
 from dataclasses import dataclass
 
-from ._procfs import pids, read_comm
+from ._procfs import pids, read_process_name
 from .context import ProbeContext
 
 # include/net/tcp_states.h, named as psutil names them
@@ -54,11 +54,12 @@ def parse_socket_table(text: str, protocol: str) -> list[Socket]:
     sockets = []
     for line in text.splitlines()[1:]:
         fields = line.split()
-        if len(fields) < 10:
-            continue
-        local_ip, local_port = _endpoint(fields[1])
-        remote_ip, remote_port = _endpoint(fields[2])
-        state = int(fields[3], 16)
+        try:
+            local_ip, local_port = _endpoint(fields[1])
+            remote_ip, remote_port = _endpoint(fields[2])
+            state, inode = int(fields[3], 16), int(fields[9])
+        except (IndexError, ValueError):
+            continue  # a torn or foreign line
         sockets.append(
             Socket(
                 protocol=protocol,
@@ -67,7 +68,7 @@ def parse_socket_table(text: str, protocol: str) -> list[Socket]:
                 remote_ip=remote_ip,
                 remote_port=remote_port,
                 status=TCP_STATES.get(state, "NONE") if protocol == "tcp" else "NONE",
-                inode=int(fields[9]),
+                inode=inode,
             )
         )
     return sockets
@@ -108,7 +109,7 @@ def socket_owners(ctx: ProbeContext, inodes: set[int]) -> dict[int, tuple[int, s
         for fd in fds:
             inode = _socket_inode(fd)
             if inode in inodes and inode not in owners:
-                owners[inode] = (pid, read_comm(ctx, pid))
+                owners[inode] = (pid, read_process_name(ctx, pid))
     return owners
 
 

@@ -68,10 +68,10 @@ def _interfaces(ctx: ProbeContext) -> list[report_pb2.NetworkInterface]:
 
 
 def _is_up(ctx: ProbeContext, base: str) -> bool:
-    flags = ctx.read_value(f"{base}/flags")
-    if flags:
-        return bool(int(flags, 16) & _IFF_UP)
-    return ctx.read_value(f"{base}/operstate") == "up"
+    try:
+        return bool(int(ctx.read_value(f"{base}/flags") or "", 16) & _IFF_UP)
+    except ValueError:
+        return ctx.read_value(f"{base}/operstate") == "up"
 
 
 def interface_kind(ctx: ProbeContext, name: str) -> str:

@@ -15,7 +15,7 @@ from farmwatch.v1 import report_pb2
 
 from ._accounts import user_names_by_uid
 from ._platform import dispatch
-from ._procfs import CLOCK_TICKS_PER_SECOND, boot_time, parse_stat, pids, process_name
+from ._procfs import CLOCK_TICKS_PER_SECOND, boot_time, parse_cmdline, parse_stat, pids, process_name
 from .context import ProbeContext
 
 _DELETED_SUFFIX = " (deleted)"
@@ -80,10 +80,7 @@ class _ProcessReader:
         return None
 
     def _cmdline(self, proc_dir: Path) -> list[str]:
-        raw = self._read(proc_dir / "cmdline")
-        if not raw:
-            return []
-        return [arg.decode("utf-8", errors="replace") for arg in raw.rstrip(b"\0").split(b"\0")]
+        return parse_cmdline(self._read(proc_dir / "cmdline") or b"")
 
     def _exe(self, proc_dir: Path) -> str:
         try:

@@ -1,6 +1,7 @@
-"""Who is logged in, and from where, from the machine's utmp file.
+"""Who is logged in, and from where: the machine's utmp file, else systemd-logind's
+session records.
 
-Reading utmp ourselves (rather than getutent via psutil) lets a sysroot carry the
+Reading the files ourselves (rather than getutent via psutil) lets a sysroot carry the
 logins, including a remote SSH one.
 """
 
@@ -11,10 +12,12 @@ from dataclasses import dataclass
 
 from farmwatch.v1 import report_pb2
 
+from ._envfile import parse_assignments
 from ._platform import dispatch
 from .context import ProbeContext
 
 UTMP_PATHS = ("/run/utmp", "/var/run/utmp")
+LOGIND_SESSIONS_DIR = "/run/systemd/sessions"
 # glibc struct utmp on Linux (64-bit and 32-bit alike: times are 32-bit there):
 # ut_type, pad, ut_pid, ut_line[32], ut_id[4], ut_user[32], ut_host[256],
 # ut_exit{short,short}, ut_session, ut_tv{sec,usec}, ut_addr_v6[4], unused[20]
@@ -40,8 +43,28 @@ def _linux(ctx: ProbeContext) -> list[report_pb2.Session]:
         data = ctx.read_bytes(path)
         if data is not None:
             return [_session(login) for login in parse_utmp(data)]
-    ctx.gap("no utmp file (/run/utmp): logins unknown")
+    # Distributions built without utmp still have systemd-logind's own session records.
+    if ctx.is_dir(LOGIND_SESSIONS_DIR):
+        return logind_sessions(ctx)
+    ctx.gap("neither utmp (/run/utmp) nor logind sessions: logins unknown")
     return []
+
+
+def logind_sessions(ctx: ProbeContext) -> list[report_pb2.Session]:
+    sessions = []
+    for name in ctx.list_dir(LOGIND_SESSIONS_DIR):
+        if name.endswith(".ref"):
+            continue  # the FIFOs that keep a session alive
+        fields = parse_assignments(ctx.read_text(f"{LOGIND_SESSIONS_DIR}/{name}") or "")
+        if fields.get("CLASS", "user") != "user" or "USER" not in fields:
+            continue  # greeters, lock screens, the user manager
+        session = report_pb2.Session(
+            user=fields["USER"], terminal=fields.get("TTY", ""), remote_host=fields.get("REMOTE_HOST", "")
+        )
+        if fields.get("REALTIME", "").isdigit():
+            session.started_at.FromMicroseconds(int(fields["REALTIME"]))
+        sessions.append(session)
+    return sessions
 
 
 def parse_utmp(data: bytes) -> list[UtmpLogin]:
