@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import struct
 import sys
@@ -98,24 +99,24 @@ def normal_ip(text: str) -> str:
 def socket_owners(ctx: ProbeContext, inodes: set[int]) -> dict[int, tuple[int, str]]:
     """inode → (pid, process name), found through each process's fd links."""
     owners: dict[int, tuple[int, str]] = {}
-    if not inodes:
-        return owners
-    for pid in pids(ctx):
-        fd_dir = ctx.path(f"/proc/{pid}/fd")
+    for pid in pids(ctx) if inodes else []:
+        fd_dir = str(ctx.path(f"/proc/{pid}/fd"))
         try:
-            fds = list(fd_dir.iterdir())
+            fds = os.listdir(fd_dir)
         except OSError:
             continue  # exited, or not ours to look at
         for fd in fds:
-            inode = _socket_inode(fd)
+            inode = _socket_inode(f"{fd_dir}/{fd}")
             if inode in inodes and inode not in owners:
                 owners[inode] = (pid, read_process_name(ctx, pid))
+        if len(owners) == len(inodes):
+            break
     return owners
 
 
-def _socket_inode(fd) -> int | None:
+def _socket_inode(fd_path: str) -> int | None:
     try:
-        match = _SOCKET_LINK.match(str(fd.readlink()))
+        match = _SOCKET_LINK.match(os.readlink(fd_path))
     except OSError:
         return None
     return int(match[1]) if match else None

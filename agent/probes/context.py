@@ -5,6 +5,10 @@ live machine, or a fixture tree (``--sysroot``) that stands in for one. Reads th
 for an expected reason (the file is simply absent) return None; reads that fail because
 something is wrong (a dangling link, a directory where a file belongs, no permission)
 also return None but leave a gap in the report, so a probe never raises for them.
+
+Links inside a sysroot are followed by the host's kernel: an absolute link target leaves
+the tree (as sysfs's own links are relative, fixture trees use relative links too).
+Probes that only need a link's text (``/proc/<pid>/exe``, ``/etc/localtime``) readlink it.
 """
 
 from __future__ import annotations

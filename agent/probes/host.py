@@ -22,7 +22,6 @@ _PLACEHOLDERS = frozenset(
     text.casefold()
     for text in (
         "To be filled by O.E.M.",
-        "To Be Filled By O.E.M.",
         "Not Specified",
         "Not Applicable",
         "Not Available",
