@@ -1,0 +1,149 @@
+"""The scenario corpus (tests/scenarios): contract-valid, reproducible, and classified as declared."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from google.protobuf import json_format
+
+from farmwatch.v1 import report_pb2
+
+CORPUS = Path(__file__).resolve().parent / "scenarios"
+BUILDER = CORPUS / "build.py"
+VERDICT_FOLDERS = ("relay", "suspicious", "clean")
+ALLOWLISTED = CORPUS / "allowlisted"
+OSES = {"linux", "macos", "windows"}
+MIN_TOTAL = 40
+MIN_PER_VERDICT = {"relay": 15, "suspicious": 15, "clean": 10}
+
+DECLARED = sorted(path for folder in VERDICT_FOLDERS for path in (CORPUS / folder).glob("*.json"))
+ALLOWED = sorted(ALLOWLISTED.glob("*.json"))
+EVERY_FILE = DECLARED + ALLOWED
+
+
+def scenario_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
+
+
+def load_report(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_builder():
+    spec = importlib.util.spec_from_file_location("scenario_build", BUILDER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- (1) contract -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", EVERY_FILE, ids=scenario_id)
+def test_scenario_is_a_contract_report(path):
+    text = path.read_text(encoding="utf-8")
+    report = json_format.Parse(text, report_pb2.AgentReport())     # unknown fields raise
+    assert report.device_id == report.host.serial_number
+    assert report.host.os in OSES
+    assert report.report_id and report.collected_at.seconds > report.host.boot_time.seconds
+    assert len(report.processes) >= 150, "a base laptop runs a believable number of processes"
+    # the same content `farmwatch-agent scan` would print for this message (map order aside)
+    printed = json_format.MessageToJson(report, preserving_proto_field_name=True, indent=1)
+    assert json.loads(printed) == json.loads(text)
+
+
+@pytest.mark.parametrize("path", EVERY_FILE, ids=scenario_id)
+def test_sockets_and_parents_point_at_real_processes(path):
+    report = load_report(path)
+    pids = {p.get("pid", 0): p["name"] for p in report["processes"]}
+    assert len(pids) == len(report["processes"]), "pids are unique"
+    assert all(p.get("ppid", 0) in pids for p in report["processes"] if p.get("ppid", 0)), "0: no parent"
+    for socket in report["network"].get("connections", []) + report["network"].get("listeners", []):
+        assert pids[socket["pid"]] == socket["process_name"]
+
+
+def test_report_ids_and_serials_are_unique_across_the_corpus():
+    reports = [load_report(path) for path in EVERY_FILE]
+    for field in ("report_id", "device_id"):
+        counts = Counter(r[field] for r in reports)
+        assert [v for v, n in counts.items() if n > 1] == [], field
+
+
+# --- (2) reproducible ---------------------------------------------------------------------------
+
+def test_builder_regenerates_the_committed_corpus(tmp_path):
+    subprocess.run([sys.executable, str(BUILDER), "--out", str(tmp_path)], check=True, capture_output=True)
+    built = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.glob("*/*.json")}
+    committed = {p.relative_to(CORPUS): p.read_bytes() for p in EVERY_FILE}
+    assert sorted(built) == sorted(committed)
+    differing = [str(name) for name in built if built[name] != committed[name]]
+    assert differing == [], "rerun tests/scenarios/build.py and commit the result"
+
+
+def test_readme_table_lists_every_scenario():
+    readme = (CORPUS / "README.md").read_text(encoding="utf-8")
+    assert load_builder().scenario_table() in readme
+    for path in EVERY_FILE:
+        assert f"| {path.parent.name} | `{path.stem}` |" in readme
+
+
+# --- (3) classification -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def detect():
+    module = pytest.importorskip("farmwatch.collector.detect", reason="detect package not available yet")
+    if not hasattr(module, "classify"):
+        pytest.skip("farmwatch.collector.detect.classify not available yet")
+    return module
+
+
+def explain(result: dict) -> str:
+    lines = [f"got {result['verdict']} (score {result['score']})"]
+    lines += [f"  {f['severity']:8} {f['rule']}: {f['summary']}" for f in result["findings"]]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("path", DECLARED, ids=scenario_id)
+def test_classify_gives_the_declared_verdict(detect, path):
+    result = detect.classify(load_report(path)).to_dict()
+    assert result["verdict"] == path.parent.name, explain(result)
+
+
+@pytest.fixture(scope="module")
+def company_policy(detect):
+    config = tomllib.loads((ALLOWLISTED / "collector.toml").read_text(encoding="utf-8"))
+    return detect.Policy.from_config(config)
+
+
+@pytest.mark.parametrize("path", ALLOWED, ids=scenario_id)
+def test_allowlisted_tool_is_clean_under_the_company_policy(detect, company_policy, path):
+    result = detect.classify(load_report(path), policy=company_policy).to_dict()
+    assert result["verdict"] == "clean", explain(result)
+    assert result["findings"], "allowed evidence is still shown"
+
+
+@pytest.mark.parametrize("path", ALLOWED, ids=scenario_id)
+def test_allowlisted_tool_is_not_clean_without_the_policy(detect, path):
+    result = detect.classify(load_report(path)).to_dict()
+    assert result["verdict"] != "clean", explain(result)
+
+
+# --- (4) size and spread ------------------------------------------------------------------------
+
+def test_corpus_is_large_enough_in_every_verdict():
+    per_verdict = Counter(path.parent.name for path in DECLARED)
+    assert sum(per_verdict.values()) >= MIN_TOTAL
+    for verdict, minimum in MIN_PER_VERDICT.items():
+        assert per_verdict[verdict] >= minimum, verdict
+
+
+@pytest.mark.parametrize("verdict", VERDICT_FOLDERS)
+def test_every_verdict_has_laptops_of_every_os(verdict):
+    oses = {load_report(path)["host"]["os"] for path in (CORPUS / verdict).glob("*.json")}
+    assert oses == OSES
