@@ -73,14 +73,25 @@ def _manufacture_year(block: bytes) -> int:
 
 
 def _physical_size_mm(block: bytes) -> tuple[int, int]:
+    """The first detailed timing's size in mm, unless the base block's size in cm
+    contradicts it: some panels put centimetres or an aspect ratio ("16 x 9") there."""
     detailed = _detailed_timing_size_mm(block[54:72])
-    if detailed is not None:
+    coarse = _base_block_size_mm(block)
+    if detailed is not None and (coarse is None or _roughly_equal(detailed, coarse)):
         return detailed
+    return coarse or (0, 0)
+
+
+def _base_block_size_mm(block: bytes) -> tuple[int, int] | None:
     # Bytes 21-22 hold the size in cm; 0 means variable (projectors, capture inputs).
     # When only one is set, EDID 1.4 stores an aspect ratio instead of a size.
     if block[21] and block[22]:
         return block[21] * 10, block[22] * 10
-    return 0, 0
+    return None
+
+
+def _roughly_equal(first: tuple[int, int], second: tuple[int, int]) -> bool:
+    return all(b / 2 <= a <= b * 2 for a, b in zip(first, second))
 
 
 def _detailed_timing_size_mm(descriptor: bytes) -> tuple[int, int] | None:

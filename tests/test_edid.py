@@ -53,6 +53,13 @@ def test_size_falls_back_to_centimetres_of_the_base_block():
     assert (parse_edid(bytes(blob)).width_mm, parse_edid(bytes(blob)).height_mm) == (600, 340)
 
 
+def test_a_timing_size_that_contradicts_the_base_block_is_not_trusted():
+    blob = bytearray(edid_fixture("dell_d2721h_external")[:128])
+    blob[66:69] = bytes([16, 9, 0])  # the timing descriptor holds an aspect ratio, not millimetres
+    info = parse_edid(bytes(blob))
+    assert (info.width_mm, info.height_mm) == (600, 340)
+
+
 @pytest.mark.parametrize(
     ("fixture", "message"),
     [("malformed_truncated", "too short: 100 bytes"), ("malformed_bad_header", "header is 00ffffffff00ff00")],

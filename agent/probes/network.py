@@ -54,11 +54,10 @@ def _interfaces(ctx: ProbeContext) -> list[report_pb2.NetworkInterface]:
     interfaces = []
     for name in ctx.list_dir(NET_CLASS_DIR):
         base = f"{NET_CLASS_DIR}/{name}"
-        mac = (ctx.read_value(f"{base}/address") or "").lower()
         interfaces.append(
             report_pb2.NetworkInterface(
                 name=name,
-                mac="" if set(mac) <= {"0", ":"} else mac,
+                mac=_real_mac(ctx.read_value(f"{base}/address") or ""),
                 addresses=addresses.get(name, []),
                 is_up=_is_up(ctx, base),
                 kind=interface_kind(ctx, name),
@@ -117,9 +116,14 @@ def _arp_mac(ctx: ProbeContext, ip: str, interface: str) -> str:
     for line in (ctx.read_text("/proc/net/arp") or "").splitlines()[1:]:
         fields = line.split()
         if len(fields) >= 6 and fields[0] == ip and fields[5] == interface:
-            mac = fields[3].lower()
-            return "" if set(mac) <= {"0", ":"} else mac
+            return _real_mac(fields[3])
     return ""
+
+
+def _real_mac(text: str) -> str:
+    """Lowercase; "" for the all-zero address of loopback and of unresolved ARP entries."""
+    mac = text.lower()
+    return "" if set(mac) <= {"0", ":"} else mac
 
 
 def dns_servers(ctx: ProbeContext) -> list[str]:

@@ -34,11 +34,7 @@ def _linux(ctx: ProbeContext) -> list[report_pb2.UsbDevice]:
 
 def _device(ctx: ProbeContext, bus_path: str, interface_names: list[str]) -> report_pb2.UsbDevice | None:
     base = f"{USB_DEVICES_DIR}/{bus_path}"
-
-    def attribute(name: str) -> str:
-        return ctx.read_value(f"{base}/{name}") or ""
-
-    vendor_id, product_id = attribute("idVendor").lower(), attribute("idProduct").lower()
+    vendor_id, product_id = _hex_attribute(ctx, base, "idVendor"), _hex_attribute(ctx, base, "idProduct")
     if not (vendor_id or product_id):
         ctx.gap(f"usb {bus_path}: no idVendor/idProduct, device skipped")
         return None
@@ -48,38 +44,42 @@ def _device(ctx: ProbeContext, bus_path: str, interface_names: list[str]) -> rep
     return report_pb2.UsbDevice(
         vendor_id=vendor_id,
         product_id=product_id,
-        manufacturer=attribute("manufacturer"),
-        product=attribute("product"),
-        serial=attribute("serial"),
-        device_class=attribute("bDeviceClass").lower(),
-        bcd_device=attribute("bcdDevice").lower(),
-        speed_mbps=_speed(attribute("speed")),
+        manufacturer=_attribute(ctx, base, "manufacturer"),
+        product=_attribute(ctx, base, "product"),
+        serial=_attribute(ctx, base, "serial"),
+        device_class=_hex_attribute(ctx, base, "bDeviceClass"),
+        bcd_device=_hex_attribute(ctx, base, "bcdDevice"),
+        speed_mbps=_speed(_attribute(ctx, base, "speed")),
         bus_path=bus_path,
-        interfaces=[_interface(ctx, f"{USB_DEVICES_DIR}/{name}") for name in _by_number(interface_names)],
+        interfaces=[_interface(ctx, f"{USB_DEVICES_DIR}/{name}") for name in sorted(interface_names, key=_interface_order)],
     )
 
 
 def _interface(ctx: ProbeContext, base: str) -> report_pb2.UsbInterface:
-    def attribute(name: str) -> str:
-        return (ctx.read_value(f"{base}/{name}") or "").lower()
-
     driver = ctx.readlink(f"{base}/driver") or ""
     return report_pb2.UsbInterface(
-        interface_class=attribute("bInterfaceClass"),
-        interface_subclass=attribute("bInterfaceSubClass"),
-        interface_protocol=attribute("bInterfaceProtocol"),
+        interface_class=_hex_attribute(ctx, base, "bInterfaceClass"),
+        interface_subclass=_hex_attribute(ctx, base, "bInterfaceSubClass"),
+        interface_protocol=_hex_attribute(ctx, base, "bInterfaceProtocol"),
         driver=driver.rpartition("/")[2],
     )
 
 
-def _by_number(interface_names: list[str]) -> list[str]:
-    """"1-2:1.10" after "1-2:1.9": order by configuration, then interface number."""
+def _attribute(ctx: ProbeContext, base: str, name: str) -> str:
+    return ctx.read_value(f"{base}/{name}") or ""
 
-    def key(name: str) -> tuple[int, ...]:
-        config, _, number = name.partition(":")[2].partition(".")
-        return (int(config or 0), int(number or 0)) if (config + number).isdigit() else (0, 0)
 
-    return sorted(interface_names, key=key)
+def _hex_attribute(ctx: ProbeContext, base: str, name: str) -> str:
+    return _attribute(ctx, base, name).lower()
+
+
+def _interface_order(name: str) -> tuple[int, int]:
+    """"1-2:1.10" after "1-2:1.9": by configuration, then interface number."""
+    config, _, number = name.partition(":")[2].partition(".")
+    try:
+        return int(config), int(number)
+    except ValueError:
+        return 0, 0
 
 
 def _speed(text: str) -> float:
