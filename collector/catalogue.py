@@ -560,14 +560,13 @@ def _hardware(entry: dict) -> Hardware:
         raw = entry["usb"]
         usb = UsbIdentity(
             vendor_id=raw.get("vendor_id", ""), product_id=raw.get("product_id", ""),
-            manufacturer=normalise_text(raw.get("manufacturer")), product=normalise_text(raw.get("product")),
-            serial=normalise_text(raw.get("serial")),
+            manufacturer=raw.get("manufacturer", ""), product=raw.get("product", ""), serial=raw.get("serial", ""),
             requires_interface_classes=tuple(raw.get("requires_interface_classes", ())))
     else:
         raw = entry["edid"]
         edid = EdidIdentity(
             manufacturer_id=raw.get("manufacturer_id", ""), product_code=parse_product_code(raw.get("product_code")),
-            monitor_name=normalise_text(raw.get("monitor_name")), serial_string=normalise_text(raw.get("serial_string")))
+            monitor_name=raw.get("monitor_name", ""), serial_string=raw.get("serial_string", ""))
     return Hardware(id=entry["id"], name=entry["name"], kind=entry["kind"], confidence=entry["confidence"],
                     note=entry["note"], source=entry["source"], usb=usb, edid=edid)
 

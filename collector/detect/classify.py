@@ -1,0 +1,39 @@
+"""classify(): one report in, a verdict with its evidence out."""
+
+from __future__ import annotations
+
+from farmwatch.collector.catalogue import Catalogue, load_catalogue
+from farmwatch.collector.detect.findings import Finding, Verdict, severity_rank
+from farmwatch.collector.detect.policy import Policy
+from farmwatch.collector.detect.report import read_report
+from farmwatch.collector.detect.rules import RULES, Context, Hit, Rule
+from farmwatch.collector.detect.scoring import score_findings, verdict_for
+
+
+def _finding(rule: Rule, hit: Hit, policy: Policy) -> Finding:
+    evidence = dict(hit.evidence)
+    entry = policy.match(rule.id, hit.subject)
+    if entry is not None:
+        evidence["allowed"] = True
+        evidence["allowed_by"] = entry.describe()
+    return Finding(rule.id, hit.severity or rule.severity, rule.summary.format(**hit.values), evidence)
+
+
+def _order(finding: Finding) -> tuple:
+    return (finding.allowed, -severity_rank(finding.severity), finding.rule, finding.summary)
+
+
+def classify(report: dict, policy: Policy | None = None, catalogue: Catalogue | None = None,
+             device_group: str | None = None) -> Verdict:
+    """Run every rule over `report` (a report dict or a stored envelope) and score the findings.
+
+    `policy` is the allow-list (`Policy.from_config(cfg)`); only its entries for
+    `device_group` apply. `catalogue` defaults to the bundled signatures. Findings come
+    strongest first, allowed ones last.
+    """
+    catalogue = catalogue or load_catalogue()
+    policy = (policy or Policy()).for_device(device_group)
+    ctx = Context(read_report(report), catalogue, policy)
+    findings = sorted((_finding(rule, hit, policy) for rule in RULES for hit in rule.run(ctx)), key=_order)
+    score = score_findings(findings)
+    return Verdict(ctx.view.device_id, verdict_for(score), score, findings)

@@ -1,0 +1,153 @@
+"""The allow-list: what the company sanctions, read from the collector's TOML config.
+
+```toml
+# collector.toml
+[[allow]]
+tool = "teamviewer"                              # a catalogue tool id
+paths = ['C:\\Program Files\\TeamViewer\\*', "/Applications/TeamViewer.app"]
+signer = "TeamViewer Germany GmbH"               # optional: code-signing subject / macOS Team ID
+groups = ["helpdesk"]                            # optional: device groups it applies to
+sessions = true                                  # optional: also allow live inbound sessions
+reason = "IT help desk (ticket SEC-142)"
+
+[[allow]]
+hardware = "pikvm-usb-manufacturer"              # a catalogue hardware id (lab machines)
+groups = ["hw-lab"]
+
+[[allow]]
+rule = "ip-forwarding"                           # a whole rule, for one group
+groups = ["build-agents"]
+```
+
+Each entry names exactly one of `tool`, `hardware` or `rule`. `path` (one string) is accepted
+for `paths`. Without `groups` an entry applies to every device.
+
+Narrowing follows Elastic's advice in remote_tools.md §5 (never allow on a name alone when more
+is known): when `paths` is given, every executable/install path seen for the tool must lie under
+one of them (a tool seen without a path is then not allowed); when `signer` is given, a seen
+signer must equal it. A live inbound session of an allowed tool stays counted unless the entry
+sets `sessions = true` (a help desk that connects in).
+
+Allowed findings are still reported, marked `evidence["allowed"] = true` with the entry in
+`evidence["allowed_by"]`, and add nothing to the score.
+
+Device group: `classify(report, policy, device_group="helpdesk")`, or
+`policy.for_device("helpdesk")` to get the entries that apply to that group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from farmwatch.collector.catalogue import Catalogue, path_matches
+from farmwatch.collector.detect.findings import Subject
+
+SESSION_RULES = {"remote-session-inbound", "remote-session-active"}
+ENTRY_KEYS = {"tool", "hardware", "rule", "paths", "path", "signer", "groups", "sessions", "reason"}
+TARGETS = ("tool", "hardware", "rule")
+
+
+@dataclass(frozen=True)
+class AllowEntry:
+    target: str                      # "tool" | "hardware" | "rule"
+    id: str
+    paths: tuple[str, ...] = ()
+    signer: str = ""
+    groups: tuple[str, ...] = ()
+    sessions: bool = False
+    reason: str = ""
+
+    def applies_to_group(self, group: str | None) -> bool:
+        return not self.groups or group in self.groups
+
+    def allows(self, rule: str, subject: Subject | None) -> bool:
+        if self.target == "rule":
+            return rule == self.id
+        if subject is None or subject.kind != self.target or subject.id != self.id:
+            return False
+        if rule in SESSION_RULES and not self.sessions:
+            return False
+        return self._paths_ok(subject) and self._signer_ok(subject)
+
+    def _paths_ok(self, subject: Subject) -> bool:
+        if not self.paths:
+            return True
+        return bool(subject.paths) and all(any(path_matches(p, allowed) for allowed in self.paths)
+                                           for p in subject.paths)
+
+    def _signer_ok(self, subject: Subject) -> bool:
+        wanted = self.signer.casefold()
+        return not wanted or any(s.casefold() == wanted for s in subject.signers)
+
+    def describe(self) -> dict[str, Any]:
+        shown = {self.target: self.id, "paths": list(self.paths), "signer": self.signer,
+                 "groups": list(self.groups), "sessions": self.sessions, "reason": self.reason}
+        return {k: v for k, v in shown.items() if v not in ("", [], False)}
+
+
+def _string_list(value: Any, where: str, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError(f"{where}: '{key}' must be a string or a list of strings")
+    return tuple(value)
+
+
+def _entry(raw: Any, where: str) -> AllowEntry:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: must be a table")
+    unknown = set(raw) - ENTRY_KEYS
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    targets = [t for t in TARGETS if t in raw]
+    if len(targets) != 1 or not isinstance(raw[targets[0]], str) or not raw[targets[0]]:
+        raise ValueError(f"{where}: name exactly one of 'tool', 'hardware' or 'rule'")
+    if "path" in raw and "paths" in raw:
+        raise ValueError(f"{where}: use 'paths' or 'path', not both")
+    if not isinstance(raw.get("sessions", False), bool):
+        raise ValueError(f"{where}: 'sessions' must be true or false")
+    paths = raw.get("paths", raw.get("path", []))
+    return AllowEntry(
+        target=targets[0], id=raw[targets[0]],
+        paths=_string_list(paths, where, "paths") if paths else (),
+        signer=str(raw.get("signer", "")), groups=_string_list(raw.get("groups", []), where, "groups") if raw.get("groups") else (),
+        sessions=raw.get("sessions", False), reason=str(raw.get("reason", "")),
+    )
+
+
+def _check_known(entry: AllowEntry, catalogue: Catalogue, where: str) -> None:
+    known = {"tool": catalogue.tools_by_id, "hardware": catalogue.hardware_by_id}.get(entry.target)
+    if known is not None and entry.id not in known:
+        raise ValueError(f"{where}: no {entry.target} '{entry.id}' in the signature catalogue")
+
+
+@dataclass(frozen=True)
+class Policy:
+    entries: tuple[AllowEntry, ...] = ()
+
+    @classmethod
+    def from_config(cls, cfg: dict, catalogue: Catalogue | None = None) -> "Policy":
+        """Read the `allow` list of a parsed collector config (see the module docstring).
+
+        With `catalogue`, tool and hardware ids are checked against it. Raises ValueError
+        naming the entry for anything malformed.
+        """
+        raw = cfg.get("allow", []) if isinstance(cfg, dict) else None
+        if not isinstance(raw, list):
+            raise ValueError("allow: must be a list of tables ([[allow]])")
+        entries = []
+        for index, item in enumerate(raw):
+            where = f"allow[{index}]"
+            entry = _entry(item, where)
+            if catalogue is not None:
+                _check_known(entry, catalogue, where)
+            entries.append(entry)
+        return cls(tuple(entries))
+
+    def for_device(self, group: str | None) -> "Policy":
+        """The entries that apply to a device in `group` (None: a device in no group)."""
+        return Policy(tuple(e for e in self.entries if e.applies_to_group(group)))
+
+    def match(self, rule: str, subject: Subject | None) -> AllowEntry | None:
+        return next((e for e in self.entries if e.allows(rule, subject)), None)

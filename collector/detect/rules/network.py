@@ -1,0 +1,167 @@
+"""Network relaying and live sessions: inbound remote-desktop sessions, live connections of
+remote-control tools, remote logins, IP forwarding, proxies and tunnels listening
+(indicators.md R4, R6, V5, V6; remote_tools.md §6 "network evidence")."""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+from typing import Iterator
+
+from farmwatch.collector.detect.report import ConnectionView, is_loopback, plain_ip
+from farmwatch.collector.detect.rules.base import Context, Hit, rule, tool_evidence, tool_subject
+from farmwatch.collector.detect.rules.software import CONTROLLED
+
+ESTABLISHED = "ESTABLISHED"
+
+
+def _live_remote(conn: ConnectionView) -> bool:
+    ip = plain_ip(conn.remote_ip)
+    return conn.status == ESTABLISHED and ip is not None and not ip.is_loopback and not ip.is_unspecified
+
+
+def _listening_ports_of_tools(ctx: Context) -> set[int]:
+    """Ports a remote-control process listens on, whatever their number."""
+    return {l.port for l in ctx.view.listeners
+            if ctx.tools_of_process(l.pid, l.process_name, CONTROLLED)}
+
+
+def _inbound(ctx: Context) -> list[ConnectionView]:
+    ports = set(ctx.catalogue.listen_ports) | _listening_ports_of_tools(ctx)
+    return [c for c in ctx.view.connections if _live_remote(c) and c.local_port in ports]
+
+
+def _session_tools(ctx: Context, conn: ConnectionView) -> list:
+    owners = ctx.tools_of_process(conn.pid, conn.process_name, CONTROLLED)
+    if owners:
+        return owners
+    by_port = ctx.catalogue.listen_ports.get(conn.local_port, [])
+    return [t for t in by_port if ctx.view.os is None or any(t.processes.get(ctx.view.os)) or t.builtin]
+
+
+@rule("remote-session-inbound", "critical", "Inbound {service} session from {remote} (local port {port})")
+def remote_session_inbound(ctx: Context) -> Iterator[Hit]:
+    """An established connection from another machine into a remote-desktop port (3389,
+    5900, 5938, 7070 … as the catalogue lists, or any port a remote-control process listens
+    on): somebody is driving this laptop right now."""
+    seen = set()
+    for conn in _inbound(ctx):
+        if (conn.local_port, conn.remote_ip) in seen:
+            continue
+        seen.add((conn.local_port, conn.remote_ip))
+        tools = _session_tools(ctx, conn)
+        service = " / ".join(t.name for t in tools) or "remote-control"
+        evidence = {"connection": conn.evidence(), "tools": [tool_evidence(t) for t in tools],
+                    "signature": {"field": "listen_ports", "value": conn.local_port,
+                                  "source": "; ".join(sorted({t.source for t in tools}))}}
+        if proc := ctx.view.process_of(conn.pid, conn.process_name):
+            evidence["process"] = proc.evidence()
+        subject = tool_subject(tools[0], [s for s in ctx.sightings if s.tool is tools[0]]) if len(tools) == 1 else None
+        yield Hit({"service": service, "remote": f"{conn.remote_ip}:{conn.remote_port}", "port": conn.local_port},
+                  evidence, subject=subject)
+
+
+@rule("remote-tool-connected", "low", "{tool} holds a live connection to {remote}")
+def remote_tool_connected(ctx: Context) -> Iterator[Hit]:
+    """A running remote-control tool is online with an outside peer (its vendor relay or a
+    viewer); it can be reached now, though the connection alone does not prove a session."""
+    inbound = set(map(id, _inbound(ctx)))
+    seen = set()
+    for conn in ctx.view.connections:
+        if id(conn) in inbound or not _live_remote(conn):
+            continue
+        for tool in ctx.tools_of_process(conn.pid, conn.process_name, {"host"}):
+            if tool.id in seen:
+                continue
+            seen.add(tool.id)
+            sightings = [s for s in ctx.sightings if s.tool is tool]
+            yield Hit({"tool": tool.name, "remote": f"{conn.remote_ip}:{conn.remote_port}"},
+                      {"tool": tool_evidence(tool), "connection": conn.evidence()}, subject=tool_subject(tool, sightings))
+
+
+def _origin(remote_host: str) -> str:
+    """local (a display, this host), private (LAN, VPN, CGNAT), public, or unknown (a name)."""
+    host = remote_host.strip()
+    if not host or host.startswith(":") or host in {"localhost", "local"}:
+        return "local"
+    ip = plain_ip(host)
+    if ip is None:
+        return "unknown"
+    if ip.is_loopback or ip.is_unspecified:
+        return "local"
+    return "private" if ip.is_private or ip in CGNAT or ip.is_link_local else "public"
+
+
+CGNAT = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT and Tailscale addresses
+ORIGIN_SEVERITY = {"private": "info", "unknown": "low", "public": "medium"}
+
+
+@rule("remote-login-session", "medium", "{user} is logged in remotely from {remote_host} ({origin})")
+def remote_login_session(ctx: Context) -> Iterator[Hit]:
+    """A login session that came over the network (SSH, RDP). From the LAN or a VPN it is
+    everyday developer life (info); from a public address it means a remote user (medium)."""
+    for session in ctx.view.sessions:
+        origin = _origin(session.remote_host)
+        if origin == "local":
+            continue
+        evidence = {"session": {"user": session.user, "terminal": session.terminal,
+                                "remote_host": session.remote_host, "started_at": session.started_at},
+                    "origin": origin}
+        yield Hit({"user": session.user or "someone", "remote_host": session.remote_host, "origin": origin},
+                  evidence, ORIGIN_SEVERITY[origin])
+
+
+def _forwarding_reasons(ctx: Context) -> list[dict]:
+    reasons = []
+    for iface in ctx.view.interfaces:
+        name = str(iface.get("name", ""))
+        for known in ctx.catalogue.forwarding_interfaces:
+            if fnmatch.fnmatchcase(name.casefold(), known["pattern"].casefold()):
+                reasons.append({"interface": name, "reason": known["reason"], "source": known["source"]})
+                break
+    return reasons
+
+
+@rule("ip-forwarding", "low", "IP forwarding is on{explained}")
+def ip_forwarding(ctx: Context) -> Iterator[Hit]:
+    """The laptop routes packets for others (indicators.md V6, inference; weak). Container and
+    VM bridges (docker0, virbr0, vEthernet …) explain it, and then it is only info."""
+    if not ctx.view.ip_forwarding:
+        return
+    reasons = _forwarding_reasons(ctx)
+    explained = f" (explained by {', '.join(r['interface'] for r in reasons)})" if reasons else ""
+    yield Hit({"explained": explained}, {"ip_forwarding": True, "explained_by": reasons}, "info" if reasons else "low")
+
+
+@rule("proxy-listening", "medium", "{what} is listening on {address}")
+def proxy_listening(ctx: Context) -> Iterator[Hit]:
+    """Something offers to relay other machines' traffic: a SOCKS/HTTP proxy port or a tunnel
+    tool listening beyond loopback, or a tool started in proxy mode (`tailscaled
+    --socks5-server`, `chisel … socks`)."""
+    yield from _proxy_ports(ctx)
+    yield from _proxy_markers(ctx)
+
+
+def _proxy_ports(ctx: Context) -> Iterator[Hit]:
+    for listener in ctx.view.listeners:
+        if is_loopback(listener.ip):
+            continue
+        tunnels = ctx.tools_of_process(listener.pid, listener.process_name, {"tunnel"})
+        proxy_name = ctx.catalogue.proxy_ports.get(listener.port)
+        if not tunnels and not proxy_name:
+            continue
+        what = tunnels[0].name if tunnels else proxy_name
+        evidence = {"listener": listener.evidence(), "tools": [tool_evidence(t) for t in tunnels]}
+        if proxy_name:
+            evidence["proxy_port"] = {"port": listener.port, "name": proxy_name}
+        yield Hit({"what": what, "address": f"{listener.ip}:{listener.port}"}, evidence)
+
+
+def _proxy_markers(ctx: Context) -> Iterator[Hit]:
+    for sighting in ctx.sightings:
+        proc = sighting.process
+        markers = [m for m in sighting.tool.proxy_markers if proc and m.casefold() in proc.cmdline_tokens]
+        if markers:
+            yield Hit({"what": f"{sighting.tool.name} in proxy mode", "address": proc.exe or proc.name},
+                      {"tool": tool_evidence(sighting.tool), "process": proc.evidence(), "markers": markers},
+                      subject=tool_subject(sighting.tool, [sighting]))

@@ -1,0 +1,134 @@
+"""Remote-control software: running, installed, several at once, in a live session; VPNs,
+tunnels and jigglers (indicators.md R1, R2, V1, V5, B1; remote_tools.md §4-6)."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from farmwatch.collector.catalogue import normalise_name
+from farmwatch.collector.detect.rules.base import Context, Hit, rule, tool_evidence, tool_subject
+from farmwatch.collector.detect.sightings import Sighting
+
+CONTROLLED = {"host", "management", "input_sharing"}      # roles through which this laptop is driven
+FARM_RELEVANT = {"high", "medium"}
+EVIDENCE_ITEMS = 5
+RUNNING_SEVERITY = {"high": "high", "medium": "medium", "low": "low"}
+INSTALLED_SEVERITY = {"high": "medium", "medium": "low", "low": "info"}
+
+
+def _sighting_evidence(sightings: list[Sighting]) -> list[dict]:
+    return [{"how": s.how, "object": s.item, "signature": s.signature()} for s in sightings[:EVIDENCE_ITEMS]]
+
+
+def _where(sightings: list[Sighting]) -> str:
+    first = sightings[0]
+    return first.item.get("exe") or first.item.get("path") or first.item.get("name") or first.value
+
+
+def _tool_hit(sightings: list[Sighting], severity: str, **values) -> Hit:
+    tool = sightings[0].tool
+    evidence = {"tool": tool_evidence(tool), "seen": _sighting_evidence(sightings)}
+    return Hit({"tool": tool.name, "where": _where(sightings), **values}, evidence, severity,
+               tool_subject(tool, sightings))
+
+
+@rule("remote-control-running", "high", "{tool} is running ({where})")
+def remote_control_running(ctx: Context) -> Iterator[Hit]:
+    """A remote-control, RMM or software-KVM process runs: someone else can drive this laptop.
+    Severity follows how closely the research ties the tool to laptop farms."""
+    for sightings in ctx.running_tools(CONTROLLED).values():
+        yield _tool_hit(sightings, RUNNING_SEVERITY[sightings[0].tool.relevance])
+
+
+@rule("remote-control-installed", "medium", "{tool} is installed but not running ({where})")
+def remote_control_installed(ctx: Context) -> Iterator[Hit]:
+    """Installed (application, service, launchd/systemd unit) but no process: ready to be used,
+    weighs less than running. Tools shipped with the OS are left to the settings rule."""
+    running = ctx.running_tools(CONTROLLED)
+    installed = ctx.sightings_by_tool(CONTROLLED, {"application", "service"})
+    for tool_id, sightings in installed.items():
+        tool = sightings[0].tool
+        if tool_id not in running and not tool.builtin:
+            yield _tool_hit(sightings, INSTALLED_SEVERITY[tool.relevance])
+
+
+def _unallowed_tools(ctx: Context, rule_id: str, how: set[str]) -> dict[str, list[Sighting]]:
+    grouped = ctx.sightings_by_tool({"host"}, how)
+    return {tool_id: s for tool_id, s in grouped.items()
+            if s[0].tool.relevance in FARM_RELEVANT and not s[0].tool.builtin
+            and ctx.policy.match(rule_id, tool_subject(s[0].tool, s)) is None}
+
+
+@rule("multiple-remote-control-tools", "high", "{count} different remote-control tools on one laptop: {tools}")
+def multiple_remote_control_tools(ctx: Context) -> Iterator[Hit]:
+    """Several unsanctioned remote-control vendors on one host (Elastic's >=2-vendor rule;
+    Sophos, Mandiant). High when two or more run, medium when they are only installed."""
+    present = _unallowed_tools(ctx, "remote-control-running", {"process", "application", "service"})
+    if len(present) < 2:
+        return
+    running = _unallowed_tools(ctx, "remote-control-running", {"process"})
+    names = sorted(s[0].tool.name for s in present.values())
+    evidence = {"tools": [tool_evidence(s[0].tool) for s in present.values()], "running": sorted(running)}
+    yield Hit({"count": len(present), "tools": ", ".join(names)}, evidence, "high" if len(running) >= 2 else "medium")
+
+
+def _marker_in(args_text: str, marker: str) -> bool:
+    return re.search(rf"(^|\s){re.escape(' '.join(marker.split()).casefold())}(\s|$)", args_text) is not None
+
+
+@rule("remote-session-active", "critical", "{tool} has a remote user connected now ({where})")
+def remote_session_active(ctx: Context) -> Iterator[Hit]:
+    """The tool's own process arguments say an incoming session is live (TeamViewer starts
+    TeamViewer_Desktop with `--Module 1` for an incoming session, remote_tools.md §4)."""
+    for sightings in ctx.running_tools(CONTROLLED).values():
+        tool = sightings[0].tool
+        for sighting in sightings:
+            proc = sighting.process
+            for marker in tool.session_markers:
+                if proc and normalise_name(marker["process"]) in proc.normalised_names \
+                        and _marker_in(proc.args_text, marker["args"]):
+                    hit = _tool_hit([sighting], "critical")
+                    hit.evidence["session_marker"] = marker
+                    yield hit
+                    break
+
+
+def _port_numbers(args_text: str) -> set[int]:
+    return {int(n) for n in re.findall(r"(?<![\d.])(\d{2,5})(?![\d.])", args_text)}
+
+
+@rule("tunnel-running", "low", "Tunnel tool {tool} is running ({where})")
+def tunnel_running(ctx: Context) -> Iterator[Hit]:
+    """ngrok, frp, chisel, cloudflared and the like relay traffic in or out; common with
+    developers, so weak alone (indicators.md V5) — high when its arguments publish a
+    remote-desktop port (e.g. `ngrok tcp 3389`)."""
+    desktop_ports = set(ctx.catalogue.listen_ports)
+    for sightings in ctx.running_tools({"tunnel"}).values():
+        exposed = set()
+        for s in sightings:
+            exposed |= _port_numbers(s.process.args_text) & desktop_ports if s.process else set()
+        hit = _tool_hit(sightings, "high" if exposed else "low")
+        if exposed:
+            hit.evidence["exposes_remote_desktop_ports"] = sorted(exposed)
+        yield hit
+
+
+@rule("vpn-client", "low", "VPN client {tool} is present ({where})")
+def vpn_client(ctx: Context) -> Iterator[Hit]:
+    """A VPN client. Astrill is the one named in DPRK IT-worker cases (Mandiant, Sophos,
+    LevelBlue: indicators.md V1, strong); mesh VPNs are usually corporate (weak)."""
+    present = ctx.sightings_by_tool({"vpn"}, {"process", "application", "service"})
+    for sightings in present.values():
+        tool = sightings[0].tool
+        running = any(s.how == "process" for s in sightings)
+        severity = "high" if tool.relevance == "high" else ("low" if running else "info")
+        yield _tool_hit(sightings, severity)
+
+
+@rule("jiggler-software", "low", "Mouse-jiggler software {tool} is running ({where})")
+def jiggler_software(ctx: Context) -> Iterator[Hit]:
+    """Keeps the laptop looking busy with nobody at it (Mandiant via indicators.md B1);
+    common among honest users too."""
+    for sightings in ctx.running_tools({"jiggler"}).values():
+        yield _tool_hit(sightings, "low")

@@ -1,0 +1,41 @@
+"""How findings combine into a 0-100 score and a verdict.
+
+Each finding that is not allow-listed adds the weight of its severity:
+
+    info 0 · low 10 · medium 30 · high 45 · critical 75
+
+- Low findings together add at most LOW_SIGNAL_CAP (20): weak signals corroborate, they never
+  raise an alarm on their own (indicators.md §6: "corroborate, never alert alone").
+- score >= SUSPICIOUS_AT (30) → `suspicious`; score >= RELAY_AT (70) → `relay`.
+- `relay` also needs at least one high or critical finding; without one the score is held at
+  RELAY_AT - 1. So no pile of weak or medium signals makes a relay, while one critical finding
+  (an IP-KVM, a live inbound remote-control session) does by itself.
+- The score is capped at 100.
+"""
+
+from __future__ import annotations
+
+from farmwatch.collector.detect.findings import Finding, severity_rank
+
+SEVERITY_WEIGHTS = {"info": 0, "low": 10, "medium": 30, "high": 45, "critical": 75}
+LOW_SIGNAL_CAP = 20
+SUSPICIOUS_AT = 30
+RELAY_AT = 70
+MAX_SCORE = 100
+STRONG = severity_rank("high")
+
+
+def score_findings(findings: list[Finding]) -> int:
+    counted = [f for f in findings if not f.allowed]
+    low = sum(SEVERITY_WEIGHTS[f.severity] for f in counted if f.severity == "low")
+    rest = sum(SEVERITY_WEIGHTS[f.severity] for f in counted if f.severity != "low")
+    score = min(MAX_SCORE, rest + min(low, LOW_SIGNAL_CAP))
+    if not any(severity_rank(f.severity) >= STRONG for f in counted):
+        score = min(score, RELAY_AT - 1)
+    return score
+
+
+def verdict_for(score: int) -> str:
+    if score >= RELAY_AT:
+        return "relay"
+    return "suspicious" if score >= SUSPICIOUS_AT else "clean"
