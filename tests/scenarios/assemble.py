@@ -60,7 +60,7 @@ class Context:
         self.fill = {
             "user": ident.login, "account": ident.account, "home": ident.home,
             "lan_net": lan, "lan_ip": f"{lan}.{20 + seed[12] % 200}", "gateway": f"{lan}.1",
-            "serial": self.serial,
+            "serial": self.serial, "serial_lower": self.serial.lower(),
         }
         self.router_mac = pick(ROUTER_OUIS, scenario, "router") + ":" + hex_pairs(seed[13:16])
         self.bssid = pick(ROUTER_OUIS, scenario, "router") + ":" + hex_pairs(bytes([seed[13], seed[14], seed[15] ^ 0x05]))
@@ -97,12 +97,9 @@ def _pid_allocator(ident: Identity, scenario: str):
 
 def build_processes(ctx: Context, base: Delta, delta: Delta) -> tuple[list[pb.Process], dict[str, pb.Process]]:
     next_pid = _pid_allocator(ctx.ident, ctx.scenario)
-    removed = set(delta.without_processes)
     out, pids = [], {}
     base_count = len(base.processes)
     for index, proc in enumerate(base.processes + delta.processes):
-        if proc.process_name in removed and index < base_count:
-            continue
         pid = _fixed_pid(proc) if _fixed_pid(proc) is not None else next_pid(index < base_count)
         message = _process(ctx, proc, pid, pids)
         pids.setdefault(proc.handle, message)
@@ -232,7 +229,7 @@ def build_report(scenario: str, ident: Identity, base: Delta, delta: Delta,
         network=build_network(ctx, base, delta, pids),
         sessions=[pb.Session(user=ctx.text(s.user), terminal=s.terminal, remote_host=ctx.text(s.remote_host),
                              started_at=timestamp(ctx.since_boot(s.started, s.terminal)))
-                  for s in both.sessions],
+                  for s in both.sessions if s.terminal not in delta.ended_sessions],
         probe_errors=[pb.ProbeError(probe=p, error=e) for p, e in probe_errors],
         agent_stats=build_agent_stats(ctx, len(processes)),
         remote_access=[pb.RemoteAccessSetting(service=s, enabled=e) for s, e in last_wins(both.remote_access).items()],

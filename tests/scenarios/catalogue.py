@@ -102,6 +102,11 @@ RELAYS = [
              "kvm_signatures.md §1 notes (interface mix is the robust tell, kernel bcdDevice 0x0510 default); "
              "indicators.md K4 [CHELMZY]",
              kvm(W, hw.unknown_gadget, hw.TOSHIBA_H2C)),
+    Scenario("win_jetkvm_dell_edid_preset", W, RELAY,
+             "An external 'DELL D2721H' whose EDID is byte-for-byte JetKVM's preset (serial 3S5GQ23); "
+             "the KVM's USB side is not plugged in",
+             "kvm_signatures.md §2 JetKVM preset 'DELL D2721H' and EDID notes (presets carry fixed serials); "
+             "§8 the real D2721H serials differ", screens(hw.external(W, hw.JETKVM_DELL_PRESET, "HDMI"))),
     Scenario("linux_tinypilot", L, RELAY,
              "TinyPilot Voyager: 1d6b:0104 'tinypilot' serial 6b65796d696d6570690, TSB 'TinyPilot' EDID",
              "kvm_signatures.md §1 TinyPilot row, §2 TinyPilot EDID",
@@ -214,6 +219,12 @@ SUSPICIOUS_ONES = [
              "The MacBook's HDMI goes into an MS2109S 'HD TO USB' capture dongle; no HID device attached",
              "kvm_signatures.md §3 variant 8 (HJW 0x2109 'HD TO USB'); indicators.md K8",
              screens(hw.external(M, hw.HD_TO_USB, "HDMI"))),
+    Scenario("mac_chrome_remote_desktop_host", M, SUSPICIOUS,
+             "Chrome Remote Desktop host (remoting_me2me_host under PrivilegedHelperTools) running, no client",
+             "remote_tools.md §4 #3 (macOS remoting_me2me_host, launchd org.chromium.chromoting, Team EQHXZ8M8AV)",
+             sw.chrome_remote_desktop_macos()),
+    Scenario("mac_rustdesk_idle", M, SUSPICIOUS, "RustDesk.app service/server/tray running, connected to rendezvous",
+             "remote_tools.md §4 #4 (com.carriez.rustdesk, Team HZF9JMC8YN, 21116)", sw.rustdesk_macos()),
     Scenario("mac_remote_login_from_internet", M, SUSPICIOUS, "Remote Login on with an ssh session from a public address",
              "issue 3 heuristic: a remote login session", sw.ssh_server(M, sw.CONTROLLER)),
 ]
@@ -235,6 +246,8 @@ CLEAN_ONES = [
              "kvm_signatures.md §8 (LG 27GL850 real EDID); HID composites without storage or network",
              usb(hw.logitech_g29(W), hw.logitech_g502(W)) + screens(hw.external(W, hw.LG_27GL850, "DP"))
              + benign.gaming_windows()),
+    Scenario("win_rdp_client_outbound", W, CLEAN, "mstsc.exe connected out to a build server's 3389 over the company VPN",
+             "remote_tools.md §2/§5 (RDP clients mean the laptop controls something else)", sw.rdp_client_windows()),
     Scenario("win_presenter_tv_hdmi", W, CLEAN, "Presenting PowerPoint on an LG TV over HDMI",
              "a TV's EDID names a real monitor maker (GSM), unlike a capture input",
              screens(hw.external(W, hw.LG_TV, "HDMI")) + benign.powerpoint_windows()),

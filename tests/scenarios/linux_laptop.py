@@ -7,7 +7,7 @@ from parts import App, Conn, Delta, Identity, Listen, Login, NetIface, Proc, Scr
 
 IDENTITY = Identity(
     os="linux", os_version="Ubuntu 24.04.1 LTS (6.8.0-49-generic)", arch="x86_64", hardware_model="Dell Inc. Latitude 7440",
-    serial_prefix="", serial_length=7, hostname_format="acme-lt-{serial}", login="dkowalski", account="dkowalski",
+    serial_prefix="", serial_length=7, hostname_format="acme-lt-{serial_lower}", login="dkowalski", account="dkowalski",
     home="/home/dkowalski", timezone="America/New_York", utc_offset_minutes=-300, locale="en_US.UTF-8",
     keyboard_layouts=("us",), mac_oui="70:cf:49", wifi_interface="wlp0s20f3",
 )

@@ -131,7 +131,7 @@ class Delta:
     remote_access: tuple[tuple[str, bool], ...] = ()
     host: tuple[tuple[str, object], ...] = ()       # Host field overrides
     ip_forwarding: bool | None = None
-    without_processes: tuple[str, ...] = ()          # process names the scenario removes
+    ended_sessions: tuple[str, ...] = ()             # terminals whose base login the scenario ends
 
     def __add__(self, other: Delta) -> Delta:
         merged = {}
@@ -166,7 +166,7 @@ class Identity:
     hardware_model: str
     serial_prefix: str
     serial_length: int
-    hostname_format: str           # str.format with {serial}
+    hostname_format: str           # with {serial} or {serial_lower}
     login: str
     account: str
     home: str

@@ -10,9 +10,9 @@ from __future__ import annotations
 from parts import App, Conn, Delta, Listen, Login, NetIface, Proc
 
 SYSTEM = "NT AUTHORITY\\SYSTEM"
-# Documentation ranges (RFC 5737) stand in for the far end of a remote session.
-CONTROLLER = "198.51.100.77"
-VPS = "203.0.113.40"
+# The far end of a remote session: a VPN exit and a rented VPS, both on public hosting ranges.
+CONTROLLER = "91.245.227.16"
+VPS = "139.59.141.20"
 
 
 # --- AnyDesk ----------------------------------------------------------------------------------
@@ -140,6 +140,23 @@ def chrome_remote_desktop_linux() -> Delta:
         connections=(Conn("{lan_ip}", 49210, "142.250.72.106", 443, "chrome-remote-desktop-host"),))
 
 
+def chrome_remote_desktop_macos() -> Delta:
+    helpers = "/Library/PrivilegedHelperTools/"
+    host_app = helpers + "org.chromium.chromoting.me2me_host.app"
+    return Delta(
+        applications=(App("org.chromium.chromoting", path="/Library/LaunchAgents/org.chromium.chromoting.plist",
+                          bundle_id="org.chromium.chromoting", source="launchd"),
+                      App("Chrome Remote Desktop Host Uninstaller", "131.0.6778.5",
+                          "/Applications/Chrome Remote Desktop Host Uninstaller.app",
+                          "com.google.chromeremotedesktop.host_uninstaller", signer="EQHXZ8M8AV", source="app_bundle")),
+        processes=(Proc("/bin/sh", (helpers + "org.chromium.chromoting.me2me.sh", "--run-from-launchd"),
+                        parent="launchd", key="chromoting.me2me.sh", started=100),
+                   Proc(host_app + "/Contents/MacOS/remoting_me2me_host",
+                        ("--host-config=" + helpers + "org.chromium.chromoting.json",), parent="chromoting.me2me.sh",
+                        started=101, bundle_id="com.google.Chrome.Remote.Desktop.me2me_host")),
+        connections=(Conn("{lan_ip}", 52410, "142.250.72.106", 443, "remoting_me2me_host"),))
+
+
 def rustdesk_windows(session: bool = False) -> Delta:
     exe = "C:\\Program Files\\RustDesk\\rustdesk.exe"
     delta = Delta(
@@ -164,6 +181,21 @@ def rustdesk_linux() -> Delta:
                         started=95),
                    Proc("/usr/bin/rustdesk", ("--tray",), parent="systemd#user", key="rustdesk#tray", started=120)),
         connections=(Conn("{lan_ip}", 39122, "209.250.254.15", 21116, "rustdesk#server"),))
+
+
+def rustdesk_macos() -> Delta:
+    exe = "/Applications/RustDesk.app/Contents/MacOS/RustDesk"
+    bundle = "com.carriez.rustdesk"
+    return Delta(
+        applications=(App("RustDesk", "1.3.2", "/Applications/RustDesk.app", bundle, signer="HZF9JMC8YN", source="app_bundle"),
+                      App("com.carriez.RustDesk_service", path="/Library/LaunchDaemons/com.carriez.RustDesk_service.plist",
+                          bundle_id="com.carriez.RustDesk_service", source="launchd"),
+                      App("com.carriez.RustDesk_server", path="/Library/LaunchAgents/com.carriez.RustDesk_server.plist",
+                          bundle_id="com.carriez.RustDesk_server", source="launchd")),
+        processes=(Proc(exe, ("--service",), user="root", parent="launchd", key="RustDesk", started=6, bundle_id=bundle),
+                   Proc(exe, ("--server",), parent="launchd", key="RustDesk#server", started=100, bundle_id=bundle),
+                   Proc(exe, ("--tray",), parent="launchd", key="RustDesk#tray", started=101, bundle_id=bundle)),
+        connections=(Conn("{lan_ip}", 52330, "209.250.254.15", 21116, "RustDesk#server"),))
 
 
 def splashtop_windows() -> Delta:
@@ -236,6 +268,14 @@ def realvnc_server_windows() -> Delta:
         listeners=(Listen("0.0.0.0", 5900, "vncserver.exe"),))
 
 
+def rdp_client_windows() -> Delta:
+    """The laptop drives a server over RDP: the controlling side, not the controlled one."""
+    return Delta(
+        processes=(Proc("C:\\Windows\\System32\\mstsc.exe", ("{home}\\Documents\\build-server.rdp",),
+                        parent="explorer.exe"),),
+        connections=(Conn("100.64.1.7", 53388, "10.40.12.8", 3389, "mstsc.exe"),))
+
+
 def mouse_jiggler_windows() -> Delta:
     return Delta(processes=(Proc("{home}\\Downloads\\MouseJiggle.exe", ("-j", "-m"), parent="explorer.exe"),))
 
@@ -252,7 +292,8 @@ def rdp_inbound_windows() -> Delta:
         listeners=(Listen("0.0.0.0", 3389, "svchost.exe#TermService"),
                    Listen("0.0.0.0", 3389, "svchost.exe#TermService", "udp")),
         connections=(Conn("{lan_ip}", 3389, CONTROLLER, 50944, "svchost.exe#TermService"),),
-        sessions=(Login("{account}", "RDP-Tcp#0", CONTROLLER),))
+        # the remote user takes over the console session, as RDP does on a workstation
+        sessions=(Login("{account}", "RDP-Tcp#0", CONTROLLER),), ended_sessions=("console",))
 
 
 def xrdp_session_linux() -> Delta:
