@@ -58,6 +58,15 @@ def write_corpus(out: Path) -> list[Path]:
     return written
 
 
+def remove_stale(out: Path, written: list[Path]) -> None:
+    """Drop reports of scenarios that were renamed or moved to another verdict folder."""
+    keep = set(written)
+    for verdict in sorted({s.verdict for s in SCENARIOS}):
+        for path in (out / verdict).glob("*.json"):
+            if path not in keep:
+                path.unlink()
+
+
 def scenario_table() -> str:
     rows = ["| folder | scenario | OS | what it represents | research fact |", "| --- | --- | --- | --- | --- |"]
     rows += [f"| {s.verdict} | `{s.name}` | {s.os} | {s.what} | {s.fact} |" for s in SCENARIOS]
@@ -76,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE, help="corpus root (default: this folder)")
     args = parser.parse_args(argv)
     written = write_corpus(args.out)
+    remove_stale(args.out, written)
     if args.out.resolve() == HERE:
         update_readme(HERE / "README.md")
     print(f"wrote {len(written)} scenarios under {args.out}")
