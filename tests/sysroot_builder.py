@@ -78,7 +78,8 @@ class SysrootBuilder:
     def directory(self, machine_path: str) -> None:
         (self.root / machine_path.lstrip("/")).mkdir(parents=True, exist_ok=True)
 
-    def attributes(self, directory: str, values: dict[str, str]) -> None:
+    def attributes(self, directory: str, values: dict[str, str | None]) -> None:
+        """One file per attribute, as sysfs has them; None means the file is absent."""
         for name, value in values.items():
             if value is not None:
                 self.file(f"{directory}/{name}", f"{value}\n")

@@ -68,7 +68,8 @@ class _ProcessReader:
 
     def report_denials(self) -> None:
         for what, count in sorted(self.denied.items()):
-            self.ctx.gap(f"{what} unreadable for {count} processes (permission denied)")
+            noun = "process" if count == 1 else "processes"
+            self.ctx.gap(f"{what} unreadable for {count} {noun} (permission denied)")
 
     def _read(self, path: Path, what: str = "") -> bytes | None:
         try:
