@@ -74,9 +74,11 @@ class Context:
         return value
 
     def since_boot(self, seconds: int | None, late_seed: str) -> datetime:
+        """Seconds after boot; None puts the item in the scenario's event (a session starting,
+        a tool launched), one moment shortly before the scan, spread over a minute."""
         if seconds is None:
-            minutes_before_scan = 5 + digest(self.scenario, late_seed)[0] % 120
-            return self.collected_at - timedelta(minutes=minutes_before_scan)
+            event = self.collected_at - timedelta(minutes=5 + digest(self.scenario, "event")[0] % 120)
+            return event + timedelta(seconds=digest(self.scenario, late_seed)[0] % 60)
         return self.boot_time + timedelta(seconds=seconds)
 
 

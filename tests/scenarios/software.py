@@ -239,7 +239,8 @@ def screenconnect_windows(session: bool = False) -> Delta:
     if session:
         delta += Delta(processes=(Proc(folder + "ScreenConnect.WindowsClient.exe", ("RunRole", "0f2c4b1e-9d3a",
                                                                                    "Interactive"),
-                                       parent="ScreenConnect.ClientService.exe", signer="ConnectWise, LLC"),))
+                                       parent="ScreenConnect.ClientService.exe", signer="ConnectWise, LLC"),),
+                       connections=(Conn("{lan_ip}", 50688, "147.75.62.34", 443, "ScreenConnect.WindowsClient.exe"),))
     return delta
 
 
