@@ -102,7 +102,8 @@ def path_matches(path: str, pattern: str) -> bool:
     if pat.startswith("~/"):
         pat = "*/" + pat[2:]
     if is_glob(pat):
-        return fnmatch.fnmatchcase(target, pat) or fnmatch.fnmatchcase(target, pat.rstrip("/") + "/*")
+        folder = pat.removesuffix("/*")  # "X/*" also names the install folder X itself
+        return any(fnmatch.fnmatchcase(target, p) for p in (pat, pat.rstrip("/") + "/*", folder))
     return target == pat.rstrip("/") or target.startswith(pat.rstrip("/") + "/")
 
 

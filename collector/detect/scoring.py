@@ -7,9 +7,10 @@ Each finding that is not allow-listed adds the weight of its severity:
 - Low findings together add at most LOW_SIGNAL_CAP (20): weak signals corroborate, they never
   raise an alarm on their own (indicators.md §6: "corroborate, never alert alone").
 - score >= SUSPICIOUS_AT (30) → `suspicious`; score >= RELAY_AT (70) → `relay`.
-- `relay` also needs at least one high or critical finding; without one the score is held at
-  RELAY_AT - 1. So no pile of weak or medium signals makes a relay, while one critical finding
-  (an IP-KVM, a live inbound remote-control session) does by itself.
+- `relay` also needs at least one critical finding — evidence that the laptop *is* driven
+  (an IP-KVM, a capture input plus a foreign keyboard, a live inbound remote-control
+  session); without one the score is held at RELAY_AT - 1. Capabilities (tools installed or
+  idle, VPNs, tunnels), however many, make `suspicious`; one critical finding makes `relay`.
 - The score is capped at 100.
 """
 
@@ -22,7 +23,7 @@ LOW_SIGNAL_CAP = 20
 SUSPICIOUS_AT = 30
 RELAY_AT = 70
 MAX_SCORE = 100
-STRONG = severity_rank("high")
+CONCLUSIVE = severity_rank("critical")
 
 
 def score_findings(findings: list[Finding]) -> int:
@@ -30,7 +31,7 @@ def score_findings(findings: list[Finding]) -> int:
     low = sum(SEVERITY_WEIGHTS[f.severity] for f in counted if f.severity == "low")
     rest = sum(SEVERITY_WEIGHTS[f.severity] for f in counted if f.severity != "low")
     score = min(MAX_SCORE, rest + min(low, LOW_SIGNAL_CAP))
-    if not any(severity_rank(f.severity) >= STRONG for f in counted):
+    if not any(severity_rank(f.severity) >= CONCLUSIVE for f in counted):
         score = min(score, RELAY_AT - 1)
     return score
 

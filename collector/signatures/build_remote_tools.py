@@ -84,7 +84,7 @@ SESSION_MARKERS = {
 # Arguments that turn a tool into a proxy for other machines' traffic.
 PROXY_MARKERS = {
     "Tailscale": ["--socks5-server", "--outbound-http-proxy-listen"],
-    "chisel": ["-socks5", "socks"],
+    "chisel": ["-socks5", "socks", "r:socks"],
 }
 # Names that collide with unrelated everyday software.
 GENERIC_NAMES = {"7z.exe", "tar.exe", "installer.exe", "g2m.exe", "g2mui.exe", "teams.exe"}
@@ -110,6 +110,15 @@ SUPPLEMENTS = {
         "domains": ["astrill.com"],
         "cmdline_markers": ["/autostart"],
         "source": "indicators.md V1 [AST-L] (Linux helpers, /usr/local/Astrill); remote_tools.md §4 (com.Astrill.app)",
+    },
+    # Go binaries ship under the same name on every OS; the research only lists Windows names.
+    "chisel": {
+        "processes": {"linux": ["chisel"], "macos": ["chisel"]},
+        "source": f"{RESEARCH} §4 tunnels table (chisel.exe); same binary name on Linux/macOS (inference)",
+    },
+    "CloudFlare Tunnel": {
+        "processes": {"linux": ["cloudflared"], "macos": ["cloudflared"]},
+        "source": f"{RESEARCH} §4 tunnels table (cloudflared.exe); same binary name on Linux/macOS (inference)",
     },
     "Chrome Remote Desktop": {
         "processes": {"linux": ["chrome-remote-desktop-host", "chrome-remote-desktop",

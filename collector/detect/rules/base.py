@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import combinations
 from typing import Any, Callable, Iterable, Iterator
 
-from farmwatch.collector.catalogue import Catalogue, Tool
+from farmwatch.collector.catalogue import Catalogue, Tool, normalise_path
 from farmwatch.collector.detect.findings import Subject
 from farmwatch.collector.detect.policy import Policy
 from farmwatch.collector.detect.report import ReportView
@@ -36,15 +37,42 @@ class Context:
     def sightings(self) -> list[Sighting]:
         return find_sightings(self.view, self.catalogue)
 
-    def sightings_by_tool(self, roles: set[str], how: set[str]) -> dict[str, list[Sighting]]:
+    @cached_property
+    def product_of(self) -> dict[str, str]:
+        """Tool id → id of the product it is part of in this report.
+
+        Catalogue entries overlap (LOLRMM's generic "VNC" and RealVNC; UltraVNC and VNC share
+        winvnc.exe): tools seen on the same process or under the same install folder are one
+        product, so they are reported, counted and weighed once.
+        """
+        parent = {s.tool.id: s.tool.id for s in self.sightings}
+
+        def root(tool_id: str) -> str:
+            while parent[tool_id] != tool_id:
+                tool_id = parent[tool_id]
+            return tool_id
+
+        for a, b in combinations(self.sightings, 2):
+            if _same_object(a, b):
+                parent[root(b.tool.id)] = root(a.tool.id)
+        return {tool_id: root(tool_id) for tool_id in parent}
+
+    def products(self, roles: set[str], how: set[str]) -> list[list[Sighting]]:
+        """Sightings of tools in `roles` seen `how`, one list per product, lead tool first."""
         grouped: dict[str, list[Sighting]] = {}
         for s in self.sightings:
             if s.tool.role in roles and s.how in how:
-                grouped.setdefault(s.tool.id, []).append(s)
-        return grouped
+                grouped.setdefault(self.product_of[s.tool.id], []).append(s)
+        return [sorted(group, key=_lead_order) for group in grouped.values()]
+
+    def sightings_by_tool(self, roles: set[str], how: set[str]) -> dict[str, list[Sighting]]:
+        return {group[0].tool.id: group for group in self.products(roles, how)}
 
     def running_tools(self, roles: set[str]) -> dict[str, list[Sighting]]:
         return self.sightings_by_tool(roles, {"process"})
+
+    def running_products(self, roles: set[str]) -> set[str]:
+        return {self.product_of[s.tool.id] for s in self.sightings if s.tool.role in roles and s.how == "process"}
 
     def tools_of_process(self, pid: int, process_name: str, roles: set[str]) -> list[Tool]:
         """Catalogue tools the process behind a connection or listener belongs to."""
@@ -52,6 +80,24 @@ class Context:
         if proc is None:
             return []
         return [s.tool for s in self.sightings if s.process is proc and s.tool.role in roles]
+
+
+RELEVANCE_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def _lead_order(s: Sighting) -> tuple:
+    return (RELEVANCE_ORDER[s.tool.relevance], s.how != "process", s.tool.name.casefold())
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _same_object(a: Sighting, b: Sighting) -> bool:
+    if a.process is not None and a.process is b.process:
+        return True
+    pa, pb = normalise_path(a.path), normalise_path(b.path)
+    return bool(pa and pb) and (_under(pa, pb) or _under(pb, pa))
 
 
 Check = Callable[[Context], Iterable[Hit]]

@@ -260,3 +260,37 @@ def display_capture_like(ctx: Context) -> Iterator[Hit]:
             continue
         yield Hit({"display": _display_label(display), "tells": "; ".join(tells)},
                   {"display": display.evidence(), "tells": tells}, "medium" if named else "low")
+
+
+# --------------------------------------------------------------------------- both halves of a KVM
+
+HID_SOURCES = {"ip_kvm", "gadget_default", "injector", "diy_board"}
+
+
+def _captured_outputs(ctx: Context) -> list[DisplayView]:
+    return [d for d in ctx.view.displays
+            if not d.built_in and (best_match(display_matches(ctx, d), DISPLAY_SEVERITY)
+                                   or (not display_matches(ctx, d) and _display_tells(d)[:1]
+                                       and _display_tells(d)[0].startswith("monitor name")))]
+
+
+def _foreign_input_devices(ctx: Context) -> list[UsbView]:
+    found = []
+    for device in ctx.view.usb_devices:
+        match = best_match(usb_matches(ctx, device), SEVERITY)
+        hid_capable = not device.interfaces or "03" in device.interface_classes
+        if match and match.entry.kind in HID_SOURCES and hid_capable:
+            found.append(device)
+    return found
+
+
+@rule("kvm-assembled", "critical", "Screen goes into {display} while {device} supplies keyboard/mouse input: a KVM")
+def kvm_assembled(ctx: Context) -> Iterator[Hit]:
+    """The two halves of a KVM seen separately: the video output feeds a capture or KVM input,
+    and a Linux gadget, injector, hobby-board HID or KVM HID bridge is attached (DIY
+    capture-dongle KVMs, Openterface: indicators.md K8, kvm_signatures.md §3). Together they
+    mean the laptop is watched and typed on from elsewhere."""
+    outputs, inputs = _captured_outputs(ctx), _foreign_input_devices(ctx)
+    if outputs and inputs:
+        yield Hit({"display": _display_label(outputs[0]), "device": _usb_label(inputs[0])},
+                  {"displays": [d.evidence() for d in outputs], "usb_devices": [u.evidence() for u in inputs]})

@@ -70,11 +70,12 @@ def remote_tool_connected(ctx: Context) -> Iterator[Hit]:
     for conn in ctx.view.connections:
         if id(conn) in inbound or not _live_remote(conn):
             continue
+        proc = ctx.view.process_of(conn.pid, conn.process_name)
         for tool in ctx.tools_of_process(conn.pid, conn.process_name, {"host"}):
             if tool.id in seen:
                 continue
             seen.add(tool.id)
-            sightings = [s for s in ctx.sightings if s.tool is tool]
+            sightings = [s for s in ctx.sightings if s.tool is tool and s.process is proc]
             yield Hit({"tool": tool.name, "remote": f"{conn.remote_ip}:{conn.remote_port}"},
                       {"tool": tool_evidence(tool), "connection": conn.evidence()}, subject=tool_subject(tool, sightings))
 
@@ -89,10 +90,13 @@ def _origin(remote_host: str) -> str:
         return "unknown"
     if ip.is_loopback or ip.is_unspecified:
         return "local"
-    return "private" if ip.is_private or ip in CGNAT or ip.is_link_local else "public"
+    return "private" if ip.is_link_local or any(ip in net for net in PRIVATE_NETWORKS) else "public"
 
 
-CGNAT = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT and Tailscale addresses
+# LANs (RFC 1918, IPv6 ULA) and carrier-grade NAT / Tailscale (RFC 6598). Spelled out because
+# ipaddress's is_private also covers documentation ranges, which stand for public hosts.
+PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in
+                         ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"))
 ORIGIN_SEVERITY = {"private": "info", "unknown": "low", "public": "medium"}
 
 
@@ -122,15 +126,17 @@ def _forwarding_reasons(ctx: Context) -> list[dict]:
     return reasons
 
 
-@rule("ip-forwarding", "low", "IP forwarding is on{explained}")
+@rule("ip-forwarding", "medium", "IP forwarding is on{explained}")
 def ip_forwarding(ctx: Context) -> Iterator[Hit]:
-    """The laptop routes packets for others (indicators.md V6, inference; weak). Container and
-    VM bridges (docker0, virbr0, vEthernet …) explain it, and then it is only info."""
+    """The laptop routes packets for other machines: Internet Sharing/ICS, a hotspot, a subnet
+    router — the network half of a relay (DESIGN.md; indicators.md V6). Container and VM
+    bridges (docker0, virbr0, vEthernet …) are the common honest cause; when they explain it,
+    it is only info."""
     if not ctx.view.ip_forwarding:
         return
     reasons = _forwarding_reasons(ctx)
     explained = f" (explained by {', '.join(r['interface'] for r in reasons)})" if reasons else ""
-    yield Hit({"explained": explained}, {"ip_forwarding": True, "explained_by": reasons}, "info" if reasons else "low")
+    yield Hit({"explained": explained}, {"ip_forwarding": True, "explained_by": reasons}, "info" if reasons else "medium")
 
 
 @rule("proxy-listening", "medium", "{what} is listening on {address}")

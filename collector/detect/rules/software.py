@@ -29,6 +29,9 @@ def _where(sightings: list[Sighting]) -> str:
 def _tool_hit(sightings: list[Sighting], severity: str, **values) -> Hit:
     tool = sightings[0].tool
     evidence = {"tool": tool_evidence(tool), "seen": _sighting_evidence(sightings)}
+    others = list(dict.fromkeys(s.tool.id for s in sightings if s.tool is not tool))
+    if others:
+        evidence["same_product_as"] = others
     return Hit({"tool": tool.name, "where": _where(sightings), **values}, evidence, severity,
                tool_subject(tool, sightings))
 
@@ -45,11 +48,10 @@ def remote_control_running(ctx: Context) -> Iterator[Hit]:
 def remote_control_installed(ctx: Context) -> Iterator[Hit]:
     """Installed (application, service, launchd/systemd unit) but no process: ready to be used,
     weighs less than running. Tools shipped with the OS are left to the settings rule."""
-    running = ctx.running_tools(CONTROLLED)
-    installed = ctx.sightings_by_tool(CONTROLLED, {"application", "service"})
-    for tool_id, sightings in installed.items():
+    running = ctx.running_products(CONTROLLED)
+    for sightings in ctx.products(CONTROLLED, {"application", "service"}):
         tool = sightings[0].tool
-        if tool_id not in running and not tool.builtin:
+        if ctx.product_of[tool.id] not in running and not tool.builtin:
             yield _tool_hit(sightings, INSTALLED_SEVERITY[tool.relevance])
 
 
@@ -98,17 +100,18 @@ def _port_numbers(args_text: str) -> set[int]:
     return {int(n) for n in re.findall(r"(?<![\d.])(\d{2,5})(?![\d.])", args_text)}
 
 
-@rule("tunnel-running", "low", "Tunnel tool {tool} is running ({where})")
+@rule("tunnel-running", "medium", "Tunnel tool {tool} is running ({where})")
 def tunnel_running(ctx: Context) -> Iterator[Hit]:
-    """ngrok, frp, chisel, cloudflared and the like relay traffic in or out; common with
-    developers, so weak alone (indicators.md V5) — high when its arguments publish a
-    remote-desktop port (e.g. `ngrok tcp 3389`)."""
+    """ngrok, frp, chisel, cloudflared and the like carry traffic from the internet into this
+    laptop (DESIGN.md "network relaying"; indicators.md V5). Developers use them too, so
+    medium, for the allow-list to settle — high when the arguments publish a remote-desktop
+    port (e.g. `ngrok tcp 3389`)."""
     desktop_ports = set(ctx.catalogue.listen_ports)
     for sightings in ctx.running_tools({"tunnel"}).values():
         exposed = set()
         for s in sightings:
             exposed |= _port_numbers(s.process.args_text) & desktop_ports if s.process else set()
-        hit = _tool_hit(sightings, "high" if exposed else "low")
+        hit = _tool_hit(sightings, "high" if exposed else "medium")
         if exposed:
             hit.evidence["exposes_remote_desktop_ports"] = sorted(exposed)
         yield hit
@@ -126,9 +129,9 @@ def vpn_client(ctx: Context) -> Iterator[Hit]:
         yield _tool_hit(sightings, severity)
 
 
-@rule("jiggler-software", "low", "Mouse-jiggler software {tool} is running ({where})")
+@rule("jiggler-software", "medium", "Mouse-jiggler software {tool} is running ({where})")
 def jiggler_software(ctx: Context) -> Iterator[Hit]:
-    """Keeps the laptop looking busy with nobody at it (Mandiant via indicators.md B1);
-    common among honest users too."""
+    """Keeps the laptop looking busy with nobody at it; Mandiant found DPRK workers using
+    jigglers and advises watching for them (indicators.md B1, medium)."""
     for sightings in ctx.running_tools({"jiggler"}).values():
-        yield _tool_hit(sightings, "low")
+        yield _tool_hit(sightings, "medium")
