@@ -316,14 +316,15 @@ def _csv_rows(name: str, text: str) -> Iterator[tuple[int, list[str]]]:
     """(first physical line, cells) per record; a quoted cell may span lines."""
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: an unclosed quote would otherwise swallow every later row into one cell
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     line = 1
     try:
         for cells in reader:
             yield line, cells
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise RosterError(f"{name}: line {reader.line_num}: not valid CSV ({exc})") from exc
+        raise RosterError(f"{name}: line {line}: not valid CSV ({exc})") from exc
 
 
 def _header_key(text: str) -> str:
