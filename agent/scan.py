@@ -17,6 +17,9 @@ from google.protobuf.message import Message
 from farmwatch.v1 import report_pb2
 
 from .probes import PROBES, Collect, ProbeContext
+from .probes.context import SysrootError
+
+__all__ = ["SysrootError", "build_report", "report_to_json"]
 
 # where each probe's result goes in the report, when the names differ
 _REPORT_FIELDS = {"usb": "usb_devices"}
@@ -57,7 +60,8 @@ def build_report(
     """Scan the live machine (sysroot None) or a tree standing in for one.
 
     ``sequence`` is left at 0: the runner numbers reports. ``probes`` replaces the
-    registry (tests, or a runner that wants a subset)."""
+    registry (tests, or a runner that wants a subset). Raises SysrootError when
+    ``sysroot`` is not a directory."""
     wall_started, cpu_started = time.perf_counter(), time.thread_time()
     ctx = ProbeContext.create(sysroot)
     report = report_pb2.AgentReport(report_id=str(uuid.uuid4()))

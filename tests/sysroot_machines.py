@@ -5,10 +5,14 @@
   EDID), with a remote SSH login and AnyDesk running.
 * broken_laptop: a tree with missing and unreadable files where the scan must still finish.
 * busy_laptop: ~400 processes, for the cost measurements.
+
+Write one to a directory for `farmwatch-agent scan --sysroot DIR` or a benchmark:
+    python tests/sysroot_machines.py pikvm_laptop /tmp/pikvm
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from farmwatch.agent.probes.context import ProbeContext
@@ -196,3 +200,11 @@ def probe_context(root: Path, probe: str) -> ProbeContext:
 
 def gaps(ctx: ProbeContext) -> list[str]:
     return [error.error for error in ctx.errors]
+
+
+MACHINES = {machine.__name__: machine for machine in (dock_laptop, pikvm_laptop, broken_laptop, busy_laptop)}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in MACHINES:
+        sys.exit(f"usage: {sys.argv[0]} {{{','.join(MACHINES)}}} EMPTY_DIR")
+    print(MACHINES[sys.argv[1]](Path(sys.argv[2])))

@@ -12,7 +12,7 @@ import pytest
 from google.protobuf import json_format
 
 from farmwatch.agent.probes import PROBES, host
-from farmwatch.agent.scan import build_report, report_to_json
+from farmwatch.agent.scan import SysrootError, build_report, report_to_json
 from farmwatch.v1 import report_pb2
 from sysroot_machines import SSH_PEER, broken_laptop, busy_laptop, pikvm_laptop
 
@@ -120,7 +120,12 @@ def test_a_probe_that_raises_is_a_gap_not_a_crash(tmp_path):
     assert report.host.os == "linux"
 
 
-def test_the_live_machine(tmp_path):
+def test_a_sysroot_that_is_not_a_directory_is_refused(tmp_path):
+    with pytest.raises(SysrootError, match="is not a directory"):
+        build_report(tmp_path / "typo")
+
+
+def test_the_live_machine():
     report = build_report()
     assert report.host.os == "linux" and report.host.hostname and report.host.boot_time.seconds > 0
     assert any(p.exe.endswith(("python", "python3")) or "python" in p.name for p in report.processes)

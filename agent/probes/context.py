@@ -29,6 +29,10 @@ _OS_NAMES = {"linux": "linux", "darwin": "macos", "win32": "windows"}
 _COMMAND_TIMEOUT_SECONDS = 3.0
 
 
+class SysrootError(ValueError):
+    """The --sysroot given does not name a directory."""
+
+
 def live_os_name() -> str:
     return _OS_NAMES.get(sys.platform, sys.platform)
 
@@ -45,8 +49,12 @@ class ProbeContext:
 
     @classmethod
     def create(cls, sysroot: str | os.PathLike | None = None, *, os_name: str | None = None) -> ProbeContext:
-        """A context for the live machine (sysroot None) or for a tree standing in for one."""
+        """A context for the live machine (sysroot None) or for a tree standing in for one.
+        A sysroot that is not a directory is a mistake of the caller's, not a gap of the
+        machine's: it raises SysrootError rather than giving a report of nothing but gaps."""
         is_live = sysroot is None
+        if not is_live and not Path(sysroot).is_dir():
+            raise SysrootError(f"sysroot {os.fspath(sysroot)!r} is not a directory")
         return cls(
             root=Path("/") if is_live else Path(sysroot),
             os=os_name or (live_os_name() if is_live else "linux"),
