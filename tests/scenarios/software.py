@@ -283,15 +283,20 @@ def mouse_jiggler_windows() -> Delta:
 
 # --- OS remote-access features --------------------------------------------------------------
 
-def rdp_inbound_windows() -> Delta:
+def rdp_enabled_windows() -> Delta:
+    """Remote Desktop switched on: TermService in its own svchost, listening on 3389."""
     return Delta(
         remote_access=(("rdp", True),),
         processes=(Proc("C:\\Windows\\System32\\svchost.exe", ("-k", "NetworkService", "-s", "TermService"),
                         user="NT AUTHORITY\\NETWORK SERVICE", parent="services.exe", key="svchost.exe#TermService",
-                        started=12, argv0="C:\\WINDOWS\\System32\\svchost.exe"),
-                   Proc("C:\\Windows\\System32\\rdpclip.exe", parent="svchost.exe#TermService")),
+                        started=12, argv0="C:\\WINDOWS\\System32\\svchost.exe"),),
         listeners=(Listen("0.0.0.0", 3389, "svchost.exe#TermService"),
-                   Listen("0.0.0.0", 3389, "svchost.exe#TermService", "udp")),
+                   Listen("0.0.0.0", 3389, "svchost.exe#TermService", "udp")))
+
+
+def rdp_inbound_windows() -> Delta:
+    return rdp_enabled_windows() + Delta(
+        processes=(Proc("C:\\Windows\\System32\\rdpclip.exe", parent="svchost.exe#TermService"),),
         connections=(Conn("{lan_ip}", 3389, CONTROLLER, 50944, "svchost.exe#TermService"),),
         # the remote user takes over the console session, as RDP does on a workstation
         sessions=(Login("{account}", "RDP-Tcp#0", CONTROLLER),), ended_sessions=("console",))
@@ -369,13 +374,9 @@ def ssh_server(os: str, peer: str) -> Delta:
 
 def ngrok_rdp_windows() -> Delta:
     exe = "{home}\\Downloads\\ngrok-v3-stable-windows-amd64\\ngrok.exe"
-    return Delta(
-        remote_access=(("rdp", True),),
-        processes=(Proc("C:\\Windows\\System32\\svchost.exe", ("-k", "NetworkService", "-s", "TermService"),
-                        user="NT AUTHORITY\\NETWORK SERVICE", parent="services.exe", key="svchost.exe#TermService",
-                        started=12, argv0="C:\\WINDOWS\\System32\\svchost.exe"),
-                   Proc(exe, ("tcp", "3389"), parent="explorer.exe", signer="ngrok LLC")),
-        listeners=(Listen("0.0.0.0", 3389, "svchost.exe#TermService"), Listen("127.0.0.1", 4040, "ngrok.exe")),
+    return rdp_enabled_windows() + Delta(
+        processes=(Proc(exe, ("tcp", "3389"), parent="explorer.exe", signer="ngrok LLC"),),
+        listeners=(Listen("127.0.0.1", 4040, "ngrok.exe"),),
         connections=(Conn("{lan_ip}", 51502, "3.134.125.175", 443, "ngrok.exe"),))
 
 
