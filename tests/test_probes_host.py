@@ -7,7 +7,8 @@ import pytest
 from farmwatch.agent import __version__
 from farmwatch.agent.probes import host, processes, sessions
 from farmwatch.agent.probes.host import is_placeholder, xkb_layouts
-from farmwatch.agent.probes.sessions import parse_utmp
+from farmwatch.agent.probes._procfs import parse_stat
+from farmwatch.agent.probes.sessions import parse_utmp, remote_host
 from sysroot_builder import BOOT_TIME, SysrootBuilder
 from sysroot_machines import SSH_PEER, USER, broken_laptop, dock_laptop, gaps, pikvm_laptop, probe_context
 
@@ -123,6 +124,18 @@ def test_sessions_keep_user_logins_with_their_remote_host(pikvm):
     found = [(s.user, s.terminal, s.remote_host, s.started_at.ToSeconds()) for s in sessions.collect(ctx)]
     assert found == [(USER, "tty2", "", BOOT_TIME + 40), (USER, "pts/0", SSH_PEER, BOOT_TIME + 3600)]
     assert gaps(ctx) == []
+
+
+@pytest.mark.parametrize(("utmp_host", "remote"), [
+    (":0", ""), (":1.0", ""), ("tmux(4242).%0", ""), ("", ""), (SSH_PEER, SSH_PEER), ("vpn-gw.example.net", "vpn-gw.example.net"),
+])
+def test_only_hosts_and_addresses_are_remote(utmp_host, remote):
+    assert remote_host(utmp_host) == remote
+
+
+def test_stat_comm_may_hold_spaces_and_parentheses():
+    stat = parse_stat(b"4242 (my (odd) name) S 17 4242 4242 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 9876 0 0\n")
+    assert (stat.comm, stat.ppid, stat.start_ticks) == ("my (odd) name", 17, 9876)
 
 
 def test_a_torn_utmp_record_is_ignored(pikvm):

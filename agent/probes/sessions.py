@@ -83,7 +83,15 @@ def _c_string(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", errors="replace")
 
 
+def remote_host(utmp_host: str) -> str:
+    """utmp's host field also labels local logins: an X display (":0") or a terminal
+    multiplexer ("tmux(1234).%0"); only a host name or address is remote."""
+    if utmp_host.startswith(":") or "(" in utmp_host:
+        return ""
+    return utmp_host
+
+
 def _session(login: UtmpLogin) -> report_pb2.Session:
-    session = report_pb2.Session(user=login.user, terminal=login.terminal, remote_host=login.host)
+    session = report_pb2.Session(user=login.user, terminal=login.terminal, remote_host=remote_host(login.host))
     session.started_at.FromSeconds(login.started)
     return session
