@@ -44,7 +44,7 @@ def host(**fields) -> Delta:
     return Delta(host=tuple(fields.items()))
 
 
-def iface(name: str, mac: str, *addresses: str, kind: str = "ethernet") -> Delta:
+def nic(name: str, mac: str, *addresses: str, kind: str = "ethernet") -> Delta:
     return Delta(interfaces=(NetIface(name, mac, addresses, kind=kind),))
 
 
@@ -92,7 +92,7 @@ RELAYS = [
              "kvm_signatures.md §1 Comet row (real lsusb/pnputil dumps); indicators.md K4/K5. EDID: glkvm ships "
              "PiKVM's EDID files (§2), so the V3 one is assumed",
              kvm(W, hw.glinet_comet, hw.PIKVM_V3)
-             + iface("Ethernet 3", "e2:6b:1f:52:8a:04", "169.254.83.17", "fe80::5c1d:7a2e:91b4:3e0f")),
+             + nic("Ethernet 3", "e2:6b:1f:52:8a:04", "169.254.83.17", "fe80::5c1d:7a2e:91b4:3e0f")),
     Scenario("win_openterface", W, RELAY,
              "Openterface Mini-KVM target side: WCH CH9329 1a86:e129 HID, laptop HDMI into its MS2109 capture",
              "kvm_signatures.md §1 Openterface row (1a86:e129), §3 MS2109 EDID HJW 0x1836 'MACROSILICON'",
@@ -115,7 +115,7 @@ RELAYS = [
              "Sipeed NanoKVM: 3346:1009 with HID + RNDIS (usb.rndis0 on), its host-side USB NIC and 'NanoKVM' EDID",
              "kvm_signatures.md §1 NanoKVM row (48:da:35 MACs), §2 NanoKVM EDID (SPD 0x3301)",
              kvm(L, hw.nanokvm, hw.NANOKVM_EDID)
-             + iface("enx48da356d1c2e", "48:da:35:6d:1c:2e", "fe80::4ada:35ff:fe6d:1c2e")),
+             + nic("enx48da356d1c2e", "48:da:35:6d:1c:2e", "fe80::4ada:35ff:fe6d:1c2e")),
     Scenario("linux_diy_capture_kvm", L, RELAY,
              "DIY KVM: laptop HDMI into an MS2109 capture dongle plus a Pi HID gadget (1d6b:0104, no strings)",
              "indicators.md K8 (DIY TinyPilot/PiKVM via USB-HDMI dongle); kvm_signatures.md §3 variant 4, §6 gadget ids",
@@ -240,7 +240,7 @@ CLEAN_ONES = [
              usb(*hw.dell_wd19_dock(W), hw.logitech_bolt(W, "Port_#0001.Hub_#0006"),
                  hw.yubikey5(W, "Port_#0002.Hub_#0006"), hw.logitech_c920(W, "Port_#0003.Hub_#0006"))
              + screens(hw.external(W, hw.DELL_D2721H, "DP")) + benign.logi_options_windows()
-             + iface("Ethernet 2", "c8:4b:d6:3e:70:15", "{lan_net}.61", "fe80::2d4e:a1c9:5b7f:8830")),
+             + nic("Ethernet 2", "c8:4b:d6:3e:70:15", "{lan_net}.61", "fe80::2d4e:a1c9:5b7f:8830")),
     Scenario("win_gamer_logitech_wheel", W, CLEAN,
              "Gamer: Logitech G29 wheel, G502 mouse (with a keyboard interface), LG 27GL850, Steam and G HUB",
              "kvm_signatures.md §8 (LG 27GL850 real EDID); HID composites without storage or network",
@@ -267,7 +267,7 @@ CLEAN_ONES = [
              "kvm_signatures.md §8 (docks enumerate many functions; Unifying receiver kbd+mouse)",
              usb(*hw.lenovo_usbc_dock_gen2(L), hw.logitech_unifying(L, "3-1.2"), hw.yubikey5(L, "3-1.3"))
              + screens(hw.external(L, hw.LG_27GL850, "DP"))
-             + iface("enx0c3796b2d0e1", "0c:37:96:b2:d0:e1", "{lan_net}.63", "fe80::e37:96ff:feb2:d0e1")),
+             + nic("enx0c3796b2d0e1", "0c:37:96:b2:d0:e1", "{lan_net}.63", "fe80::e37:96ff:feb2:d0e1")),
     Scenario("linux_office_plain", L, CLEAN, "The Ubuntu base as issued: Firefox, Slack, GNOME",
              "baseline: root hubs 1d6b:0002/0003 share the gadget VID (kvm_signatures.md §6)"),
     Scenario("mac_office_plain", M, CLEAN, "The MacBook base as issued: Chrome, Slack, Teams, Outlook, Zoom",

@@ -144,13 +144,6 @@ class Delta:
         return Delta(**merged)
 
 
-def combine(*deltas: Delta) -> Delta:
-    total = Delta()
-    for delta in deltas:
-        total = total + delta
-    return total
-
-
 def last_wins(pairs: tuple[tuple[str, object], ...]) -> dict[str, object]:
     """Later entries override earlier ones (scenario settings over the base's)."""
     return dict(pairs)
