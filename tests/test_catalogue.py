@@ -1,0 +1,197 @@
+"""The signature catalogue: every data file validates, broken entries are named, lookups normalise."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from farmwatch.collector.catalogue import (BUNDLED, CatalogueError, load_catalogue, normalise_hex, normalise_name,
+                                           path_matches, validate_catalogue)
+
+DATA_FILES = sorted(BUNDLED.glob("*.json"))
+
+
+@pytest.fixture
+def catalogue_copy(tmp_path) -> Path:
+    folder = tmp_path / "signatures"
+    folder.mkdir()
+    for file in DATA_FILES:
+        shutil.copy(file, folder / file.name)
+    return folder
+
+
+def edit(folder: Path, file: str, change) -> None:
+    path = folder / file
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+
+
+def position(file: str, key: str, ident: str) -> int:
+    entries = json.loads((BUNDLED / file).read_text())[key]
+    return next(i for i, e in enumerate(entries) if e["id"] == ident)
+
+
+@pytest.mark.parametrize("path", DATA_FILES, ids=lambda p: p.name)
+def test_every_data_file_validates(path):
+    assert validate_catalogue(path) == []
+
+
+def test_the_bundled_folder_validates_as_a_whole():
+    assert validate_catalogue() == []
+
+
+def test_catalogue_holds_every_researched_tool_and_the_hardware_families():
+    catalogue = load_catalogue()
+    assert len(catalogue.tools) >= 281
+    names = {t.name for t in catalogue.tools}
+    assert {"AnyDesk", "TeamViewer", "Chrome Remote Desktop", "RustDesk", "Astrill VPN", "ngrok",
+            "frp (fast reverse proxy)", "chisel", "x11vnc", "XRDP", "GNOME Remote Desktop"} <= names
+    products = " ".join(h.name for h in catalogue.hardware)
+    for family in ("PiKVM", "TinyPilot", "JetKVM", "NanoKVM", "BliKVM", "GL.iNet Comet", "Openterface",
+                   "MacroSilicon", "Mouse Jiggler", "Rubber Ducky"):
+        assert family in products
+
+
+def test_every_entry_names_its_source():
+    catalogue = load_catalogue()
+    assert all(t.source.strip() for t in catalogue.tools)
+    assert all(h.source.strip() and h.note.strip() for h in catalogue.hardware)
+
+
+def test_a_broken_tool_is_reported_with_file_and_entry(catalogue_copy):
+    def break_anydesk(doc):
+        entry = next(t for t in doc["tools"] if t["id"] == "anydesk")
+        entry["relevance"] = "very"
+        del entry["source"]
+    edit(catalogue_copy, "remote_tools.json", break_anydesk)
+    problems = validate_catalogue(catalogue_copy)
+    assert any(p.startswith("remote_tools.json: tool 'anydesk'") and "'relevance' must be one of" in p for p in problems)
+    assert any(p.startswith("remote_tools.json: tool 'anydesk'") and "missing field 'source'" in p for p in problems)
+    with pytest.raises(CatalogueError) as raised:
+        load_catalogue(catalogue_copy)
+    assert raised.value.problems == problems
+
+
+def test_a_broken_hardware_entry_is_reported_with_file_and_entry(catalogue_copy):
+    def break_pikvm(doc):
+        entry = next(d for d in doc["devices"] if d["id"] == "pikvm-pico-hid")
+        entry["usb"]["vendor_id"] = "1209X"
+        entry["edid"] = {"manufacturer_id": "LNX"}
+    edit(catalogue_copy, "hardware.json", break_pikvm)
+    index = position("hardware.json", "devices", "pikvm-pico-hid")
+    assert validate_catalogue(catalogue_copy) == [
+        f"hardware.json: device 'pikvm-pico-hid' (#{index}): needs exactly one of 'usb' or 'edid'"]
+
+    def fix_edid_break_hex(doc):
+        entry = next(d for d in doc["devices"] if d["id"] == "pikvm-pico-hid")
+        del entry["edid"]
+    edit(catalogue_copy, "hardware.json", fix_edid_break_hex)
+    assert validate_catalogue(catalogue_copy) == [
+        f"hardware.json: device 'pikvm-pico-hid' (#{index}) usb: field 'vendor_id' must be 4 lowercase hex digits"]
+
+
+def test_unknown_fields_duplicate_ids_and_bad_json_are_caught(catalogue_copy):
+    edit(catalogue_copy, "network.json", lambda doc: doc["proxy_ports"][0].update(prot="tcp"))
+    edit(catalogue_copy, "remote_tools.json", lambda doc: doc["tools"].append(dict(doc["tools"][0])))
+    (catalogue_copy / "extra.json").write_text("{not json")
+    problems = validate_catalogue(catalogue_copy)
+    assert "network.json: proxy port #0: unknown field 'prot'" in problems
+    assert any("duplicates an id" in p and "247ithelp-com-connectwise" in p for p in problems)
+    assert any(p.startswith("extra.json: not valid JSON") for p in problems)
+
+
+def test_an_entry_with_nothing_to_match_on_is_rejected(catalogue_copy):
+    def hollow(doc):
+        entry = next(t for t in doc["tools"] if t["id"] == "ngrok")
+        for key in ("processes", "services"):
+            entry[key] = {"windows": [], "macos": [], "linux": []}
+        entry["app_names"], entry["bundle_ids"], entry["domains"] = [], [], []
+    edit(catalogue_copy, "remote_tools.json", hollow)
+    index = position("remote_tools.json", "tools", "ngrok")
+    assert validate_catalogue(catalogue_copy) == [
+        f"remote_tools.json: tool 'ngrok' (#{index}): names no process, application, bundle id, service or domain to match on"]
+
+
+def test_a_company_can_add_its_own_file_of_a_kind(catalogue_copy):
+    own = {"schema": 1, "kind": "hardware", "devices": [{
+        "id": "acme-lab-kvm", "name": "Acme lab KVM", "kind": "ip_kvm", "confidence": "high",
+        "usb": {"vendor_id": "abcd", "product_id": "0001"}, "note": "our own", "source": "Acme asset register"}]}
+    (catalogue_copy / "local_hardware.json").write_text(json.dumps(own))
+    catalogue = load_catalogue(catalogue_copy)
+    assert [h.id for h in catalogue.usb_candidates("abcd", "0001") if h.id.startswith("acme")] == ["acme-lab-kvm"]
+
+
+def test_default_load_is_cached():
+    assert load_catalogue() is load_catalogue()
+
+
+def test_process_lookup_is_case_and_extension_insensitive_per_os():
+    catalogue = load_catalogue()
+    assert [t.id for t, _ in catalogue.tools_for_process("windows", "ANYDESK.EXE")] == ["anydesk"]
+    assert [t.id for t, _ in catalogue.tools_for_process("windows", "AnyDesk")] == ["anydesk"]
+    assert [t.id for t, _ in catalogue.tools_for_process("macos", "AnyDesk.app")] == ["anydesk"]
+    assert [t.id for t, _ in catalogue.tools_for_process("windows", "rustdesk-1.2.3.exe")] == ["rustdesk"]  # glob
+
+
+def test_process_lookup_never_matches_a_substring():
+    catalogue = load_catalogue()
+    assert catalogue.tools_for_process("windows", "chrome.exe") == []
+    assert catalogue.tools_for_process("linux", "chrome") == []
+    assert catalogue.tools_for_process("windows", "anydesk_helper.exe") == []
+    crd = catalogue.tools_for_process("linux", "chrome-remote-desktop-host")
+    assert [t.id for t, _ in crd] == ["chrome-remote-desktop"]
+
+
+def test_ambiguous_names_are_not_indexed_as_processes():
+    catalogue = load_catalogue()
+    assert catalogue.tools_for_process("windows", "7z.exe") == []
+    assert "tiflux" in [t.id for t in catalogue.ambiguous_names["7z"]]
+
+
+def test_hardware_indexes_use_normalised_keys():
+    catalogue = load_catalogue()
+    assert "linux-multifunction-gadget" in [h.id for h in catalogue.usb_by_id["1d6b:0104"]]
+    assert "glkvm-usb-vendor" in [h.id for h in catalogue.usb_by_vendor["38eb"]]
+    assert [h.id for h in catalogue.edid_by_identity[("LNX", 0x7773)]] == ["pikvm-v4plus-edid"]
+    assert [h.id for h in catalogue.edid_by_name["pikvm v4 plus"]] == ["pikvm-v4plus-monitor-name"]
+    assert "tinypilot-usb-manufacturer" in [h.id for h in catalogue.usb_by_strings]
+
+
+def test_shared_ids_are_weaker_than_unique_ones():
+    catalogue = load_catalogue()
+    by_id = catalogue.hardware_by_id
+    assert by_id["pikvm-usb-manufacturer"].confidence == "high"
+    assert by_id["tinypilot-blikvm-usb-serial"].confidence == "medium"      # serial shared by two KVMs
+    assert by_id["openterface-ch9329"].confidence == "medium"               # chip sold for other bridges
+    assert by_id["vusb-mouse"].confidence == "low"                          # shared hobby id
+    assert by_id["linux-root-hub-2"].kind == "benign"
+
+
+@pytest.mark.parametrize("value, digits, expected", [
+    ("1D6B", 4, "1d6b"), ("0x1d6b", 4, "1d6b"), (7531, 4, "1d6b"), ("3", 2, "03"), ("", 4, ""), ("zz", 2, ""),
+])
+def test_hex_normalisation(value, digits, expected):
+    assert normalise_hex(value, digits) == expected
+
+
+def test_name_normalisation_drops_only_a_trailing_extension():
+    assert normalise_name(" TeamViewer.EXE ") == "teamviewer"
+    assert normalise_name("Screen Sharing.app") == "screen sharing"
+    assert normalise_name(".exe") == ".exe"
+    assert normalise_name("exe.helper") == "exe.helper"
+
+
+@pytest.mark.parametrize("path, pattern, expected", [
+    (r"C:\Program Files\TeamViewer\TeamViewer.exe", r"C:\Program Files\TeamViewer\*", True),
+    (r"c:\program files\teamviewer", r"C:\Program Files\TeamViewer\*", True),
+    (r"C:\Users\bob\Downloads\TeamViewer.exe", r"C:\Program Files\TeamViewer\*", False),
+    (r"C:\Program Files\TeamViewerEvil\x.exe", r"C:\Program Files\TeamViewer", False),
+    ("/Users/bob/.anydesk/service.conf", "~/.anydesk", True),
+    ("/Applications/AnyDesk.app/Contents/MacOS/AnyDesk", "/Applications/AnyDesk.app", True),
+])
+def test_path_matching(path, pattern, expected):
+    assert path_matches(path, pattern) is expected
