@@ -89,6 +89,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import json
 import re
 import sqlite3
 import unicodedata
@@ -178,11 +179,11 @@ class RosterError(ValueError):
 
 @dataclass(frozen=True)
 class Problem:
-    line: int  # physical line in the file (the header is line 1); 0 for the file as a whole
+    line: int  # physical line in the file; the header is line 1
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
+        return f"line {self.line}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -256,30 +257,34 @@ def parse(path_or_file, fmt: str) -> ParseResult:
 
 def _build_result(name: str, fmt: str, header: list[str], mapping: dict[str, list[int]],
                   rows: Iterator[tuple[int, list[str]]]) -> ParseResult:
-    used = {index for indices in mapping.values() for index in indices}
     result = ParseResult(
-        source_format=fmt, source_file=name, entries=[], provided=tuple(f for f in FIELDS if mapping.get(f)),
-        columns={f: [header[i].strip() for i in mapping[f]] for f in FIELDS if mapping.get(f)},
-        ignored_columns=[cell.strip() for i, cell in enumerate(header) if i not in used and cell.strip()],
+        source_format=fmt, source_file=name, entries=[], provided=(),
+        columns={f: [header[i].strip() for i in mapping[f]] for f in FIELDS if mapping[f]},
+        ignored_columns=_ignored_columns(header, mapping),
     )
     raw_rows = [(line, _raw_values(cells, mapping)) for line, cells in rows if any(c.strip() for c in cells)]
-    day_first = _day_first([values.get("issue_date") for _, values in raw_rows])
-    by_serial: dict[str, RosterEntry] = {}
-    for line, values in raw_rows:
-        entry = _entry(line, values, day_first, result)
-        if entry is None:
-            continue
-        if entry.serial in by_serial:
-            earlier = by_serial[entry.serial].line
-            result.skipped.append(Problem(earlier, f"serial {entry.serial} appears again on line {line}; "
-                                                   "the later row is used"))
-        by_serial[entry.serial] = entry
-    result.entries = sorted(by_serial.values(), key=lambda e: e.line)
+    day_first = _day_first(values["issue_date"] for _, values in raw_rows)
+    entries = [entry for line, values in raw_rows if (entry := _entry(line, values, day_first, result))]
+    result.entries = _last_per_serial(entries, result.skipped)
     # A field is provided when it has a column, or a value from another one (Kandji's user object).
-    result.provided = tuple(f for f in FIELDS if f in result.provided
-                            or any(getattr(e, f) is not None for e in result.entries))
-    result.skipped.sort(key=lambda p: p.line)
+    result.provided = tuple(f for f in FIELDS if mapping[f] or any(getattr(e, f) is not None for e in result.entries))
+    result.skipped.sort(key=lambda problem: problem.line)
     return result
+
+
+def _ignored_columns(header: list[str], mapping: dict[str, list[int]]) -> list[str]:
+    used = {index for indices in mapping.values() for index in indices}
+    return [cell.strip() for index, cell in enumerate(header) if index not in used and cell.strip()]
+
+
+def _last_per_serial(entries: list[RosterEntry], skipped: list[Problem]) -> list[RosterEntry]:
+    by_serial: dict[str, RosterEntry] = {}
+    for entry in entries:
+        if earlier := by_serial.get(entry.serial):
+            skipped.append(Problem(earlier.line, f"serial {entry.serial} appears again on line {entry.line}; "
+                                                 "the later row is used"))
+        by_serial[entry.serial] = entry
+    return sorted(by_serial.values(), key=lambda entry: entry.line)
 
 
 def _read_text(path_or_file) -> tuple[str, str]:
@@ -376,23 +381,28 @@ def _raw_values(cells: list[str], mapping: dict[str, list[int]]) -> dict[str, st
 def _expand_user_object(values: dict[str, str]) -> None:
     """Kandji's API report writes the user as a Python dict literal; take its name and e-mail."""
     text = values.get("user_name", "")
-    if not text.startswith("{"):
-        return
-    try:
-        user = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return
+    user = _object_literal(text) if text.startswith("{") else None
     if isinstance(user, dict):
         values["user_name"] = str(user.get("name") or "").strip()
         values["email"] = values.get("email") or str(user.get("email") or "").strip()
+
+
+def _object_literal(text: str):
+    if len(text) > 4096:  # a user record is short; don't feed a parser megabytes from a cell
+        return None
+    for load in (json.loads, ast.literal_eval):
+        try:
+            return load(text)
+        except (ValueError, SyntaxError, RecursionError, MemoryError):
+            continue
+    return None
 
 
 def _entry(line: int, values: dict[str, str], day_first: bool, result: ParseResult) -> RosterEntry | None:
     raw_serial = values.get("serial", "")
     serial = normalise_serial(raw_serial)
     if serial is None:
-        reason = f"placeholder serial {raw_serial!r} is not a hardware serial" if raw_serial else "no serial number"
-        result.skipped.append(Problem(line, reason))
+        result.skipped.append(Problem(line, _serial_problem(raw_serial)))
         return None
     clean = {name: values.get(name) or None for name in FIELDS if name != "serial"}
     clean["email"] = _checked(line, "e-mail address", clean["email"], normalise_email, result)
@@ -403,7 +413,15 @@ def _entry(line: int, values: dict[str, str], day_first: bool, result: ParseResu
     return RosterEntry(line=line, serial=serial, **clean)
 
 
-def _checked(line, what, value, normalise, result: ParseResult):
+def _serial_problem(raw: str) -> str:
+    if not raw:
+        return "no serial number"
+    if _is_placeholder_serial(raw.upper()):
+        return f"placeholder serial {raw!r} is not a hardware serial"
+    return f"serial {raw!r} has characters a hardware serial cannot have"
+
+
+def _checked(line: int, what: str, value: str | None, normalise, result: ParseResult) -> str | None:
     if value is None:
         return None
     normal = normalise(value)
@@ -417,9 +435,13 @@ def _checked(line, what, value, normalise, result: ParseResult):
 def normalise_serial(value: str | None) -> str | None:
     """The roster key: trimmed, upper-cased; None for blanks, placeholders and impossible ids."""
     serial = (value or "").strip().upper()
-    if serial in _PLACEHOLDER_SERIALS or _PLACEHOLDER_SERIAL_SHAPE.match(serial or "0"):
+    if _is_placeholder_serial(serial):
         return None
     return serial if pki.valid_device_id(serial) else None
+
+
+def _is_placeholder_serial(serial: str) -> bool:
+    return serial in _PLACEHOLDER_SERIALS or bool(_PLACEHOLDER_SERIAL_SHAPE.match(serial or "0"))
 
 
 def normalise_email(value: str) -> str | None:

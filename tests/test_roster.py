@@ -82,11 +82,14 @@ def test_kandji_prefers_an_explicit_issue_date_over_enrollment():
 def test_kandji_api_report_with_a_user_object_column(tmp_path):
     path = write(tmp_path, "serial_number,device_name,user,first_enrollment,blueprint_name\n"
                            "c02ab1cdmd6r,Uma's Mac,\"{'email': 'Uma.Patel@example.com', 'name': 'Uma Patel', "
-                           "'id': 7, 'is_archived': False}\",2024-01-09 16:20:05.000000+00:00,Engineering\n")
+                           "'id': 7, 'is_archived': False}\",2024-01-09 16:20:05.000000+00:00,Engineering\n"
+                           "c02ab2cdmd6r,Vic's Mac,\"{\"\"email\"\": \"\"vic@example.com\"\", \"\"name\"\": \"\"Vic Hale\"\", "
+                           "\"\"is_archived\"\": false}\",2024-01-10 09:00:00.000000+00:00,Sales\n")
     result = roster.parse(path, "kandji")
-    [entry] = result.entries
-    assert (entry.serial, entry.user_name, entry.email, entry.issue_date) == (
-        "C02AB1CDMD6R", "Uma Patel", "uma.patel@example.com", "2024-01-09")
+    assert [(e.serial, e.user_name, e.email, e.issue_date) for e in result.entries] == [
+        ("C02AB1CDMD6R", "Uma Patel", "uma.patel@example.com", "2024-01-09"),
+        ("C02AB2CDMD6R", "Vic Hale", "vic@example.com", "2024-01-10"),  # the same object as JSON
+    ]
     assert "email" in result.provided
 
 
@@ -111,6 +114,14 @@ def test_plain_format_reads_quotes_us_dates_and_country_codes():
 ])
 def test_rows_without_a_serial_are_reported_with_their_line(path, fmt, skipped):
     assert [str(problem) for problem in roster.parse(path, fmt).skipped] == skipped
+
+
+def test_impossible_serials_are_reported_as_such(tmp_path):
+    path = write(tmp_path, "serial,user\nC02 ZK1 ABM,Ann\n000-000,Bo\n")
+    assert [str(p) for p in roster.parse(path, "csv").skipped] == [
+        "line 2: serial 'C02 ZK1 ABM' has characters a hardware serial cannot have",
+        "line 3: placeholder serial '000-000' is not a hardware serial",
+    ]
 
 
 def test_blank_rows_are_skipped_silently_and_repeated_serials_keep_the_last(tmp_path):
