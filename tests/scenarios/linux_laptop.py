@@ -226,6 +226,7 @@ def content() -> Delta:
             Conn("{lan_ip}", 60214, "185.125.190.49", 443, "snapd"),
         ),
         sessions=(Login("{account}", "seat0", started=92), Login("{account}", "tty2", started=92)),
-        remote_access=(("remote_login", False), ("gnome_remote_desktop", False)),
+        # named as the agent's Linux probe names them (units installed; sshd is not)
+        remote_access=(("gnome-remote-desktop", False),),
         ip_forwarding=False,
     )

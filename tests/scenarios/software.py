@@ -304,6 +304,7 @@ def rdp_inbound_windows() -> Delta:
 
 def xrdp_session_linux() -> Delta:
     return Delta(
+        remote_access=(("xrdp", True),),
         applications=(App("xrdp", "0.9.24-4", publisher="Debian Remote Maintainers", source="dpkg"),
                       App("xrdp.service", path="/usr/lib/systemd/system/xrdp.service", source="systemd")),
         processes=(Proc("/usr/sbin/xrdp-sesman", user="root", parent="systemd", started=4),
@@ -329,7 +330,7 @@ def x11vnc_session_linux() -> Delta:
 
 def gnome_remote_desktop_session_linux() -> Delta:
     return Delta(
-        remote_access=(("gnome_remote_desktop", True),),
+        remote_access=(("gnome-remote-desktop", True),),
         processes=(Proc("/usr/libexec/gnome-remote-desktop-daemon", parent="systemd#user", started=95),),
         listeners=(Listen("::", 3389, "gnome-remote-desktop-daemon"),),
         connections=(Conn("::ffff:{lan_ip}", 3389, "::ffff:" + CONTROLLER, 52113, "gnome-remote-desktop-daemon"),))
@@ -359,7 +360,7 @@ def ssh_server(os: str, peer: str) -> Delta:
                                            argv0="sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups"),)
     return Delta(
         applications=apps,
-        remote_access=(("remote_login", True),),
+        remote_access=(("remote_login" if os == "macos" else "sshd", True),),
         processes=procs + (
             Proc("/usr/sbin/sshd", user="root", parent=listener_owner, key="sshd#session",
                  argv0="sshd: {user} [priv]"),
