@@ -8,6 +8,7 @@ not enabled is reported with enabled=False.
 from __future__ import annotations
 
 import fnmatch
+import re
 
 from farmwatch.v1 import report_pb2
 
@@ -35,16 +36,14 @@ def collect(ctx: ProbeContext) -> list[report_pb2.RemoteAccessSetting]:
 
 
 def _linux(ctx: ProbeContext) -> list[report_pb2.RemoteAccessSetting]:
-    enabled = {u.name for u in enabled_units(ctx)} | {u.name for u in user_enabled_units(ctx)}
-    enabled |= _autostart_entries(ctx)
-    installed = installed_unit_files(ctx)
-    settings = []
-    for service, patterns in LINUX_SERVICES.items():
-        if _any_match(enabled, patterns):
-            settings.append(report_pb2.RemoteAccessSetting(service=service, enabled=True))
-        elif _any_match(installed, _template_patterns(patterns)):
-            settings.append(report_pb2.RemoteAccessSetting(service=service, enabled=False))
-    return settings
+    enabled_names = {u.name for u in enabled_units(ctx)} | {u.name for u in user_enabled_units(ctx)}
+    enabled = _services_named(_ENABLING, enabled_names | _autostart_entries(ctx))
+    installed = _services_named(_INSTALLING, installed_unit_files(ctx))
+    return [
+        report_pb2.RemoteAccessSetting(service=service, enabled=service in enabled)
+        for service in LINUX_SERVICES
+        if service in enabled or service in installed
+    ]
 
 
 def _autostart_entries(ctx: ProbeContext) -> set[str]:
@@ -52,10 +51,30 @@ def _autostart_entries(ctx: ProbeContext) -> set[str]:
     return {name for directory in directories for name in ctx.list_dir(directory)}
 
 
-def _any_match(names: set[str], patterns: tuple[str, ...]) -> bool:
-    return any(fnmatch.fnmatchcase(name, pattern) for name in names for pattern in patterns)
+def _services_named(matcher: re.Pattern[str], names: set[str]) -> set[str]:
+    services = set()
+    for name in names:
+        match = matcher.fullmatch(name)
+        if match:
+            services.add(_SERVICES[int(match.lastgroup.removeprefix("s"))])
+    return services
+
+
+def _matcher(patterns_by_service: list[tuple[str, ...]]) -> re.Pattern[str]:
+    """One regex for every service's unit patterns; the group that matched names the service."""
+    return re.compile(
+        "|".join(
+            f"(?P<s{index}>{'|'.join(fnmatch.translate(p) for p in patterns)})"
+            for index, patterns in enumerate(patterns_by_service)
+        )
+    )
 
 
 def _template_patterns(patterns: tuple[str, ...]) -> tuple[str, ...]:
     """An instance pattern "vncserver@*.service" is installed as the template "vncserver@.service"."""
     return tuple(p.replace("@*", "@") for p in patterns) + patterns
+
+
+_SERVICES = list(LINUX_SERVICES)
+_ENABLING = _matcher(list(LINUX_SERVICES.values()))
+_INSTALLING = _matcher([_template_patterns(patterns) for patterns in LINUX_SERVICES.values()])
