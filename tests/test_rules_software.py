@@ -1,0 +1,170 @@
+"""Software rules: remote-control tools running / installed / several / in session, tunnels, VPNs, jigglers."""
+
+from __future__ import annotations
+
+from test_rules_support import application, findings, only, process, report
+
+ANYDESK_EXE = r"C:\Program Files (x86)\AnyDesk\AnyDesk.exe"
+
+
+# --- remote-control-running ----------------------------------------------------------------
+
+def test_running_tool_is_named_with_its_process_and_signature():
+    rep = report("windows", processes=[process(4120, "AnyDesk.exe", ANYDESK_EXE)])
+    finding = only(rep, "remote-control-running")
+    assert finding["severity"] == "high"
+    assert finding["summary"] == f"AnyDesk is running ({ANYDESK_EXE})"
+    assert finding["evidence"]["tool"]["id"] == "anydesk"
+    seen = finding["evidence"]["seen"][0]
+    assert seen["object"] == {"pid": 4120, "name": "AnyDesk.exe", "exe": ANYDESK_EXE}
+    assert seen["signature"]["field"] == "processes.windows"
+    assert seen["signature"]["source"].startswith("magicsword-io/LOLRMM")
+
+
+def test_chrome_is_not_chrome_remote_desktop():
+    rep = report("linux", processes=[process(10, "chrome", "/opt/google/chrome/chrome"),
+                                     process(11, "chrome_crashpad", "/opt/google/chrome/chrome_crashpad_handler")])
+    assert findings(rep, "remote-control-running") == []
+
+
+def test_chrome_remote_desktop_host_is_found_even_with_a_truncated_linux_name():
+    exe = "/opt/google/chrome-remote-desktop/chrome-remote-desktop-host"
+    rep = report("linux", processes=[process(77, "chrome-remote-d", exe, [exe, "--audio-pipe-name=x"])])
+    finding = only(rep, "remote-control-running")
+    assert finding["evidence"]["tool"]["id"] == "chrome-remote-desktop"
+
+
+def test_a_name_containing_a_tool_name_is_not_the_tool():
+    rep = report("windows", processes=[process(5, "anydesk-cleanup.exe", r"C:\Tools\anydesk\anydesk-cleanup.exe")])
+    assert findings(rep, "remote-control-running") == []
+
+
+def test_names_are_matched_per_os():
+    # "teamviewerd" is the Linux daemon's name; on Windows the same string names nothing in the catalogue
+    assert findings(report("windows", processes=[process(9, "teamviewerd")]), "remote-control-running") == []
+    assert len(findings(report("linux", processes=[process(9, "teamviewerd")]), "remote-control-running")) == 1
+
+
+def test_generic_names_match_only_inside_the_tools_folder():
+    # LOLRMM lists Parsec's bundled "teams.exe"; Microsoft Teams has the same name
+    teams = r"C:\Users\a\AppData\Local\Microsoft\Teams\current\Teams.exe"
+    elsewhere = report("windows", processes=[process(3, "Teams.exe", teams)])
+    assert findings(elsewhere, "remote-control-running") == []
+    inside = report("windows", processes=[process(3, "teams.exe", r"C:\Program Files\Parsec\teams.exe")])
+    found = only(inside, "remote-control-running")
+    assert found["evidence"]["tool"]["id"] == "parsec"
+    assert found["evidence"]["seen"][0]["signature"]["field"] == "ambiguous_processes"
+
+
+def test_management_agents_weigh_little_and_viewers_nothing():
+    agent = report("windows", processes=[process(8, "ltsvc.exe", r"C:\Windows\LTSvc\ltsvc.exe")])
+    assert only(agent, "remote-control-running")["severity"] == "low"
+    viewer = report("windows", processes=[process(8, "mstsc.exe", r"C:\Windows\System32\mstsc.exe")])
+    assert findings(viewer, "remote-control-running") == []
+
+
+def test_one_product_matched_by_two_catalogue_entries_is_reported_once():
+    folder = r"C:\Program Files\RealVNC\VNC Server"
+    rep = report("windows", processes=[process(20, "vncserver.exe", folder + r"\vncserver.exe")],
+                 applications=[application("VNC Server 7.12.1", folder)])
+    assert only(rep, "remote-control-running")["evidence"]["tool"]["id"] == "vnc"
+    assert findings(rep, "remote-control-installed") == []
+    assert findings(rep, "multiple-remote-control-tools") == []
+
+
+# --- remote-control-installed --------------------------------------------------------------
+
+def test_installed_but_not_running_weighs_less_than_running():
+    rep = report("windows", applications=[application("TeamViewer 15", r"C:\Program Files\TeamViewer")])
+    finding = only(rep, "remote-control-installed")
+    assert finding["severity"] == "medium"
+    assert finding["summary"] == r"TeamViewer is installed but not running (C:\Program Files\TeamViewer)"
+    assert finding["evidence"]["seen"][0]["signature"]["field"] == "app_names"
+
+
+def test_installed_is_silent_when_the_tool_runs_and_for_os_builtins():
+    running = report("windows", processes=[process(4120, "AnyDesk.exe", ANYDESK_EXE)],
+                     applications=[application("AnyDesk", r"C:\Program Files (x86)\AnyDesk")])
+    assert findings(running, "remote-control-installed") == []
+    builtin = report("windows", applications=[application("TermService", source="service")])
+    assert findings(builtin, "remote-control-installed") == []
+
+
+def test_services_and_bundle_ids_count_as_installed():
+    service = report("linux", applications=[application("rustdesk.service", source="systemd")])
+    assert only(service, "remote-control-installed")["evidence"]["seen"][0]["how"] == "service"
+    bundle = report("macos", applications=[application("Remote Helper", "/Applications/Remote Helper.app",
+                                                       source="app_bundle", bundle_id="com.carriez.rustdesk")])
+    assert only(bundle, "remote-control-installed")["evidence"]["tool"]["id"] == "rustdesk"
+
+
+# --- multiple-remote-control-tools ---------------------------------------------------------
+
+def test_several_vendors_on_one_laptop():
+    rep = report("windows", processes=[process(1, "AnyDesk.exe", ANYDESK_EXE),
+                                       process(2, "rustdesk.exe", r"C:\Program Files\RustDesk\rustdesk.exe")],
+                 applications=[application("Splashtop Streamer", r"C:\Program Files (x86)\Splashtop\Splashtop Remote")])
+    finding = only(rep, "multiple-remote-control-tools")
+    assert finding["severity"] == "high"
+    assert finding["summary"] == "3 different remote-control tools on one laptop: AnyDesk, RustDesk, Splashtop"
+    assert finding["evidence"]["running"] == ["anydesk", "rustdesk"]
+
+
+def test_one_vendor_is_not_several():
+    rep = report("windows", processes=[process(1, "AnyDesk.exe", ANYDESK_EXE), process(2, "AnyDeskMSI.exe")])
+    assert findings(rep, "multiple-remote-control-tools") == []
+
+
+# --- remote-session-active -----------------------------------------------------------------
+
+def test_teamviewer_incoming_session_marker():
+    exe = r"C:\Program Files\TeamViewer\TeamViewer_Desktop.exe"
+    rep = report("windows", processes=[process(30, "TeamViewer_Desktop.exe", exe, [exe, "--IPCport", "5939", "--Module", "1"])])
+    finding = only(rep, "remote-session-active")
+    assert finding["severity"] == "critical"
+    assert finding["evidence"]["session_marker"]["args"] == "--module 1"
+
+
+def test_teamviewer_other_module_is_not_a_session():
+    exe = r"C:\Program Files\TeamViewer\TeamViewer_Desktop.exe"
+    rep = report("windows", processes=[process(30, "TeamViewer_Desktop.exe", exe, [exe, "--IPCport", "5939", "--Module", "12"])])
+    assert findings(rep, "remote-session-active") == []
+
+
+# --- tunnel-running ------------------------------------------------------------------------
+
+def test_tunnel_tool_is_medium_and_high_when_it_publishes_a_desktop_port():
+    plain = report("windows", processes=[process(40, "ngrok.exe", r"C:\tools\ngrok.exe", ["ngrok", "http", "8000"])])
+    assert only(plain, "tunnel-running")["severity"] == "medium"
+    rdp = report("windows", processes=[process(40, "ngrok.exe", r"C:\tools\ngrok.exe", ["ngrok", "tcp", "3389"])])
+    finding = only(rdp, "tunnel-running")
+    assert finding["severity"] == "high"
+    assert finding["evidence"]["exposes_remote_desktop_ports"] == [3389]
+
+
+def test_ssh_clients_are_not_tunnels_here():
+    rep = report("windows", processes=[process(41, "putty.exe", r"C:\Program Files\PuTTY\putty.exe")])
+    assert findings(rep, "tunnel-running") == []
+
+
+# --- vpn-client ----------------------------------------------------------------------------
+
+def test_astrill_is_strong_even_when_only_installed():
+    rep = report("macos", applications=[application("Astrill", "/Applications/Astrill.app", source="app_bundle")])
+    finding = only(rep, "vpn-client")
+    assert finding["severity"] == "high"
+    assert finding["evidence"]["tool"]["id"] == "astrill-vpn"
+
+
+def test_corporate_mesh_vpn_is_weak():
+    rep = report("linux", processes=[process(50, "tailscaled", "/usr/sbin/tailscaled")])
+    assert only(rep, "vpn-client")["severity"] == "low"
+
+
+# --- jiggler-software ----------------------------------------------------------------------
+
+def test_jiggler_software():
+    rep = report("windows", processes=[process(60, "MouseJiggle.exe", r"C:\Users\a\Downloads\MouseJiggle.exe")])
+    assert only(rep, "jiggler-software")["summary"].startswith("Mouse-jiggler software Mouse Jiggler")
+    other = report("windows", processes=[process(60, "MouseJigglePlanner.exe")])
+    assert findings(other, "jiggler-software") == []
