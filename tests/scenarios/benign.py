@@ -69,8 +69,8 @@ def docker_linux() -> Delta:
     shim = "/usr/bin/containerd-shim-runc-v2"
     return Delta(
         ip_forwarding=True,
-        applications=(App("docker-ce", "5:27.3.1-1~ubuntu.24.04~noble", publisher="Docker <support@docker.com>", source="dpkg"),
-                      App("containerd.io", "1.7.23-1", publisher="Containerd team <help@containerd.io>", source="dpkg"),
+        applications=(App("docker-ce", "5:27.3.1-1~ubuntu.24.04~noble", source="dpkg"),
+                      App("containerd.io", "1.7.23-1", source="dpkg"),
                       App("docker.service", path="/usr/lib/systemd/system/docker.service", source="systemd")),
         processes=(Proc("/usr/bin/containerd", user="root", parent="systemd", started=5),
                    Proc("/usr/bin/dockerd", ("-H", "fd://", "--containerd=/run/containerd/containerd.sock"), user="root",

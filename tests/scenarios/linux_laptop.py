@@ -149,11 +149,12 @@ def processes() -> tuple[Proc, ...]:
 
 
 def applications() -> tuple[App, ...]:
-    def deb(name, version, publisher="Ubuntu Developers <ubuntu-devel-discuss@lists.ubuntu.com>"):
-        return App(name, version, publisher=publisher, source="dpkg")
+    # as the agent's probe reads them: dpkg status gives name and version, snaps their folder
+    def deb(name, version):
+        return App(name, version, source="dpkg")
 
-    def snap(name, version, publisher):
-        return App(name, version, f"/snap/{name}", publisher=publisher, source="snap")
+    def snap(name, version):
+        return App(name, version, f"/snap/{name}", source="snap")
 
     return (
         deb("ubuntu-desktop-minimal", "1.539.1"), deb("gnome-shell", "46.0-0ubuntu6~24.04.4"),
@@ -166,14 +167,14 @@ def applications() -> tuple[App, ...]:
         deb("nautilus", "1:46.2-0ubuntu0.2"), deb("evince", "46.3-0ubuntu1"), deb("git", "1:2.43.0-1ubuntu7.1"),
         deb("vim", "2:9.1.0016-1ubuntu7.5"), deb("curl", "8.5.0-2ubuntu10.5"), deb("python3", "3.12.3-0ubuntu2"),
         deb("unattended-upgrades", "2.9.1+nmu4ubuntu1"), deb("gnome-remote-desktop", "46.3-0ubuntu1"),
-        deb("google-chrome-stable", "131.0.6778.85-1", "Chrome Linux Team <chromium-dev@chromium.org>"),
-        deb("code", "1.95.3-1731513102", "Microsoft Corporation <vscode-linux@microsoft.com>"),
-        deb("falcon-sensor", "7.18.0-17106", "CrowdStrike Inc."),
-        deb("farmwatch-agent", "0.1.0", "Acme Corp IT <it@acme.example>"),
-        deb("zoom", "6.2.11.5069", "Zoom Video Communications, Inc. <linux@zoom.us>"),
-        snap("firefox", "133.0-2", "mozilla"), snap("slack", "4.41.97", "slack"),
-        snap("snap-store", "0+git.9c6f1f8", "canonical"), snap("core22", "20241001", "canonical"),
-        snap("gnome-42-2204", "0+git.510a601", "canonical"),
+        deb("google-chrome-stable", "131.0.6778.85-1"),
+        deb("code", "1.95.3-1731513102"),
+        deb("falcon-sensor", "7.18.0-17106"),
+        deb("farmwatch-agent", "0.1.0"),
+        deb("zoom", "6.2.11.5069"),
+        snap("firefox", "133.0-2"), snap("slack", "4.41.97"),
+        snap("snap-store", "0+git.9c6f1f8"), snap("core22", "20241001"),
+        snap("gnome-42-2204", "0+git.510a601"),
         App("Firefox Web Browser", path="/var/lib/snapd/desktop/applications/firefox_firefox.desktop", source="desktop"),
         App("Slack", path="/var/lib/snapd/desktop/applications/slack_slack.desktop", source="desktop"),
         App("Visual Studio Code", path="/usr/share/applications/code.desktop", source="desktop"),

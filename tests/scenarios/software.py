@@ -42,7 +42,7 @@ def anydesk_windows(running: bool = True, session: bool = False) -> Delta:
 def anydesk_unix(os: str, session: bool = False) -> Delta:
     if os == "linux":
         exe, service_args, tray_args, bundle = "/usr/bin/anydesk", ("--service",), ("--tray",), ""
-        apps = (App("anydesk", "6.3.3", publisher="philandro Software GmbH <info@anydesk.com>", source="dpkg"),
+        apps = (App("anydesk", "6.3.3", source="dpkg"),
                 App("anydesk.service", path="/usr/lib/systemd/system/anydesk.service", source="systemd"))
     else:
         exe, service_args, tray_args, bundle = ("/Applications/AnyDesk.app/Contents/MacOS/AnyDesk", ("--service",),
@@ -88,7 +88,7 @@ def teamviewer_windows(running: bool = True, session: bool = False, folder: str 
 
 def teamviewer_linux() -> Delta:
     return Delta(
-        applications=(App("teamviewer", "15.59.3", publisher="TeamViewer GmbH <support@teamviewer.com>", source="dpkg"),
+        applications=(App("teamviewer", "15.59.3", source="dpkg"),
                       App("teamviewerd.service", path="/etc/systemd/system/teamviewerd.service", source="systemd")),
         processes=(Proc("/opt/teamviewer/tv_bin/teamviewerd", ("-d",), user="root", parent="systemd", started=5),
                    Proc("/opt/teamviewer/tv_bin/TeamViewer", parent="systemd#user", started=120)),
@@ -126,7 +126,7 @@ def chrome_remote_desktop_windows() -> Delta:
 def chrome_remote_desktop_linux() -> Delta:
     base = "/opt/google/chrome-remote-desktop/"
     return Delta(
-        applications=(App("chrome-remote-desktop", "131.0.6778.5", publisher="Google LLC", source="dpkg"),
+        applications=(App("chrome-remote-desktop", "131.0.6778.5", source="dpkg"),
                       App("chrome-remote-desktop@dkowalski.service",
                           path="/usr/lib/systemd/system/chrome-remote-desktop@.service", source="systemd")),
         processes=(Proc("/usr/bin/python3", (base + "chrome-remote-desktop", "--start", "--new-session"),
@@ -174,7 +174,7 @@ def rustdesk_windows(session: bool = False) -> Delta:
 
 def rustdesk_linux() -> Delta:
     return Delta(
-        applications=(App("rustdesk", "1.3.2", publisher="rustdesk <info@rustdesk.com>", source="dpkg"),
+        applications=(App("rustdesk", "1.3.2", source="dpkg"),
                       App("rustdesk.service", path="/usr/lib/systemd/system/rustdesk.service", source="systemd")),
         processes=(Proc("/usr/bin/rustdesk", ("--service",), user="root", parent="systemd", key="rustdesk", started=5),
                    Proc("/usr/bin/rustdesk", ("--server",), user="root", parent="rustdesk", key="rustdesk#server",
@@ -305,7 +305,7 @@ def rdp_inbound_windows() -> Delta:
 def xrdp_session_linux() -> Delta:
     return Delta(
         remote_access=(("xrdp", True),),
-        applications=(App("xrdp", "0.9.24-4", publisher="Debian Remote Maintainers", source="dpkg"),
+        applications=(App("xrdp", "0.9.24-4", source="dpkg"),
                       App("xrdp.service", path="/usr/lib/systemd/system/xrdp.service", source="systemd")),
         processes=(Proc("/usr/sbin/xrdp-sesman", user="root", parent="systemd", started=4),
                    Proc("/usr/sbin/xrdp", user="xrdp", parent="systemd", started=4),
@@ -321,7 +321,7 @@ def xrdp_session_linux() -> Delta:
 
 def x11vnc_session_linux() -> Delta:
     return Delta(
-        applications=(App("x11vnc", "0.9.16-10", publisher="Ubuntu Developers", source="dpkg"),),
+        applications=(App("x11vnc", "0.9.16-10", source="dpkg"),),
         processes=(Proc("/usr/bin/x11vnc", ("-display", ":0", "-auth", "guess", "-forever", "-shared", "-rfbport", "5900",
                                             "-rfbauth", "/home/dkowalski/.vnc/passwd"), parent="systemd#user"),),
         listeners=(Listen("0.0.0.0", 5900, "x11vnc"), Listen("::", 5900, "x11vnc")),
@@ -410,7 +410,7 @@ def chisel_linux() -> Delta:
 
 def dante_socks_linux() -> Delta:
     return Delta(
-        applications=(App("dante-server", "1.4.3+dfsg-1", publisher="Ubuntu Developers", source="dpkg"),
+        applications=(App("dante-server", "1.4.3+dfsg-1", source="dpkg"),
                       App("danted.service", path="/usr/lib/systemd/system/danted.service", source="systemd")),
         processes=(Proc("/usr/sbin/danted", ("-f", "/etc/danted.conf"), user="root", parent="systemd", started=5),),
         listeners=(Listen("0.0.0.0", 1080, "danted"),),
@@ -420,7 +420,7 @@ def dante_socks_linux() -> Delta:
 def astrill_linux() -> Delta:
     folder = "/usr/local/Astrill/"
     return Delta(
-        applications=(App("astrill", "3.10.0.2812", folder, publisher="Astrill", source="dpkg"),),
+        applications=(App("astrill", "3.10.0.2812", source="dpkg"),),
         processes=(Proc(folder + "astrill", ("/autostart",), parent="systemd#user", started=120),
                    Proc(folder + "asovpnc", user="root", parent="astrill", started=125),
                    Proc(folder + "asproxy", user="root", parent="astrill", started=125)),
