@@ -137,14 +137,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record comes (callers may swap it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def configure_logging(verbosity: int) -> None:
     levels = [logging.ERROR, logging.WARNING, logging.INFO, logging.DEBUG]
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.setFormatter(logging.Formatter("ts=%(asctime)s level=%(levelname)s %(message)s"))
-    root = logging.getLogger("farmwatch")
-    root.handlers[:] = [handler]
-    root.setLevel(levels[max(0, min(len(levels) - 1, 2 + verbosity))])
-    root.propagate = False
+    log.handlers[:] = [handler]
+    log.setLevel(levels[max(0, min(len(levels) - 1, 2 + verbosity))])
 
 
 def _address(value: str) -> str:
