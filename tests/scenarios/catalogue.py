@@ -269,7 +269,7 @@ CLEAN_ONES = [
              + screens(hw.external(L, hw.LG_27GL850, "DP"))
              + nic("enx0c3796b2d0e1", "0c:37:96:b2:d0:e1", "{lan_net}.63", "fe80::e37:96ff:feb2:d0e1")),
     Scenario("linux_office_plain", L, CLEAN, "The Ubuntu base as issued: Firefox, Slack, GNOME",
-             "baseline: root hubs 1d6b:0002/0003 share the gadget VID (kvm_signatures.md §6)"),
+             "baseline: webcam, Bluetooth and fingerprint reader only; Firefox and Chrome are browsers, not remote tools"),
     Scenario("mac_office_plain", M, CLEAN, "The MacBook base as issued: Chrome, Slack, Teams, Outlook, Zoom",
              "baseline: the internal keyboard/trackpad is a kbd+mouse HID composite (T2)"),
     Scenario("mac_designer_capture_calibrated", M, CLEAN,
