@@ -1,0 +1,138 @@
+"""Network rules: inbound sessions, live tool connections, remote logins, IP forwarding, proxies."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_rules_support import connection, findings, listener, only, process, report
+
+ANYDESK = process(4120, "AnyDesk.exe", r"C:\Program Files (x86)\AnyDesk\AnyDesk.exe")
+
+
+# --- remote-session-inbound ----------------------------------------------------------------
+
+def test_inbound_connection_to_a_remote_desktop_port_of_a_running_tool():
+    rep = report("windows", processes=[ANYDESK],
+                 connections=[connection("192.168.1.20:7070", "198.51.100.77:50412", 4120, "AnyDesk.exe")])
+    finding = only(rep, "remote-session-inbound")
+    assert finding["severity"] == "critical"
+    assert finding["summary"] == "Inbound AnyDesk session from 198.51.100.77:50412 (local port 7070)"
+    assert finding["evidence"]["connection"]["local"] == "192.168.1.20:7070"
+    assert finding["evidence"]["process"]["name"] == "AnyDesk.exe"
+    assert finding["evidence"]["signature"] == {"field": "listen_ports", "value": 7070,
+                                                "source": "magicsword-io/LOLRMM:yaml/anydesk.yaml@3c75cf091b10"}
+
+
+def test_inbound_rdp_without_a_catalogued_process_names_the_service_for_the_os():
+    rep = report("windows", processes=[process(1100, "svchost.exe", r"C:\Windows\System32\svchost.exe")],
+                 connections=[connection("10.0.0.5:3389", "203.0.113.40:61000", 1100, "svchost.exe")])
+    finding = only(rep, "remote-session-inbound")
+    assert [t["id"] for t in finding["evidence"]["tools"]] == ["microsoft-remote-desktop-services-rdp-host"]
+
+
+def test_any_port_a_remote_control_process_listens_on_counts():
+    rustdesk = process(70, "rustdesk", "/usr/bin/rustdesk", ["rustdesk", "--server"])
+    rep = report("linux", processes=[rustdesk], listeners=[listener("0.0.0.0:40123", 70, "rustdesk")],
+                 connections=[connection("192.168.1.9:40123", "198.51.100.8:3333", 70, "rustdesk")])
+    assert only(rep, "remote-session-inbound")["evidence"]["tools"][0]["id"] == "rustdesk"
+
+
+@pytest.mark.parametrize("conn", [
+    connection("192.168.1.20:52000", "198.51.100.77:7070", 4120, "AnyDesk.exe"),   # outbound: this laptop dials out
+    connection("127.0.0.1:7070", "127.0.0.1:50000", 4120, "AnyDesk.exe"),          # loopback
+    connection("192.168.1.20:7070", "198.51.100.77:50412", 4120, "AnyDesk.exe", status="TIME_WAIT"),
+    connection("[::1]:5900", "[::1]:61000", 0, ""),
+])
+def test_not_an_inbound_session(conn):
+    assert findings(report("windows", processes=[ANYDESK], connections=[conn]), "remote-session-inbound") == []
+
+
+def test_ipv4_mapped_remote_is_read_as_ipv4():
+    rep = report("linux", connections=[connection("[::ffff:192.168.1.4]:5900", "[::ffff:198.51.100.3]:4000", 0, "")])
+    assert only(rep, "remote-session-inbound")["evidence"]["connection"]["remote"] == "[::ffff:198.51.100.3]:4000"
+
+
+# --- remote-tool-connected -----------------------------------------------------------------
+
+def test_running_tool_online_with_an_outside_peer():
+    rep = report("windows", processes=[ANYDESK],
+                 connections=[connection("192.168.1.20:52000", "80.67.167.2:443", 4120, "AnyDesk.exe")])
+    finding = only(rep, "remote-tool-connected")
+    assert finding["severity"] == "low"
+    assert finding["summary"] == "AnyDesk holds a live connection to 80.67.167.2:443"
+    assert findings(rep, "remote-session-inbound") == []
+
+
+def test_browser_connections_are_not_tool_connections():
+    rep = report("windows", processes=[process(9, "chrome.exe")],
+                 connections=[connection("192.168.1.20:52000", "142.250.80.46:443", 9, "chrome.exe")])
+    assert findings(rep, "remote-tool-connected") == []
+
+
+# --- remote-login-session ------------------------------------------------------------------
+
+@pytest.mark.parametrize("remote_host, origin, severity", [
+    ("91.245.227.16", "public", "medium"),
+    ("198.51.100.77", "public", "medium"),     # documentation ranges stand for public hosts
+    ("192.168.1.15", "private", "info"),
+    ("100.101.102.103", "private", "info"),    # Tailscale / CGNAT
+    ("fd7a:115c:a1e0::1", "private", "info"),
+    ("build-box.corp", "unknown", "low"),
+])
+def test_remote_login_weight_follows_where_it_comes_from(remote_host, origin, severity):
+    rep = report("linux", sessions=[{"user": "dev", "terminal": "pts/1", "remote_host": remote_host}])
+    finding = only(rep, "remote-login-session")
+    assert (finding["evidence"]["origin"], finding["severity"]) == (origin, severity)
+
+
+@pytest.mark.parametrize("remote_host", ["", ":0", ":1", "localhost", "127.0.0.1"])
+def test_local_sessions_are_not_remote_logins(remote_host):
+    rep = report("linux", sessions=[{"user": "dev", "terminal": "tty2", "remote_host": remote_host}])
+    assert findings(rep, "remote-login-session") == []
+
+
+# --- ip-forwarding -------------------------------------------------------------------------
+
+def test_unexplained_forwarding_is_medium():
+    rep = report("macos", ip_forwarding=True, interfaces=[{"name": "en0"}, {"name": "bridge100", "kind": "bridge"}])
+    finding = only(rep, "ip-forwarding")
+    assert (finding["severity"], finding["summary"]) == ("medium", "IP forwarding is on")
+
+
+def test_docker_bridges_explain_forwarding():
+    rep = report("linux", ip_forwarding=True, interfaces=[{"name": "wlp0s20f3"}, {"name": "docker0"}, {"name": "br-3f2a"}])
+    finding = only(rep, "ip-forwarding")
+    assert finding["severity"] == "info"
+    assert [r["interface"] for r in finding["evidence"]["explained_by"]] == ["docker0", "br-3f2a"]
+
+
+def test_forwarding_off_is_silent():
+    assert findings(report("linux", ip_forwarding=False, interfaces=[{"name": "docker0"}]), "ip-forwarding") == []
+
+
+# --- proxy-listening -----------------------------------------------------------------------
+
+def test_socks_port_open_to_the_network():
+    rep = report("linux", processes=[process(80, "microsocks", "/usr/local/bin/microsocks")],
+                 listeners=[listener("0.0.0.0:1080", 80, "microsocks")])
+    finding = only(rep, "proxy-listening")
+    assert finding["summary"] == "SOCKS proxy is listening on 0.0.0.0:1080"
+    assert finding["evidence"]["proxy_port"] == {"port": 1080, "name": "SOCKS proxy"}
+
+
+def test_proxy_on_loopback_only_is_fine():
+    rep = report("linux", listeners=[listener("127.0.0.1:1080", 80, "ssh"), listener("[::1]:3128", 81, "squid")])
+    assert findings(rep, "proxy-listening") == []
+
+
+def test_tool_started_in_proxy_mode():
+    cmd = ["/usr/sbin/tailscaled", "--socks5-server=localhost:1055"]
+    rep = report("linux", processes=[process(90, "tailscaled", cmd[0], cmd)])
+    finding = only(rep, "proxy-listening")
+    assert finding["evidence"]["markers"] == ["--socks5-server"]
+    assert findings(report("linux", processes=[process(90, "tailscaled", cmd[0], cmd[:1])]), "proxy-listening") == []
+
+
+def test_tunnel_tool_listening_beyond_loopback():
+    rep = report("linux", processes=[process(95, "frps", "/opt/frp/frps")], listeners=[listener("0.0.0.0:7000", 95, "frps")])
+    assert only(rep, "proxy-listening")["summary"] == "frp (fast reverse proxy) is listening on 0.0.0.0:7000"
