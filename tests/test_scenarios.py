@@ -68,6 +68,25 @@ def test_sockets_and_parents_point_at_real_processes(path):
         assert pids[socket["pid"]] == socket["process_name"]
 
 
+def edid_identity(blob: bytes) -> tuple[str, int, int, str]:
+    """PNP id, product code, numeric serial and monitor name, read straight from an EDID base block."""
+    assert len(blob) == 128 and blob[:8] == bytes.fromhex("00ffffffffffff00") and sum(blob) % 256 == 0
+    word = int.from_bytes(blob[8:10], "big")
+    pnp = "".join(chr(64 + (word >> shift & 0x1F)) for shift in (10, 5, 0))
+    names = [blob[o + 5:o + 18].split(b"\n")[0].decode().strip() for o in (54, 72, 90, 108)
+             if blob[o:o + 4] == b"\x00\x00\x00\xfc"]
+    return pnp, int.from_bytes(blob[10:12], "little"), int.from_bytes(blob[12:16], "little"), "".join(names)
+
+
+@pytest.mark.parametrize("path", EVERY_FILE, ids=scenario_id)
+def test_display_fields_agree_with_their_edid(path):
+    report = json_format.Parse(path.read_text(encoding="utf-8"), report_pb2.AgentReport())
+    assert any(d.built_in for d in report.displays)
+    for display in report.displays:
+        fields = (display.manufacturer_id, display.product_code, display.serial_number, display.monitor_name)
+        assert edid_identity(display.edid) == fields, display.connector
+
+
 def test_report_ids_and_serials_are_unique_across_the_corpus():
     reports = [load_report(path) for path in EVERY_FILE]
     for field in ("report_id", "device_id"):
