@@ -187,7 +187,7 @@ def applications() -> tuple[App, ...]:
         bundle("Numbers", "14.2", "com.apple.iWork.Numbers"),
         bundle("Pages", "14.2", "com.apple.iWork.Pages"),
         bundle("Xcode", "16.1", "com.apple.dt.Xcode"),
-        App("Utilities/Terminal", "2.14", "/System/Applications/Utilities/Terminal.app", "com.apple.Terminal",
+        App("Terminal", "2.14", "/System/Applications/Utilities/Terminal.app", "com.apple.Terminal",
             source="app_bundle"),
         launchd("com.jamf.management.daemon", "/Library/LaunchDaemons/com.jamf.management.daemon.plist"),
         launchd("com.jamfsoftware.task.1", "/Library/LaunchDaemons/com.jamfsoftware.task.1.plist"),
