@@ -9,7 +9,8 @@ from typing import Iterator
 from farmwatch.collector.detect.rules.base import Context, Hit, rule
 
 # Settings that let someone watch and drive the desktop, as opposed to a shell login.
-DESKTOP_SHARING = re.compile(r"rdp|remote ?desktop|screen ?sharing|remote ?management|vnc|terminal ?serv", re.I)
+DESKTOP_SHARING = re.compile(
+    r"rdp|vnc|(remote|screen|terminal)[ _-]?(desktop|sharing|management|assistance|serv)", re.IGNORECASE)
 # Probes whose silence blinds a rule: a missing USB list hides every IP-KVM.
 DETECTION_PROBES = {"processes", "applications", "usb", "usb_devices", "displays", "network", "sessions",
                     "remote_access"}
