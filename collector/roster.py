@@ -88,6 +88,7 @@ import calendar
 import codecs
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import re
@@ -505,6 +506,7 @@ def _day_first(values: Iterable[str | None]) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=4096)  # a roster repeats a handful of countries thousands of times
 def normalise_country(value: str) -> str | None:
     """ISO 3166-1 alpha-2 code for a code or an English name ("USA", "Korea, Republic of"), else None."""
     text = value.strip()
@@ -554,7 +556,8 @@ CW Curaçao|CX Christmas Island|CY Cyprus|CZ Czechia; Czech Republic|DE Germany;
 DK Denmark|DM Dominica|DO Dominican Republic|DZ Algeria|EC Ecuador|EE Estonia|EG Egypt|EH Western Sahara
 ER Eritrea|ES Spain; España|ET Ethiopia|FI Finland|FJ Fiji|FK Falkland Islands; Falkland Islands (Malvinas)
 FM Micronesia; Federated States of Micronesia|FO Faroe Islands|FR France|GA Gabon
-GB United Kingdom; UK; Great Britain; Britain; England; Scotland; Wales; Northern Ireland; United Kingdom of Great Britain and Northern Ireland
+GB United Kingdom; UK; Great Britain; Britain; England; Scotland; Wales; Northern Ireland
+GB United Kingdom of Great Britain and Northern Ireland
 GD Grenada|GE Georgia|GF French Guiana|GG Guernsey|GH Ghana|GI Gibraltar|GL Greenland|GM Gambia
 GN Guinea|GP Guadeloupe|GQ Equatorial Guinea|GR Greece|GS South Georgia and the South Sandwich Islands
 GT Guatemala|GU Guam|GW Guinea-Bissau|GY Guyana|HK Hong Kong|HM Heard Island and McDonald Islands
@@ -611,13 +614,11 @@ _COUNTRY_CODES, _COUNTRY_NAMES = _country_index()
 
 # -- storage -------------------------------------------------------------------------------
 
+_ROW_COLUMNS = FIELDS + ("source_format", "source_file", "imported_at", "updated_at")
+
+
 def create_schema(db: sqlite_utils.Database) -> None:
-    db["roster"].create(
-        {"serial": str, "user_name": str, "email": str, "department": str, "city": str, "region": str,
-         "country": str, "postal_code": str, "issue_date": str, "source_format": str, "source_file": str,
-         "imported_at": str, "updated_at": str},
-        pk="serial", if_not_exists=True,
-    )
+    db["roster"].create({name: str for name in _ROW_COLUMNS}, pk="serial", if_not_exists=True)
     # Fleet rules group devices by person (e-mail, else name) and compare countries.
     db["roster"].create_index(["email"], if_not_exists=True)
     db["roster"].create_index(["user_name"], if_not_exists=True)
@@ -636,6 +637,16 @@ def import_roster(conn_or_store, result: ParseResult, *, now: str | None = None)
         for entry in result.entries:
             _upsert(db.conn, entry, existing.get(entry.serial), result, stamp, summary)
     return summary
+
+
+def find(conn_or_store, device_id: str) -> dict | None:
+    """The roster row of a reporting device (its id is the hardware serial, compared normalised)."""
+    serial = normalise_serial(device_id)
+    db = _database(conn_or_store)
+    if serial is None or not db["roster"].exists():
+        return None
+    row = db.execute(f"SELECT {', '.join(_ROW_COLUMNS)} FROM roster WHERE serial = ?", (serial,)).fetchone()
+    return dict(zip(_ROW_COLUMNS, row)) if row else None
 
 
 def _upsert(conn: sqlite3.Connection, entry: RosterEntry, stored: dict | None, result: ParseResult,
