@@ -18,7 +18,6 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parent.parent
-SIMULATED = REPO / "tests" / "fixtures" / "demo"
 
 
 def step(title: str) -> None:
@@ -76,6 +75,15 @@ def enroll_and_report(home: Path, work: Path, address: str, name: str, extra_enr
         *(["--sysroot", sysroot] if sysroot else []))
 
 
+def simulated_laptops(root: Path) -> list[tuple[str, Path]]:
+    """Fixture sysroots from the test suite's machine builders (the repo checkout is needed)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    import sysroot_machines
+
+    return [("dock-laptop", sysroot_machines.dock_laptop(root / "dock")),
+            ("pikvm-laptop", sysroot_machines.pikvm_laptop(root / "pikvm"))]
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="farmwatch-demo-") as tmp:
         work = Path(tmp)
@@ -93,12 +101,10 @@ def main() -> int:
             wait_for_port(port, server)
             step("3. this machine's agent enrolls with a one-time token, scans and reports")
             enroll_and_report(home, work, address, "this-machine", this_machine_device_id())
-            simulated = sorted(p for p in SIMULATED.iterdir() if p.is_dir()) if SIMULATED.is_dir() else []
-            if simulated:
-                step("4. simulated laptops (fixture file systems) enroll and report the same way")
-                for sysroot in simulated:
-                    enroll_and_report(home, work, address, sysroot.name,
-                                      ["--device-id", f"SIM-{sysroot.name.upper()}"], sysroot)
+            step("4. two simulated laptops (fixture file systems) enroll and report the same way:\n"
+                 "   one on a USB-C dock, one driven through a PiKVM with AnyDesk and a remote SSH login")
+            for name, sysroot in simulated_laptops(work / "sysroots"):
+                enroll_and_report(home, work, address, name, ["--device-id", f"SIM-{name.upper()}"], sysroot)
             step("5. what the collector stored and flagged")
             run("farmwatch-collector", "--home", home, "devices", capture=True)
             print()

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from farmwatch.agent.files import write_private
+from farmwatch.agent.identity import valid_device_id  # noqa: F401  (one rule for both sides)
 
 ORGANISATION = "farmwatch"
 ROLE_AGENT = "agent"
@@ -32,9 +31,6 @@ CLOCK_SKEW_TOLERANCE = dt.timedelta(hours=2)
 CA_LIFETIME = dt.timedelta(days=3650)
 SERVER_LIFETIME = dt.timedelta(days=397)
 DEFAULT_CLIENT_LIFETIME = dt.timedelta(days=30)
-
-_DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,127}$")
-
 
 class PkiError(Exception):
     """A PKI operation that cannot go ahead; the message says what to do."""
@@ -48,10 +44,6 @@ class Identity:
     subject: str  # device id for agents, the analyst's name for analysts
     role: str
     not_after: dt.datetime
-
-
-def valid_device_id(device_id: str) -> bool:
-    return bool(_DEVICE_ID.match(device_id or ""))
 
 
 def utcnow() -> dt.datetime:
@@ -250,8 +242,3 @@ def _san(name: str) -> x509.GeneralName:
         return x509.IPAddress(ipaddress.ip_address(name))
     except ValueError:
         return x509.DNSName(name)
-
-
-def ensure_mode_0600(path: Path) -> None:
-    if os.stat(path).st_mode & 0o077:
-        raise PkiError(f"{path} is readable by others; run: chmod 600 {path}")
