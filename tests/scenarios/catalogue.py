@@ -98,10 +98,11 @@ RELAYS = [
              "kvm_signatures.md §1 Openterface row (1a86:e129), §3 MS2109 EDID HJW 0x1836 'MACROSILICON'",
              kvm(W, hw.openterface_target, hw.MACROSILICON)),
     Scenario("win_unknown_gadget_composite", W, RELAY,
-             "A Linux USB gadget with unknown ids: keyboard + absolute + relative mouse + mass storage + CDC-ECM",
-             "kvm_signatures.md §1 notes (interface mix is the robust tell, kernel bcdDevice 0x0510 default); "
-             "indicators.md K4 [CHELMZY]",
-             kvm(W, hw.unknown_gadget, hw.TOSHIBA_H2C)),
+             "A Linux USB gadget with unknown ids: keyboard + absolute + relative mouse + mass storage + CDC-ECM; "
+             "its video side carries an EDID cloned from a real LG monitor",
+             "kvm_signatures.md §1 notes (interface mix is the robust tell, kernel bcdDevice 0x0510 default), "
+             "§2 EDID notes (KVMs can import the real monitor's EDID); indicators.md K4 [CHELMZY]",
+             kvm(W, hw.unknown_gadget, hw.LG_27GL850)),
     Scenario("win_jetkvm_dell_edid_preset", W, RELAY,
              "An external 'DELL D2721H' whose EDID is byte-for-byte JetKVM's preset (serial 3S5GQ23); "
              "the KVM's USB side is not plugged in",
