@@ -36,9 +36,9 @@ these names (any format): "Ship To City"/"City", "Ship To State"/"State"/"Region
   attributes, input type "Text field", inventory display "User and Location") named e.g. "Ship To
   City", "Ship To Country", "Issue Date"; fill them per computer (by hand, the MUT, or the API)
   and add them to the Advanced Computer Search's display fields before exporting.
-- Intune: the export has no custom columns. Export the users (Entra ID > Users > Download users:
-  city, state, country, postal code) and append those columns to the device export, matched on
-  the primary user's UPN, in a spreadsheet.
+- Intune: the export has no custom columns. Download the users (Entra ID > Users > Download
+  users: department, city, state, country, postalCode) and append those columns to the device
+  export, matched on the primary user's UPN, in a spreadsheet; they are read under those names.
 - Kandji: add the columns to the exported CSV the same way (from the HR system or the shipping
   list), or keep the address in the plain format below.
 
@@ -69,8 +69,8 @@ Reading rules (all formats)
 - Serials are trimmed and upper-cased. E-mail addresses are lower-cased. Countries become ISO
   3166-1 alpha-2 codes. US ZIP codes that lost their leading zero in Excel are padded again.
 - Dates become ISO dates (YYYY-MM-DD) from ISO forms (with or without time, fraction and zone),
-  "Mar 5, 2024"/"5 March 2024", and numeric D/M/Y forms. Numeric dates are read month-first (the
-  US default of all three MDMs) unless a value in the same file only makes sense day-first
+  "Mar 5, 2024"/"5 March 2024", and numeric D/M/Y forms. Numeric dates are read month-first, as
+  US-locale exports write them, unless a value in the same file only makes sense day-first
   (e.g. 25/03/2024). A value that cannot be read is left empty and reported.
 
 Re-import
