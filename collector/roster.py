@@ -100,7 +100,7 @@ from typing import Iterable, Iterator
 
 import sqlite_utils
 
-from farmwatch.collector import pki
+from farmwatch.agent.identity import valid_device_id  # the agent and the collector share one rule
 
 FORMATS = ("jamf", "intune", "kandji", "csv")
 
@@ -438,7 +438,7 @@ def normalise_serial(value: str | None) -> str | None:
     serial = (value or "").strip().upper()
     if _is_placeholder_serial(serial):
         return None
-    return serial if pki.valid_device_id(serial) else None
+    return serial if valid_device_id(serial) else None
 
 
 def _is_placeholder_serial(serial: str) -> bool:
