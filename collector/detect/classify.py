@@ -28,11 +28,13 @@ def classify(report: dict, policy: Policy | None = None, catalogue: Catalogue | 
     """Run every rule over `report` (a report dict or a stored envelope) and score the findings.
 
     `policy` is the allow-list (`Policy.from_config(cfg)`); only its entries for
-    `device_group` apply. `catalogue` defaults to the bundled signatures. Findings come
+    `device_group` apply (or those of a policy already narrowed with `for_device`). `catalogue` defaults to the bundled signatures. Findings come
     strongest first, allowed ones last.
     """
     catalogue = catalogue or load_catalogue()
-    policy = (policy or Policy()).for_device(device_group)
+    policy = policy or Policy()
+    if not policy.bound or device_group is not None:
+        policy = policy.for_device(device_group)
     ctx = Context(read_report(report), catalogue, policy)
     findings = sorted((_finding(rule, hit, policy) for rule in RULES for hit in rule.run(ctx)), key=_order)
     score = score_findings(findings)

@@ -31,8 +31,9 @@ sets `sessions = true` (a help desk that connects in).
 Allowed findings are still reported, marked `evidence["allowed"] = true` with the entry in
 `evidence["allowed_by"]`, and add nothing to the score.
 
-Device group: `classify(report, policy, device_group="helpdesk")`, or
-`policy.for_device("helpdesk")` to get the entries that apply to that group.
+Device group: `classify(report, policy, device_group="helpdesk")`, or pass
+`policy.for_device("helpdesk")` (the entries that apply to that group). An unbound policy
+given to `classify` without a group applies only its group-less entries.
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ def _check_known(entry: AllowEntry, catalogue: Catalogue, where: str) -> None:
 @dataclass(frozen=True)
 class Policy:
     entries: tuple[AllowEntry, ...] = ()
+    bound: bool = False   # narrowed to one device's group by for_device()
 
     @classmethod
     def from_config(cls, cfg: dict, catalogue: Catalogue | None = None) -> "Policy":
@@ -147,7 +149,7 @@ class Policy:
 
     def for_device(self, group: str | None) -> "Policy":
         """The entries that apply to a device in `group` (None: a device in no group)."""
-        return Policy(tuple(e for e in self.entries if e.applies_to_group(group)))
+        return Policy(tuple(e for e in self.entries if e.applies_to_group(group)), bound=True)
 
     def match(self, rule: str, subject: Subject | None) -> AllowEntry | None:
         return next((e for e in self.entries if e.allows(rule, subject)), None)
