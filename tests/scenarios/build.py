@@ -1,7 +1,7 @@
 """Regenerate the scenario corpus: one AgentReport JSON per scenario, in a folder named for its verdict.
 
     .venv/bin/python tests/scenarios/build.py            # rewrite the committed corpus and README table
-    .venv/bin/python tests/scenarios/build.py --out DIR  # write the corpus somewhere else (tests compare)
+    .venv/bin/python tests/scenarios/build.py --out DIR  # write corpus and README elsewhere (tests compare)
 """
 
 from __future__ import annotations
@@ -73,11 +73,12 @@ def scenario_table() -> str:
     return "\n".join(rows)
 
 
-def update_readme(readme: Path) -> None:
-    text = readme.read_text(encoding="utf-8")
+def write_readme(target: Path) -> None:
+    """This folder's README with the scenario table regenerated, written to `target`."""
+    text = (HERE / "README.md").read_text(encoding="utf-8")
     head, rest = text.split(TABLE_BEGIN, 1)
     _, tail = rest.split(TABLE_END, 1)
-    readme.write_text(f"{head}{TABLE_BEGIN}\n{scenario_table()}\n{TABLE_END}{tail}", encoding="utf-8")
+    target.write_text(f"{head}{TABLE_BEGIN}\n{scenario_table()}\n{TABLE_END}{tail}", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,8 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     written = write_corpus(args.out)
     remove_stale(args.out, written)
-    if args.out.resolve() == HERE:
-        update_readme(HERE / "README.md")
+    write_readme(args.out / "README.md")
     print(f"wrote {len(written)} scenarios under {args.out}")
     return 0
 
