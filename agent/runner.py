@@ -116,6 +116,8 @@ def enroll_from_bootstrap(state: StateDir, scanner: Scanner = scan_report,
     if bootstrap is None:
         return None
     device_id = bootstrap.device_id or hardware_serial(scanner, sysroot)
+    if not device_id:
+        raise ValueError(f"this machine reports no hardware serial number; set device_id in {state.bootstrap_file}")
     params = EnrollParams(
         collector=bootstrap.collector, token=bootstrap.token, ca_pem=bootstrap.ca_cert.read_bytes(),
         device_id=device_id, server_name=bootstrap.server_name,

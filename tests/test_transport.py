@@ -3,6 +3,7 @@ renewal; plus the backoff and error-sorting rules."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import stat
 import threading
@@ -11,6 +12,7 @@ import time
 import grpc
 import pytest
 from conftest import RunningCollector, make_report
+from sysroot_builder import SysrootBuilder
 
 from farmwatch.agent import cli, runner
 from farmwatch.agent.identity import read_certificate_info
@@ -163,14 +165,43 @@ def test_cli_enroll_unreachable_collector(tmp_path, capsys, collector):
 
 def test_bootstrap_file_enrolls_without_an_operator(tmp_path, collector):
     state = StateDir(tmp_path / "state")
+    write_bootstrap(state, collector, device_id=DEVICE)
+    config = runner.enroll_from_bootstrap(state)
+    assert config.device_id == DEVICE and state.is_enrolled()
+
+
+def laptop_sysroot(tmp_path, serial: str) -> str:
+    builder = SysrootBuilder(tmp_path / "sysroot")
+    builder.host(hostname="laptop", pretty_name="Ubuntu 24.04 LTS", serial=serial, vendor="LENOVO",
+                 product="21HD", timezone="Europe/Berlin", locale="de_DE.UTF-8", xkb_layout="de")
+    return str(builder.root)
+
+
+def write_bootstrap(state: StateDir, collector: RunningCollector, device_id: str = "") -> None:
     state.ensure()
     (state.root / "collector-ca.pem").write_bytes(collector.ca_pem)
     state.bootstrap_file.write_text(
-        f'collector = "{collector.address}"\nca_cert = "collector-ca.pem"\n'
-        f'token = "{collector.token()}"\ndevice_id = "{DEVICE}"\n'
+        f'collector = "{collector.address}"\nca_cert = "collector-ca.pem"\ntoken = "{collector.token()}"\n'
+        + (f'device_id = "{device_id}"\n' if device_id else "")
     )
-    config = runner.enroll_from_bootstrap(state)
-    assert config.device_id == DEVICE and state.is_enrolled()
+
+
+def test_cli_run_once_enrolls_from_bootstrap_with_the_hardware_serial(tmp_path, capsys, collector):
+    state = StateDir(tmp_path / "state")
+    write_bootstrap(state, collector)
+    sysroot = laptop_sysroot(tmp_path, "PF-4BK2X9")
+    code = cli.main(["-q", "--state-dir", str(state.root), "run", "--once", "--sysroot", sysroot])
+    out, _ = capsys.readouterr()
+    assert code == cli.EXIT_OK and json.loads(out)["delivered"] is True
+    assert state.load_config().device_id == "PF-4BK2X9"
+    assert collector.stored_reports() == 1
+
+
+def test_bootstrap_without_serial_or_device_id_says_what_to_add(tmp_path, collector):
+    state = StateDir(tmp_path / "state")
+    write_bootstrap(state, collector)
+    with pytest.raises(ValueError, match="device_id in .*bootstrap.toml"):
+        runner.enroll_from_bootstrap(state, sysroot=laptop_sysroot(tmp_path, ""))
 
 
 # -- delivery -----------------------------------------------------------------------------------
