@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from farmwatch.collector import output, pki, queries
+from farmwatch.collector import output, pki, queries, roster
 from farmwatch.collector.config import CollectorConfig, ConfigError, default_home
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -178,6 +178,15 @@ def cmd_reclassify(args, config):
           + ", ".join(f"{after.get(v, 0)} {v}" for v in ("relay", "suspicious", "clean")))
 
 
+def cmd_roster_import(args, config):
+    try:
+        result = roster.parse(args.file, args.roster_format)
+    except roster.RosterError as exc:
+        raise CommandError(str(exc)) from exc
+    summary = roster.import_roster(_store(config), result)
+    print("\n".join(summary.describe()))
+
+
 # -- questions ----------------------------------------------------------------------------
 
 def cmd_devices(args, config):
@@ -248,6 +257,13 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_format_flags(p)
     p = command("revoke", cmd_token_revoke, "make a token unusable", token_cmd)
     p.add_argument("token_id")
+
+    roster_cmd = sub.add_parser("roster", help="the MDM roster: who got which laptop").add_subparsers(
+        dest="roster_command", metavar="ACTION", required=True)
+    p = command("import", cmd_roster_import,
+                "import a Jamf, Intune or Kandji export, or a plain CSV (see the roster module's docs)", roster_cmd)
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--format", dest="roster_format", required=True, choices=roster.FORMATS)
 
     p = command("serve", cmd_serve, "serve agents over mutual TLS until SIGTERM")
     p.add_argument("--listen", help="address:port (default from collector.toml, else 127.0.0.1:7443)")

@@ -18,10 +18,10 @@ from pathlib import Path
 import sqlite_utils
 from google.protobuf import json_format
 
-from farmwatch.collector import inventory
+from farmwatch.collector import inventory, roster
 from farmwatch.v1 import report_pb2
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class StoreFull(Exception):
@@ -338,3 +338,4 @@ def _create_schema(db: sqlite_utils.Database) -> None:
         if_not_exists=True,
     )
     inventory.create_schema(db)
+    roster.create_schema(db)
