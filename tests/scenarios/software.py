@@ -277,6 +277,24 @@ def rdp_client_windows() -> Delta:
         connections=(Conn("100.64.1.7", 53388, "10.40.12.8", 3389, "mstsc.exe"),))
 
 
+def screen_sharing_client_macos() -> Delta:
+    """The Mac's own Screen Sharing viewer, open on a lab Mac: this laptop is the one in control."""
+    app = "/System/Library/CoreServices/Applications/Screen Sharing.app"
+    return Delta(
+        processes=(Proc(app + "/Contents/MacOS/Screen Sharing", parent="launchd", bundle_id="com.apple.ScreenSharing"),),
+        connections=(Conn("100.64.1.9", 61022, "10.40.12.9", 5900, "Screen Sharing"),))
+
+
+def remmina_client_linux() -> Delta:
+    """Remmina viewing a lab machine over VNC: an outbound client session."""
+    return Delta(
+        applications=(App("remmina", "1.4.35+dfsg-0ubuntu5", source="dpkg"),
+                      App("remmina-plugin-vnc", "1.4.35+dfsg-0ubuntu5", source="dpkg"),
+                      App("Remmina", path="/usr/share/applications/org.remmina.Remmina.desktop", source="desktop")),
+        processes=(Proc("/usr/bin/remmina", parent="systemd#user"),),
+        connections=(Conn("{lan_ip}", 40112, "10.40.12.9", 5900, "remmina"),))
+
+
 def mouse_jiggler_windows() -> Delta:
     return Delta(processes=(Proc("{home}\\Downloads\\MouseJiggle.exe", ("-j", "-m"), parent="explorer.exe"),))
 
