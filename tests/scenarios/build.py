@@ -68,7 +68,10 @@ def remove_stale(out: Path, written: list[Path]) -> None:
 
 
 def scenario_table() -> str:
-    rows = ["| folder | scenario | OS | what it represents | research fact |", "| --- | --- | --- | --- | --- |"]
+    counts = {verdict: sum(s.verdict == verdict for s in SCENARIOS) for verdict in dict.fromkeys(s.verdict for s in SCENARIOS)}
+    summary = ", ".join(f"{n} {verdict}" for verdict, n in counts.items())
+    rows = [f"{len(SCENARIOS)} scenarios: {summary}.", "",
+            "| folder | scenario | OS | what it represents | research fact |", "| --- | --- | --- | --- | --- |"]
     rows += [f"| {s.verdict} | `{s.name}` | {s.os} | {s.what} | {s.fact} |" for s in SCENARIOS]
     return "\n".join(rows)
 
