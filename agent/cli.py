@@ -278,11 +278,12 @@ def cmd_run(args) -> int:
         log.info("stopped")
         return EXIT_OK
     if not state.is_enrolled():
-        bootstrap = _enroll_or_explain(lambda: runner.enroll_from_bootstrap(state, sysroot=args.sysroot),
-                                       "the bootstrap collector")
+        bootstrap = state.load_bootstrap()
         if bootstrap is None:
             raise CliError(EXIT_NOT_ENROLLED, f"not enrolled in {state.root}: run `farmwatch-agent enroll` "
                                               f"first, or provide {state.bootstrap_file}")
+        _enroll_or_explain(lambda: runner.enroll_from_bootstrap(state, sysroot=args.sysroot),
+                           bootstrap.collector)
     agent = runner.Agent(state)
     try:
         result = runner.run_once(agent, sysroot=args.sysroot)

@@ -24,7 +24,7 @@ from farmwatch.agent.identity import (
     IdentityError, build_csr, check_issued_certificate, load_key, load_or_create_key,
     parse_certificate, read_certificate_info, utcnow, valid_device_id,
 )
-from farmwatch.agent.spool import Spool, SpoolLimits
+from farmwatch.agent.spool import Spool
 from farmwatch.agent.state import AgentConfig, StateDir
 from farmwatch.agent.transport import (
     MAX_ANSWERED_ATTEMPTS, Backoff, CollectorClient, CollectorError, Disposition,
@@ -139,11 +139,7 @@ class Agent:
         self.scanner = scanner
         self.timeout = timeout
         self.interval = float(self.config.report_interval_seconds)
-        bounds = self.config.spool
-        self.spool = Spool(state.spool_file, SpoolLimits(
-            max_reports=bounds.max_reports, max_age_seconds=bounds.max_age_days * 86400,
-            max_bytes=bounds.max_bytes,
-        ))
+        self.spool = Spool(state.spool_file, self.config.spool.limits())
         self._client: CollectorClient | None = None
 
     @property

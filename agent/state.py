@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from farmwatch.agent.files import write_private
+from farmwatch.agent.spool import SpoolLimits
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,12 @@ def default_state_dir() -> Path:
 class SpoolBounds:
     """How much the outbox may hold while the collector is out of reach; oldest go first."""
 
-    max_reports: int = 2000
-    max_age_days: float = 14.0
-    max_bytes: int = 64 * 1024 * 1024
+    max_reports: int = SpoolLimits.max_reports
+    max_age_days: float = SpoolLimits.max_age_seconds / 86400
+    max_bytes: int = SpoolLimits.max_bytes
+
+    def limits(self) -> SpoolLimits:
+        return SpoolLimits(self.max_reports, self.max_age_days * 86400, self.max_bytes)
 
 
 @dataclass

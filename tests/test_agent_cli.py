@@ -109,6 +109,18 @@ def test_run_once_spools_when_the_collector_is_unreachable(tmp_path, capsys):
     assert 29 < status["certificate_days_left"] <= 30
 
 
+def test_spool_bounds_in_agent_toml_are_honoured(tmp_path, capsys):
+    state = enrolled_state(tmp_path, closed_address())
+    config = state.load_config()
+    config.spool.max_reports = 2
+    state.save_config(config)
+    for _ in range(3):
+        assert run_cli(capsys, "--state-dir", str(state.root), "run", "--once")[0] == cli.EXIT_OK
+    code, out, _ = run_cli(capsys, "--state-dir", str(state.root), "status", "--json")
+    status = json.loads(out)
+    assert (status["spool_depth"], status["spool_dropped"], status["next_sequence"]) == (2, 1, 4)
+
+
 def test_status_for_people_is_one_fact_per_line(tmp_path, capsys):
     state = enrolled_state(tmp_path, "collector.example.com:8443")
     code, out, _ = run_cli(capsys, "--state-dir", str(state.root), "status")
