@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 from google.protobuf import json_format
@@ -68,8 +69,7 @@ def remove_stale(out: Path, written: list[Path]) -> None:
 
 
 def scenario_table() -> str:
-    counts = {verdict: sum(s.verdict == verdict for s in SCENARIOS) for verdict in dict.fromkeys(s.verdict for s in SCENARIOS)}
-    summary = ", ".join(f"{n} {verdict}" for verdict, n in counts.items())
+    summary = ", ".join(f"{n} {verdict}" for verdict, n in Counter(s.verdict for s in SCENARIOS).items())
     rows = [f"{len(SCENARIOS)} scenarios: {summary}.", "",
             "| folder | scenario | OS | what it represents | research fact |", "| --- | --- | --- | --- | --- |"]
     rows += [f"| {s.verdict} | `{s.name}` | {s.os} | {s.what} | {s.fact} |" for s in SCENARIOS]
