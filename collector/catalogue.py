@@ -200,12 +200,12 @@ class Catalogue:
     # ---- indexes
     def _index_tools(self) -> None:
         self.process_names: dict[tuple[str, str], list[tuple[Tool, str]]] = defaultdict(list)
-        self.process_globs: dict[str, list[tuple[str, Tool, str]]] = defaultdict(list)
+        self.process_globs: dict[tuple[str, str], list[tuple[str, Tool, str]]] = defaultdict(list)
         self.ambiguous_names: dict[str, list[Tool]] = defaultdict(list)
         self.app_names: dict[str, list[Tool]] = defaultdict(list)
         self.bundle_ids: dict[str, list[Tool]] = defaultdict(list)
         self.service_names: dict[tuple[str, str], list[tuple[Tool, str]]] = defaultdict(list)
-        self.service_globs: dict[str, list[tuple[str, Tool, str]]] = defaultdict(list)
+        self.service_globs: dict[tuple[str, str], list[tuple[str, Tool, str]]] = defaultdict(list)
         self.listen_ports: dict[int, list[Tool]] = defaultdict(list)
         for tool in self.tools:
             _index_names(tool, tool.processes, self.process_names, self.process_globs, normalise_name)
@@ -218,6 +218,8 @@ class Catalogue:
                 self.bundle_ids[bundle.casefold()].append(tool)
             for port in tool.listen_ports:
                 self.listen_ports[port].append(tool)
+        self.long_linux_names = [(known, tool, name) for (os_name, known), found in self.process_names.items()
+                                 if os_name == "linux" for tool, name in found]
 
     def _index_hardware(self) -> None:
         self.usb_by_id: dict[str, list[Hardware]] = defaultdict(list)
@@ -280,12 +282,17 @@ def _service_key(name: str) -> str:
     return key.removesuffix(".service")
 
 
+def _glob_bucket(pattern: str) -> str:
+    """Globs are filed under their first character so a lookup tries only a few of them."""
+    return "" if is_glob(pattern[:1]) else pattern[:1]
+
+
 def _index_names(tool: Tool, per_os: dict, exact: dict, globs: dict, key: Callable[[str], str]) -> None:
     for os_name, names in per_os.items():
         for name in names:
             normal = key(name)
             if is_glob(normal):
-                globs[os_name].append((normal, tool, name))
+                globs[(os_name, _glob_bucket(normal))].append((normal, tool, name))
             else:
                 exact[(os_name, normal)].append((tool, name))
 
@@ -296,7 +303,8 @@ def _lookup(os_name: str | None, key: str, exact: dict, globs: dict) -> list[tup
     found: list[tuple[Tool, str]] = []
     for os_key in _oses(os_name):
         found += exact.get((os_key, key), [])
-        found += [(tool, name) for pattern, tool, name in globs.get(os_key, []) if fnmatch.fnmatchcase(key, pattern)]
+        candidates = globs.get((os_key, key[0]), []) + globs.get((os_key, ""), [])
+        found += [(tool, name) for pattern, tool, name in candidates if fnmatch.fnmatchcase(key, pattern)]
     return _unique_tools(found)
 
 
@@ -380,6 +388,7 @@ def _is_session_markers(v: Any) -> str | None:
 TOOL_FIELDS: dict[str, Check] = {
     "id": _is_slug,
     "name": _is_str, "category": _one_of(*CATEGORIES), "role": _one_of(*ROLES),
+    "client_app_names": _is_str_list, "client_bundle_ids": _is_str_list,
     "relevance": _one_of(*LEVELS), "builtin": _is_bool, "processes": _per_os, "client_processes": _per_os,
     "ambiguous_processes": _is_str_list, "app_names": _is_str_list, "bundle_ids": _is_str_list,
     "macos_team_ids": _is_str_list, "services": _per_os, "install_paths": _per_os,
@@ -387,7 +396,7 @@ TOOL_FIELDS: dict[str, Check] = {
     "cmdline_markers": _is_str_list, "session_markers": _is_session_markers, "proxy_markers": _is_str_list,
     "source": _is_str, "sources": _is_str_list, "notes": _is_opt_str,
 }
-TOOL_OPTIONAL = {"client_processes", "macos_team_ids", "ports", "domains", "cmdline_markers", "sources", "notes",
+TOOL_OPTIONAL = {"client_processes", "client_app_names", "client_bundle_ids", "macos_team_ids", "ports", "domains", "cmdline_markers", "sources", "notes",
                  "session_markers", "proxy_markers", "signers", "ambiguous_processes"}
 
 USB_FIELDS: dict[str, Check] = {
@@ -427,8 +436,9 @@ def _check_tool(entry: Any, where: str) -> list[str]:
     if problems:
         return problems
     per_os = [entry[k].get(o) for k in ("processes", "services") for o in OSES]
-    if not any(per_os) and not entry["app_names"] and not entry["bundle_ids"] and not entry.get("domains"):
-        problems.append(f"{where}: names no process, application, bundle id, service or domain to match on")
+    others = ("app_names", "bundle_ids", "domains", "listen_ports")
+    if not any(per_os) and not any(entry.get(k) for k in others):
+        problems.append(f"{where}: names no process, application, bundle id, service, domain or port to match on")
     return problems
 
 

@@ -109,11 +109,11 @@ def test_an_entry_with_nothing_to_match_on_is_rejected(catalogue_copy):
         entry = next(t for t in doc["tools"] if t["id"] == "ngrok")
         for key in ("processes", "services"):
             entry[key] = {"windows": [], "macos": [], "linux": []}
-        entry["app_names"], entry["bundle_ids"], entry["domains"] = [], [], []
+        entry["app_names"], entry["bundle_ids"], entry["domains"], entry["listen_ports"] = [], [], [], []
     edit(catalogue_copy, "remote_tools.json", hollow)
     index = position("remote_tools.json", "tools", "ngrok")
     assert validate_catalogue(catalogue_copy) == [
-        f"remote_tools.json: tool 'ngrok' (#{index}): names no process, application, bundle id, service or domain to match on"]
+        f"remote_tools.json: tool 'ngrok' (#{index}): names no process, application, bundle id, service, domain or port to match on"]
 
 
 def test_a_company_can_add_its_own_file_of_a_kind(catalogue_copy):

@@ -168,3 +168,12 @@ def test_jiggler_software():
     assert only(rep, "jiggler-software")["summary"].startswith("Mouse-jiggler software Mouse Jiggler")
     other = report("windows", processes=[process(60, "MouseJigglePlanner.exe")])
     assert findings(other, "jiggler-software") == []
+
+
+def test_viewer_side_identifiers_of_host_tools_are_not_matched():
+    viewer = "/System/Library/CoreServices/Applications/Screen Sharing.app/Contents/MacOS/Screen Sharing"
+    rep = report("macos", processes=[process(44, "Screen Sharing", viewer, bundle_id="com.apple.ScreenSharing")],
+                 applications=[application("VNC Viewer", "/Applications/VNC Viewer.app", source="app_bundle",
+                                           bundle_id="com.realvnc.vncviewer")])
+    assert findings(rep, "remote-control-running") == []
+    assert findings(rep, "remote-control-installed") == []

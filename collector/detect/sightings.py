@@ -44,9 +44,8 @@ def app_name_keys(name: str) -> list[str]:
 def _truncated_matches(catalogue: Catalogue, name: str) -> list[tuple[Tool, str]]:
     """Linux names cut at 15 characters: `chrome-remote-d` is `chrome-remote-desktop-host`."""
     key = normalise_name(name)
-    return [(tool, full) for (os_name, known), tools in catalogue.process_names.items()
-            if os_name == "linux" and len(known) > LINUX_COMM_LENGTH and known.startswith(key)
-            for tool, full in tools]
+    return [(tool, full) for known, tool, full in catalogue.long_linux_names
+            if len(known) > LINUX_COMM_LENGTH and known.startswith(key)]
 
 
 def _process_matches(view: ReportView, catalogue: Catalogue, proc: ProcessView) -> list[tuple[Tool, str, str]]:

@@ -76,6 +76,13 @@ LISTEN_PORTS = {
     "NoMachine": [4000], "Remote Utilities": [5650], "pcAnywhere": [5631, 5632],
     "Splashtop": [6783, 6784, 6785], "Mouse Without Borders": [15100, 15101],
 }
+# Viewer-side identifiers inside host tools' records (remote_tools.md §4 rows 8, 11, 21): the
+# laptop running them controls another machine, so they are kept apart and never matched.
+CLIENT_IDENTIFIERS = {
+    "Apple Remote Desktop": {"bundle_ids": ["com.apple.ScreenSharing"], "app_names": ["Apple Remote Desktop"]},
+    "RealVNC (VNC Connect)": {"bundle_ids": ["com.realvnc.vncviewer"], "app_names": ["VNC Viewer"]},
+    "Jump Desktop": {"bundle_ids": ["com.p5sys.jump.mac.viewer.web"], "app_names": ["Jump Desktop"]},
+}
 # A process argument that means a remote user is connected right now.
 SESSION_MARKERS = {
     "TeamViewer": [{"process": "teamviewer_desktop", "args": "--module 1",
@@ -185,10 +192,20 @@ def per_os(rec: dict, key: str, transform=lambda v: v, keep=lambda v: True) -> d
             for o in OSES}
 
 
+def host_and_client(rec: dict, key: str) -> tuple[list[str], list[str]]:
+    values = set(rec.get(key, []))
+    if key == "bundle_ids":
+        values |= set(rec.get("macos_pkg_ids", []))
+    client = set(CLIENT_IDENTIFIERS.get(rec["tool"], {}).get(key, []))
+    return sorted(values - client, key=str.lower), sorted(values & client, key=str.lower)
+
+
 def normalise(rec: dict) -> dict:
     role = rec.get("role") or role_of(rec)
     procs, clients, ambiguous = split_processes(rec)
     name = rec["tool"]
+    app_names, client_app_names = host_and_client(rec, "app_names")
+    bundle_ids, client_bundle_ids = host_and_client(rec, "bundle_ids")
     return {
         "id": slug(name),
         "name": name,
@@ -199,8 +216,10 @@ def normalise(rec: dict) -> dict:
         "processes": procs,
         "client_processes": clients,
         "ambiguous_processes": ambiguous,
-        "app_names": sorted(set(rec.get("app_names", [])), key=str.lower),
-        "bundle_ids": sorted(set(rec.get("bundle_ids", [])) | set(rec.get("macos_pkg_ids", [])), key=str.lower),
+        "app_names": app_names,
+        "client_app_names": client_app_names,
+        "bundle_ids": bundle_ids,
+        "client_bundle_ids": client_bundle_ids,
         "macos_team_ids": sorted(set(rec.get("macos_team_ids", []))),
         "services": per_os(rec, "services_by_os", clean_service),
         "install_paths": per_os(rec, "install_paths", normalise_path, is_specific_path),

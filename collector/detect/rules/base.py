@@ -32,6 +32,13 @@ class Context:
     view: ReportView
     catalogue: Catalogue
     policy: Policy = field(default_factory=Policy)
+    memo: dict = field(default_factory=dict, repr=False)
+
+    def cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """Compute once per report what several rules ask (e.g. a device's signature matches)."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
     @cached_property
     def sightings(self) -> list[Sighting]:

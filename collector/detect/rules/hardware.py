@@ -78,12 +78,17 @@ def best_match(matches: list[Hardware], table: dict[str, dict[str, str]], allow_
 
 
 def usb_matches(ctx: Context, device: UsbView) -> list[Hardware]:
-    return [e for e in ctx.catalogue.usb_candidates(device.vendor_id, device.product_id) if _usb_fields_match(e, device)]
+    def compute() -> list[Hardware]:
+        found = ctx.catalogue.usb_candidates(device.vendor_id, device.product_id)
+        return [e for e in found if _usb_fields_match(e, device)]
+    return ctx.cached(("usb", id(device)), compute)
 
 
 def display_matches(ctx: Context, display: DisplayView) -> list[Hardware]:
-    found = ctx.catalogue.edid_candidates(display.manufacturer_id, display.product_code, display.monitor_name)
-    return [e for e in dict.fromkeys(found) if _edid_fields_match(e, display)]
+    def compute() -> list[Hardware]:
+        found = ctx.catalogue.edid_candidates(display.manufacturer_id, display.product_code, display.monitor_name)
+        return [e for e in dict.fromkeys(found) if _edid_fields_match(e, display)]
+    return ctx.cached(("display", id(display)), compute)
 
 
 def _hardware_subject(entry: Hardware) -> Subject:
@@ -235,7 +240,7 @@ PNP_ID = re.compile(r"[A-Z]{3}")
 
 def _display_tells(display: DisplayView) -> list[str]:
     tells = []
-    if CAPTURE_WORDS.search(display.monitor_name):
+    if _named_like_capture(display):
         tells.append(f"monitor name '{display.monitor_name}' names a KVM or capture device")
     if not display.width_mm and not display.height_mm:
         tells.append("no physical size")
@@ -255,7 +260,7 @@ def display_capture_like(ctx: Context) -> Iterator[Hit]:
         if display.built_in or display_matches(ctx, display):
             continue
         tells = _display_tells(display)
-        named = bool(tells) and tells[0].startswith("monitor name")
+        named = _named_like_capture(display)
         if not named and not ("no physical size" in tells and len(tells) >= 2):
             continue
         yield Hit({"display": _display_label(display), "tells": "; ".join(tells)},
@@ -267,11 +272,15 @@ def display_capture_like(ctx: Context) -> Iterator[Hit]:
 HID_SOURCES = {"ip_kvm", "gadget_default", "injector", "diy_board"}
 
 
+def _named_like_capture(display: DisplayView) -> bool:
+    return bool(CAPTURE_WORDS.search(display.monitor_name))
+
+
 def _captured_outputs(ctx: Context) -> list[DisplayView]:
+    """External outputs feeding a known capture/KVM input, or one named like one."""
     return [d for d in ctx.view.displays
             if not d.built_in and (best_match(display_matches(ctx, d), DISPLAY_SEVERITY)
-                                   or (not display_matches(ctx, d) and _display_tells(d)[:1]
-                                       and _display_tells(d)[0].startswith("monitor name")))]
+                                   or (not display_matches(ctx, d) and _named_like_capture(d)))]
 
 
 def _foreign_input_devices(ctx: Context) -> list[UsbView]:
