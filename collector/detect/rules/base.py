@@ -142,6 +142,3 @@ def tool_subject(tool: Tool, sightings: list[Sighting]) -> Subject:
     paths = tuple(dict.fromkeys(s.path for s in sightings if s.path))
     signers = tuple(dict.fromkeys(s.signer for s in sightings if s.signer))
     return Subject("tool", tool.id, paths, signers)
-
-
-RELEVANCE_SEVERITY = {"high": "high", "medium": "medium", "low": "low"}
