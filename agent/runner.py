@@ -15,7 +15,6 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from farmwatch.agent import __version__
@@ -24,10 +23,10 @@ from farmwatch.agent.identity import (
     IdentityError, build_csr, check_issued_certificate, load_key, load_or_create_key,
     parse_certificate, read_certificate_info, utcnow, valid_device_id,
 )
-from farmwatch.agent.spool import Spool
+from farmwatch.agent.spool import Spool, SpooledReport
 from farmwatch.agent.state import AgentConfig, StateDir
 from farmwatch.agent.transport import (
-    MAX_ANSWERED_ATTEMPTS, Backoff, CollectorClient, CollectorError, Disposition,
+    MAX_CHOKED_ATTEMPTS, Backoff, CollectorClient, CollectorError, Disposition,
     check_address, enrollment_channel, mtls_channel,
 )
 from farmwatch.v1 import collector_pb2, report_pb2
@@ -214,52 +213,77 @@ def collect(agent: Agent, sysroot: str | None = None) -> report_pb2.AgentReport:
 
 
 def drain(agent: Agent, stop: threading.Event | None = None, batch: int = DRAIN_BATCH) -> DrainOutcome:
-    """Send spooled reports oldest first until the outbox is empty, `batch` went out, or a failure."""
+    """Send spooled reports oldest first until the outbox is empty, `batch` went out, or a failure.
+
+    When the collector answers a report with a retryable error, the report behind it is tried
+    once: if that one goes through, the collector is healthy and chokes on that report alone,
+    which then counts against it (see transport.py); if not, the collector is in trouble and
+    draining stops with no report blamed.
+    """
     outcome = DrainOutcome()
     expired = _certificate_expired(agent.state)
     if expired:
         outcome.error = expired
         return outcome
     entries = agent.spool.pending(batch)
+    suspect: tuple[SpooledReport, CollectorError] | None = None
     for entry in entries:
         if stop is not None and stop.is_set():
             return outcome
         try:
             ack = agent.client.report(entry.report)
         except CollectorError as exc:
-            if not _settle_failure(agent, entry.report_id, exc, outcome):
-                outcome.error = exc
-                return outcome
-            continue
-        agent.spool.ack(entry.report_id)
-        outcome.acked.append(entry.report_id)
-        if ack.report_interval_seconds:
-            agent.interval = float(ack.report_interval_seconds)
-        log.info("report delivered report_id=%s sequence=%d duplicate=%s", entry.report_id,
-                 entry.sequence, ack.duplicate)
+            if exc.disposition is Disposition.REJECT:
+                _discard(agent, entry, str(exc), outcome)
+                continue
+            agent.spool.record_failure(str(exc))
+            if suspect is None and exc.collector_answered and exc.disposition is Disposition.RETRY:
+                suspect = (entry, exc)
+                continue
+            outcome.error = exc
+            _stop_draining(agent, exc)
+            return outcome
+        _delivered(agent, entry, ack, outcome)
+        if suspect is not None:
+            _blame(agent, *suspect, outcome)
+            suspect = None
+    if suspect is not None:  # nothing behind it to tell the two cases apart: treat as trouble
+        outcome.error = suspect[1]
+        _stop_draining(agent, suspect[1])
     outcome.more = len(entries) == batch and agent.spool.depth() > 0
     return outcome
 
 
-def _settle_failure(agent: Agent, report_id: str, exc: CollectorError, outcome: DrainOutcome) -> bool:
-    """Record a failed send; True when draining may go on with the next report."""
-    if exc.disposition is Disposition.REJECT:
-        agent.spool.discard(report_id, str(exc))
-        outcome.discarded.append(report_id)
-        return True
+def _delivered(agent: Agent, entry: SpooledReport, ack, outcome: DrainOutcome) -> None:
+    agent.spool.ack(entry.report_id)
+    outcome.acked.append(entry.report_id)
+    if ack.report_interval_seconds:
+        agent.interval = float(ack.report_interval_seconds)
+    log.info("report delivered report_id=%s sequence=%d duplicate=%s", entry.report_id,
+             entry.sequence, ack.duplicate)
+
+
+def _blame(agent: Agent, entry: SpooledReport, exc: CollectorError, outcome: DrainOutcome) -> None:
+    attempts = agent.spool.record_failure(str(exc), entry.report_id)
+    log.warning("collector took the next report but not this one report_id=%s attempts=%d error=%r",
+                entry.report_id, attempts, str(exc))
+    if attempts >= MAX_CHOKED_ATTEMPTS:
+        _discard(agent, entry, f"failed {attempts} times while the collector took others; last: {exc}", outcome)
+
+
+def _discard(agent: Agent, entry: SpooledReport, reason: str, outcome: DrainOutcome) -> None:
+    agent.spool.discard(entry.report_id, reason)
+    outcome.discarded.append(entry.report_id)
+
+
+def _stop_draining(agent: Agent, exc: CollectorError) -> None:
     if not exc.collector_answered:
         # A fresh channel next time: gRPC's own reconnect backoff must not outlast ours.
         agent.reconnect()
-    answered = exc.collector_answered and exc.disposition is Disposition.RETRY
-    attempts = agent.spool.record_failure(str(exc), report_id if answered else None)
-    if attempts >= MAX_ANSWERED_ATTEMPTS:
-        agent.spool.discard(report_id, f"failed {attempts} times, last: {exc}")
-        outcome.discarded.append(report_id)
     if exc.disposition is Disposition.IDENTITY:
         log.error("collector refused our certificate; enroll again error=%r", str(exc))
     else:
-        log.warning("delivery failed; report stays spooled error=%r", str(exc))
-    return False
+        log.warning("delivery failed; reports stay spooled error=%r", str(exc))
 
 
 def _certificate_expired(state: StateDir) -> IdentityError | None:

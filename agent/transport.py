@@ -5,10 +5,10 @@ What happens to a report the collector did not take:
 
 * RETRY — the collector is unreachable, overloaded or failing (UNAVAILABLE, DEADLINE_EXCEEDED,
   RESOURCE_EXHAUSTED, INTERNAL, UNKNOWN, …): the report stays spooled and draining pauses, with
-  backoff. When the collector *answered* with an error (not merely unreachable) the report's
-  attempt count goes up, and a report that fails that way `MAX_ANSWERED_ATTEMPTS` times is dropped
-  (and counted), so one report the collector chokes on — e.g. one over its size limit — cannot
-  block the queue forever.
+  backoff. A collector that answers one report with such an error but takes the report behind
+  it is healthy and chokes on that one (e.g. it is over the collector's size limit); after
+  `MAX_CHOKED_ATTEMPTS` such cycles the report is dropped (and counted), so it cannot block the
+  queue forever, while an overloaded or broken collector never costs a report.
 * REJECT — the collector says the report itself is wrong (INVALID_ARGUMENT, FAILED_PRECONDITION,
   OUT_OF_RANGE): resending it can never succeed, so it is dropped (and counted) and draining
   goes on with the next one.
@@ -28,7 +28,7 @@ from farmwatch.agent import __version__, bootstrap
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc, report_pb2
 
 DEFAULT_TIMEOUT = 30.0
-MAX_ANSWERED_ATTEMPTS = 20
+MAX_CHOKED_ATTEMPTS = 5
 
 _ADDRESS = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$")
 

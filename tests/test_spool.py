@@ -11,7 +11,6 @@ import textwrap
 import time
 import uuid
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -18,7 +18,7 @@ from farmwatch.agent import cli, runner
 from farmwatch.agent.identity import read_certificate_info
 from farmwatch.agent.state import StateDir
 from farmwatch.agent.transport import (
-    MAX_ANSWERED_ATTEMPTS, Backoff, CollectorError, Disposition, check_address, classify,
+    MAX_CHOKED_ATTEMPTS, Backoff, CollectorError, Disposition, check_address, classify,
 )
 from farmwatch.collector import enrollment, pki
 
@@ -233,24 +233,42 @@ def test_revoked_certificate_keeps_reports_spooled(agent, collector):
     assert result.pending == 1 and collector.stored_reports() == 0
 
 
-def test_oversized_report_stops_blocking_the_queue_after_enough_answers(tmp_path, collector_home):
-    small_limit = RunningCollector(collector_home, max_message_bytes=32 * 1024)
-    agent = runner.Agent(enroll(StateDir(tmp_path / "state"), small_limit), scanner=scanner(processes=2000))
-    try:
-        runner.collect(agent)
-        agent.scanner = scanner()
-        runner.collect(agent)
-        for attempt in range(1, MAX_ANSWERED_ATTEMPTS):
-            outcome = runner.drain(agent)
-            assert outcome.error.code == grpc.StatusCode.RESOURCE_EXHAUSTED and not outcome.acked
-            assert agent.spool.pending(1)[0].attempts == attempt
-        outcome = runner.drain(agent)  # the last straw: dropped; the small report behind it goes
-        assert len(outcome.discarded) == 1 and outcome.error is not None
-        assert len(runner.drain(agent).acked) == 1
-        assert agent.spool.stats().dropped_total == 1 and small_limit.stored_reports() == 1
-    finally:
-        agent.close()
-        small_limit.stop()
+@pytest.fixture
+def choking_collector(collector_home):
+    """A real collector whose message limit is below a 2000-process report."""
+    running = RunningCollector(collector_home, max_message_bytes=32 * 1024)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def choking_agent(tmp_path, choking_collector):
+    made = runner.Agent(enroll(StateDir(tmp_path / "state"), choking_collector), scanner=scanner(processes=2000))
+    yield made
+    made.close()
+
+
+def test_a_report_the_collector_chokes_on_stops_blocking_the_queue(choking_agent, choking_collector):
+    agent = choking_agent
+    runner.collect(agent)
+    outcome = runner.drain(agent)  # alone in the outbox: nothing to compare with, nobody blamed
+    assert outcome.error.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert agent.spool.pending(1)[0].attempts == 0
+    agent.scanner = scanner()
+    for cycle in range(1, MAX_CHOKED_ATTEMPTS + 1):
+        assert runner.run_once(agent).delivered  # the small report behind the big one goes through
+        if cycle < MAX_CHOKED_ATTEMPTS:
+            assert agent.spool.pending(1)[0].attempts == cycle
+    assert agent.spool.depth() == 0 and agent.spool.stats().dropped_total == 1
+    assert choking_collector.stored_reports() == MAX_CHOKED_ATTEMPTS
+
+
+def test_a_collector_that_chokes_on_everything_costs_no_report(choking_agent):
+    for _ in range(2):
+        runner.collect(choking_agent)
+    for _ in range(MAX_CHOKED_ATTEMPTS + 1):
+        assert runner.drain(choking_agent).error.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert [entry.attempts for entry in choking_agent.spool.pending(10)] == [0, 0]
 
 
 def test_unreachable_collector_does_not_count_against_reports(agent):
