@@ -143,3 +143,16 @@ def kakaotalk_macos() -> Delta:
         applications=(App("KakaoTalk", "3.6.3", app, "com.kakao.KakaoTalkMac", signer="J2X6B5EP6B", source="app_bundle"),),
         processes=(Proc(app + "/Contents/MacOS/KakaoTalk", parent="launchd", bundle_id="com.kakao.KakaoTalkMac",
                         started=160),))
+
+
+def wacom_windows() -> Delta:
+    folder = "C:\\Program Files\\Tablet\\Wacom\\"
+    return Delta(
+        applications=(App("Wacom Tablet", "6.4.7-2", folder[:-1], publisher="Wacom Technology Corp.", source="registry"),
+                      App("WTabletServicePro", path=folder + "WTabletServicePro.exe", source="service")),
+        processes=(Proc(folder + "WTabletServicePro.exe", user=SYSTEM, parent="services.exe", started=12),
+                   Proc(folder + "Wacom_Tablet.exe", parent="WTabletServicePro.exe", started=101)))
+
+
+def usb_tethering_linux() -> Delta:
+    return Delta(interfaces=(NetIface("enx9a3e2f41c5d0", "9a:3e:2f:41:c5:d0", ("10.136.97.45", "fe80::983e:2fff:fe41:c5d0")),))

@@ -20,10 +20,11 @@ DRIVERS = {
     "hub": {"linux": "hub", "windows": "USBHUB3", "macos": "AppleUSB20Hub"},
     "net": {"linux": "r8152", "windows": "rtux64w10", "macos": "AppleUserRTL815x"},
     "ccid": {"linux": "", "windows": "WUDFRd", "macos": ""},
+    "still": {"linux": "", "windows": "WUDFRd", "macos": ""},
 }
 
 TRIPLE_KIND = {"03": "hid", "08": "storage", "e0": "rndis", "02": "cdc", "0a": "cdc", "0e": "video", "01": "audio",
-               "09": "hub", "0b": "ccid", "ff": "net"}
+               "09": "hub", "0b": "ccid", "ff": "net", "06": "still"}
 
 
 def interfaces(os: str, *triples: str) -> tuple[Iface, ...]:
@@ -81,6 +82,17 @@ def glinet_comet(os: str) -> Usb:
                interfaces(os, "e0/01/03", "0a/00/00", KBD, ABS, MSD, MSD))
 
 
+def glinet_comet_current(os: str) -> Usb:
+    """GLKVM firmware >= 1.7.2: GL.iNet's own vendor id; the per-model PID falls back to 0104."""
+    return Usb("38eb", "0104", "Glinet", "Glinet Composite Device", "CAFEBABE", "00", "0100", 480.0,
+               bus(os, "3-1", "Port_#0001.Hub_#0002", "0x00100000"), interfaces(os, KBD, ABS, REL, MSD, MSD))
+
+
+def nanokvm_hid_only(os: str) -> Usb:
+    return Usb("3346", "1009", "sipeed", "NanoKVM", "", "00", "0623", 12.0,
+               bus(os, "3-1", "Port_#0001.Hub_#0002", "0x00100000"), interfaces(os, KBD, REL, REL))
+
+
 def openterface_target(os: str) -> Usb:
     """The target-side HID of an Openterface Mini-KVM (WCH CH9329); its strings are not in source."""
     return Usb("1a86", "e129", "", "", "", "00", "0100", 12.0,
@@ -109,6 +121,7 @@ JETKVM_EDID = MonitorSpec("TSB", 0x8801, 0x88888800, 28, 2011, 0, 0, HD_60, "T74
 NANOKVM_EDID = MonitorSpec("SPD", 0x3301, 21, 30, 2025, 0, 0, FHD_60, "NanoKVM", "NanoKVM")
 TOSHIBA_H2C = MonitorSpec("TSB", 0x8888, 0x88888800, 28, 2011, 0, 0, FHD_60, "Toshiba-H2C")
 JETKVM_DELL_PRESET = MonitorSpec("DEL", 0x2013, 0x39363945, 32, 2020, 597, 336, FHD_60, "DELL D2721H", "3S5GQ23")
+NANOKVM_PHILIPS_CLONE = MonitorSpec("PHL", 0xC233, 47718, 43, 2021, 800, 335, QHD_60, "PHL 342E2", "UK02143047718")
 MACROSILICON = MonitorSpec("HJW", 0x1836, 0, 1, 2018, 0, 0, FHD_60, "MACROSILICON")
 HD_TO_USB = MonitorSpec("HJW", 0x2109, 0, 1, 2020, 0, 0, FHD_60, "HD TO USB")
 
@@ -163,6 +176,28 @@ def logitech_g502(os: str) -> Usb:
     """A gaming mouse that also exposes a keyboard interface for its macro buttons."""
     return Usb("046d", "c08b", "Logitech", "G502 HERO Gaming Mouse", "1387395B3937", "00", "2702", 12.0,
                bus(os, "1-1", "Port_#0001.Hub_#0001", "0x00110000"), interfaces(os, REL, KBD))
+
+
+def wacom_intuos(os: str) -> Usb:
+    """A pen tablet: an absolute pointer, as a KVM's mouse is, but on its own."""
+    return Usb("056a", "0374", "Wacom Co.,Ltd.", "Intuos S", "8BQ00X1012345", "00", "0100", 12.0,
+               bus(os, "1-2", "Port_#0002.Hub_#0001", "0x00140000"), interfaces(os, ABS, ABS))
+
+
+def aten_cs682_desk_kvm(os: str) -> Usb:
+    """A local (non-IP) two-port desk KVM switch: emulated keyboard and mouse, nothing else."""
+    return Usb("0557", "2213", "ATEN", "CS682", "", "00", "0100", 12.0,
+               bus(os, "1-1", "Port_#0001.Hub_#0001", "0x00110000"), interfaces(os, KBD, REL))
+
+
+def iphone(os: str) -> Usb:
+    return Usb("05ac", "12a8", "Apple Inc.", "iPhone", "00008110001A2C3E0E9B801E", "00", "1506", 480.0,
+               bus(os, "1-4", "Port_#0004.Hub_#0001", "0x00100000"), interfaces(os, "06/01/01", "ff/fe/02", "ff/fd/01"))
+
+
+def pixel_tethering(os: str) -> Usb:
+    return Usb("18d1", "4ee3", "Google", "Pixel 8", "3A281FDJH00ABC", "ef", "0530", 480.0,
+               bus(os, "3-2", "Port_#0002.Hub_#0002", "0x00200000"), interfaces(os, "e0/01/03", "0a/00/00"))
 
 
 def wiebetech_jiggler(os: str) -> Usb:

@@ -39,6 +39,22 @@ def anydesk_windows(running: bool = True, session: bool = False) -> Delta:
         connections=(Conn("{lan_ip}", 7070, CONTROLLER, 61544, "AnyDesk.exe#backend"),))
 
 
+def anydesk_portable_windows(session: bool = True) -> Delta:
+    """AnyDesk run from Downloads without installing (no service), as CISA notes portable RMM binaries run."""
+    exe = "{home}\\Downloads\\AnyDesk.exe"
+    delta = Delta(
+        processes=(Proc(exe, parent="explorer.exe", key="AnyDesk.exe", signer="AnyDesk Software GmbH"),
+                   Proc(exe, ("--local-service",), parent="AnyDesk.exe", key="AnyDesk.exe#service",
+                        signer="AnyDesk Software GmbH"),
+                   Proc(exe, ("--local-control",), parent="AnyDesk.exe", key="AnyDesk.exe#control",
+                        signer="AnyDesk Software GmbH")),
+        listeners=(Listen("0.0.0.0", 7070, "AnyDesk.exe#service"),),
+        connections=(Conn("{lan_ip}", 50712, "195.181.174.170", 443, "AnyDesk.exe#service"),))
+    if session:
+        delta += Delta(connections=(Conn("{lan_ip}", 7070, CONTROLLER, 61544, "AnyDesk.exe#service"),))
+    return delta
+
+
 def anydesk_unix(os: str, session: bool = False) -> Delta:
     if os == "linux":
         exe, service_args, tray_args, bundle = "/usr/bin/anydesk", ("--service",), ("--tray",), ""
