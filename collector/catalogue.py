@@ -129,6 +129,11 @@ class Tool:
     proxy_markers: tuple[str, ...]
     source: str
 
+    def runs_on(self, os_name: str | None) -> bool:
+        """Does the catalogue know the tool on `os_name` (any OS when unknown)?"""
+        per_os = (self.processes, self.services, self.install_paths)
+        return os_name not in OSES or any(names.get(os_name) for names in per_os)
+
     def install_path_of(self, path: str, os_name: str | None) -> str | None:
         """The catalogue install path `path` lies under, if any."""
         for os_key in _oses(os_name):

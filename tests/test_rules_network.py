@@ -30,6 +30,12 @@ def test_inbound_rdp_without_a_catalogued_process_names_the_service_for_the_os()
     assert [t["id"] for t in finding["evidence"]["tools"]] == ["microsoft-remote-desktop-services-rdp-host"]
 
 
+def test_an_unowned_screen_sharing_socket_is_the_os_server():
+    rep = report("macos", connections=[connection("10.0.0.9:5900", "[::ffff:91.245.227.16]:55012", 0, "")])
+    finding = only(rep, "remote-session-inbound")
+    assert finding["summary"] == "Inbound Apple Remote Desktop session from 91.245.227.16:55012 (local port 5900)"
+
+
 def test_any_port_a_remote_control_process_listens_on_counts():
     rustdesk = process(70, "rustdesk", "/usr/bin/rustdesk", ["rustdesk", "--server"])
     rep = report("linux", processes=[rustdesk], listeners=[listener("0.0.0.0:40123", 70, "rustdesk")],

@@ -15,6 +15,12 @@ from farmwatch.collector.detect.rules.software import CONTROLLED
 ESTABLISHED = "ESTABLISHED"
 
 
+def _endpoint(address: str, port: int) -> str:
+    ip = plain_ip(address)
+    host = address if ip is None else (f"[{ip}]" if ip.version == 6 else str(ip))
+    return f"{host}:{port}"
+
+
 def _live_remote(conn: ConnectionView) -> bool:
     ip = plain_ip(conn.remote_ip)
     return conn.status == ESTABLISHED and ip is not None and not ip.is_loopback and not ip.is_unspecified
@@ -36,7 +42,16 @@ def _session_tools(ctx: Context, conn: ConnectionView) -> list:
     if owners:
         return owners
     by_port = ctx.catalogue.listen_ports.get(conn.local_port, [])
-    return [t for t in by_port if ctx.view.os is None or any(t.processes.get(ctx.view.os)) or t.builtin]
+    on_this_os = [t for t in by_port if t.runs_on(ctx.view.os)]
+    # no process owns the socket: the OS's own server (RDP, Screen Sharing) is the likely one
+    return [t for t in on_this_os if t.builtin] or on_this_os
+
+
+def _service_name(tools: list) -> str:
+    names = [t.name for t in tools]
+    if len(names) > 2:
+        return f"{names[0]} (or {len(names) - 1} other servers on this port)"
+    return " / ".join(names) or "remote-control"
 
 
 @rule("remote-session-inbound", "critical", "Inbound {service} session from {remote} (local port {port})")
@@ -50,14 +65,14 @@ def remote_session_inbound(ctx: Context) -> Iterator[Hit]:
             continue
         seen.add((conn.local_port, conn.remote_ip))
         tools = _session_tools(ctx, conn)
-        service = " / ".join(t.name for t in tools) or "remote-control"
         evidence = {"connection": conn.evidence(), "tools": [tool_evidence(t) for t in tools],
                     "signature": {"field": "listen_ports", "value": conn.local_port,
                                   "source": "; ".join(sorted({t.source for t in tools}))}}
         if proc := ctx.view.process_of(conn.pid, conn.process_name):
             evidence["process"] = proc.evidence()
         subject = tool_subject(tools[0], [s for s in ctx.sightings if s.tool is tools[0]]) if len(tools) == 1 else None
-        yield Hit({"service": service, "remote": f"{conn.remote_ip}:{conn.remote_port}", "port": conn.local_port},
+        yield Hit({"service": _service_name(tools), "remote": _endpoint(conn.remote_ip, conn.remote_port),
+                   "port": conn.local_port},
                   evidence, subject=subject)
 
 
@@ -76,7 +91,7 @@ def remote_tool_connected(ctx: Context) -> Iterator[Hit]:
                 continue
             seen.add(tool.id)
             sightings = [s for s in ctx.sightings if s.tool is tool and s.process is proc]
-            yield Hit({"tool": tool.name, "remote": f"{conn.remote_ip}:{conn.remote_port}"},
+            yield Hit({"tool": tool.name, "remote": _endpoint(conn.remote_ip, conn.remote_port)},
                       {"tool": tool_evidence(tool), "connection": conn.evidence()}, subject=tool_subject(tool, sightings))
 
 

@@ -79,25 +79,32 @@ def _marker_in(args_text: str, marker: str) -> bool:
     return re.search(rf"(^|\s){re.escape(' '.join(marker.split()).casefold())}(\s|$)", args_text) is not None
 
 
+def _session_marker(sighting: Sighting) -> dict | None:
+    proc = sighting.process
+    if proc is None:
+        return None
+    return next((m for m in sighting.tool.session_markers
+                 if normalise_name(m["process"]) in proc.normalised_names and _marker_in(proc.args_text, m["args"])),
+                None)
+
+
 @rule("remote-session-active", "critical", "{tool} has a remote user connected now ({where})")
 def remote_session_active(ctx: Context) -> Iterator[Hit]:
     """The tool's own process arguments say an incoming session is live (TeamViewer starts
     TeamViewer_Desktop with `--Module 1` for an incoming session, remote_tools.md §4)."""
     for sightings in ctx.running_tools(CONTROLLED).values():
-        tool = sightings[0].tool
         for sighting in sightings:
-            proc = sighting.process
-            for marker in tool.session_markers:
-                if proc and normalise_name(marker["process"]) in proc.normalised_names \
-                        and _marker_in(proc.args_text, marker["args"]):
-                    hit = _tool_hit([sighting], "critical")
-                    hit.evidence["session_marker"] = marker
-                    yield hit
-                    break
+            if marker := _session_marker(sighting):
+                hit = _tool_hit([sighting], "critical")
+                hit.evidence["session_marker"] = marker
+                yield hit
 
 
-def _port_numbers(args_text: str) -> set[int]:
-    return {int(n) for n in re.findall(r"(?<![\d.])(\d{2,5})(?![\d.])", args_text)}
+def _exposed_ports(sightings: list[Sighting], desktop_ports: set[int]) -> set[int]:
+    """Remote-desktop port numbers named in the tool's arguments (`ngrok tcp 3389`)."""
+    numbers = {int(n) for s in sightings if s.process
+               for n in re.findall(r"(?<![\d.])(\d{2,5})(?![\d.])", s.process.args_text)}
+    return numbers & desktop_ports
 
 
 @rule("tunnel-running", "medium", "Tunnel tool {tool} is running ({where})")
@@ -108,9 +115,7 @@ def tunnel_running(ctx: Context) -> Iterator[Hit]:
     port (e.g. `ngrok tcp 3389`)."""
     desktop_ports = set(ctx.catalogue.listen_ports)
     for sightings in ctx.running_tools({"tunnel"}).values():
-        exposed = set()
-        for s in sightings:
-            exposed |= _port_numbers(s.process.args_text) & desktop_ports if s.process else set()
+        exposed = _exposed_ports(sightings, desktop_ports)
         hit = _tool_hit(sightings, "high" if exposed else "medium")
         if exposed:
             hit.evidence["exposes_remote_desktop_ports"] = sorted(exposed)
