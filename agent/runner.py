@@ -340,14 +340,15 @@ def jittered(seconds: float, rng: random.Random) -> float:
 
 def run_forever(state: StateDir, stop: threading.Event, *, interval: float | None = None,
                 sysroot: str | None = None, scanner: Scanner = scan_report,
-                rng: random.Random | None = None) -> None:
+                rng: random.Random | None = None, bootstrap_poll: float = BOOTSTRAP_POLL) -> None:
     """Report every (jittered) interval until `stop` is set; the send in progress finishes first.
 
-    Not enrolled yet: looks for bootstrap.toml every minute and enrolls when it appears.
+    Not enrolled yet: looks for bootstrap.toml every `bootstrap_poll` seconds and enrolls when
+    it appears.
     Certificate refused: keeps spooling and re-reads the state dir, so `enroll` fixes it live.
     """
     rng = rng or random.Random()
-    agent = _wait_for_enrollment(state, stop, scanner, sysroot, rng)
+    agent = _wait_for_enrollment(state, stop, scanner, sysroot, lambda: jittered(bootstrap_poll, rng))
     if agent is None:
         return
     try:
@@ -357,12 +358,12 @@ def run_forever(state: StateDir, stop: threading.Event, *, interval: float | Non
 
 
 def _wait_for_enrollment(state: StateDir, stop: threading.Event, scanner: Scanner,
-                         sysroot: str | None, rng: random.Random) -> Agent | None:
+                         sysroot: str | None, pause: Callable[[], float]) -> Agent | None:
     while not stop.is_set():
         agent = _open_agent(state, scanner, sysroot)
         if agent is not None:
             return agent
-        stop.wait(jittered(BOOTSTRAP_POLL, rng))
+        stop.wait(pause())
     return None
 
 

@@ -318,3 +318,22 @@ def test_run_forever_reports_and_stops_when_told(tmp_path, collector):
     assert not worker.is_alive()
     assert collector.stored_reports() >= 2
 
+
+def test_run_forever_waits_for_the_bootstrap_file_then_reports(tmp_path, collector):
+    state = StateDir(tmp_path / "state")
+    stop = threading.Event()
+    worker = threading.Thread(target=runner.run_forever, args=(state, stop),
+                              kwargs={"interval": 1.0, "scanner": scanner(), "bootstrap_poll": 0.2})
+    worker.start()
+    try:
+        time.sleep(0.5)
+        assert not state.is_enrolled() and collector.stored_reports() == 0
+        write_bootstrap(state, collector, device_id=DEVICE)  # the MDM delivers it
+        deadline = time.monotonic() + 20
+        while collector.stored_reports() < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert state.is_enrolled() and collector.stored_reports() >= 1
