@@ -63,7 +63,8 @@ class Context:
             "serial": self.serial, "serial_lower": self.serial.lower(),
         }
         self.router_mac = pick(ROUTER_OUIS, scenario, "router") + ":" + hex_pairs(seed[13:16])
-        self.bssid = pick(ROUTER_OUIS, scenario, "router") + ":" + hex_pairs(bytes([seed[13], seed[14], seed[15] ^ 0x05]))
+        self.bssid = pick(ROUTER_OUIS, scenario,
+                          "router") + ":" + hex_pairs(bytes([seed[13], seed[14], seed[15] ^ 0x05]))
         self.ssid = pick(SSIDS, scenario, "ssid")
         self.wifi_mac = ident.mac_oui + ":" + hex_pairs(seed[16:19])
 

@@ -16,7 +16,8 @@ def zoom_and_slack_windows() -> Delta:
                       App("Slack", "4.41.97", "{home}\\AppData\\Local\\slack", publisher="Slack Technologies Inc.",
                           source="registry")),
         processes=(Proc(zoom, parent="explorer.exe", started=5400),
-                   Proc(zoom.replace("Zoom.exe", "aomhost64.exe"), ("--type=aomhost",), parent="Zoom.exe", started=5410),
+                   Proc(zoom.replace("Zoom.exe", "aomhost64.exe"), ("--type=aomhost",), parent="Zoom.exe",
+                        started=5410),
                    Proc(slack, parent="explorer.exe", key="slack.exe", started=110))
         + tuple(Proc(slack, (f"--type={kind}",), parent="slack.exe", key=f"slack.exe#{i}", started=111)
                 for i, kind in enumerate(("gpu-process", "utility", "renderer", "renderer"))),
@@ -37,7 +38,8 @@ def gaming_windows() -> Delta:
         applications=(App("Steam", "2.10.91.91", steam[:-1], publisher="Valve Corporation", source="registry"),
                       App("Logitech G HUB", "2024.8.641856", ghub[:-1], publisher="Logitech", source="registry"),
                       App("LGHUB Updater Service", path=ghub + "lghub_updater.exe", source="service")),
-        processes=(Proc(ghub + "lghub_updater.exe", ("--run-as-service",), user=SYSTEM, parent="services.exe", started=12),
+        processes=(Proc(ghub + "lghub_updater.exe", ("--run-as-service",), user=SYSTEM, parent="services.exe",
+                        started=12),
                    Proc(ghub + "lghub_agent.exe", parent="explorer.exe", started=104),
                    Proc(ghub + "lghub.exe", ("--background",), parent="explorer.exe", started=104),
                    Proc(steam + "steam.exe", ("-silent",), parent="explorer.exe", started=106),
@@ -51,7 +53,8 @@ def gaming_windows() -> Delta:
 def obs_windows() -> Delta:
     exe = "C:\\Program Files\\obs-studio\\bin\\64bit\\obs64.exe"
     return Delta(
-        applications=(App("OBS Studio", "30.2.3", "C:\\Program Files\\obs-studio", publisher="OBS Project", source="registry"),),
+        applications=(App("OBS Studio", "30.2.3", "C:\\Program Files\\obs-studio", publisher="OBS Project",
+                          source="registry"),),
         processes=(Proc(exe, parent="explorer.exe"),),
         listeners=(Listen("0.0.0.0", 4455, "obs64.exe"),))
 
@@ -73,7 +76,8 @@ def docker_linux() -> Delta:
                       App("containerd.io", "1.7.23-1", source="dpkg"),
                       App("docker.service", path="/usr/lib/systemd/system/docker.service", source="systemd")),
         processes=(Proc("/usr/bin/containerd", user="root", parent="systemd", started=5),
-                   Proc("/usr/bin/dockerd", ("-H", "fd://", "--containerd=/run/containerd/containerd.sock"), user="root",
+                   Proc("/usr/bin/dockerd", ("-H", "fd://", "--containerd=/run/containerd/containerd.sock"),
+                        user="root",
                         parent="systemd", started=6),
                    Proc("/usr/bin/docker-proxy", ("-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", "5432",
                                                   "-container-ip", "172.18.0.2", "-container-port", "5432"),
@@ -81,10 +85,12 @@ def docker_linux() -> Delta:
                    Proc("/usr/bin/docker-proxy", ("-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", "6379",
                                                   "-container-ip", "172.18.0.3", "-container-port", "6379"),
                         user="root", parent="dockerd", key="docker-proxy#redis"),
-                   Proc(shim, ("-namespace", "moby", "-id", "4f1c2e9a7b3d", "-address", "/run/containerd/containerd.sock"),
+                   Proc(shim,
+                        ("-namespace", "moby", "-id", "4f1c2e9a7b3d", "-address", "/run/containerd/containerd.sock"),
                         user="root", parent="systemd", key="shim#pg"),
                    Proc("/usr/lib/postgresql/16/bin/postgres", name="postgres", user="999", parent="shim#pg"),
-                   Proc(shim, ("-namespace", "moby", "-id", "9a8b7c6d5e4f", "-address", "/run/containerd/containerd.sock"),
+                   Proc(shim,
+                        ("-namespace", "moby", "-id", "9a8b7c6d5e4f", "-address", "/run/containerd/containerd.sock"),
                         user="root", parent="systemd", key="shim#redis"),
                    Proc("/usr/local/bin/redis-server", ("*:6379",), user="999", parent="shim#redis")),
         interfaces=(NetIface("docker0", "02:42:8c:1e:55:0a", ("172.17.0.1",), kind="bridge"),
@@ -119,10 +125,12 @@ def vscode_remote_linux() -> Delta:
 def creative_macos() -> Delta:
     ps = "/Applications/Adobe Photoshop 2025/Adobe Photoshop 2025.app"
     return Delta(
-        applications=(App("Adobe Photoshop 2025", "26.1", ps, "com.adobe.Photoshop", signer="JQ525L2MZD", source="app_bundle"),
+        applications=(App("Adobe Photoshop 2025", "26.1", ps, "com.adobe.Photoshop", signer="JQ525L2MZD",
+                          source="app_bundle"),
                       App("Adobe Creative Cloud", "6.4.0.361", "/Applications/Utilities/Adobe Creative Cloud/ACC/"
                           "Creative Cloud.app", "com.adobe.acc.AdobeCreativeCloud", signer="JQ525L2MZD", source="app_bundle"),
-                      App("ColorNavigator 7", "7.1.11", "/Applications/ColorNavigator 7.app", "jp.co.eizo.ColorNavigator7",
+                      App("ColorNavigator 7", "7.1.11", "/Applications/ColorNavigator 7.app",
+                          "jp.co.eizo.ColorNavigator7",
                           source="app_bundle"),
                       App("4K Capture Utility", "1.7.10", "/Applications/4K Capture Utility.app",
                           "com.elgato.4KCaptureUtility", source="app_bundle")),
@@ -140,7 +148,8 @@ def creative_macos() -> Delta:
 def kakaotalk_macos() -> Delta:
     app = "/Applications/KakaoTalk.app"
     return Delta(
-        applications=(App("KakaoTalk", "3.6.3", app, "com.kakao.KakaoTalkMac", signer="J2X6B5EP6B", source="app_bundle"),),
+        applications=(App("KakaoTalk", "3.6.3", app, "com.kakao.KakaoTalkMac", signer="J2X6B5EP6B",
+                          source="app_bundle"),),
         processes=(Proc(app + "/Contents/MacOS/KakaoTalk", parent="launchd", bundle_id="com.kakao.KakaoTalkMac",
                         started=160),))
 
@@ -148,11 +157,13 @@ def kakaotalk_macos() -> Delta:
 def wacom_windows() -> Delta:
     folder = "C:\\Program Files\\Tablet\\Wacom\\"
     return Delta(
-        applications=(App("Wacom Tablet", "6.4.7-2", folder[:-1], publisher="Wacom Technology Corp.", source="registry"),
+        applications=(App("Wacom Tablet", "6.4.7-2", folder[:-1], publisher="Wacom Technology Corp.",
+                          source="registry"),
                       App("WTabletServicePro", path=folder + "WTabletServicePro.exe", source="service")),
         processes=(Proc(folder + "WTabletServicePro.exe", user=SYSTEM, parent="services.exe", started=12),
                    Proc(folder + "Wacom_Tablet.exe", parent="WTabletServicePro.exe", started=101)))
 
 
 def usb_tethering_linux() -> Delta:
-    return Delta(interfaces=(NetIface("enx9a3e2f41c5d0", "9a:3e:2f:41:c5:d0", ("10.136.97.45", "fe80::983e:2fff:fe41:c5d0")),))
+    return Delta(interfaces=(NetIface("enx9a3e2f41c5d0", "9a:3e:2f:41:c5:d0", ("10.136.97.45",
+                                                                               "fe80::983e:2fff:fe41:c5d0")),))

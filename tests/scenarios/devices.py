@@ -224,7 +224,8 @@ def lenovo_usbc_dock_gen2(os: str) -> tuple[Usb, ...]:
         Usb("17ef", "a392", "Lenovo", "USB3.1 Hub", "", "09", "5031", 10000.0, "4-1", interfaces(os, "09/00/00")),
         Usb("17ef", "a387", "Lenovo", "ThinkPad USB-C Dock Gen2 Ethernet", "301000001", "00", "3104", 5000.0, "4-1.1",
             interfaces(os, "ff/ff/00", "02/06/00", "0a/00/00")),
-        Usb("17ef", "a396", "Lenovo", "ThinkPad USB-C Dock Gen2 USB Audio", "000000000000", "00", "0003", 480.0, "3-1.5",
+        Usb("17ef", "a396", "Lenovo", "ThinkPad USB-C Dock Gen2 USB Audio", "000000000000", "00", "0003", 480.0,
+            "3-1.5",
             interfaces(os, "01/01/00", "01/02/00", "01/02/00", "03/00/00")),
     )
 

@@ -36,7 +36,8 @@ ROOT_DAEMONS = (
     ("/usr/libexec/iio-sensor-proxy", ()), ("/usr/sbin/irqbalance", ("--foreground",)),
     ("/usr/bin/python3", ("/usr/share/unattended-upgrades/unattended-upgrade-shutdown", "--wait-for-signal")),
     ("/opt/CrowdStrike/falcond", ()), ("/opt/CrowdStrike/falcon-sensor", ()),
-    ("/opt/farmwatch/bin/farmwatch-agent", ("run",)), ("/usr/sbin/alsactl", ("-E", "HOME=/run/alsa", "-s", "-n", "19", "-c", "rdaemon")),
+    ("/opt/farmwatch/bin/farmwatch-agent", ("run",)), ("/usr/sbin/alsactl",
+     ("-E", "HOME=/run/alsa", "-s", "-n", "19", "-c", "rdaemon")),
 )
 
 SERVICE_ACCOUNT_DAEMONS = (
@@ -98,9 +99,11 @@ def _session() -> tuple[Proc, ...]:
         Proc("/usr/bin/pipewire", ("-c", "filter-chain.conf"), parent="systemd#user", key="pipewire#filter", **u),
         Proc("/usr/bin/wireplumber", parent="systemd#user", **u),
         Proc("/usr/bin/pipewire-pulse", parent="systemd#user", **u),
-        Proc("/usr/bin/gnome-keyring-daemon", ("--foreground", "--components=pkcs11,secrets", "--control-directory=/run/user/1000/keyring"),
+        Proc("/usr/bin/gnome-keyring-daemon",
+             ("--foreground", "--components=pkcs11,secrets", "--control-directory=/run/user/1000/keyring"),
              parent="systemd#user", **u),
-        Proc("/usr/bin/dbus-daemon", ("--session", "--address=systemd:", "--nofork", "--nopidfile", "--systemd-activation",
+        Proc("/usr/bin/dbus-daemon",
+             ("--session", "--address=systemd:", "--nofork", "--nopidfile", "--systemd-activation",
                                       "--syslog-only"), parent="systemd#user", key="dbus-daemon#session", **u),
         Proc("/usr/libexec/gdm-wayland-session", ("env", "GNOME_SHELL_SESSION_MODE=ubuntu", "/usr/bin/gnome-session",
                                                    "--session=ubuntu"), parent="gdm-session-worker", **u),
@@ -134,8 +137,10 @@ def _session() -> tuple[Proc, ...]:
     procs += [Proc("/snap/firefox/5187/usr/lib/firefox/firefox", ("-contentproc", kind), name=name, parent="firefox",
                    key=f"firefox#{kind}", user="{account}", started=185)
               for kind, name in (("socket", "Socket Process"), ("rdd", "RDD Process"), ("utility", "Utility Process"),
-                                 ("gpu", "GPU Process"), ("web", "WebExtensions"), ("privilegedabout", "Privileged Cont"))]
-    procs += [Proc("/snap/slack/170/usr/lib/slack/slack", parent="systemd#user", key="slack", user="{account}", started=200)]
+                                 ("gpu", "GPU Process"), ("web", "WebExtensions"), ("privilegedabout",
+                                  "Privileged Cont"))]
+    procs += [Proc("/snap/slack/170/usr/lib/slack/slack", parent="systemd#user", key="slack", user="{account}",
+                   started=200)]
     procs += [Proc("/snap/slack/170/usr/lib/slack/slack", (f"--type={kind}",), parent="slack", key=f"slack#{i}",
                    user="{account}", started=201) for i, kind in enumerate(("zygote", "zygote", "gpu-process", "utility",
                                                                              "renderer", "renderer"))]
@@ -175,7 +180,8 @@ def applications() -> tuple[App, ...]:
         snap("firefox", "133.0-2"), snap("slack", "4.41.97"),
         snap("snap-store", "0+git.9c6f1f8"), snap("core22", "20241001"),
         snap("gnome-42-2204", "0+git.510a601"),
-        App("Firefox Web Browser", path="/var/lib/snapd/desktop/applications/firefox_firefox.desktop", source="desktop"),
+        App("Firefox Web Browser", path="/var/lib/snapd/desktop/applications/firefox_firefox.desktop",
+            source="desktop"),
         App("Slack", path="/var/lib/snapd/desktop/applications/slack_slack.desktop", source="desktop"),
         App("Visual Studio Code", path="/usr/share/applications/code.desktop", source="desktop"),
         App("Google Chrome", path="/usr/share/applications/google-chrome.desktop", source="desktop"),
@@ -188,8 +194,10 @@ def usb_devices() -> tuple[Usb, ...]:
         Usb("0c45", "6a1b", "Microdia", "Integrated_Webcam_FHD", "01.00.00", "ef", "0021", 480.0, "1-6",
             (iface("0e/01/01", "uvcvideo"), iface("0e/02/01", "uvcvideo"), iface("0e/01/01", "uvcvideo"),
              iface("0e/02/01", "uvcvideo"))),
-        Usb("8087", "0033", "", "", "", "e0", "0000", 12.0, "1-10", (iface("e0/01/01", "btusb"), iface("e0/01/01", "btusb"))),
-        Usb("27c6", "63ac", "Goodix Technology Co., Ltd.", "Goodix USB2.0 MISC", "UIDEC2B1B6E_XXXX_MOC_B0", "ef", "0100",
+        Usb("8087", "0033", "", "", "", "e0", "0000", 12.0, "1-10",
+            (iface("e0/01/01", "btusb"), iface("e0/01/01", "btusb"))),
+        Usb("27c6", "63ac", "Goodix Technology Co., Ltd.", "Goodix USB2.0 MISC", "UIDEC2B1B6E_XXXX_MOC_B0", "ef",
+            "0100",
             12.0, "1-8", (iface("ff/00/00"),)),
     )
 

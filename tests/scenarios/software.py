@@ -20,7 +20,8 @@ VPS = "139.59.141.20"
 def anydesk_windows(running: bool = True, session: bool = False) -> Delta:
     exe = "C:\\Program Files (x86)\\AnyDesk\\AnyDesk.exe"
     installed = Delta(applications=(
-        App("AnyDesk", "ad 8.1.0", "C:\\Program Files (x86)\\AnyDesk", publisher="AnyDesk Software GmbH", source="registry"),
+        App("AnyDesk", "ad 8.1.0", "C:\\Program Files (x86)\\AnyDesk", publisher="AnyDesk Software GmbH",
+            source="registry"),
         App("AnyDesk Service", "8.1.0", exe, source="service")))
     if not running:
         return installed
@@ -76,7 +77,8 @@ def anydesk_unix(os: str, session: bool = False) -> Delta:
         connections=(Conn("{lan_ip}", 42110, "195.181.174.170", 443, "anydesk"),))
     if session:
         delta += Delta(
-            processes=(Proc(exe, ("--backend",), user="root", parent="anydesk", key="anydesk#backend", bundle_id=bundle),),
+            processes=(Proc(exe, ("--backend",), user="root", parent="anydesk", key="anydesk#backend",
+                            bundle_id=bundle),),
             connections=(Conn("{lan_ip}", 7070, CONTROLLER, 61544, "anydesk#backend"),))
     return delta
 
@@ -92,7 +94,8 @@ def teamviewer_windows(running: bool = True, session: bool = False, folder: str 
         return installed
     signer = "TeamViewer Germany GmbH"
     delta = installed + Delta(
-        processes=(Proc(folder + "\\TeamViewer_Service.exe", user=SYSTEM, parent="services.exe", started=12, signer=signer),
+        processes=(Proc(folder + "\\TeamViewer_Service.exe", user=SYSTEM, parent="services.exe", started=12,
+                        signer=signer),
                    Proc(folder + "\\TeamViewer.exe", parent="explorer.exe", started=102, signer=signer)),
         listeners=(Listen("127.0.0.1", 5939, "TeamViewer_Service.exe"),),
         connections=(Conn("{lan_ip}", 50931, "37.252.245.107", 5938, "TeamViewer_Service.exe"),))
@@ -116,11 +119,13 @@ def teamviewer_macos(app: str = "TeamViewer", bundle: str = "com.teamviewer.Team
     root = f"/Applications/{app}.app"
     return Delta(
         applications=(App(app, "15.59.5", root, bundle, signer="H7UGFBUGV6", source="app_bundle"),
-                      App("com.teamviewer.teamviewer_service", path="/Library/LaunchDaemons/com.teamviewer.teamviewer_service.plist",
+                      App("com.teamviewer.teamviewer_service",
+                          path="/Library/LaunchDaemons/com.teamviewer.teamviewer_service.plist",
                           bundle_id="com.teamviewer.teamviewer_service", source="launchd")),
         processes=(Proc(root + "/Contents/MacOS/TeamViewer_Service", user="root", parent="launchd", started=6,
                         bundle_id=bundle),
-                   Proc(root + f"/Contents/MacOS/{app.replace(' ', '')}", parent="launchd", started=130, bundle_id=bundle)),
+                   Proc(root + f"/Contents/MacOS/{app.replace(' ', '')}", parent="launchd", started=130,
+                        bundle_id=bundle)),
         listeners=(Listen("127.0.0.1", 5939, "TeamViewer_Service"),),
         connections=(Conn("{lan_ip}", 52100, "37.252.245.107", 5938, "TeamViewer_Service"),))
 
@@ -130,7 +135,8 @@ def teamviewer_macos(app: str = "TeamViewer", bundle: str = "com.teamviewer.Team
 def chrome_remote_desktop_windows() -> Delta:
     folder = "C:\\Program Files (x86)\\Google\\Chrome Remote Desktop\\131.0.6778.5\\"
     return Delta(
-        applications=(App("Chrome Remote Desktop Host", "131.0.6778.5", folder[:-1], publisher="Google LLC", source="registry"),
+        applications=(App("Chrome Remote Desktop Host", "131.0.6778.5", folder[:-1], publisher="Google LLC",
+                          source="registry"),
                       App("Chrome Remote Desktop Service", path=folder + "remoting_host.exe", source="service")),
         processes=(Proc(folder + "remoting_host.exe", ("--type=daemon",), user=SYSTEM, parent="services.exe",
                         started=12, signer="Google LLC"),
@@ -203,12 +209,15 @@ def rustdesk_macos() -> Delta:
     exe = "/Applications/RustDesk.app/Contents/MacOS/RustDesk"
     bundle = "com.carriez.rustdesk"
     return Delta(
-        applications=(App("RustDesk", "1.3.2", "/Applications/RustDesk.app", bundle, signer="HZF9JMC8YN", source="app_bundle"),
-                      App("com.carriez.RustDesk_service", path="/Library/LaunchDaemons/com.carriez.RustDesk_service.plist",
+        applications=(App("RustDesk", "1.3.2", "/Applications/RustDesk.app", bundle, signer="HZF9JMC8YN",
+                          source="app_bundle"),
+                      App("com.carriez.RustDesk_service",
+                          path="/Library/LaunchDaemons/com.carriez.RustDesk_service.plist",
                           bundle_id="com.carriez.RustDesk_service", source="launchd"),
                       App("com.carriez.RustDesk_server", path="/Library/LaunchAgents/com.carriez.RustDesk_server.plist",
                           bundle_id="com.carriez.RustDesk_server", source="launchd")),
-        processes=(Proc(exe, ("--service",), user="root", parent="launchd", key="RustDesk", started=6, bundle_id=bundle),
+        processes=(Proc(exe, ("--service",), user="root", parent="launchd", key="RustDesk", started=6,
+                        bundle_id=bundle),
                    Proc(exe, ("--server",), parent="launchd", key="RustDesk#server", started=100, bundle_id=bundle),
                    Proc(exe, ("--tray",), parent="launchd", key="RustDesk#tray", started=101, bundle_id=bundle)),
         connections=(Conn("{lan_ip}", 52330, "209.250.254.15", 21116, "RustDesk#server"),))
@@ -232,7 +241,8 @@ def splashtop_macos() -> Delta:
     bundle = "com.splashtop.Splashtop-Streamer"
     return Delta(
         applications=(App("Splashtop Streamer", "3.7.2.0", app, bundle, signer="CPQQ3AW49Y", source="app_bundle"),
-                      App("com.splashtop.streamer-daemon", path="/Library/LaunchDaemons/com.splashtop.streamer-daemon.plist",
+                      App("com.splashtop.streamer-daemon",
+                          path="/Library/LaunchDaemons/com.splashtop.streamer-daemon.plist",
                           bundle_id="com.splashtop.streamer-daemon", source="launchd")),
         processes=(Proc(app + "/Contents/MacOS/Splashtop Streamer", ("-daemon",), user="root", parent="launchd",
                         key="Splashtop Streamer#daemon", started=6, bundle_id=bundle),
@@ -263,10 +273,12 @@ def screenconnect_windows(session: bool = False) -> Delta:
 def tightvnc_windows(session: bool = False) -> Delta:
     exe = "C:\\Program Files\\TightVNC\\tvnserver.exe"
     delta = Delta(
-        applications=(App("TightVNC", "2.8.81", "C:\\Program Files\\TightVNC", publisher="GlavSoft LLC.", source="registry"),
+        applications=(App("TightVNC", "2.8.81", "C:\\Program Files\\TightVNC", publisher="GlavSoft LLC.",
+                          source="registry"),
                       App("tvnserver", path=exe, source="service")),
         processes=(Proc(exe, ("-service",), user=SYSTEM, parent="services.exe", key="tvnserver.exe", started=12),
-                   Proc(exe, ("-controlservice", "-slave"), parent="explorer.exe", key="tvnserver.exe#tray", started=105)),
+                   Proc(exe, ("-controlservice", "-slave"), parent="explorer.exe", key="tvnserver.exe#tray",
+                        started=105)),
         listeners=(Listen("0.0.0.0", 5900, "tvnserver.exe"), Listen("0.0.0.0", 5800, "tvnserver.exe")))
     if session:
         delta += Delta(connections=(Conn("{lan_ip}", 5900, CONTROLLER, 60218, "tvnserver.exe"),))
@@ -297,7 +309,8 @@ def screen_sharing_client_macos() -> Delta:
     """The Mac's own Screen Sharing viewer, open on a lab Mac: this laptop is the one in control."""
     app = "/System/Library/CoreServices/Applications/Screen Sharing.app"
     return Delta(
-        processes=(Proc(app + "/Contents/MacOS/Screen Sharing", parent="launchd", bundle_id="com.apple.ScreenSharing"),),
+        processes=(Proc(app + "/Contents/MacOS/Screen Sharing", parent="launchd",
+                        bundle_id="com.apple.ScreenSharing"),),
         connections=(Conn("100.64.1.9", 61022, "10.40.12.9", 5900, "Screen Sharing"),))
 
 
@@ -356,7 +369,8 @@ def xrdp_session_linux() -> Delta:
 def x11vnc_session_linux() -> Delta:
     return Delta(
         applications=(App("x11vnc", "0.9.16-10", source="dpkg"),),
-        processes=(Proc("/usr/bin/x11vnc", ("-display", ":0", "-auth", "guess", "-forever", "-shared", "-rfbport", "5900",
+        processes=(Proc("/usr/bin/x11vnc", ("-display", ":0", "-auth", "guess", "-forever", "-shared", "-rfbport",
+                                            "5900",
                                             "-rfbauth", "/home/dkowalski/.vnc/passwd"), parent="systemd#user"),),
         listeners=(Listen("0.0.0.0", 5900, "x11vnc"), Listen("::", 5900, "x11vnc")),
         connections=(Conn("{lan_ip}", 5900, CONTROLLER, 60421, "x11vnc"),))
@@ -377,7 +391,8 @@ def screen_sharing_macos(session: bool = True) -> Delta:
         listeners=(Listen("0.0.0.0", 5900, "launchd"), Listen("::", 5900, "launchd")))
     if session:
         delta += Delta(
-            processes=(Proc(remote + "screensharingd.bundle/Contents/MacOS/screensharingd", user="root", parent="launchd",
+            processes=(Proc(remote + "screensharingd.bundle/Contents/MacOS/screensharingd", user="root",
+                            parent="launchd",
                             bundle_id="com.apple.screensharing.server"),
                        Proc(remote + "ScreensharingAgent.bundle/Contents/MacOS/ScreensharingAgent", parent="launchd",
                             bundle_id="com.apple.screensharing.agent")),
@@ -418,7 +433,8 @@ def ngrok_rdp_windows() -> Delta:
 def cloudflared_windows() -> Delta:
     exe = "C:\\Program Files (x86)\\cloudflared\\cloudflared.exe"
     return Delta(
-        applications=(App("cloudflared", "2024.11.1", "C:\\Program Files (x86)\\cloudflared", publisher="Cloudflare, Inc.",
+        applications=(App("cloudflared", "2024.11.1", "C:\\Program Files (x86)\\cloudflared",
+                          publisher="Cloudflare, Inc.",
                           source="registry"),
                       App("Cloudflared", path=exe, source="service")),
         processes=(Proc(exe, ("tunnel", "run", "--token", "eyJhIjoiNWFiNGU5Z"), user=SYSTEM, parent="services.exe",
