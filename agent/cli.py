@@ -75,23 +75,25 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose - args.quiet)
     try:
         return args.handler(args)
-    except CliError as exc:
-        print(f"farmwatch-agent: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except (ConfigError, IdentityError) as exc:
-        print(f"farmwatch-agent: error: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    except sqlite3.Error as exc:
-        print(f"farmwatch-agent: error: the outbox in {_state(args).spool_file} cannot be used ({exc}); "
-              "check free disk space and the file's owner", file=sys.stderr)
-        return EXIT_FAILURE
     except BrokenPipeError:  # e.g. `scan | head`: the reader has gone; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILURE
-    except PermissionError as exc:
-        print(f"farmwatch-agent: error: {exc.filename}: permission denied; run as the agent's "
-              "user (root for /var/lib/farmwatch) or pass --state-dir", file=sys.stderr)
-        return EXIT_FAILURE
+    except (CliError, ConfigError, IdentityError, sqlite3.Error, PermissionError) as exc:
+        failure = _as_cli_error(exc, args)
+        print(f"farmwatch-agent: error: {failure}", file=sys.stderr)
+        return failure.exit_code
+
+
+def _as_cli_error(exc: Exception, args) -> CliError:
+    if isinstance(exc, CliError):
+        return exc
+    if isinstance(exc, sqlite3.Error):
+        return CliError(EXIT_FAILURE, f"the outbox in {_state(args).spool_file} cannot be used ({exc}); "
+                                      "check free disk space and the file's owner")
+    if isinstance(exc, PermissionError):
+        return CliError(EXIT_FAILURE, f"{exc.filename}: permission denied; run as the agent's user "
+                                      "(root for /var/lib/farmwatch) or pass --state-dir")
+    return CliError(EXIT_FAILURE, str(exc))
 
 
 def build_parser() -> argparse.ArgumentParser:

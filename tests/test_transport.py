@@ -215,6 +215,18 @@ def test_run_once_delivers_over_mtls(agent, collector):
     assert agent.spool.stats().last_delivery_at is not None
 
 
+def test_cli_run_once_exit_codes_follow_the_collector(tmp_path, capsys, collector):
+    assert cli_enroll(capsys, tmp_path / "state", collector, collector.token())[0] == cli.EXIT_OK
+    run = ["-q", "--state-dir", str(tmp_path / "state"), "run", "--once",
+           "--sysroot", laptop_sysroot(tmp_path, "PF-IGNORED")]
+    assert cli.main(run) == cli.EXIT_OK
+    enrollment.revoke_subject(collector.store, DEVICE)
+    assert cli.main(run) == cli.EXIT_IDENTITY_REFUSED
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["delivered"], r["spooled"]) for r in results] == [(True, False), (False, True)]
+    assert collector.stored_reports() == 1
+
+
 def test_report_the_collector_rejects_is_dropped_and_counted(agent, collector):
     malformed = make_report(DEVICE)
     malformed.report_id = "not-a-uuid"  # the collector answers INVALID_ARGUMENT
