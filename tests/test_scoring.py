@@ -99,8 +99,9 @@ HELPDESK = {"allow": [{"tool": "teamviewer", "path": "C:\\Program Files\\TeamVie
 def test_docstring_example_parses():
     example = re.search(r"```toml\n(.*?)```", policy.__doc__, re.S).group(1)
     parsed = Policy.from_config(tomllib.loads(example), load_catalogue())
-    assert [(e.target, e.id) for e in parsed.entries] == [("tool", "teamviewer"), ("hardware", "pikvm-usb-manufacturer"),
-                                                           ("rule", "ip-forwarding")]
+    assert [(e.target, e.id) for e in parsed.entries] == [
+        ("tool", "teamviewer"), ("hardware", "pikvm-usb-manufacturer"), ("hardware", "usb:256c:006d"),
+        ("rule", "ip-forwarding")]
 
 
 def test_allowed_tool_is_shown_marked_and_weighs_nothing():
@@ -187,3 +188,19 @@ def test_malformed_allow_entries_are_refused_with_their_index(cfg, message):
 
 def test_no_allow_section_is_an_empty_policy():
     assert Policy.from_config({}).entries == ()
+
+
+def test_a_device_flagged_by_a_heuristic_can_be_sanctioned_by_its_id():
+    tablet = usb("256c", "006d", KEYBOARD, MOUSE, STORAGE, manufacturer="HUION", product="Tablet")
+    rep = report("macos", usb_devices=[tablet])
+    sanctioned = Policy.from_config({"allow": [{"hardware": "usb:256c:006d", "reason": "pen tablet"}]}, load_catalogue())
+    assert classify(rep).verdict == "suspicious"
+    assert classify(rep, sanctioned).verdict == "clean"
+    other = report("macos", usb_devices=[usb("256c", "0064", KEYBOARD, MOUSE, STORAGE)])
+    assert classify(other, sanctioned).verdict == "suspicious"
+
+
+def test_signature_findings_can_be_sanctioned_by_device_id_too():
+    lab = Policy.from_config({"allow": [{"hardware": "usb:1d6b:0104"}]})
+    kvm = [f for f in classify(report("linux", usb_devices=[PIKVM]), lab).findings if f.rule == "usb-ip-kvm"][0]
+    assert kvm.allowed

@@ -18,9 +18,13 @@ class Subject:
     """What an allow-list entry can name: a catalogue tool or hardware entry, as observed."""
 
     kind: str                      # "tool" | "hardware"
-    id: str
+    id: str                        # catalogue id, or a device id such as "usb:1d6b:0104"
     paths: tuple[str, ...] = ()    # executable / install paths seen for it
     signers: tuple[str, ...] = ()  # code-signing subjects seen for it
+    aliases: tuple[str, ...] = ()  # other ids naming the same thing ("usb:1d6b:0104", "edid:LNX7773")
+
+    def named_by(self, ident: str) -> bool:
+        return ident == self.id or ident in self.aliases
 
 
 @dataclass

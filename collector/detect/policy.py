@@ -15,11 +15,17 @@ hardware = "pikvm-usb-manufacturer"              # a catalogue hardware id (lab 
 groups = ["hw-lab"]
 
 [[allow]]
+hardware = "usb:256c:006d"                       # or a device by id: usb:VID:PID / edid:PNPCODE
+reason = "design team's pen tablet (keyboard keys + driver CD)"
+
+[[allow]]
 rule = "ip-forwarding"                           # a whole rule, for one group
 groups = ["build-agents"]
 ```
 
-Each entry names exactly one of `tool`, `hardware` or `rule`. `path` (one string) is accepted
+Each entry names exactly one of `tool`, `hardware` or `rule`. `hardware` takes a catalogue id
+or a device id (`usb:vvvv:pppp`, `edid:PNP` + 4 hex digits of the product code), so a device
+the heuristics flag can be sanctioned after review. `path` (one string) is accepted
 for `paths`. Without `groups` an entry applies to every device.
 
 Narrowing follows Elastic's advice in remote_tools.md §5 (never allow on a name alone when more
@@ -38,6 +44,7 @@ given to `classify` without a group applies only its group-less entries.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,7 +72,7 @@ class AllowEntry:
     def allows(self, rule: str, subject: Subject | None) -> bool:
         if self.target == "rule":
             return rule == self.id
-        if subject is None or subject.kind != self.target or subject.id != self.id:
+        if subject is None or subject.kind != self.target or not subject.named_by(self.id):
             return False
         if rule in SESSION_RULES and not self.sessions:
             return False
@@ -117,10 +124,14 @@ def _entry(raw: Any, where: str) -> AllowEntry:
     )
 
 
+DEVICE_ID = re.compile(r"usb:[0-9a-f]{4}:[0-9a-f]{4}|edid:[A-Z]{3}[0-9A-F]{4}")
+
+
 def _check_known(entry: AllowEntry, catalogue: Catalogue, where: str) -> None:
     known = {"tool": catalogue.tools_by_id, "hardware": catalogue.hardware_by_id}.get(entry.target)
-    if known is not None and entry.id not in known:
-        raise ValueError(f"{where}: no {entry.target} '{entry.id}' in the signature catalogue")
+    if known is None or entry.id in known or entry.target == "hardware" and DEVICE_ID.fullmatch(entry.id):
+        return
+    raise ValueError(f"{where}: no {entry.target} '{entry.id}' in the signature catalogue")
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,9 @@ LOW_RELEVANCE_HOSTS = {
     "NoteOn-desktop sharing", "TurboMeeting", "Mikogo", "BeamYourScreen", "Netviewer",
     "ScreenMeet", "GatherPlace-desktop sharing", "Teramind", "Controlio", "KickIdler",
     "Net Monitor for Employees", "Veyon", "NVDA (Non-Visual Desktop Access)",
+    # GNOME ships its remote-desktop daemon with the desktop; whether sharing is on is in the
+    # report's remote_access settings, and a session shows as an inbound connection.
+    "GNOME Remote Desktop",
 }
 ROLE_BY_CATEGORY = {"tunnel": "tunnel", "vpn": "vpn", "kvm_software": "input_sharing", "rmm": "management"}
 HOST_ROLE_RMM = {"MeshCentral"}  # filed as rmm, but gives full remote desktop (remote_tools.md §4)

@@ -91,8 +91,18 @@ def display_matches(ctx: Context, display: DisplayView) -> list[Hardware]:
     return ctx.cached(("display", id(display)), compute)
 
 
-def _hardware_subject(entry: Hardware) -> Subject:
-    return Subject("hardware", entry.id)
+def usb_device_id(device: UsbView) -> str:
+    return f"usb:{device.usb_id}"
+
+
+def display_device_id(display: DisplayView) -> str:
+    code = f"{display.product_code:04X}" if display.product_code is not None else "????"
+    return f"edid:{display.manufacturer_id or '???'}{code}"
+
+
+def _hardware_subject(entry: Hardware | None, device_id: str) -> Subject:
+    """Allow-listable as the catalogue entry that matched or as the device's own id."""
+    return Subject("hardware", entry.id if entry else device_id, aliases=(device_id,))
 
 
 def _usb_label(device: UsbView) -> str:
@@ -106,7 +116,7 @@ def _usb_signature_hits(ctx: Context, kinds: set[str]) -> Iterator[Hit]:
         if match and match.entry.kind in kinds:
             evidence = {"usb_device": device.evidence(), **match.evidence()}
             yield Hit({"name": match.entry.name, "device": _usb_label(device)}, evidence, match.severity,
-                      _hardware_subject(match.entry))
+                      _hardware_subject(match.entry, usb_device_id(device)))
 
 
 @rule("usb-ip-kvm", "critical", "IP-KVM attached over USB: {name} ({device})")
@@ -198,15 +208,15 @@ def usb_kvm_composite(ctx: Context) -> Iterator[Hit]:
         tells = _composite_tells(ctx, device, storage, network)
         extra = " and ".join(w for w, present in (("mass storage", storage), ("a network function", network)) if present)
         evidence = {"usb_device": device.evidence(), "further_tells": tells}
-        yield Hit({"device": _usb_label(device), "extra": extra}, evidence, "critical" if tells else "high")
+        yield Hit({"device": _usb_label(device), "extra": extra}, evidence, "critical" if tells else "high",
+                  _hardware_subject(None, usb_device_id(device)))
 
 
 # --------------------------------------------------------------------------- displays
 
 def _display_label(display: DisplayView) -> str:
-    code = f"{display.product_code:04X}" if display.product_code is not None else "????"
     name = f" '{display.monitor_name}'" if display.monitor_name else ""
-    return f"{display.manufacturer_id or '???'}{code}{name} on {display.connector or 'unknown connector'}"
+    return f"{display_device_id(display).removeprefix('edid:')}{name} on {display.connector or 'unknown connector'}"
 
 
 def _display_signature_hits(ctx: Context, kind: str) -> Iterator[tuple[DisplayView, Match]]:
@@ -222,7 +232,8 @@ def display_kvm_edid(ctx: Context) -> Iterator[Hit]:
     EDIDs, TinyPilot, JetKVM and its monitor presets, NanoKVM; indicators.md K7)."""
     for display, match in _display_signature_hits(ctx, "ip_kvm"):
         yield Hit({"name": match.entry.name, "display": _display_label(display)},
-                  {"display": display.evidence(), **match.evidence()}, match.severity, _hardware_subject(match.entry))
+                  {"display": display.evidence(), **match.evidence()}, match.severity,
+                  _hardware_subject(match.entry, display_device_id(display)))
 
 
 @rule("display-capture-edid", "high", "Display output goes into an HDMI capture device: {name} ({display})")
@@ -231,7 +242,8 @@ def display_capture_edid(ctx: Context) -> Iterator[Hit]:
     this screen, the DIY-KVM path (indicators.md K8; kvm_signatures.md §3)."""
     for display, match in _display_signature_hits(ctx, "capture"):
         yield Hit({"name": match.entry.name, "display": _display_label(display)},
-                  {"display": display.evidence(), **match.evidence()}, match.severity, _hardware_subject(match.entry))
+                  {"display": display.evidence(), **match.evidence()}, match.severity,
+                  _hardware_subject(match.entry, display_device_id(display)))
 
 
 CAPTURE_WORDS = re.compile(r"\b(kvm|capture|grabber|h2c|hdmi to usb|hd to usb|video encoder)\b", re.IGNORECASE)
@@ -264,12 +276,14 @@ def display_capture_like(ctx: Context) -> Iterator[Hit]:
         if not named and not ("no physical size" in tells and len(tells) >= 2):
             continue
         yield Hit({"display": _display_label(display), "tells": "; ".join(tells)},
-                  {"display": display.evidence(), "tells": tells}, "medium" if named else "low")
+                  {"display": display.evidence(), "tells": tells}, "medium" if named else "low",
+                  _hardware_subject(None, display_device_id(display)))
 
 
 # --------------------------------------------------------------------------- both halves of a KVM
 
-HID_SOURCES = {"ip_kvm", "gadget_default", "injector", "diy_board"}
+# Hobby-board HID (macro pads) is left out: with a streamer's capture card it is too ordinary.
+HID_SOURCES = {"ip_kvm", "gadget_default", "injector"}
 
 
 def _named_like_capture(display: DisplayView) -> bool:
@@ -296,7 +310,7 @@ def _foreign_input_devices(ctx: Context) -> list[UsbView]:
 @rule("kvm-assembled", "critical", "Screen goes into {display} while {device} supplies keyboard/mouse input: a KVM")
 def kvm_assembled(ctx: Context) -> Iterator[Hit]:
     """The two halves of a KVM seen separately: the video output feeds a capture or KVM input,
-    and a Linux gadget, injector, hobby-board HID or KVM HID bridge is attached (DIY
+    and a Linux gadget, keystroke injector or KVM HID bridge is attached (DIY
     capture-dongle KVMs, Openterface: indicators.md K8, kvm_signatures.md §3). Together they
     mean the laptop is watched and typed on from elsewhere."""
     outputs, inputs = _captured_outputs(ctx), _foreign_input_devices(ctx)
