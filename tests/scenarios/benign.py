@@ -128,7 +128,8 @@ def creative_macos() -> Delta:
         applications=(App("Adobe Photoshop 2025", "26.1", ps, "com.adobe.Photoshop", signer="JQ525L2MZD",
                           source="app_bundle"),
                       App("Adobe Creative Cloud", "6.4.0.361", "/Applications/Utilities/Adobe Creative Cloud/ACC/"
-                          "Creative Cloud.app", "com.adobe.acc.AdobeCreativeCloud", signer="JQ525L2MZD", source="app_bundle"),
+                          "Creative Cloud.app", "com.adobe.acc.AdobeCreativeCloud", signer="JQ525L2MZD",
+                          source="app_bundle"),
                       App("ColorNavigator 7", "7.1.11", "/Applications/ColorNavigator 7.app",
                           "jp.co.eizo.ColorNavigator7",
                           source="app_bundle"),
@@ -137,7 +138,8 @@ def creative_macos() -> Delta:
         processes=(Proc(ps + "/Contents/MacOS/Adobe Photoshop 2025", parent="launchd", bundle_id="com.adobe.Photoshop",
                         started=700),
                    Proc("/Library/Application Support/Adobe/Adobe Desktop Common/ADS/Adobe Desktop Service.app/"
-                        "Contents/MacOS/Adobe Desktop Service", parent="launchd", bundle_id="com.adobe.acc.AdobeDesktopService",
+                        "Contents/MacOS/Adobe Desktop Service", parent="launchd",
+                        bundle_id="com.adobe.acc.AdobeDesktopService",
                         started=150),
                    Proc("/Applications/ColorNavigator 7.app/Contents/MacOS/ColorNavigator 7", parent="launchd",
                         bundle_id="jp.co.eizo.ColorNavigator7", started=160),

@@ -80,7 +80,8 @@ RELAYS = [
              "kvm_signatures.md §1 PiKVM row, §2 PiKVM V4 Plus EDID; indicators.md K1/K2/K7",
              kvm(W, hw.pikvm, hw.PIKVM_V4_PLUS)),
     Scenario("win_jetkvm", W, RELAY,
-             "JetKVM default: 1d6b:0104 'JetKVM'/'USB Emulation Device', kbd + 2 mice + virtual media, TSB T749-fHD720 EDID",
+             "JetKVM default: 1d6b:0104 'JetKVM'/'USB Emulation Device', kbd + 2 mice + virtual media, TSB "
+             "T749-fHD720 EDID",
              "kvm_signatures.md §1 JetKVM row, §2 JetKVM default EDID",
              kvm(W, hw.jetkvm, hw.JETKVM_EDID)),
     Scenario("win_jetkvm_logitech_preset", W, RELAY,
@@ -128,7 +129,8 @@ RELAYS = [
              + nic("enx48da356d1c2e", "48:da:35:6d:1c:2e", "fe80::4ada:35ff:fe6d:1c2e")),
     Scenario("linux_diy_capture_kvm", L, RELAY,
              "DIY KVM: laptop HDMI into an MS2109 capture dongle plus a Pi HID gadget (1d6b:0104, no strings)",
-             "indicators.md K8 (DIY TinyPilot/PiKVM via USB-HDMI dongle); kvm_signatures.md §3 variant 4, §6 gadget ids",
+             "indicators.md K8 (DIY TinyPilot/PiKVM via USB-HDMI dongle); kvm_signatures.md §3 variant 4, §6 gadget "
+             "ids",
              kvm(L, hw.pi_hid_gadget, hw.MACROSILICON)),
     Scenario("linux_xrdp_session", L, RELAY,
              "xrdp listening on 3389 with an established session from a public address and an Xorg :10 session",
@@ -161,7 +163,8 @@ RELAYS = [
     Scenario("mac_nanokvm_hid_only", M, RELAY,
              "NanoKVM in HID-only mode (3346:1009, USB 1.1, bcdDevice 0623, keyboard + two mice) with the "
              "Philips 342E2 clone EDID from its source",
-             "kvm_signatures.md §1 NanoKVM HID-only row, §2 NanoKVM legacy EDID (PHL 342E2 clone, unconfirmed on units)",
+             "kvm_signatures.md §1 NanoKVM HID-only row, §2 NanoKVM legacy EDID (PHL 342E2 clone, unconfirmed on "
+             "units)",
              kvm(M, hw.nanokvm_hid_only, hw.NANOKVM_PHILIPS_CLONE)),
     Scenario("mac_blikvm", M, RELAY,
              "BliKVM: 1d6b:0106 'smart-kvm' with TinyPilot's serial, Toshiba-H2C TC358743 EDID",
@@ -207,7 +210,8 @@ SUSPICIOUS_ONES = [
              "Dante SOCKS server listening on 0.0.0.0:1080 with a client from a public address",
              "issue 3 heuristic: a proxy listening; indicators.md V5", sw.dante_socks_linux()),
     Scenario("linux_astrill_vpn", L, SUSPICIOUS, "Astrill VPN (astrill /autostart, asovpnc, asproxy) with tun0 up",
-             "indicators.md V1 (Astrill: S, named in [MAN-POD], [SOPH], [LB]; Linux names [AST-L])", sw.astrill_linux()),
+             "indicators.md V1 (Astrill: S, named in [MAN-POD], [SOPH], [LB]; Linux names "
+             "[AST-L])", sw.astrill_linux()),
     Scenario("linux_rustdesk_idle", L, SUSPICIOUS, "RustDesk service, server and tray running, connected to rendezvous",
              "remote_tools.md §4 #4 (rustdesk --service/--server/--tray, 21116)", sw.rustdesk_linux()),
     Scenario("linux_teamviewer_idle", L, SUSPICIOUS, "teamviewerd and the TeamViewer GUI running, no session",
@@ -274,7 +278,8 @@ CLEAN_ONES = [
              "remote_tools.json Apple Remote Desktop lists com.apple.ScreenSharing, the client; remote_tools.md §5",
              sw.screen_sharing_client_macos()),
     Scenario("linux_remmina_client_outbound", L, CLEAN, "Remmina connected out to a lab machine's VNC server",
-             "remote_tools.md §5 (Remmina is a client: the laptop controls something else)", sw.remmina_client_linux()),
+             "remote_tools.md §5 (Remmina is a client: the laptop controls something else)",
+             sw.remmina_client_linux()),
     Scenario("win_wacom_tablet", W, CLEAN, "A Wacom Intuos pen tablet (absolute pointer HID) with its driver service",
              "kvm_signatures.md §4 (absolute pointers: tablets are legitimate, a KVM pairs one with a keyboard)",
              usb(hw.wacom_intuos(W)) + benign.wacom_windows()),
@@ -311,7 +316,8 @@ CLEAN_ONES = [
              + screens(hw.external(L, hw.LG_27GL850, "DP"))
              + nic("enx0c3796b2d0e1", "0c:37:96:b2:d0:e1", "{lan_net}.63", "fe80::e37:96ff:feb2:d0e1")),
     Scenario("linux_office_plain", L, CLEAN, "The Ubuntu base as issued: Firefox, Slack, GNOME",
-             "baseline: webcam, Bluetooth and fingerprint reader only; Firefox and Chrome are browsers, not remote tools"),
+             "baseline: webcam, Bluetooth and fingerprint reader only; Firefox and Chrome are browsers, not remote "
+             "tools"),
     Scenario("mac_office_plain", M, CLEAN, "The MacBook base as issued: Chrome, Slack, Teams, Outlook, Zoom",
              "baseline: the internal keyboard/trackpad is a kbd+mouse HID composite (T2)"),
     Scenario("mac_designer_capture_calibrated", M, CLEAN,

@@ -6,7 +6,8 @@ from edid import MonitorSpec, FHD_60
 from parts import App, Conn, Delta, Identity, Listen, Login, NetIface, Proc, Screen, Usb, iface
 
 IDENTITY = Identity(
-    os="linux", os_version="Ubuntu 24.04.1 LTS (6.8.0-49-generic)", arch="x86_64", hardware_model="Dell Inc. Latitude 7440",
+    os="linux", os_version="Ubuntu 24.04.1 LTS (6.8.0-49-generic)", arch="x86_64",
+    hardware_model="Dell Inc. Latitude 7440",
     serial_prefix="", serial_length=7, hostname_format="acme-lt-{serial_lower}", login="dkowalski", account="dkowalski",
     home="/home/dkowalski", timezone="America/New_York", utc_offset_minutes=-300, locale="en_US.UTF-8",
     keyboard_layouts=("us",), mac_oui="70:cf:49", wifi_interface="wlp0s20f3",
@@ -114,7 +115,8 @@ def _session() -> tuple[Proc, ...]:
         Proc("/usr/bin/gnome-shell", parent="systemd#user", **u),
         Proc("/usr/bin/Xwayland", (":0", "-rootless", "-noreset", "-accessx", "-core", "-auth",
                                    "/run/user/1000/.mutter-Xwaylandauth.Q7VZX2", "-listenfd", "4", "-listenfd", "5",
-                                   "-displayfd", "6", "-initfd", "7", "-byteswappedclients"), parent="gnome-shell", **u),
+                                   "-displayfd", "6", "-initfd", "7", "-byteswappedclients"),
+             parent="gnome-shell", **u),
         Proc("/usr/libexec/at-spi-bus-launcher", parent="systemd#user", **u),
         Proc("/usr/bin/ibus-daemon", ("--panel", "disable"), parent="systemd#user", **u),
         Proc("/usr/libexec/ibus-memconf", parent="ibus-daemon", **u),
@@ -141,9 +143,9 @@ def _session() -> tuple[Proc, ...]:
                                   "Privileged Cont"))]
     procs += [Proc("/snap/slack/170/usr/lib/slack/slack", parent="systemd#user", key="slack", user="{account}",
                    started=200)]
+    slack_helpers = ("zygote", "zygote", "gpu-process", "utility", "renderer", "renderer")
     procs += [Proc("/snap/slack/170/usr/lib/slack/slack", (f"--type={kind}",), parent="slack", key=f"slack#{i}",
-                   user="{account}", started=201) for i, kind in enumerate(("zygote", "zygote", "gpu-process", "utility",
-                                                                             "renderer", "renderer"))]
+                   user="{account}", started=201) for i, kind in enumerate(slack_helpers)]
     procs += [Proc("/usr/bin/python3", ("/usr/bin/networkd-dispatcher", "--run-startup-triggers"), user="root",
                    parent="systemd", key="networkd-dispatcher", started=3)]
     return tuple(procs)

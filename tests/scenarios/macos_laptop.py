@@ -53,7 +53,8 @@ DAEMONS = [
     (SBIN + "auditd", "root"), (LIBEXEC + "colorsyncd", "root"), (LIBEXEC + "displaypolicyd", "root"),
     (LIBEXEC + "ioupsd", "root"), (LIBEXEC + "findmydeviced", "root"), (LIBEXEC + "deleted_helper", "root"),
     (PRIVATE + "SkyLight.framework/Resources/WindowServer", "_windowserver"),
-    (PRIVATE + "MobileDevice.framework/Versions/A/AppleMobileDeviceHelper.app/Contents/Resources/AppleMobileDeviceHelper", "root"),
+    (PRIVATE + "MobileDevice.framework/Versions/A/AppleMobileDeviceHelper.app/Contents/Resources/"
+     "AppleMobileDeviceHelper", "root"),
     ("/Library/Application Support/JAMF/Jamf.app/Contents/MacOS/Jamf", "root"),
     ("/usr/local/jamf/bin/jamf", "root"),
     ("/Library/CS/falcond", "root"),
@@ -139,7 +140,8 @@ def processes() -> tuple[Proc, ...]:
     procs += _chromium_app("/Applications/Google Chrome.app/Contents/MacOS/Google Chrome", "com.google.Chrome",
                            "/Applications/Google Chrome.app/Contents/Frameworks/Google Chrome Framework.framework/"
                            "Versions/131.0.6778.86/Helpers/Google Chrome Helper (Renderer).app/Contents/MacOS/"
-                           "Google Chrome Helper (Renderer)", "com.google.Chrome.helper.renderer", "Google Chrome", 12, 300)
+                           "Google Chrome Helper (Renderer)", "com.google.Chrome.helper.renderer", "Google Chrome",
+                           12, 300)
     procs += _chromium_app("/Applications/Slack.app/Contents/MacOS/Slack", "com.tinyspeck.slackmacgap",
                            "/Applications/Slack.app/Contents/Frameworks/Slack Helper (Renderer).app/Contents/MacOS/"
                            "Slack Helper (Renderer)", "com.tinyspeck.slackmacgap.helper.Renderer", "Slack", 3, 200)

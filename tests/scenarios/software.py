@@ -153,9 +153,10 @@ def chrome_remote_desktop_linux() -> Delta:
                           path="/usr/lib/systemd/system/chrome-remote-desktop@.service", source="systemd")),
         processes=(Proc("/usr/bin/python3", (base + "chrome-remote-desktop", "--start", "--new-session"),
                         parent="systemd", key="crd-launcher", started=40),
-                   Proc(base + "chrome-remote-desktop-host", ("--host-config=-", "--audio-pipe-name=/home/dkowalski/"
-                                                              ".config/chrome-remote-desktop/pulseaudio#3f8c1a2b/fifo_output",
-                                                              "--ssh-auth-sockname=/tmp/chromoting.dkowalski.ssh_auth_sock"),
+                   Proc(base + "chrome-remote-desktop-host",
+                        ("--host-config=-",
+                         "--audio-pipe-name={home}/.config/chrome-remote-desktop/pulseaudio#3f8c1a2b/fifo_output",
+                         "--ssh-auth-sockname=/tmp/chromoting.{user}.ssh_auth_sock"),
                         parent="crd-launcher", started=42),
                    Proc("/usr/bin/Xvfb", (":20", "-auth", "/home/dkowalski/.Xauthority", "-nolisten", "tcp", "-noreset",
                                           "-screen", "0", "3840x2560x24"), parent="crd-launcher", started=41)),
