@@ -63,5 +63,7 @@ def test_numbers_as_strings_and_unknown_os_are_tolerated():
     rep = report("Darwin", processes=[{"pid": "4120", "name": "AnyDesk", "exe": "/Applications/AnyDesk.app/Contents/MacOS/AnyDesk"}],
                  agent_stats={"rss_bytes": "52428800"})
     assert only(rep, "remote-control-running")["evidence"]["seen"][0]["object"]["pid"] == 4120
+    full_path_name = report("windows", processes=[{"pid": 2, "name": r"C:\Tools\AnyDesk.exe"}])
+    assert len(findings(full_path_name, "remote-control-running")) == 1
     unknown_os = report("plan9", processes=[{"pid": 1, "name": "AnyDesk.exe"}])
     assert len(findings(unknown_os, "remote-control-running")) == 1   # every OS's names are tried

@@ -75,7 +75,7 @@ class ProcessView:
     @property
     def names(self) -> tuple[str, ...]:
         """The names the process goes by: its name and its executable's file name."""
-        found = [n for n in (self.name, basename(self.exe)) if n]
+        found = [n for n in (self.name, basename(self.name), basename(self.exe)) if n]
         return tuple(dict.fromkeys(found))
 
     @property
