@@ -17,6 +17,7 @@ def test_os_remote_access_setting_weight(service, severity):
     rep = report("macos", remote_access=[{"service": service, "enabled": True}])
     finding = only(rep, "os-remote-access-enabled")
     assert (finding["severity"], finding["summary"]) == (severity, f"{service} is enabled in the OS")
+    assert finding["evidence"] == {"setting": {"service": service, "enabled": True}}
 
 
 def test_disabled_setting_is_silent():

@@ -52,6 +52,7 @@ def test_bare_linux_gadget_id_is_a_gadget_not_a_named_kvm():
     bare = usb("1d6b", "0104", KEYBOARD)
     finding = only(report("linux", usb_devices=[bare]), "usb-gadget-default")
     assert finding["severity"] == "high"
+    assert finding["evidence"]["signature"]["id"] == "linux-multifunction-gadget"
     assert findings(report("linux", usb_devices=[bare]), "usb-ip-kvm") == []
 
 
@@ -60,15 +61,23 @@ def test_root_hubs_share_the_vendor_id_and_are_ignored():
     assert verdict(rep)["findings"] == []
 
 
-@pytest.mark.parametrize("device, rule, severity", [
-    (usb("03eb", "2401", KEYBOARD), "usb-hid-injector", "high"),
-    (usb("0e90", "0028", MOUSE), "usb-mouse-jiggler", "medium"),
-    (usb("16c0", "27da", MOUSE), "usb-mouse-jiggler", "low"),
-    (usb("534d", "2109", "0e/01/00", "01/01/00"), "usb-capture-device", "low"),
-    (usb("2e8a", "000a", KEYBOARD), "usb-diy-hid", "low"),
+@pytest.mark.parametrize("device, rule, severity, signature", [
+    (usb("03eb", "2401", KEYBOARD), "usb-hid-injector", "high", "rubber-ducky-hid"),
+    (usb("0e90", "0028", MOUSE), "usb-mouse-jiggler", "medium", "wiebetech-jiggler-mj1"),
+    (usb("16c0", "27da", MOUSE), "usb-mouse-jiggler", "low", "vusb-mouse"),
+    (usb("534d", "2109", "0e/01/00", "01/01/00"), "usb-capture-device", "low", "macrosilicon-ms2109"),
+    (usb("2e8a", "000a", KEYBOARD), "usb-diy-hid", "low", "diy-hid-2e8a"),
 ])
-def test_other_known_devices(device, rule, severity):
-    assert only(report("windows", usb_devices=[device]), rule)["severity"] == severity
+def test_other_known_devices(device, rule, severity, signature):
+    finding = only(report("windows", usb_devices=[device]), rule)
+    assert (finding["severity"], finding["evidence"]["signature"]["id"]) == (severity, signature)
+
+
+def test_ordinary_keyboards_and_mice_match_nothing():
+    rep = report("windows", usb_devices=[usb("046d", "c077", MOUSE, manufacturer="Logitech", product="USB Optical Mouse"),
+                                         usb("413c", "2113", KEYBOARD, HID, manufacturer="Dell", product="KB216"),
+                                         usb("0e90", "0001", "08/06/50")])   # WiebeTech's vendor id, not a jiggler
+    assert verdict(rep)["findings"] == []
 
 
 def test_hobby_board_without_hid_is_not_flagged():
@@ -134,6 +143,13 @@ def test_capture_dongle_edid():
     finding = only(report("windows", displays=[display("HJW", 0x1836, "MACROSILICON", width_mm=0, height_mm=0)]),
                    "display-capture-edid")
     assert finding["severity"] == "high"
+    assert finding["evidence"]["signature"]["id"] == "macrosilicon-edid"
+    assert "hjw-capture-edid" in [m["id"] for m in finding["evidence"]["also_matches"]]
+
+
+def test_a_monitor_merely_mentioning_hdmi_is_not_a_capture_dongle():
+    rep = report("windows", displays=[display("SAM", 0x7226, "HDMI Monitor"), display("AGO", 0x0002, "Dock display")])
+    assert findings(rep, "display-capture-edid") == []
 
 
 # --- display-capture-like -------------------------------------------------------------------

@@ -156,6 +156,12 @@ def test_astrill_is_strong_even_when_only_installed():
     assert finding["evidence"]["tool"]["id"] == "astrill-vpn"
 
 
+def test_vpn_names_match_whole_names_only():
+    rep = report("macos", applications=[application("Astrill Notes", "/Applications/Astrill Notes.app", source="app_bundle")],
+                 processes=[process(51, "astrill-sync", "/usr/local/bin/astrill-sync")])
+    assert findings(rep, "vpn-client") == []
+
+
 def test_corporate_mesh_vpn_is_weak():
     rep = report("linux", processes=[process(50, "tailscaled", "/usr/sbin/tailscaled")])
     assert only(rep, "vpn-client")["severity"] == "low"
