@@ -4,6 +4,8 @@ tolerance for what proto3 JSON leaves out."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from test_rules_support import DEVICE_ID, findings, only, report, verdict
 
@@ -68,3 +70,28 @@ def test_numbers_as_strings_and_unknown_os_are_tolerated():
     assert len(findings(full_path_name, "remote-control-running")) == 1
     unknown_os = report("plan9", processes=[{"pid": 1, "name": "AnyDesk.exe"}])
     assert len(findings(unknown_os, "remote-control-running")) == 1   # every OS's names are tried
+
+
+def test_hex_product_codes_from_other_tools():
+    rep = report("windows", displays=[{"connector": "DP-2", "manufacturer_id": "lnx", "product_code": "0x7773"}])
+    assert only(rep, "display-kvm-edid")["evidence"]["display"]["product_code"] == "0x7773"
+
+
+FIELDS = ["os", "name", "exe", "cmdline", "pid", "path", "bundle_id", "source", "vendor_id", "product_id",
+          "manufacturer", "interfaces", "interface_class", "edid", "product_code", "monitor_name", "width_mm",
+          "built_in", "connections", "listeners", "local_port", "remote_ip", "status", "ip_forwarding", "interfaces",
+          "remote_host", "service", "enabled", "probe", "probes_skipped", "keyboard_layouts", "locale"]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=4), inner, max_size=4),
+    max_leaves=16)
+report_keys = st.sampled_from(["device_id", "host", "processes", "applications", "usb_devices", "displays", "network",
+                               "sessions", "probe_errors", "agent_stats", "remote_access"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(report_keys, json_values, max_size=6))
+def test_malformed_reports_never_crash_classify(garbage):
+    result = verdict(garbage)
+    assert result["verdict"] in ("clean", "suspicious", "relay") and 0 <= result["score"] <= 100

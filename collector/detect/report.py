@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from farmwatch.collector.catalogue import normalise_hex, normalise_name
+from farmwatch.collector.catalogue import normalise_hex, normalise_name, parse_product_code
 from farmwatch.collector.detect.edid import decode_edid
 
 OS_ALIASES = {"windows": "windows", "win32": "windows", "macos": "macos", "darwin": "macos", "mac": "macos",
@@ -280,11 +280,20 @@ def _edid_bytes(value: Any) -> bytes:
         return b""
 
 
+def _product_code(value: Any) -> int | None:
+    """uint32 as a number or string; other tools may write hex ("0x7773")."""
+    try:
+        return parse_product_code(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _display(raw: dict) -> DisplayView:
     decoded = decode_edid(_edid_bytes(raw.get("edid")))
     connector = _text(raw.get("connector"))
-    code = raw.get("product_code")
-    product_code = _int(code) if code not in (None, "") else (decoded.product_code if decoded else None)
+    product_code = _product_code(raw.get("product_code"))
+    if product_code is None and decoded:
+        product_code = decoded.product_code
     return DisplayView(
         connector=connector,
         manufacturer_id=(_text(raw.get("manufacturer_id")) or (decoded.manufacturer_id if decoded else "")).upper(),
