@@ -57,6 +57,12 @@ def parse_edid(data: bytes) -> EdidInfo:
     )
 
 
+def manufacturer_id(code: int) -> str:
+    """The 3-letter PNP id packed in a 16-bit manufacturer code (0x10AC is "DEL"), as
+    OS tools print it apart from the EDID bytes."""
+    return _pnp_id((code >> 8) & 0xFF, code & 0xFF)
+
+
 def _pnp_id(high: int, low: int) -> str:
     """Three letters packed as 5-bit values (1 = 'A') in a big-endian 16-bit word."""
     word = (high << 8) | low

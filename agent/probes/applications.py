@@ -8,6 +8,8 @@ from ._accounts import human_homes
 from ._platform import dispatch
 from ._systemd import enabled_units
 from .context import ProbeContext
+from .macos import applications as macos_applications
+from .windows import applications as windows_applications
 
 _DPKG_STATUS = "/var/lib/dpkg/status"
 _INSTALLED_STATES = ("install ok installed", "hold ok installed")
@@ -18,7 +20,7 @@ _FLATPAK_USER_DIR = ".local/share/flatpak/app"
 
 
 def collect(ctx: ProbeContext) -> list[report_pb2.Application]:
-    return dispatch(ctx, list, linux=_linux)
+    return dispatch(ctx, list, linux=_linux, macos=macos_applications.collect, windows=windows_applications.collect)
 
 
 def _linux(ctx: ProbeContext) -> list[report_pb2.Application]:

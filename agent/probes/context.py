@@ -9,6 +9,10 @@ also return None but leave a gap in the report, so a probe never raises for them
 Links inside a sysroot are followed by the host's kernel: an absolute link target leaves
 the tree (as sysfs's own links are relative, fixture trees use relative links too).
 Probes that only need a link's text (``/proc/<pid>/exe``, ``/etc/localtime``) readlink it.
+
+Tools, the OS's tables and the Windows registry come from ``machine``: the live OS, nothing
+for a plain sysroot, or a recording kept in the sysroot (``recording.py``), which also
+names the recorded machine's OS.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -24,6 +27,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from farmwatch.v1 import report_pb2
+
+from .machine import FilesOnly, LiveMachine, Machine
+from .recording import RecordedMachine, command_key, is_recording
 
 _OS_NAMES = {"linux": "linux", "darwin": "macos", "win32": "windows"}
 _COMMAND_TIMEOUT_SECONDS = 3.0
@@ -45,6 +51,7 @@ class ProbeContext:
     env: Mapping[str, str]
     now: datetime
     probe: str = ""
+    machine: Machine = dataclasses.field(default_factory=FilesOnly)
     errors: list[report_pb2.ProbeError] = dataclasses.field(default_factory=list)
 
     @classmethod
@@ -52,15 +59,20 @@ class ProbeContext:
         """A context for the live machine (sysroot None) or for a tree standing in for one.
         A sysroot that is not a directory is a mistake of the caller's, not a gap of the
         machine's: it raises SysrootError rather than giving a report of nothing but gaps."""
-        is_live = sysroot is None
-        if not is_live and not Path(sysroot).is_dir():
+        if sysroot is None:
+            return cls(root=Path("/"), os=os_name or live_os_name(), is_live=True, env=os.environ,
+                       now=datetime.now(timezone.utc), machine=LiveMachine())
+        root = Path(sysroot)
+        if not root.is_dir():
             raise SysrootError(f"sysroot {os.fspath(sysroot)!r} is not a directory")
+        machine: Machine = RecordedMachine(root) if is_recording(root) else FilesOnly()
         return cls(
-            root=Path("/") if is_live else Path(sysroot),
-            os=os_name or (live_os_name() if is_live else "linux"),
-            is_live=is_live,
-            env=os.environ if is_live else {},
+            root=root,
+            os=os_name or getattr(machine, "os_name", "linux"),
+            is_live=False,
+            env={},
             now=datetime.now(timezone.utc),
+            machine=machine,
         )
 
     def for_probe(self, name: str) -> ProbeContext:
@@ -122,27 +134,36 @@ class ProbeContext:
     def is_dir(self, machine_path: str) -> bool:
         return self.path(machine_path).is_dir()
 
-    # -- running tools (live machine only) ---------------------------------------------
+    # -- running tools (the live machine or a recording; a plain sysroot has none) ------
 
     def has_tool(self, name: str) -> bool:
-        return self.is_live and shutil.which(name) is not None
+        return self.machine.has_tool(name)
 
-    def run(self, argv: Sequence[str]) -> str | None:
-        """A tool's stdout on the live machine; None when it is absent, fails or hangs.
-        A sysroot is files only: no tool runs against it."""
-        if not self.has_tool(argv[0]):
-            return None
+    def run(self, argv: Sequence[str], *, missing_is_gap: bool = False,
+            timeout: float = _COMMAND_TIMEOUT_SECONDS) -> str | None:
+        """A tool's stdout; None when it is absent, fails or hangs. A failure is a gap, and
+        so is an absent tool when the probe cannot do without it (``missing_is_gap``)."""
         try:
-            done = subprocess.run(
-                argv, capture_output=True, text=True, timeout=_COMMAND_TIMEOUT_SECONDS, check=False
-            )
+            done = self.machine.run(argv, timeout)
         except (OSError, subprocess.SubprocessError) as exc:
             self.gap(f"{argv[0]}: {exc}")
             return None
+        if done is None:
+            if missing_is_gap:
+                self.gap(f"{argv[0]}: not found")
+            return None
         if done.returncode != 0:
-            self.gap(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip()[:200]}")
+            self.gap(f"{command_key(argv)} exited {done.returncode}: {done.stderr.strip()[:200]}")
             return None
         return done.stdout
+
+    def table(self, name: str) -> list | dict | None:
+        """One of the machine's tables (processes, connections, interfaces, users,
+        services); None, with a gap, when this machine cannot give it."""
+        rows = getattr(self.machine, name)()
+        if rows is None:
+            self.gap(f"{name}: not available on this machine")
+        return rows
 
     def _note_failure(self, machine_path: str, exc: OSError) -> None:
         if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
@@ -151,4 +172,5 @@ class ProbeContext:
             self.gap(f"{machine_path}: dangling symlink")
             return
         self.gap(f"{machine_path}: {exc.strerror or exc}")
+
 

@@ -9,6 +9,8 @@ from farmwatch.v1 import report_pb2
 
 from ._platform import dispatch
 from .context import ProbeContext
+from .macos import displays as macos_displays
+from .windows import displays as windows_displays
 
 DRM_DIR = "/sys/class/drm"
 _CONNECTOR = re.compile(r"^card\d+-(?P<type>[A-Za-z]+)")
@@ -16,7 +18,7 @@ _BUILT_IN_TYPES = ("eDP", "LVDS", "DSI")
 
 
 def collect(ctx: ProbeContext) -> list[report_pb2.Display]:
-    return dispatch(ctx, list, linux=_linux)
+    return dispatch(ctx, list, linux=_linux, macos=macos_displays.collect, windows=windows_displays.collect)
 
 
 def _linux(ctx: ProbeContext) -> list[report_pb2.Display]:

@@ -15,6 +15,8 @@ from ._envfile import parse_assignments
 from ._platform import dispatch
 from ._procfs import boot_time as procfs_boot_time
 from .context import ProbeContext
+from .macos import host as macos_host
+from .windows import host as windows_host
 
 _DMI = "/sys/class/dmi/id"
 # Firmware fills unset DMI strings with these; they identify nothing.
@@ -42,7 +44,7 @@ _ZONEINFO_DIR_MARKER = "zoneinfo/"
 
 
 def collect(ctx: ProbeContext) -> report_pb2.Host:
-    return dispatch(ctx, report_pb2.Host, linux=_linux)
+    return dispatch(ctx, report_pb2.Host, linux=_linux, macos=macos_host.collect, windows=windows_host.collect)
 
 
 def _linux(ctx: ProbeContext) -> report_pb2.Host:
@@ -63,7 +65,7 @@ def _linux(ctx: ProbeContext) -> report_pb2.Host:
     else:
         host.boot_time.FromSeconds(boot_time)
     host.timezone = timezone_name(ctx)
-    host.utc_offset_minutes = _utc_offset_minutes(ctx, host.timezone)
+    host.utc_offset_minutes = utc_offset_minutes(ctx, host.timezone)
     return host
 
 
@@ -136,7 +138,7 @@ def _zone_from_path(value: str) -> str:
     return value
 
 
-def _utc_offset_minutes(ctx: ProbeContext, zone_name: str) -> int:
+def utc_offset_minutes(ctx: ProbeContext, zone_name: str) -> int:
     zone = _load_zone(ctx, zone_name)
     if zone is not None:
         offset = ctx.now.astimezone(zone).utcoffset()

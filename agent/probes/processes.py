@@ -13,17 +13,19 @@ from pathlib import Path
 
 from farmwatch.v1 import report_pb2
 
+from . import _psutil_tables
 from ._accounts import user_names_by_uid
 from ._platform import dispatch
 from ._procfs import CLOCK_TICKS_PER_SECOND, boot_time, parse_cmdline, parse_stat, pids, process_name
 from .context import ProbeContext
+from .macos import processes as macos_processes
 
 _DELETED_SUFFIX = " (deleted)"
 _NANOS = 1_000_000_000
 
 
 def collect(ctx: ProbeContext) -> list[report_pb2.Process]:
-    return dispatch(ctx, list, linux=_linux)
+    return dispatch(ctx, list, linux=_linux, macos=macos_processes.collect, windows=_psutil_tables.processes)
 
 
 def _linux(ctx: ProbeContext) -> list[report_pb2.Process]:

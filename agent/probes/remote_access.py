@@ -16,6 +16,8 @@ from ._accounts import human_homes
 from ._platform import dispatch
 from ._systemd import enabled_units, installed_unit_files, user_enabled_units
 from .context import ProbeContext
+from .macos import remote_access as macos_remote_access
+from .windows import remote_access as windows_remote_access
 
 # service → unit-name patterns that provide it
 LINUX_SERVICES: dict[str, tuple[str, ...]] = {
@@ -32,7 +34,7 @@ _USER_AUTOSTART_DIR = ".config/autostart"
 
 
 def collect(ctx: ProbeContext) -> list[report_pb2.RemoteAccessSetting]:
-    return dispatch(ctx, list, linux=_linux)
+    return dispatch(ctx, list, linux=_linux, macos=macos_remote_access.collect, windows=windows_remote_access.collect)
 
 
 def _linux(ctx: ProbeContext) -> list[report_pb2.RemoteAccessSetting]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from farmwatch.v1 import report_pb2
 
+from . import _psutil_tables
 from ._envfile import parse_assignments
 from ._platform import dispatch
 from .context import ProbeContext
@@ -35,7 +36,7 @@ class UtmpLogin:
 
 
 def collect(ctx: ProbeContext) -> list[report_pb2.Session]:
-    return dispatch(ctx, list, linux=_linux)
+    return dispatch(ctx, list, linux=_linux, macos=_psutil_tables.sessions, windows=_psutil_tables.sessions)
 
 
 def _linux(ctx: ProbeContext) -> list[report_pb2.Session]:

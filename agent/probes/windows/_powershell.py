@@ -1,0 +1,41 @@
+"""PowerShell queries whose answer is JSON (``ConvertTo-Json``).
+
+Every script starts with a comment line naming it: a recording knows a script by that
+line, and a gap names the script by it. Windows PowerShell 5.1 has no ``-AsArray``, so a
+single result comes back as an object rather than a one-item list: ``as_list`` evens that
+out, and turns PowerShell's ``null`` for "no results" into [].
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..context import ProbeContext
+
+POWERSHELL = ["powershell.exe", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-Command"]
+# PowerShell takes most of a second to start, and PnP property reads add more
+_TIMEOUT_SECONDS = 8.0
+
+
+def query(ctx: ProbeContext, script: str) -> Any:
+    """The script's JSON answer; None, with a gap, when PowerShell is missing, fails or
+    prints something that is not JSON. An empty answer (no results) is None too."""
+    output = ctx.run([*POWERSHELL, script], missing_is_gap=True, timeout=_TIMEOUT_SECONDS)
+    if output is None or not output.strip():
+        return None
+    try:
+        return json.loads(output)
+    except ValueError as exc:
+        ctx.gap(f"{script_name(script)}: PowerShell printed no JSON ({exc})")
+        return None
+
+
+def script_name(script: str) -> str:
+    return script.strip().split("\n", 1)[0].lstrip("# ").strip()
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

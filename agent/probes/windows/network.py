@@ -1,0 +1,81 @@
+"""A PC's network position: interfaces and sockets (psutil); default gateway, its MAC,
+DNS servers and forwarding from the NetTCPIP cmdlets; the Wi-Fi network from
+``netsh wlan show interfaces`` (which Windows 11 24H2 answers only with location access)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from farmwatch.v1 import report_pb2
+
+from .. import _psutil_tables
+from .._key_values import colon_fields
+from .._sockets import normal_ip
+from ..context import ProbeContext
+from ._powershell import as_list, query
+
+NETWORK_SCRIPT = r"""# farmwatch network
+$route = Get-NetRoute -DestinationPrefix '0.0.0.0/0' -ErrorAction SilentlyContinue |
+    Sort-Object { $_.RouteMetric + $_.InterfaceMetric } | Select-Object -First 1
+$neighbor = if ($route) { Get-NetNeighbor -IPAddress $route.NextHop -ErrorAction SilentlyContinue | Select-Object -First 1 }
+[pscustomobject]@{
+    Gateway = $route.NextHop; InterfaceAlias = $route.InterfaceAlias; GatewayMac = $neighbor.LinkLayerAddress
+    DnsServers = @(Get-DnsClientServerAddress -ErrorAction SilentlyContinue |
+        Where-Object { $_.InterfaceAlias -eq $route.InterfaceAlias } | ForEach-Object { $_.ServerAddresses })
+    Forwarding = @(Get-NetIPInterface -ErrorAction SilentlyContinue |
+        Where-Object { $_.Forwarding -eq 'Enabled' } | ForEach-Object { $_.InterfaceAlias })
+} | ConvertTo-Json -Depth 3"""
+WLAN = ["netsh", "wlan", "show", "interfaces"]
+_NAME_KINDS = (("loopback", "loopback"), ("wi-fi", "wifi"), ("wlan", "wifi"), ("wireless", "wifi"),
+               ("vethernet", "virtual"), ("virtualbox", "virtual"), ("vmware", "virtual"),
+               ("bluetooth", "other"), ("ethernet", "ethernet"))
+_TUNNEL_WORDS = ("vpn", "tap", "tun", "wireguard", "tailscale", "zerotier", "zscaler", "openvpn", "anyconnect")
+
+
+def collect(ctx: ProbeContext) -> report_pb2.Network:
+    network = report_pb2.Network(interfaces=_psutil_tables.interfaces(ctx, interface_kind))
+    apply_routing(network, query(ctx, NETWORK_SCRIPT))
+    if any(i.kind == "wifi" for i in network.interfaces):
+        network.wifi.CopyFrom(parse_netsh_wlan(ctx.run(WLAN) or ""))
+    _psutil_tables.add_sockets(ctx, network, _psutil_tables.names_by_pid(ctx.machine.processes()))
+    return network
+
+
+def interface_kind(name: str) -> str:
+    folded = name.casefold()
+    for word, kind in _NAME_KINDS:
+        if folded.startswith(word):
+            return kind
+    if any(word in folded for word in _TUNNEL_WORDS):
+        return "tunnel"
+    return "other"
+
+
+def apply_routing(network: report_pb2.Network, answer: Any) -> None:
+    if not isinstance(answer, dict):
+        return
+    gateway = _address(answer.get("Gateway"))
+    if gateway:
+        network.default_gateway.CopyFrom(report_pb2.Gateway(
+            ip=gateway, interface=answer.get("InterfaceAlias") or "",
+            mac=str(answer.get("GatewayMac") or "").lower().replace("-", ":")))
+    network.dns_servers.extend(a for a in (_address(s) for s in as_list(answer.get("DnsServers"))) if a)
+    network.ip_forwarding = any(not str(alias).casefold().startswith("loopback")
+                                for alias in as_list(answer.get("Forwarding")))
+
+
+def _address(text: Any) -> str:
+    try:
+        address = normal_ip(str(text or ""))
+    except ValueError:
+        return ""
+    return "" if address in ("0.0.0.0", "::") else address
+
+
+def parse_netsh_wlan(output: str) -> report_pb2.Wifi:
+    """The first connected interface's "SSID" and "BSSID" (newer builds say "AP BSSID")."""
+    fields = colon_fields(output)
+    if fields.get("State", "").casefold() != "connected":
+        return report_pb2.Wifi()
+    bssid = fields.get("BSSID") or fields.get("AP BSSID") or ""
+    return report_pb2.Wifi(ssid=fields.get("SSID", ""), bssid=bssid.lower())
