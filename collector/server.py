@@ -21,10 +21,11 @@ from cryptography import x509
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from farmwatch.agent import bootstrap
-from farmwatch.collector import enrollment, ingest, pki
+from farmwatch.collector import enrollment, ingest, pki, query_service
+from farmwatch.collector.audit import AuditLog
 from farmwatch.collector.config import CollectorConfig
 from farmwatch.collector.store import Store, StoreFull
-from farmwatch.v1 import collector_pb2, collector_pb2_grpc
+from farmwatch.v1 import collector_pb2, collector_pb2_grpc, query_pb2_grpc
 
 log = logging.getLogger("farmwatch.collector.server")
 SERVICE_NAME = "farmwatch.v1.Collector"
@@ -194,6 +195,9 @@ class CollectorServer:
                                                            thread_name_prefix="rpc"), options=options)
         collector_pb2_grpc.add_CollectorServicer_to_server(
             CollectorService(config, self.store, self.ca, self.queue, classify), self.grpc)
+        self.audit = AuditLog(config.database)
+        query_pb2_grpc.add_QueryServicer_to_server(query_service.QueryService(
+            self.store, Authenticator(self.store, config.trusted_proxies), self.audit), self.grpc)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         self.port = self.grpc.add_secure_port(config.listen, server_credentials(self.ca))
         if not self.port:
@@ -212,7 +216,7 @@ class CollectorServer:
     def start(self) -> None:
         self._prune()
         self.grpc.start()
-        for service in ("", SERVICE_NAME):
+        for service in ("", SERVICE_NAME, query_service.SERVICE_NAME):
             self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
         log.info("event=serving listen=%s port=%d database=%s", self.config.listen, self.port,
                  self.config.database)
@@ -222,6 +226,7 @@ class CollectorServer:
         self.health.enter_graceful_shutdown()
         self.grpc.stop(grace).wait()
         self.queue.close()
+        self.audit.close()
         self.store.close()
         log.info("event=stopped")
 

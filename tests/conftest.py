@@ -51,6 +51,17 @@ class RunningCollector:
         return AgentCredentials(device_id, (self.home / f"agent-{device_id}.key").read_bytes(),
                                 response.certificate_pem, self.ca_pem)
 
+    def analyst(self, name: str = "analyst-alice") -> AgentCredentials:
+        """An analyst's key and certificate, as `pki issue-analyst NAME` makes them (device_id holds NAME)."""
+        ca = pki.CertificateAuthority.load(self.home / "pki")
+        key, cert = enrollment.Enrollment(self.store, ca, cert_lifetime=pki.DEFAULT_CLIENT_LIFETIME).issue_analyst(
+            name, pki.DEFAULT_CLIENT_LIFETIME)
+        return AgentCredentials(name, key, cert, self.ca_pem)
+
+    def channel(self, creds: AgentCredentials):
+        return transport.mtls_channel(self.address, ca_pem=creds.ca_pem, key_pem=creds.key_pem,
+                                      cert_pem=creds.cert_pem)
+
     def client(self, creds: AgentCredentials) -> transport.CollectorClient:
         return transport.CollectorClient(transport.mtls_channel(
             self.address, ca_pem=creds.ca_pem, key_pem=creds.key_pem, cert_pem=creds.cert_pem))
@@ -70,6 +81,19 @@ def make_report(device_id: str, sequence: int = 1, processes: int = 3) -> report
     report.host.serial_number = device_id
     for pid in range(1, processes + 1):
         report.processes.add(pid=pid, name=f"proc{pid}", exe=f"/usr/bin/proc{pid}", username="alice")
+    return report
+
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+def scenario_report(name: str, device_id: str, sequence: int = 1) -> report_pb2.AgentReport:
+    """A scenario's report (e.g. "relay/win_jetkvm") as a fresh report from `device_id`."""
+    from farmwatch.collector import ingest
+
+    report = ingest.load_report_file(SCENARIOS / f"{name}.json").report
+    report.report_id, report.device_id, report.sequence = str(uuid.uuid4()), device_id, sequence
+    report.host.serial_number = device_id
     return report
 
 

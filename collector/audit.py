@@ -1,0 +1,124 @@
+"""The audit trail of analyst queries: who asked what, when, and how many rows they got back.
+
+Every question put to the collector's data — over the gRPC Query service (who = the analyst
+certificate's subject), from the CLI (who = the local OS user), or by an export — leaves one row
+in the `audit` table. The row is written *before* the question runs and completed after, so a
+query that crashes the process or never finishes is still on record; and if the row cannot be
+written, the question is refused rather than answered unaudited.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+
+VIA_GRPC = "grpc"
+VIA_CLI = "cli"
+DETAIL_LIMIT = 10_000  # characters of query text kept; a pasted megabyte of SQL is not evidence
+
+
+class AuditUnavailable(Exception):
+    """The audit row could not be written; the question must not be answered."""
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    db["audit"].create(
+        {"id": int, "at": str, "who": str, "via": str, "cert_serial": str, "peer": str, "action": str,
+         "detail": str, "rows": int, "outcome": str, "finished_at": str, "duration_ms": int},
+        pk="id", if_not_exists=True,
+    )
+    db["audit"].create_index(["at"], if_not_exists=True)
+    db["audit"].create_index(["who", "at"], if_not_exists=True)
+
+
+def local_user() -> str:
+    """Who runs a CLI command: the OS account behind the process, not $USER (which anyone can set)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):  # no pwd on Windows; an account without a passwd entry
+        return getpass.getuser()
+
+
+@dataclass
+class AuditEntry:
+    """One audited question; the caller sets `rows` once it knows how many it returned."""
+
+    id: int
+    rows: int = 0
+
+
+class AuditLog:
+    """Writes audit rows through its own connection, safe to share between RPC threads."""
+
+    def __init__(self, database: Path):
+        from farmwatch.collector.store import connect
+
+        self._conn = connect(Path(database))
+        self._lock = threading.Lock()
+        create_schema(sqlite_utils.Database(self._conn))  # also for a database made before this table
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def record(self, *, who: str, via: str, action: str, detail: str = "", peer: str = "",
+               cert_serial: str = "") -> Iterator[AuditEntry]:
+        """Audit the block: a row before it runs, its outcome and row count after.
+
+        Raises AuditUnavailable (and the block does not run) when the row cannot be written.
+        An exception from the block is recorded as the outcome and raised again.
+        """
+        entry = AuditEntry(self._begin(who, via, action, detail, peer, cert_serial))
+        started = time.monotonic()
+        try:
+            yield entry
+        except GeneratorExit:  # a streamed answer whose reader went away: it ended, it did not fail
+            self._finish(entry, "ok: stream closed", started)
+            raise
+        except BaseException as exc:
+            self._finish(entry, _describe(exc), started)
+            raise
+        self._finish(entry, "ok", started)
+
+    def refused(self, *, who: str, via: str, action: str, reason: str, peer: str = "",
+                cert_serial: str = "") -> None:
+        """Record a question that was turned away before it ran (e.g. the wrong certificate role)."""
+        entry = AuditEntry(self._begin(who, via, action, "", peer, cert_serial))
+        self._finish(entry, f"refused: {reason}", time.monotonic())
+
+    def _begin(self, who, via, action, detail, peer, cert_serial) -> int:
+        from farmwatch.collector.store import now_rfc3339
+
+        try:
+            with self._lock:
+                cursor = self._conn.execute(
+                    "INSERT INTO audit (at, who, via, cert_serial, peer, action, detail, outcome) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
+                    (now_rfc3339(), who, via, cert_serial, peer, action, detail[:DETAIL_LIMIT]))
+        except sqlite3.Error as exc:
+            raise AuditUnavailable(f"cannot write the audit record ({exc}); the query was not run") from exc
+        return cursor.lastrowid
+
+    def _finish(self, entry: AuditEntry, outcome: str, started: float) -> None:
+        from farmwatch.collector.store import now_rfc3339
+
+        with self._lock:
+            self._conn.execute(
+                "UPDATE audit SET rows = ?, outcome = ?, finished_at = ?, duration_ms = ? WHERE id = ?",
+                (entry.rows, outcome[:DETAIL_LIMIT], now_rfc3339(),
+                 round((time.monotonic() - started) * 1000), entry.id))
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"error: {type(exc).__name__}: {text}" if text else f"error: {type(exc).__name__}"

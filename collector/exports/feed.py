@@ -1,0 +1,150 @@
+"""Flags as a feed of events: what is new, what changed, what cleared since a sink last looked.
+
+A **flag** is one rule firing on a suspicious or relay device (`queries.flags`). Its identity is
+(device, rule): a device reports every few minutes and the same AnyDesk session comes back with
+a new source port each time, so the summary is not part of the identity. A flag **changes** when
+its severity or the device's verdict changes; it **clears** when the rule no longer fires on the
+device's latest report or the device is no longer flagged.
+
+Each export sink keeps its cursor in the database (`export_cursor`): the flags it has been sent,
+each with the state it was sent in. Events are marked sent only after the sink took them, so a
+crash or a failed delivery repeats an event rather than losing it (at-least-once).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from farmwatch.collector import queries
+from farmwatch.collector.detect.findings import severity_rank
+from farmwatch.collector.store import Store, now_rfc3339
+
+NEW, CHANGED, CLEARED = "new", "changed", "cleared"
+_FLAG_FIELDS = ("device_id", "hostname", "verdict", "score", "rule", "severity", "summary", "evidence",
+                "report_id", "received_at")
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    db["export_cursor"].create(
+        {"sink": str, "flag_key": str, "state": str, "flag": str, "exported_at": str},
+        pk=("sink", "flag_key"), if_not_exists=True,
+    )
+
+
+@dataclass(frozen=True)
+class FlagEvent:
+    event: str  # new | changed | cleared
+    key: str
+    flag: dict  # the flag as it is now (as it was last sent, for `cleared`)
+    previous: dict | None = None  # the state last sent, for `changed` and `cleared`
+
+    @property
+    def state(self) -> str:
+        return _state(self.flag)
+
+    def to_dict(self) -> dict:
+        out = {"event": self.event, **self.flag}
+        if self.previous is not None:
+            out["previous"] = self.previous
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, default=str, sort_keys=False)
+
+
+def flag_key(device_id: str, rule: str) -> str:
+    return f"{device_id}\x1f{rule}"
+
+
+def current_flags(store: Store) -> dict[str, dict]:
+    """The flags now, one per (device, rule): the worst finding of that rule stands for it."""
+    flags: dict[str, dict] = {}
+    for row in queries.flags(store):
+        key = flag_key(row["device_id"], row["rule"])
+        held = flags.get(key)
+        if held is None or severity_rank(row["severity"]) > severity_rank(held["severity"]):
+            flags[key] = {name: row.get(name) for name in _FLAG_FIELDS}
+    return flags
+
+
+def _state(flag: dict) -> str:
+    return json.dumps({"verdict": flag.get("verdict"), "severity": flag.get("severity")}, sort_keys=True)
+
+
+def diff(now: dict[str, dict], sent: dict[str, dict]) -> list[FlagEvent]:
+    """Events that bring a sink that was sent `sent` up to `now` (both keyed by flag key)."""
+    events = []
+    for key, flag in now.items():
+        before = sent.get(key)
+        if before is None:
+            events.append(FlagEvent(NEW, key, flag))
+        elif _state(before) != _state(flag):
+            events.append(FlagEvent(CHANGED, key, flag, previous=json.loads(_state(before))))
+    for key in sent.keys() - now.keys():
+        events.append(FlagEvent(CLEARED, key, sent[key], previous=json.loads(_state(sent[key]))))
+    return sorted(events, key=_event_order)
+
+
+def _event_order(event: FlagEvent):
+    # worst first, so a sink that fails part-way has delivered what matters most
+    return (event.event == CLEARED, -severity_rank(event.flag.get("severity") or "info"), event.key)
+
+
+@dataclass
+class MemoryCursor:
+    """What one live stream has sent so far (gRPC FollowFlags); forgotten when it ends."""
+
+    sent: dict[str, dict] = field(default_factory=dict)
+
+    def pending(self, store: Store) -> list[FlagEvent]:
+        return _where_devices_stand(store, diff(current_flags(store), self.sent))
+
+    def mark(self, event: FlagEvent) -> None:
+        if event.event == CLEARED:
+            self.sent.pop(event.key, None)
+        else:
+            self.sent[event.key] = event.flag
+
+
+class SinkCursor(MemoryCursor):
+    """A named export sink's cursor, kept in the database across runs."""
+
+    def __init__(self, store: Store, sink: str):
+        super().__init__()
+        self.store, self.sink = store, sink
+        create_schema(store.db)  # also for a database made before this table
+        for row in store.rows("SELECT flag_key, flag FROM export_cursor WHERE sink = ?", (sink,)):
+            self.sent[row["flag_key"]] = json.loads(row["flag"])
+
+    def mark(self, event: FlagEvent) -> None:
+        with self.store.transaction() as conn:
+            if event.event == CLEARED:
+                conn.execute("DELETE FROM export_cursor WHERE sink = ? AND flag_key = ?", (self.sink, event.key))
+            else:
+                conn.execute(
+                    "INSERT INTO export_cursor (sink, flag_key, state, flag, exported_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(sink, flag_key) DO UPDATE SET state = excluded.state, flag = excluded.flag, "
+                    "exported_at = excluded.exported_at",
+                    (self.sink, event.key, event.state, json.dumps(event.flag, default=str), now_rfc3339()))
+        super().mark(event)
+
+    def reset(self) -> None:
+        """Forget what was sent: the next run sends every current flag again as new."""
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM export_cursor WHERE sink = ?", (self.sink,))
+        self.sent.clear()
+
+
+def _where_devices_stand(store: Store, events: list[FlagEvent]) -> list[FlagEvent]:
+    """Cleared flags carry their device's verdict and score as they are now, not as last sent."""
+    ids = sorted({e.flag["device_id"] for e in events if e.event == CLEARED})
+    verdicts: dict[str, tuple] = {}
+    for start in range(0, len(ids), 500):  # below SQLite's bound-parameter limit
+        chunk = ids[start:start + 500]
+        for row in store.rows(f"SELECT device_id, verdict, score FROM devices WHERE device_id IN "
+                              f"({', '.join('?' * len(chunk))})", chunk):
+            verdicts[row["device_id"]] = {"verdict": row["verdict"], "score": row["score"]}
+    return [FlagEvent(e.event, e.key, {**e.flag, **verdicts.get(e.flag["device_id"], {})}, e.previous)
+            if e.event == CLEARED else e for e in events]

@@ -1,0 +1,66 @@
+"""Flag events as HTTP POSTs of JSON, one event per request.
+
+A 2xx answer means delivered. 408, 429 and 5xx answers and network errors are worth retrying
+(`delivery.with_retries` backs off exponentially, and honours a numeric Retry-After); any other
+answer means the receiver refuses this request as it is, so retrying it cannot help.
+"""
+from __future__ import annotations
+
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from farmwatch.collector.exports.delivery import DeliveryError
+from farmwatch.collector.exports.feed import FlagEvent
+
+_RETRYABLE = {408, 425, 429}
+
+
+@dataclass
+class WebhookSink:
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout: float = 10.0
+    ca_file: str | None = None  # trust this CA bundle for an https URL instead of the system's
+
+    def __post_init__(self):
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"webhook URL {self.url!r} must be http:// or https:// with a host")
+
+    @property
+    def name(self) -> str:
+        return f"webhook:{self.url}"
+
+    def send(self, event: FlagEvent) -> None:
+        body = event.to_json().encode("utf-8")
+        request = urllib.request.Request(self.url, data=body, method="POST", headers={
+            "Content-Type": "application/json", "User-Agent": "farmwatch-collector", **self.headers})
+        context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout, context=context) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            raise _refusal(exc) from exc
+        except (urllib.error.URLError, OSError) as exc:  # refused, reset, timed out, DNS
+            raise DeliveryError(f"webhook {self.url}: {getattr(exc, 'reason', exc)}") from exc
+
+    def close(self) -> None:
+        pass
+
+
+def _refusal(exc: urllib.error.HTTPError) -> DeliveryError:
+    retryable = exc.code in _RETRYABLE or exc.code >= 500
+    retry_after = exc.headers.get("Retry-After", "") if exc.headers else ""
+    return DeliveryError(f"webhook answered HTTP {exc.code} {exc.reason}", permanent=not retryable,
+                         retry_after=float(retry_after) if retry_after.isdigit() else None)
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """`Name: value` from the command line."""
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise ValueError(f"header {text!r} is not `Name: value`")
+    return name.strip(), value.strip()

@@ -1,0 +1,154 @@
+"""The gRPC `Query` service: the security team's read-only view, for analyst certificates only.
+
+Each call checks the caller's certificate (revocation, then role), is audited before it runs
+(`audit.AuditLog`), and answers from the same queries as the CLI. A refused caller is audited
+too: an agent certificate knocking on `Query` is worth knowing about.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+import grpc
+
+from farmwatch.collector import pki, queries, sql
+from farmwatch.collector.audit import VIA_GRPC, AuditLog, AuditUnavailable
+from farmwatch.collector.exports.feed import FlagEvent, MemoryCursor
+from farmwatch.collector.store import Store
+from farmwatch.v1 import query_pb2, query_pb2_grpc
+
+log = logging.getLogger("farmwatch.collector.query")
+SERVICE_NAME = "farmwatch.v1.Query"
+MAX_SQL_ROWS = 10_000
+SQL_TIMEOUT = 10.0  # seconds
+FOLLOW_POLL_SECONDS = 5
+MAX_FOLLOWERS = 4  # each open stream holds one of the server's worker threads
+
+
+class _Refused(Exception):
+    def __init__(self, code: grpc.StatusCode, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class QueryService(query_pb2_grpc.QueryServicer):
+    def __init__(self, store: Store, auth, audit: AuditLog):
+        self.store, self.auth, self.audit = store, auth, audit
+        self._followers = threading.BoundedSemaphore(MAX_FOLLOWERS)
+
+    # -- calls ----------------------------------------------------------------------------
+    def Devices(self, request, context):
+        verdict = request.verdict or None
+        rows = self._answer(context, "devices", f"verdict={verdict or 'any'}",
+                            lambda: queries.devices(self.store, verdict))
+        return _rows(rows, queries.DEVICE_COLUMNS)
+
+    def Device(self, request, context):
+        def lookup():
+            info = queries.device(self.store, request.device_id, history=request.history or 20)
+            if info is None:
+                raise _Refused(grpc.StatusCode.NOT_FOUND, f"no device {request.device_id!r}")
+            return [info]
+
+        info = self._answer(context, "device", request.device_id, lookup)[0]
+        return query_pb2.DeviceResponse(json=_json(info))
+
+    def Flags(self, request, context):
+        return _rows(self._answer(context, "flags", "", lambda: queries.flags(self.store)), queries.FLAG_COLUMNS)
+
+    def Sql(self, request, context):
+        limit = min(request.max_rows or MAX_SQL_ROWS, MAX_SQL_ROWS)
+
+        def run():
+            try:
+                return sql.run(self.store.path, request.sql, max_rows=limit, timeout=SQL_TIMEOUT)
+            except sql.SqlError as exc:
+                raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from exc
+
+        result = self._answer(context, "sql", request.sql, run)
+        return query_pb2.Rows(columns=result.columns, rows=[_json(r) for r in result.dicts()],
+                              truncated=result.truncated)
+
+    def FollowFlags(self, request, context):
+        identity = self._analyst(context, "follow-flags")
+        if not self._followers.acquire(blocking=False):
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                          f"{MAX_FOLLOWERS} flag streams are open already; try again later")
+        try:
+            yield from self._follow(request, context, identity)
+        finally:
+            self._followers.release()
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _follow(self, request, context, identity):
+        ended = threading.Event()
+        context.add_callback(ended.set)  # the caller cancelled, or the server is stopping
+        cursor = MemoryCursor()
+        with self._audited(context, identity, "follow-flags", f"skip_current={request.skip_current}") as entry:
+            if request.skip_current:
+                for event in cursor.pending(self.store):
+                    cursor.mark(event)
+            while not ended.is_set():
+                for event in cursor.pending(self.store):
+                    yield _flag_event(event)
+                    cursor.mark(event)
+                    entry.rows += 1
+                ended.wait(request.poll_seconds or FOLLOW_POLL_SECONDS)
+
+    def _answer(self, context, action: str, detail: str, run):
+        """Check the caller, audit the call, run it; map refusals onto gRPC status codes."""
+        identity = self._analyst(context, action)
+        with self._audited(context, identity, action, detail) as entry:
+            result = run()
+            entry.rows = len(result.rows) if isinstance(result, sql.SqlResult) else len(result)
+        return result
+
+    def _audited(self, context, identity: pki.Identity, action: str, detail: str):
+        return _AuditScope(self.audit, context, identity, action, detail, self.auth.client_ip(context))
+
+    def _analyst(self, context, action: str) -> pki.Identity:
+        identity = self.auth.identity(context)  # aborts for unknown or revoked certificates
+        if identity.role != pki.ROLE_ANALYST:
+            reason = f"{identity.role or 'unknown'} certificates cannot query; it needs an analyst certificate"
+            log.warning("event=query_refused subject=%s role=%s action=%s", identity.subject, identity.role, action)
+            self.audit.refused(who=identity.subject, via=VIA_GRPC, action=action, reason=reason,
+                               peer=self.auth.client_ip(context), cert_serial=identity.serial)
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, reason)
+        return identity
+
+
+class _AuditScope:
+    """`with` block: the audit record around one call; domain refusals become gRPC aborts."""
+
+    def __init__(self, audit: AuditLog, context, identity: pki.Identity, action: str, detail: str, peer: str):
+        self.context = context
+        self._record = audit.record(who=identity.subject, via=VIA_GRPC, action=action, detail=detail,
+                                    peer=peer, cert_serial=identity.serial)
+
+    def __enter__(self):
+        try:
+            return self._record.__enter__()
+        except AuditUnavailable as exc:
+            log.error("event=audit_unavailable reason=%r", str(exc))
+            self.context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+
+    def __exit__(self, kind, exc, tb):
+        self._record.__exit__(kind, exc, tb)
+        if isinstance(exc, _Refused):
+            self.context.abort(exc.code, str(exc))
+        return False
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _rows(rows: list[dict], columns) -> query_pb2.Rows:
+    return query_pb2.Rows(columns=list(columns), rows=[_json(r) for r in rows])
+
+
+def _flag_event(event: FlagEvent) -> query_pb2.FlagEvent:
+    flag = event.flag
+    return query_pb2.FlagEvent(event=event.event, device_id=flag["device_id"], rule=flag["rule"],
+                               severity=flag.get("severity") or "", json=event.to_json())

@@ -1,0 +1,184 @@
+"""The Query service over real mTLS: analysts in, agents out, every question audited."""
+from __future__ import annotations
+
+import json
+import threading
+
+import grpc
+import pytest
+
+from conftest import make_report, scenario_report
+from farmwatch.agent import transport
+from farmwatch.collector import enrollment
+from farmwatch.v1 import query_pb2, query_pb2_grpc
+
+
+@pytest.fixture
+def fleet(collector):
+    """Three devices reported over gRPC: a relay, a suspicious one and a clean one."""
+    for device_id, scenario in (("SN-RELAY", "relay/win_jetkvm"), ("SN-SUSP", "suspicious/win_anydesk_idle"),
+                                ("SN-CLEAN", "clean/linux_office_plain")):
+        with collector.client(collector.enroll(device_id)) as client:
+            client.report(scenario_report(scenario, device_id))
+    return collector
+
+
+@pytest.fixture
+def analyst(fleet):
+    channel = fleet.channel(fleet.analyst("analyst-alice"))
+    yield query_pb2_grpc.QueryStub(channel)
+    channel.close()
+
+
+def audit_rows(collector) -> list[dict]:
+    return collector.store.rows("SELECT who, via, action, detail, rows, outcome, cert_serial, peer FROM audit "
+                                "ORDER BY id")
+
+
+def rows_of(answer: query_pb2.Rows) -> list[dict]:
+    return [json.loads(r) for r in answer.rows]
+
+
+def test_analyst_lists_devices_and_the_call_is_audited(fleet, analyst):
+    answer = analyst.Devices(query_pb2.DevicesRequest(), timeout=10)
+    devices = {d["device_id"]: d for d in rows_of(answer)}
+    assert {d: devices[d]["verdict"] for d in devices} == {
+        "SN-RELAY": "relay", "SN-SUSP": "suspicious", "SN-CLEAN": "clean"}
+    assert isinstance(devices["SN-RELAY"]["score"], int)
+    assert list(answer.columns)[:4] == ["device_id", "hostname", "os", "verdict"]
+    [entry] = audit_rows(fleet)
+    assert entry | {"cert_serial": None} == {"who": "analyst-alice", "via": "grpc", "action": "devices",
+                                             "detail": "verdict=any", "rows": 3, "outcome": "ok",
+                                             "cert_serial": None, "peer": "127.0.0.1"}
+    assert entry["cert_serial"]
+
+
+def test_devices_filter_by_verdict(analyst):
+    answer = analyst.Devices(query_pb2.DevicesRequest(verdict="relay"), timeout=10)
+    assert [d["device_id"] for d in rows_of(answer)] == ["SN-RELAY"]
+
+
+def test_device_detail_and_unknown_device(fleet, analyst):
+    info = json.loads(analyst.Device(query_pb2.DeviceRequest(device_id="SN-RELAY"), timeout=10).json)
+    assert info["verdict"] == "relay"
+    assert {"display-kvm-edid", "usb-ip-kvm"} <= {f["rule"] for f in info["findings"]}
+    assert len(info["reports"]) == 1
+    with pytest.raises(grpc.RpcError) as error:
+        analyst.Device(query_pb2.DeviceRequest(device_id="SN-NOPE"), timeout=10)
+    assert error.value.code() == grpc.StatusCode.NOT_FOUND
+    assert audit_rows(fleet)[-1]["outcome"].startswith("error: ")
+
+
+def test_flags_are_findings_of_flagged_devices_only(analyst):
+    flags = rows_of(analyst.Flags(query_pb2.FlagsRequest(), timeout=10))
+    assert {f["device_id"] for f in flags} == {"SN-RELAY", "SN-SUSP"}
+    assert all(isinstance(f["evidence"], dict) for f in flags)
+
+
+def test_sql_answers_a_select_and_refuses_a_write(fleet, analyst):
+    answer = analyst.Sql(query_pb2.SqlRequest(sql="SELECT device_id, score FROM devices ORDER BY device_id"),
+                         timeout=10)
+    assert list(answer.columns) == ["device_id", "score"]
+    assert [r["device_id"] for r in rows_of(answer)] == ["SN-CLEAN", "SN-RELAY", "SN-SUSP"]
+    with pytest.raises(grpc.RpcError) as error:
+        analyst.Sql(query_pb2.SqlRequest(sql="DELETE FROM devices"), timeout=10)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert fleet.store.count("devices") == 3
+    sql_audit = [e for e in audit_rows(fleet) if e["action"] == "sql"]
+    assert [(e["detail"], e["rows"], e["outcome"][:5]) for e in sql_audit] == [
+        ("SELECT device_id, score FROM devices ORDER BY device_id", 3, "ok"),
+        ("DELETE FROM devices", 0, "error")]
+
+
+def test_sql_row_limit_is_reported_as_truncated(analyst):
+    answer = analyst.Sql(query_pb2.SqlRequest(sql="SELECT * FROM devices", max_rows=2), timeout=10)
+    assert len(answer.rows) == 2 and answer.truncated
+
+
+def test_agent_certificate_is_refused_on_query_and_the_attempt_audited(fleet):
+    creds = fleet.enroll("SN-NOSY")
+    with fleet.channel(creds) as channel:
+        stub = query_pb2_grpc.QueryStub(channel)
+        for call, request in ((stub.Devices, query_pb2.DevicesRequest()),
+                              (stub.Sql, query_pb2.SqlRequest(sql="SELECT 1"))):
+            with pytest.raises(grpc.RpcError) as error:
+                call(request, timeout=10)
+            assert error.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        with pytest.raises(grpc.RpcError) as error:
+            next(stub.FollowFlags(query_pb2.FollowFlagsRequest(), timeout=10))
+        assert error.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    refused = audit_rows(fleet)
+    assert [(e["who"], e["action"]) for e in refused] == [
+        ("SN-NOSY", "devices"), ("SN-NOSY", "sql"), ("SN-NOSY", "follow-flags")]
+    assert all(e["outcome"].startswith("refused: agent certificates") for e in refused)
+
+
+def test_bootstrap_identity_is_refused_on_query(fleet):
+    with transport.enrollment_channel(fleet.address, ca_pem=fleet.ca_pem) as channel:
+        with pytest.raises(grpc.RpcError) as error:
+            query_pb2_grpc.QueryStub(channel).Flags(query_pb2.FlagsRequest(), timeout=10)
+    assert error.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_analyst_certificate_is_refused_on_report(fleet):
+    creds = fleet.analyst("analyst-bob")
+    with fleet.client(creds) as client:
+        with pytest.raises(transport.CollectorError) as error:
+            client.report(make_report("analyst-bob"))
+    assert error.value.code == grpc.StatusCode.PERMISSION_DENIED
+    assert fleet.store.count("reports") == 3
+
+
+def test_revoked_analyst_is_refused(fleet, analyst):
+    analyst.Flags(query_pb2.FlagsRequest(), timeout=10)
+    enrollment.revoke_subject(fleet.store, "analyst-alice", "left the company")
+    with pytest.raises(grpc.RpcError) as error:
+        analyst.Flags(query_pb2.FlagsRequest(), timeout=10)
+    assert error.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_query_is_refused_when_it_cannot_be_audited(fleet, analyst):
+    fleet.store.conn.execute("DROP TABLE audit")
+    with pytest.raises(grpc.RpcError) as error:
+        analyst.Sql(query_pb2.SqlRequest(sql="SELECT * FROM devices"), timeout=10)
+    assert error.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "audit" in error.value.details()
+
+
+def test_follow_flags_streams_current_flags_then_changes(fleet, analyst):
+    stream = analyst.FollowFlags(query_pb2.FollowFlagsRequest(poll_seconds=1), timeout=30)
+    events = []
+    first = {(e.device_id, e.rule) for e in _take(stream, 5, events)}
+    assert {d for d, _ in first} == {"SN-RELAY", "SN-SUSP"} and {e.event for e in events} == {"new"}
+
+    # the suspicious laptop now has a live inbound AnyDesk session: relay
+    with fleet.client(fleet.enroll("SN-SUSP", fleet.token(allow_reenroll=True))) as client:
+        client.report(scenario_report("relay/win_anydesk_inbound_session", "SN-SUSP", sequence=2))
+    later = _take(stream, 3, [])
+    stream.cancel()
+    assert {(e.event, e.rule) for e in later} >= {("new", "remote-session-inbound"),
+                                                  ("changed", "remote-control-running")}
+    changed = json.loads(next(e.json for e in later if e.event == "changed"))
+    assert changed["verdict"] == "relay" and changed["previous"]["verdict"] == "suspicious"
+
+
+def _take(stream, count: int, into: list) -> list:
+    """Read `count` events from the stream (the test fails on its timeout if they never come)."""
+    got = []
+    for event in stream:
+        got.append(event)
+        into.append(event)
+        if len(got) == count:
+            break
+    return got
+
+
+def test_follow_flags_ends_when_the_caller_cancels_and_is_audited(fleet, analyst):
+    stream = analyst.FollowFlags(query_pb2.FollowFlagsRequest(skip_current=True, poll_seconds=1), timeout=30)
+    cancelled = threading.Timer(1.5, stream.cancel)
+    cancelled.start()
+    with pytest.raises(grpc.RpcError) as error:
+        list(stream)
+    assert error.value.code() == grpc.StatusCode.CANCELLED
+    entry = audit_rows(fleet)[-1]
+    assert (entry["action"], entry["detail"]) == ("follow-flags", "skip_current=True")
