@@ -8,7 +8,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
 
 from hypothesis import given, settings
@@ -210,17 +209,17 @@ def test_kill_9_while_writing_loses_no_acknowledged_state(tmp_path):
     for round_number in range(6):
         child = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True)
         assert child.stdout.readline().strip() == "ready"
-        time.sleep(0.05 + 0.04 * round_number)
+        lines = [child.stdout.readline() for _ in range(3 + 7 * round_number)]  # it is mid-write now
         child.send_signal(signal.SIGKILL)
-        output, _ = child.communicate()
-        for line in output.splitlines():
-            kind, value = line.split()
-            if kind == "acked":
-                acked.add(value)
-            elif kind == "put":
-                highest_sequence = max(highest_sequence, int(value))
+        rest, _ = child.communicate()
+        for line in lines + rest.splitlines():
+            words = line.split()
+            if len(words) == 2 and words[0] == "acked":
+                acked.add(words[1])
+            elif len(words) == 2 and words[0] == "put":
+                highest_sequence = max(highest_sequence, int(words[1]))
         with Spool(path) as spool:  # opens after every kill, and nothing acked is back
             assert not acked & {entry.report_id for entry in spool.pending(1000)}
             assert spool.stats().next_sequence > highest_sequence
-    assert acked, "the writer never got to acknowledge anything"
+    assert len(acked) >= 6
     assert not list(tmp_path.glob("*.corrupt-*"))
