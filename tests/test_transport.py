@@ -71,6 +71,12 @@ def test_backoff_jitter_spreads_over_the_whole_window():
     assert min(delays) < 1.0 and max(delays) > 7.0  # full jitter, not ±20 % around the ceiling
 
 
+def test_report_interval_jitter_stays_within_ten_percent():
+    rng = random.Random(3)
+    waits = [runner.jittered(300.0, rng) for _ in range(1000)]
+    assert 270.0 <= min(waits) < 275.0 and 325.0 < max(waits) <= 330.0
+
+
 @pytest.mark.parametrize("code, disposition", [
     (grpc.StatusCode.UNAVAILABLE, Disposition.RETRY),
     (grpc.StatusCode.DEADLINE_EXCEEDED, Disposition.RETRY),
