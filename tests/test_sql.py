@@ -1,0 +1,115 @@
+"""Ad-hoc SQL: the database refuses writes, other files and extensions; runaway queries stop."""
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+
+from conftest import make_report
+from farmwatch.collector import ingest, sql
+from farmwatch.collector.store import Store
+
+
+@pytest.fixture
+def database(tmp_path):
+    store = Store(tmp_path / "farmwatch.sqlite")
+    store.ingest([ingest.prepare(make_report(f"SN-{n}"), peer_ip="203.0.113.7") for n in range(3)])
+    yield store.path
+    store.close()  # the writer stays open during each test, as a serving collector's would
+
+
+def test_select_returns_columns_and_rows(database):
+    result = sql.run(database, "SELECT device_id, reports FROM devices WHERE device_id != ? ORDER BY device_id",
+                     ("SN-1",))
+    assert result.columns == ["device_id", "reports"]
+    assert result.rows == [("SN-0", 1), ("SN-2", 1)]
+    assert result.dicts()[0] == {"device_id": "SN-0", "reports": 1}
+    assert not result.truncated
+
+
+@pytest.mark.parametrize("statement", [
+    "INSERT INTO devices (device_id) VALUES ('SN-EVIL')",
+    "UPDATE devices SET verdict = 'clean'",
+    "DELETE FROM devices",
+    "REPLACE INTO devices (device_id) VALUES ('SN-0')",
+    "DROP TABLE devices",
+    "CREATE TABLE loot (x)",
+    "CREATE TEMP TABLE loot (x)",
+    "ALTER TABLE devices ADD COLUMN x",
+    "PRAGMA query_only = 0",
+    "PRAGMA user_version = 99",
+    "BEGIN IMMEDIATE",
+    "VACUUM",
+])
+def test_writes_are_refused_and_change_nothing(database, statement):
+    before = sql.run(database, "SELECT device_id, verdict FROM devices ORDER BY device_id").rows
+    with pytest.raises(sql.SqlError):
+        sql.run(database, statement)
+    assert sql.run(database, "SELECT device_id, verdict FROM devices ORDER BY device_id").rows == before
+    assert sql.run(database, "PRAGMA user_version").rows != [(99,)]
+
+
+def test_the_file_itself_is_read_only_even_without_the_authorizer(database):
+    """The authorizer is one layer; read-only mode and query_only stand without it."""
+    conn = sql.open_readonly(database)
+    conn.set_authorizer(None)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        conn.execute("DELETE FROM devices")
+    assert conn.execute("PRAGMA query_only").fetchone() == (1,)
+    conn.close()
+
+
+def test_attach_of_another_database_is_refused(database, tmp_path):
+    other = tmp_path / "other.sqlite"
+    sqlite3.connect(other).execute("CREATE TABLE secrets (x)").connection.close()
+    with pytest.raises(sql.SqlError, match="not authorized"):
+        sql.run(database, f"ATTACH DATABASE '{other}' AS other")
+    with pytest.raises(sql.SqlError):
+        sql.run(database, "DETACH DATABASE main")
+
+
+def test_load_extension_is_refused(database, tmp_path):
+    library = tmp_path / "evil.so"
+    library.write_bytes(b"\x7fELF")
+    with pytest.raises(sql.SqlError, match="load_extension"):
+        sql.run(database, "SELECT load_extension(?)", (str(library),))
+
+
+def test_only_one_statement_at_a_time(database):
+    with pytest.raises(sql.SqlError, match="one statement"):
+        sql.run(database, "SELECT 1; DELETE FROM devices")
+    assert sql.run(database, "SELECT count(*) FROM devices").rows == [(3,)]
+
+
+def test_schema_introspection_is_allowed(database):
+    columns = [row[1] for row in sql.run(database, "PRAGMA table_info(devices)").rows]
+    assert "device_id" in columns and "verdict" in columns
+    assert sql.run(database, "SELECT name FROM sqlite_master WHERE name = 'reports'").rows == [("reports",)]
+
+
+def test_runaway_query_is_stopped_by_the_time_budget(database):
+    endless = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n"
+    started = time.monotonic()
+    with pytest.raises(sql.SqlError, match="longer than 0.5s"):
+        sql.run(database, endless, timeout=0.5)
+    assert time.monotonic() - started < 5
+
+
+def test_endless_result_is_cut_at_the_row_limit(database):
+    endless = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT x FROM n"
+    result = sql.run(database, endless, max_rows=100)
+    assert len(result.rows) == 100 and result.truncated
+    assert result.rows[-1] == (100,)
+
+
+def test_blobs_come_back_as_base64_and_repeated_columns_are_kept(database):
+    result = sql.run(database, "SELECT x'00ff' AS raw, 1 AS n, 2 AS n")
+    assert result.columns == ["raw", "n", "n:2"]
+    assert result.rows == [({"$base64": True, "encoded": "AP8="}, 1, 2)]
+
+
+def test_missing_database_is_an_error_not_a_new_file(tmp_path):
+    with pytest.raises(sql.SqlError, match="no database"):
+        sql.run(tmp_path / "absent.sqlite", "SELECT 1")
+    assert not (tmp_path / "absent.sqlite").exists()
