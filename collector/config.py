@@ -6,6 +6,8 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from farmwatch.collector.fleet.settings import FleetSettings, FleetSettingsError
+
 CONFIG_NAME = "collector.toml"
 DATABASE_NAME = "farmwatch.sqlite"
 
@@ -40,6 +42,7 @@ class CollectorConfig:
     raw_report_retention_days: int = 90
     allow: list[dict] = field(default_factory=list)
     log_format: str = "text"
+    fleet: FleetSettings = field(default_factory=FleetSettings)  # the `[fleet]` table
 
     @property
     def pki_dir(self) -> Path:
@@ -65,6 +68,11 @@ class CollectorConfig:
         if unknown:
             raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if not isinstance(values.get("fleet", FleetSettings()), FleetSettings):
+            try:
+                values["fleet"] = FleetSettings.from_dict(values["fleet"])
+            except (FleetSettingsError, TypeError) as exc:
+                raise ConfigError(f"{path}: {exc}") from exc
         return cls(home=home, **values)
 
 
@@ -74,8 +82,9 @@ def _read_toml(path: Path) -> dict:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    # `[collector]` holds the scalar settings; `[[allow]]` tables sit at the top level
+    # `[collector]` holds the scalar settings; `[[allow]]` and `[fleet]` tables sit at the top level
     settings = dict(data.get("collector", {}))
-    if "allow" in data:
-        settings["allow"] = data["allow"]
+    for table in ("allow", "fleet"):
+        if table in data:
+            settings[table] = data[table]
     return settings

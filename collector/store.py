@@ -19,9 +19,11 @@ import sqlite_utils
 from google.protobuf import json_format
 
 from farmwatch.collector import inventory, roster
+from farmwatch.collector.fleet import schema as fleet_schema
+from farmwatch.collector.fleet.verdict import combine, fleet_findings_of
 from farmwatch.v1 import report_pb2
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class StoreFull(Exception):
@@ -80,6 +82,8 @@ class Store:
             return
         with self.transaction():
             _create_schema(self.db)
+            if version and version < 3:
+                _upgrade_to_fleet(self.db)
             self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
@@ -131,6 +135,9 @@ class Store:
             device is not None and device[4] == item.cert_serial and report.sequence <= (device[1] or 0)
         )
         self._insert_report(conn, item)
+        fleet_schema.record_locations(conn, fleet_schema.location_rows(
+            report.device_id, item.received_at, item.peer_ip, report.network.default_gateway.mac,
+            report.network.wifi.bssid))
         if item.verdict is not None:
             self._insert_findings(conn, report, item.verdict)
         if not item.replay:
@@ -175,6 +182,7 @@ class Store:
             json.loads(digests_json) if digests_json else {},
         )
         verdict = item.verdict or {}
+        combined = self._combined(conn, report.device_id, verdict)
         host = report.host
         values = {
             "device_id": report.device_id, "hostname": host.hostname, "os": host.os,
@@ -182,11 +190,14 @@ class Store:
             "agent_version": host.agent_version, "timezone": host.timezone,
             "last_seen": item.received_at, "last_report_id": report.report_id,
             "last_sequence": report.sequence, "last_peer_ip": item.peer_ip,
-            "last_cert_serial": item.cert_serial, "verdict": verdict.get("verdict"),
-            "score": verdict.get("score"), "inventory_digests": json.dumps(digests),
+            "last_cert_serial": item.cert_serial, "inventory_digests": json.dumps(digests),
+            "input_languages": _input_languages(verdict), "own_verdict": verdict.get("verdict"),
+            "own_score": verdict.get("score"), "verdict": combined and combined.verdict,
+            "score": combined and combined.score, "verdict_source": combined and combined.source,
         }
+        kept = ("verdict", "score", "own_verdict", "own_score", "verdict_source", "input_languages")
         updates = ", ".join(
-            f"{c} = coalesce(excluded.{c}, devices.{c})" if c in ("verdict", "score") else f"{c} = excluded.{c}"
+            f"{c} = coalesce(excluded.{c}, devices.{c})" if c in kept else f"{c} = excluded.{c}"
             for c in values if c != "device_id"
         )
         conn.execute(
@@ -195,13 +206,21 @@ class Store:
             f"ON CONFLICT(device_id) DO UPDATE SET {updates}, reports = devices.reports + 1",
             (*values.values(), item.received_at),
         )
-        if verdict and verdict.get("verdict") != old_verdict:
+        if combined and combined.verdict != old_verdict:
             conn.execute(
                 "INSERT INTO verdict_changes (device_id, changed_at, report_id, old_verdict, new_verdict, score) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (report.device_id, item.received_at, report.report_id, old_verdict,
-                 verdict["verdict"], verdict["score"]),
+                 combined.verdict, combined.score),
             )
+
+    @staticmethod
+    def _combined(conn, device_id: str, verdict: dict):
+        """The report's own verdict combined with the device's stored fleet findings."""
+        if not verdict:
+            return None
+        return combine(verdict.get("verdict"), verdict.get("score"), verdict.get("findings", []),
+                       fleet_findings_of(conn, device_id))
 
     def replace_verdict(self, report_id: str, device_id: str, verdict: dict) -> None:
         """Store a re-computed verdict for a stored report (after a catalogue or rule update)."""
@@ -213,14 +232,18 @@ class Store:
             row = conn.execute(
                 "SELECT verdict FROM devices WHERE device_id = ? AND last_report_id = ?",
                 (device_id, report_id)).fetchone()
-            if row is not None and row[0] != verdict["verdict"]:
-                now = now_rfc3339()
-                conn.execute("UPDATE devices SET verdict = ?, score = ? WHERE device_id = ?",
-                             (verdict["verdict"], verdict["score"], device_id))
+            if row is None:
+                return
+            combined = self._combined(conn, device_id, verdict)
+            conn.execute("UPDATE devices SET verdict = ?, score = ?, verdict_source = ?, own_verdict = ?, "
+                         "own_score = ?, input_languages = ? WHERE device_id = ?",
+                         (combined.verdict, combined.score, combined.source, verdict["verdict"],
+                          verdict["score"], _input_languages(verdict), device_id))
+            if row[0] != combined.verdict:
                 conn.execute(
                     "INSERT INTO verdict_changes (device_id, changed_at, report_id, old_verdict, "
                     "new_verdict, score) VALUES (?, ?, ?, ?, ?, ?)",
-                    (device_id, now, report_id, row[0], verdict["verdict"], verdict["score"]))
+                    (device_id, now_rfc3339(), report_id, row[0], combined.verdict, combined.score))
 
     def prune_raw(self, older_than_days: int) -> int:
         """Drop raw reports older than the retention; each device's latest raw report stays.
@@ -271,6 +294,15 @@ class Store:
         return self.reader().execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
+def _input_languages(verdict: dict) -> str | None:
+    """Input languages the report's `input-language` findings named, comma-joined ("" for none)."""
+    if not verdict:
+        return None
+    found = [f["evidence"].get("language") for f in verdict.get("findings", [])
+             if f["rule"] == "input-language" and f.get("evidence")]
+    return ",".join(sorted(set(filter(None, found))))
+
+
 @dataclass
 class _Ids:
     report_id: str
@@ -309,7 +341,8 @@ def _create_schema(db: sqlite_utils.Database) -> None:
          "agent_version": str, "timezone": str, "first_seen": str, "last_seen": str,
          "last_report_id": str, "last_sequence": int, "last_peer_ip": str, "last_cert_serial": str,
          "reports": int,
-         "verdict": str, "score": int, "inventory_digests": str},
+         # verdict/score: combined with the fleet's findings (fleet.verdict); own_*: latest report alone
+         "verdict": str, "score": int, "inventory_digests": str, **_FLEET_DEVICE_COLUMNS},
         pk="device_id", if_not_exists=True,
     )
     db["devices"].create_index(["verdict"], if_not_exists=True)
@@ -339,3 +372,22 @@ def _create_schema(db: sqlite_utils.Database) -> None:
     )
     inventory.create_schema(db)
     roster.create_schema(db)
+    fleet_schema.create_schema(db)
+
+
+_FLEET_DEVICE_COLUMNS = {"own_verdict": str, "own_score": int, "verdict_source": str, "input_languages": str}
+
+
+def _upgrade_to_fleet(db: sqlite_utils.Database) -> None:
+    """Schema 2 → 3: own verdict beside the combined one, input languages, location history."""
+    existing = db["devices"].columns_dict
+    for name, kind in _FLEET_DEVICE_COLUMNS.items():
+        if name not in existing:
+            db["devices"].add_column(name, kind)
+    db.execute("UPDATE devices SET own_verdict = verdict, own_score = score, verdict_source = 'report' "
+               "WHERE own_verdict IS NULL")
+    db.execute(
+        "UPDATE devices SET input_languages = (SELECT group_concat(DISTINCT json_extract(f.evidence, "
+        "'$.language')) FROM findings f WHERE f.report_id = devices.last_report_id AND f.rule = 'input-language') "
+        "WHERE input_languages IS NULL")
+    fleet_schema.backfill_locations(db.conn)

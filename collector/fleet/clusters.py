@@ -1,0 +1,195 @@
+"""Clusters: one location key shared, within the window, by devices of two or more people.
+
+People come from the roster: a person is `coalesce(email, lower(user_name))`; a device that is not
+on the roster (or has no user there) is its own unknown person.
+
+What keeps benign places out (indicators.md §2 and §4):
+- the key kinds' own exclusions (`keys`), and the configured office networks, gateway MACs and
+  BSSIDs: a device reporting from the office is not counted at that key;
+- configured shared egress ranges (corporate VPN/SASE, known carrier NAT) never key a cluster;
+- a public address whose devices sit behind *different* routers (more than one gateway MAC) is
+  an egress shared by separate networks — carrier NAT, a VPN exit — not a place; a farm sits
+  behind one router, and its gateway MAC keys the cluster anyway;
+- a device counts at a key only after `min_days_at_location` days there.
+
+Score (0-100), documented here and nowhere else:
+    people:   2 → 35 (10 when both share one ship-to address: a household), 3 → 50,
+              each further person +5, at most 65 — size alone never reaches RELAY_AT;
+    evidence: +20 per member whose own verdict is relay, +10 per suspicious member; cap 100.
+Severity of the cluster (what its members' fleet finding carries), using detect's thresholds:
+    score ≥ RELAY_AT → critical; ≥ the high weight (45) → high; ≥ SUSPICIOUS_AT → medium; else low.
+So a couple working from home is a visible low cluster; two unrelated people behind one router
+are medium; three or more are high; and a farm where a member is seen being driven (or two
+members carry remote-control tools) is critical, which makes every member a relay.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+
+from farmwatch.collector.detect.scoring import MAX_SCORE, RELAY_AT, SEVERITY_WEIGHTS, SUSPICIOUS_AT
+from farmwatch.collector.fleet.keys import ADDRESS, BSSID, GATEWAY, KINDS, cluster_id, in_networks
+from farmwatch.collector.fleet.settings import FleetSettings
+
+_SIZE_POINTS = {2: 35, 3: 50}
+_HOUSEHOLD_POINTS = 10
+_PER_EXTRA_PERSON, _SIZE_CAP = 5, 65
+_EVIDENCE_POINTS = {"relay": 20, "suspicious": 10}
+
+
+@dataclass
+class Member:
+    device_id: str
+    person: str
+    on_roster: bool
+    address: tuple | None  # ship-to (country, region, city, postal code) when the roster has one
+    first_seen: str
+    last_seen: str
+    reports: int
+    own_verdict: str | None
+
+
+@dataclass
+class Cluster:
+    kind: str
+    value: str
+    members: list[Member] = field(default_factory=list)
+
+    @property
+    def cluster_id(self) -> str:
+        return cluster_id(self.kind, self.value)
+
+    @property
+    def people(self) -> int:
+        return len({m.person for m in self.members})
+
+    @property
+    def household(self) -> bool:
+        """Exactly two people who share one full ship-to address."""
+        addresses = {m.address for m in self.members}
+        return self.people == 2 and len(addresses) == 1 and None not in addresses
+
+    @property
+    def first_seen(self) -> str:
+        return min(m.first_seen for m in self.members)
+
+    @property
+    def last_seen(self) -> str:
+        return max(m.last_seen for m in self.members)
+
+    def members_with(self, verdict: str) -> int:
+        return sum(m.own_verdict == verdict for m in self.members)
+
+    @property
+    def score(self) -> int:
+        people = self.people
+        size = _HOUSEHOLD_POINTS if self.household else _SIZE_POINTS.get(
+            people, min(_SIZE_CAP, _SIZE_POINTS[3] + _PER_EXTRA_PERSON * (people - 3)))
+        evidence = sum(points * self.members_with(v) for v, points in _EVIDENCE_POINTS.items())
+        return min(MAX_SCORE, size + evidence)
+
+    @property
+    def severity(self) -> str:
+        score = self.score
+        if score >= RELAY_AT:
+            return "critical"
+        if score >= SEVERITY_WEIGHTS["high"]:
+            return "high"
+        return "medium" if score >= SUSPICIOUS_AT else "low"
+
+
+def find_clusters(conn: sqlite3.Connection, settings: FleetSettings, window_start: str) -> tuple[list[Cluster], Counter]:
+    """Clusters in the window, strongest key kind first; plus why candidate keys were dropped."""
+    skipped: Counter = Counter()
+    groups = _shared_keys(conn, settings, window_start, skipped)
+    devices = {row[2] for rows in groups.values() for row in rows}
+    people = _people(conn, devices)
+    verdicts = _own_verdicts(conn, devices)
+    clusters = []
+    for (kind, value), rows in groups.items():
+        cluster = Cluster(kind, value, [_member(row, people, verdicts) for row in rows])
+        if cluster.people < 2:
+            skipped["one person"] += 1
+            continue
+        cluster.members.sort(key=lambda m: m.device_id)
+        clusters.append(cluster)
+    clusters.sort(key=lambda c: (KINDS.index(c.kind), c.value))
+    return clusters, skipped
+
+
+_SHARED = (
+    "SELECT kind, value, device_id, first_seen, last_seen, reports, peer_ip, gateway_mac FROM device_locations "
+    "WHERE last_seen >= :start AND days >= :days AND (kind, value) IN ("
+    "  SELECT kind, value FROM device_locations WHERE last_seen >= :start AND days >= :days "
+    "  GROUP BY kind, value HAVING count(*) >= 2)")
+
+
+def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) -> dict[tuple, list[tuple]]:
+    groups: dict[tuple, list[tuple]] = {}
+    for row in conn.execute(_SHARED, {"start": start, "days": settings.min_days_at_location}):
+        if _at_office(row, settings):
+            skipped["office"] += 1
+            continue
+        groups.setdefault((row[0], row[1]), []).append(row)
+    for key in list(groups):
+        reason = _not_a_place(key, groups[key], settings)
+        if reason or len(groups[key]) < 2:
+            skipped[reason or "one device"] += 1
+            del groups[key]
+    return groups
+
+
+def _at_office(row: tuple, settings: FleetSettings) -> bool:
+    kind, value, peer_ip = row[0], row[1], row[6]
+    if kind == GATEWAY and value in settings.office_gateway_macs:
+        return True
+    if kind == BSSID and value in settings.office_bssids:
+        return True
+    return in_networks(value if kind == ADDRESS else peer_ip, settings.office_networks)
+
+
+def _not_a_place(key: tuple, rows: list[tuple], settings: FleetSettings) -> str | None:
+    kind, value = key
+    if kind != ADDRESS:
+        return None
+    if in_networks(value, settings.shared_egress_networks):
+        return "shared egress (configured)"
+    if len({row[7] for row in rows if row[7]}) > 1:
+        return "shared egress (devices behind different routers)"
+    return None
+
+
+def _member(row: tuple, people: dict, verdicts: dict) -> Member:
+    device_id = row[2]
+    person, address = people.get(device_id, (None, None))
+    return Member(device_id, person or f"unknown:{device_id}", person is not None, address,
+                  row[3], row[4], row[5], verdicts.get(device_id))
+
+
+def _people(conn, devices: set[str]) -> dict[str, tuple]:
+    """device_id → (person, ship-to address) for devices on the roster with a user."""
+    found = {}
+    wanted = {device.strip().upper(): device for device in devices}
+    serials = list(wanted)
+    for start in range(0, len(serials), 500):
+        chunk = serials[start:start + 500]
+        cursor = conn.execute(
+            "SELECT serial, coalesce(email, lower(user_name)), country, region, city, postal_code FROM roster "
+            f"WHERE serial IN ({', '.join('?' * len(chunk))})", chunk)
+        for serial, person, *address in cursor:
+            if person:
+                known = tuple((part or "").casefold() for part in address)
+                found[wanted[serial]] = (person, known if address[3] else None)
+    return found
+
+
+def _own_verdicts(conn, devices: set[str]) -> dict[str, str]:
+    ids = list(devices)
+    found = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found.update(conn.execute(
+            f"SELECT device_id, own_verdict FROM devices WHERE device_id IN ({', '.join('?' * len(chunk))})",
+            chunk).fetchall())
+    return found

@@ -1,0 +1,192 @@
+"""correlate(): clusters, per-device fleet findings and combined verdicts, in one transaction.
+
+    from farmwatch.collector.fleet import correlate
+    result = correlate(store, config)          # config: CollectorConfig (its `fleet` settings)
+    result.to_dict()
+
+Cost: everything is read from small per-device tables — `device_locations` (a few rows per
+device, kept by ingest), `devices`, `roster` — never from the reports themselves, and only the
+keys two devices share reach Python. Findings are replaced wholesale; verdicts are recombined
+only for devices whose fleet findings changed.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from farmwatch.collector.fleet import device_rules
+from farmwatch.collector.fleet.clusters import Cluster, find_clusters
+from farmwatch.collector.fleet.device_rules import FleetFinding
+from farmwatch.collector.fleet.settings import FleetSettings
+from farmwatch.collector.fleet.verdict import combine, own_findings_of
+
+_SILENT_MIN_INTERVALS = 3
+
+
+@dataclass
+class CorrelationResult:
+    computed_at: str
+    seconds: float
+    clusters: list[dict]
+    findings: Counter = field(default_factory=Counter)   # per fleet rule
+    events: list[dict] = field(default_factory=list)     # cluster changes recorded by this run
+    verdict_changes: list[dict] = field(default_factory=list)
+    skipped_keys: Counter = field(default_factory=Counter)  # shared keys that are not clusters, by reason
+
+    def to_dict(self) -> dict:
+        return {"computed_at": self.computed_at, "seconds": round(self.seconds, 3), "clusters": self.clusters,
+                "findings": dict(self.findings), "events": self.events, "verdict_changes": self.verdict_changes,
+                "skipped_keys": dict(self.skipped_keys)}
+
+
+def correlate(store, config, now: datetime | None = None) -> CorrelationResult:
+    """Correlate the fleet as of `now` (default: the current time) and store the outcome.
+
+    `config` is a CollectorConfig (its `fleet` settings and `report_interval_seconds`) or a
+    FleetSettings alone.
+    """
+    started = time.perf_counter()
+    settings, interval = _settings(config)
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    stamp = device_rules._rfc3339(now)
+    conn = store.conn
+    with store.transaction():
+        window_start = device_rules._rfc3339(now - timedelta(days=settings.window_days))
+        clusters, skipped = find_clusters(conn, settings, window_start)
+        findings = [
+            *device_rules.cluster_findings(conn, clusters, settings.min_days_at_location),
+            *device_rules.roster_findings(conn, now, timedelta(days=settings.never_reported_grace_days)),
+            *device_rules.silent_findings(conn, now, _silence_allowed(settings, interval)),
+        ]
+        events = _write_clusters(conn, clusters, stamp)
+        changed = _write_findings(conn, findings, stamp)
+        verdict_changes = _recombine(conn, changed, stamp)
+    return CorrelationResult(stamp, time.perf_counter() - started, [cluster_summary(c) for c in clusters],
+                             Counter(f.rule for f in findings), events, verdict_changes, skipped)
+
+
+def _settings(config) -> tuple[FleetSettings, int]:
+    if isinstance(config, FleetSettings):
+        return config, 300
+    return config.fleet, config.report_interval_seconds
+
+
+def _silence_allowed(settings: FleetSettings, interval_seconds: int) -> timedelta:
+    return max(timedelta(hours=settings.silent_after_hours), timedelta(seconds=_SILENT_MIN_INTERVALS * interval_seconds))
+
+
+def cluster_summary(cluster: Cluster) -> dict:
+    return {"cluster_id": cluster.cluster_id, "kind": cluster.kind, "value": cluster.value,
+            "score": cluster.score, "severity": cluster.severity, "people": cluster.people,
+            "household": cluster.household, "first_seen": cluster.first_seen, "last_seen": cluster.last_seen,
+            "devices": [m.device_id for m in cluster.members]}
+
+
+# -- writing -------------------------------------------------------------------------------
+
+def _write_clusters(conn, clusters: list[Cluster], stamp: str) -> list[dict]:
+    events: list[dict] = []
+    stored = dict(conn.execute("SELECT cluster_id, status FROM clusters"))
+    members = {}
+    for cluster_id, device_id in conn.execute("SELECT cluster_id, device_id FROM cluster_members"):
+        members.setdefault(cluster_id, set()).add(device_id)
+    current = {c.cluster_id for c in clusters}
+    for cluster in clusters:
+        status = stored.get(cluster.cluster_id)
+        if status != "active":
+            events.append(_event(cluster.cluster_id, stamp, "new" if status is None else "reopened", None,
+                                 f"{cluster.people} people behind {cluster.kind} {cluster.value}"))
+        _upsert_cluster(conn, cluster, stamp)
+        events += _write_members(conn, cluster, members.get(cluster.cluster_id, set()), stamp)
+    for cluster_id in sorted(set(stored) - current):
+        if stored[cluster_id] == "active":
+            conn.execute("UPDATE clusters SET status = 'inactive', updated_at = ? WHERE cluster_id = ?",
+                         (stamp, cluster_id))
+            events.append(_event(cluster_id, stamp, "closed", None, "no longer shared within the window"))
+    conn.executemany("INSERT INTO cluster_events (cluster_id, at, event, device_id, detail) VALUES "
+                     "(:cluster_id, :at, :event, :device_id, :detail)", events)
+    return events
+
+
+def _upsert_cluster(conn, cluster: Cluster, stamp: str) -> None:
+    conn.execute(
+        "INSERT INTO clusters (cluster_id, kind, value, status, first_seen, last_seen, devices, people, households, "
+        "relay_members, suspicious_members, score, severity, created_at, updated_at) "
+        "VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cluster_id) DO UPDATE SET "
+        "status = 'active', first_seen = min(clusters.first_seen, excluded.first_seen), last_seen = excluded.last_seen, "
+        "devices = excluded.devices, people = excluded.people, households = excluded.households, "
+        "relay_members = excluded.relay_members, suspicious_members = excluded.suspicious_members, "
+        "score = excluded.score, severity = excluded.severity, updated_at = excluded.updated_at",
+        (cluster.cluster_id, cluster.kind, cluster.value, cluster.first_seen, cluster.last_seen,
+         len(cluster.members), cluster.people, 1 if cluster.household else cluster.people,
+         cluster.members_with("relay"), cluster.members_with("suspicious"), cluster.score, cluster.severity,
+         stamp, stamp))
+
+
+def _write_members(conn, cluster: Cluster, before: set[str], stamp: str) -> list[dict]:
+    now_in = {m.device_id for m in cluster.members}
+    events = [_event(cluster.cluster_id, stamp, "joined", m.device_id, m.person)
+              for m in cluster.members if m.device_id not in before]
+    events += [_event(cluster.cluster_id, stamp, "left", device_id, None) for device_id in sorted(before - now_in)]
+    conn.executemany("DELETE FROM cluster_members WHERE cluster_id = ? AND device_id = ?",
+                     [(cluster.cluster_id, d) for d in before - now_in])
+    conn.executemany(
+        "INSERT INTO cluster_members (cluster_id, device_id, person, on_roster, first_seen, last_seen, reports, "
+        "own_verdict, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cluster_id, device_id) DO UPDATE SET "
+        "person = excluded.person, on_roster = excluded.on_roster, first_seen = excluded.first_seen, "
+        "last_seen = excluded.last_seen, reports = excluded.reports, own_verdict = excluded.own_verdict",
+        [(cluster.cluster_id, m.device_id, m.person, int(m.on_roster), m.first_seen, m.last_seen, m.reports,
+          m.own_verdict, stamp) for m in cluster.members])
+    return events
+
+
+def _event(cluster_id: str, at: str, event: str, device_id: str | None, detail: str | None) -> dict:
+    return {"cluster_id": cluster_id, "at": at, "event": event, "device_id": device_id, "detail": detail}
+
+
+def _write_findings(conn, findings: list[FleetFinding], stamp: str) -> set[str]:
+    """Replace the stored fleet findings; returns the devices whose findings changed."""
+    before = _by_device(conn.execute("SELECT device_id, rule, severity, summary, evidence FROM fleet_findings"))
+    rows = [(f.device_id, f.rule, f.severity, f.summary, json.dumps(f.evidence, sort_keys=True, default=str),
+             f.cluster_id, stamp) for f in findings]
+    after = _by_device(row[:5] for row in rows)
+    conn.execute("DELETE FROM fleet_findings")
+    conn.executemany("INSERT INTO fleet_findings (device_id, rule, severity, summary, evidence, cluster_id, "
+                     "computed_at) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    return {d for d in before.keys() | after.keys() if before.get(d) != after.get(d)}
+
+
+def _by_device(rows) -> dict[str, list[tuple]]:
+    grouped: dict[str, list[tuple]] = {}
+    for device_id, *finding in rows:
+        grouped.setdefault(device_id, []).append(tuple(finding))
+    return {device: sorted(items) for device, items in grouped.items()}
+
+
+def _recombine(conn, devices: set[str], stamp: str) -> list[dict]:
+    fleet: dict[str, list[dict]] = {}
+    for device_id, rule, severity, summary, evidence in conn.execute(
+            "SELECT device_id, rule, severity, summary, evidence FROM fleet_findings"):
+        if device_id in devices:
+            fleet.setdefault(device_id, []).append(
+                {"rule": rule, "severity": severity, "summary": summary, "evidence": evidence})
+    changes = []
+    for device_id in sorted(devices):
+        row = conn.execute("SELECT verdict, score, own_verdict, own_score, last_report_id FROM devices "
+                           "WHERE device_id = ?", (device_id,)).fetchone()
+        if row is None:
+            continue  # a roster device that never reported
+        old_verdict, old_score, own_verdict, own_score, report_id = row
+        combined = combine(own_verdict, own_score, own_findings_of(conn, report_id), fleet.get(device_id, []))
+        conn.execute("UPDATE devices SET verdict = ?, score = ?, verdict_source = ? WHERE device_id = ?",
+                     (combined.verdict, combined.score, combined.source, device_id))
+        if combined.verdict != old_verdict:
+            conn.execute("INSERT INTO verdict_changes (device_id, changed_at, report_id, old_verdict, new_verdict, "
+                         "score) VALUES (?, ?, ?, ?, ?, ?)",
+                         (device_id, stamp, report_id, old_verdict, combined.verdict, combined.score))
+            changes.append({"device_id": device_id, "old_verdict": old_verdict, "new_verdict": combined.verdict,
+                            "score": combined.score, "source": combined.source})
+    return changes

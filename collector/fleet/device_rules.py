@@ -1,0 +1,167 @@
+"""Per-device fleet findings: what one device's place in the fleet and the roster say about it.
+
+Rules (finding `rule` ids; severities weigh in through detect's scoring):
+  fleet-cluster            the device is a member of a cluster; severity is the cluster's
+  fleet-moved-to-cluster   medium: it reported for days from its own place, then from a cluster's
+  fleet-timezone-vs-roster low: its time zone is not used in the roster's ship-to country
+  fleet-language-vs-roster low: an input language (Korean IME …) foreign to the ship-to country
+  fleet-silent             low: no report for longer than its interval allows, after reporting
+  fleet-not-on-roster      medium: it reports, but the roster (when one is imported) lacks it
+  fleet-never-reported     medium: on the roster, past its grace period, never reported
+Time zone and language are weak and common among honest staff (indicators.md L6): low, so they
+corroborate and never flag alone. A laptop on holiday goes silent too: low for the same reason.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from farmwatch.collector.fleet.clusters import Cluster, Member
+from farmwatch.collector.fleet.keys import KIND_NAMES, KINDS
+from farmwatch.collector.fleet.timezones import countries_of
+
+# Where an input language the catalogue flags (collector/signatures/context.json) is at home.
+LANGUAGE_HOME_COUNTRIES = {"korean": frozenset({"KR", "KP"})}
+_SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
+
+
+@dataclass
+class FleetFinding:
+    device_id: str
+    rule: str
+    severity: str
+    summary: str
+    evidence: dict = field(default_factory=dict)
+    cluster_id: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "severity": self.severity, "summary": self.summary, "evidence": self.evidence}
+
+
+# -- clusters --------------------------------------------------------------------------------
+
+def cluster_findings(conn: sqlite3.Connection, clusters: list[Cluster], min_days: int) -> list[FleetFinding]:
+    """One finding per member device for its strongest cluster (the others listed in it), and a
+    move finding when the device came to a cluster from a place of its own."""
+    by_device: dict[str, list[tuple[Cluster, Member]]] = {}
+    for cluster in clusters:
+        for member in cluster.members:
+            by_device.setdefault(member.device_id, []).append((cluster, member))
+    findings = []
+    for device_id, memberships in sorted(by_device.items()):
+        memberships.sort(key=lambda cm: (-cm[0].score, KINDS.index(cm[0].kind)))
+        findings.append(_membership_finding(device_id, memberships))
+        moved = _first_move(conn, device_id, memberships, min_days)
+        if moved:
+            findings.append(moved)
+    return findings
+
+
+def _membership_finding(device_id: str, memberships: list[tuple[Cluster, Member]]) -> FleetFinding:
+    cluster, member = memberships[0]
+    others = cluster.people - 1
+    summary = (f"Shares {KIND_NAMES[cluster.kind]} {cluster.value} with {len(cluster.members) - 1} other "
+               f"device(s) of {others} other {'person' if others == 1 else 'people'} (cluster {cluster.cluster_id})")
+    evidence = {
+        "cluster_id": cluster.cluster_id, "key": {"kind": cluster.kind, "value": cluster.value},
+        "cluster_score": cluster.score, "devices": [m.device_id for m in cluster.members],
+        "people": cluster.people, "household": cluster.household,
+        "relay_members": cluster.members_with("relay"), "suspicious_members": cluster.members_with("suspicious"),
+        "here_since": member.first_seen, "last_seen_here": member.last_seen,
+        "also_in": [c.cluster_id for c, _ in memberships[1:]],
+    }
+    return FleetFinding(device_id, "fleet-cluster", cluster.severity, summary, evidence, cluster.cluster_id)
+
+
+def _first_move(conn, device_id: str, memberships, min_days: int) -> FleetFinding | None:
+    for cluster, member in sorted(memberships, key=lambda cm: KINDS.index(cm[0].kind)):
+        usual = _usual_place(conn, device_id, cluster.kind, cluster.value, member.first_seen, min_days)
+        if usual:
+            value, first_seen, last_seen, reports = usual
+            summary = (f"Moved from its usual {KIND_NAMES[cluster.kind]} {value} ({reports} reports since "
+                       f"{first_seen[:10]}) to cluster {cluster.cluster_id}")
+            evidence = {"from": {"kind": cluster.kind, "value": value, "first_seen": first_seen,
+                                 "last_seen": last_seen, "reports": reports},
+                        "to": {"cluster_id": cluster.cluster_id, "value": cluster.value, "since": member.first_seen}}
+            return FleetFinding(device_id, "fleet-moved-to-cluster", "medium", summary, evidence, cluster.cluster_id)
+    return None
+
+
+def _usual_place(conn, device_id: str, kind: str, value: str, arrived: str, min_days: int):
+    """The place of this kind the device reported from most, for days, and left before arriving."""
+    return conn.execute(
+        "SELECT value, first_seen, last_seen, reports FROM device_locations "
+        "WHERE device_id = ? AND kind = ? AND value != ? AND days >= ? AND first_seen < ? "
+        "AND substr(last_seen, 1, 10) <= substr(?, 1, 10) ORDER BY reports DESC, value LIMIT 1",
+        (device_id, kind, value, min_days, arrived, arrived)).fetchone()
+
+
+# -- roster ----------------------------------------------------------------------------------
+
+def roster_findings(conn: sqlite3.Connection, now: datetime, grace: timedelta) -> list[FleetFinding]:
+    if conn.execute("SELECT 1 FROM roster LIMIT 1").fetchone() is None:
+        return []  # no roster imported: nothing to compare with
+    return [*_not_on_roster(conn), *_never_reported(conn, now, grace), *_locale_mismatches(conn)]
+
+
+def _not_on_roster(conn) -> list[FleetFinding]:
+    cursor = conn.execute(
+        "SELECT d.device_id, d.hostname, d.first_seen FROM devices d "
+        "LEFT JOIN roster r ON r.serial = upper(trim(d.device_id)) WHERE r.serial IS NULL")
+    return [FleetFinding(device_id, "fleet-not-on-roster", "medium",
+                         f"Reports (as {hostname or device_id}, since {(first or '')[:10]}) but is not on the MDM roster",
+                         {"hostname": hostname, "first_seen": first})
+            for device_id, hostname, first in cursor]
+
+
+def _never_reported(conn, now: datetime, grace: timedelta) -> list[FleetFinding]:
+    cutoff = (now - grace).strftime("%Y-%m-%d")
+    cursor = conn.execute(
+        "SELECT serial, coalesce(email, user_name), issue_date, imported_at FROM roster "
+        "WHERE coalesce(issue_date, substr(imported_at, 1, 10)) <= ? "
+        "AND serial NOT IN (SELECT upper(trim(device_id)) FROM devices)", (cutoff,))
+    return [FleetFinding(serial, "fleet-never-reported", "medium",
+                         f"On the roster ({person or 'no user'}, issued {issued or 'on an unknown date'}) "
+                         f"but has never reported",
+                         {"assigned_to": person, "issue_date": issued, "roster_imported_at": imported,
+                          "grace_days": grace.total_seconds() / 86400})
+            for serial, person, issued, imported in cursor]
+
+
+def _locale_mismatches(conn) -> list[FleetFinding]:
+    cursor = conn.execute(
+        "SELECT d.device_id, d.timezone, d.input_languages, r.country FROM devices d "
+        "JOIN roster r ON r.serial = upper(trim(d.device_id)) WHERE r.country IS NOT NULL")
+    findings = []
+    for device_id, zone, languages, country in cursor:
+        zone_countries = countries_of(zone)
+        if zone_countries and country not in zone_countries:
+            findings.append(FleetFinding(
+                device_id, "fleet-timezone-vs-roster", "low",
+                f"Time zone {zone} is not used in {country}, where the roster shipped it",
+                {"timezone": zone, "timezone_countries": sorted(zone_countries), "roster_country": country}))
+        for language in filter(None, (languages or "").split(",")):
+            home = LANGUAGE_HOME_COUNTRIES.get(language)
+            if home and country not in home:
+                findings.append(FleetFinding(
+                    device_id, "fleet-language-vs-roster", "low",
+                    f"{language.capitalize()} input configured on a laptop shipped to {country}",
+                    {"language": language, "language_countries": sorted(home), "roster_country": country}))
+    return findings
+
+
+# -- silence ---------------------------------------------------------------------------------
+
+def silent_findings(conn: sqlite3.Connection, now: datetime, allowed: timedelta) -> list[FleetFinding]:
+    cutoff = _rfc3339(now - allowed)
+    cursor = conn.execute("SELECT device_id, last_seen, reports FROM devices WHERE last_seen < ?", (cutoff,))
+    hours = allowed.total_seconds() / 3600
+    return [FleetFinding(device_id, "fleet-silent", "low",
+                         f"Silent since {last_seen} (more than {hours:g} h) after {reports} report(s)",
+                         {"last_seen": last_seen, "silent_after_hours": hours, "reports": reports})
+            for device_id, last_seen, reports in cursor]
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

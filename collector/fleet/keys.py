@@ -1,0 +1,84 @@
+"""Location keys: where a report came from, as the collector and the laptop saw it.
+
+Three kinds, strongest first: the default gateway's MAC (the router the laptop sits behind), the
+Wi-Fi BSSID (the access point), and the public address the collector saw the report come from.
+Gateway MAC and BSSID are not shared by carrier NAT and not changed by a VPN on the router
+(indicators.md §2), so they beat the address.
+
+A value that does not identify a place never keys a cluster:
+- addresses that are not global (loopback, link-local, private, carrier-grade NAT 100.64/10):
+  a private peer address means the laptop reached us through our own network or VPN;
+- MACs that are all-zero, broadcast or multicast; gateway MACs with the locally administered
+  bit (hypervisor NAT, container bridges, phone hotspots with randomised MACs) or from
+  hypervisors' virtual-NIC OUIs. BSSIDs keep locally administered values: access points serving
+  several SSIDs derive their extra BSSIDs that way.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+
+GATEWAY, BSSID, ADDRESS = "gateway_mac", "wifi_bssid", "peer_ip"
+KINDS = (GATEWAY, BSSID, ADDRESS)
+KIND_NAMES = {GATEWAY: "gateway MAC", BSSID: "Wi-Fi BSSID", ADDRESS: "public address"}
+_SHORT = {GATEWAY: "gw", BSSID: "wifi", ADDRESS: "ip"}
+
+# Virtual NICs of VMware, VirtualBox, Hyper-V, Parallels and Xen: a laptop whose gateway has
+# one of these is inside a VM, and every such VM on earth shares the prefix.
+VIRTUAL_OUIS = frozenset({"00:50:56", "00:0c:29", "00:05:69", "00:1c:14", "08:00:27", "0a:00:27",
+                          "00:15:5d", "00:1c:42", "00:16:3e"})
+_MAC_DIGITS = re.compile(r"[0-9a-f]{12}")
+
+
+def normalise_mac(value: str | None) -> str | None:
+    """`aa:bb:cc:dd:ee:ff` from any common spelling (dashes, dots, upper case); None if not a MAC."""
+    digits = re.sub(r"[:\-.\s]", "", (value or "").lower())
+    if not _MAC_DIGITS.fullmatch(digits):
+        return None
+    return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
+
+
+def _is_real_station(mac: str) -> bool:
+    first = int(mac[:2], 16)
+    return mac not in ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff") and not first & 0x01
+
+
+def gateway_key(value: str | None) -> str | None:
+    mac = normalise_mac(value)
+    if mac is None or not _is_real_station(mac) or int(mac[:2], 16) & 0x02 or mac[:8] in VIRTUAL_OUIS:
+        return None
+    return mac
+
+
+def bssid_key(value: str | None) -> str | None:
+    mac = normalise_mac(value)
+    return mac if mac is not None and _is_real_station(mac) else None
+
+
+def address_key(value: str | None) -> str | None:
+    address = parse_address(value)
+    return str(address) if address is not None and address.is_global else None
+
+
+def parse_address(value: str | None):
+    try:
+        address = ipaddress.ip_address((value or "").strip())
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
+
+
+KEY_OF = {GATEWAY: gateway_key, BSSID: bssid_key, ADDRESS: address_key}
+
+
+def cluster_id(kind: str, value: str) -> str:
+    """Stable across runs: the same key is the same cluster."""
+    import hashlib
+
+    return f"{_SHORT[kind]}-{hashlib.sha256(f'{kind}={value}'.encode()).hexdigest()[:12]}"
+
+
+def in_networks(value: str | None, networks) -> bool:
+    address = parse_address(value)
+    return address is not None and any(address.version == n.version and address in n for n in networks)

@@ -1,0 +1,78 @@
+"""Fleet tables, and the per-report bookkeeping ingest does for them.
+
+`device_locations` keeps one row per (device, location key) — a few rows per laptop however many
+reports it sends — so correlation reads ~3 rows per device instead of every report in the
+window. Ingest upserts it beside the report, in the same transaction.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+import sqlite_utils
+
+from farmwatch.collector.fleet.keys import ADDRESS, KEY_OF, KINDS, normalise_mac
+
+FINDING_COLUMNS = {"device_id": str, "rule": str, "severity": str, "summary": str, "evidence": str,
+                   "cluster_id": str, "computed_at": str}
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    db["device_locations"].create(
+        # peer_ip / gateway_mac: what the device's latest report from this key also showed
+        {"device_id": str, "kind": str, "value": str, "first_seen": str, "last_seen": str,
+         "reports": int, "days": int, "peer_ip": str, "gateway_mac": str},
+        pk=("device_id", "kind", "value"), if_not_exists=True)
+    db["device_locations"].create_index(["kind", "value", "last_seen", "days"], if_not_exists=True)
+    db["fleet_findings"].create(FINDING_COLUMNS, if_not_exists=True)
+    db["fleet_findings"].create_index(["device_id"], if_not_exists=True)
+    db["clusters"].create(
+        {"cluster_id": str, "kind": str, "value": str, "status": str, "first_seen": str, "last_seen": str,
+         "devices": int, "people": int, "households": int, "relay_members": int, "suspicious_members": int,
+         "score": int, "severity": str, "created_at": str, "updated_at": str},
+        pk="cluster_id", if_not_exists=True)
+    db["clusters"].create_index(["status", "score"], if_not_exists=True)
+    db["cluster_members"].create(
+        {"cluster_id": str, "device_id": str, "person": str, "on_roster": int, "first_seen": str,
+         "last_seen": str, "reports": int, "own_verdict": str, "joined_at": str},
+        pk=("cluster_id", "device_id"), if_not_exists=True)
+    db["cluster_members"].create_index(["device_id"], if_not_exists=True)
+    db["cluster_events"].create(
+        {"cluster_id": str, "at": str, "event": str, "device_id": str, "detail": str}, if_not_exists=True)
+    db["cluster_events"].create_index(["cluster_id", "at"], if_not_exists=True)
+
+
+_UPSERT = (
+    "INSERT INTO device_locations (device_id, kind, value, first_seen, last_seen, reports, days, peer_ip, "
+    "gateway_mac) VALUES (?, ?, ?, ?, ?, 1, 1, ?, ?) "
+    "ON CONFLICT(device_id, kind, value) DO UPDATE SET "
+    "first_seen = min(first_seen, excluded.first_seen), "
+    "days = days + (substr(excluded.last_seen, 1, 10) > substr(last_seen, 1, 10)), "
+    "peer_ip = CASE WHEN excluded.last_seen >= last_seen THEN excluded.peer_ip ELSE peer_ip END, "
+    "gateway_mac = CASE WHEN excluded.last_seen >= last_seen THEN excluded.gateway_mac ELSE gateway_mac END, "
+    "last_seen = max(last_seen, excluded.last_seen), reports = reports + 1")
+
+
+def location_rows(device_id: str, received_at: str, peer_ip: str, gateway_mac: str | None,
+                  bssid: str | None) -> list[tuple]:
+    """The device_locations upserts of one report: one per kind whose value identifies a place.
+
+    `days` counts UTC days seen in order; a late report from an earlier day is not counted
+    (under-counting keeps a cluster from forming early, never late by more than that day).
+    """
+    raw = {ADDRESS: peer_ip, "gateway_mac": gateway_mac, "wifi_bssid": bssid}
+    gateway = normalise_mac(gateway_mac)
+    return [(device_id, kind, value, received_at, received_at, peer_ip or None, gateway)
+            for kind in KINDS if (value := KEY_OF[kind](raw[kind])) is not None]
+
+
+def record_locations(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    if rows:
+        conn.executemany(_UPSERT, rows)
+
+
+def backfill_locations(conn: sqlite3.Connection) -> None:
+    """Fill device_locations from reports already stored (schema upgrade)."""
+    cursor = conn.execute(
+        "SELECT device_id, received_at, peer_ip, gateway_mac, wifi_bssid FROM reports ORDER BY received_at")
+    while batch := cursor.fetchmany(5000):
+        record_locations(conn, [row for report in batch for row in location_rows(*report)])
