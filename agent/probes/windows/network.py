@@ -60,7 +60,8 @@ def apply_routing(network: report_pb2.Network, answer: Any) -> None:
             ip=gateway, interface=answer.get("InterfaceAlias") or "",
             mac=str(answer.get("GatewayMac") or "").lower().replace("-", ":")))
     network.dns_servers.extend(a for a in (_address(s) for s in as_list(answer.get("DnsServers"))) if a)
-    network.ip_forwarding = any(not str(alias).casefold().startswith("loopback")
+    # Hyper-V and WSL switches forward by design; a physical or tunnel interface should not
+    network.ip_forwarding = any(interface_kind(str(alias)) not in ("loopback", "virtual")
                                 for alias in as_list(answer.get("Forwarding")))
 
 
