@@ -32,3 +32,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# `make deb`: dist/farmwatch-agent_<version>_<arch>.deb (agent only, own venv under /opt/farmwatch)
+DEB_PYTHON ?= /usr/bin/python3
+
+.PHONY: deb
+deb: $(STAMP)
+	$(PY) packaging/debian/build_deb.py --python $(DEB_PYTHON) --out dist

@@ -1,0 +1,130 @@
+"""The agent as an operating-system service: read the package's settings file, then report forever.
+
+Every package starts the agent through this module (systemd unit, launchd daemon, Windows
+service), so a site tunes the service by editing one file instead of the unit, plist or
+service definition:
+
+    /etc/farmwatch/agent.toml                 Linux and macOS
+    %ProgramData%\\farmwatch\\agent.toml        Windows
+
+    state_dir = "/var/lib/farmwatch"   # key, certificate, outbox; the MDM's bootstrap.toml goes here
+    interval = 300                     # optional: seconds between reports (default: the collector's)
+    log_level = "info"                 # error, warning, info or debug
+
+This is not the agent.toml inside the state dir: that one is written by `enroll`. A missing
+settings file means the defaults above. The service starts without an enrollment and enrolls by
+itself once bootstrap.toml appears in the state dir (see runner.run_forever).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from farmwatch.agent.state import STATE_DIR_ENV, ConfigError, _read_toml, dump_toml
+
+LOG_LEVELS = {"error": -2, "warning": -1, "info": 0, "debug": 1}  # as -qq, -q, (none), -v
+EXIT_BAD_SETTINGS = 2  # units set RestartPreventExitStatus=2: restarting cannot fix a bad file
+
+
+def default_settings_path() -> Path:
+    if sys.platform == "win32":
+        return _windows_data_dir() / "agent.toml"
+    return Path("/etc/farmwatch/agent.toml")
+
+
+def default_service_state_dir() -> Path:
+    if sys.platform == "win32":
+        return _windows_data_dir() / "state"
+    return Path("/var/lib/farmwatch")
+
+
+def _windows_data_dir() -> Path:
+    return Path(os.environ.get("ProgramData", r"C:\ProgramData")) / "farmwatch"
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    state_dir: Path
+    interval: float | None = None
+    log_level: str = "info"
+
+    @property
+    def verbosity(self) -> int:
+        return LOG_LEVELS[self.log_level]
+
+
+def load_settings(path: Path) -> ServiceSettings:
+    """The settings in `path`, or the defaults when there is no such file; ConfigError if unusable."""
+    data = _read_toml(path) if path.exists() else {}
+    unknown = set(data) - {"state_dir", "interval", "log_level"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown keys {', '.join(sorted(unknown))}; "
+                          "expected state_dir, interval, log_level")
+    log_level = data.get("log_level", "info")
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"{path}: log_level {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    interval = data.get("interval")
+    if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
+                                 or interval < 1):
+        raise ConfigError(f"{path}: interval {interval!r} is not a number of seconds >= 1")
+    state_dir = Path(data.get("state_dir") or default_service_state_dir())
+    if not state_dir.is_absolute():
+        raise ConfigError(f"{path}: state_dir {str(state_dir)!r} must be an absolute path")
+    return ServiceSettings(state_dir=state_dir, interval=interval, log_level=log_level)
+
+
+def settings_toml(settings: ServiceSettings) -> str:
+    values = {"state_dir": str(settings.state_dir), "interval": settings.interval,
+              "log_level": settings.log_level}
+    return dump_toml({key: value for key, value in values.items() if value is not None})
+
+
+def serve(settings: ServiceSettings, stop: threading.Event) -> None:
+    """Enroll when a bootstrap file appears, then report every interval until `stop` is set."""
+    # The CLI's default-state-dir lookup uses os.geteuid, which Windows lacks; the environment
+    # variable is consulted first, so setting it keeps every later lookup on our folder.
+    os.environ[STATE_DIR_ENV] = str(settings.state_dir)
+    from farmwatch.agent import runner
+    from farmwatch.agent.cli import configure_logging
+    from farmwatch.agent.state import StateDir
+
+    configure_logging(settings.verbosity)
+    runner.run_forever(StateDir(settings.state_dir), stop, interval=settings.interval)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m farmwatch.agent.service",
+        description="Run farmwatch-agent as a service, with the settings of the installed package.",
+    )
+    parser.add_argument("--config", type=Path, default=default_settings_path(), metavar="FILE",
+                        help="service settings (default: %(default)s)")
+    parser.add_argument("--check", action="store_true",
+                        help="print the settings that would be used, as TOML, and exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"farmwatch-agent service: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    if args.check:
+        print(settings_toml(settings), end="")
+        return 0
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    serve(settings, stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

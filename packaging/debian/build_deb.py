@@ -1,0 +1,231 @@
+"""Build dist/farmwatch-agent_<version>_<arch>.deb from this repository with dpkg-deb.
+
+    python packaging/debian/build_deb.py [--python /usr/bin/python3] [--out dist]
+
+The agent gets a virtual environment of its own at /opt/farmwatch/venv, made at build time
+inside a staging root with the Debian interpreter the package will run on. A venv is not
+relocatable as made: its console scripts and activate files name the folder it was created in.
+Its interpreter link (bin/python -> /usr/bin/python3.X) and site-packages lookup (pyvenv.cfg
+beside bin/) do not depend on that folder, though, so after installing, the staging prefix is
+rewritten to /opt/farmwatch/venv in the few text files that carry it, and the build fails if
+the prefix is left anywhere in the package. Building at package time (rather than running pip
+in postinst) keeps installs offline and identical on every laptop; the price is that the package
+is tied to one Python minor version, which its Depends names.
+
+Only the agent is installed: the collector's extra dependencies are not, and the
+farmwatch-collector script is left out. Bytecode is compiled by postinst, not shipped.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+from string import Template
+
+HERE = Path(__file__).resolve().parent
+PACKAGING = HERE.parent
+REPO = PACKAGING.parent
+
+PACKAGE = "farmwatch-agent"
+VENV = Path("/opt/farmwatch/venv")
+UNIT = Path("/usr/lib/systemd/system/farmwatch-agent.service")
+SETTINGS = Path("/etc/farmwatch/agent.toml")
+COMMAND_LINK = Path("/usr/bin/farmwatch-agent")
+DOC_DIR = Path("/usr/share/doc/farmwatch-agent")
+MAINTAINER = "farmwatch maintainers <farmwatch@localhost>"
+SOURCE_PARTS = ("pyproject.toml", "README.md", "agent", "collector", "proto")
+LEFT_OUT_SCRIPTS = ("farmwatch-collector",)  # its extra dependencies are not installed
+MAINTAINER_SCRIPTS = ("postinst", "prerm", "postrm")
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def project_version(repo: Path) -> str:
+    with open(repo / "pyproject.toml", "rb") as handle:
+        return tomllib.load(handle)["project"]["version"]
+
+
+def debian_arch() -> str:
+    return subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def debian_interpreter(python: str) -> Path:
+    """The versioned system interpreter behind `python`; the venv links to it, Depends names it."""
+    real = Path(os.path.realpath(python))
+    if real.parent != Path("/usr/bin") or not re.fullmatch(r"python3\.\d+", real.name):
+        raise BuildError(f"{python} is {real}, not a Debian interpreter /usr/bin/python3.X; the package "
+                         "would depend on a Python the laptops do not have (pass --python /usr/bin/python3)")
+    return real
+
+
+def deb_name(version: str, arch: str) -> str:
+    return f"{PACKAGE}_{version}_{arch}.deb"
+
+
+def staged(root: Path, path: Path) -> Path:
+    return root / path.relative_to("/")
+
+
+def run(argv: list[str], **kwargs) -> None:
+    done = subprocess.run(argv, capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        raise BuildError(f"{' '.join(map(str, argv))} failed:\n{done.stdout}{done.stderr}")
+
+
+# -- the virtual environment --------------------------------------------------------------------
+
+def copy_source(repo: Path, dest: Path) -> Path:
+    """The files the distribution is built from, so that building never writes into the repo."""
+    dest.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for part in SOURCE_PARTS:
+        source = repo / part
+        if source.is_dir():
+            shutil.copytree(source, dest / part, ignore=ignore)
+        else:
+            shutil.copy2(source, dest / part)
+    return dest
+
+
+def build_wheel(source: Path, wheel_dir: Path) -> Path:
+    # The builder's own setuptools: no build-isolation download, and the same result as `pip install .`
+    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+         "--wheel-dir", str(wheel_dir), str(source)])
+    wheels = sorted(wheel_dir.glob("farmwatch-*.whl"))
+    if len(wheels) != 1:
+        raise BuildError(f"expected one farmwatch wheel in {wheel_dir}, found {wheels}")
+    return wheels[0]
+
+
+def make_venv(interpreter: Path, venv: Path, wheel: Path) -> None:
+    run([str(interpreter), "-m", "venv", "--without-pip", str(venv)])
+    # pip runs from the builder and installs into the venv's interpreter, so the venv carries no pip.
+    run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet",
+         "--no-compile", "--no-warn-script-location", "--disable-pip-version-check", str(wheel)])
+    for name in LEFT_OUT_SCRIPTS:
+        (venv / "bin" / name).unlink()
+    forget_wheel_location(venv)
+
+
+def forget_wheel_location(venv: Path) -> None:
+    """Drop PEP 610's direct_url.json: it names the temporary wheel this build installed from."""
+    for record_url in venv.glob("lib/python3*/site-packages/farmwatch-*.dist-info/direct_url.json"):
+        record = record_url.with_name("RECORD")
+        lines = record.read_text().splitlines(keepends=True)
+        record.write_text("".join(line for line in lines if not line.startswith(f"{record_url.parent.name}/direct_url.json,")))
+        record_url.unlink()
+
+
+def relocate(venv: Path, final: Path) -> list[Path]:
+    """Rewrite the staging prefix to `final` in the venv's own text files; returns those changed."""
+    old, new = str(venv).encode(), str(final).encode()
+    candidates = [venv / "pyvenv.cfg", *sorted((venv / "bin").iterdir())]
+    changed = []
+    for path in candidates:
+        if path.is_symlink() or not path.is_file():
+            continue
+        data = path.read_bytes()
+        if old in data:
+            path.write_bytes(data.replace(old, new))
+            changed.append(path)
+    return changed
+
+
+def files_mentioning(root: Path, needle: str) -> list[Path]:
+    data = needle.encode()
+    return [path for path in sorted(root.rglob("*"))
+            if path.is_file() and not path.is_symlink() and data in path.read_bytes()]
+
+
+# -- the package tree ---------------------------------------------------------------------------
+
+def install_files(repo: Path, root: Path) -> None:
+    placements = {
+        PACKAGING / "systemd" / "farmwatch-agent.service": UNIT,
+        PACKAGING / "agent.toml": SETTINGS,
+        repo / "docs" / "deploy.md": DOC_DIR / "deploy.md",
+    }
+    for source, target in placements.items():
+        staged(root, target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, staged(root, target))
+    link = staged(root, COMMAND_LINK)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(VENV / "bin" / "farmwatch-agent")
+
+
+def write_control(root: Path, fields: dict[str, str]) -> None:
+    control = root / "DEBIAN"
+    control.mkdir()
+    template = Template((HERE / "control.in").read_text())
+    (control / "control").write_text(template.substitute(fields))
+    shutil.copyfile(HERE / "conffiles", control / "conffiles")
+    for name in MAINTAINER_SCRIPTS:
+        shutil.copyfile(HERE / name, control / name)
+        (control / name).chmod(0o755)
+
+
+def normalise_modes(root: Path) -> None:
+    """0755 for folders and executables, 0644 for the rest, whatever the builder's umask was."""
+    for path in [root, *root.rglob("*")]:
+        if path.is_symlink():
+            continue
+        executable = path.is_dir() or path.stat().st_mode & 0o111
+        path.chmod(0o755 if executable else 0o644)
+
+
+def installed_size_kib(root: Path) -> int:
+    sizes = (p.lstat().st_size for p in root.rglob("*") if p.is_file() and "DEBIAN" not in p.parts)
+    return -(-sum(sizes) // 1024)
+
+
+def build(repo: Path, python: str, out_dir: Path, work: Path) -> Path:
+    interpreter = debian_interpreter(python)
+    version, arch = project_version(repo), debian_arch()
+    root = work / "root"
+    root.mkdir()
+    wheel = build_wheel(copy_source(repo, work / "src"), work / "wheels")
+    venv = staged(root, VENV)
+    make_venv(interpreter, venv, wheel)
+    relocate(venv, VENV)
+    leftovers = files_mentioning(root, str(work))
+    if leftovers:
+        raise BuildError(f"the staging path {work} is still inside {leftovers[:5]}")
+    install_files(repo, root)
+    normalise_modes(root)
+    write_control(root, {
+        "version": version, "arch": arch, "maintainer": MAINTAINER,
+        "installed_size": str(installed_size_kib(root)), "python_package": interpreter.name,
+    })
+    out_dir.mkdir(parents=True, exist_ok=True)
+    deb = out_dir / deb_name(version, arch)
+    run(["dpkg-deb", "--root-owner-group", "-Zxz", "-z3", "--build", str(root), str(deb)])
+    return deb
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build the farmwatch-agent .deb with dpkg-deb.")
+    parser.add_argument("--python", default="/usr/bin/python3",
+                        help="the Debian interpreter the agent will run on (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=REPO / "dist", help="output folder (default: dist/)")
+    args = parser.parse_args(argv)
+    try:
+        with tempfile.TemporaryDirectory(prefix="farmwatch-deb-") as work:
+            deb = build(REPO, args.python, args.out, Path(work))
+    except (BuildError, OSError, subprocess.CalledProcessError) as exc:
+        print(f"build_deb: error: {exc}", file=sys.stderr)
+        return 1
+    print(deb)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
