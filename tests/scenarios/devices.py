@@ -200,6 +200,12 @@ def pixel_tethering(os: str) -> Usb:
                bus(os, "3-2", "Port_#0002.Hub_#0002", "0x00200000"), interfaces(os, "e0/01/03", "0a/00/00"))
 
 
+def diy_jiggler_as_logitech(os: str) -> Usb:
+    """A Digispark jiggler rebuilt with Logitech's Bolt ids, as the DIY README suggests; one mouse, no keyboard."""
+    return Usb("046d", "c548", "Logitech", "USB RECEIVER", "USB RECEIVER", "00", "0100", 1.5,
+               bus(os, "1-3", "Port_#0003.Hub_#0001", "0x00130000"), interfaces(os, REL))
+
+
 def wiebetech_jiggler(os: str) -> Usb:
     return Usb("0e90", "0028", "", "", "", "00", "0100", 1.5,
                bus(os, "1-3", "Port_#0003.Hub_#0001", "0x00130000"), interfaces(os, REL))

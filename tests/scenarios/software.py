@@ -452,6 +452,27 @@ def frpc_linux() -> Delta:
         connections=(Conn("{lan_ip}", 45872, VPS, 7000, "frpc"),))
 
 
+def ssh_reverse_tunnel_linux() -> Delta:
+    """`ssh -R` publishing the laptop's VNC port on a VPS: a tunnel built from a plain ssh client."""
+    return Delta(
+        processes=(Proc("/usr/bin/ssh", ("-N", "-o", "ServerAliveInterval=30", "-R", "0.0.0.0:15900:localhost:5900",
+                                         f"tunnel@{VPS}"), parent="systemd#user"),),
+        connections=(Conn("{lan_ip}", 44870, VPS, 22, "ssh"),))
+
+
+def tailscale_socks_linux() -> Delta:
+    return Delta(
+        applications=(App("tailscale", "1.76.6", source="dpkg"),
+                      App("tailscaled.service", path="/usr/lib/systemd/system/tailscaled.service", source="systemd")),
+        processes=(Proc("/usr/sbin/tailscaled", ("--state=/var/lib/tailscale/tailscaled.state",
+                                                 "--socket=/run/tailscale/tailscaled.sock", "--port=41641",
+                                                 "--socks5-server=0.0.0.0:1055"), user="root", parent="systemd",
+                        started=4),),
+        interfaces=(NetIface("tailscale0", "", ("100.101.7.42", "fd7a:115c:a1e0::1f01:72a"), kind="tunnel"),),
+        listeners=(Listen("0.0.0.0", 1055, "tailscaled"), Listen("0.0.0.0", 41641, "tailscaled", "udp")),
+        connections=(Conn("{lan_ip}", 51022, "192.200.0.102", 443, "tailscaled"),))
+
+
 def chisel_linux() -> Delta:
     return Delta(
         processes=(Proc("/usr/local/bin/chisel", ("client", "--auth", "u:p", f"https://{VPS}:443", "R:socks"),
