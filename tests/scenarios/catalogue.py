@@ -200,7 +200,8 @@ SUSPICIOUS_ONES = [
     Scenario("win_internet_connection_sharing", W, SUSPICIOUS,
              "Internet Connection Sharing on: IP forwarding, SharedAccess serving DHCP/DNS on 192.168.137.1",
              "indicators.md V6 (IP forwarding / ICS, inference, FP M)", sw.internet_sharing_windows()),
-    Scenario("win_rdp_enabled_idle", W, SUSPICIOUS, "Remote Desktop switched on (TermService on 3389), nobody connected",
+    Scenario("win_rdp_enabled_idle", W, SUSPICIOUS,
+             "Remote Desktop switched on (TermService on 3389), nobody connected",
              "indicators.md R4 (RDP host enabled, port 3389: M / FP M)", sw.rdp_enabled_windows()),
     Scenario("win_jiggler_posing_as_logitech", W, SUSPICIOUS,
              "A DIY jiggler flashed with Logitech Bolt ids (046d:c548 'USB RECEIVER', serial 'USB RECEIVER'), "
