@@ -49,12 +49,21 @@ def local_user() -> str:
         return getpass.getuser()
 
 
+def describe_filters(**given) -> str:
+    """How a listing was narrowed, for the audit record: `verdict=relay user=a@b.c`, or `all`."""
+    return " ".join(f"{name}={value}" for name, value in given.items() if value) or "all"
+
+
 @dataclass
 class AuditEntry:
     """One audited question; the caller sets `rows` once it knows how many it returned."""
 
     id: int
     rows: int = 0
+
+    def count(self, _item=None) -> None:
+        """One more row returned (usable as a per-item callback)."""
+        self.rows += 1
 
 
 class AuditLog:
@@ -122,3 +131,14 @@ class AuditLog:
 def _describe(exc: BaseException) -> str:
     text = str(exc)
     return f"error: {type(exc).__name__}: {text}" if text else f"error: {type(exc).__name__}"
+
+
+@contextmanager
+def local_question(database: Path, action: str, detail: str = "") -> Iterator[AuditEntry]:
+    """Audit a CLI command's question as the local OS user."""
+    log = AuditLog(database)
+    try:
+        with log.record(who=local_user(), via=VIA_CLI, action=action, detail=detail) as entry:
+            yield entry
+    finally:
+        log.close()

@@ -5,10 +5,12 @@ import argparse
 import datetime as dt
 import json
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
-from farmwatch.collector import output, pki, queries, roster
+from farmwatch.collector import audit, output, pki, queries, roster
 from farmwatch.collector.config import CollectorConfig, ConfigError, default_home
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -19,6 +21,8 @@ first steps:
   farmwatch-collector --home /srv/fw token create --uses 50 --expires 7d
   farmwatch-collector --home /srv/fw serve --listen 0.0.0.0:7443
   farmwatch-collector --home /srv/fw devices --verdict relay
+  farmwatch-collector --home /srv/fw query "SELECT device_id, verdict FROM devices"
+  farmwatch-collector --home /srv/fw export jsonl --follow --output /var/log/farmwatch/flags.jsonl
 
 exit codes: 0 success; 1 the command failed (the message says why); 2 bad usage.
 --home defaults to $FARMWATCH_HOME, else ~/.local/share/farmwatch; it holds pki/, the database
@@ -190,11 +194,19 @@ def cmd_roster_import(args, config):
 # -- questions ----------------------------------------------------------------------------
 
 def cmd_devices(args, config):
-    output.emit(queries.devices(_store(config), args.verdict), queries.DEVICE_COLUMNS, args.format)
+    store = _store(config)
+    detail = audit.describe_filters(verdict=args.verdict, user=args.user, cluster=args.cluster)
+    with audit.local_question(config.database, "devices", detail) as entry:
+        rows = queries.devices(store, args.verdict, cluster=args.cluster, user=args.user)
+        entry.rows = len(rows)
+    output.emit(rows, queries.DEVICE_COLUMNS, args.format)
 
 
 def cmd_device(args, config):
-    info = queries.device(_store(config), args.device_id)
+    store = _store(config)
+    with audit.local_question(config.database, "device", args.device_id) as entry:
+        info = queries.device(store, args.device_id)
+        entry.rows = int(info is not None)
     if info is None:
         raise CommandError(f"no device {args.device_id!r}; `devices` lists the known ones")
     if args.format == "json":
@@ -212,7 +224,84 @@ def cmd_device(args, config):
 
 
 def cmd_flags(args, config):
-    output.emit(queries.flags(_store(config)), queries.FLAG_COLUMNS, args.format)
+    store = _store(config)
+    with audit.local_question(config.database, "flags") as entry:
+        rows = queries.flags(store)
+        entry.rows = len(rows)
+    output.emit(rows, queries.FLAG_COLUMNS, args.format)
+
+
+def cmd_query(args, config):
+    from farmwatch.collector import sql
+
+    _store(config).close()  # the database exists and has the current schema
+    with audit.local_question(config.database, "sql", args.sql) as entry:
+        try:
+            result = sql.run(config.database, args.sql, max_rows=args.max_rows, timeout=args.timeout)
+        except sql.SqlError as exc:
+            raise CommandError(str(exc)) from exc
+        entry.rows = len(result.rows)
+    output.emit(result.dicts(), result.columns, args.format)
+    if result.truncated:
+        print(f"(stopped at {args.max_rows} rows; raise --max-rows or narrow the query)", file=sys.stderr)
+
+
+# -- exports ------------------------------------------------------------------------------
+
+def cmd_export(args, config):
+    from farmwatch.collector import exports
+    from farmwatch.collector.exports import settings as export_settings
+
+    try:
+        settings = export_settings.load(args.config or config.config_file)
+        sink = export_settings.build_sink(args.kind, settings, _sink_overrides(args))
+    except export_settings.ExportConfigError as exc:
+        raise CommandError(str(exc)) from exc
+    store = _store(config)
+    cursor = exports.SinkCursor(store, args.sink or sink.name)
+    if args.reset:
+        cursor.reset()
+    if args.retries is not None:
+        settings.retry.attempts = args.retries
+    try:
+        with audit.local_question(config.database, f"export {args.kind}", cursor.sink) as entry:
+            _run_export(args, settings, store, cursor, sink, entry)
+    except exports.DeliveryError as exc:
+        raise CommandError(f"{exc}; {entry.rows} event(s) were delivered, the rest wait for the next run") from exc
+    finally:
+        sink.close()
+    print(f"exported {entry.rows} event(s) to {cursor.sink}", file=sys.stderr)
+
+
+def _run_export(args, settings, store, cursor, sink, entry) -> None:
+    from farmwatch.collector import exports
+
+    if not args.follow:
+        exports.send_pending(store, cursor, sink, settings.retry, on_sent=entry.count)
+        return
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        exports.follow(store, cursor, sink, settings.retry, interval=args.interval or settings.interval_seconds,
+                       stop=stop, on_sent=entry.count)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _sink_overrides(args) -> dict:
+    if args.kind == "jsonl":
+        return {"output": args.output}
+    if args.kind == "cef":
+        return {"to": args.to, "transport": "tcp" if args.tcp else None, "format": args.syslog_format,
+                "facility": args.facility}
+    from farmwatch.collector.exports.webhook import parse_header
+
+    try:
+        headers = dict(parse_header(h) for h in args.header) if args.header else None
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    return {"url": args.url, "headers": headers, "timeout_seconds": args.timeout}
 
 
 # -- parser -------------------------------------------------------------------------------
@@ -277,13 +366,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("devices", cmd_devices, "every known device with its current verdict")
     p.add_argument("--verdict", choices=("clean", "suspicious", "relay"))
+    p.add_argument("--user", help="only devices the roster assigns to this e-mail or name")
+    p.add_argument("--cluster", metavar="CLUSTER_ID", help="only members of this cluster")
     output.add_format_flags(p)
     p = command("device", cmd_device, "one device: verdict with evidence, changes, recent reports")
     p.add_argument("device_id")
     output.add_format_flags(p)
     p = command("flags", cmd_flags, "findings of every suspicious or relay device, worst first")
     output.add_format_flags(p)
+    p = command("query", cmd_query, "run one read-only SQL statement over the database (audited)")
+    p.add_argument("sql", metavar="SQL", help='e.g. "SELECT device_id, verdict FROM devices LIMIT 10"')
+    p.add_argument("--max-rows", type=int, default=10_000, help="rows to print at most (default 10000)")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds before the query is stopped (default 30)")
+    output.add_format_flags(p)
+    _add_export_commands(sub, command)
     return parser
+
+
+def _add_export_commands(sub, command) -> None:
+    export_cmd = sub.add_parser(
+        "export", help="send new, changed and cleared flags to a file, syslog (CEF) or a webhook",
+        description="Send each sink the flags it has not had yet, or whose severity or verdict changed, "
+                    "or that cleared. Each sink's cursor is kept in the database; settings in the "
+                    "[export] section of collector.toml, flags win.").add_subparsers(
+        dest="export_command", metavar="SINK", required=True)
+
+    def sink(name, help):
+        p = command(name, cmd_export, help, export_cmd)
+        p.set_defaults(kind=name)
+        p.add_argument("--follow", action="store_true", help="keep polling until SIGINT or SIGTERM")
+        p.add_argument("--interval", type=float, help="seconds between polls with --follow (default 5)")
+        p.add_argument("--sink", help="name of this sink's cursor (default: kind and destination)")
+        p.add_argument("--reset", action="store_true", help="forget what this sink was sent; send every flag again")
+        p.add_argument("--retries", type=int, help="delivery attempts per event (default 5)")
+        return p
+
+    p = sink("jsonl", "one JSON object per line, to a file (appended) or stdout")
+    p.add_argument("--output", metavar="FILE", help="file to append to (default stdout)")
+    p = sink("cef", "CEF messages over syslog (RFC 5424, or 3164), UDP or TCP")
+    p.add_argument("--to", metavar="HOST:PORT", help="syslog receiver")
+    p.add_argument("--tcp", action="store_true", help="TCP instead of UDP")
+    p.add_argument("--rfc3164", dest="syslog_format", action="store_const", const="rfc3164",
+                   help="BSD syslog lines instead of RFC 5424")
+    p.add_argument("--facility", help="syslog facility (default auth)")
+    p = sink("webhook", "an HTTP POST of JSON per event, retried with exponential backoff")
+    p.add_argument("--url", help="http(s) URL to POST to")
+    p.add_argument("--header", action="append", metavar="'NAME: VALUE'", help="extra request header (repeat)")
+    p.add_argument("--timeout", type=float, help="seconds per request (default 10)")
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -310,7 +439,7 @@ def main(argv=None) -> int:
                                       listen=getattr(args, "listen", None))
         setup_logging(config.log_format, logging.DEBUG if args.verbose else logging.INFO)
         return args.func(args, config) or EXIT_OK
-    except (CommandError, ConfigError, pki.PkiError) as exc:
+    except (CommandError, ConfigError, pki.PkiError, audit.AuditUnavailable) as exc:
         print(f"farmwatch-collector: {exc}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:

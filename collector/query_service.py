@@ -13,7 +13,7 @@ import threading
 import grpc
 
 from farmwatch.collector import pki, queries, sql
-from farmwatch.collector.audit import VIA_GRPC, AuditLog, AuditUnavailable
+from farmwatch.collector.audit import VIA_GRPC, AuditLog, AuditUnavailable, describe_filters
 from farmwatch.collector.exports.feed import FlagEvent, MemoryCursor
 from farmwatch.collector.store import Store
 from farmwatch.v1 import query_pb2, query_pb2_grpc
@@ -39,9 +39,10 @@ class QueryService(query_pb2_grpc.QueryServicer):
 
     # -- calls ----------------------------------------------------------------------------
     def Devices(self, request, context):
-        verdict = request.verdict or None
-        rows = self._answer(context, "devices", f"verdict={verdict or 'any'}",
-                            lambda: queries.devices(self.store, verdict))
+        given = {"verdict": request.verdict or None, "user": request.user or None,
+                 "cluster": request.cluster_id or None}
+        rows = self._answer(context, "devices", describe_filters(**given),
+                            lambda: queries.devices(self.store, **given))
         return _rows(rows, queries.DEVICE_COLUMNS)
 
     def Device(self, request, context):

@@ -48,7 +48,7 @@ def test_analyst_lists_devices_and_the_call_is_audited(fleet, analyst):
     assert list(answer.columns)[:4] == ["device_id", "hostname", "os", "verdict"]
     [entry] = audit_rows(fleet)
     assert entry | {"cert_serial": None} == {"who": "analyst-alice", "via": "grpc", "action": "devices",
-                                             "detail": "verdict=any", "rows": 3, "outcome": "ok",
+                                             "detail": "all", "rows": 3, "outcome": "ok",
                                              "cert_serial": None, "peer": "127.0.0.1"}
     assert entry["cert_serial"]
 
@@ -182,3 +182,14 @@ def test_follow_flags_ends_when_the_caller_cancels_and_is_audited(fleet, analyst
     assert error.value.code() == grpc.StatusCode.CANCELLED
     entry = audit_rows(fleet)[-1]
     assert (entry["action"], entry["detail"]) == ("follow-flags", "skip_current=True")
+
+
+def test_devices_filter_by_roster_user(fleet, analyst):
+    from farmwatch.collector import roster
+
+    csv_file = fleet.home / "roster.csv"
+    csv_file.write_text("serial,user_name,email\nSN-SUSP,Dana Lee,dana@example.com\n")
+    roster.import_roster(fleet.store, roster.parse(csv_file, "csv"))
+    answer = analyst.Devices(query_pb2.DevicesRequest(user="DANA@example.com"), timeout=10)
+    assert [d["device_id"] for d in rows_of(answer)] == ["SN-SUSP"]
+    assert audit_rows(fleet)[-1]["detail"] == "user=DANA@example.com"

@@ -1,13 +1,20 @@
 """Ad-hoc SQL: the database refuses writes, other files and extensions; runaway queries stop."""
 from __future__ import annotations
 
+import csv
+import io
+import json
 import sqlite3
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from conftest import make_report
 from farmwatch.collector import ingest, sql
+from farmwatch.collector.audit import local_user
 from farmwatch.collector.store import Store
 
 
@@ -113,3 +120,48 @@ def test_missing_database_is_an_error_not_a_new_file(tmp_path):
     with pytest.raises(sql.SqlError, match="no database"):
         sql.run(tmp_path / "absent.sqlite", "SELECT 1")
     assert not (tmp_path / "absent.sqlite").exists()
+
+
+# -- `farmwatch-collector query` ---------------------------------------------------------------
+
+def run_cli(home, *args):
+    return subprocess.run([str(Path(sys.executable).parent / "farmwatch-collector"), "--home", str(home), *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_cli_query_prints_json_and_csv_and_is_audited(database):
+    home = database.parent
+    as_json = run_cli(home, "query", "SELECT device_id, reports FROM devices ORDER BY device_id", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == [{"device_id": f"SN-{n}", "reports": 1} for n in range(3)]
+    as_csv = run_cli(home, "query", "SELECT device_id FROM devices ORDER BY device_id LIMIT 2", "--csv")
+    assert list(csv.reader(io.StringIO(as_csv.stdout))) == [["device_id"], ["SN-0"], ["SN-1"]]
+    table = run_cli(home, "query", "SELECT count(*) AS n FROM devices")
+    assert table.stdout.split() == ["N", "3"]
+    audit = sql.run(database, "SELECT who, via, action, detail, rows, outcome FROM audit ORDER BY id").dicts()
+    assert [(a["who"], a["via"], a["action"], a["rows"], a["outcome"]) for a in audit] == [
+        (local_user(), "cli", "sql", 3, "ok"), (local_user(), "cli", "sql", 2, "ok"),
+        (local_user(), "cli", "sql", 1, "ok")]
+    assert audit[0]["detail"] == "SELECT device_id, reports FROM devices ORDER BY device_id"
+
+
+def test_cli_query_refuses_a_write_and_audits_the_attempt(database):
+    result = run_cli(database.parent, "query", "DELETE FROM devices")
+    assert result.returncode == 1
+    assert "not authorized" in result.stderr and "Traceback" not in result.stderr
+    assert sql.run(database, "SELECT count(*) FROM devices").rows == [(3,)]
+    [entry] = sql.run(database, "SELECT action, detail, outcome FROM audit").dicts()
+    assert entry["detail"] == "DELETE FROM devices" and entry["outcome"].startswith("error: CommandError")
+
+
+def test_cli_query_says_when_it_stopped_at_the_row_limit(database):
+    result = run_cli(database.parent, "query", "SELECT device_id FROM devices", "--max-rows", "1", "--json")
+    assert len(json.loads(result.stdout)) == 1
+    assert "stopped at 1 rows" in result.stderr
+
+
+def test_cli_listings_are_audited_as_the_local_user(database):
+    for args in (["devices", "--json"], ["device", "SN-1", "--json"], ["flags", "--json"]):
+        assert run_cli(database.parent, *args).returncode == 0
+    audit = sql.run(database, "SELECT action, detail, rows FROM audit ORDER BY id").rows
+    assert audit == [("devices", "all", 3), ("device", "SN-1", 1), ("flags", "", 0)]

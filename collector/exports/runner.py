@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Protocol
 
 from farmwatch.agent.transport import Backoff
 from farmwatch.collector.exports.delivery import DeliveryError, Stopped, with_retries
@@ -32,8 +32,11 @@ class RetryPolicy:
         return Backoff(base=self.backoff_seconds, cap=self.backoff_cap_seconds)
 
 
+OnSent = Callable[[FlagEvent], None]
+
+
 def send_pending(store: Store, cursor: MemoryCursor, sink: Sink, retry: RetryPolicy,
-                 stop: threading.Event | None = None) -> int:
+                 stop: threading.Event | None = None, on_sent: OnSent | None = None) -> int:
     """Deliver every pending event in order, marking each once the sink took it; returns how many.
 
     Stops at the first event the sink will not take (raising DeliveryError or Stopped), so the
@@ -46,11 +49,13 @@ def send_pending(store: Store, cursor: MemoryCursor, sink: Sink, retry: RetryPol
                      what=sink.name)
         cursor.mark(event)
         sent += 1
+        if on_sent:
+            on_sent(event)
     return sent
 
 
 def follow(store: Store, cursor: MemoryCursor, sink: Sink, retry: RetryPolicy, *, interval: float,
-           stop: threading.Event) -> int:
+           stop: threading.Event, on_sent: OnSent | None = None) -> int:
     """Poll every `interval` seconds and deliver what is pending, until `stop` is set.
 
     A sink that stays unreachable through every retry is tried again at the next poll (its
@@ -59,7 +64,7 @@ def follow(store: Store, cursor: MemoryCursor, sink: Sink, retry: RetryPolicy, *
     total = 0
     while not stop.is_set():
         try:
-            total += _report(sink, send_pending(store, cursor, sink, retry, stop))
+            total += _report(sink, send_pending(store, cursor, sink, retry, stop, on_sent))
         except Stopped:
             break
         except DeliveryError as exc:

@@ -82,3 +82,41 @@ def _parse(section: dict, path: Path) -> ExportSettings:
     if retry.attempts < 1 or retry.backoff_seconds < 0:
         raise ExportConfigError(f"{path}: [export] retries must be at least 1 and backoff_seconds not negative")
     return ExportSettings(float(section.get("interval_seconds", 5.0)), retry, sinks)
+
+
+def build_sink(kind: str, settings: ExportSettings, overrides: dict):
+    """The sink of `kind` from its `[export.KIND]` settings, with non-None `overrides` on top."""
+    values = {**settings.sink(kind), **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        return _BUILDERS[kind](values)
+    except (TypeError, ValueError) as exc:
+        raise ExportConfigError(str(exc)) from exc
+
+
+def _jsonl(values: dict):
+    from farmwatch.collector.exports.jsonl import JsonLinesSink
+
+    output = values.get("output")
+    return JsonLinesSink(Path(output) if output and output != "-" else None)
+
+
+def _cef(values: dict):
+    from farmwatch.collector.exports.cef import SyslogSink, parse_destination
+
+    if not values.get("to"):
+        raise ValueError("say where to send CEF: --to HOST:PORT, or `to` in [export.cef]")
+    host, port = parse_destination(values["to"])
+    return SyslogSink(host, port, transport=values.get("transport", "udp"), format=values.get("format", "rfc5424"),
+                      facility=values.get("facility", "auth"))
+
+
+def _webhook(values: dict):
+    from farmwatch.collector.exports.webhook import WebhookSink
+
+    if not values.get("url"):
+        raise ValueError("say where to POST: --url URL, or `url` in [export.webhook]")
+    return WebhookSink(values["url"], headers=dict(values.get("headers", {})),
+                       timeout=float(values.get("timeout_seconds", 10.0)), ca_file=values.get("ca_file"))
+
+
+_BUILDERS = {"jsonl": _jsonl, "cef": _cef, "webhook": _webhook}

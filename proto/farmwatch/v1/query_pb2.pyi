@@ -7,10 +7,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class DevicesRequest(_message.Message):
-    __slots__ = ("verdict",)
+    __slots__ = ("verdict", "user", "cluster_id")
     VERDICT_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    CLUSTER_ID_FIELD_NUMBER: _ClassVar[int]
     verdict: str
-    def __init__(self, verdict: _Optional[str] = ...) -> None: ...
+    user: str
+    cluster_id: str
+    def __init__(self, verdict: _Optional[str] = ..., user: _Optional[str] = ..., cluster_id: _Optional[str] = ...) -> None: ...
 
 class DeviceRequest(_message.Message):
     __slots__ = ("device_id", "history")
