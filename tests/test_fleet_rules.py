@@ -1,0 +1,292 @@
+"""Each fleet rule on a small fleet ingested through the real pipeline: a match and a near miss."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from farmwatch.collector.config import CollectorConfig, ConfigError
+from farmwatch.collector.fleet import FleetSettings, correlate
+from farmwatch.collector.fleet.keys import address_key, bssid_key, cluster_id, gateway_key
+from farmwatch.collector.fleet.verdict import combine
+from farmwatch.collector.store import Store
+from tests.fleet_builder import Laptop, Person, Place, import_roster, ingest_fleet, write_roster, utc
+
+START = utc(2026, 11, 1)
+NOW = START + timedelta(days=8)
+DAYS = range(4, 8)
+CLEAN, RELAY = "clean/linux_office_plain.json", "relay/win_pikvm.json"
+ANN, BOB, CAT = (Person("Ann Ames", "Austin", "TX", "US", "78701"), Person("Bob Burr", "Boston", "MA", "US", "02108"),
+                 Person("Cat Cole", "Chicago", "IL", "US", "60601"))
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    stores = []
+
+    def build(laptops, *, settings=FleetSettings(), now=NOW, roster=True, extra=(), interval=300):
+        store = Store(tmp_path / f"fleet{len(stores)}.sqlite")
+        stores.append(store)
+        ingest_fleet(store, laptops, START)
+        if roster:
+            import_roster(store, write_roster(tmp_path / f"roster{len(stores)}.csv", laptops, list(extra)))
+        config = CollectorConfig(home=tmp_path, report_interval_seconds=interval, fleet=settings)
+        return store, correlate(store, config, now)
+
+    yield build
+    for store in stores:
+        store.close()
+
+
+def at(place: Place, *people: Person, base: str = CLEAN, days=DAYS, prefix: str = "lt") -> list[Laptop]:
+    return [Laptop(f"{prefix}-{p.name}", base, p, [(place, days)]) for p in people]
+
+
+def findings(store, rule: str) -> dict[str, dict]:
+    return {r["device_id"]: r for r in store.rows("SELECT * FROM fleet_findings WHERE rule = ?", (rule,))}
+
+
+def verdicts(store) -> dict[str, tuple]:
+    return {r["device_id"]: (r["verdict"], r["own_verdict"], r["verdict_source"])
+            for r in store.rows("SELECT device_id, verdict, own_verdict, verdict_source FROM devices")}
+
+
+# -- location keys ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mac", ["00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01",
+                                 "02:42:ac:11:00:01", "52:54:00:12:35:02", "08:00:27:aa:bb:cc",
+                                 "00:50:56:c0:00:08", "00:15:5d:01:02:03", "not-a-mac", ""])
+def test_virtual_default_and_broken_gateway_macs_key_nothing(mac):
+    assert gateway_key(mac) is None
+
+
+def test_real_macs_are_keys_in_one_spelling():
+    assert gateway_key("04-D9-F5-66-4D-0E") == gateway_key("04d9.f566.4d0e") == "04:d9:f5:66:4d:0e"
+    assert bssid_key("06:d9:f5:66:4d:0b") == "06:d9:f5:66:4d:0b"  # an AP's extra SSID: locally administered
+    assert bssid_key("00:00:00:00:00:00") is None
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "192.168.0.10", "172.16.5.4", "169.254.1.1",
+                                     "100.64.3.2", "::1", "fe80::1", "fd00::5", "", "garbage"])
+def test_non_global_addresses_key_nothing(address):
+    assert address_key(address) is None
+
+
+def test_global_addresses_are_keys_and_mapped_ipv6_is_the_ipv4_address():
+    assert address_key("73.12.40.9") == address_key("::ffff:73.12.40.9") == "73.12.40.9"
+    assert address_key("2001:4860:4860::8888") == "2001:4860:4860::8888"
+
+
+def test_cluster_ids_are_stable_and_per_kind():
+    assert cluster_id("gateway_mac", "04:d9:f5:66:4d:0e") == cluster_id("gateway_mac", "04:d9:f5:66:4d:0e")
+    assert cluster_id("gateway_mac", "x").startswith("gw-") and cluster_id("peer_ip", "x").startswith("ip-")
+    assert cluster_id("gateway_mac", "x") != cluster_id("wifi_bssid", "x")
+
+
+# -- clusters ----------------------------------------------------------------------------------
+
+def test_two_people_behind_one_router_for_days_are_a_medium_cluster(fleet):
+    store, result = fleet(at(Place.home("shared"), ANN, BOB))
+    assert {(c["kind"], c["severity"], c["people"]) for c in result.clusters} == {
+        ("gateway_mac", "medium", 2), ("wifi_bssid", "medium", 2), ("peer_ip", "medium", 2)}
+    assert {v for v in verdicts(store).values()} == {("suspicious", "clean", "fleet")}
+
+
+def test_a_short_stay_together_is_not_a_cluster(fleet):
+    _, result = fleet(at(Place.home("conference"), ANN, BOB, days=range(6, 8)))
+    assert result.clusters == []
+
+
+def test_one_persons_two_laptops_are_not_a_cluster(fleet):
+    place = Place.home("one-person")
+    laptops = [Laptop("ann-1", CLEAN, ANN, [(place, DAYS)]), Laptop("ann-2", CLEAN, ANN, [(place, DAYS)])]
+    _, result = fleet(laptops)
+    assert result.clusters == [] and result.skipped_keys["one person"] == 3
+
+
+def test_devices_nobody_is_known_to_hold_are_different_people(fleet):
+    place = Place.home("unknowns")
+    laptops = [Laptop("x-1", CLEAN, None, [(place, DAYS)]), Laptop("x-2", CLEAN, None, [(place, DAYS)])]
+    _, result = fleet(laptops, roster=False)
+    assert len(result.clusters) == 3 and all(c["people"] == 2 for c in result.clusters)
+
+
+def test_a_place_left_before_the_window_is_no_cluster(fleet):
+    _, result = fleet(at(Place.home("old"), ANN, BOB, days=range(0, 4)), settings=FleetSettings(window_days=3))
+    assert result.clusters == []
+
+
+def test_three_people_are_high_and_one_driven_member_makes_it_critical(fleet):
+    place = Place.home("farm")
+    _, plain = fleet(at(place, ANN, BOB, CAT))
+    assert {c["severity"] for c in plain.clusters} == {"high"}
+    store, driven = fleet([*at(place, ANN, BOB), Laptop("cat", RELAY, CAT, [(place, DAYS)])])
+    assert {c["severity"] for c in driven.clusters} == {"critical"}
+    assert {v[0] for v in verdicts(store).values()} == {"relay"}
+
+
+def test_a_shared_private_address_or_virtual_gateway_is_no_cluster(fleet):
+    lab = Place("10.0.0.7", "52:54:00:12:35:02", None)
+    _, result = fleet(at(lab, ANN, BOB))
+    assert result.clusters == []
+
+
+@pytest.mark.parametrize("settings", [FleetSettings(office_gateway_macs=(Place.home("hq").gateway_mac,),
+                                                    office_bssids=(Place.home("hq").bssid,),
+                                                    office_networks=(Place.home("hq").peer_ip + "/32",)),
+                                      FleetSettings(office_networks=(Place.home("hq").peer_ip + "/32",))])
+def test_the_office_is_no_cluster_by_its_keys_or_by_its_address_alone(fleet, settings):
+    _, result = fleet(at(Place.home("hq"), ANN, BOB, CAT), settings=settings)
+    assert result.clusters == [] and result.skipped_keys["office"] == 9
+
+
+def test_an_address_behind_different_routers_is_shared_egress_but_one_router_is_not(fleet):
+    nat = "172.58.14.9"
+    apart = [Laptop(f"nat-{p.name}", CLEAN, p, [(Place(nat, Place.home(p.name).gateway_mac, None), DAYS)])
+             for p in (ANN, BOB, CAT)]
+    _, result = fleet(apart)
+    assert result.clusters == [] and result.skipped_keys["shared egress (devices behind different routers)"] == 1
+    _, together = fleet(at(Place(nat, Place.home("one").gateway_mac, None), ANN, BOB))
+    assert {c["kind"] for c in together.clusters} == {"gateway_mac", "peer_ip"}
+
+
+def test_configured_shared_egress_never_keys_a_cluster(fleet):
+    place = Place("165.225.34.17", None, None)
+    _, result = fleet(at(place, ANN, BOB), settings=FleetSettings(shared_egress_networks=("165.225.0.0/17",)))
+    assert result.clusters == [] and result.skipped_keys["shared egress (configured)"] == 1
+
+
+def test_a_couple_at_one_ship_to_address_is_a_low_household(fleet):
+    rosa, tom = Person("Rosa Lind", "Denver", "CO", "US", "80202"), Person("Tom Lind", "Denver", "CO", "US", "80202")
+    store, result = fleet(at(Place.home("lind"), rosa, tom))
+    assert {(c["severity"], c["household"]) for c in result.clusters} == {("low", True)}
+    assert {v[0] for v in verdicts(store).values()} == {"clean"}
+
+
+# -- moves -------------------------------------------------------------------------------------
+
+def test_a_laptop_that_left_its_home_for_a_cluster_moved(fleet):
+    farm = Place.home("farm")
+    mover = Laptop("mover", CLEAN, CAT, [(Place.home("cat-home"), range(0, 4)), (farm, DAYS)])
+    alternating = Laptop("alternating", CLEAN, ANN, [(Place.home("ann-home"), range(0, 8)), (farm, range(5, 8))])
+    store, _ = fleet([mover, alternating, *at(farm, BOB)])
+    moved = findings(store, "fleet-moved-to-cluster")
+    assert set(moved) == {mover.serial}
+    assert '"value": "%s"' % Place.home("cat-home").gateway_mac in moved[mover.serial]["evidence"]
+
+
+# -- silence -----------------------------------------------------------------------------------
+
+def test_silence_beyond_the_allowance_is_a_low_finding(fleet):
+    quiet = Laptop("quiet", CLEAN, ANN, [(Place.home("q"), range(0, 4))])
+    recent = Laptop("recent", CLEAN, BOB, [(Place.home("r"), range(0, 7))])
+    store, _ = fleet([quiet, recent])
+    assert set(findings(store, "fleet-silent")) == {quiet.serial}
+    assert verdicts(store)[quiet.serial][0] == "clean"
+
+
+def test_silence_is_measured_in_report_intervals_too(fleet):
+    quiet = Laptop("quiet", CLEAN, ANN, [(Place.home("q"), range(0, 4))])
+    store, _ = fleet([quiet], interval=2 * 86400)  # three intervals (6 days) have not passed
+    assert findings(store, "fleet-silent") == {}
+
+
+# -- roster ------------------------------------------------------------------------------------
+
+def test_without_a_roster_there_are_no_roster_findings(fleet):
+    store, result = fleet(at(Place.home("a"), ANN), roster=False)
+    assert not {"fleet-not-on-roster", "fleet-never-reported"} & set(result.findings)
+
+
+def test_reporting_off_the_roster_and_never_reporting_on_it(fleet):
+    stray = Laptop("stray", CLEAN, None, [(Place.home("stray"), DAYS)])
+    late, recent = ("FWNEVER0001", BOB, "2026-10-01"), ("FWNEWHIRE01", CAT, "2026-11-05")
+    store, _ = fleet([*at(Place.home("a"), ANN), stray], extra=[late, recent])
+    assert set(findings(store, "fleet-not-on-roster")) == {stray.serial}
+    assert set(findings(store, "fleet-never-reported")) == {"FWNEVER0001"}  # the new hire is within grace
+    assert verdicts(store)[stray.serial] == ("suspicious", "clean", "fleet")
+
+
+@pytest.mark.parametrize("zone, country, expected", [
+    ("Asia/Seoul", "US", True), ("America/New_York", "US", False), ("Asia/Seoul", "KR", False),
+    ("UTC", "US", False), ("Europe/Berlin", "DE", False), ("Europe/Berlin", "FR", True)])
+def test_time_zone_against_the_ship_to_country(fleet, zone, country, expected):
+    laptop = Laptop("tz", CLEAN, Person("Ann Ames", "X", "", country), [(Place.home("tz"), DAYS)], timezone=zone)
+    store, _ = fleet([laptop])
+    assert bool(findings(store, "fleet-timezone-vs-roster")) is expected
+
+
+@pytest.mark.parametrize("country, expected", [("US", True), ("KR", False)])
+def test_korean_input_against_the_ship_to_country(fleet, country, expected):
+    laptop = Laptop("ko", "clean/mac_korean_layout_kst.json", Person("Min Park", "X", "", country),
+                    [(Place.home("ko"), DAYS)])
+    store, _ = fleet([laptop])
+    assert bool(findings(store, "fleet-language-vs-roster")) is expected
+
+
+# -- verdicts and history ----------------------------------------------------------------------
+
+def _f(severity, rule="r"):
+    return {"rule": rule, "severity": severity, "summary": "", "evidence": {}}
+
+
+def test_combined_verdict_reuses_detects_scoring():
+    assert combine("clean", 0, [], []).source == "report"
+    assert combine("clean", 0, [], [_f("low"), _f("low"), _f("low")]) .verdict == "clean"  # low cap 20
+    assert (combine("clean", 0, [], [_f("high")]).verdict, combine("clean", 0, [], [_f("high")]).source) == \
+        ("suspicious", "fleet")
+    assert combine("suspicious", 45, [_f("high")], [_f("medium")]).verdict == "suspicious"  # no critical: held
+    assert combine("relay", 75, [_f("critical")], [_f("low")]).source == "report"
+
+
+def test_a_cluster_that_ends_is_closed_and_its_members_verdicts_fall_back(fleet):
+    store, first = fleet(at(Place.home("shared"), ANN, BOB))
+    assert {e["event"] for e in first.events} == {"new", "joined"}
+    later = correlate(store, FleetSettings(), NOW + timedelta(days=10))
+    assert later.clusters == [] and {e["event"] for e in later.events} == {"closed"}
+    assert {v[0] for v in verdicts(store).values()} == {"clean"}
+    assert {c["new_verdict"] for c in later.verdict_changes} == {"clean"}
+    assert {r["status"] for r in store.rows("SELECT status FROM clusters")} == {"inactive"}
+
+
+def test_a_late_joiner_is_recorded(fleet):
+    place = Place.home("growing")
+    store, _ = fleet(at(place, ANN, BOB))
+    ingest_fleet(store, [Laptop("lt-Cat Cole", CLEAN, CAT, [(place, range(8, 11))])], START)
+    import_roster(store, write_roster(store.path.parent / "more.csv", [Laptop("lt-Cat Cole", CLEAN, CAT)]))
+    result = correlate(store, FleetSettings(), NOW + timedelta(days=3))
+    joined = [e for e in result.events if e["event"] == "joined"]
+    assert len(joined) == 3 and {e["detail"] for e in joined} == {CAT.email}  # one per key kind
+
+
+def test_replacing_a_reports_verdict_keeps_the_fleet_part(fleet):
+    store, _ = fleet(at(Place.home("shared"), ANN, BOB))
+    device_id, report_id = store.rows("SELECT device_id, last_report_id FROM devices LIMIT 1")[0].values()
+    store.replace_verdict(report_id, device_id, {"verdict": "clean", "score": 0, "findings": []})
+    assert verdicts(store)[device_id] == ("suspicious", "clean", "fleet")
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+def test_fleet_settings_come_from_the_fleet_table(tmp_path):
+    (tmp_path / "collector.toml").write_text(
+        '[fleet]\nwindow_days = 3\noffice_networks = ["198.51.100.0/28"]\noffice_gateway_macs = ["00-1A-2B-3C-4D-5E"]\n')
+    fleet_settings = CollectorConfig.load(tmp_path).fleet
+    assert fleet_settings.window_days == 3 and fleet_settings.office_gateway_macs == ("00:1a:2b:3c:4d:5e",)
+    assert str(fleet_settings.office_networks[0]) == "198.51.100.0/28"
+
+
+@pytest.mark.parametrize("text", ['[fleet]\nwindow = 3\n', '[fleet]\noffice_networks = ["office"]\n',
+                                  '[fleet]\noffice_bssids = ["zz"]\n'])
+def test_bad_fleet_settings_are_refused_by_name(tmp_path, text):
+    (tmp_path / "collector.toml").write_text(text)
+    with pytest.raises(ConfigError, match="fleet"):
+        CollectorConfig.load(tmp_path)
+
+
+def test_a_visitor_for_a_day_is_not_a_member(fleet):
+    place = Place.home("shared")
+    visitor = Laptop("visitor", CLEAN, CAT, [(Place.home("cat-home"), DAYS), (place, range(7, 8))])
+    store, result = fleet([*at(place, ANN, BOB), visitor])
+    assert result.clusters and all(visitor.serial not in c["devices"] for c in result.clusters)
+    assert verdicts(store)[visitor.serial][0] == "clean"
