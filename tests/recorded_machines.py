@@ -29,9 +29,10 @@ def context(machine: str | Path, probe: str) -> ProbeContext:
 
 
 def variant(tmp_path: Path, name: str, *, commands: dict[str, Any] | None = None,
-            tables: dict[str, Any] | None = None) -> Path:
+            tables: dict[str, Any] | None = None, registry: dict[str, dict[str, Any]] | None = None) -> Path:
     """A copy of a recorded machine with some answers replaced: a command key maps to new
-    stdout (str), a full answer (dict) or REMOVE (not installed); a table to its rows or REMOVE."""
+    stdout (str), a full answer (dict) or REMOVE (not installed); a table to its rows or
+    REMOVE; a registry key to values merged into the recorded ones."""
     root = tmp_path / name.replace("/", "-")
     shutil.copytree(recorded(name), root, symlinks=True)
     recording = root / ".recorded"
@@ -45,6 +46,11 @@ def variant(tmp_path: Path, name: str, *, commands: dict[str, Any] | None = None
         else:
             manifest["commands"][key] = answer
     (recording / "machine.json").write_text(json.dumps(manifest))
+    if registry:
+        keys = json.loads((recording / "registry.json").read_text())
+        for key, values in registry.items():
+            keys.setdefault(key, {}).update(values)
+        (recording / "registry.json").write_text(json.dumps(keys))
     for table, rows in (tables or {}).items():
         path = recording / f"{table}.json"
         if rows is REMOVE:
