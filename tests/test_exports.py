@@ -410,6 +410,10 @@ def test_cli_webhook_from_collector_toml(store, home, webhook_receiver):
     result = run_cli(home, "export", "webhook")
     assert result.returncode == 0, result.stderr
     assert [b["device_id"] for b in webhook_receiver.bodies] == ["SN-18"]
+    # the URL's path often holds the receiver's secret: it stays out of the database and the output
+    stored = store.rows("SELECT sink FROM export_cursor UNION ALL SELECT detail FROM audit")
+    assert stored and not any("/hooks/farmwatch" in row["sink"] for row in stored)
+    assert "/hooks/farmwatch" not in result.stderr
 
 
 def test_cli_webhook_failure_says_what_was_delivered(store, home):

@@ -6,6 +6,7 @@ answer means the receiver refuses this request as it is, so retrying it cannot h
 """
 from __future__ import annotations
 
+import hashlib
 import ssl
 import urllib.error
 import urllib.request
@@ -32,7 +33,10 @@ class WebhookSink:
 
     @property
     def name(self) -> str:
-        return f"webhook:{self.url}"
+        """Stable per URL, without the URL's path or query: those often carry the receiver's secret."""
+        parts = urlsplit(self.url)
+        digest = hashlib.sha256(self.url.encode("utf-8")).hexdigest()[:12]
+        return f"webhook:{parts.scheme}://{parts.hostname}:{parts.port or ''}#{digest}".replace(":#", "#")
 
     def send(self, event: FlagEvent) -> None:
         body = event.to_json().encode("utf-8")
@@ -43,18 +47,18 @@ class WebhookSink:
             with urllib.request.urlopen(request, timeout=self.timeout, context=context) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
-            raise _refusal(exc) from exc
+            raise _refusal(self.name, exc) from exc
         except (urllib.error.URLError, OSError) as exc:  # refused, reset, timed out, DNS
-            raise DeliveryError(f"webhook {self.url}: {getattr(exc, 'reason', exc)}") from exc
+            raise DeliveryError(f"{self.name}: {getattr(exc, 'reason', exc)}") from exc
 
     def close(self) -> None:
         pass
 
 
-def _refusal(exc: urllib.error.HTTPError) -> DeliveryError:
+def _refusal(name: str, exc: urllib.error.HTTPError) -> DeliveryError:
     retryable = exc.code in _RETRYABLE or exc.code >= 500
     retry_after = exc.headers.get("Retry-After", "") if exc.headers else ""
-    return DeliveryError(f"webhook answered HTTP {exc.code} {exc.reason}", permanent=not retryable,
+    return DeliveryError(f"{name} answered HTTP {exc.code} {exc.reason}", permanent=not retryable,
                          retry_after=float(retry_after) if retry_after.isdigit() else None)
 
 
