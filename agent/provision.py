@@ -21,7 +21,7 @@ from pathlib import Path
 
 from farmwatch.agent.files import write_private
 from farmwatch.agent.identity import IdentityError, parse_certificate
-from farmwatch.agent.state import StateDir, dump_toml
+from farmwatch.agent.state import ConfigError, StateDir, dump_toml
 from farmwatch.agent.transport import check_address
 
 PROFILE_DOMAIN = "com.farmwatch.agent"
@@ -107,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write <state-dir>/bootstrap.toml from MDM-delivered settings, so the agent "
                     "service enrolls by itself.",
     )
-    parser.add_argument("--state-dir", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--state-dir", type=Path, metavar="DIR",
+                        help="default: state_dir of the service settings file, as the service uses")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--from-plist", type=Path, metavar="FILE",
                         help=f"managed preferences of the {PROFILE_DOMAIN} profile "
@@ -118,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--server-name", default="", metavar="NAME")
     parser.add_argument("--device-id", default="", metavar="ID", help="default: the hardware serial")
     return parser
+
+
+def service_state_dir() -> Path:
+    """The folder the installed service reads, so the two can never disagree."""
+    from farmwatch.agent.service import default_settings_path, load_settings
+
+    return load_settings(default_settings_path()).state_dir
 
 
 def settings_from_arguments(args) -> EnrollmentSettings:
@@ -133,17 +141,21 @@ def settings_from_arguments(args) -> EnrollmentSettings:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        state = StateDir(args.state_dir or service_state_dir())
+    except ConfigError as exc:
+        print(f"farmwatch provision: error: {exc}", file=sys.stderr)
+        return 1
     if args.from_plist is not None and not args.from_plist.exists():
         print(f"nothing to do: {args.from_plist} does not exist (the profile is not installed yet)")
         return 0
     try:
         settings = (settings_from_profile(args.from_plist) if args.from_plist is not None
                     else settings_from_arguments(args))
-        changed = write_bootstrap(StateDir(args.state_dir), settings)
+        changed = write_bootstrap(state, settings)
     except ProvisionError as exc:
         print(f"farmwatch provision: error: {exc}", file=sys.stderr)
         return 1
-    state = StateDir(args.state_dir)
     print(f"wrote {state.bootstrap_file}" if changed else f"{state.bootstrap_file} is up to date")
     return 0
 

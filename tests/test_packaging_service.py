@@ -191,3 +191,12 @@ def test_service_enrolls_with_what_provision_wrote_and_reports(tmp_path, collect
         stop.set()
         thread.join(30)
     assert not thread.is_alive()
+
+
+def test_provision_writes_where_the_service_reads_by_default(tmp_path, ca_pem, monkeypatch):
+    settings_file = tmp_path / "agent.toml"
+    settings_file.write_text(f'state_dir = "{tmp_path / "elsewhere"}"\n')
+    monkeypatch.setattr(service, "default_settings_path", lambda: settings_file)
+    plist = profile_plist(tmp_path / "p.plist", ca_pem)
+    assert provision.main(["--from-plist", str(plist)]) == 0
+    assert (tmp_path / "elsewhere" / "bootstrap.toml").exists()
