@@ -7,8 +7,9 @@ import grpc
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 
+import certfactory
 from conftest import AgentCredentials, make_report
 from farmwatch.agent import bootstrap, identity, transport
 from farmwatch.collector import enrollment, pki
@@ -92,40 +93,22 @@ def test_no_client_certificate_fails_the_handshake(collector):
 
 
 def test_certificate_from_another_ca_fails_the_handshake(collector, tmp_path):
-    other = pki.CertificateAuthority.create(tmp_path / "other-ca")
-    key, cert = other.issue_client("SN-X", pki.ROLE_AGENT, dt.timedelta(days=1))
-    _handshake_refused(collector, key, pki.cert_pem(cert))
-
-
-def _cert_with_validity(collector, not_before: dt.datetime, not_after: dt.datetime) -> AgentCredentials:
-    ca = pki.CertificateAuthority.load(collector.home / "pki")
-    key = pki.new_key()
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "agent"),
-                                     x509.NameAttribute(NameOID.COMMON_NAME, "SN-X")]))
-            .issuer_name(ca.cert.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(not_before).not_valid_after(not_after)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .sign(ca.key, hashes.SHA256()))
-    return AgentCredentials("SN-X", pki.key_pem(key), pki.cert_pem(cert), collector.ca_pem)
+    creds = certfactory.from_another_ca(collector, tmp_path / "other-ca", "SN-X")
+    _handshake_refused(collector, creds.key_pem, creds.cert_pem)
 
 
 def test_expired_certificate_fails_the_handshake(collector):
-    now = pki.utcnow()
-    creds = _cert_with_validity(collector, now - dt.timedelta(days=10), now - dt.timedelta(days=1))
+    creds = certfactory.valid_for(collector, "SN-X", starts_in=-dt.timedelta(days=10), lasts=dt.timedelta(days=9))
     _handshake_refused(collector, creds.key_pem, creds.cert_pem)
 
 
 def test_not_yet_valid_certificate_fails_the_handshake(collector):
-    now = pki.utcnow()
-    creds = _cert_with_validity(collector, now + dt.timedelta(days=1), now + dt.timedelta(days=10))
+    creds = certfactory.valid_for(collector, "SN-X", starts_in=dt.timedelta(days=1), lasts=dt.timedelta(days=9))
     _handshake_refused(collector, creds.key_pem, creds.cert_pem)
 
 
 def test_our_ca_but_unrecorded_certificate_is_refused(collector):
-    now = pki.utcnow()
-    creds = _cert_with_validity(collector, now - dt.timedelta(hours=1), now + dt.timedelta(days=1))
+    creds = certfactory.valid_for(collector, "SN-X", starts_in=-dt.timedelta(hours=1), lasts=dt.timedelta(days=1))
     with collector.client(creds) as client:
         error = refused(lambda: client.report(make_report("SN-X")))
     assert error.code == grpc.StatusCode.UNAUTHENTICATED
