@@ -74,8 +74,10 @@ class QueryService(query_pb2_grpc.QueryServicer):
     def FollowFlags(self, request, context):
         identity = self._analyst(context, "follow-flags")
         if not self._followers.acquire(blocking=False):
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                          f"{MAX_FOLLOWERS} flag streams are open already; try again later")
+            reason = f"{MAX_FOLLOWERS} flag streams are open already; try again later"
+            self.audit.refused(who=identity.subject, via=VIA_GRPC, action="follow-flags", reason=reason,
+                               peer=self.auth.client_ip(context), cert_serial=identity.serial)
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, reason)
         try:
             yield from self._follow(request, context, identity)
         finally:

@@ -193,3 +193,21 @@ def test_devices_filter_by_roster_user(fleet, analyst):
     answer = analyst.Devices(query_pb2.DevicesRequest(user="DANA@example.com"), timeout=10)
     assert [d["device_id"] for d in rows_of(answer)] == ["SN-SUSP"]
     assert audit_rows(fleet)[-1]["detail"] == "user=DANA@example.com"
+
+
+def test_flag_streams_are_limited_so_they_cannot_take_every_worker(fleet, analyst):
+    from farmwatch.collector.query_service import MAX_FOLLOWERS
+
+    streams = [analyst.FollowFlags(query_pb2.FollowFlagsRequest(poll_seconds=1), timeout=30)
+               for _ in range(MAX_FOLLOWERS)]
+    try:
+        for stream in streams:
+            next(stream)  # each one is open on the collector
+        with pytest.raises(grpc.RpcError) as error:
+            next(analyst.FollowFlags(query_pb2.FollowFlagsRequest(), timeout=10))
+        assert error.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert audit_rows(fleet)[-1]["outcome"].startswith(f"refused: {MAX_FOLLOWERS} flag streams")
+        assert analyst.Flags(query_pb2.FlagsRequest(), timeout=10).rows  # plain calls still answered
+    finally:
+        for stream in streams:
+            stream.cancel()
