@@ -109,3 +109,12 @@ def collector(collector_home):
     running = RunningCollector(collector_home)
     yield running
     running.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    import figures
+
+    if figures.lines():
+        terminalreporter.write_sep("-", "farmwatch figures (security, faults)")
+        for line in figures.lines():
+            terminalreporter.write_line(line)

@@ -1,0 +1,13 @@
+"""Row counts of every table, to show that a refused call stored nothing anywhere."""
+from __future__ import annotations
+
+# The audit log records refused questions on purpose; everything else must stay untouched.
+RECORDS_REFUSALS = frozenset({"audit"})
+
+
+def table_counts(store, ignore: frozenset[str] = RECORDS_REFUSALS) -> dict[str, int]:
+    conn = store.reader()
+    names = [row[0] for row in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    return {name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            for name in names if name not in ignore}
