@@ -74,10 +74,8 @@ class QueryService(query_pb2_grpc.QueryServicer):
     def FollowFlags(self, request, context):
         identity = self._analyst(context, "follow-flags")
         if not self._followers.acquire(blocking=False):
-            reason = f"{MAX_FOLLOWERS} flag streams are open already; try again later"
-            self.audit.refused(who=identity.subject, via=VIA_GRPC, action="follow-flags", reason=reason,
-                               peer=self.auth.client_ip(context), cert_serial=identity.serial)
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, reason)
+            self._refuse(context, identity, "follow-flags", grpc.StatusCode.RESOURCE_EXHAUSTED,
+                         f"{MAX_FOLLOWERS} flag streams are open already; try again later")
         try:
             yield from self._follow(request, context, identity)
         finally:
@@ -114,11 +112,15 @@ class QueryService(query_pb2_grpc.QueryServicer):
         identity = self.auth.identity(context)  # aborts for unknown or revoked certificates
         if identity.role != pki.ROLE_ANALYST:
             reason = f"{identity.role or 'unknown'} certificates cannot query; it needs an analyst certificate"
-            log.warning("event=query_refused subject=%s role=%s action=%s", identity.subject, identity.role, action)
-            self.audit.refused(who=identity.subject, via=VIA_GRPC, action=action, reason=reason,
-                               peer=self.auth.client_ip(context), cert_serial=identity.serial)
-            context.abort(grpc.StatusCode.PERMISSION_DENIED, reason)
+            self._refuse(context, identity, action, grpc.StatusCode.PERMISSION_DENIED, reason)
         return identity
+
+    def _refuse(self, context, identity: pki.Identity, action: str, code: grpc.StatusCode, reason: str):
+        log.warning("event=query_refused subject=%s role=%s action=%s reason=%r", identity.subject,
+                    identity.role, action, reason)
+        self.audit.refused(who=identity.subject, via=VIA_GRPC, action=action, reason=reason,
+                           peer=self.auth.client_ip(context), cert_serial=identity.serial)
+        context.abort(code, reason)
 
 
 class _AuditScope:
