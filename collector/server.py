@@ -25,6 +25,7 @@ from farmwatch.collector import enrollment, ingest, pki, query_service
 from farmwatch.collector.audit import AuditLog
 from farmwatch.collector.config import CollectorConfig
 from farmwatch.collector.store import Store, StoreFull
+from farmwatch.collector.undecodable import RejectUndecodable
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc, query_pb2_grpc
 
 log = logging.getLogger("farmwatch.collector.server")
@@ -192,7 +193,8 @@ class CollectorServer:
         options = [("grpc.max_receive_message_length", config.max_message_bytes),
                    ("grpc.max_send_message_length", config.max_message_bytes)]
         self.grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=config.workers,
-                                                           thread_name_prefix="rpc"), options=options)
+                                                           thread_name_prefix="rpc"), options=options,
+                                interceptors=[RejectUndecodable()])
         collector_pb2_grpc.add_CollectorServicer_to_server(
             CollectorService(config, self.store, self.ca, self.queue, classify), self.grpc)
         self.audit = AuditLog(config.database)
