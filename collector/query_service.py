@@ -102,7 +102,7 @@ class QueryService(query_pb2_grpc.QueryServicer):
         identity = self._analyst(context, action)
         with self._audited(context, identity, action, detail) as entry:
             result = run()
-            entry.rows = len(result.rows) if isinstance(result, sql.SqlResult) else len(result)
+            entry.rows = len(result)
         return result
 
     def _audited(self, context, identity: pki.Identity, action: str, detail: str):

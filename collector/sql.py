@@ -39,6 +39,9 @@ class SqlResult:
     rows: list[tuple]
     truncated: bool  # more rows existed than were fetched
 
+    def __len__(self) -> int:
+        return len(self.rows)
+
     def dicts(self) -> list[dict]:
         return [dict(zip(self.columns, row)) for row in self.rows]
 
