@@ -438,6 +438,8 @@ def test_settings_reject_unknown_keys_and_need_a_destination(tmp_path):
         build_sink("cef", load(tmp_path / "absent.toml"), {})
     with pytest.raises(ExportConfigError, match="HOST:PORT"):
         build_sink("cef", load(tmp_path / "absent.toml"), {"to": "siem.example.com"})
+    with pytest.raises(ExportConfigError, match="cannot open the jsonl sink"):
+        build_sink("jsonl", load(tmp_path / "absent.toml"), {"output": str(tmp_path / "no" / "such" / "dir.jsonl")})
     path.write_text('[export.cef]\nto = "siem.example.com:6514"\ntransport = "tcp"\n')
     sink = build_sink("cef", load(path), {"format": "rfc3164"})
     assert (sink.host, sink.port, sink.transport, sink.format) == ("siem.example.com", 6514, "tcp", "rfc3164")

@@ -91,6 +91,8 @@ def build_sink(kind: str, settings: ExportSettings, overrides: dict):
         return _BUILDERS[kind](values)
     except (TypeError, ValueError) as exc:
         raise ExportConfigError(str(exc)) from exc
+    except OSError as exc:  # e.g. the output file's folder does not exist
+        raise ExportConfigError(f"cannot open the {kind} sink: {exc}") from exc
 
 
 def _jsonl(values: dict):
