@@ -1,0 +1,109 @@
+"""A real `farmwatch-collector serve` in its own process, with a fresh home, on 127.0.0.1.
+
+The collector trusts 127.0.0.1 as a proxy so that simulated agents can each present their own
+client address in `x-forwarded-for` (see loadgen.py: one address per agent keeps the per-address
+enrollment rate limit and the fleet's shared-address clusters as they would be for real laptops).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+
+from farmwatch.collector import enrollment
+from farmwatch.collector.config import DATABASE_NAME
+from farmwatch.collector.demo import free_port, wait_for_port
+from farmwatch.collector.store import Store
+
+BIN = Path(sys.executable).parent
+ENV = {**os.environ, "GRPC_VERBOSITY": "ERROR"}
+LOOPBACK_PROXY = "127.0.0.1/32"
+
+
+def init_home(home: Path, settings: dict | None = None) -> Path:
+    """A collector home with its CA, server certificate and a collector.toml trusting loopback as a proxy."""
+    home.mkdir(parents=True, exist_ok=True)
+    subprocess.run([str(BIN / "farmwatch-collector"), "--home", str(home), "pki", "init"],
+                   check=True, capture_output=True, env=ENV)
+    values = {"trusted_proxies": [LOOPBACK_PROXY], **(settings or {})}
+    (home / "collector.toml").write_text("[collector]\n" + "".join(
+        f"{key} = {_toml(value)}\n" for key, value in values.items()))
+    return home
+
+
+def _toml(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def create_token(home: Path, uses: int) -> str:
+    """An enrollment token good for `uses` enrollments, written straight into the home's database."""
+    store = Store(home / DATABASE_NAME)
+    try:
+        return enrollment.create_token(store, uses=uses, note="benchmark").secret
+    finally:
+        store.close()
+
+
+class CollectorProcess:
+    """`farmwatch-collector --home HOME serve` on a free loopback port; a context manager."""
+
+    def __init__(self, home: Path, log_path: Path | None = None):
+        self.home = home
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.log_path = log_path or home / "serve.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def ca_pem(self) -> bytes:
+        return (self.home / "pki" / "ca.crt").read_bytes()
+
+    @property
+    def database(self) -> Path:
+        return self.home / DATABASE_NAME
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def start(self) -> "CollectorProcess":
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(BIN / "farmwatch-collector"), "--home", str(self.home), "serve", "--listen", self.address],
+                env=ENV, stdout=log, stderr=log)
+        wait_for_port(self.port, self.process)
+        return self
+
+    def stop(self, timeout: float = 60.0) -> int:
+        """SIGTERM (the collector drains what it acknowledged), then wait; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+    def cpu_seconds(self) -> float:
+        times = psutil.Process(self.pid).cpu_times()
+        return times.user + times.system
+
+    def stored_report_ids(self) -> list[str]:
+        """Every stored report_id (duplicates, if the schema ever allowed them, would show twice)."""
+        with sqlite3.connect(self.database) as conn:
+            return [row[0] for row in conn.execute("SELECT report_id FROM reports")]
+
+    def scalar(self, sql: str, params=()):
+        with sqlite3.connect(self.database) as conn:
+            return conn.execute(sql, params).fetchone()[0]
+
+    def __enter__(self) -> "CollectorProcess":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
