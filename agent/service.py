@@ -18,6 +18,7 @@ itself once bootstrap.toml appears in the state dir (see runner.run_forever).
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import signal
 import sys
@@ -33,17 +34,17 @@ EXIT_BAD_SETTINGS = 2  # units set RestartPreventExitStatus=2: restarting cannot
 
 def default_settings_path() -> Path:
     if sys.platform == "win32":
-        return _windows_data_dir() / "agent.toml"
+        return windows_data_dir() / "agent.toml"
     return Path("/etc/farmwatch/agent.toml")
 
 
 def default_service_state_dir() -> Path:
     if sys.platform == "win32":
-        return _windows_data_dir() / "state"
+        return windows_data_dir() / "state"
     return Path("/var/lib/farmwatch")
 
 
-def _windows_data_dir() -> Path:
+def windows_data_dir() -> Path:
     return Path(os.environ.get("ProgramData", r"C:\ProgramData")) / "farmwatch"
 
 
@@ -97,6 +98,32 @@ def serve(settings: ServiceSettings, stop: threading.Event) -> None:
     runner.run_forever(StateDir(settings.state_dir), stop, interval=settings.interval)
 
 
+class RotatingLogFile(io.TextIOBase):
+    """A text stream for the agent's log where no service manager keeps one (Windows): appends to
+    `path` and, when it would pass `max_bytes`, moves it to `path`.1 (dropping the older one)."""
+
+    def __init__(self, path: Path, max_bytes: int = 5_000_000):
+        self.path = Path(path)
+        self.max_bytes = max_bytes
+        self._file = open(self.path, "a", encoding="utf-8")
+
+    def write(self, text: str) -> int:
+        if self._file.tell() and self._file.tell() + len(text.encode()) > self.max_bytes:
+            self._rotate()
+        written = self._file.write(text)
+        self._file.flush()
+        return written
+
+    def _rotate(self) -> None:
+        self._file.close()
+        os.replace(self.path, self.path.with_name(self.path.name + ".1"))
+        self._file = open(self.path, "a", encoding="utf-8")
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m farmwatch.agent.service",
@@ -104,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", type=Path, default=default_settings_path(), metavar="FILE",
                         help="service settings (default: %(default)s)")
+    parser.add_argument("--log-file", type=Path, metavar="FILE",
+                        help="log there (rotated at 5 MB) instead of stderr; for hosts that keep no "
+                             "service log, e.g. a Windows scheduled task")
     parser.add_argument("--check", action="store_true",
                         help="print the settings that would be used, as TOML, and exit")
     return parser
@@ -119,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         print(settings_toml(settings), end="")
         return 0
+    if args.log_file is not None:
+        sys.stderr = RotatingLogFile(args.log_file)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

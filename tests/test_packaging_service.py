@@ -4,6 +4,7 @@ bootstrap appears."""
 from __future__ import annotations
 
 import plistlib
+import signal
 import subprocess
 import sys
 import threading
@@ -200,3 +201,30 @@ def test_provision_writes_where_the_service_reads_by_default(tmp_path, ca_pem, m
     plist = profile_plist(tmp_path / "p.plist", ca_pem)
     assert provision.main(["--from-plist", str(plist)]) == 0
     assert (tmp_path / "elsewhere" / "bootstrap.toml").exists()
+
+
+def test_log_file_moves_aside_before_it_passes_its_size(tmp_path):
+    path = tmp_path / "agent.log"
+    log = service.RotatingLogFile(path, max_bytes=100)
+    first, second, third = ("a" * 59 + "\n"), ("b" * 59 + "\n"), ("c" * 59 + "\n")
+    log.write(first)
+    log.write(second)
+    assert (path.read_text(), (tmp_path / "agent.log.1").read_text()) == (second, first)
+    log.write(third)
+    log.close()
+    assert (path.read_text(), (tmp_path / "agent.log.1").read_text()) == (third, second)
+
+
+def test_service_process_logs_to_its_file_and_stops_cleanly_on_sigterm(tmp_path):
+    settings = tmp_path / "agent.toml"
+    settings.write_text(f'state_dir = "{tmp_path / "state"}"\n')
+    log = tmp_path / "agent.log"
+    process = subprocess.Popen([sys.executable, "-m", "farmwatch.agent.service", "--config", str(settings),
+                                "--log-file", str(log)], stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: log.exists() and "no bootstrap file yet" in log.read_text())
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+    assert process.stderr.read() == ""
