@@ -105,7 +105,7 @@ class LoadResult:
     rate: float | None  # target reports/s over all agents; None: closed loop
     ok: int = 0
     failed: Counter = field(default_factory=Counter)  # status code name → calls
-    latencies: list[float] = field(default_factory=list)  # seconds, calls that succeeded in the window
+    latencies: list[float] = field(default_factory=list)  # seconds, of the calls acknowledged in the window
     report_ids: list[str] = field(default_factory=list)  # every report sent, warm-up included
     acked_ids: list[str] = field(default_factory=list)
     duplicates_acked: int = 0  # acks that said "already stored"
@@ -135,30 +135,36 @@ def _round(value):
 
 
 def run_load(address: str, agents: list[SimulatedAgent], *, seconds: float, rate: float | None = None,
-             warmup: float = 0.0, base=None, window_hooks=None) -> LoadResult:
+             warmup: float = 0.0, base=None, window_hooks=None, prime: bool = False) -> LoadResult:
     """Every agent sends reports for `warmup + seconds`, then stops; returns what happened.
 
     `rate`: reports/s over all agents (each agent sends every len(agents)/rate seconds, with a random
     first offset); None: closed loop, every agent keeps one call in flight. Calls in the warm-up are
     sent and their report_ids kept, but not counted. `window_hooks`: (on_start, on_end) callables run
-    at the edges of the measured window (e.g. to read a server's CPU time).
+    at the edges of the measured window (e.g. to read a server's CPU time). `prime`: every agent's
+    first report (the collector's first sight of a device, which writes its whole inventory) is sent
+    and acknowledged before the warm-up, so the window measures steady state.
     """
-    return asyncio.run(_run(address, agents, seconds, rate, warmup, base or base_report(), window_hooks))
+    return asyncio.run(_run(address, agents, seconds, rate, warmup, base or base_report(), window_hooks, prime))
 
 
-async def _run(address, agents, seconds, rate, warmup, base, window_hooks) -> LoadResult:
+async def _run(address, agents, seconds, rate, warmup, base, window_hooks, prime) -> LoadResult:
     result = LoadResult(len(agents), seconds, rate)
     channels = [_channel(address, agent) for agent in agents]
+    sources = [AgentReports(base, agent.device_id, agent.index) for agent in agents]
     try:
         await asyncio.gather(*(asyncio.wait_for(c.channel_ready(), CALL_TIMEOUT) for c in channels))
         loop = asyncio.get_running_loop()
+        if prime:
+            no_window = (float("inf"), float("inf"))
+            await asyncio.gather(*(_send(loop, collector_pb2_grpc.CollectorStub(channel), agent, reports, no_window,
+                                         result) for channel, agent, reports in zip(channels, agents, sources)))
         start = loop.time()
         window = (start + warmup, start + warmup + seconds)
         hooks = asyncio.ensure_future(_hooks(loop, window, window_hooks))
         await asyncio.gather(*(
-            _agent_loop(loop, channel, agent, AgentReports(base, agent.device_id, agent.index), window, rate,
-                        len(agents), result)
-            for channel, agent in zip(channels, agents)))
+            _agent_loop(loop, channel, agent, reports, window, rate, len(agents), result)
+            for channel, agent, reports in zip(channels, agents, sources)))
         await hooks
     finally:
         await asyncio.gather(*(c.close() for c in channels))
@@ -194,23 +200,29 @@ async def _agent_loop(loop, channel, agent, reports: AgentReports, window, rate,
             elif delay < -interval:
                 result.late += 1
             next_send += interval
-        sent = loop.time()
-        if sent >= window[1]:
+        if loop.time() >= window[1]:
             return
-        report = reports.next()
-        report_id = report.report_id
-        result.report_ids.append(report_id)
-        try:
-            ack = await stub.Report(report, timeout=CALL_TIMEOUT, metadata=agent.metadata)
-        except grpc.aio.AioRpcError as exc:
-            result.failed[exc.code().name] += 1
-            continue
-        finished = loop.time()
-        result.acked_ids.append(report_id)
-        result.duplicates_acked += ack.duplicate
-        if window[0] <= sent and finished <= window[1]:
-            result.ok += 1
-            result.latencies.append(finished - sent)
+        await _send(loop, stub, agent, reports, window, result)
+
+
+async def _send(loop, stub, agent: SimulatedAgent, reports: AgentReports, window, result: LoadResult) -> None:
+    """One report; counted in the figures when its ack arrived inside the window (like a server's
+    count of acknowledged reports), with its latency."""
+    sent = loop.time()
+    report = reports.next()
+    report_id = report.report_id
+    result.report_ids.append(report_id)
+    try:
+        ack = await stub.Report(report, timeout=CALL_TIMEOUT, metadata=agent.metadata)
+    except grpc.aio.AioRpcError as exc:
+        result.failed[exc.code().name] += 1
+        return
+    finished = loop.time()
+    result.acked_ids.append(report_id)
+    result.duplicates_acked += ack.duplicate
+    if window[0] <= finished <= window[1]:
+        result.ok += 1
+        result.latencies.append(finished - sent)
 
 
 # -- command line -----------------------------------------------------------------------------
