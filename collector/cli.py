@@ -383,6 +383,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return seconds
+
+
 def _add_export_commands(sub, command) -> None:
     export_cmd = sub.add_parser(
         "export", help="send new, changed and cleared flags to a file, syslog (CEF) or a webhook",
@@ -395,10 +411,10 @@ def _add_export_commands(sub, command) -> None:
         p = command(name, cmd_export, help, export_cmd)
         p.set_defaults(kind=name)
         p.add_argument("--follow", action="store_true", help="keep polling until SIGINT or SIGTERM")
-        p.add_argument("--interval", type=float, help="seconds between polls with --follow (default 5)")
+        p.add_argument("--interval", type=_positive_seconds, help="seconds between polls with --follow (default 5)")
         p.add_argument("--sink", help="name of this sink's cursor (default: kind and destination)")
         p.add_argument("--reset", action="store_true", help="forget what this sink was sent; send every flag again")
-        p.add_argument("--retries", type=int, help="delivery attempts per event (default 5)")
+        p.add_argument("--retries", type=_positive_int, help="delivery attempts per event (default 5)")
         return p
 
     p = sink("jsonl", "one JSON object per line, to a file (appended) or stdout")

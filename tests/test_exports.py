@@ -431,6 +431,9 @@ def test_cli_webhook_failure_says_what_was_delivered(store, home):
 
 def test_settings_reject_unknown_keys_and_need_a_destination(tmp_path):
     path = tmp_path / "collector.toml"
+    path.write_text('[export]\nretries = 0\n')
+    with pytest.raises(ExportConfigError, match="retries of at least 1"):
+        load(path)
     path.write_text('[export.cef]\nto = "siem:514"\nprotocol = "udp"\n')
     with pytest.raises(ExportConfigError, match="protocol"):
         load(path)

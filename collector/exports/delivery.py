@@ -30,6 +30,8 @@ def with_retries(send: Callable[[], None], *, attempts: int, backoff: Backoff,
     Raises the last DeliveryError once attempts run out (or at once if it is permanent), and
     Stopped if `stop` is set while waiting.
     """
+    if attempts < 1:
+        raise ValueError("a delivery needs at least one attempt")
     stop = stop or threading.Event()
     for attempt in range(1, attempts + 1):
         try:

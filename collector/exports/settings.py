@@ -79,9 +79,11 @@ def _parse(section: dict, path: Path) -> ExportSettings:
     retry = RetryPolicy(attempts=int(section.get("retries", defaults.attempts)),
                         backoff_seconds=float(section.get("backoff_seconds", defaults.backoff_seconds)),
                         backoff_cap_seconds=float(section.get("backoff_cap_seconds", defaults.backoff_cap_seconds)))
-    if retry.attempts < 1 or retry.backoff_seconds < 0:
-        raise ExportConfigError(f"{path}: [export] retries must be at least 1 and backoff_seconds not negative")
-    return ExportSettings(float(section.get("interval_seconds", 5.0)), retry, sinks)
+    interval = float(section.get("interval_seconds", 5.0))
+    if retry.attempts < 1 or retry.backoff_seconds < 0 or not interval > 0:
+        raise ExportConfigError(f"{path}: [export] needs retries of at least 1, backoff_seconds not negative "
+                                "and interval_seconds above 0")
+    return ExportSettings(interval, retry, sinks)
 
 
 def build_sink(kind: str, settings: ExportSettings, overrides: dict):
