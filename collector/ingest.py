@@ -38,6 +38,24 @@ def validate(report: report_pb2.AgentReport) -> None:
         raise InvalidReport(f"report_id {report.report_id!r} is not a UUID") from None
     if not pki.valid_device_id(report.device_id):
         raise InvalidReport(f"device_id {report.device_id!r} is not a hardware serial")
+    _check_timestamps(report)
+
+
+# What google.protobuf.Timestamp allows: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
+_MIN_SECONDS, _MAX_SECONDS = -62135596800, 253402300799
+
+
+def _check_timestamps(message, path: str = "") -> None:
+    """Refuse a time no calendar has: it would break every reader of the report, not only ours."""
+    for field, value in message.ListFields():
+        if field.message_type is None or field.message_type.GetOptions().map_entry:
+            continue
+        for index, item in enumerate(value if field.is_repeated else [value]):
+            where = f"{path}{field.name}[{index}]" if field.is_repeated else f"{path}{field.name}"
+            if field.message_type.full_name != "google.protobuf.Timestamp":
+                _check_timestamps(item, where + ".")
+            elif not (_MIN_SECONDS <= item.seconds <= _MAX_SECONDS and 0 <= item.nanos <= 999_999_999):
+                raise InvalidReport(f"{where} is not a valid time (seconds={item.seconds}, nanos={item.nanos})")
 
 
 def classifier(policy=None):
