@@ -23,7 +23,7 @@ from farmwatch.collector.store import Store, now_rfc3339
 
 NEW, CHANGED, CLEARED = "new", "changed", "cleared"
 _FLAG_FIELDS = ("device_id", "hostname", "verdict", "score", "rule", "severity", "summary", "evidence",
-                "report_id", "received_at")
+                "report_id", "received_at", "source")  # source: "report" or "fleet"
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
