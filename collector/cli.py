@@ -376,8 +376,10 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_format_flags(p)
     p = command("query", cmd_query, "run one read-only SQL statement over the database (audited)")
     p.add_argument("sql", metavar="SQL", help='e.g. "SELECT device_id, verdict FROM devices LIMIT 10"')
-    p.add_argument("--max-rows", type=_positive_int, default=10_000, help="rows to print at most (default 10000)")
-    p.add_argument("--timeout", type=_positive_seconds, default=30.0, help="seconds before the query is stopped (default 30)")
+    p.add_argument("--max-rows", type=_positive_int, default=10_000,
+                   help="rows to print at most (default 10000)")
+    p.add_argument("--timeout", type=_positive_seconds, default=30.0,
+                   help="seconds before the query is stopped (default 30)")
     output.add_format_flags(p)
     _add_export_commands(sub, command)
     return parser
