@@ -90,7 +90,8 @@ def _execute(conn: sqlite3.Connection, query: str, params, max_rows: int, timeou
         rows = cursor.fetchmany(max_rows + 1)
     except sqlite3.DatabaseError as exc:
         if "interrupted" in str(exc) and time.monotonic() > deadline:
-            raise SqlError(f"the query ran longer than {timeout:g}s and was stopped; narrow it or add a LIMIT") from exc
+            raise SqlError(f"the query ran longer than {timeout:g}s and was stopped; "
+                           "narrow it or add a LIMIT") from exc
         raise SqlError(_explain(exc)) from exc
     except (sqlite3.ProgrammingError, sqlite3.Warning) as exc:  # e.g. two statements at once
         raise SqlError(str(exc)) from exc
