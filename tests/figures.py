@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 _figures: dict[str, dict[str, int]] = defaultdict(dict)
+_totalled: set[str] = set()  # sections of counts, which also print their sum
 
 
 def count(section: str, name: str, amount: int = 1) -> None:
     """Add `amount` to a running total (e.g. refused calls of one class)."""
     _figures[section][name] = _figures[section].get(name, 0) + amount
+    _totalled.add(section)
 
 
 def note(section: str, name: str, value: int) -> None:
@@ -24,6 +26,7 @@ def note(section: str, name: str, value: int) -> None:
 def lines() -> list[str]:
     out = []
     for section in sorted(_figures):
-        out.append(f"{section}:")
+        total = f" total {sum(_figures[section].values())}" if section in _totalled else ""
+        out.append(f"{section}:{total}")
         out += [f"    {name} = {value}" for name, value in sorted(_figures[section].items())]
     return out
