@@ -15,7 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from farmwatch.v1 import report_pb2 as pb
 from edid import encode
-from parts import Delta, Identity, Proc, last_wins
+from parts import Conn, Delta, Identity, Listen, Proc, last_wins
 
 CORPUS_NAMESPACE = uuid.UUID("6f0c3c52-3f1e-4d0b-9a57-5b8f3f0a1e21")
 SCAN_DAY = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)
@@ -55,16 +55,15 @@ class Context:
         )
         self.collected_at = SCAN_DAY + timedelta(minutes=int.from_bytes(seed[8:10], "big") % 360)
         self.boot_time = self.collected_at - timedelta(hours=30 + seed[10] % 90, minutes=seed[11] % 60)
-        self.login_time = self.boot_time + timedelta(seconds=95)
         lan = pick(LAN_PREFIXES, scenario, "lan")
         self.fill = {
             "user": ident.login, "account": ident.account, "home": ident.home,
             "lan_net": lan, "lan_ip": f"{lan}.{20 + seed[12] % 200}", "gateway": f"{lan}.1",
             "serial": self.serial, "serial_lower": self.serial.lower(),
         }
-        self.router_mac = pick(ROUTER_OUIS, scenario, "router") + ":" + hex_pairs(seed[13:16])
-        self.bssid = pick(ROUTER_OUIS, scenario,
-                          "router") + ":" + hex_pairs(bytes([seed[13], seed[14], seed[15] ^ 0x05]))
+        router_oui = pick(ROUTER_OUIS, scenario, "router")
+        self.router_mac = f"{router_oui}:{hex_pairs(seed[13:16])}"
+        self.bssid = f"{router_oui}:{hex_pairs(bytes([seed[13], seed[14], seed[15] ^ 0x05]))}"
         self.ssid = pick(SSIDS, scenario, "ssid")
         self.wifi_mac = ident.mac_oui + ":" + hex_pairs(seed[16:19])
 
@@ -100,14 +99,14 @@ def _pid_allocator(ident: Identity, scenario: str):
 
 def build_processes(ctx: Context, base: Delta, delta: Delta) -> tuple[list[pb.Process], dict[str, pb.Process]]:
     next_pid = _pid_allocator(ctx.ident, ctx.scenario)
-    out, pids = [], {}
+    out, by_handle = [], {}
     base_count = len(base.processes)
     for index, proc in enumerate(base.processes + delta.processes):
         pid = _fixed_pid(proc) if _fixed_pid(proc) is not None else next_pid(index < base_count)
-        message = _process(ctx, proc, pid, pids)
-        pids.setdefault(proc.handle, message)
+        message = _process(ctx, proc, pid, by_handle)
+        by_handle.setdefault(proc.handle, message)
         out.append(message)
-    return out, pids
+    return out, by_handle
 
 
 def _fixed_pid(proc: Proc) -> int | None:
@@ -115,22 +114,24 @@ def _fixed_pid(proc: Proc) -> int | None:
             "systemd": 1 if not proc.parent else None, "kthreadd": 2}.get(proc.process_name)
 
 
-def _process(ctx: Context, proc: Proc, pid: int, pids: dict[str, pb.Process]) -> pb.Process:
-    if proc.parent and proc.parent not in pids:
+def _process(ctx: Context, proc: Proc, pid: int, by_handle: dict[str, pb.Process]) -> pb.Process:
+    if proc.parent and proc.parent not in by_handle:
         raise KeyError(f"{ctx.scenario}: parent {proc.parent!r} of {proc.handle!r} is not an earlier process")
     exe = ctx.text(proc.exe)
-    cmdline = [] if proc.hide_exe or not exe.startswith(("/", "C:", "\\")) else [ctx.text(proc.argv0 or exe)]
+    # kernel threads and protected Windows processes show no path and no command line
+    visible = bool(exe) and not proc.hide_exe
+    cmdline = [ctx.text(proc.argv0 or exe)] if visible else []
     cmdline += [ctx.text(arg) for arg in proc.args]
     return pb.Process(
-        pid=pid, ppid=pids[proc.parent].pid if proc.parent else 0, name=proc.process_name,
-        exe="" if proc.hide_exe or not exe.startswith(("/", "C:")) else exe,
+        pid=pid, ppid=by_handle[proc.parent].pid if proc.parent else 0, name=proc.process_name,
+        exe=exe if visible else "",
         cmdline=cmdline, username=ctx.text(proc.user),
         create_time=timestamp(ctx.since_boot(proc.started, proc.handle)),
         signer=proc.signer, bundle_id=proc.bundle_id,
     )
 
 
-def build_network(ctx: Context, base: Delta, delta: Delta, pids: dict[str, pb.Process]) -> pb.Network:
+def build_network(ctx: Context, base: Delta, delta: Delta, by_handle: dict[str, pb.Process]) -> pb.Network:
     both = base + delta
     interfaces = [
         pb.NetworkInterface(
@@ -144,25 +145,25 @@ def build_network(ctx: Context, base: Delta, delta: Delta, pids: dict[str, pb.Pr
         wifi=pb.Wifi(ssid=ctx.ssid, bssid=ctx.bssid if ctx.ident.reports_bssid else ""),
         dns_servers=[ctx.fill["gateway"]],
         ip_forwarding=bool(both.ip_forwarding),
-        connections=[_connection(ctx, c, pids) for c in both.connections],
-        listeners=[_listener(ctx, lst, pids) for lst in both.listeners],
+        connections=[_connection(ctx, c, by_handle) for c in both.connections],
+        listeners=[_listener(ctx, lst, by_handle) for lst in both.listeners],
     )
 
 
-def _owner(ctx: Context, handle: str, pids: dict[str, pb.Process]) -> pb.Process:
-    if handle not in pids:
+def _owner(ctx: Context, handle: str, by_handle: dict[str, pb.Process]) -> pb.Process:
+    if handle not in by_handle:
         raise KeyError(f"{ctx.scenario}: no process {handle!r} for a socket")
-    return pids[handle]
+    return by_handle[handle]
 
 
-def _connection(ctx: Context, c, pids) -> pb.Connection:
-    owner = _owner(ctx, c.process, pids)
+def _connection(ctx: Context, c: Conn, by_handle: dict[str, pb.Process]) -> pb.Connection:
+    owner = _owner(ctx, c.process, by_handle)
     return pb.Connection(local_ip=ctx.text(c.local_ip), local_port=c.local_port, remote_ip=ctx.text(c.remote_ip),
                          remote_port=c.remote_port, status=c.status, pid=owner.pid, process_name=owner.name)
 
 
-def _listener(ctx: Context, lst, pids) -> pb.Listener:
-    owner = _owner(ctx, lst.process, pids)
+def _listener(ctx: Context, lst: Listen, by_handle: dict[str, pb.Process]) -> pb.Listener:
+    owner = _owner(ctx, lst.process, by_handle)
     return pb.Listener(ip=ctx.text(lst.ip), port=lst.port, protocol=lst.protocol, pid=owner.pid,
                        process_name=owner.name)
 
@@ -216,7 +217,7 @@ def build_report(scenario: str, ident: Identity, base: Delta, delta: Delta,
                  probe_errors: tuple[tuple[str, str], ...] = ()) -> pb.AgentReport:
     ctx = Context(scenario, ident)
     both = base + delta
-    processes, pids = build_processes(ctx, base, delta)
+    processes, by_handle = build_processes(ctx, base, delta)
     return pb.AgentReport(
         report_id=str(uuid.uuid5(CORPUS_NAMESPACE, scenario)),
         device_id=ctx.serial,
@@ -229,7 +230,7 @@ def build_report(scenario: str, ident: Identity, base: Delta, delta: Delta,
                       for a in both.applications],
         usb_devices=build_usb(ctx, both),
         displays=build_displays(both),
-        network=build_network(ctx, base, delta, pids),
+        network=build_network(ctx, base, delta, by_handle),
         sessions=[pb.Session(user=ctx.text(s.user), terminal=s.terminal, remote_host=ctx.text(s.remote_host),
                              started_at=timestamp(ctx.since_boot(s.started, s.terminal)))
                   for s in both.sessions if s.terminal not in delta.ended_sessions],
