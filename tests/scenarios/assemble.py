@@ -131,8 +131,7 @@ def _process(ctx: Context, proc: Proc, pid: int, by_handle: dict[str, pb.Process
     )
 
 
-def build_network(ctx: Context, base: Delta, delta: Delta, by_handle: dict[str, pb.Process]) -> pb.Network:
-    both = base + delta
+def build_network(ctx: Context, both: Delta, by_handle: dict[str, pb.Process]) -> pb.Network:
     interfaces = [
         pb.NetworkInterface(
             name=i.name, mac=ctx.wifi_mac if i.name == ctx.ident.wifi_interface else ctx.text(i.mac),
@@ -230,7 +229,7 @@ def build_report(scenario: str, ident: Identity, base: Delta, delta: Delta,
                       for a in both.applications],
         usb_devices=build_usb(ctx, both),
         displays=build_displays(both),
-        network=build_network(ctx, base, delta, by_handle),
+        network=build_network(ctx, both, by_handle),
         sessions=[pb.Session(user=ctx.text(s.user), terminal=s.terminal, remote_host=ctx.text(s.remote_host),
                              started_at=timestamp(ctx.since_boot(s.started, s.terminal)))
                   for s in both.sessions if s.terminal not in delta.ended_sessions],
