@@ -2,52 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
+from collector_process import Collector, cli
 from conftest import make_report
-from farmwatch.collector.demo import free_port, wait_for_port
-
-BIN = Path(sys.executable).parent
-ENV = {**os.environ, "GRPC_VERBOSITY": "ERROR"}
-
-
-def cli(tool: str, *args, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(BIN / tool), *map(str, args)], capture_output=True, text=True, env=ENV)
-    if check:
-        assert result.returncode == 0, f"{tool} {args}: {result.stderr}"
-    return result
-
-
-class Collector:
-    def __init__(self, home: Path):
-        self.home = home
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [str(BIN / "farmwatch-collector"), "--home", str(self.home), "serve", "--listen", self.address],
-            env=ENV, stderr=subprocess.PIPE, text=True)
-        wait_for_port(self.port, self.process)
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=30)
-        self.log = self.process.stderr.read()
-        return code
-
-    def sql(self, query: str) -> list[tuple]:
-        with sqlite3.connect(self.home / "farmwatch.sqlite") as conn:
-            return conn.execute(query).fetchall()
 
 
 @pytest.fixture
@@ -58,7 +19,7 @@ def setup(tmp_path):
     server = Collector(home)
     server.start()
     yield server, state, token
-    if server.process.poll() is None:
+    if server.running():
         server.stop()
 
 
