@@ -3,10 +3,13 @@ session from outside, Korean keyboard layout, AnyDesk) and one on a Lenovo dock.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from farmwatch.agent.probes import PROBES, applications, displays, host, network, processes, remote_access, sessions, usb
 from farmwatch.agent.probes.context import ProbeContext
+from farmwatch.agent.probes.machine import PROCESS_FIELDS, LiveMachine
 from farmwatch.agent.probes.registry import DictRegistry
 from farmwatch.agent.probes.windows import _powershell
 from farmwatch.agent.probes.windows import applications as windows_applications
@@ -326,3 +329,14 @@ def test_a_plain_sysroot_forced_to_windows_reports_its_gaps(tmp_path):
     found = host.collect(ctx)
     assert (found.os, found.serial_number) == ("windows", "")
     assert gaps(ctx) == ["registry: not available on this machine", "powershell.exe: not found"]
+
+
+def test_the_live_machine_gives_tables_in_the_shapes_recordings_keep():
+    machine = LiveMachine()
+    me = next(row for row in machine.processes() if row["pid"] == os.getpid())
+    assert set(me) == set(PROCESS_FIELDS) and me["exe"] and me["create_time"] > 0
+    assert all(set(row) >= {"type", "laddr", "raddr", "status", "pid"} for row in machine.connections())
+    assert "127.0.0.1" in machine.interfaces()["lo"]["addresses"]
+    assert machine.boot_time() > 0 and isinstance(machine.users(), list)
+    assert (machine.services(), machine.registry()) == (None, None)  # Windows-only, absent here
+    assert machine.run(["sh", "-c", "echo hi"], 3.0).stdout == "hi\n" and machine.run(["no-such-tool-x"], 3.0) is None

@@ -74,7 +74,9 @@ class WinregReader:
 
     def _open(self, path: str) -> Any:
         hive, rest = split_path(path)
-        return self._winreg.OpenKey(self._hives[hive], rest, 0, self._winreg.KEY_READ)
+        # the 64-bit view even from a 32-bit Python, so WOW6432Node is only read where named
+        access = self._winreg.KEY_READ | self._winreg.KEY_WOW64_64KEY
+        return self._winreg.OpenKey(self._hives[hive], rest, 0, access)
 
     def subkeys(self, path: str) -> list[str]:
         try:
