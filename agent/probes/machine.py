@@ -86,6 +86,12 @@ class FilesOnly:
 
 
 class LiveMachine:
+    """The running OS. One is made per scan, so the process table is read once per scan
+    even though processes, network and remote_access all look at it."""
+
+    def __init__(self) -> None:
+        self._processes: list[dict[str, Any]] | None = None
+
     def has_tool(self, name: str) -> bool:
         return shutil.which(name) is not None
 
@@ -96,7 +102,9 @@ class LiveMachine:
         return CommandResult(done.returncode, done.stdout, done.stderr)
 
     def processes(self) -> list[dict[str, Any]]:
-        return [p.info for p in psutil.process_iter(list(PROCESS_FIELDS), ad_value=None)]
+        if self._processes is None:
+            self._processes = [p.info for p in psutil.process_iter(list(PROCESS_FIELDS), ad_value=None)]
+        return self._processes
 
     def connections(self) -> list[dict[str, Any]]:
         return [_connection_dict(c) for c in psutil.net_connections(kind="inet")]
