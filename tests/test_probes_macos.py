@@ -14,7 +14,7 @@ from farmwatch.agent.probes.macos import host as macos_host
 from farmwatch.agent.probes.macos import network as macos_network
 from farmwatch.agent.probes.macos import processes as macos_processes
 from farmwatch.agent.probes.macos import usb as macos_usb
-from farmwatch.agent.scan import build_report
+from farmwatch.agent.scan import SysrootError, build_report
 from recorded_machines import REMOVE, context, recorded, variant
 from sysroot_builder import edid_fixture
 from sysroot_machines import gaps
@@ -332,3 +332,16 @@ def test_scan_of_a_recorded_mac_is_a_macos_report():
 def test_a_plain_sysroot_forced_to_macos_reports_its_gaps(tmp_path):
     ctx = ProbeContext.create(tmp_path, os_name="macos").for_probe("usb")
     assert usb.collect(ctx) == [] and gaps(ctx) == ["ioreg: not found"]
+
+
+def test_a_broken_recording_is_refused_like_a_bad_sysroot(tmp_path):
+    (tmp_path / ".recorded").mkdir()
+    (tmp_path / ".recorded/machine.json").write_text("{not json")
+    with pytest.raises(SysrootError, match="machine.json"):
+        build_report(tmp_path)
+
+
+def test_a_tool_that_hangs_is_a_gap_naming_the_command():
+    ctx = ProbeContext.create().for_probe("usb")
+    assert ctx.run(["sleep", "5"], timeout=0.1) is None
+    assert gaps(ctx) == ["sleep 5: no answer within 0.1 s"]

@@ -29,7 +29,7 @@ from pathlib import Path
 from farmwatch.v1 import report_pb2
 
 from .machine import FilesOnly, LiveMachine, Machine
-from .recording import RecordedMachine, command_key, is_recording
+from .recording import RecordedMachine, RecordingError, command_key, is_recording
 
 _OS_NAMES = {"linux": "linux", "darwin": "macos", "win32": "windows"}
 _COMMAND_TIMEOUT_SECONDS = 3.0
@@ -65,10 +65,10 @@ class ProbeContext:
         root = Path(sysroot)
         if not root.is_dir():
             raise SysrootError(f"sysroot {os.fspath(sysroot)!r} is not a directory")
-        machine: Machine = RecordedMachine(root) if is_recording(root) else FilesOnly()
+        machine, recorded_os = _sysroot_machine(root)
         return cls(
             root=root,
-            os=os_name or getattr(machine, "os_name", "linux"),
+            os=os_name or recorded_os,
             is_live=False,
             env={},
             now=datetime.now(timezone.utc),
@@ -145,8 +145,11 @@ class ProbeContext:
         so is an absent tool when the probe cannot do without it (``missing_is_gap``)."""
         try:
             done = self.machine.run(argv, timeout)
+        except subprocess.TimeoutExpired:
+            self.gap(f"{command_key(argv)}: no answer within {timeout:g} s")
+            return None
         except (OSError, subprocess.SubprocessError) as exc:
-            self.gap(f"{argv[0]}: {exc}")
+            self.gap(f"{argv[0]}: {getattr(exc, 'strerror', None) or exc}")
             return None
         if done is None:
             if missing_is_gap:
@@ -174,3 +177,13 @@ class ProbeContext:
         self.gap(f"{machine_path}: {exc.strerror or exc}")
 
 
+def _sysroot_machine(root: Path) -> tuple[Machine, str]:
+    """What stands behind a sysroot's files, and the OS it is: a recording names its OS;
+    a plain tree runs nothing and is taken for Linux."""
+    if not is_recording(root):
+        return FilesOnly(), "linux"
+    try:
+        machine = RecordedMachine(root)
+    except RecordingError as exc:
+        raise SysrootError(str(exc)) from exc
+    return machine, machine.os_name
