@@ -168,16 +168,18 @@ def test_a_signature_that_does_not_fit_is_a_gap_and_the_device_stays():
 
 
 def test_garbled_ioreg_output_is_a_gap(tmp_path):
-    root = variant(tmp_path, TINYPILOT, commands={IOREG_USB: "<?xml version='1.0'?><plist><dict><key>x"})
+    root = variant(tmp_path, TINYPILOT, commands={IOREG_USB: "<?xml version='1.0'?><plist><dict><key>x",
+                                                  "system_profiler SPUSBDataType -json": REMOVE})
     ctx = context(root, "usb")
     assert usb.collect(ctx) == []
-    assert gaps(ctx)[0].startswith("ioreg -p IOUSB -l -a: unparsable plist")
+    first, second = gaps(ctx)
+    assert first.startswith("ioreg -p IOUSB -l -a: unparsable plist") and second == "system_profiler: not found"
 
 
-def test_a_failing_ioreg_is_a_gap(tmp_path):
+def test_a_failing_ioreg_is_a_gap_and_system_profiler_answers(tmp_path):
     root = variant(tmp_path, TINYPILOT, commands={IOREG_USB: {"returncode": 1, "stderr": "ioreg: plane IOUSB not found"}})
     ctx = context(root, "usb")
-    assert usb.collect(ctx) == []
+    assert [d.product for d in usb.collect(ctx)] == ["Multifunction USB Device", "YubiKey OTP+FIDO+CCID"]
     assert gaps(ctx) == ["ioreg -p IOUSB -l -a exited 1: ioreg: plane IOUSB not found"]
 
 
@@ -331,7 +333,7 @@ def test_scan_of_a_recorded_mac_is_a_macos_report():
 
 def test_a_plain_sysroot_forced_to_macos_reports_its_gaps(tmp_path):
     ctx = ProbeContext.create(tmp_path, os_name="macos").for_probe("usb")
-    assert usb.collect(ctx) == [] and gaps(ctx) == ["ioreg: not found"]
+    assert usb.collect(ctx) == [] and gaps(ctx) == ["ioreg: not found", "system_profiler: not found"]
 
 
 def test_a_broken_recording_is_refused_like_a_bad_sysroot(tmp_path):
@@ -345,3 +347,22 @@ def test_a_tool_that_hangs_is_a_gap_naming_the_command():
     ctx = ProbeContext.create().for_probe("usb")
     assert ctx.run(["sleep", "5"], timeout=0.1) is None
     assert gaps(ctx) == ["sleep 5: no answer within 0.1 s"]
+
+
+def test_system_profiler_stands_in_when_ioreg_is_missing(tmp_path):
+    root = variant(tmp_path, TINYPILOT, commands={IOREG_USB: REMOVE})
+    ctx = context(root, "usb")
+    gadget, yubikey = usb.collect(ctx)
+    assert (gadget.vendor_id, gadget.product_id, gadget.manufacturer, gadget.product, gadget.serial) == (
+        "1d6b", "0104", "tinypilot", "Multifunction USB Device", "6b65796d696d6570690")
+    assert (gadget.bcd_device, gadget.speed_mbps, gadget.bus_path, list(gadget.interfaces)) == ("0100", 480.0, "0x00100000", [])
+    assert (yubikey.vendor_id, yubikey.bcd_device, yubikey.speed_mbps) == ("1050", "0543", 12.0)
+    assert gaps(ctx) == ["ioreg: not found"]
+
+
+def test_system_profiler_spellings():
+    entry = {"_name": "Apple Keyboard", "vendor_id": "apple_vendor_id", "product_id": "0x024f", "bcd_device": "12.1",
+             "location_id": "0x14330000 / 6"}
+    (device,) = macos_usb.parse_system_profiler_usb({"SPUSBDataType": [{"_items": [entry]}]})
+    assert (device.vendor_id, device.product_id, device.bcd_device, device.bus_path) == ("05ac", "024f", "1210", "0x14330000")
+    assert macos_usb.parse_system_profiler_usb({}) == []  # macOS 26: the data type is empty

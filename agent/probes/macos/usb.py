@@ -9,6 +9,7 @@ distinct interface class.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,10 @@ from ..context import ProbeContext
 from ._plist import tool_plist
 
 IOREG_USB = ["ioreg", "-p", "IOUSB", "-l", "-a"]
+SYSTEM_PROFILER_USB = ["system_profiler", "SPUSBDataType", "-json"]
+_APPLE_VENDOR = "apple_vendor_id"  # system_profiler's spelling of 0x05ac
+_PROFILER_SPEEDS = {"low_speed": 1.5, "full_speed": 12.0, "high_speed": 480.0, "super_speed": 5000.0,
+                    "super_speed_plus": 10000.0}
 _CHILDREN = "IORegistryEntryChildren"
 _DEVICE_CLASSES = ("IOUSBHostDevice", "IOUSBDevice")
 # IOUSBHostFamily's device speed codes: low, full, high, super, super+, super+ x2
@@ -26,9 +31,16 @@ _SPEED_MBPS = {0: 1.5, 1: 12.0, 2: 480.0, 3: 5000.0, 4: 10000.0, 5: 20000.0}
 
 def collect(ctx: ProbeContext) -> list[report_pb2.UsbDevice]:
     tree = tool_plist(ctx, IOREG_USB)
-    if tree is None:
+    if tree is not None:
+        return parse_ioreg_usb(tree, ctx)
+    output = ctx.run(SYSTEM_PROFILER_USB, missing_is_gap=True)
+    if not output:
         return []
-    return parse_ioreg_usb(tree, ctx)
+    try:
+        return parse_system_profiler_usb(json.loads(output))
+    except ValueError as exc:
+        ctx.gap(f"system_profiler SPUSBDataType: unparsable JSON ({exc})")
+        return []
 
 
 def parse_ioreg_usb(tree: Any, ctx: ProbeContext | None = None) -> list[report_pb2.UsbDevice]:
@@ -92,3 +104,45 @@ def interface_triples(signature: bytes, serial: str) -> list[tuple[str, str, str
 
 def _text(entry: dict[str, Any], *keys: str) -> str:
     return next((str(entry[key]).strip() for key in keys if entry.get(key)), "")
+
+
+def parse_system_profiler_usb(document: dict[str, Any]) -> list[report_pb2.UsbDevice]:
+    """Every entry with a vendor id in the tree of buses, hubs and devices ("_items")."""
+    return [_profiled_device(entry) for entry in _profiled_entries(document.get("SPUSBDataType", []))]
+
+
+def _profiled_entries(items: list[Any]) -> Iterator[dict[str, Any]]:
+    for entry in items:
+        if isinstance(entry, dict):
+            if "vendor_id" in entry and "product_id" in entry:
+                yield entry
+            yield from _profiled_entries(entry.get("_items", []))
+
+
+def _profiled_device(entry: dict[str, Any]) -> report_pb2.UsbDevice:
+    vendor = str(entry["vendor_id"]).split()[0]  # "0x05c6  (Qualcomm, Inc)"
+    return report_pb2.UsbDevice(
+        vendor_id="05ac" if vendor == _APPLE_VENDOR else _hex4(vendor),
+        product_id=_hex4(str(entry["product_id"])),
+        manufacturer=str(entry.get("manufacturer", "")),
+        product=str(entry.get("_name", "")),
+        serial=str(entry.get("serial_num", "")),
+        bcd_device=_bcd(str(entry.get("bcd_device", ""))),
+        speed_mbps=_PROFILER_SPEEDS.get(str(entry.get("device_speed", "")), 0.0),
+        bus_path=str(entry.get("location_id", "")).split(" ")[0],  # "0x14330000 / 6"
+    )
+
+
+def _hex4(text: str) -> str:
+    try:
+        return f"{int(text, 16) & 0xFFFF:04x}"
+    except ValueError:
+        return ""
+
+
+def _bcd(text: str) -> str:
+    """system_profiler prints bcdDevice 0x1211 as "12.11"."""
+    major, dot, minor = text.partition(".")
+    if not (dot and major.isdigit() and minor.isdigit()):
+        return ""
+    return f"{int(major):02d}{minor[:2]:0<2}"
