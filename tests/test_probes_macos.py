@@ -271,7 +271,8 @@ def test_route_and_arp_edge_cases():
 
 
 def test_no_default_route_leaves_the_gateway_empty(tmp_path):
-    root = variant(tmp_path, TINYPILOT, commands={"route -n get default": {"returncode": 1, "stderr": "route: writing to routing socket: not in table"}})
+    refusal = {"returncode": 1, "stderr": "route: writing to routing socket: not in table"}
+    root = variant(tmp_path, TINYPILOT, commands={"route -n get default": refusal})
     ctx = context(root, "network")
     assert network.collect(ctx).HasField("default_gateway") is False
     assert gaps(ctx) == ["route -n get default exited 1: route: writing to routing socket: not in table"]

@@ -106,7 +106,8 @@ def test_installed_programs_from_all_three_uninstall_views_and_non_svchost_servi
         ("Microsoft Visual C++ 2015-2022 Redistributable (x64) - 14.40.33816", "14.40.33816.0", "",
          "Microsoft Corporation", "registry"),
         ("AnyDesk", "ad 8.1.0", "C:\\Program Files (x86)\\AnyDesk", "AnyDesk Software GmbH", "registry"),
-        ("Microsoft Edge", "131.0.2903.70", "C:\\Program Files (x86)\\Microsoft\\Edge\\Application", "Microsoft Corporation", "registry"),
+        ("Microsoft Edge", "131.0.2903.70", "C:\\Program Files (x86)\\Microsoft\\Edge\\Application",
+         "Microsoft Corporation", "registry"),
         ("RustDesk", "1.3.2", "C:\\Users\\mrivera\\AppData\\Local\\rustdesk", "RustDesk", "registry"),
         ("CSFalconService", "", "C:\\Program Files\\CrowdStrike\\CSFalconService.exe", "", "service"),
         ("IntelAudioService", "", "C:\\WINDOWS\\System32\\cAVS\\Intel(R) Audio Service\\IntelAudioService.exe", "", "service"),
@@ -138,8 +139,10 @@ def test_no_service_table_is_a_gap_and_programs_still_come(tmp_path):
 def test_pikvm_composite_with_its_functions():
     ctx = context(PIKVM, "usb")
     gadget, camera, bluetooth = usb.collect(ctx)
-    assert (gadget.vendor_id, gadget.product_id, gadget.product, gadget.serial) == ("1d6b", "0104", "PiKVM Composite Device", "CAFEBABE")
-    assert (gadget.device_class, gadget.bcd_device, gadget.bus_path, gadget.manufacturer) == ("00", "0101", "Port_#0002.Hub_#0001", "")
+    assert (gadget.vendor_id, gadget.product_id, gadget.product, gadget.serial) == (
+        "1d6b", "0104", "PiKVM Composite Device", "CAFEBABE")
+    assert (gadget.device_class, gadget.bcd_device, gadget.bus_path, gadget.manufacturer) == (
+        "00", "0101", "Port_#0002.Hub_#0001", "")
     assert _interfaces(gadget) == [
         ("03", "01", "01", "HidUsb"), ("03", "00", "00", "HidUsb"), ("03", "01", "02", "HidUsb"),
         ("08", "06", "50", "USBSTOR"), ("e0", "01", "03", "usb_rndisx")]
