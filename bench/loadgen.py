@@ -4,7 +4,7 @@ mTLS connection, sending realistic reports at a set rate or closed-loop, for a s
     python bench/loadgen.py --collector 127.0.0.1:7443 --home COLLECTOR_HOME --agents 500 --seconds 30
     python bench/loadgen.py --agents 50 --seconds 10        # starts its own collector in a temp home
 
-Agents enroll through the real Enroll RPC (a token made in the collector's home) in parallel.
+Agents enroll through the real Enroll RPC (a token made in the collector's home), --enroll-parallel at a time.
 All simulated agents connect from 127.0.0.1, so each one names its own address in
 `x-forwarded-for` (from 198.18.0.0/15, the range set aside for benchmarks; never connected to)
 and the collector must trust 127.0.0.1 as a proxy (`trusted_proxies = ["127.0.0.1/32"]`, which a
@@ -230,8 +230,8 @@ async def _send(loop, stub, agent: SimulatedAgent, reports: AgentReports, window
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
-        epilog="Without --collector, a collector is started in a temporary home and stopped at the end, and "
-               "the stored reports are counted against the ones sent.",
+        epilog=__doc__.split("\n\n", 1)[1] + "\nWithout --collector, a collector is started in a temporary home "
+               "and stopped at the end, and the stored reports are counted against the ones sent.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--collector", metavar="HOST:PORT", help="a running collector (needs --home)")
     parser.add_argument("--home", type=Path, help="that collector's home: pki/ca.crt and the database for a token")
@@ -240,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds sent before the window (default 1)")
     parser.add_argument("--rate", type=float, help="reports/s over all agents (default: closed loop)")
     parser.add_argument("--processes", type=int, default=400, help="processes per report (default 400)")
+    parser.add_argument("--enroll-parallel", type=int, default=1,
+                        help="enrollments in flight at once (default 1: the collector's Enroll shares one "
+                             "database connection between RPC threads, so concurrent enrollments collide)")
     parser.add_argument("--report-ids", type=Path, help="write every generated report_id to this file")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
@@ -269,7 +272,8 @@ def main(argv=None) -> int:
 def _drive(args, address: str, home: Path) -> dict:
     ca_pem = (home / "pki" / "ca.crt").read_bytes()
     enroll_started = time.perf_counter()
-    agents = enroll_agents(address, ca_pem, create_token(home, args.agents), args.agents)
+    agents = enroll_agents(address, ca_pem, create_token(home, args.agents), args.agents,
+                           parallel=args.enroll_parallel)
     enroll_seconds = time.perf_counter() - enroll_started
     result = run_load(address, agents, seconds=args.seconds, rate=args.rate, warmup=args.warmup,
                       base=base_report(args.processes))
