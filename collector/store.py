@@ -23,7 +23,7 @@ from farmwatch.collector.fleet import schema as fleet_schema
 from farmwatch.collector.fleet.verdict import combine, fleet_findings_of
 from farmwatch.v1 import report_pb2
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class StoreFull(Exception):
@@ -84,6 +84,8 @@ class Store:
             _create_schema(self.db)
             if version and version < 3:
                 _upgrade_to_fleet(self.db)
+            if version and version < 4:
+                _add_missing_columns(self.db, _CLOCK_SKEW_COLUMN, ("reports", "devices"))
             self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
@@ -150,15 +152,15 @@ class Store:
         verdict = item.verdict or {}
         conn.execute(
             "INSERT INTO reports (report_id, device_id, sequence, collected_at, received_at, peer_ip, "
-            "cert_serial, gateway_mac, wifi_bssid, timezone, size_bytes, verdict, score, replay, raw) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "cert_serial, gateway_mac, wifi_bssid, timezone, size_bytes, verdict, score, replay, "
+            "clock_skew_seconds, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 report.report_id, report.device_id, report.sequence,
                 report.collected_at.ToJsonString() if report.HasField("collected_at") else None,
                 item.received_at, item.peer_ip, item.cert_serial,
                 report.network.default_gateway.mac or None, report.network.wifi.bssid or None,
                 report.host.timezone or None, len(raw), verdict.get("verdict"), verdict.get("score"),
-                int(item.replay), zlib.compress(raw, 6),
+                int(item.replay), clock_skew_seconds(item), zlib.compress(raw, 6),
             ),
         )
 
@@ -192,7 +194,8 @@ class Store:
             "last_sequence": report.sequence, "last_peer_ip": item.peer_ip,
             "last_cert_serial": item.cert_serial, "inventory_digests": json.dumps(digests),
             "input_languages": _input_languages(verdict), "own_verdict": verdict.get("verdict"),
-            "own_score": verdict.get("score"), "verdict": combined and combined.verdict,
+            "own_score": verdict.get("score"), "clock_skew_seconds": clock_skew_seconds(item),
+            "verdict": combined and combined.verdict,
             "score": combined and combined.score, "verdict_source": combined and combined.source,
         }
         kept = ("verdict", "score", "own_verdict", "own_score", "verdict_source", "input_languages")
@@ -294,6 +297,25 @@ class Store:
         return self.reader().execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
+def clock_skew_seconds(item: Incoming) -> float | None:
+    """received_at − collected_at: how far the agent's clock runs behind ours (negative: ahead).
+
+    It includes the time a report waited in the agent's spool, so a large positive value on one
+    report may be a delivery delay; on a device's latest report, normally sent as soon as it is
+    made, it is the clock's skew. None when either time is missing or unreadable.
+    """
+    from datetime import datetime
+
+    if not item.report.HasField("collected_at"):
+        return None
+    try:
+        received = datetime.fromisoformat(item.received_at.replace("Z", "+00:00"))
+        collected = item.report.collected_at.ToDatetime(tzinfo=received.tzinfo)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return round((received - collected).total_seconds(), 3) if received.tzinfo else None
+
+
 def _input_languages(verdict: dict) -> str | None:
     """Input languages the report's `input-language` findings named, comma-joined ("" for none)."""
     if not verdict:
@@ -342,14 +364,15 @@ def _create_schema(db: sqlite_utils.Database) -> None:
          "last_report_id": str, "last_sequence": int, "last_peer_ip": str, "last_cert_serial": str,
          "reports": int,
          # verdict/score: combined with the fleet's findings (fleet.verdict); own_*: latest report alone
-         "verdict": str, "score": int, "inventory_digests": str, **_FLEET_DEVICE_COLUMNS},
+         "verdict": str, "score": int, "inventory_digests": str, **_FLEET_DEVICE_COLUMNS,
+         **_CLOCK_SKEW_COLUMN},
         pk="device_id", if_not_exists=True,
     )
     db["devices"].create_index(["verdict"], if_not_exists=True)
     db["reports"].create(
         {"report_id": str, "device_id": str, "sequence": int, "collected_at": str, "received_at": str,
          "peer_ip": str, "cert_serial": str, "gateway_mac": str, "wifi_bssid": str, "timezone": str,
-         "size_bytes": int, "verdict": str, "score": int, "replay": int, "raw": bytes},
+         "size_bytes": int, "verdict": str, "score": int, "replay": int, **_CLOCK_SKEW_COLUMN, "raw": bytes},
         pk="report_id", if_not_exists=True,
     )
     db["reports"].create_index(["device_id", "received_at"], if_not_exists=True)
@@ -376,6 +399,15 @@ def _create_schema(db: sqlite_utils.Database) -> None:
 
 
 _FLEET_DEVICE_COLUMNS = {"own_verdict": str, "own_score": int, "verdict_source": str, "input_languages": str}
+_CLOCK_SKEW_COLUMN = {"clock_skew_seconds": float}  # on reports and devices (schema 4)
+
+
+def _add_missing_columns(db: sqlite_utils.Database, columns: dict, tables) -> None:
+    for table in tables:
+        existing = db[table].columns_dict
+        for name, kind in columns.items():
+            if name not in existing:
+                db[table].add_column(name, kind)
 
 
 def _upgrade_to_fleet(db: sqlite_utils.Database) -> None:
