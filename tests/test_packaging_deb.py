@@ -5,10 +5,12 @@ from __future__ import annotations
 import configparser
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -289,3 +291,47 @@ def test_unit_exposure_stays_low(tmp_path):
     if match is None:
         pytest.skip(f"this systemd-analyze cannot score a unit file offline: {done.stderr.strip()}")
     assert float(match.group(1)) <= 3.0, done.stdout
+
+
+# -- the privilege the unit grants is the privilege the probes need -----------------------------
+
+UNIT_CAPS = ("dac_read_search", "sys_ptrace")
+
+
+def scan_as_nobody(root: Path, caps: tuple[str, ...]) -> dict:
+    python = root / "opt" / "farmwatch" / "venv" / "bin" / "python"
+    wanted = ",".join(f"+{cap}" for cap in caps)
+    limits = ([f"--inh-caps={wanted}", f"--ambient-caps={wanted}", f"--bounding-set=-all,{wanted}"]
+              if caps else ["--inh-caps=-all", "--bounding-set=-all"])
+    done = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *limits,
+                           str(python), "-I", "-B", "-m", "farmwatch.agent.cli", "--state-dir", "/nonexistent",
+                           "scan", "--compact"], capture_output=True, text=True, cwd="/", timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def permission_gaps(report: dict) -> list[str]:
+    return [e["error"] for e in report.get("probe_errors", []) if "ermission denied" in e["error"]]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("setpriv") is None or os.geteuid() != 0,
+                    reason="needs root and setpriv to run the agent as nobody with chosen capabilities")
+def test_the_units_two_capabilities_let_an_unprivileged_user_see_what_root_sees(deb):
+    unit = read_unit(UNIT_FILE.read_text())["Service"]
+    assert {f"cap_{c}" for c in UNIT_CAPS} == {c.lower() for c in unit["AmbientCapabilities"].split()}
+    # pytest's own temporary folders are closed to other users; nobody must reach this copy
+    with tempfile.TemporaryDirectory(prefix="farmwatch-nobody-") as folder:
+        root = Path(folder)
+        root.chmod(0o755)
+        subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True)
+
+        without = scan_as_nobody(root, ())
+        assert permission_gaps(without), "control: an unprivileged agent should be missing something here"
+
+        with_caps = scan_as_nobody(root, UNIT_CAPS)
+    gaps = permission_gaps(with_caps)
+    # a process may exit between listing and reading its exe; nothing else may be refused
+    assert all(gap.startswith("exe unreadable for") for gap in gaps), gaps
+    unreadable = sum(int(re.search(r"for (\d+)", gap).group(1)) for gap in gaps)
+    assert unreadable <= max(2, len(with_caps["processes"]) // 20)
