@@ -81,9 +81,11 @@ class Store:
         if version >= SCHEMA_VERSION:
             return
         with self.transaction():
+            if version and version < 3:  # the fleet columns first: the schema indexes them
+                _add_missing_columns(self.db, _FLEET_DEVICE_COLUMNS, ("devices",))
             _create_schema(self.db)
             if version and version < 3:
-                _upgrade_to_fleet(self.db)
+                _backfill_fleet(self.db)
             if version and version < 4:
                 _add_missing_columns(self.db, _CLOCK_SKEW_COLUMN, ("reports", "devices"))
             self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -410,12 +412,8 @@ def _add_missing_columns(db: sqlite_utils.Database, columns: dict, tables) -> No
                 db[table].add_column(name, kind)
 
 
-def _upgrade_to_fleet(db: sqlite_utils.Database) -> None:
-    """Schema 2 → 3: own verdict beside the combined one, input languages, location history."""
-    existing = db["devices"].columns_dict
-    for name, kind in _FLEET_DEVICE_COLUMNS.items():
-        if name not in existing:
-            db["devices"].add_column(name, kind)
+def _backfill_fleet(db: sqlite_utils.Database) -> None:
+    """Schema 2 → 3: own verdicts beside the combined ones, input languages, location history."""
     db.execute("UPDATE devices SET own_verdict = verdict, own_score = score, verdict_source = 'report' "
                "WHERE own_verdict IS NULL")
     db.execute(

@@ -9,13 +9,19 @@ from tests.fleet_builder import Laptop, Person, Place, ingest_fleet, utc
 
 START = utc(2026, 11, 1)
 FLEET_COLUMNS = ("own_verdict", "own_score", "verdict_source", "input_languages")
-FLEET_TABLES = ("device_locations", "fleet_findings", "clusters", "cluster_members", "cluster_events")
+FLEET_TABLES = ("device_locations", "location_keys", "fleet_findings", "clusters", "cluster_members",
+                "cluster_events")
+SCHEMA_2_DEVICE_INDEXES = ("idx_devices_verdict",)
 
 
 def _downgrade_to_schema_2(path) -> None:
     conn = sqlite3.connect(path)
     for table in FLEET_TABLES:
         conn.execute(f"DROP TABLE {table}")
+    for (index,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'devices' "
+                                 "AND sql IS NOT NULL").fetchall():
+        if index not in SCHEMA_2_DEVICE_INDEXES:
+            conn.execute(f"DROP INDEX {index}")
     for column in FLEET_COLUMNS:
         conn.execute(f"ALTER TABLE devices DROP COLUMN {column}")
     conn.execute("PRAGMA user_version=2")
@@ -39,6 +45,7 @@ def test_a_schema_2_database_gains_locations_and_own_verdicts(tmp_path):
     try:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert store.rows("SELECT * FROM device_locations ORDER BY device_id, kind, value") == before
+        assert store.rows("SELECT devices FROM location_keys WHERE kind = 'gateway_mac'") == [{"devices": 2}]
         devices = {r["device_id"]: r for r in store.rows("SELECT * FROM devices")}
         relay, korean = devices[laptops[0].serial], devices[laptops[1].serial]
         assert (relay["own_verdict"], relay["verdict_source"]) == ("relay", "report")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from farmwatch.collector.detect.scoring import MAX_SCORE, RELAY_AT, SEVERITY_WEIGHTS, SUSPICIOUS_AT
 from farmwatch.collector.fleet.keys import ADDRESS, BSSID, GATEWAY, KINDS, cluster_id, in_networks
@@ -56,15 +57,16 @@ class Cluster:
     value: str
     members: list[Member] = field(default_factory=list)
 
-    @property
+    @cached_property
     def cluster_id(self) -> str:
         return cluster_id(self.kind, self.value)
 
-    @property
+    # members are fixed once the cluster is built, so its measures are computed once
+    @cached_property
     def people(self) -> int:
         return len({m.person for m in self.members})
 
-    @property
+    @cached_property
     def household(self) -> bool:
         """Exactly two people who share one full ship-to address."""
         addresses = {m.address for m in self.members}
@@ -81,7 +83,7 @@ class Cluster:
     def members_with(self, verdict: str) -> int:
         return sum(m.own_verdict == verdict for m in self.members)
 
-    @property
+    @cached_property
     def score(self) -> int:
         people = self.people
         size = _HOUSEHOLD_POINTS if self.household else _SIZE_POINTS.get(
@@ -89,7 +91,7 @@ class Cluster:
         evidence = sum(points * self.members_with(v) for v, points in _EVIDENCE_POINTS.items())
         return min(MAX_SCORE, size + evidence)
 
-    @property
+    @cached_property
     def severity(self) -> str:
         score = self.score
         if score >= RELAY_AT:
@@ -118,35 +120,48 @@ def find_clusters(conn: sqlite3.Connection, settings: FleetSettings, window_star
     return clusters, skipped
 
 
-_SHARED = (
+_SHARED_KEYS = "SELECT kind, value FROM location_keys WHERE devices >= 2"
+_AT_KEY = (
     "SELECT kind, value, device_id, first_seen, last_seen, reports, peer_ip, gateway_mac FROM device_locations "
-    "WHERE last_seen >= :start AND days >= :days AND (kind, value) IN ("
-    "  SELECT kind, value FROM device_locations WHERE last_seen >= :start AND days >= :days "
-    "  GROUP BY kind, value HAVING count(*) >= 2)")
+    "WHERE kind = ? AND value = ? AND last_seen >= ? AND days >= ?")
 
 
 def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) -> dict[tuple, list[tuple]]:
     groups: dict[tuple, list[tuple]] = {}
-    for row in conn.execute(_SHARED, {"start": start, "days": settings.min_days_at_location}):
-        if _at_office(row, settings):
+    at_office = _office_test(settings)
+    for kind, value in conn.execute(_SHARED_KEYS).fetchall():
+        if kind == ADDRESS and at_office(ADDRESS, value, value):
             skipped["office"] += 1
             continue
-        groups.setdefault((row[0], row[1]), []).append(row)
-    for key in list(groups):
-        reason = _not_a_place(key, groups[key], settings)
-        if reason or len(groups[key]) < 2:
-            skipped[reason or "one device"] += 1
-            del groups[key]
+        rows = conn.execute(_AT_KEY, (kind, value, start, settings.min_days_at_location)).fetchall()
+        if len(rows) < 2:
+            continue  # shared once, not within the window
+        kept = [row for row in rows if not at_office(kind, value, row[6])]
+        if len(kept) < 2:
+            skipped["office" if len(kept) < len(rows) else "one device"] += 1
+            continue
+        reason = _not_a_place((kind, value), kept, settings)
+        if reason:
+            skipped[reason] += 1
+            continue
+        groups[(kind, value)] = kept
     return groups
 
 
-def _at_office(row: tuple, settings: FleetSettings) -> bool:
-    kind, value, peer_ip = row[0], row[1], row[6]
-    if kind == GATEWAY and value in settings.office_gateway_macs:
-        return True
-    if kind == BSSID and value in settings.office_bssids:
-        return True
-    return in_networks(value if kind == ADDRESS else peer_ip, settings.office_networks)
+def _office_test(settings: FleetSettings):
+    """(kind, value, peer_ip) → is that report at the office; addresses judged once each."""
+    judged: dict[str, bool] = {}
+
+    def at_office(kind: str, value: str, peer_ip: str | None) -> bool:
+        if kind == GATEWAY and value in settings.office_gateway_macs:
+            return True
+        if kind == BSSID and value in settings.office_bssids:
+            return True
+        if peer_ip not in judged:
+            judged[peer_ip] = in_networks(peer_ip, settings.office_networks)
+        return judged[peer_ip]
+
+    return at_office
 
 
 def _not_a_place(key: tuple, rows: list[tuple], settings: FleetSettings) -> str | None:

@@ -4,6 +4,11 @@
     result = correlate(store, config)          # config: CollectorConfig (its `fleet` settings)
     result.to_dict()
 
+Reads happen in one snapshot without the write lock; the writes (clusters, members, history,
+findings, recombined verdicts) in one short write transaction, which also reads each device's
+own findings so a report ingested meanwhile is combined correctly. Run it on its own `Store`
+(connection) when ingest is running on another.
+
 Cost: everything is read from small per-device tables — `device_locations` (a few rows per
 device, kept by ingest), `devices`, `roster` — never from the reports themselves, and only the
 keys two devices share reach Python. Findings are replaced wholesale; verdicts are recombined
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -21,7 +27,7 @@ from farmwatch.collector.fleet import device_rules
 from farmwatch.collector.fleet.clusters import Cluster, find_clusters
 from farmwatch.collector.fleet.device_rules import FleetFinding
 from farmwatch.collector.fleet.settings import FleetSettings
-from farmwatch.collector.fleet.verdict import combine, own_findings_of
+from farmwatch.collector.fleet.verdict import combine
 
 _SILENT_MIN_INTERVALS = 3
 
@@ -53,7 +59,7 @@ def correlate(store, config, now: datetime | None = None) -> CorrelationResult:
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     stamp = device_rules._rfc3339(now)
     conn = store.conn
-    with store.transaction():
+    with _snapshot(conn):  # read without holding the write lock ingest needs
         window_start = device_rules._rfc3339(now - timedelta(days=settings.window_days))
         clusters, skipped = find_clusters(conn, settings, window_start)
         findings = [
@@ -61,11 +67,22 @@ def correlate(store, config, now: datetime | None = None) -> CorrelationResult:
             *device_rules.roster_findings(conn, now, timedelta(days=settings.never_reported_grace_days)),
             *device_rules.silent_findings(conn, now, _silence_allowed(settings, interval)),
         ]
+    with store.transaction():
         events = _write_clusters(conn, clusters, stamp)
         changed = _write_findings(conn, findings, stamp)
         verdict_changes = _recombine(conn, changed, stamp)
     return CorrelationResult(stamp, time.perf_counter() - started, [cluster_summary(c) for c in clusters],
                              Counter(f.rule for f in findings), events, verdict_changes, skipped)
+
+
+@contextmanager
+def _snapshot(conn):
+    """One consistent read of the database (a deferred transaction: WAL readers do not block writers)."""
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
 
 
 def _settings(config) -> tuple[FleetSettings, int]:
@@ -90,57 +107,58 @@ def cluster_summary(cluster: Cluster) -> dict:
 def _write_clusters(conn, clusters: list[Cluster], stamp: str) -> list[dict]:
     events: list[dict] = []
     stored = dict(conn.execute("SELECT cluster_id, status FROM clusters"))
-    members = {}
+    members: dict[str, set[str]] = {}
     for cluster_id, device_id in conn.execute("SELECT cluster_id, device_id FROM cluster_members"):
         members.setdefault(cluster_id, set()).add(device_id)
-    current = {c.cluster_id for c in clusters}
     for cluster in clusters:
         status = stored.get(cluster.cluster_id)
         if status != "active":
             events.append(_event(cluster.cluster_id, stamp, "new" if status is None else "reopened", None,
                                  f"{cluster.people} people behind {cluster.kind} {cluster.value}"))
-        _upsert_cluster(conn, cluster, stamp)
-        events += _write_members(conn, cluster, members.get(cluster.cluster_id, set()), stamp)
-    for cluster_id in sorted(set(stored) - current):
-        if stored[cluster_id] == "active":
-            conn.execute("UPDATE clusters SET status = 'inactive', updated_at = ? WHERE cluster_id = ?",
-                         (stamp, cluster_id))
-            events.append(_event(cluster_id, stamp, "closed", None, "no longer shared within the window"))
+        events += _membership_events(cluster, members.get(cluster.cluster_id, set()), stamp)
+    conn.executemany(_UPSERT_CLUSTER, [_cluster_row(c, stamp) for c in clusters])
+    conn.executemany("DELETE FROM cluster_members WHERE cluster_id = :cluster_id AND device_id = :device_id",
+                     [e for e in events if e["event"] == "left"])
+    conn.executemany(_UPSERT_MEMBER, [(c.cluster_id, m.device_id, m.person, int(m.on_roster), m.first_seen,
+                                       m.last_seen, m.reports, m.own_verdict, stamp)
+                                      for c in clusters for m in c.members])
+    current = {c.cluster_id for c in clusters}
+    closed = sorted(cid for cid, status in stored.items() if status == "active" and cid not in current)
+    conn.executemany("UPDATE clusters SET status = 'inactive', updated_at = ? WHERE cluster_id = ?",
+                     [(stamp, cid) for cid in closed])
+    events += [_event(cid, stamp, "closed", None, "no longer shared within the window") for cid in closed]
     conn.executemany("INSERT INTO cluster_events (cluster_id, at, event, device_id, detail) VALUES "
                      "(:cluster_id, :at, :event, :device_id, :detail)", events)
     return events
 
 
-def _upsert_cluster(conn, cluster: Cluster, stamp: str) -> None:
-    conn.execute(
-        "INSERT INTO clusters (cluster_id, kind, value, status, first_seen, last_seen, devices, people, households, "
-        "relay_members, suspicious_members, score, severity, created_at, updated_at) "
-        "VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cluster_id) DO UPDATE SET "
-        "status = 'active', first_seen = min(clusters.first_seen, excluded.first_seen), last_seen = excluded.last_seen, "
-        "devices = excluded.devices, people = excluded.people, households = excluded.households, "
-        "relay_members = excluded.relay_members, suspicious_members = excluded.suspicious_members, "
-        "score = excluded.score, severity = excluded.severity, updated_at = excluded.updated_at",
-        (cluster.cluster_id, cluster.kind, cluster.value, cluster.first_seen, cluster.last_seen,
-         len(cluster.members), cluster.people, 1 if cluster.household else cluster.people,
-         cluster.members_with("relay"), cluster.members_with("suspicious"), cluster.score, cluster.severity,
-         stamp, stamp))
+_UPSERT_CLUSTER = (
+    "INSERT INTO clusters (cluster_id, kind, value, status, first_seen, last_seen, devices, people, households, "
+    "relay_members, suspicious_members, score, severity, created_at, updated_at) "
+    "VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cluster_id) DO UPDATE SET "
+    "status = 'active', first_seen = min(clusters.first_seen, excluded.first_seen), last_seen = excluded.last_seen, "
+    "devices = excluded.devices, people = excluded.people, households = excluded.households, "
+    "relay_members = excluded.relay_members, suspicious_members = excluded.suspicious_members, "
+    "score = excluded.score, severity = excluded.severity, updated_at = excluded.updated_at")
+_UPSERT_MEMBER = (
+    "INSERT INTO cluster_members (cluster_id, device_id, person, on_roster, first_seen, last_seen, reports, "
+    "own_verdict, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cluster_id, device_id) DO UPDATE SET "
+    "person = excluded.person, on_roster = excluded.on_roster, first_seen = excluded.first_seen, "
+    "last_seen = excluded.last_seen, reports = excluded.reports, own_verdict = excluded.own_verdict")
 
 
-def _write_members(conn, cluster: Cluster, before: set[str], stamp: str) -> list[dict]:
+def _cluster_row(cluster: Cluster, stamp: str) -> tuple:
+    return (cluster.cluster_id, cluster.kind, cluster.value, cluster.first_seen, cluster.last_seen,
+            len(cluster.members), cluster.people, 1 if cluster.household else cluster.people,
+            cluster.members_with("relay"), cluster.members_with("suspicious"), cluster.score, cluster.severity,
+            stamp, stamp)
+
+
+def _membership_events(cluster: Cluster, before: set[str], stamp: str) -> list[dict]:
     now_in = {m.device_id for m in cluster.members}
-    events = [_event(cluster.cluster_id, stamp, "joined", m.device_id, m.person)
-              for m in cluster.members if m.device_id not in before]
-    events += [_event(cluster.cluster_id, stamp, "left", device_id, None) for device_id in sorted(before - now_in)]
-    conn.executemany("DELETE FROM cluster_members WHERE cluster_id = ? AND device_id = ?",
-                     [(cluster.cluster_id, d) for d in before - now_in])
-    conn.executemany(
-        "INSERT INTO cluster_members (cluster_id, device_id, person, on_roster, first_seen, last_seen, reports, "
-        "own_verdict, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cluster_id, device_id) DO UPDATE SET "
-        "person = excluded.person, on_roster = excluded.on_roster, first_seen = excluded.first_seen, "
-        "last_seen = excluded.last_seen, reports = excluded.reports, own_verdict = excluded.own_verdict",
-        [(cluster.cluster_id, m.device_id, m.person, int(m.on_roster), m.first_seen, m.last_seen, m.reports,
-          m.own_verdict, stamp) for m in cluster.members])
-    return events
+    return [*(_event(cluster.cluster_id, stamp, "joined", m.device_id, m.person)
+              for m in cluster.members if m.device_id not in before),
+            *(_event(cluster.cluster_id, stamp, "left", device_id, None) for device_id in sorted(before - now_in))]
 
 
 def _event(cluster_id: str, at: str, event: str, device_id: str | None, detail: str | None) -> dict:
@@ -167,26 +185,32 @@ def _by_device(rows) -> dict[str, list[tuple]]:
 
 
 def _recombine(conn, devices: set[str], stamp: str) -> list[dict]:
-    fleet: dict[str, list[dict]] = {}
-    for device_id, rule, severity, summary, evidence in conn.execute(
-            "SELECT device_id, rule, severity, summary, evidence FROM fleet_findings"):
-        if device_id in devices:
-            fleet.setdefault(device_id, []).append(
-                {"rule": rule, "severity": severity, "summary": summary, "evidence": evidence})
-    changes = []
-    for device_id in sorted(devices):
-        row = conn.execute("SELECT verdict, score, own_verdict, own_score, last_report_id FROM devices "
-                           "WHERE device_id = ?", (device_id,)).fetchone()
-        if row is None:
-            continue  # a roster device that never reported
-        old_verdict, old_score, own_verdict, own_score, report_id = row
-        combined = combine(own_verdict, own_score, own_findings_of(conn, report_id), fleet.get(device_id, []))
-        conn.execute("UPDATE devices SET verdict = ?, score = ?, verdict_source = ? WHERE device_id = ?",
-                     (combined.verdict, combined.score, combined.source, device_id))
+    wanted = json.dumps(sorted(devices))
+    selected = "device_id IN (SELECT value FROM json_each(?))"
+    fleet = _findings_by_device(conn.execute(
+        f"SELECT device_id, rule, severity, summary, evidence FROM fleet_findings WHERE {selected}", (wanted,)))
+    own = _findings_by_device(conn.execute(
+        "SELECT d.device_id, f.rule, f.severity, f.summary, f.evidence FROM devices d "
+        f"JOIN findings f ON f.report_id = d.last_report_id WHERE d.{selected}", (wanted,)))
+    rows = conn.execute(f"SELECT device_id, verdict, own_verdict, own_score, last_report_id FROM devices "
+                        f"WHERE {selected} ORDER BY device_id", (wanted,)).fetchall()
+    updates, changes = [], []
+    for device_id, old_verdict, own_verdict, own_score, report_id in rows:
+        combined = combine(own_verdict, own_score, own.get(device_id, []), fleet.get(device_id, []))
+        updates.append((combined.verdict, combined.score, combined.source, device_id))
         if combined.verdict != old_verdict:
-            conn.execute("INSERT INTO verdict_changes (device_id, changed_at, report_id, old_verdict, new_verdict, "
-                         "score) VALUES (?, ?, ?, ?, ?, ?)",
-                         (device_id, stamp, report_id, old_verdict, combined.verdict, combined.score))
-            changes.append({"device_id": device_id, "old_verdict": old_verdict, "new_verdict": combined.verdict,
-                            "score": combined.score, "source": combined.source})
+            changes.append({"device_id": device_id, "report_id": report_id, "old_verdict": old_verdict,
+                            "new_verdict": combined.verdict, "score": combined.score, "source": combined.source})
+    conn.executemany("UPDATE devices SET verdict = ?, score = ?, verdict_source = ? WHERE device_id = ?", updates)
+    conn.executemany("INSERT INTO verdict_changes (device_id, changed_at, report_id, old_verdict, new_verdict, score) "
+                     "VALUES (:device_id, :changed_at, :report_id, :old_verdict, :new_verdict, :score)",
+                     [{**change, "changed_at": stamp} for change in changes])
     return changes
+
+
+def _findings_by_device(cursor) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for device_id, rule, severity, summary, evidence in cursor:
+        grouped.setdefault(device_id, []).append(
+            {"rule": rule, "severity": severity, "summary": summary, "evidence": evidence})
+    return grouped

@@ -13,6 +13,7 @@ corroborate and never flag alone. A laptop on holiday goes silent too: low for t
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -48,11 +49,12 @@ def cluster_findings(conn: sqlite3.Connection, clusters: list[Cluster], min_days
     for cluster in clusters:
         for member in cluster.members:
             by_device.setdefault(member.device_id, []).append((cluster, member))
+    places = _places_of(conn, sorted(by_device))
     findings = []
     for device_id, memberships in sorted(by_device.items()):
         memberships.sort(key=lambda cm: (-cm[0].score, KINDS.index(cm[0].kind)))
         findings.append(_membership_finding(device_id, memberships))
-        moved = _first_move(conn, device_id, memberships, min_days)
+        moved = _first_move(device_id, memberships, places.get(device_id, []), min_days)
         if moved:
             findings.append(moved)
     return findings
@@ -74,11 +76,11 @@ def _membership_finding(device_id: str, memberships: list[tuple[Cluster, Member]
     return FleetFinding(device_id, "fleet-cluster", cluster.severity, summary, evidence, cluster.cluster_id)
 
 
-def _first_move(conn, device_id: str, memberships, min_days: int) -> FleetFinding | None:
+def _first_move(device_id: str, memberships, places: list[tuple], min_days: int) -> FleetFinding | None:
     for cluster, member in sorted(memberships, key=lambda cm: KINDS.index(cm[0].kind)):
-        usual = _usual_place(conn, device_id, cluster.kind, cluster.value, member.first_seen, min_days)
+        usual = _usual_place(places, cluster.kind, cluster.value, member.first_seen, min_days)
         if usual:
-            value, first_seen, last_seen, reports = usual
+            _, value, first_seen, last_seen, reports, _ = usual
             summary = (f"Moved from its usual {KIND_NAMES[cluster.kind]} {value} ({reports} reports since "
                        f"{first_seen[:10]}) to cluster {cluster.cluster_id}")
             evidence = {"from": {"kind": cluster.kind, "value": value, "first_seen": first_seen,
@@ -88,13 +90,21 @@ def _first_move(conn, device_id: str, memberships, min_days: int) -> FleetFindin
     return None
 
 
-def _usual_place(conn, device_id: str, kind: str, value: str, arrived: str, min_days: int):
+def _usual_place(places: list[tuple], kind: str, value: str, arrived: str, min_days: int) -> tuple | None:
     """The place of this kind the device reported from most, for days, and left before arriving."""
-    return conn.execute(
-        "SELECT value, first_seen, last_seen, reports FROM device_locations "
-        "WHERE device_id = ? AND kind = ? AND value != ? AND days >= ? AND first_seen < ? "
-        "AND substr(last_seen, 1, 10) <= substr(?, 1, 10) ORDER BY reports DESC, value LIMIT 1",
-        (device_id, kind, value, min_days, arrived, arrived)).fetchone()
+    earlier = [p for p in places if p[0] == kind and p[1] != value and p[5] >= min_days and p[2] < arrived
+               and p[3][:10] <= arrived[:10]]
+    return min(earlier, key=lambda p: (-p[4], p[1]), default=None)
+
+
+def _places_of(conn, devices: list[str]) -> dict[str, list[tuple]]:
+    """device → its (kind, value, first_seen, last_seen, reports, days) rows."""
+    found: dict[str, list[tuple]] = {}
+    cursor = conn.execute("SELECT device_id, kind, value, first_seen, last_seen, reports, days FROM device_locations "
+                          "WHERE device_id IN (SELECT value FROM json_each(?))", (json.dumps(devices),))
+    for device_id, *place in cursor:
+        found.setdefault(device_id, []).append(tuple(place))
+    return found
 
 
 # -- roster ----------------------------------------------------------------------------------
@@ -106,9 +116,10 @@ def roster_findings(conn: sqlite3.Connection, now: datetime, grace: timedelta) -
 
 
 def _not_on_roster(conn) -> list[FleetFinding]:
+    # the inner scan reads only the device_id index, not the wide device rows
     cursor = conn.execute(
-        "SELECT d.device_id, d.hostname, d.first_seen FROM devices d "
-        "LEFT JOIN roster r ON r.serial = upper(trim(d.device_id)) WHERE r.serial IS NULL")
+        "SELECT device_id, hostname, first_seen FROM devices WHERE device_id IN (SELECT device_id FROM devices d "
+        "WHERE NOT EXISTS (SELECT 1 FROM roster r WHERE r.serial = upper(trim(d.device_id))))")
     return [FleetFinding(device_id, "fleet-not-on-roster", "medium",
                          f"Reports (as {hostname or device_id}, since {(first or '')[:10]}) but is not on the MDM roster",
                          {"hostname": hostname, "first_seen": first})
@@ -117,31 +128,50 @@ def _not_on_roster(conn) -> list[FleetFinding]:
 
 def _never_reported(conn, now: datetime, grace: timedelta) -> list[FleetFinding]:
     cutoff = (now - grace).strftime("%Y-%m-%d")
+    # Device ids are almost always stored as the roster spells serials: look those up by key,
+    # and normalise only the few that are not.
+    unusual = {row[0] for row in conn.execute(
+        "SELECT upper(trim(device_id)) FROM devices WHERE device_id != upper(trim(device_id))")}
     cursor = conn.execute(
-        "SELECT serial, coalesce(email, user_name), issue_date, imported_at FROM roster "
+        "SELECT serial, coalesce(email, user_name), issue_date, imported_at FROM roster r "
         "WHERE coalesce(issue_date, substr(imported_at, 1, 10)) <= ? "
-        "AND serial NOT IN (SELECT upper(trim(device_id)) FROM devices)", (cutoff,))
+        "AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.device_id = r.serial)", (cutoff,))
     return [FleetFinding(serial, "fleet-never-reported", "medium",
                          f"On the roster ({person or 'no user'}, issued {issued or 'on an unknown date'}) "
                          f"but has never reported",
                          {"assigned_to": person, "issue_date": issued, "roster_imported_at": imported,
                           "grace_days": grace.total_seconds() / 86400})
-            for serial, person, issued, imported in cursor]
+            for serial, person, issued, imported in cursor if serial not in unusual]
+
+
+_ON_ROSTER = "FROM devices d JOIN roster r ON r.serial = upper(trim(d.device_id)) WHERE r.country IS NOT NULL"
 
 
 def _locale_mismatches(conn) -> list[FleetFinding]:
-    cursor = conn.execute(
-        "SELECT d.device_id, d.timezone, d.input_languages, r.country FROM devices d "
-        "JOIN roster r ON r.serial = upper(trim(d.device_id)) WHERE r.country IS NOT NULL")
+    return [*_zone_mismatches(conn), *_language_mismatches(conn)]
+
+
+def _zone_mismatches(conn) -> list[FleetFinding]:
+    # A fleet has a few hundred (zone, country) pairs: judge the pairs, then fetch only the
+    # devices in the zones of the pairs that disagree.
+    pairs = conn.execute(f"SELECT DISTINCT d.timezone, r.country {_ON_ROSTER} AND d.timezone IS NOT NULL").fetchall()
+    wrong = {(zone, country) for zone, country in pairs if countries_of(zone) and country not in countries_of(zone)}
+    zones = sorted({zone for zone, _ in wrong})
+    if not zones:
+        return []
+    cursor = conn.execute(f"SELECT d.device_id, d.timezone, r.country {_ON_ROSTER} AND d.timezone IN "
+                          f"({', '.join('?' * len(zones))}) ORDER BY d.device_id", zones)
+    return [FleetFinding(device_id, "fleet-timezone-vs-roster", "low",
+                         f"Time zone {zone} is not used in {country}, where the roster shipped it",
+                         {"timezone": zone, "timezone_countries": sorted(countries_of(zone)), "roster_country": country})
+            for device_id, zone, country in cursor if (zone, country) in wrong]
+
+
+def _language_mismatches(conn) -> list[FleetFinding]:
+    cursor = conn.execute(f"SELECT d.device_id, d.input_languages, r.country {_ON_ROSTER} AND d.input_languages > ''")
     findings = []
-    for device_id, zone, languages, country in cursor:
-        zone_countries = countries_of(zone)
-        if zone_countries and country not in zone_countries:
-            findings.append(FleetFinding(
-                device_id, "fleet-timezone-vs-roster", "low",
-                f"Time zone {zone} is not used in {country}, where the roster shipped it",
-                {"timezone": zone, "timezone_countries": sorted(zone_countries), "roster_country": country}))
-        for language in filter(None, (languages or "").split(",")):
+    for device_id, languages, country in cursor:
+        for language in languages.split(","):
             home = LANGUAGE_HOME_COUNTRIES.get(language)
             if home and country not in home:
                 findings.append(FleetFinding(

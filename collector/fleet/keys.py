@@ -15,6 +15,7 @@ A value that does not identify a place never keys a cluster:
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
@@ -60,6 +61,7 @@ def address_key(value: str | None) -> str | None:
     return str(address) if address is not None and address.is_global else None
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_address(value: str | None):
     try:
         address = ipaddress.ip_address((value or "").strip())
@@ -79,6 +81,6 @@ def cluster_id(kind: str, value: str) -> str:
     return f"{_SHORT[kind]}-{hashlib.sha256(f'{kind}={value}'.encode()).hexdigest()[:12]}"
 
 
-def in_networks(value: str | None, networks) -> bool:
+def in_networks(value: str | None, networks: tuple) -> bool:
     address = parse_address(value)
     return address is not None and any(address.version == n.version and address in n for n in networks)

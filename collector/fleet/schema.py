@@ -23,6 +23,21 @@ def create_schema(db: sqlite_utils.Database) -> None:
          "reports": int, "days": int, "peer_ip": str, "gateway_mac": str},
         pk=("device_id", "kind", "value"), if_not_exists=True)
     db["device_locations"].create_index(["kind", "value", "last_seen", "days"], if_not_exists=True)
+    # How many devices were ever seen at each key, kept by a trigger that fires only when a device
+    # first reports from a key: correlation starts from the few keys with two or more devices
+    # instead of scanning every device's keys.
+    db["location_keys"].create({"kind": str, "value": str, "devices": int}, pk=("kind", "value"),
+                               if_not_exists=True)
+    db.execute("CREATE INDEX IF NOT EXISTS idx_location_keys_shared ON location_keys (devices) WHERE devices >= 2")
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS device_locations_count AFTER INSERT ON device_locations BEGIN "
+        "INSERT INTO location_keys (kind, value, devices) VALUES (new.kind, new.value, 1) "
+        "ON CONFLICT(kind, value) DO UPDATE SET devices = devices + 1; END")
+    # silent devices; time zones against the roster; the few devices with a flagged input language
+    db["devices"].create_index(["last_seen"], if_not_exists=True)
+    db["devices"].create_index(["timezone", "device_id"], if_not_exists=True)
+    db.execute("CREATE INDEX IF NOT EXISTS idx_devices_input_languages ON devices (input_languages) "
+               "WHERE input_languages > ''")
     db["fleet_findings"].create(FINDING_COLUMNS, if_not_exists=True)
     db["fleet_findings"].create_index(["device_id"], if_not_exists=True)
     db["clusters"].create(
