@@ -66,17 +66,29 @@ def load_settings(path: Path) -> ServiceSettings:
     if unknown:
         raise ConfigError(f"{path}: unknown keys {', '.join(sorted(unknown))}; "
                           "expected state_dir, interval, log_level")
-    log_level = data.get("log_level", "info")
-    if log_level not in LOG_LEVELS:
-        raise ConfigError(f"{path}: log_level {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
-    interval = data.get("interval")
-    if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
-                                 or interval < 1):
-        raise ConfigError(f"{path}: interval {interval!r} is not a number of seconds >= 1")
-    state_dir = Path(data.get("state_dir") or default_service_state_dir())
-    if not state_dir.is_absolute():
-        raise ConfigError(f"{path}: state_dir {str(state_dir)!r} must be an absolute path")
-    return ServiceSettings(state_dir=state_dir, interval=interval, log_level=log_level)
+    return ServiceSettings(state_dir=_state_dir(data, path), interval=_interval(data, path),
+                           log_level=_log_level(data, path))
+
+
+def _state_dir(data: dict, path: Path) -> Path:
+    value = data.get("state_dir", str(default_service_state_dir()))
+    if not isinstance(value, str) or not Path(value).is_absolute():
+        raise ConfigError(f"{path}: state_dir {value!r} must be an absolute path")
+    return Path(value)
+
+
+def _interval(data: dict, path: Path) -> float | None:
+    value = data.get("interval")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1):
+        raise ConfigError(f"{path}: interval {value!r} is not a number of seconds >= 1")
+    return value
+
+
+def _log_level(data: dict, path: Path) -> str:
+    value = data.get("log_level", "info")
+    if not isinstance(value, str) or value not in LOG_LEVELS:
+        raise ConfigError(f"{path}: log_level {value!r} is not one of {', '.join(LOG_LEVELS)}")
+    return value
 
 
 def settings_toml(settings: ServiceSettings) -> str:

@@ -38,6 +38,8 @@ def test_shipped_settings_file_is_the_defaults():
     ("interval = 0.5\n", "interval 0.5"),
     ("interval = true\n", "interval True"),
     ('state_dir = "relative/dir"\n', "must be an absolute path"),
+    ("state_dir = 5\n", "state_dir 5"),
+    ("log_level = [1]\n", "log_level \\[1\\]"),
     ("state_dir = \n", "not valid TOML"),
 ])
 def test_unusable_settings_are_named(tmp_path, text, complaint):
