@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from farmwatch.agent.files import write_private
-from farmwatch.agent.identity import IdentityError, parse_certificate
+from farmwatch.agent.identity import IdentityError, parse_certificate, valid_device_id
 from farmwatch.agent.state import ConfigError, StateDir, dump_toml
 from farmwatch.agent.transport import check_address
 
@@ -57,6 +57,8 @@ class EnrollmentSettings:
             parse_certificate(self.ca_pem)
         except (ValueError, IdentityError) as exc:
             raise ProvisionError(f"{exc}") from None
+        if self.device_id and not valid_device_id(self.device_id):
+            raise ProvisionError(f"device id {self.device_id!r} is not usable: letters, digits and ._:@/+- only")
         if not self.token.strip():
             raise ProvisionError("the enrollment token is empty")
         return self

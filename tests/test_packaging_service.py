@@ -118,6 +118,7 @@ def test_rewriting_the_same_profile_changes_nothing(tmp_path, ca_pem):
     ({"Collector": "no-port"}, "not HOST:PORT"),
     ({"CACertificate": "not a certificate"}, "not a PEM certificate"),
     ({"EnrollmentToken": ""}, "lacks EnrollmentToken"),
+    ({"DeviceID": "bad id with spaces"}, "device id 'bad id with spaces' is not usable"),
 ])
 def test_profile_mistakes_are_refused_before_anything_is_written(tmp_path, ca_pem, change, complaint):
     plist = profile_plist(tmp_path / "p.plist", ca_pem, **change)
