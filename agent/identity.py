@@ -34,7 +34,7 @@ class IdentityError(Exception):
 
 
 def valid_device_id(device_id: str) -> bool:
-    return bool(_DEVICE_ID.match(device_id or ""))
+    return bool(_DEVICE_ID.fullmatch(device_id or ""))  # `$` alone would let a trailing newline in
 
 
 def load_or_create_key(path: Path) -> ec.EllipticCurvePrivateKey:
