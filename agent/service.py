@@ -26,7 +26,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from farmwatch.agent.state import STATE_DIR_ENV, ConfigError, _read_toml, dump_toml
+from farmwatch.agent.state import STATE_DIR_ENV, ConfigError, dump_toml, read_toml, windows_data_dir
 
 LOG_LEVELS = {"error": -2, "warning": -1, "info": 0, "debug": 1}  # as -qq, -q, (none), -v
 EXIT_BAD_SETTINGS = 2  # units set RestartPreventExitStatus=2: restarting cannot fix a bad file
@@ -44,10 +44,6 @@ def default_service_state_dir() -> Path:
     return Path("/var/lib/farmwatch")
 
 
-def windows_data_dir() -> Path:
-    return Path(os.environ.get("ProgramData", r"C:\ProgramData")) / "farmwatch"
-
-
 @dataclass(frozen=True)
 class ServiceSettings:
     state_dir: Path
@@ -61,7 +57,7 @@ class ServiceSettings:
 
 def load_settings(path: Path) -> ServiceSettings:
     """The settings in `path`, or the defaults when there is no such file; ConfigError if unusable."""
-    data = _read_toml(path) if path.exists() else {}
+    data = read_toml(path) if path.exists() else {}
     unknown = set(data) - {"state_dir", "interval", "log_level"}
     if unknown:
         raise ConfigError(f"{path}: unknown keys {', '.join(sorted(unknown))}; "

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,10 +37,16 @@ class ConfigError(ValueError):
     """A configuration file that cannot be used; the message names the file and the fix."""
 
 
+def windows_data_dir() -> Path:
+    return Path(os.environ.get("ProgramData", r"C:\ProgramData")) / "farmwatch"
+
+
 def default_state_dir() -> Path:
     from_env = os.environ.get(STATE_DIR_ENV)
     if from_env:
         return Path(from_env)
+    if sys.platform == "win32":  # Windows has no euid; the service keeps its state here
+        return windows_data_dir() / "state"
     if os.geteuid() == 0:
         return SYSTEM_STATE_DIR
     xdg_state = os.environ.get("XDG_STATE_HOME")
@@ -72,7 +79,7 @@ class AgentConfig:
 
     @classmethod
     def from_toml(cls, path: Path) -> "AgentConfig":
-        data = _read_toml(path)
+        data = read_toml(path)
         try:
             spool = SpoolBounds(**data.pop("spool", {}))
             return cls(spool=spool, **data)
@@ -95,7 +102,7 @@ class Bootstrap:
 
     @classmethod
     def from_toml(cls, path: Path) -> "Bootstrap":
-        data = _read_toml(path)
+        data = read_toml(path)
         missing = [key for key in ("collector", "ca_cert", "token") if not data.get(key)]
         if missing:
             raise ConfigError(f"{path} lacks {', '.join(missing)}; it needs collector, ca_cert and token")
@@ -142,7 +149,7 @@ class StateDir:
         return Bootstrap.from_toml(self.bootstrap_file)
 
 
-def _read_toml(path: Path) -> dict:
+def read_toml(path: Path) -> dict:
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)

@@ -21,7 +21,7 @@ import win32service
 import win32serviceutil
 
 from farmwatch.agent import service
-from farmwatch.agent.state import ConfigError
+from farmwatch.agent.state import ConfigError, windows_data_dir
 
 SERVICE_NAME = "farmwatch-agent"
 LOG_NAME = "agent.log"
@@ -52,7 +52,7 @@ class AgentService(win32serviceutil.ServiceFramework):
             return
         servicemanager.LogMsg(servicemanager.EVENTLOG_INFORMATION_TYPE, servicemanager.PYS_SERVICE_STARTED,
                               (self._svc_name_, f" state dir {settings.state_dir}"))
-        log = service.RotatingLogFile(service.windows_data_dir() / LOG_NAME)
+        log = service.RotatingLogFile(windows_data_dir() / LOG_NAME)
         sys.stderr = log  # the agent logs to whatever sys.stderr is when a record comes
         try:
             service.serve(settings, self.stop_requested)
