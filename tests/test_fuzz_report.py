@@ -19,7 +19,7 @@ import figures
 from conftest import RunningCollector, scenario_report
 from db_snapshot import table_counts
 from farmwatch.collector import pki
-from farmwatch.v1 import report_pb2
+from farmwatch.v1 import collector_pb2, query_pb2, report_pb2
 from proto_strategies import messages, odd_text
 
 DEVICE = "SN-FUZZ"
@@ -199,3 +199,21 @@ def test_random_bytes(target):
 
     case()
     target.assert_still_serving()
+
+
+METHODS = [f"/{service.full_name}/{method.name}" for service in (collector_pb2.DESCRIPTOR.services_by_name["Collector"],
+                                                                  query_pb2.DESCRIPTOR.services_by_name["Query"])
+           for method in service.methods]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_undecodable_request_to_any_method_is_invalid_argument(target, method):
+    """Not gRPC's INTERNAL "Exception deserializing request!": the request is the caller's fault."""
+    streaming = method.endswith("FollowFlags")
+    call = target.channel.unary_stream(method) if streaming else target.channel.unary_unary(method)
+    with pytest.raises(grpc.RpcError) as refused:
+        answer = call(b"\xff\xff\xff", timeout=10)
+        if streaming:
+            next(iter(answer))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    figures.count("fuzz: cases run", "undecodable request, any method")

@@ -23,7 +23,7 @@ from farmwatch.collector import enrollment, pki
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc, query_pb2, query_pb2_grpc
 
 SECTION = "security: refused calls per class"
-HANDSHAKE = grpc.StatusCode.UNAVAILABLE
+HANDSHAKE = grpc.StatusCode.UNAVAILABLE  # the TLS handshake fails; no call reaches the service
 UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
 DENIED = grpc.StatusCode.PERMISSION_DENIED
 
@@ -121,7 +121,7 @@ def assert_refused_and_nothing_stored(collector, creds, call, expected, name) ->
 
 
 @pytest.mark.parametrize("identity_class, call_name, expected", MATRIX,
-                         ids=[f"{cls}-{call}" for cls, call, _ in MATRIX])
+                         ids=[f"{cls}-{call}-{code.name}" for cls, call, code in MATRIX])
 def test_refused_identity_stores_nothing(collector, identities, identity_class, call_name, expected):
     assert_refused_and_nothing_stored(collector, identities[identity_class], CALLS[call_name], expected,
                                       identity_class)
