@@ -120,20 +120,22 @@ def find_clusters(conn: sqlite3.Connection, settings: FleetSettings, window_star
     return clusters, skipped
 
 
-_SHARED_KEYS = "SELECT kind, value FROM location_keys WHERE devices >= 2"
-_AT_KEY = (
-    "SELECT kind, value, device_id, first_seen, last_seen, reports, peer_ip, gateway_mac FROM device_locations "
-    "WHERE kind = ? AND value = ? AND last_seen >= ? AND days >= ?")
+# Starts from the keys two or more devices were ever seen at (location_keys, kept by a trigger),
+# then reads those keys' rows in the window: one statement, and only shared keys reach Python.
+# CROSS JOIN keeps that order: shared keys first, then each key's range of the clustered table.
+_SHARED = (
+    "SELECT l.kind, l.value, l.device_id, l.first_seen, l.last_seen, l.reports, l.peer_ip, l.gateway_mac "
+    "FROM location_keys k CROSS JOIN device_locations l ON l.kind = k.kind AND l.value = k.value "
+    "WHERE k.devices >= 2 AND l.last_seen >= ? AND l.days >= ?")
 
 
 def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) -> dict[tuple, list[tuple]]:
-    groups: dict[tuple, list[tuple]] = {}
+    rows_at: dict[tuple, list[tuple]] = {}
+    for row in conn.execute(_SHARED, (start, settings.min_days_at_location)):
+        rows_at.setdefault((row[0], row[1]), []).append(row)
     at_office = _office_test(settings)
-    for kind, value in conn.execute(_SHARED_KEYS).fetchall():
-        if kind == ADDRESS and at_office(ADDRESS, value, value):
-            skipped["office"] += 1
-            continue
-        rows = conn.execute(_AT_KEY, (kind, value, start, settings.min_days_at_location)).fetchall()
+    groups = {}
+    for (kind, value), rows in rows_at.items():
         if len(rows) < 2:
             continue  # shared once, not within the window
         kept = [row for row in rows if not at_office(kind, value, row[6])]

@@ -17,12 +17,13 @@ FINDING_COLUMNS = {"device_id": str, "rule": str, "severity": str, "summary": st
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
-    db["device_locations"].create(
-        # peer_ip / gateway_mac: what the device's latest report from this key also showed
-        {"device_id": str, "kind": str, "value": str, "first_seen": str, "last_seen": str,
-         "reports": int, "days": int, "peer_ip": str, "gateway_mac": str},
-        pk=("device_id", "kind", "value"), if_not_exists=True)
-    db["device_locations"].create_index(["kind", "value", "last_seen", "days"], if_not_exists=True)
+    # Clustered by key (WITHOUT ROWID, key first): correlation reads all devices at a key as one
+    # contiguous range. peer_ip / gateway_mac: what the device's latest report from the key also showed.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS device_locations (kind TEXT NOT NULL, value TEXT NOT NULL, "
+        "device_id TEXT NOT NULL, first_seen TEXT, last_seen TEXT, reports INTEGER, days INTEGER, peer_ip TEXT, "
+        "gateway_mac TEXT, PRIMARY KEY (kind, value, device_id)) WITHOUT ROWID")
+    db["device_locations"].create_index(["device_id"], if_not_exists=True)
     # How many devices were ever seen at each key, kept by a trigger that fires only when a device
     # first reports from a key: correlation starts from the few keys with two or more devices
     # instead of scanning every device's keys.
@@ -59,7 +60,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
 _UPSERT = (
     "INSERT INTO device_locations (device_id, kind, value, first_seen, last_seen, reports, days, peer_ip, "
     "gateway_mac) VALUES (?, ?, ?, ?, ?, 1, 1, ?, ?) "
-    "ON CONFLICT(device_id, kind, value) DO UPDATE SET "
+    "ON CONFLICT(kind, value, device_id) DO UPDATE SET "
     "first_seen = min(first_seen, excluded.first_seen), "
     "days = days + (substr(excluded.last_seen, 1, 10) > substr(last_seen, 1, 10)), "
     "peer_ip = CASE WHEN excluded.last_seen >= last_seen THEN excluded.peer_ip ELSE peer_ip END, "
