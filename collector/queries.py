@@ -45,6 +45,7 @@ def flags(store: Store) -> list[dict]:
     """Every finding of each flagged device's latest report, and the fleet's findings, worst first;
     allowed ones left out. `source` is "report" or "fleet"."""
     rows = store.rows(
+        "SELECT * FROM ("
         "SELECT d.device_id, d.hostname, d.verdict, d.score, f.severity, f.rule, f.summary, "
         "r.received_at, f.report_id, f.evidence, 'report' AS source FROM devices d "
         "JOIN findings f ON f.report_id = d.last_report_id "
@@ -54,7 +55,7 @@ def flags(store: Store) -> list[dict]:
         "SELECT ff.device_id, d.hostname, d.verdict, d.score, ff.severity, ff.rule, ff.summary, "
         "ff.computed_at, NULL, ff.evidence, 'fleet' FROM fleet_findings ff "
         "LEFT JOIN devices d ON d.device_id = ff.device_id "
-        "WHERE d.device_id IS NULL OR d.verdict IN ('suspicious', 'relay') "
+        "WHERE d.device_id IS NULL OR d.verdict IN ('suspicious', 'relay')) "
         f"ORDER BY score DESC, device_id, {_SEVERITY_ORDER.format('')}")
     for row in rows:
         row["evidence"] = json.loads(row["evidence"])

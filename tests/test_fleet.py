@@ -209,3 +209,23 @@ def test_queries_show_the_combined_verdict_with_its_fleet_part(fleet):
     cluster = queries.cluster(store, info["clusters"][0]["cluster_id"])
     assert member in {m["device_id"] for m in cluster["members"]}
     assert [e["event"] for e in cluster["events"]].count("joined") == len(cluster["members"])
+
+
+def test_flags_list_fleet_findings_beside_report_findings(fleet):
+    store, _, _ = fleet
+    rows = queries.flags(store)
+    fleet_rows = {(r["device_id"], r["rule"]) for r in rows if r["source"] == "fleet"}
+    assert (NEVER_REPORTED[0], "fleet-never-reported") in fleet_rows
+    assert {(l.serial, "fleet-cluster") for l in FARM_LAPTOPS} <= fleet_rows
+    assert not {d for d, _ in fleet_rows} & serials(COUPLE + OFFICE)  # clean devices are not flagged
+    assert {r["source"] for r in rows} == {"report", "fleet"}
+
+
+def test_devices_filter_by_cluster_and_by_user(fleet):
+    store, _, result = fleet
+    farm_b = serials(FARMS["farm-b"])
+    gateway = next(c for c in result.clusters if c["kind"] == GATEWAY and set(c["devices"]) == farm_b)
+    assert {d["device_id"] for d in queries.devices(store, cluster=gateway["cluster_id"])} == farm_b
+    owner = FARMS["farm-b"][0]
+    assert [d["device_id"] for d in queries.devices(store, user=owner.person.email.upper())] == [owner.serial]
+    assert [d["device_id"] for d in queries.devices(store, user=owner.person.name)] == [owner.serial]
