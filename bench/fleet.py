@@ -53,6 +53,7 @@ class SyntheticFleet:
     def __init__(self, devices: int, reports_per_device: int, now: datetime, seed: int = 7):
         self.count, self.per_device, self.now = devices, reports_per_device, now
         self.rng = random.Random(seed)
+        self.last_ids: dict[int, str] = {}  # device index → its latest report_id, filled by the build
         farmed = int(devices * FARM_SHARE) // FARM_SIZE * FARM_SIZE
         self.farm_of = {i: i // FARM_SIZE for i in range(farmed)}
         lone = int(devices * LONE_RELAY_SHARE)
@@ -94,8 +95,9 @@ def build(path: Path, fleet: SyntheticFleet) -> dict:
     started = time.perf_counter()
     times = fleet.report_times()
     rows = {"reports": 0, "findings": 0}
-    for first in range(0, fleet.count, BATCH // fleet.per_device or 1):
-        chunk = range(first, min(fleet.count, first + (BATCH // fleet.per_device or 1)))
+    devices_per_batch = max(1, BATCH // fleet.per_device)
+    for first in range(0, fleet.count, devices_per_batch):
+        chunk = range(first, min(fleet.count, first + devices_per_batch))
         conn.execute("BEGIN")
         rows["reports"] += _insert_reports(conn, fleet, chunk, times)
         rows["findings"] += _insert_findings(conn, fleet, chunk)
@@ -112,7 +114,6 @@ def _report_id(fleet: SyntheticFleet) -> str:
 
 def _insert_reports(conn, fleet: SyntheticFleet, chunk, times) -> int:
     rows = []
-    fleet.last_ids = getattr(fleet, "last_ids", {})
     for i in chunk:
         for k, moment in enumerate(times):
             report_id = _report_id(fleet)
@@ -289,8 +290,9 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     figures = run(args)
-    print(json.dumps(figures) if args.json else "", end="\n" if args.json else "")
-    if not args.json:
+    if args.json:
+        print(json.dumps(figures))
+    else:
         print_tables(figures)
     return 0
 

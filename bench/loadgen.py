@@ -239,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured window (default 10)")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds sent before the window (default 1)")
     parser.add_argument("--rate", type=float, help="reports/s over all agents (default: closed loop)")
+    parser.add_argument("--prime", action="store_true",
+                        help="each agent's first report (which writes its whole inventory) acknowledged before the "
+                             "warm-up, so the window measures steady state")
     parser.add_argument("--processes", type=int, default=400, help="processes per report (default 400)")
     parser.add_argument("--enroll-parallel", type=int, default=1,
                         help="enrollments in flight at once (default 1: the collector's Enroll shares one "
@@ -253,36 +256,35 @@ def main(argv=None) -> int:
     if bool(args.collector) != bool(args.home):
         build_parser().error("--collector and --home go together")
     if args.collector:
-        summary = _drive(args, args.collector, args.home)
+        summary, _ = _drive(args, args.collector, args.home)
     else:
         with tempfile.TemporaryDirectory(prefix="farmwatch-loadgen-") as tmp:
             with CollectorProcess(init_home(Path(tmp) / "collector")) as server:
-                summary = _drive(args, server.address, server.home)
-            stored = Counter(server.stored_report_ids())
-            sent = set(summary.pop("_sent"))
-            summary["reports_lost"] = len(set(summary.pop("_acked")) - set(stored))
-            summary["stored_of_sent"] = sum(1 for rid in sent if rid in stored)
-            summary["duplicates_stored"] = sum(n - 1 for n in stored.values())
-    summary.pop("_sent", None)
-    summary.pop("_acked", None)
+                summary, result = _drive(args, server.address, server.home)
+            summary.update(_count_stored(result, Counter(server.stored_report_ids())))
     print(json.dumps(summary) if args.json else table(["figure", "value"], list(summary.items())))
     return 0 if not summary["calls_failed"] else 1
 
 
-def _drive(args, address: str, home: Path) -> dict:
+def _drive(args, address: str, home: Path) -> tuple[dict, LoadResult]:
     ca_pem = (home / "pki" / "ca.crt").read_bytes()
     enroll_started = time.perf_counter()
     agents = enroll_agents(address, ca_pem, create_token(home, args.agents), args.agents,
                            parallel=args.enroll_parallel)
     enroll_seconds = time.perf_counter() - enroll_started
-    result = run_load(address, agents, seconds=args.seconds, rate=args.rate, warmup=args.warmup,
-                      base=base_report(args.processes))
+    base = base_report(args.processes)
+    result = run_load(address, agents, seconds=args.seconds, rate=args.rate, warmup=args.warmup, base=base,
+                      prime=args.prime)
     if args.report_ids:
         args.report_ids.write_text("\n".join(result.report_ids) + "\n")
-    summary = {**result.summary(), "enroll_seconds": round(enroll_seconds, 2),
-               "report_bytes": base_report(args.processes).ByteSize()}
-    summary["_sent"], summary["_acked"] = result.report_ids, result.acked_ids
-    return summary
+    return {**result.summary(), "enroll_seconds": round(enroll_seconds, 2), "report_bytes": base.ByteSize()}, result
+
+
+def _count_stored(result: LoadResult, stored: Counter) -> dict:
+    """What the database holds of what was sent and acknowledged."""
+    return {"reports_lost": sum(1 for rid in result.acked_ids if rid not in stored),
+            "stored_of_sent": sum(1 for rid in result.report_ids if rid in stored),
+            "duplicates_stored": sum(n - 1 for n in stored.values())}
 
 
 if __name__ == "__main__":
