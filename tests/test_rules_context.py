@@ -11,8 +11,8 @@ from test_rules_support import DEVICE_ID, findings, only, report, verdict
 
 
 @pytest.mark.parametrize("service, severity", [
-    ("rdp", "low"), ("screen_sharing", "low"), ("Remote Management", "low"), ("vnc", "low"),
-    ("remote_assistance", "low"), ("gnome_remote_desktop", "low"),
+    ("rdp", "medium"), ("screen_sharing", "medium"), ("Remote Management", "medium"), ("vnc", "medium"),
+    ("remote_assistance", "medium"), ("gnome_remote_desktop", "medium"),
     ("remote_login", "info"), ("ssh", "info"),
 ])
 def test_os_remote_access_setting_weight(service, severity):

@@ -142,3 +142,33 @@ def test_tool_started_in_proxy_mode():
 def test_tunnel_tool_listening_beyond_loopback():
     rep = report("linux", processes=[process(95, "frps", "/opt/frp/frps")], listeners=[listener("0.0.0.0:7000", 95, "frps")])
     assert only(rep, "proxy-listening")["summary"] == "frp (fast reverse proxy) is listening on 0.0.0.0:7000"
+
+
+@pytest.mark.parametrize("cmdline, forwards", [
+    (["ssh", "-N", "-R", "0.0.0.0:15900:localhost:5900", "tunnel@vps.example"], ["0.0.0.0:15900:localhost:5900"]),
+    (["ssh", "-fNR8080:localhost:80", "me@host"], ["8080:localhost:80"]),
+    (["/usr/bin/ssh", "-o", "RemoteForward=2222 localhost:22", "host"], ["2222 localhost:22"]),
+])
+def test_ssh_reverse_tunnel(cmdline, forwards):
+    rep = report("linux", processes=[process(400, "ssh", "/usr/bin/ssh", cmdline)])
+    finding = only(rep, "ssh-reverse-tunnel")
+    assert finding["evidence"]["forwards"] == forwards
+    assert finding["evidence"]["process"]["pid"] == 400
+
+
+def test_ssh_reverse_tunnel_publishing_a_desktop_port_is_high():
+    cmd = ["ssh", "-N", "-R", "0.0.0.0:15900:localhost:5900", "tunnel@vps.example"]
+    finding = only(report("linux", processes=[process(400, "ssh", "/usr/bin/ssh", cmd)]), "ssh-reverse-tunnel")
+    assert finding["severity"] == "high"
+    assert finding["evidence"]["exposes_remote_desktop_ports"] == [5900]
+
+
+@pytest.mark.parametrize("name, cmdline", [
+    ("ssh", ["ssh", "alice@build-server"]),                       # a plain login
+    ("ssh", ["ssh", "-L", "8080:localhost:80", "host"]),          # a local forward reaches out, not in
+    ("sshd", ["sshd:", "alice", "-R"]),                           # the server, not a client
+    ("rsync", ["rsync", "-R", "src/", "host:dst/"]),              # -R means something else elsewhere
+])
+def test_ssh_without_a_remote_forward_is_not_a_tunnel(name, cmdline):
+    rep = report("linux", processes=[process(401, name, f"/usr/bin/{name}", cmdline)])
+    assert findings(rep, "ssh-reverse-tunnel") == []

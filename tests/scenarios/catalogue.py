@@ -63,8 +63,9 @@ RELAYS = [
              "RDP enabled, TermService on 3389 with an established session from a public address, rdpclip running",
              "indicators.md R4/R6 (3389, remote session type); remote_tools.md §4 #7 (TermService, rdpclip.exe)",
              sw.rdp_inbound_windows()),
-    Scenario("win_screenconnect_session", W, RELAY,
-             "ScreenConnect guest client service plus the WindowsClient a live session starts",
+    Scenario("win_screenconnect_session", W, SUSPICIOUS,
+             "ScreenConnect guest client service plus its WindowsClient; whether that process means a live "
+             "session is not in the research, and the traffic goes to the vendor relay like an idle client's",
              "remote_tools.md §4 #6 (ScreenConnect.ClientService.exe, `e=Access&y=Guest`, WindowsClient)",
              sw.screenconnect_windows(session=True)),
     Scenario("win_rustdesk_direct_session", W, RELAY,

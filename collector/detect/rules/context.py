@@ -16,14 +16,15 @@ DETECTION_PROBES = {"processes", "applications", "usb", "usb_devices", "displays
                     "remote_access"}
 
 
-@rule("os-remote-access-enabled", "low", "{service} is enabled in the OS")
+@rule("os-remote-access-enabled", "medium", "{service} is enabled in the OS")
 def os_remote_access_enabled(ctx: Context) -> Iterator[Hit]:
     """The OS's own remote desktop (RDP, Screen Sharing/Remote Management, VNC) is switched on
-    (indicators.md R4, medium FP: help desks use it). A shell login service is info only."""
+    (indicators.md R4: medium strength, medium false positives — help desks use it, and the
+    allow-list is where a company sanctions it). A shell login service is info only."""
     for service, enabled in ctx.view.remote_access:
         if enabled and service:
             yield Hit({"service": service}, {"setting": {"service": service, "enabled": True}},
-                      "low" if DESKTOP_SHARING.search(service) else "info")
+                      "medium" if DESKTOP_SHARING.search(service) else "info")
 
 
 def _language_markers(ctx: Context) -> list[tuple[dict, str]]:

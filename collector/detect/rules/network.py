@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
+import re
 from typing import Iterator
 
 from farmwatch.collector.detect.report import ConnectionView, is_loopback, plain_ip
@@ -186,3 +187,43 @@ def _proxy_markers(ctx: Context) -> Iterator[Hit]:
             yield Hit({"what": f"{sighting.tool.name} in proxy mode", "address": proc.exe or proc.name},
                       {"tool": tool_evidence(sighting.tool), "process": proc.evidence(), "markers": markers},
                       subject=tool_subject(sighting.tool, [sighting]))
+
+
+_SSH_CLIENTS = {"ssh", "ssh.exe", "autossh"}
+# ssh's flags that take no value may be bundled before -R (`-fNR 8080:localhost:80`).
+_SSH_BUNDLED_R = re.compile(r"^-[46AaCfGgKkMNnqsTtVvXxYy]*R(.*)$")
+
+
+def _remote_forwards(cmdline: tuple[str, ...]) -> list[str]:
+    """The `-R` / `-o RemoteForward=` specifications of an ssh command line."""
+    forwards, args = [], list(cmdline[1:])
+    for i, arg in enumerate(args):
+        following = args[i + 1] if i + 1 < len(args) else ""
+        match = _SSH_BUNDLED_R.match(arg)
+        if match:
+            forwards.append(match.group(1) or following)
+        elif arg == "-o" and following.casefold().startswith("remoteforward"):
+            forwards.append(re.split(r"[=\s]", following, maxsplit=1)[-1].strip())
+    return [f for f in forwards if f]
+
+
+@rule("ssh-reverse-tunnel", "medium", "SSH reverse tunnel from {process} publishes {forwards} on another host")
+def ssh_reverse_tunnel(ctx: Context) -> Iterator[Hit]:
+    """An ssh client with a remote forward (`-R`) lets whoever reaches the far host connect into
+    this laptop — the SSH variant of the tunnels in remote_tools.md (ssh clients are catalogued
+    as tunnels for their port forwarding). A plain ssh login does not match; developers use
+    `-R` rarely, so medium. High when a remote-desktop port is what gets published."""
+    desktop_ports = {str(p) for p in ctx.catalogue.listen_ports}
+    for proc in ctx.view.processes:
+        if not {n.casefold() for n in proc.names} & _SSH_CLIENTS:
+            continue
+        forwards = _remote_forwards(proc.cmdline)
+        if not forwards:
+            continue
+        targets = {part for f in forwards for part in re.split(r"[\s:\[\]]+", f)}
+        exposed = sorted(targets & desktop_ports, key=int)
+        evidence = {"process": proc.evidence(), "forwards": forwards}
+        if exposed:
+            evidence["exposes_remote_desktop_ports"] = [int(p) for p in exposed]
+        yield Hit({"process": proc.name or proc.exe, "forwards": ", ".join(forwards)}, evidence,
+                  "high" if exposed else None)
