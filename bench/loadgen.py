@@ -194,10 +194,12 @@ async def _agent_loop(loop, channel, agent, reports: AgentReports, window, rate,
     next_send = loop.time() + random.uniform(0, interval)
     while True:
         if interval:
+            if next_send >= window[1]:
+                return
             delay = next_send - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            elif delay < -interval:
+            else:
                 result.late += 1
             next_send += interval
         if loop.time() >= window[1]:
