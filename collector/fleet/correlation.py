@@ -57,10 +57,10 @@ def correlate(store, config, now: datetime | None = None) -> CorrelationResult:
     started = time.perf_counter()
     settings, interval = _settings(config)
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    stamp = device_rules._rfc3339(now)
+    stamp = device_rules.rfc3339(now)
     conn = store.conn
     with _snapshot(conn):  # read without holding the write lock ingest needs
-        window_start = device_rules._rfc3339(now - timedelta(days=settings.window_days))
+        window_start = device_rules.rfc3339(now - timedelta(days=settings.window_days))
         clusters, skipped = find_clusters(conn, settings, window_start)
         findings = [
             *device_rules.cluster_findings(conn, clusters, settings.min_days_at_location),

@@ -184,7 +184,7 @@ def _language_mismatches(conn) -> list[FleetFinding]:
 # -- silence ---------------------------------------------------------------------------------
 
 def silent_findings(conn: sqlite3.Connection, now: datetime, allowed: timedelta) -> list[FleetFinding]:
-    cutoff = _rfc3339(now - allowed)
+    cutoff = rfc3339(now - allowed)
     cursor = conn.execute("SELECT device_id, last_seen, reports FROM devices WHERE last_seen < ?", (cutoff,))
     hours = allowed.total_seconds() / 3600
     return [FleetFinding(device_id, "fleet-silent", "low",
@@ -193,5 +193,5 @@ def silent_findings(conn: sqlite3.Connection, now: datetime, allowed: timedelta)
             for device_id, last_seen, reports in cursor]
 
 
-def _rfc3339(moment: datetime) -> str:
+def rfc3339(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

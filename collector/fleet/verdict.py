@@ -47,11 +47,3 @@ def fleet_findings_of(conn: sqlite3.Connection, device_id: str) -> list[dict]:
     cursor = conn.execute(
         "SELECT rule, severity, summary, evidence FROM fleet_findings WHERE device_id = ?", (device_id,))
     return [{"rule": r, "severity": s, "summary": m, "evidence": e} for r, s, m, e in cursor]
-
-
-def own_findings_of(conn: sqlite3.Connection, report_id: str | None) -> list[dict]:
-    if report_id is None:
-        return []
-    cursor = conn.execute("SELECT rule, severity, summary, evidence FROM findings WHERE report_id = ?",
-                          (report_id,))
-    return [{"rule": r, "severity": s, "summary": m, "evidence": e} for r, s, m, e in cursor]
