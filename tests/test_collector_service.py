@@ -11,7 +11,7 @@ from cryptography.x509.oid import NameOID
 
 import certfactory
 from conftest import AgentCredentials, make_report
-from farmwatch.agent import bootstrap, identity, transport
+from farmwatch.agent import identity, transport
 from farmwatch.collector import enrollment, pki
 from farmwatch.v1 import report_pb2
 

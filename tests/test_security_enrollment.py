@@ -8,7 +8,6 @@ whatever address a client claims and stays per address behind a trusted proxy.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import ipaddress
 
 import grpc
