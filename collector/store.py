@@ -17,6 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 from google.protobuf import json_format
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from farmwatch.collector import inventory, roster
 from farmwatch.collector.fleet import schema as fleet_schema
@@ -128,23 +129,27 @@ class Store:
         if conn.execute("SELECT 1 FROM reports WHERE report_id = ?", (report.report_id,)).fetchone():
             return False
         device = conn.execute(
-            "SELECT last_seen, last_sequence, inventory_digests, verdict, last_cert_serial "
+            "SELECT last_seen, last_sequence, inventory_digests, verdict, last_cert_serial, "
+            "(SELECT collected_at FROM reports WHERE report_id = devices.last_report_id) "
             "FROM devices WHERE device_id = ?",
             (report.device_id,),
         ).fetchone()
-        # An old report arriving late (or replayed) is stored as what it is, but it does not
-        # roll the device's state back. Sequences count per certificate: a re-enrolled agent
-        # with a fresh state directory starts again at 1.
+        # Sequences count per certificate (a re-enrolled agent with a fresh state directory starts
+        # again at 1). A report at or below the last sequence is marked a replay. It moves the
+        # device's state only if it was collected after the last one: that is an agent whose
+        # outbox was wiped (so its count restarted), not an old report sent again — otherwise
+        # wiping the spool would freeze the device's verdict.
         item.replay = (
             device is not None and device[4] == item.cert_serial and report.sequence <= (device[1] or 0)
         )
+        stale = item.replay and not _collected_after(report, device[5])
         self._insert_report(conn, item)
         fleet_schema.record_locations(conn, fleet_schema.location_rows(
             report.device_id, item.received_at, item.peer_ip, report.network.default_gateway.mac,
             report.network.wifi.bssid))
         if item.verdict is not None:
             self._insert_findings(conn, report, item.verdict)
-        if not item.replay:
+        if not stale:
             self._update_device(conn, item, device)
         return True
 
@@ -180,7 +185,7 @@ class Store:
 
     def _update_device(self, conn, item: Incoming, device) -> None:
         report = item.report
-        previous_seen, _, digests_json, old_verdict, _ = device or (None, 0, None, None, None)
+        previous_seen, _, digests_json, old_verdict = (device or (None, 0, None, None))[:4]
         digests = inventory.apply(
             conn, report.device_id, report.report_id, item.received_at, previous_seen, report,
             json.loads(digests_json) if digests_json else {},
@@ -331,6 +336,14 @@ def _input_languages(verdict: dict) -> str | None:
 class _Ids:
     report_id: str
     device_id: str
+
+
+def _collected_after(report, last_collected_at: str | None) -> bool:
+    if not report.HasField("collected_at") or not last_collected_at:
+        return False
+    last = Timestamp()
+    last.FromJsonString(last_collected_at)
+    return report.collected_at.ToNanoseconds() > last.ToNanoseconds()
 
 
 def decode_raw(blob: bytes) -> report_pb2.AgentReport:

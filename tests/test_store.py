@@ -55,10 +55,21 @@ def test_duplicates_within_one_batch(store):
 def test_replayed_sequence_is_marked_and_does_not_roll_state_back(store):
     store.ingest([incoming(make_report("SN1", 5, processes=4), "2026-11-01T01:00:00Z")])
     replay = make_report("SN1", 3, processes=1)
+    replay.collected_at.FromSeconds(replay.collected_at.seconds - 3600)  # an old report sent again
     store.ingest([incoming(replay, "2026-11-01T02:00:00Z")])
     assert store.rows("SELECT replay FROM reports WHERE report_id = ?", (replay.report_id,)) == [{"replay": 1}]
     assert store.rows("SELECT last_sequence FROM devices") == [{"last_sequence": 5}]
     assert store.count("current_processes") == 4
+
+
+def test_wiped_outbox_restarts_the_count_without_freezing_the_device(store):
+    store.ingest([incoming(make_report("SN1", 40, processes=4), "2026-11-01T01:00:00Z")])
+    restarted = make_report("SN1", 1, processes=2)
+    restarted.collected_at.FromSeconds(restarted.collected_at.seconds + 60)  # collected after the last one
+    store.ingest([incoming(restarted, "2026-11-01T02:00:00Z")])
+    assert store.rows("SELECT replay FROM reports WHERE report_id = ?", (restarted.report_id,)) == [{"replay": 1}]
+    assert store.rows("SELECT last_sequence FROM devices") == [{"last_sequence": 1}]
+    assert store.count("current_processes") == 2
 
 
 def test_sequence_restarts_with_a_new_certificate(store):
