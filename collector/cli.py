@@ -223,6 +223,46 @@ def cmd_device(args, config):
     output.emit(info["reports"], ("received_at", "sequence", "peer_ip", "verdict", "score", "replay"), "table")
 
 
+def cmd_correlate(args, config):
+    from farmwatch.collector import fleet
+
+    result = fleet.correlate(_store(config), config)
+    if args.format == "json":
+        output.emit(result.to_dict(), (), "json")
+        return
+    print(f"correlated in {result.seconds:.2f}s: {len(result.clusters)} active cluster(s), "
+          f"{sum(result.findings.values())} fleet finding(s), {len(result.verdict_changes)} verdict change(s)")
+    output.emit(result.clusters, queries.CLUSTER_COLUMNS, "table")
+
+
+def cmd_clusters(args, config):
+    store = _store(config)
+    with audit.local_question(config.database, "clusters", audit.describe_filters(min_score=args.min_score)) as entry:
+        rows = queries.clusters(store, include_inactive=args.all, min_score=args.min_score)
+        entry.rows = len(rows)
+    output.emit(rows, queries.CLUSTER_COLUMNS, args.format)
+
+
+def cmd_cluster(args, config):
+    store = _store(config)
+    with audit.local_question(config.database, "cluster", args.cluster_id) as entry:
+        info = queries.cluster(store, args.cluster_id)
+        entry.rows = int(info is not None)
+    if info is None:
+        raise CommandError(f"no cluster {args.cluster_id!r}; `clusters --all` lists them")
+    if args.format == "json":
+        output.emit(info, (), "json")
+        return
+    for key in ("cluster_id", "kind", "value", "score", "severity", "people", "devices", "first_seen",
+                "last_seen", "status"):
+        print(f"{key:>11}: {info.get(key) if info.get(key) is not None else ''}")
+    print("\nmembers:")
+    output.emit(info["members"], ("device_id", "hostname", "person", "verdict", "own_verdict", "city", "region",
+                                  "country", "first_seen", "last_seen"), "table")
+    print("\nhistory:")
+    output.emit(info["events"], ("at", "event", "device_id", "detail"), "table")
+
+
 def cmd_flags(args, config):
     store = _store(config)
     with audit.local_question(config.database, "flags") as entry:
@@ -371,6 +411,16 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_format_flags(p)
     p = command("device", cmd_device, "one device: verdict with evidence, changes, recent reports")
     p.add_argument("device_id")
+    output.add_format_flags(p)
+    p = command("correlate", cmd_correlate,
+                "correlate the fleet now: clusters, fleet findings, combined verdicts (serve does it periodically)")
+    output.add_format_flags(p)
+    p = command("clusters", cmd_clusters, "location keys shared by laptops of different people (laptop farms)")
+    p.add_argument("--all", action="store_true", help="include clusters that are no longer active")
+    p.add_argument("--min-score", type=int, default=0, metavar="N", help="only clusters scoring at least N")
+    output.add_format_flags(p)
+    p = command("cluster", cmd_cluster, "one cluster: its key, members with their people, history")
+    p.add_argument("cluster_id")
     output.add_format_flags(p)
     p = command("flags", cmd_flags, "findings of every suspicious or relay device, worst first")
     output.add_format_flags(p)

@@ -21,7 +21,7 @@ def add_format_flags(parser) -> None:
 def emit(rows: Sequence[dict], columns: Sequence[str], fmt: str, out=None) -> None:
     out = out or sys.stdout
     if fmt == "json":
-        json.dump(list(rows), out, indent=2, ensure_ascii=False, default=str)
+        json.dump(rows if isinstance(rows, dict) else list(rows), out, indent=2, ensure_ascii=False, default=str)
         out.write("\n")
     elif fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")

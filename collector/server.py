@@ -21,7 +21,7 @@ from cryptography import x509
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from farmwatch.agent import bootstrap
-from farmwatch.collector import enrollment, ingest, pki, query_service
+from farmwatch.collector import enrollment, fleet, ingest, pki, query_service
 from farmwatch.collector.audit import AuditLog
 from farmwatch.collector.config import CollectorConfig
 from farmwatch.collector.store import Store, StoreFull
@@ -205,18 +205,41 @@ class CollectorServer:
         if not self.port:
             raise OSError(f"cannot listen on {config.listen}")
 
-    def _prune(self) -> None:
-        """Apply the raw-report retention now and once a day while serving."""
-        dropped = self.store.prune_raw(self.config.raw_report_retention_days)
+    def _every(self, seconds: float, name: str, job) -> None:
+        """Run `job(store)` now and then every `seconds` until stop, on a connection of its own
+        (the ingest writer's connection belongs to the writer thread)."""
+        def loop():
+            store = Store(self.config.database)
+            try:
+                while True:
+                    try:
+                        job(store)
+                    except Exception:
+                        log.exception("event=job_failed job=%s", name)
+                    if self._stopping.wait(seconds):
+                        return
+            finally:
+                store.close()
+
+        thread = threading.Thread(target=loop, name=name, daemon=True)
+        thread.start()
+        self._jobs.append(thread)
+
+    def _prune(self, store: Store) -> None:
+        dropped = store.prune_raw(self.config.raw_report_retention_days)
         if dropped:
             log.info("event=raw_reports_pruned count=%d older_than_days=%d", dropped,
                      self.config.raw_report_retention_days)
-        self._pruner = threading.Timer(86400, self._prune)
-        self._pruner.daemon = True
-        self._pruner.start()
+
+    def _correlate(self, store: Store) -> None:
+        result = fleet.correlate(store, self.config)
+        log.info("event=correlated clusters=%d seconds=%.2f", len(result.clusters), result.seconds)
 
     def start(self) -> None:
-        self._prune()
+        self._stopping, self._jobs = threading.Event(), []
+        self._every(86400, "retention", self._prune)
+        if self.config.fleet.correlate_every_minutes > 0:
+            self._every(self.config.fleet.correlate_every_minutes * 60, "correlation", self._correlate)
         self.grpc.start()
         for service in ("", SERVICE_NAME, query_service.SERVICE_NAME):
             self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
@@ -224,7 +247,9 @@ class CollectorServer:
                  self.config.database)
 
     def stop(self, grace: float = 10.0) -> None:
-        self._pruner.cancel()
+        self._stopping.set()
+        for job in self._jobs:
+            job.join()
         self.health.enter_graceful_shutdown()
         self.grpc.stop(grace).wait()
         self.queue.close()

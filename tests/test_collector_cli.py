@@ -127,6 +127,7 @@ def test_commands_without_a_collector_say_how_to_start(tmp_path):
 
 
 @pytest.mark.parametrize("command", [[], ["pki"], ["token"], ["serve"], ["ingest"], ["classify"], ["devices"],
+                                     ["correlate"], ["clusters"], ["cluster"], ["roster"], ["reclassify"],
                                      ["device"], ["flags"]])
 def test_every_command_has_help(tmp_path, command):
     result = collector(tmp_path, *command, "--help")
@@ -135,3 +136,25 @@ def test_every_command_has_help(tmp_path, command):
 
 def test_usage_error_exits_2(tmp_path):
     assert collector(tmp_path, "no-such-command", check=False).returncode == 2
+
+
+def test_correlate_then_clusters_and_cluster_show_a_shared_home(home, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc)
+    files = []
+    for device in ("SN-FARM-1", "SN-FARM-2"):
+        for day in (3, 2, 1):  # oldest first, as an agent's outbox delivers them
+            at = (now - timedelta(days=day)).isoformat().replace("+00:00", "Z")
+            files.append(write_report(tmp_path / f"{device}-{day}.json", make_report(device, 4 - day),
+                                      {"received_at": at, "peer_ip": "38.104.12.77"}))
+    collector(home, "ingest", *files)
+    result = json.loads(collector(home, "correlate", "--json").stdout)
+    assert len(result["clusters"]) == 1
+    clusters = json.loads(collector(home, "clusters", "--json").stdout)
+    assert [(c["kind"], c["value"], c["devices"]) for c in clusters] == [
+        ("peer_ip", "38.104.12.77", ["SN-FARM-1", "SN-FARM-2"])]
+    shown = collector(home, "cluster", clusters[0]["cluster_id"]).stdout
+    assert "SN-FARM-1" in shown and "SN-FARM-2" in shown
+    devices = json.loads(collector(home, "devices", "--cluster", clusters[0]["cluster_id"], "--json").stdout)
+    assert sorted(d["device_id"] for d in devices) == ["SN-FARM-1", "SN-FARM-2"]
