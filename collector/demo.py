@@ -84,6 +84,33 @@ def simulated_laptops(root: Path) -> list[tuple[str, Path]]:
             ("pikvm-laptop", sysroot_machines.pikvm_laptop(root / "pikvm"))]
 
 
+FARM = [("FARM-WIN-01", "relay/win_pikvm.json"), ("FARM-MAC-02", "clean/mac_office_plain.json"),
+        ("FARM-LNX-03", "clean/linux_office_plain.json")]
+FARM_ADDRESS, FARM_ROUTER = "38.104.12.77", "3c:37:86:5e:11:20"  # one home: one public address, one router
+
+
+def farm_envelopes(folder: Path) -> list[Path]:
+    """Envelopes (as the collector stores them) of three corpus laptops, one report a day for a
+    week, all received from one public address."""
+    import json
+    import uuid
+    from datetime import datetime, timedelta, timezone
+
+    folder.mkdir(parents=True)
+    now = datetime.now(timezone.utc)
+    paths = []
+    for device_id, scenario in FARM:
+        report = json.loads((REPO / "tests" / "scenarios" / scenario).read_text())
+        report.setdefault("network", {}).setdefault("default_gateway", {})["mac"] = FARM_ROUTER
+        for day in range(7, 0, -1):
+            at = (now - timedelta(days=day)).isoformat(timespec="seconds").replace("+00:00", "Z")
+            report.update(device_id=device_id, report_id=str(uuid.uuid4()), sequence=8 - day, collected_at=at)
+            path = folder / f"{device_id}-{8 - day}.json"
+            path.write_text(json.dumps({"received_at": at, "peer_ip": FARM_ADDRESS, "report": report}))
+            paths.append(path)
+    return paths
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="farmwatch-demo-") as tmp:
         work = Path(tmp)
@@ -105,7 +132,13 @@ def main() -> int:
                  "   one on a USB-C dock, one driven through a PiKVM with AnyDesk and a remote SSH login")
             for name, sysroot in simulated_laptops(work / "sysroots"):
                 enroll_and_report(home, work, address, name, ["--device-id", f"SIM-{name.upper()}"], sysroot)
-            step("5. what the collector stored and flagged")
+            step("5. a week of reports from three more laptops, issued to three people in three states,\n"
+                 "   backfilled from envelopes: all three report from one home address (a small farm)")
+            envelopes = farm_envelopes(work / "farm")
+            run("farmwatch-collector", "--home", home, "ingest", *envelopes)
+            run("farmwatch-collector", "--home", home, "correlate")
+            run("farmwatch-collector", "--home", home, "clusters", capture=True)
+            step("6. what the collector stored and flagged")
             run("farmwatch-collector", "--home", home, "devices", capture=True)
             print()
             run("farmwatch-collector", "--home", home, "flags", capture=True)

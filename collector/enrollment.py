@@ -82,23 +82,28 @@ def revoke_token(store: Store, token_id: str) -> bool:
 
 
 class RateLimiter:
-    """At most `limit` attempts per `window` seconds per key (a client address)."""
+    """Refuses a key (a client address) once it has `limit` failed attempts within `window`
+    seconds. Only failures count, so a site that enrolls a hundred laptops through one NAT
+    address is not slowed down, while guessing tokens is."""
 
     def __init__(self, limit: int = 10, window: float = 60.0):
         self.limit, self.window = limit, window
-        self._attempts: dict[str, deque] = defaultdict(deque)
+        self._failures: dict[str, deque] = defaultdict(deque)
         self._lock = threading.Lock()
 
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
+    def _recent(self, key: str) -> deque:
+        failures, now = self._failures[key], time.monotonic()
+        while failures and now - failures[0] > self.window:
+            failures.popleft()
+        return failures
+
+    def blocked(self, key: str) -> bool:
         with self._lock:
-            attempts = self._attempts[key]
-            while attempts and now - attempts[0] > self.window:
-                attempts.popleft()
-            if len(attempts) >= self.limit:
-                return False
-            attempts.append(now)
-            return True
+            return len(self._recent(key)) >= self.limit
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            self._recent(key).append(time.monotonic())
 
 
 class Enrollment:
@@ -111,9 +116,16 @@ class Enrollment:
 
     def enroll(self, *, token: str, csr_pem: bytes, device_id: str, peer_ip: str) -> bytes:
         """Returns the signed certificate (PEM) or raises EnrollmentRefused."""
-        if not self.limiter.allow(peer_ip):
-            raise EnrollmentRefused("too many enrollment attempts from this address; wait a minute",
+        if self.limiter.blocked(peer_ip):
+            raise EnrollmentRefused("too many failed enrollment attempts from this address; wait a minute",
                                     "RESOURCE_EXHAUSTED")
+        try:
+            return self._enroll(token, csr_pem, device_id, peer_ip)
+        except EnrollmentRefused:
+            self.limiter.failed(peer_ip)
+            raise
+
+    def _enroll(self, token: str, csr_pem: bytes, device_id: str, peer_ip: str) -> bytes:
         if not pki.valid_device_id(device_id):
             raise EnrollmentRefused(
                 f"device id {device_id!r} is not a hardware serial (letters, digits, . _ : @ / + -)",

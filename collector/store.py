@@ -70,6 +70,7 @@ class Store:
         if new:
             self.path.chmod(0o600)
         self.db = sqlite_utils.Database(self.conn)
+        self._write_lock = threading.RLock()
         self._migrate()
         self._readers = threading.local()
 
@@ -93,14 +94,17 @@ class Store:
 
     @contextmanager
     def transaction(self):
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            if self.conn.in_transaction:  # SQLite has already rolled back after e.g. SQLITE_FULL
-                self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        """One write transaction on the writer connection. The ingest writer, enrollment in RPC
+        threads and CLI commands share that connection, so one thread at a time holds it."""
+        with self._write_lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                if self.conn.in_transaction:  # SQLite has already rolled back after e.g. SQLITE_FULL
+                    self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
 
     def reader(self) -> sqlite3.Connection:
         """A connection for the calling thread, for lookups beside the writer."""

@@ -251,3 +251,20 @@ def test_report_proto_has_every_contract_field():
     for message, names in contract.items():
         fields = set(getattr(report_pb2, message).DESCRIPTOR.fields_by_name)
         assert set(names.split()) <= fields, message
+
+
+def test_concurrent_enrollments_all_succeed(collector):
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = collector.token(uses=16)
+    with ThreadPoolExecutor(8) as pool:
+        enrolled = list(pool.map(lambda i: collector.enroll(f"SN-PAR-{i}", token=token).device_id, range(16)))
+    assert sorted(enrolled) == sorted(f"SN-PAR-{i}" for i in range(16))
+    assert collector.store.count("certificates") == 16
+
+
+def test_successful_enrollments_do_not_count_against_the_rate_limit(collector):
+    token = collector.token(uses=15)
+    for i in range(15):  # more than the 10 failures an address may have per minute
+        collector.enroll(f"SN-NAT-{i}", token=token)
+    assert collector.store.count("certificates") == 15
