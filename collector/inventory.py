@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Callable, Iterable
 
 from farmwatch.v1 import report_pb2
@@ -24,6 +25,9 @@ class InventoryTable:
     identity: tuple[str, ...]  # columns whose values make an item the same item
     attributes: tuple[str, ...]  # columns recorded as first seen
     items: Callable[[report_pb2.AgentReport], Iterable[Row]]
+    # The report's repeated field (dotted path) when every identity column is a plain field of its
+    # messages; the digest then reads them without building rows. None: derive from `items`.
+    source: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -31,6 +35,15 @@ class InventoryTable:
 
     def key(self, row: Row) -> str:
         return json.dumps([row[c] for c in self.identity], ensure_ascii=False, separators=(",", ":"))
+
+    def identities(self, report) -> Iterable[tuple]:
+        """The identity values of every item in the report, cheaply when the table allows."""
+        if self.source is None:
+            return (tuple(row[c] for c in self.identity) for row in self.items(report))
+        messages = attrgetter(self.source)(report)
+        if len(self.identity) == 1:
+            return ((getattr(m, self.identity[0]),) for m in messages)
+        return map(attrgetter(*self.identity), messages)
 
 
 def _processes(report):
@@ -89,28 +102,37 @@ def _sessions(report):
 
 
 TABLES = (
-    InventoryTable("processes", ("name", "exe", "username"), ("signer", "bundle_id", "cmdline"), _processes),
+    InventoryTable("processes", ("name", "exe", "username"), ("signer", "bundle_id", "cmdline"), _processes,
+                   "processes"),
     InventoryTable("applications", ("name", "version", "path", "bundle_id", "source"),
-                   ("publisher", "signer"), _applications),
+                   ("publisher", "signer"), _applications, "applications"),
     InventoryTable("usb_devices", ("vendor_id", "product_id", "serial", "bus_path"),
                    ("manufacturer", "product", "device_class", "bcd_device", "speed_mbps", "interfaces"),
-                   _usb_devices),
+                   _usb_devices, "usb_devices"),
     InventoryTable("displays", ("connector", "manufacturer_id", "product_code", "serial_number"),
-                   ("monitor_name", "width_mm", "height_mm", "built_in"), _displays),
-    InventoryTable("listeners", ("ip", "port", "protocol", "process_name"), (), _listeners),
+                   ("monitor_name", "width_mm", "height_mm", "built_in"), _displays, "displays"),
+    InventoryTable("listeners", ("ip", "port", "protocol", "process_name"), (), _listeners, "network.listeners"),
     InventoryTable("connections", ("direction", "process_name", "local_port", "remote_ip", "remote_port"),
                    ("status",), _connections),
     InventoryTable("sessions", ("user", "terminal", "remote_host", "started_at"), (), _sessions),
 )
 
 
-def snapshot(table: InventoryTable, report) -> tuple[dict[str, Row], str]:
-    """The report's items for `table` by key, and a digest of the key set."""
+def digest(table: InventoryTable, report) -> str:
+    """A digest of the set of items' identities: equal digests, same items (attributes aside).
+
+    Computed on every report, so it builds no rows: a laptop's inventory rarely changes.
+    """
+    keys = {"\x1f".join(map(str, values)) for values in table.identities(report)}
+    return hashlib.blake2b("\n".join(sorted(keys)).encode(), digest_size=12).hexdigest()
+
+
+def rows_by_key(table: InventoryTable, report) -> dict[str, Row]:
+    """The report's items for `table` by key (the first of items with the same identity)."""
     rows = {}
     for row in table.items(report):
         rows.setdefault(table.key(row), row)
-    digest = hashlib.blake2b("\n".join(sorted(rows)).encode(), digest_size=12).hexdigest()
-    return rows, digest
+    return rows
 
 
 def create_schema(db) -> None:
@@ -145,9 +167,9 @@ def apply(conn, device_id: str, report_id: str, seen_at: str, previous_seen: str
     """Bring the device's inventory up to this report; returns the new digests."""
     new_digests = {}
     for table in TABLES:
-        rows, digest = snapshot(table, report)
-        new_digests[table.name] = digest
-        if digests.get(table.name) != digest:
+        new_digests[table.name] = digest(table, report)
+        if digests.get(table.name) != new_digests[table.name]:
+            rows = rows_by_key(table, report)
             _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, rows)
     return new_digests
 
