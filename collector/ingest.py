@@ -63,9 +63,8 @@ def classifier(policy=None):
     from farmwatch.collector import detect
 
     def classify(report: report_pb2.AgentReport) -> dict | None:
-        as_dict = json_format.MessageToDict(report, preserving_proto_field_name=True)
         try:
-            return detect.classify(as_dict, policy).to_dict()
+            return detect.classify(report, policy).to_dict()
         except Exception:  # reports are facts: store it even when an opinion cannot be formed
             log.exception("event=classify_failed report_id=%s", report.report_id)
             return None

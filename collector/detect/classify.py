@@ -8,6 +8,7 @@ from farmwatch.collector.detect.policy import Policy
 from farmwatch.collector.detect.report import read_report
 from farmwatch.collector.detect.rules import RULES, Context, Hit, Rule
 from farmwatch.collector.detect.scoring import score_findings, verdict_for
+from farmwatch.v1.report_pb2 import AgentReport
 
 
 def _finding(rule: Rule, hit: Hit, policy: Policy) -> Finding:
@@ -23,9 +24,10 @@ def _order(finding: Finding) -> tuple:
     return (finding.allowed, -severity_rank(finding.severity), finding.rule, finding.summary)
 
 
-def classify(report: dict, policy: Policy | None = None, catalogue: Catalogue | None = None,
+def classify(report: dict | AgentReport, policy: Policy | None = None, catalogue: Catalogue | None = None,
              device_group: str | None = None) -> Verdict:
-    """Run every rule over `report` (a report dict or a stored envelope) and score the findings.
+    """Run every rule over `report` (an AgentReport message, its JSON dict, or a stored envelope
+    dict) and score the findings.
 
     `policy` is the allow-list (`Policy.from_config(cfg)`); only its entries for
     `device_group` apply (or those of a policy already narrowed with `for_device`). `catalogue` defaults to the bundled signatures. Findings come

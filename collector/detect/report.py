@@ -1,9 +1,11 @@
-"""A tidy, read-only view of one AgentReport dict, whoever produced it.
+"""A tidy, read-only view of one AgentReport, whoever produced it.
 
-Input is the protobuf-JSON form (`MessageToDict(..., preserving_proto_field_name=True)` or
-`farmwatch-agent scan` output): proto3 leaves out defaults, uint64 arrive as strings, `edid`
-as base64, and reports from other tools may spell hex ids in upper case or with `0x`. Every
-field the rules read is normalised here once, so rules never guess at spelling.
+Input is the `AgentReport` message itself (what the collector receives), or its protobuf-JSON
+form (`MessageToDict(..., preserving_proto_field_name=True)` or `farmwatch-agent scan` output):
+proto3 leaves out defaults, uint64 arrive as strings, `edid` as base64, and reports from other
+tools may spell hex ids in upper case or with `0x`. Both are read through `_get`, which gives a
+message's default values as absent like the JSON form, so one set of readers serves both and
+every field the rules read is normalised here once: rules never guess at spelling.
 """
 
 from __future__ import annotations
@@ -13,8 +15,12 @@ import binascii
 import ipaddress
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from farmwatch.collector.catalogue import normalise_hex, normalise_name, parse_product_code
 from farmwatch.collector.detect.edid import decode_edid
@@ -35,12 +41,45 @@ def _int(value: Any) -> int:
         return 0
 
 
-def _items(value: Any) -> list[dict]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+Part = dict | Message  # one object of the report, in either form
+
+
+def _get(raw: Part, name: str) -> Any:
+    """Field `name` of a dict or a message; a message's proto3 default reads as absent (None),
+    as MessageToDict would leave it out. Sub-messages come back as they are."""
+    if isinstance(raw, dict):
+        return raw.get(name)
+    value = getattr(raw, name)
+    return value if value or isinstance(value, Message) else None
+
+
+def _part(raw: Part, name: str) -> Part:
+    value = _get(raw, name)
+    return value if isinstance(value, (dict, Message)) else {}
+
+
+def _time(raw: Part, name: str) -> str:
+    """A Timestamp field as RFC 3339 text, the form MessageToDict gives it."""
+    if isinstance(raw, dict):
+        return _text(raw.get(name))
+    return getattr(raw, name).ToJsonString() if raw.HasField(name) else ""
+
+
+def _is_list(value: Any) -> bool:
+    """A JSON array or a protobuf repeated field."""
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def _items(value: Any) -> list[Part]:
+    return [v for v in value if isinstance(v, (dict, Message))] if _is_list(value) else []
 
 
 def _strings(value: Any) -> tuple[str, ...]:
-    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+    return tuple(str(v) for v in value) if _is_list(value) else ()
+
+
+def _as_dict(raw: Part) -> dict:
+    return raw if isinstance(raw, dict) else json_format.MessageToDict(raw, preserving_proto_field_name=True)
 
 
 def basename(path: str) -> str:
@@ -243,30 +282,30 @@ class ReportView:
 
 
 def _process(raw: dict) -> ProcessView:
-    return ProcessView(pid=_int(raw.get("pid")), name=_text(raw.get("name")), exe=_text(raw.get("exe")),
-                       cmdline=_strings(raw.get("cmdline")), username=_text(raw.get("username")),
-                       signer=_text(raw.get("signer")), bundle_id=_text(raw.get("bundle_id")))
+    return ProcessView(pid=_int(_get(raw, "pid")), name=_text(_get(raw, "name")), exe=_text(_get(raw, "exe")),
+                       cmdline=_strings(_get(raw, "cmdline")), username=_text(_get(raw, "username")),
+                       signer=_text(_get(raw, "signer")), bundle_id=_text(_get(raw, "bundle_id")))
 
 
 def _application(raw: dict) -> ApplicationView:
-    return ApplicationView(name=_text(raw.get("name")), version=_text(raw.get("version")), path=_text(raw.get("path")),
-                           bundle_id=_text(raw.get("bundle_id")), publisher=_text(raw.get("publisher")),
-                           signer=_text(raw.get("signer")), source=_text(raw.get("source")).casefold())
+    return ApplicationView(name=_text(_get(raw, "name")), version=_text(_get(raw, "version")), path=_text(_get(raw, "path")),
+                           bundle_id=_text(_get(raw, "bundle_id")), publisher=_text(_get(raw, "publisher")),
+                           signer=_text(_get(raw, "signer")), source=_text(_get(raw, "source")).casefold())
 
 
 def _interface(raw: dict) -> UsbInterfaceView:
-    return UsbInterfaceView(klass=normalise_hex(raw.get("interface_class"), 2),
-                            subclass=normalise_hex(raw.get("interface_subclass"), 2) or "00",
-                            protocol=normalise_hex(raw.get("interface_protocol"), 2) or "00",
-                            driver=_text(raw.get("driver")))
+    return UsbInterfaceView(klass=normalise_hex(_get(raw, "interface_class"), 2),
+                            subclass=normalise_hex(_get(raw, "interface_subclass"), 2) or "00",
+                            protocol=normalise_hex(_get(raw, "interface_protocol"), 2) or "00",
+                            driver=_text(_get(raw, "driver")))
 
 
 def _usb(raw: dict) -> UsbView:
-    return UsbView(vendor_id=normalise_hex(raw.get("vendor_id"), 4), product_id=normalise_hex(raw.get("product_id"), 4),
-                   manufacturer=_text(raw.get("manufacturer")), product=_text(raw.get("product")),
-                   serial=_text(raw.get("serial")), device_class=normalise_hex(raw.get("device_class"), 2),
-                   bus_path=_text(raw.get("bus_path")),
-                   interfaces=tuple(_interface(i) for i in _items(raw.get("interfaces"))))
+    return UsbView(vendor_id=normalise_hex(_get(raw, "vendor_id"), 4), product_id=normalise_hex(_get(raw, "product_id"), 4),
+                   manufacturer=_text(_get(raw, "manufacturer")), product=_text(_get(raw, "product")),
+                   serial=_text(_get(raw, "serial")), device_class=normalise_hex(_get(raw, "device_class"), 2),
+                   bus_path=_text(_get(raw, "bus_path")),
+                   interfaces=tuple(_interface(i) for i in _items(_get(raw, "interfaces"))))
 
 
 def _edid_bytes(value: Any) -> bytes:
@@ -289,71 +328,72 @@ def _product_code(value: Any) -> int | None:
 
 
 def _display(raw: dict) -> DisplayView:
-    decoded = decode_edid(_edid_bytes(raw.get("edid")))
-    connector = _text(raw.get("connector"))
-    product_code = _product_code(raw.get("product_code"))
+    decoded = decode_edid(_edid_bytes(_get(raw, "edid")))
+    connector = _text(_get(raw, "connector"))
+    product_code = _product_code(_get(raw, "product_code"))
     if product_code is None and decoded:
         product_code = decoded.product_code
     return DisplayView(
         connector=connector,
-        manufacturer_id=(_text(raw.get("manufacturer_id")) or (decoded.manufacturer_id if decoded else "")).upper(),
+        manufacturer_id=(_text(_get(raw, "manufacturer_id")) or (decoded.manufacturer_id if decoded else "")).upper(),
         product_code=product_code,
-        serial_number=_int(raw.get("serial_number")) or (decoded.serial_number if decoded else 0),
-        monitor_name=_text(raw.get("monitor_name")) or (decoded.monitor_name if decoded else ""),
-        serial_string=_text(raw.get("serial_string")) or (decoded.serial_string if decoded else ""),
-        width_mm=_int(raw.get("width_mm")) or (decoded.width_mm if decoded else 0),
-        height_mm=_int(raw.get("height_mm")) or (decoded.height_mm if decoded else 0),
-        built_in=bool(raw.get("built_in")) or bool(BUILT_IN_CONNECTORS.search(connector)),
+        serial_number=_int(_get(raw, "serial_number")) or (decoded.serial_number if decoded else 0),
+        monitor_name=_text(_get(raw, "monitor_name")) or (decoded.monitor_name if decoded else ""),
+        serial_string=_text(_get(raw, "serial_string")) or (decoded.serial_string if decoded else ""),
+        width_mm=_int(_get(raw, "width_mm")) or (decoded.width_mm if decoded else 0),
+        height_mm=_int(_get(raw, "height_mm")) or (decoded.height_mm if decoded else 0),
+        built_in=bool(_get(raw, "built_in")) or bool(BUILT_IN_CONNECTORS.search(connector)),
     )
 
 
 def _connection(raw: dict) -> ConnectionView:
-    return ConnectionView(local_ip=_text(raw.get("local_ip")), local_port=_int(raw.get("local_port")),
-                          remote_ip=_text(raw.get("remote_ip")), remote_port=_int(raw.get("remote_port")),
-                          status=_text(raw.get("status")).upper(), pid=_int(raw.get("pid")),
-                          process_name=_text(raw.get("process_name")))
+    return ConnectionView(local_ip=_text(_get(raw, "local_ip")), local_port=_int(_get(raw, "local_port")),
+                          remote_ip=_text(_get(raw, "remote_ip")), remote_port=_int(_get(raw, "remote_port")),
+                          status=_text(_get(raw, "status")).upper(), pid=_int(_get(raw, "pid")),
+                          process_name=_text(_get(raw, "process_name")))
 
 
 def _listener(raw: dict) -> ListenerView:
-    return ListenerView(ip=_text(raw.get("ip")), port=_int(raw.get("port")),
-                        protocol=_text(raw.get("protocol")).casefold() or "tcp", pid=_int(raw.get("pid")),
-                        process_name=_text(raw.get("process_name")))
+    return ListenerView(ip=_text(_get(raw, "ip")), port=_int(_get(raw, "port")),
+                        protocol=_text(_get(raw, "protocol")).casefold() or "tcp", pid=_int(_get(raw, "pid")),
+                        process_name=_text(_get(raw, "process_name")))
 
 
 def _session(raw: dict) -> SessionView:
-    return SessionView(user=_text(raw.get("user")), terminal=_text(raw.get("terminal")),
-                       remote_host=_text(raw.get("remote_host")), started_at=_text(raw.get("started_at")))
+    return SessionView(user=_text(_get(raw, "user")), terminal=_text(_get(raw, "terminal")),
+                       remote_host=_text(_get(raw, "remote_host")), started_at=_time(raw, "started_at"))
 
 
-def _unwrap(report: dict) -> dict:
+def _unwrap(report: Part) -> Part:
     """A stored envelope (`{"received_at", "peer_ip", "report"}`) holds the report inside."""
-    inner = report.get("report")
+    if not isinstance(report, dict):
+        return report
+    inner = _get(report, "report")
     return inner if isinstance(inner, dict) and "received_at" in report else report
 
 
-def read_report(report: dict) -> ReportView:
+def read_report(report: Part) -> ReportView:
+    """The view of an `AgentReport` message, its JSON dict, or a stored envelope dict."""
     report = _unwrap(report)
-    host = report.get("host") if isinstance(report.get("host"), dict) else {}
-    network = report.get("network") if isinstance(report.get("network"), dict) else {}
-    stats = report.get("agent_stats") if isinstance(report.get("agent_stats"), dict) else {}
-    processes = tuple(_process(p) for p in _items(report.get("processes")))
+    host, network, stats = _part(report, "host"), _part(report, "network"), _part(report, "agent_stats")
+    processes = tuple(_process(p) for p in _items(_get(report, "processes")))
     return ReportView(
-        device_id=_text(report.get("device_id")),
-        os=OS_ALIASES.get(_text(host.get("os")).casefold()),
-        timezone=_text(host.get("timezone")),
-        locale=_text(host.get("locale")),
-        keyboard_layouts=_strings(host.get("keyboard_layouts")),
+        device_id=_text(_get(report, "device_id")),
+        os=OS_ALIASES.get(_text(_get(host, "os")).casefold()),
+        timezone=_text(_get(host, "timezone")),
+        locale=_text(_get(host, "locale")),
+        keyboard_layouts=_strings(_get(host, "keyboard_layouts")),
         processes=processes,
-        applications=tuple(_application(a) for a in _items(report.get("applications"))),
-        usb_devices=tuple(_usb(u) for u in _items(report.get("usb_devices"))),
-        displays=tuple(_display(d) for d in _items(report.get("displays"))),
-        interfaces=tuple(_items(network.get("interfaces"))),
-        ip_forwarding=bool(network.get("ip_forwarding")),
-        connections=tuple(_connection(c) for c in _items(network.get("connections"))),
-        listeners=tuple(_listener(x) for x in _items(network.get("listeners"))),
-        sessions=tuple(_session(s) for s in _items(report.get("sessions"))),
-        remote_access=tuple((_text(s.get("service")), bool(s.get("enabled"))) for s in _items(report.get("remote_access"))),
-        probe_errors=tuple((_text(e.get("probe")), _text(e.get("error"))) for e in _items(report.get("probe_errors"))),
-        probes_skipped=_strings(stats.get("probes_skipped")),
+        applications=tuple(_application(a) for a in _items(_get(report, "applications"))),
+        usb_devices=tuple(_usb(u) for u in _items(_get(report, "usb_devices"))),
+        displays=tuple(_display(d) for d in _items(_get(report, "displays"))),
+        interfaces=tuple(_as_dict(i) for i in _items(_get(network, "interfaces"))),
+        ip_forwarding=bool(_get(network, "ip_forwarding")),
+        connections=tuple(_connection(c) for c in _items(_get(network, "connections"))),
+        listeners=tuple(_listener(x) for x in _items(_get(network, "listeners"))),
+        sessions=tuple(_session(s) for s in _items(_get(report, "sessions"))),
+        remote_access=tuple((_text(_get(s, "service")), bool(_get(s, "enabled"))) for s in _items(_get(report, "remote_access"))),
+        probe_errors=tuple((_text(_get(e, "probe")), _text(_get(e, "error"))) for e in _items(_get(report, "probe_errors"))),
+        probes_skipped=_strings(_get(stats, "probes_skipped")),
         processes_by_pid={p.pid: p for p in processes if p.pid},
     )
