@@ -171,7 +171,6 @@ def cmd_reclassify(args, config):
     store = _store(config)
     classify = _classifier(config)
     progress = Progress(store.count("reports"), "reclassified")
-    changed = 0
     for report_id, device_id, report in store.stored_reports():
         verdict = classify(report)
         if verdict is not None:

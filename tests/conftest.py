@@ -118,3 +118,25 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("-", "farmwatch figures (security, faults)")
         for line in figures.lines():
             terminalreporter.write_line(line)
+
+
+# The agent's fixture laptops (tests/sysroot_machines.py), built once per test module.
+@pytest.fixture(scope="module")
+def dock(tmp_path_factory):
+    from sysroot_machines import dock_laptop
+
+    return dock_laptop(tmp_path_factory.mktemp("dock"))
+
+
+@pytest.fixture(scope="module")
+def pikvm(tmp_path_factory):
+    from sysroot_machines import pikvm_laptop
+
+    return pikvm_laptop(tmp_path_factory.mktemp("pikvm"))
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory):
+    from sysroot_machines import broken_laptop
+
+    return broken_laptop(tmp_path_factory.mktemp("broken"))

@@ -281,7 +281,7 @@ def test_cef_over_tcp_rfc3164_is_newline_framed(store):
     sink = exports.SyslogSink("127.0.0.1", receiver.port, transport="tcp", format="rfc3164")
     exports.send_pending(store, exports.SinkCursor(store, sink.name), sink, FAST)
     sink.close()
-    data = receiver.wait_for(1)
+    receiver.wait_for(1)
     time.sleep(0.1)
     receiver.close()
     lines = receiver.data.decode().splitlines()

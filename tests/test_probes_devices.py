@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 
 from farmwatch.agent.probes import displays, usb
 from sysroot_builder import SysrootBuilder, edid_fixture
-from sysroot_machines import broken_laptop, dock_laptop, gaps, pikvm_laptop, probe_context
-
-
-@pytest.fixture(scope="module")
-def dock(tmp_path_factory):
-    return dock_laptop(tmp_path_factory.mktemp("dock"))
-
-
-@pytest.fixture(scope="module")
-def pikvm(tmp_path_factory):
-    return pikvm_laptop(tmp_path_factory.mktemp("pikvm"))
-
-
-@pytest.fixture(scope="module")
-def broken(tmp_path_factory):
-    return broken_laptop(tmp_path_factory.mktemp("broken"))
+from sysroot_machines import gaps, probe_context
 
 
 def _interfaces(device):

@@ -10,22 +10,7 @@ from farmwatch.agent.probes.host import is_placeholder, xkb_layouts
 from farmwatch.agent.probes._procfs import parse_stat
 from farmwatch.agent.probes.sessions import parse_utmp, remote_host
 from sysroot_builder import BOOT_TIME, SysrootBuilder
-from sysroot_machines import SSH_PEER, USER, broken_laptop, dock_laptop, gaps, pikvm_laptop, probe_context
-
-
-@pytest.fixture(scope="module")
-def dock(tmp_path_factory):
-    return dock_laptop(tmp_path_factory.mktemp("dock"))
-
-
-@pytest.fixture(scope="module")
-def pikvm(tmp_path_factory):
-    return pikvm_laptop(tmp_path_factory.mktemp("pikvm"))
-
-
-@pytest.fixture(scope="module")
-def broken(tmp_path_factory):
-    return broken_laptop(tmp_path_factory.mktemp("broken"))
+from sysroot_machines import SSH_PEER, USER, gaps, probe_context
 
 
 def test_host_identity_clock_and_language(pikvm):

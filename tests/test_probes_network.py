@@ -13,7 +13,7 @@ from farmwatch.agent.probes._sockets import normal_ip, parse_socket_table
 from farmwatch.agent.probes._wifi import current_wifi, parse_iw_link, parse_nmcli_wifi
 from farmwatch.agent.probes.context import ProbeContext
 from sysroot_builder import SysrootBuilder
-from sysroot_machines import ANYDESK_PEER, SSH_PEER, broken_laptop, dock_laptop, gaps, pikvm_laptop, probe_context
+from sysroot_machines import ANYDESK_PEER, SSH_PEER, broken_laptop, gaps, probe_context
 
 IW_LINK_CONNECTED = """\
 Connected to 04:d4:c4:5e:d8:60 (on wlp0s20f3)
@@ -34,16 +34,6 @@ no:Neighbor\\:Net:AA\\:BB\\:CC\\:DD\\:EE\\:01
 yes:Home Net 5G:04\\:D4\\:C4\\:5E\\:D8\\:60
 no::AA\\:BB\\:CC\\:DD\\:EE\\:02
 """
-
-
-@pytest.fixture(scope="module")
-def dock(tmp_path_factory):
-    return dock_laptop(tmp_path_factory.mktemp("dock"))
-
-
-@pytest.fixture(scope="module")
-def pikvm(tmp_path_factory):
-    return pikvm_laptop(tmp_path_factory.mktemp("pikvm"))
 
 
 def test_interfaces_kinds_and_addresses(dock):

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 
 from farmwatch.agent.probes import applications, remote_access
 from farmwatch.agent.probes.applications import parse_desktop_entry, parse_dpkg_status
 from sysroot_builder import SysrootBuilder
-from sysroot_machines import USER, dock_laptop, gaps, pikvm_laptop, probe_context
-
-
-@pytest.fixture(scope="module")
-def dock(tmp_path_factory):
-    return dock_laptop(tmp_path_factory.mktemp("dock"))
-
-
-@pytest.fixture(scope="module")
-def pikvm(tmp_path_factory):
-    return pikvm_laptop(tmp_path_factory.mktemp("pikvm"))
+from sysroot_machines import USER, gaps, probe_context
 
 
 def _apps(root):
