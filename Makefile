@@ -4,13 +4,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help demo test test-fast proto bench clean
+.PHONY: help demo test proto bench clean
 
 help:
 	@echo "make demo   run a collector and an enrolled agent on this machine, show what was flagged"
 	@echo "make test   run the whole test suite"
 	@echo "make proto  regenerate farmwatch.v1 from proto/farmwatch/v1/*.proto"
-	@echo "make bench  run the benchmarks in bench/"
+	@echo "make bench  run the benchmarks in bench/ (figures in docs/performance.md)"
+	@echo "make deb    build dist/farmwatch-agent_<version>_<arch>.deb (Linux agent package)"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
