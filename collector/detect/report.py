@@ -101,6 +101,11 @@ def is_loopback(address: str) -> bool:
     return ip is not None and ip.is_loopback
 
 
+def process_names(name: str, exe: str) -> tuple[str, ...]:
+    """The names a process goes by: its name and its executable's file name."""
+    return tuple(dict.fromkeys(n for n in (name, basename(name), basename(exe)) if n))
+
+
 @dataclass(frozen=True)
 class ProcessView:
     pid: int
@@ -113,9 +118,7 @@ class ProcessView:
 
     @property
     def names(self) -> tuple[str, ...]:
-        """The names the process goes by: its name and its executable's file name."""
-        found = [n for n in (self.name, basename(self.name), basename(self.exe)) if n]
-        return tuple(dict.fromkeys(found))
+        return process_names(self.name, self.exe)
 
     @property
     def normalised_names(self) -> tuple[str, ...]:

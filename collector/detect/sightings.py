@@ -7,10 +7,12 @@ recognised the same way everywhere.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
+from functools import lru_cache
 
 from farmwatch.collector.catalogue import Catalogue, Tool, normalise_name
-from farmwatch.collector.detect.report import ApplicationView, ProcessView, ReportView
+from farmwatch.collector.detect.report import ApplicationView, ProcessView, ReportView, process_names
 
 SERVICE_SOURCES = {"service", "services", "launchd", "systemd"}
 LINUX_COMM_LENGTH = 15  # the kernel truncates process names to 15 characters
@@ -48,17 +50,41 @@ def _truncated_matches(catalogue: Catalogue, name: str) -> list[tuple[Tool, str]
             if len(known) > LINUX_COMM_LENGTH and known.startswith(key)]
 
 
-def _process_matches(view: ReportView, catalogue: Catalogue, proc: ProcessView) -> list[tuple[Tool, str, str]]:
+def _process_matches(catalogue: Catalogue, os: str | None, names: tuple[str, ...], exe: str,
+                     bundle_id: str) -> list[tuple[Tool, str, str]]:
     found: list[tuple[Tool, str, str]] = []
-    for name in proc.names:
-        found += [(t, v, f"processes.{view.os or 'any'}") for t, v in catalogue.tools_for_process(view.os, name)]
-        if view.os in ("linux", None) and len(name) == LINUX_COMM_LENGTH:
+    for name in names:
+        found += [(t, v, f"processes.{os or 'any'}") for t, v in catalogue.tools_for_process(os, name)]
+        if os in ("linux", None) and len(name) == LINUX_COMM_LENGTH:
             found += [(t, v, "processes.linux") for t, v in _truncated_matches(catalogue, name)]
         found += [(t, name, "ambiguous_processes") for t in catalogue.ambiguous_names.get(normalise_name(name), [])
-                  if proc.exe and t.install_path_of(proc.exe, view.os)]
-    if proc.bundle_id:
-        found += [(t, proc.bundle_id, "bundle_ids") for t in catalogue.bundle_ids.get(proc.bundle_id.casefold(), [])]
+                  if exe and t.install_path_of(exe, os)]
+    if bundle_id:
+        found += [(t, bundle_id, "bundle_ids") for t in catalogue.bundle_ids.get(bundle_id.casefold(), [])]
     return found
+
+
+# A laptop reports the same few hundred processes all day, and a fleet mostly the same ones:
+# remember each process identity's matches, per catalogue (dropped with the catalogue).
+PROCESS_MATCH_CACHE_SIZE = 32768
+_process_match_caches: dict[int, object] = {}
+
+
+def _cached_process_matches(catalogue: Catalogue):
+    """`(os, name, exe, bundle_id) -> ((tool, value, field), ...)`, first match per tool."""
+    key = id(catalogue)
+    cached = _process_match_caches.get(key)
+    if cached is None:
+        ref = weakref.ref(catalogue)  # the cache must not keep its catalogue alive
+
+        @lru_cache(maxsize=PROCESS_MATCH_CACHE_SIZE)
+        def cached(os, name, exe, bundle_id):
+            matches = _process_matches(ref(), os, process_names(name, exe), exe, bundle_id)
+            return tuple(_first_per_tool(matches))
+
+        _process_match_caches[key] = cached
+        weakref.finalize(catalogue, _process_match_caches.pop, key, None)
+    return cached
 
 
 def _app_matches(view: ReportView, catalogue: Catalogue, app: ApplicationView) -> list[tuple[Tool, str, str]]:
@@ -81,8 +107,9 @@ def _first_per_tool(found: list[tuple[Tool, str, str]]) -> list[tuple[Tool, str,
 
 def find_sightings(view: ReportView, catalogue: Catalogue) -> list[Sighting]:
     sightings = []
+    process_matches = _cached_process_matches(catalogue)
     for proc in view.processes:
-        for tool, value, field in _first_per_tool(_process_matches(view, catalogue, proc)):
+        for tool, value, field in process_matches(view.os, proc.name, proc.exe, proc.bundle_id):
             sightings.append(Sighting(tool, "process", field, value, proc.evidence(), proc.exe, proc.signer, proc))
     for app in view.applications:
         for tool, value, field in _first_per_tool(_app_matches(view, catalogue, app)):
