@@ -23,6 +23,10 @@ def emit(rows: Sequence[dict], columns: Sequence[str], fmt: str, out=None) -> No
     if fmt == "json":
         json.dump(rows if isinstance(rows, dict) else list(rows), out, indent=2, ensure_ascii=False, default=str)
         out.write("\n")
+    elif fmt == "csv" and isinstance(rows, dict):  # one object: a field,value row per field
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(("field", "value"))
+        writer.writerows((key, _cell(value)) for key, value in rows.items())
     elif fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
         writer.writeheader()

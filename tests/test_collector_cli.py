@@ -158,3 +158,11 @@ def test_correlate_then_clusters_and_cluster_show_a_shared_home(home, tmp_path):
     assert "SN-FARM-1" in shown and "SN-FARM-2" in shown
     devices = json.loads(collector(home, "devices", "--cluster", clusters[0]["cluster_id"], "--json").stdout)
     assert sorted(d["device_id"] for d in devices) == ["SN-FARM-1", "SN-FARM-2"]
+
+
+def test_one_device_as_json_and_csv(home, tmp_path):
+    collector(home, "ingest", write_report(tmp_path / "a.json", make_report("SN-ONE")))
+    info = json.loads(collector(home, "device", "SN-ONE", "--json").stdout)
+    assert info["device_id"] == "SN-ONE" and isinstance(info["reports"], list)
+    rows = dict(csv.reader(io.StringIO(collector(home, "device", "SN-ONE", "--csv").stdout)))
+    assert rows["device_id"] == "SN-ONE"
