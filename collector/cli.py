@@ -208,8 +208,8 @@ def cmd_device(args, config):
         entry.rows = int(info is not None)
     if info is None:
         raise CommandError(f"no device {args.device_id!r}; `devices` lists the known ones")
-    if args.format == "json":
-        output.emit(info, (), "json")
+    if args.format != "table":
+        output.emit(info, (), args.format)
         return
     for key in ("device_id", "hostname", "os", "os_version", "hardware_model", "verdict", "score",
                 "first_seen", "last_seen", "last_peer_ip", "reports"):
@@ -249,8 +249,8 @@ def cmd_cluster(args, config):
         entry.rows = int(info is not None)
     if info is None:
         raise CommandError(f"no cluster {args.cluster_id!r}; `clusters --all` lists them")
-    if args.format == "json":
-        output.emit(info, (), "json")
+    if args.format != "table":
+        output.emit(info, (), args.format)
         return
     for key in ("cluster_id", "kind", "value", "score", "severity", "people", "devices", "first_seen",
                 "last_seen", "status"):
