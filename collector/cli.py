@@ -226,6 +226,9 @@ def cmd_correlate(args, config):
     from farmwatch.collector import fleet
 
     result = fleet.correlate(_store(config), config)
+    if args.format == "csv":  # the clusters it found, one row each
+        output.emit(result.clusters, queries.CLUSTER_COLUMNS, "csv")
+        return
     if args.format == "json":
         output.emit(result.to_dict(), (), "json")
         return
