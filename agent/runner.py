@@ -21,7 +21,7 @@ from farmwatch.agent import __version__
 from farmwatch.agent.files import write_private
 from farmwatch.agent.identity import (
     IdentityError, build_csr, check_issued_certificate, load_key, load_or_create_key,
-    parse_certificate, read_certificate_info, utcnow, valid_device_id,
+    parse_certificate, read_certificate_info, store_certificate, utcnow, valid_device_id,
 )
 from farmwatch.agent.spool import Spool, SpooledReport
 from farmwatch.agent.state import AgentConfig, StateDir
@@ -93,7 +93,7 @@ def enroll(state: StateDir, params: EnrollParams, timeout: float = 30.0) -> Agen
         response.certificate_pem, key=key, ca_pem=params.ca_pem, device_id=params.device_id
     )
     write_private(state.ca_certificate, params.ca_pem, replace=True)
-    write_private(state.certificate, response.certificate_pem, replace=True)
+    store_certificate(state.certificate, response.certificate_pem, info)
     config = AgentConfig(
         collector=params.collector, device_id=params.device_id, server_name=params.server_name,
         enrolled_at=utcnow().isoformat(timespec="seconds"),
@@ -309,7 +309,7 @@ def renew_if_due(agent: Agent, now: dt.datetime | None = None) -> bool:
         log.warning("certificate renewal failed; will retry next cycle not_after=%s error=%r",
                     info.not_after.isoformat(), str(exc))
         return False
-    write_private(agent.state.certificate, response.certificate_pem, replace=True)
+    store_certificate(agent.state.certificate, response.certificate_pem, new)
     agent.reconnect()
     log.info("certificate renewed not_after=%s", new.not_after.isoformat())
     return True
