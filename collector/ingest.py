@@ -5,6 +5,7 @@ acknowledges each report only after its batch is committed (durable before the a
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import queue
@@ -43,19 +44,32 @@ def validate(report: report_pb2.AgentReport) -> None:
 
 # What google.protobuf.Timestamp allows: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
 _MIN_SECONDS, _MAX_SECONDS = -62135596800, 253402300799
+_TIMESTAMP = "google.protobuf.Timestamp"
 
 
 def _check_timestamps(message, path: str = "") -> None:
     """Refuse a time no calendar has: it would break every reader of the report, not only ours."""
-    for field, value in message.ListFields():
-        if field.message_type is None or field.message_type.GetOptions().map_entry:
+    for field in _fields_with_times(message.DESCRIPTOR):
+        value = getattr(message, field.name)
+        if not field.is_repeated and not message.HasField(field.name):
             continue
         for index, item in enumerate(value if field.is_repeated else [value]):
             where = f"{path}{field.name}[{index}]" if field.is_repeated else f"{path}{field.name}"
-            if field.message_type.full_name != "google.protobuf.Timestamp":
+            if field.message_type.full_name != _TIMESTAMP:
                 _check_timestamps(item, where + ".")
             elif not (_MIN_SECONDS <= item.seconds <= _MAX_SECONDS and 0 <= item.nanos <= 999_999_999):
                 raise InvalidReport(f"{where} is not a valid time (seconds={item.seconds}, nanos={item.nanos})")
+
+
+@functools.cache
+def _fields_with_times(descriptor) -> tuple:
+    """The fields of a message type that are Timestamps or hold one below them: the check visits
+    only these, not the hundreds of applications and other items that cannot hold a time."""
+    return tuple(
+        field for field in descriptor.fields
+        if field.message_type is not None and not field.message_type.GetOptions().map_entry
+        and (field.message_type.full_name == _TIMESTAMP or _fields_with_times(field.message_type))
+    )
 
 
 def classifier(policy=None):
