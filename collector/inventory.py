@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Callable, Iterable
 
+from google.protobuf.message import Message
+
 from farmwatch.v1 import report_pb2
 
 Row = dict
@@ -21,13 +23,15 @@ Row = dict
 
 @dataclass(frozen=True)
 class InventoryTable:
+    """Either `source` (the report's repeated field, dotted) and `row` (one message -> one row),
+    when every identity column is a plain field of those messages, so identities are read
+    without building rows; or `derive` (report -> rows) when an item is computed."""
     name: str
     identity: tuple[str, ...]  # columns whose values make an item the same item
     attributes: tuple[str, ...]  # columns recorded as first seen
-    items: Callable[[report_pb2.AgentReport], Iterable[Row]]
-    # The report's repeated field (dotted path) when every identity column is a plain field of its
-    # messages; the digest then reads them without building rows. None: derive from `items`.
     source: str | None = None
+    row: Callable[[Message], Row] | None = None
+    derive: Callable[[report_pb2.AgentReport], Iterable[Row]] | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -39,50 +43,62 @@ class InventoryTable:
     def identities(self, report) -> Iterable[tuple]:
         """The identity values of every item in the report, cheaply when the table allows."""
         if self.source is None:
-            return (tuple(row[c] for c in self.identity) for row in self.items(report))
-        messages = attrgetter(self.source)(report)
-        if len(self.identity) == 1:
-            return ((getattr(m, self.identity[0]),) for m in messages)
-        return map(attrgetter(*self.identity), messages)
+            return (self._identity_of_row(row) for row in self.derive(report))
+        return map(self._identity_of_message, attrgetter(self.source)(report))
+
+    def rows(self, report, wanted: set[tuple] | None = None) -> dict[tuple, Row]:
+        """Rows by identity (the first item of each), only those in `wanted` when given."""
+        rows = {}
+        if self.source is None:
+            for row in self.derive(report):
+                identity = self._identity_of_row(row)
+                if wanted is None or identity in wanted:
+                    rows.setdefault(identity, row)
+            return rows
+        for message in attrgetter(self.source)(report):
+            identity = self._identity_of_message(message)
+            if (wanted is None or identity in wanted) and identity not in rows:
+                rows[identity] = self.row(message)
+        return rows
+
+    def _identity_of_row(self, row: Row) -> tuple:
+        return tuple(row[c] for c in self.identity)
+
+    def _identity_of_message(self, message) -> tuple:
+        return tuple(getattr(message, c) for c in self.identity)
 
 
-def _processes(report):
-    for p in report.processes:
-        yield {"name": p.name, "exe": p.exe, "username": p.username, "signer": p.signer,
-               "bundle_id": p.bundle_id, "cmdline": json.dumps(list(p.cmdline), ensure_ascii=False)}
+def _process(p) -> Row:
+    return {"name": p.name, "exe": p.exe, "username": p.username, "signer": p.signer,
+            "bundle_id": p.bundle_id, "cmdline": json.dumps(list(p.cmdline), ensure_ascii=False)}
 
 
-def _applications(report):
-    for a in report.applications:
-        yield {"name": a.name, "version": a.version, "path": a.path, "bundle_id": a.bundle_id,
-               "publisher": a.publisher, "signer": a.signer, "source": a.source}
+def _application(a) -> Row:
+    return {"name": a.name, "version": a.version, "path": a.path, "bundle_id": a.bundle_id,
+            "publisher": a.publisher, "signer": a.signer, "source": a.source}
 
 
-def _usb_devices(report):
-    for d in report.usb_devices:
-        interfaces = [
-            {"class": i.interface_class, "subclass": i.interface_subclass,
-             "protocol": i.interface_protocol, "driver": i.driver}
-            for i in d.interfaces
-        ]
-        yield {"vendor_id": d.vendor_id, "product_id": d.product_id, "serial": d.serial,
-               "bus_path": d.bus_path, "manufacturer": d.manufacturer, "product": d.product,
-               "device_class": d.device_class, "bcd_device": d.bcd_device, "speed_mbps": d.speed_mbps,
-               "interfaces": json.dumps(interfaces)}
+def _usb_device(d) -> Row:
+    interfaces = [
+        {"class": i.interface_class, "subclass": i.interface_subclass,
+         "protocol": i.interface_protocol, "driver": i.driver}
+        for i in d.interfaces
+    ]
+    return {"vendor_id": d.vendor_id, "product_id": d.product_id, "serial": d.serial,
+            "bus_path": d.bus_path, "manufacturer": d.manufacturer, "product": d.product,
+            "device_class": d.device_class, "bcd_device": d.bcd_device, "speed_mbps": d.speed_mbps,
+            "interfaces": json.dumps(interfaces)}
 
 
-def _displays(report):
-    for d in report.displays:
-        yield {"connector": d.connector, "manufacturer_id": d.manufacturer_id,
-               "product_code": d.product_code, "serial_number": d.serial_number,
-               "monitor_name": d.monitor_name, "width_mm": d.width_mm, "height_mm": d.height_mm,
-               "built_in": int(d.built_in)}
+def _display(d) -> Row:
+    return {"connector": d.connector, "manufacturer_id": d.manufacturer_id,
+            "product_code": d.product_code, "serial_number": d.serial_number,
+            "monitor_name": d.monitor_name, "width_mm": d.width_mm, "height_mm": d.height_mm,
+            "built_in": int(d.built_in)}
 
 
-def _listeners(report):
-    for entry in report.network.listeners:
-        yield {"ip": entry.ip, "port": entry.port, "protocol": entry.protocol,
-               "process_name": entry.process_name}
+def _listener(entry) -> Row:
+    return {"ip": entry.ip, "port": entry.port, "protocol": entry.protocol, "process_name": entry.process_name}
 
 
 def _connections(report):
@@ -102,19 +118,20 @@ def _sessions(report):
 
 
 TABLES = (
-    InventoryTable("processes", ("name", "exe", "username"), ("signer", "bundle_id", "cmdline"), _processes,
-                   "processes"),
-    InventoryTable("applications", ("name", "version", "path", "bundle_id", "source"),
-                   ("publisher", "signer"), _applications, "applications"),
+    InventoryTable("processes", ("name", "exe", "username"), ("signer", "bundle_id", "cmdline"),
+                   source="processes", row=_process),
+    InventoryTable("applications", ("name", "version", "path", "bundle_id", "source"), ("publisher", "signer"),
+                   source="applications", row=_application),
     InventoryTable("usb_devices", ("vendor_id", "product_id", "serial", "bus_path"),
                    ("manufacturer", "product", "device_class", "bcd_device", "speed_mbps", "interfaces"),
-                   _usb_devices, "usb_devices"),
+                   source="usb_devices", row=_usb_device),
     InventoryTable("displays", ("connector", "manufacturer_id", "product_code", "serial_number"),
-                   ("monitor_name", "width_mm", "height_mm", "built_in"), _displays, "displays"),
-    InventoryTable("listeners", ("ip", "port", "protocol", "process_name"), (), _listeners, "network.listeners"),
+                   ("monitor_name", "width_mm", "height_mm", "built_in"), source="displays", row=_display),
+    InventoryTable("listeners", ("ip", "port", "protocol", "process_name"), (),
+                   source="network.listeners", row=_listener),
     InventoryTable("connections", ("direction", "process_name", "local_port", "remote_ip", "remote_port"),
-                   ("status",), _connections),
-    InventoryTable("sessions", ("user", "terminal", "remote_host", "started_at"), (), _sessions),
+                   ("status",), derive=_connections),
+    InventoryTable("sessions", ("user", "terminal", "remote_host", "started_at"), (), derive=_sessions),
 )
 
 
@@ -125,14 +142,6 @@ def digest(table: InventoryTable, report) -> str:
     """
     keys = {"\x1f".join(map(str, values)) for values in table.identities(report)}
     return hashlib.blake2b("\n".join(sorted(keys)).encode(), digest_size=12).hexdigest()
-
-
-def rows_by_key(table: InventoryTable, report) -> dict[str, Row]:
-    """The report's items for `table` by key (the first of items with the same identity)."""
-    rows = {}
-    for row in table.items(report):
-        rows.setdefault(table.key(row), row)
-    return rows
 
 
 def create_schema(db) -> None:
@@ -169,27 +178,28 @@ def apply(conn, device_id: str, report_id: str, seen_at: str, previous_seen: str
     for table in TABLES:
         new_digests[table.name] = digest(table, report)
         if digests.get(table.name) != new_digests[table.name]:
-            rows = rows_by_key(table, report)
-            _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, rows)
+            _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, report)
     return new_digests
 
 
-def _diff(conn, table, device_id, report_id, seen_at, previous_seen, rows):
+def _diff(conn, table, device_id, report_id, seen_at, previous_seen, report):
+    """Close the items that went away, add the new ones; rows are built for new items only."""
     present = {
-        key: rowid
-        for rowid, key in conn.execute(
-            f"SELECT rowid, key FROM {table.name} WHERE device_id = ? AND present = 1", (device_id,)
+        tuple(values): rowid
+        for rowid, *values in conn.execute(
+            f"SELECT rowid, {', '.join(table.identity)} FROM {table.name} WHERE device_id = ? AND present = 1",
+            (device_id,),
         )
     }
-    gone = [(previous_seen, present[k]) for k in present.keys() - rows.keys()]
+    current = set(table.identities(report))
+    gone = [(previous_seen, rowid) for identity, rowid in present.items() if identity not in current]
     conn.executemany(f"UPDATE {table.name} SET present = 0, last_seen = ? WHERE rowid = ?", gone)
+    new = table.rows(report, current - present.keys())
     columns = table.columns
     placeholders = ", ".join("?" * (len(columns) + 6))
     conn.executemany(
         f"INSERT INTO {table.name} (device_id, key, {', '.join(columns)}, first_seen, last_seen, "
         f"first_report_id, present) VALUES ({placeholders})",
-        [
-            (device_id, key, *(rows[key][c] for c in columns), seen_at, seen_at, report_id, 1)
-            for key in rows.keys() - present.keys()
-        ],
+        [(device_id, table.key(row), *(row[c] for c in columns), seen_at, seen_at, report_id, 1)
+         for row in new.values()],
     )
