@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from operator import attrgetter
 from typing import Callable, Iterable
 
@@ -64,8 +65,11 @@ class InventoryTable:
     def _identity_of_row(self, row: Row) -> tuple:
         return tuple(row[c] for c in self.identity)
 
-    def _identity_of_message(self, message) -> tuple:
-        return tuple(getattr(message, c) for c in self.identity)
+    @cached_property
+    def _identity_of_message(self) -> Callable[[Message], tuple]:
+        if len(self.identity) == 1:  # attrgetter of one name gives the value, not a tuple
+            return lambda message: (getattr(message, self.identity[0]),)
+        return attrgetter(*self.identity)
 
 
 def _process(p) -> Row:
