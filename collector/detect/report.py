@@ -284,27 +284,29 @@ class ReportView:
         return next((p for p in self.processes if key and normalise_name(p.name) == key), None)
 
 
-def _process(raw: dict) -> ProcessView:
+def _process(raw: Part) -> ProcessView:
     return ProcessView(pid=_int(_get(raw, "pid")), name=_text(_get(raw, "name")), exe=_text(_get(raw, "exe")),
                        cmdline=_strings(_get(raw, "cmdline")), username=_text(_get(raw, "username")),
                        signer=_text(_get(raw, "signer")), bundle_id=_text(_get(raw, "bundle_id")))
 
 
-def _application(raw: dict) -> ApplicationView:
-    return ApplicationView(name=_text(_get(raw, "name")), version=_text(_get(raw, "version")), path=_text(_get(raw, "path")),
-                           bundle_id=_text(_get(raw, "bundle_id")), publisher=_text(_get(raw, "publisher")),
-                           signer=_text(_get(raw, "signer")), source=_text(_get(raw, "source")).casefold())
+def _application(raw: Part) -> ApplicationView:
+    return ApplicationView(name=_text(_get(raw, "name")), version=_text(_get(raw, "version")),
+                           path=_text(_get(raw, "path")), bundle_id=_text(_get(raw, "bundle_id")),
+                           publisher=_text(_get(raw, "publisher")), signer=_text(_get(raw, "signer")),
+                           source=_text(_get(raw, "source")).casefold())
 
 
-def _interface(raw: dict) -> UsbInterfaceView:
+def _interface(raw: Part) -> UsbInterfaceView:
     return UsbInterfaceView(klass=normalise_hex(_get(raw, "interface_class"), 2),
                             subclass=normalise_hex(_get(raw, "interface_subclass"), 2) or "00",
                             protocol=normalise_hex(_get(raw, "interface_protocol"), 2) or "00",
                             driver=_text(_get(raw, "driver")))
 
 
-def _usb(raw: dict) -> UsbView:
-    return UsbView(vendor_id=normalise_hex(_get(raw, "vendor_id"), 4), product_id=normalise_hex(_get(raw, "product_id"), 4),
+def _usb(raw: Part) -> UsbView:
+    return UsbView(vendor_id=normalise_hex(_get(raw, "vendor_id"), 4),
+                   product_id=normalise_hex(_get(raw, "product_id"), 4),
                    manufacturer=_text(_get(raw, "manufacturer")), product=_text(_get(raw, "product")),
                    serial=_text(_get(raw, "serial")), device_class=normalise_hex(_get(raw, "device_class"), 2),
                    bus_path=_text(_get(raw, "bus_path")),
@@ -330,7 +332,7 @@ def _product_code(value: Any) -> int | None:
         return None
 
 
-def _display(raw: dict) -> DisplayView:
+def _display(raw: Part) -> DisplayView:
     decoded = decode_edid(_edid_bytes(_get(raw, "edid")))
     connector = _text(_get(raw, "connector"))
     product_code = _product_code(_get(raw, "product_code"))
@@ -349,20 +351,20 @@ def _display(raw: dict) -> DisplayView:
     )
 
 
-def _connection(raw: dict) -> ConnectionView:
+def _connection(raw: Part) -> ConnectionView:
     return ConnectionView(local_ip=_text(_get(raw, "local_ip")), local_port=_int(_get(raw, "local_port")),
                           remote_ip=_text(_get(raw, "remote_ip")), remote_port=_int(_get(raw, "remote_port")),
                           status=_text(_get(raw, "status")).upper(), pid=_int(_get(raw, "pid")),
                           process_name=_text(_get(raw, "process_name")))
 
 
-def _listener(raw: dict) -> ListenerView:
+def _listener(raw: Part) -> ListenerView:
     return ListenerView(ip=_text(_get(raw, "ip")), port=_int(_get(raw, "port")),
                         protocol=_text(_get(raw, "protocol")).casefold() or "tcp", pid=_int(_get(raw, "pid")),
                         process_name=_text(_get(raw, "process_name")))
 
 
-def _session(raw: dict) -> SessionView:
+def _session(raw: Part) -> SessionView:
     return SessionView(user=_text(_get(raw, "user")), terminal=_text(_get(raw, "terminal")),
                        remote_host=_text(_get(raw, "remote_host")), started_at=_time(raw, "started_at"))
 
@@ -395,8 +397,10 @@ def read_report(report: Part) -> ReportView:
         connections=tuple(_connection(c) for c in _items(_get(network, "connections"))),
         listeners=tuple(_listener(x) for x in _items(_get(network, "listeners"))),
         sessions=tuple(_session(s) for s in _items(_get(report, "sessions"))),
-        remote_access=tuple((_text(_get(s, "service")), bool(_get(s, "enabled"))) for s in _items(_get(report, "remote_access"))),
-        probe_errors=tuple((_text(_get(e, "probe")), _text(_get(e, "error"))) for e in _items(_get(report, "probe_errors"))),
+        remote_access=tuple((_text(_get(s, "service")), bool(_get(s, "enabled")))
+                            for s in _items(_get(report, "remote_access"))),
+        probe_errors=tuple((_text(_get(e, "probe")), _text(_get(e, "error")))
+                           for e in _items(_get(report, "probe_errors"))),
         probes_skipped=_strings(_get(stats, "probes_skipped")),
         processes_by_pid={p.pid: p for p in processes if p.pid},
     )
