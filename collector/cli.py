@@ -124,7 +124,7 @@ def cmd_ingest(args, config):
     from farmwatch.collector import ingest
 
     store = _store(config)
-    classify = _classifier(config)
+    classify = _classifier(config, store)
     stored = duplicates = failed = 0
     for path in args.files:
         try:
@@ -142,11 +142,15 @@ def cmd_ingest(args, config):
     return EXIT_FAIL if failed else EXIT_OK
 
 
-def _classifier(config):
+def _classifier(config, store=None):
+    """The allow-list's classifier; with a store, group entries apply by each device's roster department."""
     from farmwatch.collector import ingest
     from farmwatch.collector.detect import Policy
 
-    return ingest.classifier(Policy.from_config({"allow": config.allow}))
+    if store is None and config.database.exists():
+        store = _store(config)
+    group_of = ingest.DeviceGroups(store) if store is not None else None
+    return ingest.classifier(Policy.from_config({"allow": config.allow}), group_of)
 
 
 def cmd_classify(args, config):
@@ -169,7 +173,7 @@ def cmd_reclassify(args, config):
     from farmwatch.collector.progress import Progress
 
     store = _store(config)
-    classify = _classifier(config)
+    classify = _classifier(config, store)
     progress = Progress(store.count("reports"), "reclassified")
     for report_id, device_id, report in store.stored_reports():
         verdict = classify(report)

@@ -9,7 +9,9 @@ import functools
 import json
 import logging
 import queue
+import sqlite3
 import threading
+import time
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -72,18 +74,52 @@ def _fields_with_times(descriptor) -> tuple:
     )
 
 
-def classifier(policy=None):
-    """A function report → contract verdict dict, with the collector's allow-list applied."""
+def classifier(policy=None, group_of=None):
+    """A function report → contract verdict dict, with the collector's allow-list applied.
+
+    `group_of(device_id)` names the device's group for allow-list entries with `groups`
+    (see `DeviceGroups`); without it only the entries without groups apply."""
     from farmwatch.collector import detect
 
     def classify(report: report_pb2.AgentReport) -> dict | None:
         try:
-            return detect.classify(report, policy).to_dict()
+            group = group_of(report.device_id) if group_of else None
+            return detect.classify(report, policy, device_group=group).to_dict()
         except Exception:  # reports are facts: store it even when an opinion cannot be formed
             log.exception("event=classify_failed report_id=%s", report.report_id)
             return None
 
     return classify
+
+
+class DeviceGroups:
+    """device id → its group: the department the MDM roster gives the device (`roster import`).
+
+    Looked up per report and remembered for `ttl` seconds, so a roster import reaches the
+    allow-list within that time without a database read per report."""
+
+    def __init__(self, store: Store, ttl: float = 60.0):
+        self.store, self.ttl = store, ttl
+        self._known: dict[str, tuple[float, str | None]] = {}
+
+    def __call__(self, device_id: str) -> str | None:
+        now = time.monotonic()
+        known = self._known.get(device_id)
+        if known is None or known[0] <= now:
+            known = self._known[device_id] = (now + self.ttl, self._lookup(device_id))
+        return known[1]
+
+    def _lookup(self, device_id: str) -> str | None:
+        from farmwatch.collector import roster
+
+        serial = roster.normalise_serial(device_id)
+        try:
+            row = serial and self.store.reader().execute(
+                "SELECT department FROM roster WHERE serial = ?", (serial,)).fetchone()
+        except sqlite3.OperationalError:  # no roster imported yet
+            return None
+        department = (row[0] or "").strip() if row else ""
+        return department or None
 
 
 def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | None = None,

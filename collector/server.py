@@ -188,7 +188,8 @@ class CollectorServer:
                                         max_batch=config.max_batch_reports)
         from farmwatch.collector.detect import Policy
 
-        classify = ingest.classifier(Policy.from_config({"allow": config.allow}))
+        classify = ingest.classifier(Policy.from_config({"allow": config.allow}),
+                                     ingest.DeviceGroups(self.store))
         self.health = health.HealthServicer()
         options = [("grpc.max_receive_message_length", config.max_message_bytes),
                    ("grpc.max_send_message_length", config.max_message_bytes)]

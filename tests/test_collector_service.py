@@ -268,3 +268,27 @@ def test_successful_enrollments_do_not_count_against_the_rate_limit(collector):
     for i in range(15):  # more than the 10 failures an address may have per minute
         collector.enroll(f"SN-NAT-{i}", token=token)
     assert collector.store.count("certificates") == 15
+
+
+# -- allow-list groups come from the MDM roster ---------------------------------------------
+
+def test_allow_list_groups_follow_the_roster_department(collector_home, tmp_path):
+    from conftest import RunningCollector, scenario_report
+    from farmwatch.collector import roster
+
+    helpdesk_only = [{"tool": "teamviewer", "path": "C:\\Program Files\\TeamViewer\\*", "groups": ["Help Desk"]}]
+    running = RunningCollector(collector_home, allow=helpdesk_only)
+    try:
+        csv = tmp_path / "roster.csv"
+        csv.write_text("serial,email,department\nHD0001A,ann@example.com,Help Desk\nSA0001A,bo@example.com,Sales\n")
+        roster.import_roster(running.store, roster.parse(csv, "csv"))
+        verdicts = {}
+        for serial in ("HD0001A", "SA0001A", "NR0001A"):  # help desk, sales, not on the roster
+            with running.client(running.enroll(serial)) as client:
+                client.report(scenario_report("allowlisted/win_teamviewer_helpdesk", serial))
+            verdicts[serial] = running.store.rows(
+                "SELECT verdict FROM devices WHERE device_id = ?", [serial])[0]["verdict"]
+    finally:
+        running.stop()
+    assert verdicts["HD0001A"] == "clean"
+    assert verdicts["SA0001A"] != "clean" and verdicts["NR0001A"] != "clean"

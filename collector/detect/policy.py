@@ -37,7 +37,11 @@ sets `sessions = true` (a help desk that connects in).
 Allowed findings are still reported, marked `evidence["allowed"] = true` with the entry in
 `evidence["allowed_by"]`, and add nothing to the score.
 
-Device group: `classify(report, policy, device_group="helpdesk")`, or pass
+Device group: the collector gives each device the department its MDM roster row names
+(`farmwatch-collector roster import`), compared exactly, so `groups = ["Help Desk"]` matches
+the roster's "Help Desk"; a device not on the roster has no group. A roster import reaches
+ingest within a minute; `reclassify` applies it to stored reports.
+In code: `classify(report, policy, device_group="helpdesk")`, or pass
 `policy.for_device("helpdesk")` (the entries that apply to that group). An unbound policy
 given to `classify` without a group applies only its group-less entries.
 """
