@@ -5,6 +5,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -206,24 +207,33 @@ def cmd_devices(args, config):
 
 
 def cmd_device(args, config):
+    _show_one(args, config, "device", args.device_id, queries.device, "`devices` lists the known ones",
+              ("device_id", "hostname", "os", "os_version", "hardware_model", "verdict", "score",
+               "first_seen", "last_seen", "last_peer_ip", "report_count"),
+              (("findings (latest report)", "findings", ("severity", "rule", "summary", "allowed")),
+               ("fleet findings", "fleet_findings", ("severity", "rule", "summary", "cluster_id")),
+               ("clusters", "clusters", ("cluster_id", "kind", "value", "score", "status", "first_seen", "last_seen")),
+               ("verdict changes", "verdict_changes", ("changed_at", "old_verdict", "new_verdict", "score")),
+               ("recent reports", "reports", ("received_at", "sequence", "peer_ip", "verdict", "score", "replay"))))
+
+
+def _show_one(args, config, what: str, key: str, lookup, hint: str, fields: tuple, sections: tuple) -> None:
+    """One record (audited): `fields` as `name: value` lines, then each section as a table."""
     store = _store(config)
-    with audit.local_question(config.database, "device", args.device_id) as entry:
-        info = queries.device(store, args.device_id)
+    with audit.local_question(config.database, what, key) as entry:
+        info = lookup(store, key)
         entry.rows = int(info is not None)
     if info is None:
-        raise CommandError(f"no device {args.device_id!r}; `devices` lists the known ones")
+        raise CommandError(f"no {what} {key!r}; {hint}")
     if args.format != "table":
         output.emit(info, (), args.format)
         return
-    for key in ("device_id", "hostname", "os", "os_version", "hardware_model", "verdict", "score",
-                "first_seen", "last_seen", "last_peer_ip", "reports"):
-        print(f"{key:>15}: {info.get(key) if info.get(key) is not None else ''}")
-    print("\nfindings (latest report):")
-    output.emit(info["findings"], ("severity", "rule", "summary", "allowed"), "table")
-    print("\nverdict changes:")
-    output.emit(info["verdict_changes"], ("changed_at", "old_verdict", "new_verdict", "score"), "table")
-    print("\nrecent reports:")
-    output.emit(info["reports"], ("received_at", "sequence", "peer_ip", "verdict", "score", "replay"), "table")
+    width = max(map(len, fields))
+    for name in fields:
+        print(f"{name:>{width}}: {info.get(name) if info.get(name) is not None else ''}")
+    for title, name, columns in sections:
+        print(f"\n{title}:")
+        output.emit(info[name], columns, "table")
 
 
 def cmd_correlate(args, config):
@@ -250,23 +260,12 @@ def cmd_clusters(args, config):
 
 
 def cmd_cluster(args, config):
-    store = _store(config)
-    with audit.local_question(config.database, "cluster", args.cluster_id) as entry:
-        info = queries.cluster(store, args.cluster_id)
-        entry.rows = int(info is not None)
-    if info is None:
-        raise CommandError(f"no cluster {args.cluster_id!r}; `clusters --all` lists them")
-    if args.format != "table":
-        output.emit(info, (), args.format)
-        return
-    for key in ("cluster_id", "kind", "value", "score", "severity", "people", "devices", "first_seen",
-                "last_seen", "status"):
-        print(f"{key:>11}: {info.get(key) if info.get(key) is not None else ''}")
-    print("\nmembers:")
-    output.emit(info["members"], ("device_id", "hostname", "person", "verdict", "own_verdict", "city", "region",
-                                  "country", "first_seen", "last_seen"), "table")
-    print("\nhistory:")
-    output.emit(info["events"], ("at", "event", "device_id", "detail"), "table")
+    _show_one(args, config, "cluster", args.cluster_id, queries.cluster, "`clusters --all` lists them",
+              ("cluster_id", "kind", "value", "score", "severity", "people", "devices", "first_seen",
+               "last_seen", "status"),
+              (("members", "members", ("device_id", "hostname", "person", "verdict", "own_verdict", "city",
+                                       "region", "country", "first_seen", "last_seen")),
+               ("history", "events", ("at", "event", "device_id", "detail"))))
 
 
 def cmd_flags(args, config):
@@ -517,6 +516,9 @@ def main(argv=None) -> int:
         print(f"farmwatch-collector: {exc}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
+        return EXIT_FAIL
+    except BrokenPipeError:  # e.g. `devices | head`: the reader has gone; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAIL
 
 

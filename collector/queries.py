@@ -83,6 +83,7 @@ def device(store: Store, device_id: str, history: int = 20) -> dict | None:
     info["verdict_changes"] = store.rows(
         "SELECT changed_at, old_verdict, new_verdict, score, report_id FROM verdict_changes "
         "WHERE device_id = ? ORDER BY changed_at DESC LIMIT ?", (device_id, history))
+    info["report_count"] = info["reports"]  # the devices column; "reports" becomes the recent ones
     info["reports"] = store.rows(
         "SELECT report_id, sequence, collected_at, received_at, peer_ip, verdict, score, replay, size_bytes "
         "FROM reports WHERE device_id = ? ORDER BY received_at DESC LIMIT ?", (device_id, history))
