@@ -23,6 +23,12 @@ __all__ = ["SysrootError", "build_report", "report_to_json"]
 
 # where each probe's result goes in the report, when the names differ
 _REPORT_FIELDS = {"usb": "usb_devices"}
+# Command lines are the one part of a report any user can make as large as they like (Linux
+# allows ~2 MB of arguments per process); past these limits they are cut, so that a report
+# always fits the collector's message limit (4 MiB) and cannot be kept from it.
+ARGUMENT_MAX_CHARS = 4096
+COMMAND_LINE_MAX_CHARS = 16384
+REPORT_COMMAND_LINES_MAX_CHARS = 512 * 1024
 # probe name → the worker thread of a run that outlived its budget and has not ended yet
 _stuck_workers: dict[str, threading.Thread] = {}
 _stuck_lock = threading.Lock()
@@ -71,11 +77,43 @@ def build_report(
         run = _run_probe(ctx.for_probe(name), collect, probe_budget_seconds)
         probe_cpu += _record_probe(report, name, run, probe_budget_seconds)
     report.device_id = report.host.serial_number
+    _fit_command_lines(report)
     stats = report.agent_stats
     stats.wall_seconds = time.perf_counter() - wall_started
     stats.cpu_seconds = time.thread_time() - cpu_started + probe_cpu
     stats.rss_bytes = psutil.Process().memory_info().rss
     return report
+
+
+def _fit_command_lines(report: report_pb2.AgentReport) -> None:
+    """Cut overlong command lines. The report's budget goes to the shortest ones first, so a few
+    huge command lines cannot push out the short ones rules read (`ssh -R …`, `--IPCport`)."""
+    budget, cut = REPORT_COMMAND_LINES_MAX_CHARS, 0
+    for process in sorted(report.processes, key=lambda p: sum(map(len, p.cmdline))):
+        kept = _clipped(process.cmdline, min(COMMAND_LINE_MAX_CHARS, budget))
+        if kept is not None:
+            process.cmdline[:] = kept
+            cut += 1
+        budget -= sum(map(len, process.cmdline))
+    if cut:
+        report.probe_errors.add(probe="processes", error=f"command lines of {cut} process(es) cut to fit "
+                                f"the report ({ARGUMENT_MAX_CHARS} characters an argument, {COMMAND_LINE_MAX_CHARS} "
+                                f"a process, {REPORT_COMMAND_LINES_MAX_CHARS} in all)")
+
+
+def _clipped(arguments, limit: int) -> list[str] | None:
+    """The arguments cut to `limit` characters (the program always kept), or None if they fit."""
+    kept, used = [], 0
+    for index, argument in enumerate(arguments):
+        if len(argument) > ARGUMENT_MAX_CHARS:
+            argument = f"{argument[:ARGUMENT_MAX_CHARS]}…[{len(argument) - ARGUMENT_MAX_CHARS} characters cut]"
+        if kept and used + len(argument) > limit:
+            left = len(arguments) - index
+            kept.append(f"…[{left} argument{'s' if left > 1 else ''} cut]")
+            break
+        kept.append(argument)
+        used += len(argument)
+    return None if kept == list(arguments) else kept
 
 
 def report_to_json(report: report_pb2.AgentReport, indent: int | None = 2) -> str:

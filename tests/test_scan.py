@@ -12,8 +12,10 @@ import pytest
 from google.protobuf import json_format
 
 from farmwatch.agent.probes import PROBES, host
-from farmwatch.agent.scan import SysrootError, build_report, report_to_json
+from farmwatch.agent.scan import (ARGUMENT_MAX_CHARS, REPORT_COMMAND_LINES_MAX_CHARS, SysrootError, build_report,
+                                  report_to_json)
 from farmwatch.v1 import report_pb2
+from sysroot_builder import SysrootBuilder
 from sysroot_machines import SSH_PEER, broken_laptop, busy_laptop, pikvm_laptop
 
 
@@ -149,3 +151,31 @@ def test_four_hundred_processes_stay_cheap(tmp_path):
     assert len(report.processes) == 400
     assert report.agent_stats.probe_seconds["processes"] < 0.15
     assert cpu < 0.5, f"scan of 400 processes took {cpu * 1000:.0f} ms CPU"
+
+
+def test_huge_command_lines_are_cut_so_the_report_still_fits(tmp_path):
+    """Any user can start processes with ~2 MB of arguments; the report must still reach the collector."""
+    b = SysrootBuilder(tmp_path)
+    b.host(hostname="farm-01", pretty_name="Ubuntu 24.04 LTS", serial="CUT0001", vendor="LENOVO", product="21HM",
+           timezone="UTC", locale="en_US.UTF-8", xkb_layout="us")
+    b.process(99, "sleep", exe="/usr/bin/sleep", cmdline=["sleep", "y" * 300_000])
+    for pid in range(100, 160):  # 60 × 5 arguments of 5,000 characters: over the report's budget
+        b.process(pid, "sleep", exe="/usr/bin/sleep", cmdline=["sleep", *["x" * 5000] * 5])
+    b.process(200, "ssh", exe="/usr/bin/ssh", cmdline=["ssh", "-N", "-R", "5900:localhost:5900", "relay@203.0.113.9"])
+    report = build_report(b.build())
+    sleeps = {p.pid: list(p.cmdline) for p in report.processes if p.name == "sleep"}
+    assert sum(sum(map(len, cmdline)) for cmdline in sleeps.values()) <= REPORT_COMMAND_LINES_MAX_CHARS + 61 * 100
+    assert sleeps[99] == ["sleep", "…[1 argument cut]"]  # the longest is served last
+    assert sleeps[100][:4] == ["sleep", *["x" * ARGUMENT_MAX_CHARS + "…[904 characters cut]"] * 3]
+    assert sleeps[100][4:] == ["…[2 arguments cut]"]
+    assert sleeps[159] == ["sleep", "…[5 arguments cut]"]  # the budget ran out
+    ssh = [p for p in report.processes if p.name == "ssh"][0]
+    assert list(ssh.cmdline) == ["ssh", "-N", "-R", "5900:localhost:5900", "relay@203.0.113.9"]
+    assert [e.error for e in report.probe_errors if e.probe == "processes" and "cut" in e.error] == [
+        "command lines of 61 process(es) cut to fit the report (4096 characters an argument, 16384 a process, "
+        "524288 in all)"]
+
+
+def test_ordinary_command_lines_are_left_whole(pikvm_report):
+    assert not [e for e in pikvm_report.probe_errors if "cut" in e.error]
+    assert ["/usr/bin/anydesk", "--service"] in [list(p.cmdline) for p in pikvm_report.processes]
