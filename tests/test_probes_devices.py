@@ -93,6 +93,18 @@ def test_an_undecodable_edid_keeps_the_connector_and_the_bytes(broken):
     assert gaps(ctx) == ["card0-HDMI-A-1: EDID too short: 100 bytes, a base block is 128"]
 
 
+def test_connector_status_decides_over_a_stale_or_missing_edid(tmp_path):
+    """Some drivers keep the EDID of an unplugged monitor; a capture input may give none."""
+    b = SysrootBuilder(tmp_path)
+    b.display("card0-HDMI-A-1", edid_fixture("dell_d2721h_external"), connected=False)
+    b.display("card0-HDMI-A-3", b"")
+    b.file("/sys/class/drm/card0-DP-1/status", "unknown\n")  # no edid file at all
+    ctx = probe_context(b.build(), "displays")
+    found = displays.collect(ctx)
+    assert [(d.connector, d.manufacturer_id, d.edid, d.built_in) for d in found] == [("card0-HDMI-A-3", "", b"", False)]
+    assert gaps(ctx) == ["card0-HDMI-A-3: connected, but it gives no EDID"]
+
+
 def test_a_bad_checksum_is_decoded_and_noted(tmp_path):
     b = SysrootBuilder(tmp_path)
     b.display("card0-DSI-1", edid_fixture("malformed_bad_checksum"))

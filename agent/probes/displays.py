@@ -30,10 +30,25 @@ def _linux(ctx: ProbeContext) -> list[report_pb2.Display]:
         match = _CONNECTOR.match(name)
         if not match:
             continue  # card0, renderD128, version
-        edid = ctx.read_bytes(f"{DRM_DIR}/{name}/edid")
-        if edid:  # an empty edid means nothing is plugged in
-            displays.append(display_from_edid(ctx, name, edid, match["type"] in _BUILT_IN_TYPES))
+        display = _connector_display(ctx, name, match["type"] in _BUILT_IN_TYPES)
+        if display is not None:
+            displays.append(display)
     return displays
+
+
+def _connector_display(ctx: ProbeContext, name: str, built_in: bool) -> report_pb2.Display | None:
+    """The display on a connector. `status` decides where the driver gives one: some keep a
+    stale EDID after unplugging, and a capture input may be connected with no EDID to read."""
+    status = ctx.read_value(f"{DRM_DIR}/{name}/status")
+    edid = ctx.read_bytes(f"{DRM_DIR}/{name}/edid")
+    if status == "disconnected":
+        return None
+    if edid:
+        return display_from_edid(ctx, name, edid, built_in)
+    if status == "connected":
+        ctx.gap(f"{name}: connected, but it gives no EDID")
+        return report_pb2.Display(connector=name, built_in=built_in)
+    return None  # no status file or "unknown", and no EDID: nothing plugged in
 
 
 def display_from_edid(ctx: ProbeContext, connector: str, edid: bytes, built_in: bool) -> report_pb2.Display:
