@@ -167,6 +167,18 @@ def test_a_signature_that_does_not_fit_is_a_gap_and_the_device_stays():
     assert gaps(ctx) == ["usb 0x00200000: UsbDeviceSignature does not match the serial"]
 
 
+def test_a_padded_serial_still_fits_the_signature():
+    # an IP-KVM's serial is set by its owner; ioreg shows it as given, padding and all
+    node = {"IOObjectClass": "IOUSBHostDevice", "IORegistryEntryName": "PiKVM", "idVendor": 7531, "idProduct": 260,
+            "USB Serial Number": "CAFEBABE  ", "locationID": 0x00200000,
+            "UsbDeviceSignature": bytes.fromhex("6b1d04010001") + b"CAFEBABE  " + bytes.fromhex("000000030101080650")}
+    ctx = context(TINYPILOT, "usb")
+    (device,) = macos_usb.parse_ioreg_usb({"IORegistryEntryChildren": [node]}, ctx)
+    assert device.serial == "CAFEBABE"
+    assert _interfaces(device) == [("03", "01", "01"), ("08", "06", "50")]
+    assert gaps(ctx) == []
+
+
 def test_garbled_ioreg_output_is_a_gap(tmp_path):
     root = variant(tmp_path, TINYPILOT, commands={IOREG_USB: "<?xml version='1.0'?><plist><dict><key>x",
                                                   "system_profiler SPUSBDataType -json": REMOVE})
@@ -224,6 +236,18 @@ def test_unknown_vendor_placeholder_and_bad_json(tmp_path):
     ctx = context(broken, "displays")
     assert displays.collect(ctx) == []
     assert gaps(ctx)[0].startswith("system_profiler SPDisplaysDataType: unparsable JSON")
+
+
+def test_non_string_values_in_system_profiler_do_not_lose_the_display(tmp_path):
+    screen = {"_name": "PiKVM V4 Plus", "_spdisplays_display-vendor-id": "31d8", "_spdisplays_display-product-id": None,
+              "_spdisplays_display-year": 2021, "_spdisplays_display-serial-number": 16843009}
+    document = {"SPDisplaysDataType": [None, {"spdisplays_ndrvs": ["garbage", screen]}]}
+    root = variant(tmp_path, TINYPILOT, commands={PROFILER_DISPLAYS: json.dumps(document)})
+    ctx = context(root, "displays")
+    (display,) = displays.collect(ctx)
+    assert (display.monitor_name, display.manufacturer_id, display.product_code, display.manufacture_year) == (
+        "PiKVM V4 Plus", "LNX", 0, 2021)
+    assert gaps(ctx) == []
 
 
 # -- network ------------------------------------------------------------------------------------

@@ -63,23 +63,31 @@ def _edid_nodes(node: Any) -> Iterator[dict[str, Any]]:
 
 def parse_system_profiler_displays(document: dict[str, Any]) -> list[report_pb2.Display]:
     displays = []
-    for gpu in document.get("SPDisplaysDataType", []):
-        for index, screen in enumerate(gpu.get("spdisplays_ndrvs", [])):
+    for gpu in _dicts(document.get("SPDisplaysDataType")):
+        for index, screen in enumerate(_dicts(gpu.get("spdisplays_ndrvs"))):
             displays.append(_profiled_display(screen, index))
     return displays
 
 
+def _dicts(items: Any) -> list[dict[str, Any]]:
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
 def _profiled_display(screen: dict[str, Any], index: int) -> report_pb2.Display:
-    built_in = screen.get("spdisplays_connection_type") == "spdisplays_internal"
-    vendor = screen.get("_spdisplays_display-vendor-id", "")
+    def field(key: str) -> str:  # system_profiler's values are strings, but not always
+        value = screen.get(key)
+        return "" if value is None else str(value)
+
+    built_in = field("spdisplays_connection_type") == "spdisplays_internal"
+    vendor = field("_spdisplays_display-vendor-id")
     return report_pb2.Display(
         connector="internal" if built_in else f"external-{screen.get('_spdisplays_displayID', index)}",
         manufacturer_id=manufacturer_id(_hex(vendor)) if vendor and vendor != _UNKNOWN_VENDOR else "",
-        product_code=_hex(screen.get("_spdisplays_display-product-id", "")),
-        serial_number=_hex(screen.get("_spdisplays_display-serial-number", "")),
-        monitor_name=screen.get("_name", ""),
+        product_code=_hex(field("_spdisplays_display-product-id")),
+        serial_number=_hex(field("_spdisplays_display-serial-number")),
+        monitor_name=field("_name"),
         built_in=built_in,
-        manufacture_year=_decimal(screen.get("_spdisplays_display-year", "")),
+        manufacture_year=_decimal(field("_spdisplays_display-year")),
     )
 
 

@@ -66,7 +66,8 @@ def _is_device(entry: dict[str, Any]) -> bool:
 
 
 def _device(entry: dict[str, Any], ctx: ProbeContext | None) -> report_pb2.UsbDevice:
-    serial = _text(entry, "USB Serial Number", "kUSBSerialNumberString")
+    raw_serial = _raw_text(entry, "USB Serial Number", "kUSBSerialNumberString")
+    serial = raw_serial.strip()
     location = entry.get("locationID")
     device = report_pb2.UsbDevice(
         vendor_id=f"{entry['idVendor'] & 0xFFFF:04x}",
@@ -81,7 +82,7 @@ def _device(entry: dict[str, Any], ctx: ProbeContext | None) -> report_pb2.UsbDe
     )
     signature = entry.get("UsbDeviceSignature")
     if isinstance(signature, bytes):
-        triples = interface_triples(signature, serial)
+        triples = interface_triples(signature, raw_serial)  # the signature holds the serial unstripped
         if triples is None and ctx is not None:
             ctx.gap(f"usb {device.bus_path or device.product}: UsbDeviceSignature does not match the serial")
         for cls, subclass, protocol in triples or []:
@@ -103,7 +104,11 @@ def interface_triples(signature: bytes, serial: str) -> list[tuple[str, str, str
 
 
 def _text(entry: dict[str, Any], *keys: str) -> str:
-    return next((str(entry[key]).strip() for key in keys if entry.get(key)), "")
+    return _raw_text(entry, *keys).strip()
+
+
+def _raw_text(entry: dict[str, Any], *keys: str) -> str:
+    return next((str(entry[key]) for key in keys if entry.get(key)), "")
 
 
 def parse_system_profiler_usb(document: dict[str, Any]) -> list[report_pb2.UsbDevice]:
