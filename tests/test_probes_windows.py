@@ -223,6 +223,25 @@ def test_wmi_strings_are_utf16_code_units():
     assert (display.manufacturer_id, display.product_code, display.manufacture_year) == ("LNX", 0, 0)
 
 
+def test_a_corrupt_registry_edid_keeps_what_wmi_knows(tmp_path):
+    key = "HKLM\\SYSTEM\\CurrentControlSet\\Enum\\DISPLAY\\LNX7773\\5&1d8e2a4b&0&UID4352\\Device Parameters"
+    root = variant(tmp_path, PIKVM, registry={key: {"EDID": {"hex": "00ffffffffffff0031d87377"}}})
+    ctx = context(root, "displays")
+    kvm = displays.collect(ctx)[1]
+    assert (kvm.manufacturer_id, kvm.product_code, kvm.monitor_name, kvm.edid) == (
+        "LNX", 0x7773, "PiKVM V4 Plus", bytes.fromhex("00ffffffffffff0031d87377"))
+    assert gaps(ctx) == ["DISPLAY\\LNX7773\\5&1d8e2a4b&0&UID4352: EDID too short: 12 bytes, a base block is 128"]
+
+
+def test_stray_values_in_powershell_answers_are_skipped(tmp_path):
+    entries = ["garbage", None, {"InstanceId": "USB\\VID_16C0&PID_27DB\\5&1&0&1", "BusReportedDeviceDesc": "Input"}]
+    (device,) = windows_usb.parse_pnp_usb(_powershell.as_objects(entries))
+    assert (device.vendor_id, device.product_id) == ("16c0", "27db")
+    answer = '{"Monitors": [null, 7, {"InstanceName": "DISPLAY\\\\DEL2013\\\\X_0", "Active": true}], "Connections": ["x"]}'
+    root = variant(tmp_path, DOCK, commands={PS + "monitors": answer})
+    assert [d.connector for d in displays.collect(context(root, "displays"))] == ["DISPLAY\\DEL2013\\X"]
+
+
 def test_inactive_monitors_are_left_out(tmp_path):
     answer = ('{"Monitors": {"InstanceName": "DISPLAY\\\\DEL2013\\\\5&1d8e2a4b&0&UID4357_0", "Active": false}, '
               '"Connections": []}')

@@ -39,3 +39,8 @@ def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+def as_objects(value: Any) -> list[dict[str, Any]]:
+    """The objects of a ConvertTo-Json answer (one object or an array), anything else left out."""
+    return [item for item in as_list(value) if isinstance(item, dict)]

@@ -18,7 +18,7 @@ from .. import displays as common
 from ..context import ProbeContext
 from ..registry import RegistryReader
 from ._hives import registry
-from ._powershell import as_list, query
+from ._powershell import as_list, as_objects, query
 
 MONITORS_SCRIPT = r"""# farmwatch monitors
 $ids = Get-CimInstance -Namespace root\wmi -ClassName WmiMonitorID -ErrorAction SilentlyContinue |
@@ -38,17 +38,28 @@ def collect(ctx: ProbeContext) -> list[report_pb2.Display]:
         return []
     reader = registry(ctx)
     outputs = {_instance_path(c.get("InstanceName")): c.get("VideoOutputTechnology")
-               for c in as_list(answer.get("Connections"))}
+               for c in as_objects(answer.get("Connections"))}
     displays = []
-    for monitor in as_list(answer.get("Monitors")):
+    for monitor in as_objects(answer.get("Monitors")):
         if monitor.get("Active") is False:
             continue
         path = _instance_path(monitor.get("InstanceName"))
         built_in = ((outputs.get(path) or 0) & 0xFFFFFFFF) in _BUILT_IN_OUTPUTS
         edid = registry_edid(reader, path) if reader is not None else None
-        displays.append(common.display_from_edid(ctx, path, edid, built_in) if edid
-                        else wmi_display(monitor, path, built_in))
+        displays.append(_display(ctx, monitor, path, edid, built_in))
     return displays
+
+
+def _display(ctx: ProbeContext, monitor: dict[str, Any], path: str, edid: bytes | None,
+             built_in: bool) -> report_pb2.Display:
+    """From the registry's EDID; where that is missing or will not decode, WMI's fields (with
+    the raw bytes kept), so a corrupt EDID cannot hide who made the monitor."""
+    if not edid:
+        return wmi_display(monitor, path, built_in)
+    display = common.display_from_edid(ctx, path, edid, built_in)
+    if not display.manufacturer_id:
+        display.MergeFrom(wmi_display(monitor, path, built_in))
+    return display
 
 
 def _instance_path(instance_name: Any) -> str:

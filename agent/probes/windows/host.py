@@ -50,8 +50,8 @@ def _values(reader: RegistryReader, path: str) -> dict:
 
 
 def _bios_serial(ctx: ProbeContext) -> str:
-    answer = _powershell.as_list(_powershell.query(ctx, BIOS_SERIAL_SCRIPT))
-    serial = str((answer[0] or {}).get("SerialNumber") or "").strip() if answer else ""
+    answer = _powershell.as_objects(_powershell.query(ctx, BIOS_SERIAL_SCRIPT))
+    serial = str(answer[0].get("SerialNumber") or "").strip() if answer else ""
     return "" if common.is_placeholder(serial) else serial
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from farmwatch.v1 import report_pb2
 
 from ..context import ProbeContext
-from ._powershell import as_list, query
+from ._powershell import as_list, as_objects, query
 
 USB_SCRIPT = r"""# farmwatch usb-devices
 $keys = 'DEVPKEY_Device_BusReportedDeviceDesc', 'DEVPKEY_Device_LocationInfo', 'DEVPKEY_Device_Parent'
@@ -39,7 +39,7 @@ _INTERFACE_CLASS = re.compile(r"^USB\\Class_([0-9A-F]{2})&SubClass_([0-9A-F]{2})
 
 
 def collect(ctx: ProbeContext) -> list[report_pb2.UsbDevice]:
-    return parse_pnp_usb(as_list(query(ctx, USB_SCRIPT)))
+    return parse_pnp_usb(as_objects(query(ctx, USB_SCRIPT)))
 
 
 def parse_pnp_usb(entries: list[dict[str, Any]]) -> list[report_pb2.UsbDevice]:
