@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_rules_support import connection, findings, listener, only, process, report
+from test_rules_support import connection, findings, listener, only, process, report, verdict
 
 ANYDESK = process(4120, "AnyDesk.exe", r"C:\Program Files (x86)\AnyDesk\AnyDesk.exe")
 
@@ -97,6 +97,28 @@ def test_local_sessions_are_not_remote_logins(remote_host):
     assert findings(rep, "remote-login-session") == []
 
 
+@pytest.mark.parametrize("os, terminal", [("windows", "RDP-Tcp#4"), ("windows", "rdp-tcp#12"), ("linux", ":10")])
+def test_remote_desktop_session_from_a_public_address_is_critical(os, terminal):
+    rep = report(os, sessions=[{"user": "dev", "terminal": terminal, "remote_host": "198.51.100.77"}])
+    finding = only(rep, "remote-desktop-session")
+    assert finding["severity"] == "critical"
+    assert finding["summary"] == f"dev is driving this laptop's desktop from 198.51.100.77 (session {terminal})"
+    assert findings(rep, "remote-login-session") == []
+    assert verdict(rep)["verdict"] == "relay"
+
+
+@pytest.mark.parametrize("terminal, remote_host", [
+    ("RDP-Tcp#4", "192.168.1.15"),        # from the LAN or a VPN: a remote login, weighed by origin
+    ("RDP-Tcp#4", "helpdesk-pc"),         # a client name, not an address
+    ("pts/1", "198.51.100.77"),           # an SSH shell is not a desktop
+    ("console", "198.51.100.77"),
+])
+def test_other_remote_sessions_stay_remote_logins(terminal, remote_host):
+    rep = report("windows", sessions=[{"user": "dev", "terminal": terminal, "remote_host": remote_host}])
+    assert findings(rep, "remote-desktop-session") == []
+    assert len(findings(rep, "remote-login-session")) == 1
+
+
 # --- ip-forwarding -------------------------------------------------------------------------
 
 def test_unexplained_forwarding_is_medium():
@@ -148,6 +170,9 @@ def test_tunnel_tool_listening_beyond_loopback():
     (["ssh", "-N", "-R", "0.0.0.0:15900:localhost:5900", "tunnel@vps.example"], ["0.0.0.0:15900:localhost:5900"]),
     (["ssh", "-fNR8080:localhost:80", "me@host"], ["8080:localhost:80"]),
     (["/usr/bin/ssh", "-o", "RemoteForward=2222 localhost:22", "host"], ["2222 localhost:22"]),
+    (["ssh", "-oRemoteForward=2222 localhost:22", "host"], ["2222 localhost:22"]),
+    (["ssh", "-oremoteforward 2222:localhost:22", "host"], ["2222:localhost:22"]),
+    (["ssh", "-o", "RemoteForward 0.0.0.0:2222 localhost:22", "host"], ["0.0.0.0:2222 localhost:22"]),
 ])
 def test_ssh_reverse_tunnel(cmdline, forwards):
     rep = report("linux", processes=[process(400, "ssh", "/usr/bin/ssh", cmdline)])
@@ -163,9 +188,20 @@ def test_ssh_reverse_tunnel_publishing_a_desktop_port_is_high():
     assert finding["evidence"]["exposes_remote_desktop_ports"] == [5900]
 
 
+@pytest.mark.parametrize("name, exe", [("plink.exe", r"C:\Program Files\PuTTY\plink.exe"),
+                                       ("PLINK.EXE", r"C:\Tools\PLINK.EXE"), ("plink", "/usr/bin/plink")])
+def test_plink_remote_forward_is_an_ssh_reverse_tunnel(name, exe):
+    cmd = [exe, "-ssh", "-N", "-R", "0.0.0.0:13389:127.0.0.1:3389", "tunnel@203.0.113.40"]
+    finding = only(report("windows", processes=[process(402, name, exe, cmd)]), "ssh-reverse-tunnel")
+    assert finding["severity"] == "high"
+    assert finding["evidence"]["exposes_remote_desktop_ports"] == [3389]
+
+
 @pytest.mark.parametrize("name, cmdline", [
     ("ssh", ["ssh", "alice@build-server"]),                       # a plain login
     ("ssh", ["ssh", "-L", "8080:localhost:80", "host"]),          # a local forward reaches out, not in
+    ("ssh", ["ssh", "-oLocalForward=8080 localhost:80", "host"]),   # other -o options
+    ("ssh", ["ssh", "-o", "ServerAliveInterval=30", "host"]),
     ("sshd", ["sshd:", "alice", "-R"]),                           # the server, not a client
     ("rsync", ["rsync", "-R", "src/", "host:dst/"]),              # -R means something else elsewhere
 ])

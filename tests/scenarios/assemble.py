@@ -229,11 +229,11 @@ def build_report(scenario: str, ident: Identity, base: Delta, delta: Delta,
                       for a in both.applications],
         usb_devices=build_usb(ctx, both),
         displays=build_displays(both),
-        network=build_network(ctx, both, by_handle),
+        network=pb.Network() if "network" in dict(both.failed_probes) else build_network(ctx, both, by_handle),
         sessions=[pb.Session(user=ctx.text(s.user), terminal=s.terminal, remote_host=ctx.text(s.remote_host),
                              started_at=timestamp(ctx.since_boot(s.started, s.terminal)))
                   for s in both.sessions if s.terminal not in delta.ended_sessions],
-        probe_errors=[pb.ProbeError(probe=p, error=e) for p, e in probe_errors],
+        probe_errors=[pb.ProbeError(probe=p, error=e) for p, e in probe_errors + both.failed_probes],
         agent_stats=build_agent_stats(ctx, len(processes)),
         remote_access=[pb.RemoteAccessSetting(service=s, enabled=e) for s, e in last_wins(both.remote_access).items()],
     )

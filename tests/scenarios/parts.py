@@ -132,6 +132,7 @@ class Delta:
     host: tuple[tuple[str, object], ...] = ()       # Host field overrides
     ip_forwarding: bool | None = None
     ended_sessions: tuple[str, ...] = ()             # terminals whose base login the scenario ends
+    failed_probes: tuple[tuple[str, str], ...] = ()  # (probe, error): the report carries the error, not the section
 
     def __add__(self, other: Delta) -> Delta:
         merged = {}

@@ -342,12 +342,22 @@ def rdp_enabled_windows() -> Delta:
                    Listen("0.0.0.0", 3389, "svchost.exe#TermService", "udp")))
 
 
-def rdp_inbound_windows() -> Delta:
+def rdp_session_windows() -> Delta:
+    """An RDP user on the laptop as the session table shows it: rdpclip and an `RDP-Tcp#0` session."""
     return rdp_enabled_windows() + Delta(
         processes=(Proc("C:\\Windows\\System32\\rdpclip.exe", parent="svchost.exe#TermService"),),
-        connections=(Conn("{lan_ip}", 3389, CONTROLLER, 50944, "svchost.exe#TermService"),),
         # the remote user takes over the console session, as RDP does on a workstation
         sessions=(Login("{account}", "RDP-Tcp#0", CONTROLLER),), ended_sessions=("console",))
+
+
+def rdp_inbound_windows() -> Delta:
+    return rdp_session_windows() + Delta(
+        connections=(Conn("{lan_ip}", 3389, CONTROLLER, 50944, "svchost.exe#TermService"),))
+
+
+def rdp_session_network_probe_failed_windows() -> Delta:
+    """The same session when the agent could not read the socket table: only the session shows it."""
+    return rdp_session_windows() + Delta(failed_probes=(("network", "GetExtendedTcpTable: timed out after 5 s"),))
 
 
 def xrdp_session_linux() -> Delta:
@@ -458,6 +468,25 @@ def ssh_reverse_tunnel_linux() -> Delta:
         processes=(Proc("/usr/bin/ssh", ("-N", "-o", "ServerAliveInterval=30", "-R", "0.0.0.0:15900:localhost:5900",
                                          f"tunnel@{VPS}"), parent="systemd#user"),),
         connections=(Conn("{lan_ip}", 44870, VPS, 22, "ssh"),))
+
+
+def plink_reverse_rdp_windows() -> Delta:
+    """PuTTY's plink publishing the laptop's RDP port on a VPS (`-R`), the Windows form of `ssh -R`."""
+    exe = "C:\\Program Files\\PuTTY\\plink.exe"
+    return rdp_enabled_windows() + Delta(
+        applications=(App("PuTTY release 0.81 (64-bit)", "0.81.0.0", "C:\\Program Files\\PuTTY\\",
+                          publisher="Simon Tatham", source="registry"),),
+        processes=(Proc(exe, ("-ssh", "-batch", "-N", "-R", "0.0.0.0:13389:127.0.0.1:3389", f"tunnel@{VPS}"),
+                        parent="explorer.exe", signer="Simon Tatham"),),
+        connections=(Conn("{lan_ip}", 51733, VPS, 22, "plink.exe"),))
+
+
+def ssh_joined_remote_forward_macos() -> Delta:
+    """`ssh -oRemoteForward=...`: the option joined to `-o`, publishing the Mac's own SSH port on a VPS."""
+    return Delta(
+        processes=(Proc("/usr/bin/ssh", ("-N", "-oServerAliveInterval=30", "-oRemoteForward=2222 localhost:22",
+                                         f"tunnel@{VPS}"), parent="launchd"),),
+        connections=(Conn("{lan_ip}", 60412, VPS, 22, "ssh"),))
 
 
 def tailscale_socks_linux() -> Delta:

@@ -9,7 +9,7 @@ import ipaddress
 import re
 from typing import Iterator
 
-from farmwatch.collector.detect.report import ConnectionView, is_loopback, plain_ip
+from farmwatch.collector.detect.report import ConnectionView, ProcessView, SessionView, is_loopback, plain_ip
 from farmwatch.collector.detect.rules.base import Context, Hit, rule, tool_evidence, tool_subject
 from farmwatch.collector.detect.rules.software import CONTROLLED
 
@@ -116,19 +116,49 @@ PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in
 ORIGIN_SEVERITY = {"private": "info", "unknown": "low", "public": "medium"}
 
 
+# Terminals of graphical remote sessions: a Windows RDP session (`RDP-Tcp#3`), or an X display
+# (`:10`) opened for a network peer, as xrdp and XDMCP/VNC session managers record it in utmp.
+_DESKTOP_TERMINAL = re.compile(r"^(rdp-tcp#\d+|:\d+(\.\d+)?)$", re.IGNORECASE)
+
+
+def _session_evidence(session: SessionView, origin: str) -> dict:
+    return {"session": {"user": session.user, "terminal": session.terminal, "remote_host": session.remote_host,
+                        "started_at": session.started_at},
+            "origin": origin}
+
+
+def _remote_sessions(ctx: Context) -> Iterator[tuple[SessionView, str, bool]]:
+    """Sessions that came over the network: (session, origin, whether someone is driving the desktop
+    from a public address)."""
+    for session in ctx.view.sessions:
+        origin = _origin(session.remote_host)
+        if origin != "local":
+            driven = origin == "public" and bool(_DESKTOP_TERMINAL.match(session.terminal))
+            yield session, origin, driven
+
+
 @rule("remote-login-session", "medium", "{user} is logged in remotely from {remote_host} ({origin})")
 def remote_login_session(ctx: Context) -> Iterator[Hit]:
     """A login session that came over the network (SSH, RDP). From the LAN or a VPN it is
-    everyday developer life (info); from a public address it means a remote user (medium)."""
-    for session in ctx.view.sessions:
-        origin = _origin(session.remote_host)
-        if origin == "local":
-            continue
-        evidence = {"session": {"user": session.user, "terminal": session.terminal,
-                                "remote_host": session.remote_host, "started_at": session.started_at},
-                    "origin": origin}
-        yield Hit({"user": session.user or "someone", "remote_host": session.remote_host, "origin": origin},
-                  evidence, ORIGIN_SEVERITY[origin])
+    everyday developer life (info); from a public address it means a remote user (medium).
+    A remote desktop driven from a public address is `remote-desktop-session` instead."""
+    for session, origin, driven in _remote_sessions(ctx):
+        if not driven:
+            yield Hit({"user": session.user or "someone", "remote_host": session.remote_host, "origin": origin},
+                      _session_evidence(session, origin), ORIGIN_SEVERITY[origin])
+
+
+@rule("remote-desktop-session", "critical",
+      "{user} is driving this laptop's desktop from {remote_host} (session {terminal})")
+def remote_desktop_session(ctx: Context) -> Iterator[Hit]:
+    """The OS lists a graphical remote session (RDP `RDP-Tcp#N`, an xrdp display) whose client sits
+    on a public address: the session table's record of a live inbound remote-desktop session, the
+    same fact as `remote-session-inbound` sees on the socket (indicators.md R6, R4), so it holds
+    when the connection list is missing. An SSH shell is not a desktop and stays a remote login."""
+    for session, origin, driven in _remote_sessions(ctx):
+        if driven:
+            yield Hit({"user": session.user or "someone", "remote_host": session.remote_host,
+                       "terminal": session.terminal}, _session_evidence(session, origin))
 
 
 def _forwarding_reasons(ctx: Context) -> list[dict]:
@@ -189,9 +219,19 @@ def _proxy_markers(ctx: Context) -> Iterator[Hit]:
                       subject=tool_subject(sighting.tool, [sighting]))
 
 
-_SSH_CLIENTS = {"ssh", "ssh.exe", "autossh"}
+# OpenSSH and PuTTY's command-line client share the -R syntax; names compare as normalise_name gives them.
+_SSH_CLIENTS = {"ssh", "autossh", "plink"}
 # ssh's flags that take no value may be bundled before -R (`-fNR 8080:localhost:80`).
 _SSH_BUNDLED_R = re.compile(r"^-[46AaCfGgKkMNnqsTtVvXxYy]*R(.*)$")
+# `-o RemoteForward=spec`, `-oRemoteForward=spec`, `-o "RemoteForward spec"`: the option name is case-insensitive.
+_REMOTE_FORWARD_OPTION = re.compile(r"^remoteforward(?:\s*=\s*|\s+)(.*)$", re.IGNORECASE)
+
+
+def _option_value(arg: str, following: str) -> str | None:
+    """The text of an `-o` option, whether joined to the flag or the next argument."""
+    if arg == "-o":
+        return following
+    return arg[2:] if arg.startswith("-o") else None
 
 
 def _remote_forwards(cmdline: tuple[str, ...]) -> list[str]:
@@ -200,11 +240,16 @@ def _remote_forwards(cmdline: tuple[str, ...]) -> list[str]:
     for i, arg in enumerate(args):
         following = args[i + 1] if i + 1 < len(args) else ""
         match = _SSH_BUNDLED_R.match(arg)
+        option = _REMOTE_FORWARD_OPTION.match(_option_value(arg, following) or "")
         if match:
             forwards.append(match.group(1) or following)
-        elif arg == "-o" and following.casefold().startswith("remoteforward"):
-            forwards.append(re.split(r"[=\s]", following, maxsplit=1)[-1].strip())
+        elif option:
+            forwards.append(option.group(1).strip())
     return [f for f in forwards if f]
+
+
+def _is_ssh_client(proc: ProcessView) -> bool:
+    return not set(proc.normalised_names).isdisjoint(_SSH_CLIENTS)
 
 
 @rule("ssh-reverse-tunnel", "medium", "SSH reverse tunnel from {process} publishes {forwards} on another host")
@@ -215,7 +260,7 @@ def ssh_reverse_tunnel(ctx: Context) -> Iterator[Hit]:
     `-R` rarely, so medium. High when a remote-desktop port is what gets published."""
     desktop_ports = {str(p) for p in ctx.catalogue.listen_ports}
     for proc in ctx.view.processes:
-        if not {n.casefold() for n in proc.names} & _SSH_CLIENTS:
+        if not _is_ssh_client(proc):
             continue
         forwards = _remote_forwards(proc.cmdline)
         if not forwards:
