@@ -151,9 +151,17 @@ class UsbIdentity:
     product: str = ""
     serial: str = ""
     requires_interface_classes: tuple[str, ...] = ()
+    product_id_range: tuple[str, ...] = ()      # (first, last), inclusive: a block of one vendor's ids
 
     def fields(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v}
+
+    def covers_product(self, product_id: str) -> bool:
+        """Does the entry's product id, or its id range, take in `product_id`?"""
+        if self.product_id_range:
+            first, last = self.product_id_range
+            return bool(product_id) and first <= product_id <= last
+        return not self.product_id or self.product_id == product_id
 
 
 @dataclass(frozen=True)
@@ -366,6 +374,11 @@ def _is_hex(digits: int) -> Check:
     return lambda v: None if isinstance(v, str) and pattern.fullmatch(v) else f"must be {digits} lowercase hex digits"
 
 
+def _is_id_range(v: Any) -> str | None:
+    ok = isinstance(v, list) and len(v) == 2 and not any(map(_is_hex(4), v)) and v[0] < v[1]
+    return None if ok else "must be [first, last]: two ascending product ids of 4 lowercase hex digits"
+
+
 def _is_pnp(v: Any) -> str | None:
     return None if isinstance(v, str) and re.fullmatch(r"[A-Z@_]{3}", v) else "must be a 3-letter upper-case PNP id"
 
@@ -408,6 +421,7 @@ USB_FIELDS: dict[str, Check] = {
     "vendor_id": _is_hex(4), "product_id": _is_hex(4), "manufacturer": _is_str, "product": _is_str,
     "serial": _is_str, "requires_interface_classes": lambda v: _is_str_list(v) or next(
         (f"'{c}' must be 2 lowercase hex digits" for c in v if not re.fullmatch(r"[0-9a-f]{2}", c)), None),
+    "product_id_range": _is_id_range,
 }
 EDID_FIELDS: dict[str, Check] = {
     "manufacturer_id": _is_pnp, "product_code": _is_product_code, "monitor_name": _is_str, "serial_string": _is_str,
@@ -460,9 +474,18 @@ def _check_hardware(entry: Any, where: str) -> list[str]:
     matchable = set(entry[key]) - {"requires_interface_classes"} if isinstance(entry[key], dict) else set()
     if not problems and not matchable:
         problems.append(f"{where} {key}: names no identity field to match on")
-    if not problems and key == "usb" and "product_id" in entry[key] and "vendor_id" not in entry[key]:
-        problems.append(f"{where} usb: a product_id needs its vendor_id")
+    if not problems and key == "usb":
+        problems += _check_usb_product(entry[key], where)
     return problems
+
+
+def _check_usb_product(usb: dict, where: str) -> list[str]:
+    named = [k for k in ("product_id", "product_id_range") if k in usb]
+    if len(named) > 1:
+        return [f"{where} usb: give a product_id or a product_id_range, not both"]
+    if named and "vendor_id" not in usb:
+        return [f"{where} usb: a {named[0]} needs its vendor_id"]
+    return []
 
 
 def _check_proxy_port(entry: Any, where: str) -> list[str]:
@@ -577,7 +600,8 @@ def _hardware(entry: dict) -> Hardware:
         usb = UsbIdentity(
             vendor_id=raw.get("vendor_id", ""), product_id=raw.get("product_id", ""),
             manufacturer=raw.get("manufacturer", ""), product=raw.get("product", ""), serial=raw.get("serial", ""),
-            requires_interface_classes=tuple(raw.get("requires_interface_classes", ())))
+            requires_interface_classes=tuple(raw.get("requires_interface_classes", ())),
+            product_id_range=tuple(raw.get("product_id_range", ())))
     else:
         raw = entry["edid"]
         edid = EdidIdentity(

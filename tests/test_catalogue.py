@@ -94,6 +94,22 @@ def test_a_broken_hardware_entry_is_reported_with_file_and_entry(catalogue_copy)
         f"hardware.json: device 'pikvm-pico-hid' (#{index}) usb: field 'vendor_id' must be 4 lowercase hex digits"]
 
 
+@pytest.mark.parametrize("usb, problem", [
+    ({"vendor_id": "0430", "product_id_range": ["a113", "a101"]},
+     "field 'product_id_range' must be [first, last]: two ascending product ids of 4 lowercase hex digits"),
+    ({"vendor_id": "0430", "product_id_range": ["a101"]},
+     "field 'product_id_range' must be [first, last]: two ascending product ids of 4 lowercase hex digits"),
+    ({"vendor_id": "0430", "product_id": "a101", "product_id_range": ["a101", "a113"]},
+     "give a product_id or a product_id_range, not both"),
+    ({"product_id_range": ["a101", "a113"]}, "a product_id_range needs its vendor_id"),
+])
+def test_a_product_id_range_is_checked(catalogue_copy, usb, problem):
+    edit(catalogue_copy, "hardware.json",
+         lambda doc: next(d for d in doc["devices"] if d["id"] == "fujitsu-bmc-virtual").update(usb=usb))
+    index = position("hardware.json", "devices", "fujitsu-bmc-virtual")
+    assert validate_catalogue(catalogue_copy) == [f"hardware.json: device 'fujitsu-bmc-virtual' (#{index}) usb: {problem}"]
+
+
 def test_unknown_fields_duplicate_ids_and_bad_json_are_caught(catalogue_copy):
     edit(catalogue_copy, "network.json", lambda doc: doc["proxy_ports"][0].update(prot="tcp"))
     edit(catalogue_copy, "remote_tools.json", lambda doc: doc["tools"].append(dict(doc["tools"][0])))

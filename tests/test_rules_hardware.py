@@ -67,6 +67,9 @@ def test_root_hubs_share_the_vendor_id_and_are_ignored():
     (usb("16c0", "27da", MOUSE), "usb-mouse-jiggler", "low", "vusb-mouse"),
     (usb("534d", "2109", "0e/01/00", "01/01/00"), "usb-capture-device", "low", "macrosilicon-ms2109"),
     (usb("2e8a", "000a", KEYBOARD), "usb-diy-hid", "low", "diy-hid-2e8a"),
+    (usb("0430", "a101", KEYBOARD, MOUSE), "usb-ip-kvm", "high", "fujitsu-bmc-virtual"),
+    (usb("0430", "A113", STORAGE), "usb-ip-kvm", "high", "fujitsu-bmc-virtual"),   # both ends of the id range
+    (usb("04cc", "1520", device_class="09"), "usb-ip-kvm", "high", "avocent-kvm-hub"),
 ])
 def test_other_known_devices(device, rule, severity, signature):
     finding = only(report("windows", usb_devices=[device]), rule)
@@ -78,6 +81,13 @@ def test_ordinary_keyboards_and_mice_match_nothing():
                                          usb("413c", "2113", KEYBOARD, HID, manufacturer="Dell", product="KB216"),
                                          usb("0e90", "0001", "08/06/50")])   # WiebeTech's vendor id, not a jiggler
     assert verdict(rep)["findings"] == []
+
+
+@pytest.mark.parametrize("product_id", ["a100", "a114", "cdab"])
+def test_an_id_range_ends_where_it_says(product_id):
+    ids = [f["evidence"]["signature"]["id"] for f in findings(report("windows", usb_devices=[usb("0430", product_id, KEYBOARD)]),
+                                                               "usb-ip-kvm")]
+    assert "fujitsu-bmc-virtual" not in ids
 
 
 def test_hobby_board_without_hid_is_not_flagged():

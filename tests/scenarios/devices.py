@@ -190,6 +190,19 @@ def aten_cs682_desk_kvm(os: str) -> Usb:
                bus(os, "1-1", "Port_#0001.Hub_#0001", "0x00110000"), interfaces(os, KBD, REL))
 
 
+def fujitsu_bmc_remote_kvm(os: str) -> Usb:
+    """An id from Fujitsu Component's 'remote key/mouse/storage' block (BMC-style console redirection) with a
+    keyboard and a mouse; no strings are known."""
+    return Usb("0430", "a101", "", "", "", "00", "0100", 12.0,
+               bus(os, "1-2", "Port_#0002.Hub_#0001", "0x00120000"), interfaces(os, KBD, REL))
+
+
+def avocent_kvm_hub(os: str) -> Usb:
+    """The USB 2.0 hub inside an Avocent KVM, as usb.ids names it; what sits behind it is not identified."""
+    return Usb("04cc", "1520", "", "", "", "09", "0100", 480.0,
+               bus(os, "1-2", "Port_#0002.Hub_#0001", "0x00120000"), interfaces(os, "09/00/00"))
+
+
 def iphone(os: str) -> Usb:
     return Usb("05ac", "12a8", "Apple Inc.", "iPhone", "00008110001A2C3E0E9B801E", "00", "1506", 480.0,
                bus(os, "1-4", "Port_#0004.Hub_#0001", "0x00100000"), interfaces(os, "06/01/01", "ff/fe/02", "ff/fd/01"))

@@ -33,10 +33,10 @@ CONFIDENCE_RANK = {"low": 0, "medium": 1, "high": 2}
 
 def _usb_fields_match(entry: Hardware, device: UsbView) -> bool:
     ident = entry.usb
-    pairs = ((ident.vendor_id, device.vendor_id), (ident.product_id, device.product_id),
-             (ident.manufacturer, device.manufacturer), (ident.product, device.product), (ident.serial, device.serial))
+    pairs = ((ident.vendor_id, device.vendor_id), (ident.manufacturer, device.manufacturer),
+             (ident.product, device.product), (ident.serial, device.serial))
     return all(normalise_text(want) == normalise_text(have) for want, have in pairs if want) and \
-        set(ident.requires_interface_classes) <= device.interface_classes
+        ident.covers_product(device.product_id) and set(ident.requires_interface_classes) <= device.interface_classes
 
 
 def _edid_fields_match(entry: Hardware, display: DisplayView) -> bool:
