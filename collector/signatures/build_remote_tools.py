@@ -80,11 +80,12 @@ LISTEN_PORTS = {
     "Splashtop": [6783, 6784, 6785], "Mouse Without Borders": [15100, 15101],
 }
 # Viewer-side identifiers inside host tools' records (remote_tools.md §4 rows 8, 11, 21): the
-# laptop running them controls another machine, so they are kept apart and never matched.
+# laptop running them controls another machine, so they are kept apart and never count as the host.
 CLIENT_IDENTIFIERS = {
     "Apple Remote Desktop": {"bundle_ids": ["com.apple.ScreenSharing"], "app_names": ["Apple Remote Desktop"]},
     "RealVNC (VNC Connect)": {"bundle_ids": ["com.realvnc.vncviewer"], "app_names": ["VNC Viewer"]},
-    "Jump Desktop": {"bundle_ids": ["com.p5sys.jump.mac.viewer.web"], "app_names": ["Jump Desktop"]},
+    "Jump Desktop": {"bundle_ids": ["com.p5sys.jump.mac.viewer.web"], "app_names": ["Jump Desktop"],
+                     "processes": {"macos": ["Jump Desktop"]}},
 }
 # A process argument that means a remote user is connected right now.
 SESSION_MARKERS = {
@@ -176,22 +177,33 @@ def relevance_of(name: str, role: str) -> str:
     return "medium"
 
 
+def by_name(values) -> list[str]:
+    """Sorted case-insensitively; names differing only in case keep a fixed order, so a re-run is identical."""
+    return sorted(values, key=lambda v: (v.lower(), v))
+
+
 def split_processes(rec: dict) -> tuple[dict, dict, list]:
-    """(processes, client_processes, ambiguous) per OS; VNC viewers are the client side."""
+    """(processes, client_processes, ambiguous) per OS; VNC viewers and the viewer names in
+    CLIENT_IDENTIFIERS are the client side."""
     procs, clients = {}, {}
     ambiguous = set(rec.get("processes_ambiguous", []))
+    named_clients = CLIENT_IDENTIFIERS.get(rec["tool"], {}).get("processes", {})
     for os_name in OSES:
         names = rec["processes"].get(os_name, [])
         ambiguous |= {n for n in names if n.lower() in GENERIC_NAMES}
         kept = [n for n in names if n.lower() not in GENERIC_NAMES]
-        is_viewer = (lambda n: "viewer" in n.lower()) if rec["category"] == "vnc" else (lambda n: False)
-        procs[os_name] = sorted({n for n in kept if not is_viewer(n)}, key=str.lower)
-        clients[os_name] = sorted({n for n in kept if is_viewer(n)}, key=str.lower)
-    return procs, clients, sorted(ambiguous, key=str.lower)
+        vnc_viewer = rec["category"] == "vnc"
+
+        def is_viewer(n: str) -> bool:
+            return (vnc_viewer and "viewer" in n.lower()) or n in named_clients.get(os_name, [])
+
+        procs[os_name] = by_name({n for n in kept if not is_viewer(n)})
+        clients[os_name] = by_name({n for n in kept if is_viewer(n)})
+    return procs, clients, by_name(ambiguous)
 
 
 def per_os(rec: dict, key: str, transform=lambda v: v, keep=lambda v: True) -> dict:
-    return {o: sorted({transform(v) for v in rec.get(key, {}).get(o, []) if keep(v)}, key=str.lower)
+    return {o: by_name({transform(v) for v in rec.get(key, {}).get(o, []) if keep(v)})
             for o in OSES}
 
 
@@ -200,7 +212,7 @@ def host_and_client(rec: dict, key: str) -> tuple[list[str], list[str]]:
     if key == "bundle_ids":
         values |= set(rec.get("macos_pkg_ids", []))
     client = set(CLIENT_IDENTIFIERS.get(rec["tool"], {}).get(key, []))
-    return sorted(values - client, key=str.lower), sorted(values & client, key=str.lower)
+    return by_name(values - client), by_name(values & client)
 
 
 def normalise(rec: dict) -> dict:
