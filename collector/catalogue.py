@@ -49,13 +49,18 @@ class CatalogueError(ValueError):
 
 # --------------------------------------------------------------------------- normalisation
 
+# What a browser appends to a file downloaded twice: `AnyDesk (1).exe`.
+DUPLICATE_SUFFIX = re.compile(r"\s*\(\d+\)$")
+
+
 def normalise_name(name: str | None) -> str:
-    """Case-folded executable/app name without a trailing `.exe` or `.app`."""
+    """Case-folded executable/app name without a trailing `.exe` or `.app` or a browser's ` (N)`."""
     text = (name or "").strip().casefold()
     for suffix in (".exe", ".app"):
         if text.endswith(suffix) and len(text) > len(suffix):
-            return text[: -len(suffix)]
-    return text
+            text = text[: -len(suffix)]
+            break
+    return DUPLICATE_SUFFIX.sub("", text) or text
 
 
 def normalise_hex(value: Any, digits: int) -> str:
@@ -94,6 +99,31 @@ def is_glob(pattern: str) -> bool:
     return any(ch in pattern for ch in "*?[")
 
 
+# Folders that hold many programs: an install path naming one of these names no tool of its own.
+SHARED_FOLDERS = {"", "bin", "sbin", "lib", "libexec", "share", "usr", "local", "opt", "etc", "var", "tmp", "temp",
+                  "windows", "system32", "syswow64", "program files", "program files (x86)", "programdata", "users",
+                  "appdata", "roaming", "downloads", "desktop", "documents", "applications", "library",
+                  "application support", "launchagents", "launchdaemons", "privilegedhelpertools"}
+# Certificate subjects that sign an OS, a browser or many unrelated products besides a remote-control
+# tool (Google signs Chrome as well as Chrome Remote Desktop; Parallels signs Parallels Desktop).
+GENERIC_SIGNERS = {"microsoft corporation", "microsoft windows", "microsoft windows publisher", "apple inc.",
+                   "google llc", "google inc", "tencent technology (shenzhen) company limited",
+                   "alibaba (china) network technology co.,ltd.", "taobao (china) software co.,ltd.",
+                   "parallels international gmbh", "unity technologies sf", "eset, spol. s r.o.", "idrive, inc.",
+                   "quest software inc.", "rocket software, inc.", "kaseya holdings inc.", "electronic team, inc.",
+                   "lg uplus corp.", "北京火绒网络科技有限公司", "中移动信息技术有限公司"}
+
+
+def is_own_folder(pattern: str) -> bool:
+    """Does the install path name a folder of the tool's own (`C:\\Program Files\\AnyDesk\\*`), whose
+    every file is the tool's, rather than a file, a glob of names, or a folder many programs share?"""
+    pat = normalise_path(pattern)
+    if not pat.endswith("/*"):
+        return False
+    folder = pat[:-2].rsplit("/", 1)[-1]
+    return not is_glob(folder) and folder not in SHARED_FOLDERS
+
+
 def path_matches(path: str, pattern: str) -> bool:
     """Does `path` lie at or under the catalogue/allow-list path `pattern` (glob allowed)?"""
     target, pat = normalise_path(path), normalise_path(pattern)
@@ -128,6 +158,13 @@ class Tool:
     session_markers: tuple[dict, ...]
     proxy_markers: tuple[str, ...]
     source: str
+    client_names: frozenset[str] = frozenset()       # normalised viewer-side process names, any OS
+    client_bundle_ids: frozenset[str] = frozenset()  # case-folded
+
+    def is_client(self, names: Iterable[str], bundle_id: str) -> bool:
+        """Is the process this tool's viewer, with which the laptop drives another machine?"""
+        return bundle_id.casefold() in self.client_bundle_ids or any(
+            normalise_name(n) in self.client_names for n in names)
 
     def runs_on(self, os_name: str | None) -> bool:
         """Does the catalogue know the tool on `os_name` (any OS when unknown)?"""
@@ -233,6 +270,25 @@ class Catalogue:
                 self.listen_ports[port].append(tool)
         self.long_linux_names = [(known, tool, name) for (os_name, known), found in self.process_names.items()
                                  if os_name == "linux" for tool, name in found]
+        self.viewer_tools = [t for t in self.tools if t.client_names or t.client_bundle_ids]
+        self._index_signers()
+        self._index_install_folders()
+
+    def _index_signers(self) -> None:
+        by_signer: dict[str, set[str]] = defaultdict(set)
+        for tool in self.tools:
+            for signer in tool.signers:
+                by_signer[normalise_text(signer)].add(tool.id)
+        self.signer_tools = {signer: self.tools_by_id[next(iter(ids))] for signer, ids in by_signer.items()
+                             if len(ids) == 1 and signer not in GENERIC_SIGNERS}
+
+    def _index_install_folders(self) -> None:
+        """Per OS, `(literal head, matcher, pattern, tool)`: the head rules most folders out before any glob runs."""
+        self.install_folders: dict[str, list[tuple[str, re.Pattern, str, Tool]]] = defaultdict(list)
+        for tool in self.tools:
+            for os_name, patterns in tool.install_paths.items():
+                self.install_folders[os_name] += [(*_folder_matcher(p), p, tool) for p in patterns
+                                                  if not tool.builtin and is_own_folder(p)]
 
     def _index_hardware(self) -> None:
         self.usb_by_id: dict[str, list[Hardware]] = defaultdict(list)
@@ -271,6 +327,22 @@ class Catalogue:
     def tools_for_service(self, os_name: str | None, name: str) -> list[tuple[Tool, str]]:
         return _lookup(os_name, _service_key(name), self.service_names, self.service_globs)
 
+    def is_viewer(self, names: Iterable[str], bundle_id: str) -> bool:
+        """Is the process some catalogued tool's viewer (the side that drives another machine)?"""
+        return any(tool.is_client(names, bundle_id) for tool in self.viewer_tools)
+
+    def tool_signed_by(self, signer: str) -> Tool | None:
+        """The one tool whose publisher signs with `signer`; None for signers shared or generic."""
+        return self.signer_tools.get(normalise_text(signer)) if signer else None
+
+    def tools_installed_in(self, path: str, os_name: str | None) -> list[tuple[Tool, str]]:
+        """Tools (not part of the OS) with an install folder that holds `path`."""
+        target = normalise_path(path)
+        found = [(tool, pattern) for os_key in _oses(os_name)
+                 for head, matcher, pattern, tool in self.install_folders.get(os_key, ())
+                 if target.startswith(head) and matcher.match(target)]
+        return _unique_tools(found)
+
     def usb_candidates(self, vendor_id: str, product_id: str) -> list[Hardware]:
         return (self.usb_by_id.get(f"{vendor_id}:{product_id}", []) + self.usb_by_vendor.get(vendor_id, [])
                 + self.usb_by_strings)
@@ -288,6 +360,15 @@ class Catalogue:
 
 def _oses(os_name: str | None) -> tuple[str, ...]:
     return (os_name,) if os_name in OSES else OSES
+
+
+def _folder_matcher(pattern: str) -> tuple[str, re.Pattern]:
+    """For an install folder `X/*`: its text up to the first wildcard, and a regex for X and all
+    below it — `path_matches(path, pattern)` compiled once."""
+    pat = normalise_path(pattern)
+    folder = ("*/" + pat[2:] if pat.startswith("~/") else pat).removesuffix("/*")
+    matcher = re.compile(f"(?:{fnmatch.translate(folder)})|(?:{fnmatch.translate(folder + '/*')})")
+    return re.split(r"[*?\[]", folder, maxsplit=1)[0], matcher
 
 
 def _service_key(name: str) -> str:
@@ -590,6 +671,8 @@ def _tool(entry: dict) -> Tool:
         listen_ports=tuple(entry["listen_ports"]), signers=tuple(entry.get("signers", ())),
         session_markers=tuple(entry.get("session_markers", ())), proxy_markers=tuple(entry.get("proxy_markers", ())),
         source=entry["source"],
+        client_names=frozenset(normalise_name(n) for names in entry.get("client_processes", {}).values() for n in names),
+        client_bundle_ids=frozenset(b.casefold() for b in entry.get("client_bundle_ids", ())),
     )
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from farmwatch.collector.catalogue import (BUNDLED, CatalogueError, load_catalogue, normalise_hex, normalise_name,
-                                           path_matches, validate_catalogue)
+from farmwatch.collector.catalogue import (BUNDLED, CatalogueError, is_own_folder, load_catalogue, normalise_hex,
+                                           normalise_name, path_matches, validate_catalogue)
 
 DATA_FILES = sorted(BUNDLED.glob("*.json"))
 
@@ -199,6 +199,40 @@ def test_name_normalisation_drops_only_a_trailing_extension():
     assert normalise_name("Screen Sharing.app") == "screen sharing"
     assert normalise_name(".exe") == ".exe"
     assert normalise_name("exe.helper") == "exe.helper"
+
+
+def test_name_normalisation_drops_a_browsers_duplicate_counter():
+    assert normalise_name("AnyDesk (1).exe") == normalise_name("AnyDesk(12).EXE") == "anydesk"
+    assert normalise_name("(1)") == "(1)"
+    assert normalise_name("Remote (beta).exe") == "remote (beta)"
+
+
+@pytest.mark.parametrize("pattern, own", [
+    (r"C:\Program Files\AnyDesk\*", True),
+    ("/usr/local/mesh_services/meshagent/*", True),
+    (r"*\RealVNC\VNC Server\*", True),
+    ("/usr/bin/anydesk", False),                                # a file, not a folder
+    (r"C:\Program Files (x86)\ScreenConnect Client (*)\*", False),  # a glob of folder names
+    (r"C:\Users\*\Downloads\*", False),                       # a folder every program shares
+    ("/opt/*", False),
+])
+def test_own_install_folders(pattern, own):
+    assert is_own_folder(pattern) is own
+
+
+def test_signers_name_a_tool_only_when_one_tool_uses_them():
+    catalogue = load_catalogue()
+    assert catalogue.tool_signed_by("AnyDesk  software GmbH").id == "anydesk"
+    assert catalogue.tool_signed_by("ConnectWise, LLC") is None      # two catalogued tools
+    assert catalogue.tool_signed_by("Google LLC") is None            # signs Chrome too
+    assert catalogue.tool_signed_by("") is None
+
+
+def test_install_folders_skip_tools_shipped_with_the_os():
+    catalogue = load_catalogue()
+    found = catalogue.tools_installed_in("/usr/local/mesh_services/meshagent/meshagent", "linux")
+    assert [t.id for t, _ in found] == ["meshcentral"]
+    assert all(not t.builtin for entries in catalogue.install_folders.values() for *_, t in entries)
 
 
 @pytest.mark.parametrize("path, pattern, expected", [

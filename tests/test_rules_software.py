@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from test_rules_support import application, findings, only, process, report
 
 ANYDESK_EXE = r"C:\Program Files (x86)\AnyDesk\AnyDesk.exe"
@@ -67,7 +69,9 @@ def test_one_product_matched_by_two_catalogue_entries_is_reported_once():
     folder = r"C:\Program Files\RealVNC\VNC Server"
     rep = report("windows", processes=[process(20, "vncserver.exe", folder + r"\vncserver.exe")],
                  applications=[application("VNC Server 7.12.1", folder)])
-    assert only(rep, "remote-control-running")["evidence"]["tool"]["id"] == "vnc"
+    evidence = only(rep, "remote-control-running")["evidence"]
+    # the generic entry by name, RealVNC's by its install folder: one product
+    assert {evidence["tool"]["id"], *evidence["same_product_as"]} == {"vnc", "realvnc-vnc-connect"}
     assert findings(rep, "remote-control-installed") == []
     assert findings(rep, "multiple-remote-control-tools") == []
 
@@ -183,3 +187,65 @@ def test_viewer_side_identifiers_of_host_tools_are_not_matched():
                                            bundle_id="com.realvnc.vncviewer")])
     assert findings(rep, "remote-control-running") == []
     assert findings(rep, "remote-control-installed") == []
+
+
+def test_jump_desktop_viewer_is_not_the_host():
+    app = "/Applications/Jump Desktop.app"
+    viewer = process(45, "Jump Desktop", app + "/Contents/MacOS/Jump Desktop", bundle_id="com.p5sys.jump.mac.viewer.web")
+    unnamed = process(46, "Jump Desktop", app + "/Contents/MacOS/Jump Desktop")   # no bundle id reported
+    for proc in (viewer, unnamed):
+        assert findings(report("macos", processes=[proc]), "remote-control-running") == []
+    host = process(47, "JumpConnect", "/Library/Application Support/Jump Desktop/Connect/JumpConnect",
+                   bundle_id="com.p5sys.jump.connect")
+    assert only(report("macos", processes=[host]), "remote-control-running")["evidence"]["tool"]["id"] == "jump-desktop"
+
+
+# --- renamed binaries, install folders, signers --------------------------------------------
+
+@pytest.mark.parametrize("name", ["AnyDesk (1).exe", "AnyDesk(2).exe", "AnyDesk 8.1.0.exe", "anydesk_v8.exe"])
+def test_a_download_renamed_by_the_browser_or_a_version_is_still_the_tool(name):
+    exe = rf"C:\Users\a\Downloads\{name}"
+    finding = only(report("windows", processes=[process(70, name, exe)]), "remote-control-running")
+    assert finding["evidence"]["tool"]["id"] == "anydesk"
+    assert finding["evidence"]["seen"][0]["signature"] == {"field": "processes.windows", "value": "anydesk.exe",
+                                                           "source": finding["evidence"]["seen"][0]["signature"]["source"]}
+
+
+def test_a_binary_signed_by_the_one_vendor_of_a_tool_is_that_tool_whatever_its_name():
+    proc = process(71, "invoice.exe", r"C:\Users\a\Downloads\invoice.exe", signer="AnyDesk Software GmbH")
+    seen = only(report("windows", processes=[proc]), "remote-control-running")["evidence"]["seen"][0]
+    assert seen["signature"]["field"] == "signers"
+    assert seen["signature"]["value"] == "AnyDesk Software GmbH"
+
+
+@pytest.mark.parametrize("signer", ["Google LLC", "Microsoft Corporation", "ConnectWise, LLC", "Zscaler, Inc.",
+                                    "Parallels International GmbH"])
+def test_generic_and_shared_signers_name_no_tool(signer):
+    # Google signs Chrome as well as Chrome Remote Desktop; ConnectWise signs two catalogued tools
+    proc = process(72, "helper.exe", r"C:\Program Files\Vendor\helper.exe", signer=signer)
+    assert findings(report("windows", processes=[proc]), "remote-control-running") == []
+
+
+def test_a_process_inside_a_tools_own_folder_is_the_tool():
+    exe = "/usr/local/mesh_services/meshagent/meshagent"
+    finding = only(report("linux", processes=[process(80, "meshagent", exe)]), "remote-control-running")
+    assert finding["evidence"]["tool"]["id"] == "meshcentral"
+    assert finding["evidence"]["seen"][0]["signature"]["field"] == "install_paths.linux"
+
+
+@pytest.mark.parametrize("os, exe", [
+    ("linux", "/usr/bin/bash"), ("linux", "/usr/local/bin/node"), ("linux", "/opt/google/chrome/chrome"),
+    ("windows", r"C:\Windows\System32\svchost.exe"), ("windows", r"C:\Program Files\Google\Chrome\Application\chrome.exe"),
+    ("windows", r"C:\Users\a\AppData\Local\Temp\setup.exe"), ("windows", r"C:\ProgramData\Microsoft\Windows Defender\MsMpEng.exe"),
+    ("macos", "/Applications/Safari.app/Contents/MacOS/Safari"),
+    ("macos", "/Library/Application Support/Jamf/bin/jamfAgent"),
+])
+def test_ordinary_program_folders_name_no_tool(os, exe):
+    name = exe.replace("\\", "/").rsplit("/", 1)[-1]
+    assert findings(report(os, processes=[process(81, name, exe)]), "remote-control-running") == []
+
+
+def test_a_viewer_inside_a_host_tools_folder_is_not_the_host():
+    # RealVNC's viewer is catalogued as the client side; its folder sits beside VNC Server's
+    exe = r"C:\Program Files\RealVNC\VNC Server\vncviewer.exe"
+    assert findings(report("windows", processes=[process(82, "vncviewer.exe", exe)]), "remote-control-running") == []

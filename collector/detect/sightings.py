@@ -35,7 +35,8 @@ class Sighting:
 
 
 def app_name_keys(name: str) -> list[str]:
-    """The app name, and the same without a trailing version or bitness ("TeamViewer 15")."""
+    """The app or executable name, and the same without a trailing version or bitness
+    ("TeamViewer 15", "rustdesk-1.3.2"); a browser's ` (N)` is gone already (`normalise_name`)."""
     key = normalise_name(name)
     keys = [key]
     while (shorter := VERSION_TAIL.sub("", keys[-1])) and shorter != keys[-1]:
@@ -50,18 +51,29 @@ def _truncated_matches(catalogue: Catalogue, name: str) -> list[tuple[Tool, str]
             if len(known) > LINUX_COMM_LENGTH and known.startswith(key)]
 
 
-def _process_matches(catalogue: Catalogue, os: str | None, names: tuple[str, ...], exe: str,
-                     bundle_id: str) -> list[tuple[Tool, str, str]]:
+def _name_matches(catalogue: Catalogue, os: str | None, name: str, exe: str) -> list[tuple[Tool, str, str]]:
     found: list[tuple[Tool, str, str]] = []
-    for name in names:
-        found += [(t, v, f"processes.{os or 'any'}") for t, v in catalogue.tools_for_process(os, name)]
-        if os in ("linux", None) and len(name) == LINUX_COMM_LENGTH:
-            found += [(t, v, "processes.linux") for t, v in _truncated_matches(catalogue, name)]
-        found += [(t, name, "ambiguous_processes") for t in catalogue.ambiguous_names.get(normalise_name(name), [])
+    for key in app_name_keys(name):
+        found += [(t, v, f"processes.{os or 'any'}") for t, v in catalogue.tools_for_process(os, key)]
+        found += [(t, name, "ambiguous_processes") for t in catalogue.ambiguous_names.get(key, [])
                   if exe and t.install_path_of(exe, os)]
+    if os in ("linux", None) and len(name) == LINUX_COMM_LENGTH:
+        found += [(t, v, "processes.linux") for t, v in _truncated_matches(catalogue, name)]
+    return found
+
+
+def _process_matches(catalogue: Catalogue, os: str | None, names: tuple[str, ...], exe: str,
+                     bundle_id: str, signer: str) -> list[tuple[Tool, str, str]]:
+    """Tools the process is, by name, bundle id, install folder or code signer — never the tool
+    whose viewer it is (a viewer drives another machine: remote_tools.md §5)."""
+    found = [match for name in names for match in _name_matches(catalogue, os, name, exe)]
     if bundle_id:
         found += [(t, bundle_id, "bundle_ids") for t in catalogue.bundle_ids.get(bundle_id.casefold(), [])]
-    return found
+    if exe and not catalogue.is_viewer(names, bundle_id):  # viewers often sit in the host's folder
+        found += [(t, pattern, f"install_paths.{os or 'any'}") for t, pattern in catalogue.tools_installed_in(exe, os)]
+    if tool := catalogue.tool_signed_by(signer):
+        found.append((tool, signer, "signers"))
+    return [m for m in found if not m[0].is_client(names, bundle_id)]
 
 
 # A laptop reports the same few hundred processes all day, and a fleet mostly the same ones:
@@ -71,15 +83,15 @@ _process_match_caches: dict[int, object] = {}
 
 
 def _cached_process_matches(catalogue: Catalogue):
-    """`(os, name, exe, bundle_id) -> ((tool, value, field), ...)`, first match per tool."""
+    """`(os, name, exe, bundle_id, signer) -> ((tool, value, field), ...)`, first match per tool."""
     key = id(catalogue)
     cached = _process_match_caches.get(key)
     if cached is None:
         ref = weakref.ref(catalogue)  # the cache must not keep its catalogue alive
 
         @lru_cache(maxsize=PROCESS_MATCH_CACHE_SIZE)
-        def cached(os, name, exe, bundle_id):
-            matches = _process_matches(ref(), os, process_names(name, exe), exe, bundle_id)
+        def cached(os, name, exe, bundle_id, signer):
+            matches = _process_matches(ref(), os, process_names(name, exe), exe, bundle_id, signer)
             return tuple(_first_per_tool(matches))
 
         _process_match_caches[key] = cached
@@ -109,7 +121,7 @@ def find_sightings(view: ReportView, catalogue: Catalogue) -> list[Sighting]:
     sightings = []
     process_matches = _cached_process_matches(catalogue)
     for proc in view.processes:
-        for tool, value, field in process_matches(view.os, proc.name, proc.exe, proc.bundle_id):
+        for tool, value, field in process_matches(view.os, proc.name, proc.exe, proc.bundle_id, proc.signer):
             sightings.append(Sighting(tool, "process", field, value, proc.evidence(), proc.exe, proc.signer, proc))
     for app in view.applications:
         for tool, value, field in _first_per_tool(_app_matches(view, catalogue, app)):

@@ -40,9 +40,10 @@ def anydesk_windows(running: bool = True, session: bool = False) -> Delta:
         connections=(Conn("{lan_ip}", 7070, CONTROLLER, 61544, "AnyDesk.exe#backend"),))
 
 
-def anydesk_portable_windows(session: bool = True) -> Delta:
-    """AnyDesk run from Downloads without installing (no service), as CISA notes portable RMM binaries run."""
-    exe = "{home}\\Downloads\\AnyDesk.exe"
+def anydesk_portable_windows(session: bool = True, file_name: str = "AnyDesk.exe") -> Delta:
+    """AnyDesk run from Downloads without installing (no service), as CISA notes portable RMM binaries run;
+    saved under whatever `file_name` the browser or the user gave it."""
+    exe = "{home}\\Downloads\\" + file_name
     delta = Delta(
         processes=(Proc(exe, parent="explorer.exe", key="AnyDesk.exe", signer="AnyDesk Software GmbH"),
                    Proc(exe, ("--local-service",), parent="AnyDesk.exe", key="AnyDesk.exe#service",
@@ -81,6 +82,15 @@ def anydesk_unix(os: str, session: bool = False) -> Delta:
                             bundle_id=bundle),),
             connections=(Conn("{lan_ip}", 7070, CONTROLLER, 61544, "anydesk#backend"),))
     return delta
+
+
+def meshcentral_agent_linux() -> Delta:
+    """A MeshCentral agent installed by its script into /usr/local/mesh_services, connected to its server."""
+    folder = "/usr/local/mesh_services/meshagent/"
+    return Delta(
+        applications=(App("meshagent.service", path="/lib/systemd/system/meshagent.service", source="systemd"),),
+        processes=(Proc(folder + "meshagent", ("--installedByUser=0",), user="root", parent="systemd", started=5),),
+        connections=(Conn("{lan_ip}", 43322, VPS, 443, "meshagent"),))
 
 
 # --- TeamViewer -------------------------------------------------------------------------------
@@ -304,6 +314,17 @@ def rdp_client_windows() -> Delta:
         processes=(Proc("C:\\Windows\\System32\\mstsc.exe", ("{home}\\Documents\\build-server.rdp",),
                         parent="explorer.exe"),),
         connections=(Conn("100.64.1.7", 53388, "10.40.12.8", 3389, "mstsc.exe"),))
+
+
+def jump_desktop_viewer_macos() -> Delta:
+    """The Jump Desktop app, the viewer, connected out to a lab Mac: Jump Desktop Connect, the host, is absent."""
+    app = "/Applications/Jump Desktop.app"
+    return Delta(
+        applications=(App("Jump Desktop", "9.1.7", app, "com.p5sys.jump.mac.viewer.web", signer="2HCKV38EEC",
+                          source="app_bundle"),),
+        processes=(Proc(app + "/Contents/MacOS/Jump Desktop", parent="launchd", signer="2HCKV38EEC",
+                        bundle_id="com.p5sys.jump.mac.viewer.web"),),
+        connections=(Conn("100.64.1.9", 61180, "10.40.12.9", 5900, "Jump Desktop"),))
 
 
 def screen_sharing_client_macos() -> Delta:
