@@ -104,6 +104,9 @@ SHARED_FOLDERS = {"", "bin", "sbin", "lib", "libexec", "share", "usr", "local", 
                   "windows", "system32", "syswow64", "program files", "program files (x86)", "programdata", "users",
                   "appdata", "roaming", "downloads", "desktop", "documents", "applications", "library",
                   "application support", "launchagents", "launchdaemons", "privilegedhelpertools"}
+# Folders that hold a tool's viewer, the side that drives other machines ("LiteManager Pro – Viewer",
+# Splashtop's "Client for RMM"): a process there is no sign that this machine is driven.
+VIEWER_FOLDER = re.compile(r"/[^/]*(?:viewer|client for)[^/]*/")
 # Certificate subjects that sign an OS, a browser or many unrelated products besides a remote-control
 # tool (Google signs Chrome as well as Chrome Remote Desktop; Parallels signs Parallels Desktop).
 GENERIC_SIGNERS = {"microsoft corporation", "microsoft windows", "microsoft windows publisher", "apple inc.",
@@ -121,7 +124,7 @@ def is_own_folder(pattern: str) -> bool:
     if not pat.endswith("/*"):
         return False
     folder = pat[:-2].rsplit("/", 1)[-1]
-    return not is_glob(folder) and folder not in SHARED_FOLDERS
+    return not is_glob(folder) and folder not in SHARED_FOLDERS and not VIEWER_FOLDER.search(pat)
 
 
 def path_matches(path: str, pattern: str) -> bool:
@@ -338,6 +341,8 @@ class Catalogue:
     def tools_installed_in(self, path: str, os_name: str | None) -> list[tuple[Tool, str]]:
         """Tools (not part of the OS) with an install folder that holds `path`."""
         target = normalise_path(path)
+        if VIEWER_FOLDER.search(target):
+            return []
         found = [(tool, pattern) for os_key in _oses(os_name)
                  for head, matcher, pattern, tool in self.install_folders.get(os_key, ())
                  if target.startswith(head) and matcher.match(target)]

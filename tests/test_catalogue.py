@@ -215,6 +215,8 @@ def test_name_normalisation_drops_a_browsers_duplicate_counter():
     (r"C:\Program Files (x86)\ScreenConnect Client (*)\*", False),  # a glob of folder names
     (r"C:\Users\*\Downloads\*", False),                       # a folder every program shares
     ("/opt/*", False),
+    ("C:\\Program Files\\LiteManager Pro – Viewer\\*", False),  # the viewer's folder
+    (r"*\Splashtop\Splashtop Remote\Client for RMM\*", False),
 ])
 def test_own_install_folders(pattern, own):
     assert is_own_folder(pattern) is own
@@ -233,6 +235,13 @@ def test_install_folders_skip_tools_shipped_with_the_os():
     found = catalogue.tools_installed_in("/usr/local/mesh_services/meshagent/meshagent", "linux")
     assert [t.id for t, _ in found] == ["meshcentral"]
     assert all(not t.builtin for entries in catalogue.install_folders.values() for *_, t in entries)
+
+
+def test_a_viewer_below_a_tool_folder_is_not_the_tool_running():
+    catalogue = load_catalogue()
+    splashtop = r"C:\Program Files (x86)\Splashtop\Splashtop Remote"
+    assert catalogue.tools_installed_in(splashtop + r"\Client for STB\strwinclt.exe", "windows") == []
+    assert [t.id for t, _ in catalogue.tools_installed_in(splashtop + r"\Server\SRServer.exe", "windows")] == ["splashtop"]
 
 
 @pytest.mark.parametrize("path, pattern, expected", [
