@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 from farmwatch.collector.fleet.settings import FleetSettings, FleetSettingsError
@@ -68,12 +69,35 @@ class CollectorConfig:
         if unknown:
             raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
         values.update({k: v for k, v in overrides.items() if v is not None})
+        _check_types(cls, values, path)
+        if "listen" in values:
+            _check_listen(values["listen"])
         if not isinstance(values.get("fleet", FleetSettings()), FleetSettings):
             try:
                 values["fleet"] = FleetSettings.from_dict(values["fleet"])
             except (FleetSettingsError, TypeError) as exc:
                 raise ConfigError(f"{path}: {exc}") from exc
         return cls(home=home, **values)
+
+
+_LISTEN = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$")
+
+
+def _check_listen(listen: str) -> None:
+    match = _LISTEN.match(listen)
+    if not match or int(match[1]) > 65535:
+        raise ConfigError(f"listen address {listen!r} is not HOST:PORT with a port up to 65535 "
+                          "(e.g. 0.0.0.0:7443, [::]:7443, 127.0.0.1:7443)")
+
+
+def _check_types(cls, values: dict, path: Path) -> None:
+    """A setting of the wrong type (workers = "16") fails here, naming it, not deep inside serve."""
+    for f in fields(cls):
+        if f.name in ("home", "fleet") or f.name not in values:
+            continue
+        default = f.default_factory() if f.default is MISSING else f.default
+        if not isinstance(values[f.name], type(default)) or isinstance(values[f.name], bool) != isinstance(default, bool):
+            raise ConfigError(f"{path}: {f.name} must be of type {type(default).__name__}, not {values[f.name]!r}")
 
 
 def _read_toml(path: Path) -> dict:

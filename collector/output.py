@@ -9,10 +9,9 @@ from typing import Iterable, Sequence
 FORMATS = ("table", "json", "csv")
 
 
-def add_format_flags(parser) -> None:
+def add_format_flags(parser, json_help: str = "print a JSON array (for scripts)") -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--json", dest="format", action="store_const", const="json",
-                       help="print a JSON array (for scripts)")
+    group.add_argument("--json", dest="format", action="store_const", const="json", help=json_help)
     group.add_argument("--csv", dest="format", action="store_const", const="csv",
                        help="print CSV with a header row")
     parser.set_defaults(format="table")

@@ -23,7 +23,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from farmwatch.agent import bootstrap
 from farmwatch.collector import enrollment, fleet, ingest, pki, query_service
 from farmwatch.collector.audit import AuditLog
-from farmwatch.collector.config import CollectorConfig
+from farmwatch.collector.config import CollectorConfig, ConfigError
 from farmwatch.collector.store import Store, StoreFull
 from farmwatch.collector.undecodable import RejectUndecodable
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc, query_pb2_grpc
@@ -192,7 +192,8 @@ class CollectorServer:
                                      ingest.DeviceGroups(self.store))
         self.health = health.HealthServicer()
         options = [("grpc.max_receive_message_length", config.max_message_bytes),
-                   ("grpc.max_send_message_length", config.max_message_bytes)]
+                   ("grpc.max_send_message_length", config.max_message_bytes),
+                   ("grpc.so_reuseport", 0)]  # a second collector on this port must fail, not share it
         self.grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=config.workers,
                                                            thread_name_prefix="rpc"), options=options,
                                 interceptors=[RejectUndecodable()])
@@ -202,9 +203,15 @@ class CollectorServer:
         query_pb2_grpc.add_QueryServicer_to_server(query_service.QueryService(
             self.store, Authenticator(self.store, config.trusted_proxies), self.audit), self.grpc)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
-        self.port = self.grpc.add_secure_port(config.listen, server_credentials(self.ca))
+        try:
+            self.port = self.grpc.add_secure_port(config.listen, server_credentials(self.ca))
+        except RuntimeError:
+            self.port = 0
         if not self.port:
-            raise OSError(f"cannot listen on {config.listen}")
+            self.queue.close()
+            self.store.close()
+            raise ConfigError(f"cannot listen on {config.listen}: the port is in use (another collector?) or the "
+                              "address is not one of this machine's; pick another with --listen")
 
     def _every(self, seconds: float, name: str, job) -> None:
         """Run `job(store)` now and then every `seconds` until stop, on a connection of its own
