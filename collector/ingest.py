@@ -5,7 +5,9 @@ acknowledges each report only after its batch is committed (durable before the a
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import ipaddress
 import json
 import logging
 import queue
@@ -212,15 +214,48 @@ def load_report_file(path: str | Path) -> LoadedReport:
         raise InvalidReport(f"{path}: not JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise InvalidReport(f"{path}: expected a JSON object")
-    is_envelope = isinstance(data.get("report"), dict)
+    is_envelope = "report" in data
+    if is_envelope and not isinstance(data["report"], dict):
+        raise InvalidReport(f"{path}: the envelope's \"report\" is not a JSON object")
     try:
         report = json_format.ParseDict(data["report"] if is_envelope else data,
                                        report_pb2.AgentReport(), ignore_unknown_fields=True)
     except json_format.ParseError as exc:
         raise InvalidReport(f"{path}: not an AgentReport ({exc})") from exc
+    if not report.ByteSize():
+        raise InvalidReport(f"{path}: no report fields in it; expected a report as `farmwatch-agent scan` "
+                            "prints it, or an envelope")
     if is_envelope:
-        return LoadedReport(str(path), report, data.get("received_at"), data.get("peer_ip", ""))
+        return LoadedReport(str(path), report, _received_at(path, data.get("received_at")),
+                            _peer_ip(path, data.get("peer_ip")))
     return LoadedReport(str(path), report)
+
+
+def _received_at(path, value) -> str | None:
+    """The envelope's time in the collector's own form (UTC, milliseconds, Z), so that stored
+    times compare as strings; RFC 3339 with a zone, and not in the future (a future time would
+    keep a laptop that went quiet from ever counting as silent)."""
+    if value is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise InvalidReport(f"{path}: received_at {value!r} is not an RFC 3339 time with a zone "
+                            "(e.g. 2026-11-20T10:00:00Z)")
+    if when > dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5):
+        raise InvalidReport(f"{path}: received_at {value!r} is in the future")
+    return when.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _peer_ip(path, value) -> str:
+    if not value:
+        return ""
+    try:
+        return str(ipaddress.ip_address(str(value)))
+    except ValueError:
+        raise InvalidReport(f"{path}: peer_ip {value!r} is not an IP address") from None
 
 
 def _stdin() -> str:

@@ -103,7 +103,7 @@ def test_devices_csv_has_a_header_and_one_row_per_device(home, tmp_path):
 
 def test_classify_prints_one_contract_object_per_file(home, tmp_path):
     paths = [write_report(tmp_path / f"{i}.json", make_report(f"SN-{i}")) for i in range(3)]
-    paths.append(write_report(tmp_path / "env.json", make_report("SN-E"), {"received_at": "x", "peer_ip": ""}))
+    paths.append(write_report(tmp_path / "env.json", make_report("SN-E"), {"received_at": "2026-11-20T10:00:00Z", "peer_ip": ""}))
     lines = collector(home, "classify", *paths).stdout.splitlines()
     assert len(lines) == 4
     for line, expected in zip(lines, ["SN-0", "SN-1", "SN-2", "SN-E"]):
@@ -166,3 +166,55 @@ def test_one_device_as_json_and_csv(home, tmp_path):
     assert info["device_id"] == "SN-ONE" and isinstance(info["reports"], list)
     rows = dict(csv.reader(io.StringIO(collector(home, "device", "SN-ONE", "--csv").stdout)))
     assert rows["device_id"] == "SN-ONE"
+
+
+def test_serve_refuses_a_port_in_use_and_a_bad_address(home):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = collector(home, "serve", "--listen", f"127.0.0.1:{taken.getsockname()[1]}", check=False)
+    assert busy.returncode == 1 and "port is in use" in busy.stderr and "Traceback" not in busy.stderr
+    for address in ("garbage", "127.0.0.1:99999"):
+        bad = collector(home, "serve", "--listen", address, check=False)
+        assert bad.returncode == 1 and "is not HOST:PORT" in bad.stderr
+
+
+def test_a_setting_of_the_wrong_type_is_named(home):
+    (home / "collector.toml").write_text('[collector]\nworkers = "16"\n')
+    result = collector(home, "devices", check=False)
+    assert result.returncode == 1 and "workers must be of type int" in result.stderr
+
+
+def test_token_needs_at_least_one_use(home):
+    result = collector(home, "token", "create", "--uses", "0", check=False)
+    assert result.returncode == 2 and "at least 1" in result.stderr
+
+
+@pytest.mark.parametrize("envelope, problem", [
+    ({"received_at": "yesterday"}, "is not an RFC 3339 time"),
+    ({"received_at": "2026-11-20T10:00:00"}, "is not an RFC 3339 time"),  # no zone
+    ({"received_at": "2999-01-01T00:00:00Z"}, "is in the future"),
+    ({"received_at": "2026-11-20T10:00:00Z", "peer_ip": "not-an-ip"}, "is not an IP address"),
+])
+def test_ingest_refuses_envelopes_with_impossible_facts(home, tmp_path, envelope, problem):
+    path = write_report(tmp_path / "env.json", make_report("SN-BADENV"), envelope)
+    result = collector(home, "ingest", path, check=False)
+    assert result.returncode == 1 and problem in result.stderr and "stored 0" in result.stdout
+
+
+def test_ingest_stores_envelope_times_in_utc(home, tmp_path):
+    path = write_report(tmp_path / "env.json", make_report("SN-TZ"),
+                        {"received_at": "2026-11-20T12:00:00+02:00", "peer_ip": "2001:DB8::1"})
+    collector(home, "ingest", path)
+    (device,) = json.loads(collector(home, "devices", "--json").stdout)
+    assert (device["last_seen"], device["last_peer_ip"]) == ("2026-11-20T10:00:00.000Z", "2001:db8::1")
+
+
+@pytest.mark.parametrize("text", ["{}", '{"foo": 1}', '{"report": "oops"}'])
+def test_classify_refuses_what_is_not_a_report(home, tmp_path, text):
+    path = tmp_path / "junk.json"
+    path.write_text(text)
+    result = collector(home, "classify", path, check=False)
+    assert result.returncode == 1 and result.stdout == "" and "junk.json" in result.stderr
