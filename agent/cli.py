@@ -96,6 +96,12 @@ def _as_cli_error(exc: Exception, args) -> CliError:
     return CliError(EXIT_FAILURE, str(exc))
 
 
+def _folder(text: str) -> str:
+    if not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a folder (a tree laid out like /, with proc, sys and etc)")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="farmwatch-agent", description=DESCRIPTION, epilog=EPILOG,
@@ -109,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     scan = commands.add_parser("scan", help="print one report as JSON, send nothing")
-    scan.add_argument("--sysroot", metavar="DIR", help="read /sys, /proc, /etc under DIR (fixture trees)")
+    scan.add_argument("--sysroot", metavar="DIR", type=_folder, help="read /sys, /proc, /etc under DIR (fixture trees)")
     scan.add_argument("--compact", action="store_true", help="one line of JSON instead of indented")
     scan.set_defaults(handler=cmd_scan)
 
@@ -130,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--once", action="store_true", help="one report, then exit")
     run.add_argument("--interval", type=_seconds, metavar="SECONDS",
                      help="between reports, ±10%% jitter (default: the collector's, else agent.toml's)")
-    run.add_argument("--sysroot", metavar="DIR", help="read /sys, /proc, /etc under DIR (fixture trees)")
+    run.add_argument("--sysroot", metavar="DIR", type=_folder, help="read /sys, /proc, /etc under DIR (fixture trees)")
     run.set_defaults(handler=cmd_run)
 
     status = commands.add_parser("status", help="enrollment, certificate expiry, last delivery, outbox")
@@ -252,6 +258,9 @@ def _enroll_or_explain(enroll, address: str):
 def _enrollment_advice(exc: CollectorError, address: str) -> tuple[int, str]:
     said = f"({exc.details})" if exc.details else ""
     code = exc.code
+    if code == grpc.StatusCode.PERMISSION_DENIED and "allow-reenroll" in exc.details:
+        return EXIT_FAILURE, (f"this device is already enrolled {said}; to replace its certificate, ask the "
+                              "collector's admin for a re-enrollment token")
     if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
         return EXIT_FAILURE, (f"the collector refused the enrollment token {said}; ask for a new token "
                               "(tokens expire and can be used a limited number of times)")

@@ -73,6 +73,8 @@ def test_help_teaches_with_examples_and_exit_codes(capsys):
     (["enroll", "--collector", "c:1", "--ca-cert", "ca.crt", "--token", "t", "--token-file", "f"],
      "not allowed with"),
     (["enroll", "--collector", "no-port", "--token", "t", "--ca-cert", "ca.crt"], "HOST:PORT"),
+    (["scan", "--sysroot", "/no/such/tree"], "is not a folder"),
+    (["run", "--once", "--sysroot", "/no/such/tree"], "is not a folder"),
 ])
 def test_usage_errors_exit_2_and_say_why(capsys, argv, complaint):
     assert complaint in usage_error(capsys, *argv)
@@ -168,3 +170,14 @@ def test_run_stops_cleanly_on_sigterm(tmp_path):
         agent.kill()
     assert agent.returncode == 0, err
     assert "report spooled" in err and "stopped" in err
+
+
+def test_an_already_enrolled_device_is_told_it_needs_a_reenrollment_token():
+    import grpc
+
+    from farmwatch.agent.transport import CollectorError
+
+    refusal = CollectorError(grpc.StatusCode.PERMISSION_DENIED, "device SN-1 is already enrolled with a live "
+                             "certificate; re-enrolling needs a token made with `token create --allow-reenroll`")
+    code, advice = cli._enrollment_advice(refusal, "collector:7443")
+    assert code == cli.EXIT_FAILURE and "re-enrollment token" in advice and "ask for a new token" not in advice
