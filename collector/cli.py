@@ -53,7 +53,20 @@ def cmd_pki_init(args, config):
     print(f"CA certificate:     {config.pki_dir / ca.CA_CERT}  (give this to agents: --ca-cert)")
     print(f"server certificate: {config.pki_dir / ca.SERVER_CERT}  names: {', '.join(names)}"
           f"  expires {server.not_valid_after_utc:%Y-%m-%d}")
+    if not config.config_file.exists():
+        _write_settings(config.config_file, names)
+        print(f"settings:           {config.config_file}  (every setting, documented, at its default)")
     print(f"next: farmwatch-collector --home {config.home} token create")
+
+
+def _write_settings(path, server_names: list[str]) -> None:
+    """The documented example as the home's collector.toml, with the names just certified."""
+    from importlib.resources import files
+
+    text = files("farmwatch.collector").joinpath("collector.example.toml").read_text(encoding="utf-8")
+    lines = [f"server_names = {json.dumps(server_names)}" if line.startswith("server_names = ") else line
+             for line in text.splitlines()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def cmd_pki_revoke(args, config):

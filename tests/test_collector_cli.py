@@ -52,6 +52,17 @@ def test_pki_init_keeps_keys_private_and_refuses_to_overwrite(home):
     assert collector(home, "pki", "init", "--force").returncode == 0
 
 
+def test_pki_init_writes_the_documented_settings_once(home):
+    import tomllib
+
+    settings = tomllib.loads((home / "collector.toml").read_text())
+    assert settings["collector"]["server_names"] == ["collector.example.com", "10.0.0.5"]
+    assert settings["collector"]["listen"] == "127.0.0.1:7443"
+    (home / "collector.toml").write_text('[collector]\nworkers = 4\n')
+    collector(home, "pki", "init", "--force")
+    assert (home / "collector.toml").read_text() == '[collector]\nworkers = 4\n'  # an admin's edits stay
+
+
 def test_server_certificate_carries_the_requested_names(home):
     from cryptography import x509
 
