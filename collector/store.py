@@ -24,7 +24,7 @@ from farmwatch.collector.fleet import schema as fleet_schema
 from farmwatch.collector.fleet.verdict import combine, fleet_findings_of
 from farmwatch.v1 import report_pb2
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class StoreFull(Exception):
@@ -90,6 +90,8 @@ class Store:
                 _backfill_fleet(self.db)
             if version and version < 4:
                 _add_missing_columns(self.db, _CLOCK_SKEW_COLUMN, ("reports", "devices"))
+            if version and version < 5:  # exact day counts, the BSSID beside each location
+                fleet_schema.rebuild_locations(self.db)
             self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
@@ -430,11 +432,10 @@ def _add_missing_columns(db: sqlite_utils.Database, columns: dict, tables) -> No
 
 
 def _backfill_fleet(db: sqlite_utils.Database) -> None:
-    """Schema 2 → 3: own verdicts beside the combined ones, input languages, location history."""
+    """Schema 2 → 3: own verdicts beside the combined ones, input languages (location history: schema 5)."""
     db.execute("UPDATE devices SET own_verdict = verdict, own_score = score, verdict_source = 'report' "
                "WHERE own_verdict IS NULL")
     db.execute(
         "UPDATE devices SET input_languages = (SELECT group_concat(DISTINCT json_extract(f.evidence, "
         "'$.language')) FROM findings f WHERE f.report_id = devices.last_report_id AND f.rule = 'input-language') "
         "WHERE input_languages IS NULL")
-    fleet_schema.backfill_locations(db.conn)

@@ -1,6 +1,7 @@
 """Each fleet rule on a small fleet ingested through the real pipeline: a match and a near miss."""
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 import pytest
@@ -24,10 +25,16 @@ ANN, BOB, CAT = (Person("Ann Ames", "Austin", "TX", "US", "78701"), Person("Bob 
 def fleet(tmp_path):
     stores = []
 
-    def build(laptops, *, settings=FleetSettings(), now=NOW, roster=True, extra=(), interval=300):
+    def build(laptops, *, settings=FleetSettings(), now=NOW, roster=True, extra=(), interval=300, reorder=None):
+        """`reorder`: deliver the fleet's reports in that order instead of as they were collected."""
         store = Store(tmp_path / f"fleet{len(stores)}.sqlite")
         stores.append(store)
-        ingest_fleet(store, laptops, START)
+        if reorder:
+            outbox = _Outbox()
+            ingest_fleet(outbox, laptops, START)
+            store.ingest(list(reorder(outbox.items)))
+        else:
+            ingest_fleet(store, laptops, START)
         if roster:
             import_roster(store, write_roster(tmp_path / f"roster{len(stores)}.csv", laptops, list(extra)))
         config = CollectorConfig(home=tmp_path, report_interval_seconds=interval, fleet=settings)
@@ -36,6 +43,17 @@ def fleet(tmp_path):
     yield build
     for store in stores:
         store.close()
+
+
+class _Outbox:
+    """Takes the store's place in ingest_fleet: keeps the reports for delivery in another order."""
+
+    def __init__(self):
+        self.items = []
+
+    def ingest(self, batch):
+        self.items += batch
+        return [True] * len(batch)
 
 
 def at(place: Place, *people: Person, base: str = CLEAN, days=DAYS, prefix: str = "lt") -> list[Laptop]:
@@ -161,6 +179,38 @@ def test_a_couple_at_one_ship_to_address_is_a_low_household(fleet):
     store, result = fleet(at(Place.home("lind"), rosa, tom))
     assert {(c["severity"], c["household"]) for c in result.clusters} == {("low", True)}
     assert {v[0] for v in verdicts(store).values()} == {"clean"}
+
+
+LOCATIONS = "SELECT * FROM device_locations ORDER BY kind, value, device_id"
+
+
+@pytest.mark.parametrize("reorder", [reversed, lambda items: random.Random(7).sample(items, len(items))],
+                         ids=["newest-first", "shuffled"])
+def test_reports_arriving_out_of_order_count_the_same_days(fleet, reorder):
+    farm = Place.home("farm")
+    mover = Laptop("mover", CLEAN, None, [(Place.home("own"), range(0, 4)), (farm, DAYS)])
+    in_order, expected = fleet([*at(farm, ANN, BOB, CAT), mover])
+    replayed, result = fleet([*at(farm, ANN, BOB, CAT), mover], reorder=reorder)
+    assert replayed.rows(LOCATIONS) == in_order.rows(LOCATIONS)
+    assert {r["days"] for r in replayed.rows(LOCATIONS)} == {len(DAYS)}
+    assert result.clusters == expected.clusters and len(result.clusters) == 3
+
+
+def test_an_older_database_gets_exact_day_counts_on_upgrade(fleet):
+    store, _ = fleet(at(Place.home("farm"), ANN, BOB))
+    before = store.rows(LOCATIONS)
+    # as schema 4 left a backfill that arrived newest first: one day counted, no BSSID beside the keys
+    store.conn.execute("DROP TABLE device_location_days")
+    store.conn.execute("ALTER TABLE device_locations DROP COLUMN wifi_bssid")
+    store.conn.execute("UPDATE device_locations SET days = 1")
+    store.conn.execute("PRAGMA user_version=4")
+    store.close()
+    upgraded = Store(store.path)
+    try:
+        assert upgraded.rows(LOCATIONS) == before
+        assert correlate(upgraded, FleetSettings(), NOW).clusters
+    finally:
+        upgraded.close()
 
 
 # -- moves -------------------------------------------------------------------------------------

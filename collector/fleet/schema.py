@@ -3,6 +3,10 @@
 `device_locations` keeps one row per (device, location key) — a few rows per laptop however many
 reports it sends — so correlation reads ~3 rows per device instead of every report in the
 window. Ingest upserts it beside the report, in the same transaction.
+
+Every column is independent of the order reports arrive in (backfill, replay, an agent's outbox
+drained days late): first/last seen are the min/max, the context columns come from the latest
+report, and `days` counts the rows of `device_location_days`, one per (key, device, UTC day).
 """
 from __future__ import annotations
 
@@ -18,12 +22,16 @@ FINDING_COLUMNS = {"device_id": str, "rule": str, "severity": str, "summary": st
 
 def create_schema(db: sqlite_utils.Database) -> None:
     # Clustered by key (WITHOUT ROWID, key first): correlation reads all devices at a key as one
-    # contiguous range. peer_ip / gateway_mac: what the device's latest report from the key also showed.
+    # contiguous range. peer_ip / gateway_mac / wifi_bssid: what the device's latest report from the key
+    # also showed.
     db.execute(
         "CREATE TABLE IF NOT EXISTS device_locations (kind TEXT NOT NULL, value TEXT NOT NULL, "
         "device_id TEXT NOT NULL, first_seen TEXT, last_seen TEXT, reports INTEGER, days INTEGER, peer_ip TEXT, "
-        "gateway_mac TEXT, PRIMARY KEY (kind, value, device_id)) WITHOUT ROWID")
+        "gateway_mac TEXT, wifi_bssid TEXT, PRIMARY KEY (kind, value, device_id)) WITHOUT ROWID")
     db["device_locations"].create_index(["device_id"], if_not_exists=True)
+    # The UTC days a device was seen at a key: ingest counts a day in `days` when its row is new.
+    db.execute("CREATE TABLE IF NOT EXISTS device_location_days (kind TEXT NOT NULL, value TEXT NOT NULL, "
+               "device_id TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (kind, value, device_id, day)) WITHOUT ROWID")
     # How many devices were ever seen at each key, kept by a trigger that fires only when a device
     # first reports from a key: correlation starts from the few keys with two or more devices
     # instead of scanning every device's keys.
@@ -59,36 +67,41 @@ def create_schema(db: sqlite_utils.Database) -> None:
 
 _UPSERT = (
     "INSERT INTO device_locations (device_id, kind, value, first_seen, last_seen, reports, days, peer_ip, "
-    "gateway_mac) VALUES (?, ?, ?, ?, ?, 1, 1, ?, ?) "
+    "gateway_mac, wifi_bssid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(kind, value, device_id) DO UPDATE SET "
-    "first_seen = min(first_seen, excluded.first_seen), "
-    "days = days + (substr(excluded.last_seen, 1, 10) > substr(last_seen, 1, 10)), "
+    "first_seen = min(first_seen, excluded.first_seen), days = days + excluded.days, "
     "peer_ip = CASE WHEN excluded.last_seen >= last_seen THEN excluded.peer_ip ELSE peer_ip END, "
     "gateway_mac = CASE WHEN excluded.last_seen >= last_seen THEN excluded.gateway_mac ELSE gateway_mac END, "
-    "last_seen = max(last_seen, excluded.last_seen), reports = reports + 1")
+    "wifi_bssid = CASE WHEN excluded.last_seen >= last_seen THEN excluded.wifi_bssid ELSE wifi_bssid END, "
+    "last_seen = max(last_seen, excluded.last_seen), reports = reports + excluded.reports")
+_DAY = "INSERT OR IGNORE INTO device_location_days (kind, value, device_id, day) VALUES (?, ?, ?, ?)"
 
 
 def location_rows(device_id: str, received_at: str, peer_ip: str, gateway_mac: str | None,
-                  bssid: str | None) -> list[tuple]:
-    """The device_locations upserts of one report: one per kind whose value identifies a place.
-
-    `days` counts UTC days seen in order; a late report from an earlier day is not counted
-    (under-counting keeps a cluster from forming early, never late by more than that day).
-    """
+                  bssid: str | None, reports: int = 1, first_seen: str | None = None) -> list[tuple]:
+    """The device_locations upserts of one report (or of `reports` reports of one UTC day, from
+    `first_seen` to `received_at`): one per kind whose value identifies a place."""
     raw = {ADDRESS: peer_ip, "gateway_mac": gateway_mac, "wifi_bssid": bssid}
-    gateway = normalise_mac(gateway_mac)
-    return [(device_id, kind, value, received_at, received_at, peer_ip or None, gateway)
+    context = (peer_ip or None, normalise_mac(gateway_mac), normalise_mac(bssid))
+    return [(device_id, kind, value, first_seen or received_at, received_at, reports, *context)
             for kind in KINDS if (value := KEY_OF[kind](raw[kind])) is not None]
 
 
 def record_locations(conn: sqlite3.Connection, rows: list[tuple]) -> None:
-    if rows:
-        conn.executemany(_UPSERT, rows)
+    """Upsert `location_rows`; each row's day counts in `days` only if it is new for its key."""
+    new_days = [conn.execute(_DAY, (kind, value, device_id, last_seen[:10])).rowcount
+                for device_id, kind, value, _, last_seen, *_ in rows]
+    conn.executemany(_UPSERT, [(*row[:6], new, *row[6:]) for row, new in zip(rows, new_days)])
 
 
-def backfill_locations(conn: sqlite3.Connection) -> None:
-    """Fill device_locations from reports already stored (schema upgrade)."""
-    cursor = conn.execute(
-        "SELECT device_id, received_at, peer_ip, gateway_mac, wifi_bssid FROM reports ORDER BY received_at")
+def rebuild_locations(db: sqlite_utils.Database) -> None:
+    """Schema upgrade: make the location tables afresh from the reports already stored."""
+    for table in ("device_locations", "location_keys", "device_location_days"):
+        db.execute(f"DROP TABLE IF EXISTS {table}")  # and its index and trigger
+    create_schema(db)
+    # one upsert per device, day and network instead of per report
+    cursor = db.conn.execute(
+        "SELECT device_id, max(received_at), peer_ip, gateway_mac, wifi_bssid, count(*), min(received_at) "
+        "FROM reports GROUP BY device_id, substr(received_at, 1, 10), peer_ip, gateway_mac, wifi_bssid")
     while batch := cursor.fetchmany(5000):
-        record_locations(conn, [row for report in batch for row in location_rows(*report)])
+        record_locations(db.conn, [row for group in batch for row in location_rows(*group)])
