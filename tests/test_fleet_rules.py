@@ -17,6 +17,7 @@ START = utc(2026, 11, 1)
 NOW = START + timedelta(days=8)
 DAYS = range(4, 8)
 CLEAN, RELAY = "clean/linux_office_plain.json", "relay/win_pikvm.json"
+ANYDESK = "suspicious/win_anydesk_idle.json"  # AnyDesk installed and running, no session: suspicious
 ANN, BOB, CAT = (Person("Ann Ames", "Austin", "TX", "US", "78701"), Person("Bob Burr", "Boston", "MA", "US", "02108"),
                  Person("Cat Cole", "Chicago", "IL", "US", "60601"))
 
@@ -141,6 +142,17 @@ def test_three_people_are_high_and_one_driven_member_makes_it_critical(fleet):
     store, driven = fleet([*at(place, ANN, BOB), Laptop("cat", RELAY, CAT, [(place, DAYS)])])
     assert {c["severity"] for c in driven.clusters} == {"critical"}
     assert {v[0] for v in verdicts(store).values()} == {"relay"}
+
+
+@pytest.mark.parametrize("with_tools, severity, verdict", [(1, "high", "suspicious"), (2, "critical", "relay")])
+def test_one_member_with_a_remote_tool_does_not_make_a_farm_critical_but_two_do(fleet, with_tools, severity,
+                                                                                  verdict):
+    place, people = Place.home("farm"), [ANN, BOB, CAT, Person("Dan Dorr", "Dallas", "TX", "US", "75201"),
+                                         Person("Eve Eads", "Eugene", "OR", "US", "97401")]
+    laptops = [*at(place, *people[with_tools:]), *at(place, *people[:with_tools], base=ANYDESK, prefix="tool")]
+    store, result = fleet(laptops)
+    assert {c["severity"] for c in result.clusters} == {severity}
+    assert {v[0] for v in verdicts(store).values()} == {verdict}
 
 
 def test_a_shared_private_address_or_virtual_gateway_is_no_cluster(fleet):

@@ -16,11 +16,14 @@ Score (0-100), documented here and nowhere else:
     people:   2 → 35 (10 when both share one ship-to address: a household), 3 → 50,
               each further person +5, at most 65 — size alone never reaches RELAY_AT;
     evidence: +20 per member whose own verdict is relay, +10 per suspicious member; cap 100.
+    RELAY_AT needs conclusive evidence — a relay member, or two suspicious members — else the
+    score is held at RELAY_AT - 1, as detect holds a report without a critical finding: one
+    member's tool (installed, idle, running) never turns a whole cluster into relays.
 Severity of the cluster (what its members' fleet finding carries), using detect's thresholds:
     score ≥ RELAY_AT → critical; ≥ the high weight (45) → high; ≥ SUSPICIOUS_AT → medium; else low.
 So a couple working from home is a visible low cluster; two unrelated people behind one router
-are medium; three or more are high; and a farm where a member is seen being driven (or two
-members carry remote-control tools) is critical, which makes every member a relay.
+are medium; three or more are high; and three or more where a member is seen being driven (or two
+members carry remote-control tools) are critical, which makes every member a relay.
 """
 from __future__ import annotations
 
@@ -89,7 +92,13 @@ class Cluster:
         size = _HOUSEHOLD_POINTS if self.household else _SIZE_POINTS.get(
             people, min(_SIZE_CAP, _SIZE_POINTS[3] + _PER_EXTRA_PERSON * (people - 3)))
         evidence = sum(points * self.members_with(v) for v, points in _EVIDENCE_POINTS.items())
-        return min(MAX_SCORE, size + evidence)
+        score = min(MAX_SCORE, size + evidence)
+        return score if self.conclusive else min(score, RELAY_AT - 1)
+
+    @property
+    def conclusive(self) -> bool:
+        """Evidence enough for a critical cluster: a member seen being driven, or two carrying tools."""
+        return self.members_with("relay") >= 1 or self.members_with("suspicious") >= 2
 
     @cached_property
     def severity(self) -> str:
