@@ -5,7 +5,9 @@ on the roster (or has no user there) is its own unknown person.
 
 What keeps benign places out (indicators.md §2 and §4):
 - the key kinds' own exclusions (`keys`), and the configured office networks, gateway MACs and
-  BSSIDs: a device reporting from the office is not counted at that key;
+  BSSIDs: a device whose latest report from a key came from the office is not counted at that
+  key. Any one configured kind places a report at the office for all its keys (behind the office
+  gateway, its public address and BSSID are the office's too);
 - configured shared egress ranges (corporate VPN/SASE, known carrier NAT) never key a cluster;
 - a public address whose devices sit behind *different* routers (more than one gateway MAC) is
   an egress shared by separate networks — carrier NAT, a VPN exit — not a place; a farm sits
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from farmwatch.collector.detect.scoring import MAX_SCORE, RELAY_AT, SEVERITY_WEIGHTS, SUSPICIOUS_AT
-from farmwatch.collector.fleet.keys import ADDRESS, BSSID, GATEWAY, KINDS, cluster_id, in_networks
+from farmwatch.collector.fleet.keys import ADDRESS, KINDS, cluster_id, in_networks
 from farmwatch.collector.fleet.settings import FleetSettings
 
 _SIZE_POINTS = {2: 35, 3: 50}
@@ -133,7 +135,8 @@ def find_clusters(conn: sqlite3.Connection, settings: FleetSettings, window_star
 # then reads those keys' rows in the window: one statement, and only shared keys reach Python.
 # CROSS JOIN keeps that order: shared keys first, then each key's range of the clustered table.
 _SHARED = (
-    "SELECT l.kind, l.value, l.device_id, l.first_seen, l.last_seen, l.reports, l.peer_ip, l.gateway_mac "
+    "SELECT l.kind, l.value, l.device_id, l.first_seen, l.last_seen, l.reports, l.peer_ip, l.gateway_mac, "
+    "l.wifi_bssid "
     "FROM location_keys k CROSS JOIN device_locations l ON l.kind = k.kind AND l.value = k.value "
     "WHERE k.devices >= 2 AND l.last_seen >= ? AND l.days >= ?")
 
@@ -147,7 +150,7 @@ def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) ->
     for (kind, value), rows in rows_at.items():
         if len(rows) < 2:
             continue  # shared once, not within the window
-        kept = [row for row in rows if not at_office(kind, value, row[6])]
+        kept = [row for row in rows if not at_office(row)]
         if len(kept) < 2:
             skipped["office" if len(kept) < len(rows) else "one device"] += 1
             continue
@@ -160,13 +163,14 @@ def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) ->
 
 
 def _office_test(settings: FleetSettings):
-    """(kind, value, peer_ip) → is that report at the office; addresses judged once each."""
+    """_SHARED row → whether the device's latest report from its key came from the office, by the
+    address, gateway MAC or BSSID that report showed; addresses judged once each."""
     judged: dict[str, bool] = {}
+    gateways, bssids = frozenset(settings.office_gateway_macs), frozenset(settings.office_bssids)
 
-    def at_office(kind: str, value: str, peer_ip: str | None) -> bool:
-        if kind == GATEWAY and value in settings.office_gateway_macs:
-            return True
-        if kind == BSSID and value in settings.office_bssids:
+    def at_office(row: tuple) -> bool:
+        peer_ip, gateway, bssid = row[6:9]
+        if gateway in gateways or bssid in bssids:
             return True
         if peer_ip not in judged:
             judged[peer_ip] = in_networks(peer_ip, settings.office_networks)
