@@ -67,7 +67,11 @@ Reading rules (all formats)
   reported with its line number; a blank row is skipped silently. A serial given twice in one
   file: the later row wins and the earlier one is reported.
 - Serials are trimmed and upper-cased. E-mail addresses are lower-cased. Countries become ISO
-  3166-1 alpha-2 codes. US ZIP codes that lost their leading zero in Excel are padded again.
+  3166-1 alpha-2 codes. US states and Canadian provinces become their two-letter postal codes
+  ("Oregon" → "OR", "Québec" → "QC"). Postal codes are upper-cased with spaces collapsed; US ZIP+4
+  codes become the 5-digit ZIP, ZIP codes that lost their leading zero in Excel are padded again,
+  and Canadian codes are written "A1A 1A1". `household_address` compares ship-to addresses in
+  that one spelling, also for rows imported before these rules.
 - Dates become ISO dates (YYYY-MM-DD) from ISO forms (with or without time, fraction and zone),
   "Mar 5, 2024"/"5 March 2024", and numeric D/M/Y forms. Numeric dates are read month-first, as
   US-locale exports write them, unless a value in the same file only makes sense day-first
@@ -410,6 +414,7 @@ def _entry(line: int, values: dict[str, str], day_first: bool, result: ParseResu
     clean["country"] = _checked(line, "country", clean["country"], normalise_country, result)
     clean["issue_date"] = _checked(line, "date", clean["issue_date"],
                                    lambda v: normalise_date(v, day_first=day_first), result)
+    clean["region"] = normalise_region(clean["region"], clean["country"])
     clean["postal_code"] = normalise_postal_code(clean["postal_code"], clean["country"])
     return RosterEntry(line=line, serial=serial, **clean)
 
@@ -453,10 +458,44 @@ def normalise_email(value: str) -> str | None:
     return email if at and local and "." in domain and " " not in email else None
 
 
+# A US ZIP, maybe with its +4 part, maybe short of the leading zeros Excel drops (02134 → 2134).
+_US_ZIP = re.compile(r"(\d{3,5})(?:[\s-]?\d{4})?")
+_CA_POSTAL = re.compile(r"([A-Z]\d[A-Z])\s?(\d[A-Z]\d)")
+
+
 def normalise_postal_code(value: str | None, country: str | None) -> str | None:
-    if value and country == "US" and value.isdigit() and 3 <= len(value) < 5:
-        return value.zfill(5)  # Excel reads 02134 as the number 2134
-    return value
+    """Upper case, spaces collapsed; a US ZIP as its 5 digits, a Canadian code as "A1A 1A1"."""
+    if not value:
+        return value
+    text = " ".join(value.split()).upper()
+    if country == "US" and (zip_code := _US_ZIP.fullmatch(text)):
+        return zip_code[1].zfill(5)
+    if country == "CA" and (postal := _CA_POSTAL.fullmatch(text)):
+        return f"{postal[1]} {postal[2]}"
+    return text
+
+
+@functools.lru_cache(maxsize=4096)
+def normalise_region(value: str | None, country: str | None) -> str | None:
+    """A US state or Canadian province as its postal code ("Oregon", "or" → "OR"); other regions
+    as given, spaces collapsed."""
+    if not value:
+        return value
+    text = " ".join(value.split())
+    return _REGION_CODES.get(country, {}).get(_name_key(text), text)
+
+
+def household_address(country: str | None, region: str | None, city: str | None,
+                      postal_code: str | None) -> tuple | None:
+    """A ship-to address in one spelling, to tell whether two people share it; None without a
+    postal code (a city alone is not an address)."""
+    if country:
+        country = normalise_country(country) or country
+    postal = normalise_postal_code(postal_code, country)
+    if not postal:
+        return None
+    parts = (country, normalise_region(region, country), city, postal)
+    return tuple(" ".join((part or "").split()).casefold() for part in parts)
 
 
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:$|[T\s])")
@@ -597,6 +636,38 @@ WF Wallis and Futuna|WS Samoa|XK Kosovo|YE Yemen|YT Mayotte|ZA South Africa|ZM Z
 """
 
 
+# Postal code, then names in use, of the US states (with DC and the territories) and Canada's
+# provinces and territories.
+_REGION_TABLE = {
+    "US": """
+AL Alabama|AK Alaska|AZ Arizona|AR Arkansas|CA California|CO Colorado|CT Connecticut|DE Delaware
+DC District of Columbia; Washington DC|FL Florida|GA Georgia|HI Hawaii|ID Idaho|IL Illinois|IN Indiana
+IA Iowa|KS Kansas|KY Kentucky|LA Louisiana|ME Maine|MD Maryland|MA Massachusetts|MI Michigan|MN Minnesota
+MS Mississippi|MO Missouri|MT Montana|NE Nebraska|NV Nevada|NH New Hampshire|NJ New Jersey|NM New Mexico
+NY New York|NC North Carolina|ND North Dakota|OH Ohio|OK Oklahoma|OR Oregon|PA Pennsylvania
+RI Rhode Island|SC South Carolina|SD South Dakota|TN Tennessee|TX Texas|UT Utah|VT Vermont|VA Virginia
+WA Washington|WV West Virginia|WI Wisconsin|WY Wyoming|AS American Samoa|GU Guam
+MP Northern Mariana Islands|PR Puerto Rico|VI U.S. Virgin Islands; Virgin Islands|UM Minor Outlying Islands
+""",
+    "CA": """
+AB Alberta|BC British Columbia|MB Manitoba|NB New Brunswick|NL Newfoundland and Labrador; Newfoundland; NF
+NS Nova Scotia|NT Northwest Territories|NU Nunavut|ON Ontario|PE Prince Edward Island; PEI
+QC Quebec; Québec; PQ|SK Saskatchewan|YT Yukon; Yukon Territory
+""",
+}
+
+
+def _region_index() -> dict[str, dict[str, str]]:
+    """country → {name key of a code or name: code}."""
+    index: dict[str, dict[str, str]] = {}
+    for country, table in _REGION_TABLE.items():
+        for item in table.replace("\n", "|").split("|"):
+            if item.strip():
+                code, _, names = item.strip().partition(" ")
+                index.setdefault(country, {}).update({_name_key(name): code for name in [code, *names.split(";")]})
+    return index
+
+
 def _country_index() -> tuple[frozenset[str], dict[str, str]]:
     codes, names = set(), {}
     for item in _COUNTRY_TABLE.replace("\n", "|").split("|"):
@@ -610,6 +681,7 @@ def _country_index() -> tuple[frozenset[str], dict[str, str]]:
 
 
 _COUNTRY_CODES, _COUNTRY_NAMES = _country_index()
+_REGION_CODES = _region_index()
 
 
 # -- storage -------------------------------------------------------------------------------

@@ -230,6 +230,19 @@ def test_an_older_database_gets_exact_day_counts_on_upgrade(fleet):
         upgraded.close()
 
 
+@pytest.mark.parametrize("older_import", [False, True], ids=["imported", "stored-before-normalising"])
+def test_a_household_however_the_roster_spells_its_address(fleet, older_import):
+    carl = Person("Carl Diaz", "Eugene", "OR", "US", "97401")
+    dina = Person("Dina Diaz", "EUGENE", "Oregon", "US", "97401-2345")
+    store, result = fleet(at(Place.home("diaz"), carl, dina))
+    if older_import:  # rows as an import before region and ZIP+4 normalisation left them
+        store.conn.execute("UPDATE roster SET region = 'Oregon', postal_code = '97401-2345' WHERE email = ?",
+                           (dina.email,))
+        result = correlate(store, FleetSettings(), NOW)
+    assert {(c["severity"], c["household"]) for c in result.clusters} == {("low", True)}
+    assert {v[0] for v in verdicts(store).values()} == {"clean"}
+
+
 # -- moves -------------------------------------------------------------------------------------
 
 def test_a_laptop_that_left_its_home_for_a_cluster_moved(fleet):

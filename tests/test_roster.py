@@ -143,6 +143,27 @@ def test_serial_normalisation(value, expected):
     assert roster.normalise_serial(value) == expected
 
 
+@pytest.mark.parametrize("region, postal_code, country, expected", [
+    ("Oregon", "97401-2345", "US", ("OR", "97401")), (" or ", "974012345", "US", ("OR", "97401")),
+    ("New  York", "2134-0001", "US", ("NY", "02134")), ("Washington, D.C.", "20001", "US", ("DC", "20001")),
+    ("Québec", "h2x1y4", "CA", ("QC", "H2X 1Y4")), ("ON", "K1A  0B1", "CA", ("ON", "K1A 0B1")),
+    ("Bavaria", "80331", "DE", ("Bavaria", "80331")),
+    ("Greater  London", "sw1a 1aa", "GB", ("Greater London", "SW1A 1AA")),
+])
+def test_regions_and_postal_codes_are_imported_in_one_spelling(tmp_path, region, postal_code, country, expected):
+    path = write(tmp_path, f'serial,region,postal_code,country\nK9MW3ZQ7TR,"{region}","{postal_code}",{country}\n')
+    entry = roster.parse(path, "csv").entries[0]
+    assert (entry.region, entry.postal_code) == expected
+
+
+def test_household_addresses_match_however_an_older_import_spelled_them():
+    assert roster.household_address("US", "Oregon", " Eugene", "97401-2345") == \
+        roster.household_address("US", "OR", "eugene", "97401")
+    assert roster.household_address("US", "OR", "Eugene", "97402") != \
+        roster.household_address("US", "OR", "Eugene", "97401")
+    assert roster.household_address("US", "OR", "Eugene", None) is None
+
+
 # -- columns ------------------------------------------------------------------------------
 
 def test_unknown_columns_are_ignored_and_header_case_and_spacing_do_not_matter(tmp_path):

@@ -15,7 +15,8 @@ What keeps benign places out (indicators.md §2 and §4):
 - a device counts at a key only after `min_days_at_location` days there.
 
 Score (0-100), documented here and nowhere else:
-    people:   2 → 35 (10 when both share one ship-to address: a household), 3 → 50,
+    people:   2 → 35 (10 when both share one ship-to address: a household, compared as
+              `roster.household_address` spells it), 3 → 50,
               each further person +5, at most 65 — size alone never reaches RELAY_AT;
     evidence: +20 per member whose own verdict is relay, +10 per suspicious member; cap 100.
     RELAY_AT needs conclusive evidence — a relay member, or two suspicious members — else the
@@ -37,6 +38,7 @@ from functools import cached_property
 from farmwatch.collector.detect.scoring import MAX_SCORE, RELAY_AT, SEVERITY_WEIGHTS, SUSPICIOUS_AT
 from farmwatch.collector.fleet.keys import ADDRESS, KINDS, cluster_id, in_networks
 from farmwatch.collector.fleet.settings import FleetSettings
+from farmwatch.collector.roster import household_address
 
 _SIZE_POINTS = {2: 35, 3: 50}
 _HOUSEHOLD_POINTS = 10
@@ -49,7 +51,7 @@ class Member:
     device_id: str
     person: str
     on_roster: bool
-    address: tuple | None  # ship-to (country, region, city, postal code) when the roster has one
+    address: tuple | None  # roster.household_address: ship-to (country, region, city, postal code) in one spelling
     first_seen: str
     last_seen: str
     reports: int
@@ -209,8 +211,7 @@ def _people(conn, devices: set[str]) -> dict[str, tuple]:
             f"WHERE serial IN ({', '.join('?' * len(chunk))})", chunk)
         for serial, person, *address in cursor:
             if person:
-                known = tuple((part or "").casefold() for part in address)
-                found[wanted[serial]] = (person, known if address[3] else None)
+                found[wanted[serial]] = (person, household_address(*address))
     return found
 
 
