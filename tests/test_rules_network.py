@@ -134,6 +134,18 @@ def test_docker_bridges_explain_forwarding():
     assert [r["interface"] for r in finding["evidence"]["explained_by"]] == ["docker0", "br-3f2a"]
 
 
+@pytest.mark.parametrize("os_name, adapter", [
+    ("windows", "VMware Network Adapter VMnet8"),      # Windows names VMware's and VirtualBox's adapters itself
+    ("windows", "VirtualBox Host-Only Network"),
+    ("macos", "vnic0"),                                # Parallels Desktop
+])
+def test_vm_host_adapters_explain_forwarding_on_every_os(os_name, adapter):
+    rep = report(os_name, ip_forwarding=True, interfaces=[{"name": "Wi-Fi"}, {"name": adapter}])
+    finding = only(rep, "ip-forwarding")
+    assert finding["severity"] == "info"
+    assert [r["interface"] for r in finding["evidence"]["explained_by"]] == [adapter]
+
+
 def test_forwarding_off_is_silent():
     assert findings(report("linux", ip_forwarding=False, interfaces=[{"name": "docker0"}]), "ip-forwarding") == []
 

@@ -100,6 +100,41 @@ def docker_linux() -> Delta:
         listeners=(Listen("127.0.0.1", 5432, "docker-proxy#pg"), Listen("127.0.0.1", 6379, "docker-proxy#redis")))
 
 
+
+def vm_hosts_windows() -> Delta:
+    """VMware Workstation and VirtualBox with their host adapters, named as Windows names them."""
+    vmware = "C:\\Program Files (x86)\\VMware\\VMware Workstation\\"
+    return Delta(
+        ip_forwarding=True,
+        applications=(App("VMware Workstation", "17.6.1", vmware, publisher="Broadcom Inc.", source="registry"),
+                      App("Oracle VirtualBox 7.1.4", "7.1.4", "C:\\Program Files\\Oracle\\VirtualBox\\",
+                          publisher="Oracle and/or its affiliates", source="registry")),
+        processes=(Proc(vmware + "vmware.exe", parent="explorer.exe", started=900),
+                   Proc("C:\\Windows\\SysWOW64\\vmnat.exe", user="NT AUTHORITY\\SYSTEM", parent="services.exe",
+                        started=30),
+                   Proc("C:\\Program Files\\Oracle\\VirtualBox\\VBoxSVC.exe", ("-Embedding",), parent="explorer.exe",
+                        started=910)),
+        interfaces=(NetIface("VMware Network Adapter VMnet1", "00:50:56:c0:00:01", ("192.168.47.1",)),
+                    NetIface("VMware Network Adapter VMnet8", "00:50:56:c0:00:08", ("192.168.150.1",)),
+                    NetIface("VirtualBox Host-Only Network", "0a:00:27:00:00:0c", ("192.168.56.1",))))
+
+
+def parallels_macos() -> Delta:
+    """Parallels Desktop running a VM on its shared network (vnic0) and host-only network (vnic1)."""
+    app = "/Applications/Parallels Desktop.app"
+    return Delta(
+        ip_forwarding=True,
+        applications=(App("Parallels Desktop", "20.1.2", app, "com.parallels.desktop.console", signer="4C6364ACXT",
+                          source="app_bundle"),),
+        processes=(Proc(app + "/Contents/MacOS/prl_client_app", parent="launchd", bundle_id="com.parallels.desktop.console",
+                        started=800),
+                   Proc(app + "/Contents/MacOS/Parallels Service.app/Contents/MacOS/prl_disp_service", user="root",
+                        parent="launchd", started=801),
+                   Proc(app + "/Contents/MacOS/Parallels VM.app/Contents/MacOS/prl_vm_app", parent="prl_disp_service",
+                        started=802)),
+        interfaces=(NetIface("vnic0", "00:1c:42:00:00:08", ("10.211.55.2",)),
+                    NetIface("vnic1", "00:1c:42:00:00:09", ("10.37.129.2",))))
+
 def vscode_remote_linux() -> Delta:
     code = "/usr/share/code/code"
     return Delta(
