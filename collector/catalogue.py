@@ -665,6 +665,24 @@ def validate_catalogue(path: str | Path | None = None) -> list[str]:
 
 # --------------------------------------------------------------------------- building
 
+# A launchd job's label names its plist (`/Library/LaunchDaemons/<label>.plist`), so a plist among a
+# tool's macOS install paths names a job of the tool, as the agent reports it.
+LAUNCHD_PLIST = re.compile(r"(?:^|/)library/launch(?:agents|daemons)/([^/*?\[]+)\.plist$", re.IGNORECASE)
+
+
+def launchd_labels(paths: Iterable[str]) -> tuple[str, ...]:
+    """The launchd labels named by the plist files among `paths`."""
+    return tuple(m.group(1) for p in paths if (m := LAUNCHD_PLIST.search(p.replace("\\", "/"))))
+
+
+def _services(entry: dict) -> dict[str, tuple[str, ...]]:
+    """Service names per OS: those listed, and on macOS the labels of the tool's launchd plists."""
+    services = {o: tuple(entry["services"].get(o, ())) for o in OSES}
+    plists = launchd_labels(entry["install_paths"].get("macos", ()))
+    services["macos"] = tuple(dict.fromkeys(services["macos"] + plists))
+    return services
+
+
 def _tool(entry: dict) -> Tool:
     def per_os(key: str) -> dict[str, tuple[str, ...]]:
         return {o: tuple(entry[key].get(o, ())) for o in OSES}
@@ -672,7 +690,7 @@ def _tool(entry: dict) -> Tool:
         id=entry["id"], name=entry["name"], category=entry["category"], role=entry["role"],
         relevance=entry["relevance"], builtin=entry["builtin"], processes=per_os("processes"),
         ambiguous_processes=tuple(entry.get("ambiguous_processes", ())), app_names=tuple(entry["app_names"]),
-        bundle_ids=tuple(entry["bundle_ids"]), services=per_os("services"), install_paths=per_os("install_paths"),
+        bundle_ids=tuple(entry["bundle_ids"]), services=_services(entry), install_paths=per_os("install_paths"),
         listen_ports=tuple(entry["listen_ports"]), signers=tuple(entry.get("signers", ())),
         session_markers=tuple(entry.get("session_markers", ())), proxy_markers=tuple(entry.get("proxy_markers", ())),
         source=entry["source"],

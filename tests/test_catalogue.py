@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from farmwatch.collector.catalogue import (BUNDLED, CatalogueError, is_own_folder, load_catalogue, normalise_hex,
-                                           normalise_name, path_matches, validate_catalogue)
+from farmwatch.collector.catalogue import (BUNDLED, CatalogueError, is_own_folder, launchd_labels, load_catalogue,
+                                           normalise_hex, normalise_name, path_matches, validate_catalogue)
 
 DATA_FILES = sorted(BUNDLED.glob("*.json"))
 
@@ -160,6 +160,24 @@ def test_process_lookup_never_matches_a_substring():
     assert catalogue.tools_for_process("windows", "anydesk_helper.exe") == []
     crd = catalogue.tools_for_process("linux", "chrome-remote-desktop-host")
     assert [t.id for t, _ in crd] == ["chrome-remote-desktop"]
+
+
+def test_a_launchd_plist_among_the_install_paths_names_a_macos_service():
+    catalogue = load_catalogue()
+    found = catalogue.tools_for_service("macos", "com.carriez.RustDesk_service")
+    assert [tool.id for tool, _ in found] == ["rustdesk"]
+    assert catalogue.tools_for_service("linux", "com.carriez.RustDesk_service") == []
+
+
+@pytest.mark.parametrize("path, labels", [
+    ("/Library/LaunchDaemons/com.carriez.RustDesk_service.plist", ("com.carriez.RustDesk_service",)),
+    ("~/Library/LaunchAgents/com.example.agent.plist", ("com.example.agent",)),
+    ("/Library/LaunchDaemons/*.plist", ()),                 # a glob names no one job
+    ("/Applications/RustDesk.app", ()),
+    ("/Library/Application Support/X/com.example.plist", ()),  # a plist outside the launchd folders
+])
+def test_launchd_labels(path, labels):
+    assert launchd_labels([path]) == labels
 
 
 def test_ambiguous_names_are_not_indexed_as_processes():

@@ -300,6 +300,11 @@ SUSPICIOUS_ONES = [
              sw.chrome_remote_desktop_macos()),
     Scenario("mac_rustdesk_idle", M, SUSPICIOUS, "RustDesk.app service/server/tray running, connected to rendezvous",
              "remote_tools.md §4 #4 (com.carriez.rustdesk, Team HZF9JMC8YN, 21116)", sw.rustdesk_macos()),
+    Scenario("mac_rustdesk_launchd_jobs_only", M, SUSPICIOUS,
+             "RustDesk's launchd daemon and agent (com.carriez.RustDesk_service/_server) without the app bundle",
+             "remote_tools.json RustDesk install_paths.macos (/Library/LaunchDaemons/com.carriez.RustDesk_service.plist, "
+             "/Library/LaunchAgents/com.carriez.RustDesk_server.plist); remote_tools.md §4 #4",
+             sw.rustdesk_macos_jobs()),
     Scenario("mac_remote_login_from_internet", M, SUSPICIOUS,
              "Remote Login on with an ssh session from a public address",
              "issue 3 heuristic: a remote login session", sw.ssh_server(M, sw.CONTROLLER)),

@@ -216,17 +216,22 @@ def rustdesk_linux() -> Delta:
         connections=(Conn("{lan_ip}", 39122, "209.250.254.15", 21116, "rustdesk#server"),))
 
 
+def rustdesk_macos_jobs() -> Delta:
+    """RustDesk's launchd daemon and agent, as `--service` and `--server` register them."""
+    return Delta(
+        applications=(App("com.carriez.RustDesk_service",
+                          path="/Library/LaunchDaemons/com.carriez.RustDesk_service.plist",
+                          bundle_id="com.carriez.RustDesk_service", source="launchd"),
+                      App("com.carriez.RustDesk_server", path="/Library/LaunchAgents/com.carriez.RustDesk_server.plist",
+                          bundle_id="com.carriez.RustDesk_server", source="launchd")))
+
+
 def rustdesk_macos() -> Delta:
     exe = "/Applications/RustDesk.app/Contents/MacOS/RustDesk"
     bundle = "com.carriez.rustdesk"
     return Delta(
         applications=(App("RustDesk", "1.3.2", "/Applications/RustDesk.app", bundle, signer="HZF9JMC8YN",
-                          source="app_bundle"),
-                      App("com.carriez.RustDesk_service",
-                          path="/Library/LaunchDaemons/com.carriez.RustDesk_service.plist",
-                          bundle_id="com.carriez.RustDesk_service", source="launchd"),
-                      App("com.carriez.RustDesk_server", path="/Library/LaunchAgents/com.carriez.RustDesk_server.plist",
-                          bundle_id="com.carriez.RustDesk_server", source="launchd")),
+                          source="app_bundle"),) + rustdesk_macos_jobs().applications,
         processes=(Proc(exe, ("--service",), user="root", parent="launchd", key="RustDesk", started=6,
                         bundle_id=bundle),
                    Proc(exe, ("--server",), parent="launchd", key="RustDesk#server", started=100, bundle_id=bundle),
