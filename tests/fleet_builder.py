@@ -79,6 +79,7 @@ class Laptop:
     person: Person | None         # None: not on the roster
     stays: list[tuple[Place, range]] = field(default_factory=list)  # where it reported, on which days
     timezone: str | None = None   # overrides the base report's
+    hours: tuple | None = None    # UTC hours after each day's midnight it reports at (default: once, its own minute)
 
     @property
     def serial(self) -> str:
@@ -107,14 +108,15 @@ def report_for(laptop: Laptop, place: Place, when: datetime, sequence: int) -> r
 
 
 def ingest_fleet(store: Store, laptops: list[Laptop], start: datetime) -> int:
-    """Every laptop reports once a day (at a time of its own) on its stays' days; returns the count."""
+    """Every laptop reports once a day (at a time of its own, or at its `hours`) on its stays' days;
+    returns the count."""
     classify = classifier()
     items = []
     for laptop in laptops:
-        minute = _digest("minute", laptop.label)[0] * 5
+        minutes = [hour * 60 for hour in laptop.hours] if laptop.hours else [_digest("minute", laptop.label)[0] * 5]
         sequence = 0
         for place, days in laptop.stays:
-            for day in days:
+            for day, minute in ((day, minute) for day in days for minute in minutes):
                 sequence += 1
                 when = start + timedelta(days=day, minutes=minute)
                 stamp = when.isoformat(timespec="milliseconds").replace("+00:00", "Z")

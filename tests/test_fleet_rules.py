@@ -116,6 +116,21 @@ def test_a_short_stay_together_is_not_a_cluster(fleet):
     assert result.clusters == []
 
 
+def test_a_two_day_conference_in_california_is_not_a_cluster_though_it_touches_three_utc_days(fleet):
+    venue = Place.home("conference-sf")
+    hours = tuple(range(17, 27))  # 09:00-18:00 Pacific: 17:00-02:00 UTC, so two local days are three UTC days
+    laptops = [Laptop(f"conf-{p.name}", CLEAN, p, [(venue, range(5, 7))], hours=hours) for p in (ANN, BOB, CAT)]
+    _, result = fleet(laptops)
+    assert result.clusters == []
+
+
+def test_days_before_the_window_do_not_count_towards_a_place(fleet):
+    space = Place.home("coworking")  # one visit a week: only the last is inside the window
+    laptops = [Laptop(f"cowork-{p.name}", CLEAN, p, [(space, range(0, 22, 7))]) for p in (ANN, BOB, CAT)]
+    _, result = fleet(laptops, now=START + timedelta(days=22))
+    assert result.clusters == []
+
+
 def test_one_persons_two_laptops_are_not_a_cluster(fleet):
     place = Place.home("one-person")
     laptops = [Laptop("ann-1", CLEAN, ANN, [(place, DAYS)]), Laptop("ann-2", CLEAN, ANN, [(place, DAYS)])]

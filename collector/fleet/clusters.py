@@ -12,7 +12,9 @@ What keeps benign places out (indicators.md §2 and §4):
 - a public address whose devices sit behind *different* routers (more than one gateway MAC) is
   an egress shared by separate networks — carrier NAT, a VPN exit — not a place; a farm sits
   behind one router, and its gateway MAC keys the cluster anyway;
-- a device counts at a key only after `min_days_at_location` days there.
+- a device counts at a key only after a stay there: reports on `min_days_at_location` days
+  within the window, the first and last at least `min_days_at_location - 1` whole days apart
+  (a conference or a two-night hotel stay touches three UTC days but lasts under two).
 
 Score (0-100), documented here and nowhere else:
     people:   2 → 35 (10 when both share one ship-to address: a household, compared as
@@ -136,16 +138,23 @@ def find_clusters(conn: sqlite3.Connection, settings: FleetSettings, window_star
 # Starts from the keys two or more devices were ever seen at (location_keys, kept by a trigger),
 # then reads those keys' rows in the window: one statement, and only shared keys reach Python.
 # CROSS JOIN keeps that order: shared keys first, then each key's range of the clustered table.
+# A device counts at a key when it stayed there: reports on `min_days` UTC days inside the window
+# (`days` counts all time, so it only pre-filters), the first and last of them at least
+# `min_days - 1` whole days apart. A two-day conference on the American west coast touches three
+# UTC days (09:00-18:00 PST is 17:00-02:00 UTC) but lasts some 33 hours.
 _SHARED = (
     "SELECT l.kind, l.value, l.device_id, l.first_seen, l.last_seen, l.reports, l.peer_ip, l.gateway_mac, "
     "l.wifi_bssid "
     "FROM location_keys k CROSS JOIN device_locations l ON l.kind = k.kind AND l.value = k.value "
-    "WHERE k.devices >= 2 AND l.last_seen >= ? AND l.days >= ?")
+    "WHERE k.devices >= 2 AND l.last_seen >= :start AND l.days >= :min_days "
+    "AND julianday(l.last_seen) - julianday(max(l.first_seen, :start)) >= :min_days - 1 "
+    "AND (SELECT count(*) FROM device_location_days d WHERE d.kind = l.kind AND d.value = l.value "
+    "AND d.device_id = l.device_id AND d.day >= substr(:start, 1, 10)) >= :min_days")
 
 
 def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) -> dict[tuple, list[tuple]]:
     rows_at: dict[tuple, list[tuple]] = {}
-    for row in conn.execute(_SHARED, (start, settings.min_days_at_location)):
+    for row in conn.execute(_SHARED, {"start": start, "min_days": settings.min_days_at_location}):
         rows_at.setdefault((row[0], row[1]), []).append(row)
     at_office = _office_test(settings)
     groups = {}
