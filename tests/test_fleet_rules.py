@@ -93,7 +93,24 @@ def test_non_global_addresses_key_nothing(address):
 
 def test_global_addresses_are_keys_and_mapped_ipv6_is_the_ipv4_address():
     assert address_key("73.12.40.9") == address_key("::ffff:73.12.40.9") == "73.12.40.9"
-    assert address_key("2001:4860:4860::8888") == "2001:4860:4860::8888"
+    assert address_key("2001:4860:4860::8888") == address_key("2001:4860:4860:0:9a1:3ff:fe2c:11") == \
+        "2001:4860:4860::/64"
+
+
+def test_a_farm_on_ipv6_privacy_addresses_is_one_cluster_by_its_64(fleet):
+    def home_v6(label: str, day: int) -> Place:  # a new interface identifier every day, one /64
+        return Place(f"2601:646:8a00:12f0:{(day * 7919 + len(label) * 31) % 0xffff:x}:ff:fe00:{day + 1}", None, None)
+
+    laptops = [Laptop(f"v6-{p.name}", CLEAN, p, [(home_v6(p.name, day), [day]) for day in DAYS]) for p in (ANN, BOB, CAT)]
+    _, result = fleet(laptops)
+    assert [(c["kind"], c["value"], c["people"]) for c in result.clusters] == [("peer_ip", "2601:646:8a00:12f0::/64", 3)]
+
+
+def test_configured_shared_egress_covers_ipv6_keys(fleet):
+    laptops = [Laptop(f"sase6-{p.name}", CLEAN, p, [(Place(f"2a03:2880:f00c:1::{i + 1}", None, None), DAYS)])
+               for i, p in enumerate((ANN, BOB, CAT))]
+    _, result = fleet(laptops, settings=FleetSettings(shared_egress_networks=("2a03:2880::/29",)))
+    assert result.clusters == [] and result.skipped_keys["shared egress (configured)"] == 1
 
 
 def test_cluster_ids_are_stable_and_per_kind():

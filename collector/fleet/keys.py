@@ -6,6 +6,7 @@ Gateway MAC and BSSID are not shared by carrier NAT and not changed by a VPN on 
 (indicators.md §2), so they beat the address.
 
 A value that does not identify a place never keys a cluster:
+- IPv6 addresses count by their /64 (`address_key`);
 - addresses that are not global (loopback, link-local, private, carrier-grade NAT 100.64/10):
   a private peer address means the laptop reached us through our own network or VPN;
 - MACs that are all-zero, broadcast or multicast; gateway MACs with the locally administered
@@ -28,6 +29,7 @@ _SHORT = {GATEWAY: "gw", BSSID: "wifi", ADDRESS: "ip"}
 # one of these is inside a VM, and every such VM on earth shares the prefix.
 VIRTUAL_OUIS = frozenset({"00:50:56", "00:0c:29", "00:05:69", "00:1c:14", "08:00:27", "0a:00:27",
                           "00:15:5d", "00:1c:42", "00:16:3e"})
+IPV6_SITE_PREFIX = 64
 _MAC_DIGITS = re.compile(r"[0-9a-f]{12}")
 
 
@@ -57,8 +59,14 @@ def bssid_key(value: str | None) -> str | None:
 
 
 def address_key(value: str | None) -> str | None:
+    """An IPv4 address as it is; an IPv6 address as its /64, the one network of a home: each
+    laptop there has addresses of its own in it, which it changes daily (privacy extensions)."""
     address = parse_address(value)
-    return str(address) if address is not None and address.is_global else None
+    if address is None or not address.is_global:
+        return None
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/{IPV6_SITE_PREFIX}", strict=False))
+    return str(address)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -82,5 +90,16 @@ def cluster_id(kind: str, value: str) -> str:
 
 
 def in_networks(value: str | None, networks: tuple) -> bool:
+    """Whether an address, or an address key's network (an IPv6 /64), lies in (or overlaps) one of `networks`."""
     address = parse_address(value)
-    return address is not None and any(address.version == n.version and address in n for n in networks)
+    if address is not None:
+        return any(address.version == n.version and address in n for n in networks)
+    network = _parse_network(value)
+    return network is not None and any(network.version == n.version and network.overlaps(n) for n in networks)
+
+
+def _parse_network(value: str | None):
+    try:
+        return ipaddress.ip_network((value or "").strip(), strict=False)
+    except ValueError:
+        return None
