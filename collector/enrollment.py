@@ -126,10 +126,9 @@ class Enrollment:
             raise
 
     def _enroll(self, token: str, csr_pem: bytes, device_id: str, peer_ip: str) -> bytes:
-        if not pki.valid_device_id(device_id):
-            raise EnrollmentRefused(
-                f"device id {device_id!r} is not a hardware serial (letters, digits, . _ : @ / + -)",
-                "INVALID_ARGUMENT")
+        problem = _device_id_problem(device_id)
+        if problem:
+            raise EnrollmentRefused(problem, "INVALID_ARGUMENT")
         try:
             pki.csr_public_key(csr_pem)
         except pki.PkiError as exc:
@@ -199,6 +198,17 @@ class Enrollment:
         with self.store.transaction() as conn:
             self._record_certificate(conn, cert, name, None, "", pki.ROLE_ANALYST)
         return key, pki.cert_pem(cert)
+
+
+def _device_id_problem(device_id: str) -> str | None:
+    """Why `device_id` cannot be a certificate's subject, or None."""
+    if not pki.valid_device_id(device_id):
+        return (f"device_id {device_id!r} is not a hardware serial: it starts with a letter or digit and "
+                "holds only letters, digits and . _ : @ / + -")
+    if len(device_id) > pki.MAX_SUBJECT_LENGTH:
+        return (f"device_id is {len(device_id)} characters; a certificate subject holds at most "
+                f"{pki.MAX_SUBJECT_LENGTH} (X.509 common name), so use the hardware serial as the MDM records it")
+    return None
 
 
 def _token_problem(row) -> str | None:

@@ -116,10 +116,18 @@ def test_unusable_csr_is_refused_and_keeps_the_token(collector, name, make_csr):
     assert isinstance(enroll_call(collector, token, good_csr(), "SN-E"), x509.Certificate)  # use not spent
 
 
-@pytest.mark.parametrize("device_id", ["", "../../etc/passwd", "SN 1", "-SN", "SN-1\n", "x" * 129, "SN-Ｒ"])
+@pytest.mark.parametrize("device_id", ["", "../../etc/passwd", "SN 1", "-SN", "SN-1\n", "x" * 129, "SN-Ｒ",
+                                       "x" * 65, "x" * 128])
 def test_hostile_device_id_is_refused(collector, device_id):
+    """Including ids longer than a certificate's common name may be (64), which once crashed the
+    call with UNKNOWN; the message names the field."""
     assert_refused(collector, grpc.StatusCode.INVALID_ARGUMENT, token=collector.token(), csr_pem=good_csr(),
                    device_id=device_id, name="hostile device id")
+
+
+def test_longest_certificate_subject_enrolls(collector):
+    cert = enroll_call(collector, collector.token(), good_csr(), "x" * pki.MAX_SUBJECT_LENGTH)
+    assert pki.identity_of(cert).subject == "x" * pki.MAX_SUBJECT_LENGTH
 
 
 def test_renew_with_an_unusable_csr_records_no_certificate(collector):
