@@ -672,7 +672,8 @@ LAUNCHD_PLIST = re.compile(r"(?:^|/)library/launch(?:agents|daemons)/([^/*?\[]+)
 
 def launchd_labels(paths: Iterable[str]) -> tuple[str, ...]:
     """The launchd labels named by the plist files among `paths`."""
-    return tuple(m.group(1) for p in paths if (m := LAUNCHD_PLIST.search(p.replace("\\", "/"))))
+    found = (LAUNCHD_PLIST.search(p.replace("\\", "/")) for p in paths)
+    return tuple(m.group(1) for m in found if m)
 
 
 def _services(entry: dict) -> dict[str, tuple[str, ...]]:
