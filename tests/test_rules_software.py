@@ -94,6 +94,24 @@ def test_installed_is_silent_when_the_tool_runs_and_for_os_builtins():
     assert findings(builtin, "remote-control-installed") == []
 
 
+@pytest.mark.parametrize("service, executable, tool", [
+    ("ToDesk_Service", r"C:\Program Files\ToDesk\ToDesk_Service.exe", "todesk"),              # by its executable's name
+    ("nxservice", r"C:\Program Files (x86)\NoMachine\bin\nxservice64.exe", "nomachine"),     # by a name glob
+    ("SomeHelper", r"C:\Program Files\Parsec\helper.exe", "parsec"),                          # in the tool's own folder
+])
+def test_a_service_is_the_tool_whose_executable_it_runs(service, executable, tool):
+    rep = report("windows", applications=[application(service, executable, source="service")])
+    finding = only(rep, "remote-control-installed")
+    assert finding["evidence"]["tool"]["id"] == tool
+    assert finding["evidence"]["seen"][0]["how"] == "service"
+
+
+def test_a_service_running_an_unknown_or_generic_executable_is_no_tool():
+    generic = application("Agent", r"C:\Windows\System32\agent.exe", source="service")  # ambiguous outside the tool's folder
+    other = application("Zscaler", r"C:\Program Files\Zscaler\ZSAService\ZSAService.exe", source="service")
+    assert findings(report("windows", applications=[generic, other]), "remote-control-installed") == []
+
+
 def test_services_and_bundle_ids_count_as_installed():
     service = report("linux", applications=[application("rustdesk.service", source="systemd")])
     assert only(service, "remote-control-installed")["evidence"]["seen"][0]["how"] == "service"

@@ -107,7 +107,17 @@ def _app_matches(view: ReportView, catalogue: Catalogue, app: ApplicationView) -
         found += [(t, app.bundle_id, "bundle_ids") for t in catalogue.bundle_ids.get(app.bundle_id.casefold(), [])]
     if app.source in SERVICE_SOURCES:
         found += [(t, v, f"services.{view.os or 'any'}") for t, v in catalogue.tools_for_service(view.os, app.name)]
+        found += _service_executable_matches(view, catalogue, app)
     return found
+
+
+def _service_executable_matches(view: ReportView, catalogue: Catalogue,
+                                app: ApplicationView) -> list[tuple[Tool, str, str]]:
+    """A service is the tool whose executable it runs (`ToDesk_Service.exe`, or a file in the tool's own
+    install folder), whatever the service is called: the process identity applied to its executable."""
+    if not app.path:
+        return []
+    return list(_cached_process_matches(catalogue)(view.os, "", app.path, "", app.signer))
 
 
 def _first_per_tool(found: list[tuple[Tool, str, str]]) -> list[tuple[Tool, str, str]]:
@@ -124,7 +134,7 @@ def find_sightings(view: ReportView, catalogue: Catalogue) -> list[Sighting]:
         for tool, value, field in process_matches(view.os, proc.name, proc.exe, proc.bundle_id, proc.signer):
             sightings.append(Sighting(tool, "process", field, value, proc.evidence(), proc.exe, proc.signer, proc))
     for app in view.applications:
+        how = "service" if app.source in SERVICE_SOURCES else "application"
         for tool, value, field in _first_per_tool(_app_matches(view, catalogue, app)):
-            how = "service" if field.startswith("services") else "application"
             sightings.append(Sighting(tool, how, field, value, app.evidence(), app.path, app.signer))
     return sightings

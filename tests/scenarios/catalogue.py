@@ -300,6 +300,10 @@ SUSPICIOUS_ONES = [
              sw.chrome_remote_desktop_macos()),
     Scenario("mac_rustdesk_idle", M, SUSPICIOUS, "RustDesk.app service/server/tray running, connected to rendezvous",
              "remote_tools.md §4 #4 (com.carriez.rustdesk, Team HZF9JMC8YN, 21116)", sw.rustdesk_macos()),
+    Scenario("win_todesk_service_only", W, SUSPICIOUS,
+             "A Windows service running ToDesk_Service.exe, nothing else of ToDesk: found by the service's executable",
+             "remote_tools.md §4 #25 (ToDesk.exe, ToDesk_Service.exe; no service name sourced)",
+             sw.todesk_service_windows()),
     Scenario("mac_rustdesk_launchd_jobs_only", M, SUSPICIOUS,
              "RustDesk's launchd daemon and agent (com.carriez.RustDesk_service/_server) without the app bundle",
              "remote_tools.json RustDesk install_paths.macos (/Library/LaunchDaemons/com.carriez.RustDesk_service.plist, "

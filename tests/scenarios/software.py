@@ -239,6 +239,12 @@ def rustdesk_macos() -> Delta:
         connections=(Conn("{lan_ip}", 52330, "209.250.254.15", 21116, "RustDesk#server"),))
 
 
+
+def todesk_service_windows() -> Delta:
+    """ToDesk installed as a Windows service only (the service's own key name is not in the research)."""
+    return Delta(applications=(App("ToDesk_Service", path="C:\\Program Files\\ToDesk\\ToDesk_Service.exe",
+                                   source="service"),))
+
 def splashtop_windows() -> Delta:
     folder = "C:\\Program Files (x86)\\Splashtop\\Splashtop Remote\\Server\\"
     signer = "Splashtop Inc."
