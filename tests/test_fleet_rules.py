@@ -173,6 +173,17 @@ def test_one_persons_two_laptops_are_not_a_cluster(fleet):
     assert result.clusters == [] and result.skipped_keys["one person"] == 3
 
 
+def test_a_replacement_laptop_exported_without_the_email_is_the_same_person(fleet, tmp_path):
+    place = Place.home("replaced")
+    laptops = [Laptop("ann-old", CLEAN, ANN, [(place, range(0, 5))]), Laptop("ann-new", CLEAN, ANN, [(place, DAYS)])]
+    store, _ = fleet(laptops, roster=False)
+    csv_path = tmp_path / "replacement.csv"
+    csv_path.write_text(f"serial,user,email,city,region,country\n{laptops[0].serial},Ann Ames,{ANN.email},Austin,TX,US\n"
+                        f"{laptops[1].serial},ann ames,,Austin,TX,US\n")
+    import_roster(store, csv_path)
+    assert correlate(store, FleetSettings(), NOW).clusters == []
+
+
 def test_devices_nobody_is_known_to_hold_are_different_people(fleet):
     place = Place.home("unknowns")
     laptops = [Laptop("x-1", CLEAN, None, [(place, DAYS)]), Laptop("x-2", CLEAN, None, [(place, DAYS)])]

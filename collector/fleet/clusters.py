@@ -1,7 +1,8 @@
 """Clusters: one location key shared, within the window, by devices of two or more people.
 
-People come from the roster: a person is `coalesce(email, lower(user_name))`; a device that is not
-on the roster (or has no user there) is its own unknown person.
+People come from the roster: a person is their e-mail address, else their user name (matched to
+the e-mail of the same user name's other rows, see `_PERSON`); a device that is not on the roster
+(or has no user there) is its own unknown person.
 
 What keeps benign places out (indicators.md §2 and §4):
 - the key kinds' own exclusions (`keys`), and the configured office networks, gateway MACs and
@@ -209,6 +210,13 @@ def _member(row: tuple, people: dict, verdicts: dict) -> Member:
                   row[3], row[4], row[5], verdicts.get(device_id))
 
 
+# A person is their e-mail address. A row without one (an export that left it out, say for a
+# replacement laptop) takes the address of the person's other rows, found by the same user name
+# when exactly one address goes with it; else the user name stands in.
+_PERSON = ("coalesce(r.email, (SELECT min(o.email) FROM roster o WHERE lower(o.user_name) = lower(r.user_name) "
+           "AND o.email IS NOT NULL HAVING count(DISTINCT o.email) = 1), lower(r.user_name))")
+
+
 def _people(conn, devices: set[str]) -> dict[str, tuple]:
     """device_id → (person, ship-to address) for devices on the roster with a user."""
     found = {}
@@ -216,9 +224,8 @@ def _people(conn, devices: set[str]) -> dict[str, tuple]:
     serials = list(wanted)
     for start in range(0, len(serials), 500):
         chunk = serials[start:start + 500]
-        cursor = conn.execute(
-            "SELECT serial, coalesce(email, lower(user_name)), country, region, city, postal_code FROM roster "
-            f"WHERE serial IN ({', '.join('?' * len(chunk))})", chunk)
+        cursor = conn.execute(f"SELECT serial, {_PERSON}, country, region, city, postal_code FROM roster r "
+                              f"WHERE serial IN ({', '.join('?' * len(chunk))})", chunk)
         for serial, person, *address in cursor:
             if person:
                 found[wanted[serial]] = (person, household_address(*address))
