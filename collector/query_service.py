@@ -63,7 +63,8 @@ class QueryService(query_pb2_grpc.QueryServicer):
 
         def run():
             try:
-                return sql.run(self.store.path, request.sql, max_rows=limit, timeout=SQL_TIMEOUT)
+                return sql.run(self.store.path, request.sql, max_rows=limit, timeout=SQL_TIMEOUT,
+                               abandoned=lambda: not context.is_active())
             except sql.SqlError as exc:
                 raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from exc
 

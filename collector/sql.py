@@ -73,18 +73,22 @@ def _authorize(action, arg1, arg2, _database, _trigger):
 
 
 def run(database: Path, query: str, params=(), *, max_rows: int = DEFAULT_MAX_ROWS,
-        timeout: float = DEFAULT_TIMEOUT) -> SqlResult:
-    """Run one read-only statement; at most `max_rows` rows, at most `timeout` seconds."""
+        timeout: float = DEFAULT_TIMEOUT, abandoned=None) -> SqlResult:
+    """Run one read-only statement; at most `max_rows` rows, at most `timeout` seconds.
+
+    `abandoned()`, if given, is asked now and then; once it says True (the caller has gone away)
+    the query stops at once instead of running out its time for nobody."""
     conn = open_readonly(database)
     try:
-        return _execute(conn, query, params, max_rows, timeout)
+        return _execute(conn, query, params, max_rows, timeout, abandoned or (lambda: False))
     finally:
         conn.close()
 
 
-def _execute(conn: sqlite3.Connection, query: str, params, max_rows: int, timeout: float) -> SqlResult:
+def _execute(conn: sqlite3.Connection, query: str, params, max_rows: int, timeout: float,
+             abandoned) -> SqlResult:
     deadline = time.monotonic() + timeout
-    conn.set_progress_handler(lambda: time.monotonic() > deadline, _PROGRESS_EVERY)
+    conn.set_progress_handler(lambda: time.monotonic() > deadline or abandoned(), _PROGRESS_EVERY)
     try:
         cursor = conn.execute(query, params)
         rows = cursor.fetchmany(max_rows + 1)
@@ -92,6 +96,8 @@ def _execute(conn: sqlite3.Connection, query: str, params, max_rows: int, timeou
         if "interrupted" in str(exc) and time.monotonic() > deadline:
             raise SqlError(f"the query ran longer than {timeout:g}s and was stopped; "
                            "narrow it or add a LIMIT") from exc
+        if "interrupted" in str(exc) and abandoned():
+            raise SqlError("the query was stopped: the caller cancelled it or its deadline passed") from exc
         raise SqlError(_explain(exc)) from exc
     except (sqlite3.ProgrammingError, sqlite3.Warning) as exc:  # e.g. two statements at once
         raise SqlError(str(exc)) from exc

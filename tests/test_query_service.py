@@ -211,3 +211,27 @@ def test_flag_streams_are_limited_so_they_cannot_take_every_worker(fleet, analys
     finally:
         for stream in streams:
             stream.cancel()
+
+
+def _finished_audit_entry(collector, action: str, wait: float = 15.0) -> dict:
+    import time
+
+    give_up = time.monotonic() + wait
+    while time.monotonic() < give_up:
+        rows = collector.store.rows("SELECT outcome, duration_ms FROM audit WHERE action = ? AND finished_at "
+                                    "IS NOT NULL ORDER BY id DESC LIMIT 1", (action,))
+        if rows:
+            return rows[0]
+        time.sleep(0.1)
+    raise AssertionError(f"the {action} call never finished")
+
+
+def test_sql_stops_when_the_caller_deadline_passes(fleet, analyst):
+    """A query that would run for the whole server budget stops when its caller gives up, so
+    a client with short deadlines cannot keep the collector's workers busy for nobody."""
+    endless = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n"
+    with pytest.raises(grpc.RpcError) as error:
+        analyst.Sql(query_pb2.SqlRequest(sql=endless), timeout=0.5)
+    assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    entry = _finished_audit_entry(fleet, "sql")
+    assert entry["duration_ms"] < 3000 and entry["outcome"].startswith("error")
