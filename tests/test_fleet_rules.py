@@ -1,6 +1,7 @@
 """Each fleet rule on a small fleet ingested through the real pipeline: a match and a near miss."""
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 
@@ -164,6 +165,20 @@ def test_one_configured_office_bssid_covers_its_access_points_other_radios(fleet
                for p, radio in zip((ANN, BOB, CAT), ("00:1a:2b:00:00:10", "00:1a:2b:00:00:14", "00:1a:2b:00:00:14"))]
     _, result = fleet(laptops, settings=FleetSettings(office_bssids=("00:1a:2b:00:00:10",)))
     assert result.clusters == []
+
+
+def test_a_farm_that_moved_house_is_shown_where_it_is_now_and_names_its_people(fleet):
+    old_home, new_home = Place.home("farm-after"), Place.home("farm-before")  # old sorts first by its MAC
+    laptops = [Laptop(f"movers-{p.name}", CLEAN, p, [(old_home, range(1, 4)), (new_home, range(4, 8))])
+               for p in (ANN, BOB, CAT)]
+    store, result = fleet(laptops)
+    assert len(result.clusters) == 6  # three keys at each home
+    found = findings(store, "fleet-cluster")
+    evidence = json.loads(found[laptops[0].serial]["evidence"])
+    assert evidence["key"]["value"] == new_home.gateway_mac
+    assert [(m["person"], m["here_since"][:10]) for m in sorted(evidence["members"], key=lambda m: m["person"])] == [
+        (p.email, "2026-11-05") for p in (ANN, BOB, CAT)]
+    assert "since 2026-11-05" in found[laptops[0].serial]["summary"]
 
 
 def test_one_persons_two_laptops_are_not_a_cluster(fleet):

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 from farmwatch.collector.fleet import device_rules
 from farmwatch.collector.fleet.clusters import Cluster, find_clusters
 from farmwatch.collector.fleet.device_rules import FleetFinding
+from farmwatch.collector.fleet.keys import KIND_NAMES
 from farmwatch.collector.fleet.settings import FleetSettings
 from farmwatch.collector.fleet.verdict import combine
 
@@ -114,7 +115,7 @@ def _write_clusters(conn, clusters: list[Cluster], stamp: str) -> list[dict]:
         status = stored.get(cluster.cluster_id)
         if status != "active":
             events.append(_event(cluster.cluster_id, stamp, "new" if status is None else "reopened", None,
-                                 f"{cluster.people} people behind {cluster.kind} {cluster.value}"))
+                                 f"{cluster.people} people behind {KIND_NAMES[cluster.kind]} {cluster.value}"))
         events += _membership_events(cluster, members.get(cluster.cluster_id, set()), stamp)
     conn.executemany(_UPSERT_CLUSTER, [_cluster_row(c, stamp) for c in clusters])
     conn.executemany("DELETE FROM cluster_members WHERE cluster_id = :cluster_id AND device_id = :device_id",

@@ -25,6 +25,7 @@ from farmwatch.collector.fleet.timezones import countries_of
 # Where an input language the catalogue flags (collector/signatures/context.json) is at home.
 LANGUAGE_HOME_COUNTRIES = {"korean": frozenset({"KR", "KP"})}
 _SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
+_EVIDENCE_MEMBERS = 50  # members named in a cluster finding's evidence (all are in `devices`)
 
 
 @dataclass
@@ -52,7 +53,7 @@ def cluster_findings(conn: sqlite3.Connection, clusters: list[Cluster], min_days
     places = _places_of(conn, sorted(by_device))
     findings = []
     for device_id, memberships in sorted(by_device.items()):
-        memberships.sort(key=lambda cm: (-cm[0].score, KINDS.index(cm[0].kind)))
+        _strongest_first(memberships)
         findings.append(_membership_finding(device_id, memberships))
         moved = _first_move(device_id, memberships, places.get(device_id, []), min_days)
         if moved:
@@ -60,14 +61,26 @@ def cluster_findings(conn: sqlite3.Connection, clusters: list[Cluster], min_days
     return findings
 
 
+def _strongest_first(memberships: list[tuple[Cluster, Member]]) -> None:
+    """Highest score first; among equals the place the device was at most recently (a farm that
+    moved house is shown where it is now), then the strongest key kind."""
+    memberships.sort(key=lambda cm: KINDS.index(cm[0].kind))
+    memberships.sort(key=lambda cm: cm[1].last_seen[:10], reverse=True)
+    memberships.sort(key=lambda cm: -cm[0].score)
+
+
 def _membership_finding(device_id: str, memberships: list[tuple[Cluster, Member]]) -> FleetFinding:
     cluster, member = memberships[0]
     others = cluster.people - 1
     summary = (f"Shares {KIND_NAMES[cluster.kind]} {cluster.value} with {len(cluster.members) - 1} other "
-               f"device(s) of {others} other {'person' if others == 1 else 'people'} (cluster {cluster.cluster_id})")
+               f"device(s) of {others} other {'person' if others == 1 else 'people'} since {cluster.first_seen[:10]}, "
+               f"this one since {member.first_seen[:10]} (cluster {cluster.cluster_id})")
     evidence = {
         "cluster_id": cluster.cluster_id, "key": {"kind": cluster.kind, "value": cluster.value},
         "cluster_score": cluster.score, "devices": [m.device_id for m in cluster.members],
+        "members": [{"device_id": m.device_id, "person": m.person, "on_roster": m.on_roster,
+                     "here_since": m.first_seen, "last_seen_here": m.last_seen}
+                    for m in cluster.members[:_EVIDENCE_MEMBERS]],
         "people": cluster.people, "household": cluster.household,
         "relay_members": cluster.members_with("relay"), "suspicious_members": cluster.members_with("suspicious"),
         "here_since": member.first_seen, "last_seen_here": member.last_seen,
