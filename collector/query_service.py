@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
+from dataclasses import dataclass
 
 import grpc
 
@@ -24,6 +26,8 @@ MAX_SQL_ROWS = 10_000
 SQL_TIMEOUT = 10.0  # seconds
 FOLLOW_POLL_SECONDS = 5
 MAX_FOLLOWERS = 4  # each open stream holds one of the server's worker threads
+DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+_ENVELOPE_BYTES = 1024  # room in a response for everything but the rows themselves
 
 
 class _Refused(Exception):
@@ -32,31 +36,55 @@ class _Refused(Exception):
         self.code = code
 
 
+@dataclass
+class _Table:
+    """Rows as they go on the wire: one JSON object each, no more than a response can carry."""
+
+    columns: list[str]
+    rows: list[str]
+    truncated: bool = False
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def message(self) -> query_pb2.Rows:
+        return query_pb2.Rows(columns=self.columns, rows=self.rows, truncated=self.truncated)
+
+
 class QueryService(query_pb2_grpc.QueryServicer):
-    def __init__(self, store: Store, auth, audit: AuditLog):
+    def __init__(self, store: Store, auth, audit: AuditLog, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
         self.store, self.auth, self.audit = store, auth, audit
+        self.budget = max_message_bytes - _ENVELOPE_BYTES
         self._followers = threading.BoundedSemaphore(MAX_FOLLOWERS)
 
     # -- calls ----------------------------------------------------------------------------
     def Devices(self, request, context):
         given = {"verdict": request.verdict or None, "user": request.user or None,
                  "cluster": request.cluster_id or None}
-        rows = self._answer(context, "devices", describe_filters(**given),
-                            lambda: queries.devices(self.store, **given))
-        return _rows(rows, queries.DEVICE_COLUMNS)
+        table = self._answer(context, "devices", describe_filters(**given),
+                             lambda: self._table(queries.devices(self.store, **given), queries.DEVICE_COLUMNS))
+        return table.message()
 
     def Device(self, request, context):
         def lookup():
             info = queries.device(self.store, request.device_id, history=request.history or 20)
             if info is None:
                 raise _Refused(grpc.StatusCode.NOT_FOUND, f"no device {request.device_id!r}")
-            return [info]
+            text = _json(info)
+            if _wire_size(text) > self.budget:
+                raise _Refused(grpc.StatusCode.INVALID_ARGUMENT,
+                               f"device {request.device_id} with history={request.history} is "
+                               f"{_wire_size(text)} bytes, more than a response may carry ({self.budget}); "
+                               "ask for a smaller history")
+            return [text]
 
-        info = self._answer(context, "device", request.device_id, lookup)[0]
-        return query_pb2.DeviceResponse(json=_json(info))
+        text = self._answer(context, "device", request.device_id, lookup)[0]
+        return query_pb2.DeviceResponse(json=text)
 
     def Flags(self, request, context):
-        return _rows(self._answer(context, "flags", "", lambda: queries.flags(self.store)), queries.FLAG_COLUMNS)
+        table = self._answer(context, "flags", "",
+                             lambda: self._table(queries.flags(self.store), queries.FLAG_COLUMNS))
+        return table.message()
 
     def Sql(self, request, context):
         limit = min(request.max_rows or MAX_SQL_ROWS, MAX_SQL_ROWS)
@@ -68,9 +96,16 @@ class QueryService(query_pb2_grpc.QueryServicer):
             except sql.SqlError as exc:
                 raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from exc
 
-        result = self._answer(context, "sql", request.sql, run)
-        return query_pb2.Rows(columns=result.columns, rows=[_json(r) for r in result.dicts()],
-                              truncated=result.truncated)
+        def answer():
+            result = run()
+            table = self._table(result.dicts(), result.columns, result.truncated)
+            if result.rows and not table.rows:
+                raise _Refused(grpc.StatusCode.INVALID_ARGUMENT,
+                               f"the first row alone is more than a response may carry ({self.budget} bytes); "
+                               "select fewer or smaller columns (e.g. length(raw) instead of raw)")
+            return table
+
+        return self._answer(context, "sql", request.sql, answer).message()
 
     def FollowFlags(self, request, context):
         identity = self._analyst(context, "follow-flags")
@@ -83,6 +118,17 @@ class QueryService(query_pb2_grpc.QueryServicer):
             self._followers.release()
 
     # -- plumbing -------------------------------------------------------------------------
+    def _table(self, rows: list[dict], columns, truncated: bool = False) -> _Table:
+        """As many rows as fit in one response; `truncated` when some were left out."""
+        kept, size = [], sum(_wire_size(c) for c in columns)
+        for row in rows:
+            text = _json(row)
+            size += _wire_size(text)
+            if size > self.budget:
+                return _Table(list(columns), kept, truncated=True)
+            kept.append(text)
+        return _Table(list(columns), kept, truncated)
+
     def _follow(self, request, context, identity):
         ended = threading.Event()
         context.add_callback(ended.set)  # the caller cancelled, or the server is stopping
@@ -147,11 +193,25 @@ class _AuditScope:
 
 
 def _json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    """Strict JSON (RFC 8259) that any client's parser takes: a float SQLite computed as infinite
+    travels as "Infinity"/"-Infinity" (as protobuf's JSON mapping writes it), never as a bare
+    `Infinity`, which is not JSON."""
+    return json.dumps(_finite(value), ensure_ascii=False, default=str, allow_nan=False)
 
 
-def _rows(rows: list[dict], columns) -> query_pb2.Rows:
-    return query_pb2.Rows(columns=list(columns), rows=[_json(r) for r in rows])
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
+def _wire_size(text: str) -> int:
+    """Bytes a string takes in a response: its UTF-8 plus the field's tag and length prefix."""
+    return len(text.encode("utf-8")) + 6
 
 
 def _flag_event(event: FlagEvent) -> query_pb2.FlagEvent:

@@ -201,7 +201,8 @@ class CollectorServer:
             CollectorService(config, self.store, self.ca, self.queue, classify), self.grpc)
         self.audit = AuditLog(config.database)
         query_pb2_grpc.add_QueryServicer_to_server(query_service.QueryService(
-            self.store, Authenticator(self.store, config.trusted_proxies), self.audit), self.grpc)
+            self.store, Authenticator(self.store, config.trusted_proxies), self.audit, config.max_message_bytes),
+            self.grpc)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         try:
             self.port = self.grpc.add_secure_port(config.listen, server_credentials(self.ca))

@@ -54,10 +54,20 @@ def open_readonly(database: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
     if hasattr(conn, "enable_load_extension"):  # absent when Python was built without it
         conn.enable_load_extension(False)
+    conn.text_factory = _text
     conn.execute("PRAGMA busy_timeout=5000")
     conn.execute("PRAGMA query_only=1")
     conn.set_authorizer(_authorize)
     return conn
+
+
+def _text(data: bytes):
+    """TEXT as str; TEXT that is not UTF-8 (SQLite stores what it is given) comes back as its bytes,
+    shown like a BLOB, instead of failing the whole query."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return bytes(data)
 
 
 def _authorize(action, arg1, arg2, _database, _trigger):

@@ -235,3 +235,39 @@ def test_sql_stops_when_the_caller_deadline_passes(fleet, analyst):
     assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     entry = _finished_audit_entry(fleet, "sql")
     assert entry["duration_ms"] < 3000 and entry["outcome"].startswith("error")
+
+
+def _strict(text: str):
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_sql_rows_are_strict_json_even_for_infinite_numbers(analyst):
+    answer = analyst.Sql(query_pb2.SqlRequest(sql="SELECT 1e999 AS up, -1e999 AS down, 1.5 AS plain"), timeout=10)
+    assert [_strict(r) for r in answer.rows] == [{"up": "Infinity", "down": "-Infinity", "plain": 1.5}]
+
+
+def test_sql_text_that_is_not_utf8_comes_back_as_bytes(analyst):
+    """One bad value does not fail the whole query: it travels base64-encoded, as BLOBs do."""
+    answer = analyst.Sql(query_pb2.SqlRequest(sql="SELECT 'é' AS good, CAST(x'fffe41' AS TEXT) AS bad"), timeout=10)
+    assert rows_of(answer) == [{"good": "é", "bad": {"$base64": True, "encoded": "//5B"}}]
+
+
+def test_sql_answer_larger_than_a_message_is_truncated(fleet, analyst):
+    """Ten 2 MB rows: the client gets the rows that fit in one response and `truncated`, not
+    RESOURCE_EXHAUSTED from the transport; the audit counts the rows actually returned."""
+    ten_big = ("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 10) "
+               "SELECT x, hex(zeroblob(1000000)) AS big FROM n")
+    answer = analyst.Sql(query_pb2.SqlRequest(sql=ten_big), timeout=30)
+    assert answer.truncated and [r["x"] for r in rows_of(answer)] == [1, 2]
+    assert answer.ByteSize() <= fleet.config.max_message_bytes
+    assert audit_rows(fleet)[-1]["rows"] == 2
+
+
+def test_sql_row_larger_than_a_message_is_invalid_argument(analyst):
+    with pytest.raises(grpc.RpcError) as error:
+        analyst.Sql(query_pb2.SqlRequest(sql="SELECT hex(zeroblob(3000000)) AS big"), timeout=30)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "select fewer or smaller columns" in error.value.details()
