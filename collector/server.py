@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import threading
+import uuid
 from concurrent import futures
 from functools import lru_cache
 
@@ -80,6 +81,16 @@ class Authenticator:
         return peer
 
 
+def _canonical_uuid(text: str) -> str:
+    """One spelling per UUID (lower case, hyphens), so that a client sending the same report id in
+    upper case, in braces or without hyphens gets `duplicate` instead of a second stored copy.
+    Text that is no UUID is left for validation to refuse."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return text
+
+
 def _peer_ip(peer: str) -> str:
     # "ipv4:127.0.0.1:5555", "ipv6:[::1]:5555"
     kind, _, rest = peer.partition(":")
@@ -129,6 +140,8 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
             context.abort(grpc.StatusCode.PERMISSION_DENIED,
                           f"this certificate speaks for device {identity.subject}, "
                           f"not {request.device_id}")
+        given_id = request.report_id
+        request.report_id = _canonical_uuid(given_id)
         try:
             item = ingest.prepare(request, peer_ip=self.auth.client_ip(context),
                                   cert_serial=identity.serial, classify=self.classify)
@@ -140,7 +153,7 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
         except StoreFull:
             context.abort(grpc.StatusCode.UNAVAILABLE,
                           "the collector cannot store reports right now (storage full); keep them spooled")
-        return collector_pb2.ReportAck(report_id=request.report_id, duplicate=not result.stored,
+        return collector_pb2.ReportAck(report_id=given_id, duplicate=not result.stored,
                                        report_interval_seconds=self.config.report_interval_seconds)
 
     def Renew(self, request, context):

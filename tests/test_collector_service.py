@@ -36,6 +36,22 @@ def test_enrolled_agent_report_is_stored_once(collector):
     assert device == [{"device_id": "SN-1001", "reports": 1, "last_sequence": 1}]
 
 
+@pytest.mark.parametrize("spelling", [str.upper, lambda u: "{" + u + "}", lambda u: u.replace("-", ""),
+                                      lambda u: "urn:uuid:" + u])
+def test_one_report_id_in_another_spelling_is_a_duplicate(collector, spelling):
+    """Idempotency is on the UUID, not on how a client's library happens to print it."""
+    creds = collector.enroll("SN-1003")
+    report = make_report("SN-1003")
+    resent = report_pb2.AgentReport()
+    resent.CopyFrom(report)
+    resent.report_id = spelling(report.report_id)
+    with collector.client(creds) as client:
+        first, again = client.report(report), client.report(resent)
+    assert (first.duplicate, again.duplicate) == (False, True)
+    assert again.report_id == resent.report_id  # the ack names the id as the client sent it
+    assert collector.store.rows("SELECT report_id FROM reports") == [{"report_id": report.report_id}]
+
+
 def test_envelope_keeps_what_the_collector_observed(collector):
     creds = collector.enroll("SN-1002")
     report = make_report("SN-1002")
