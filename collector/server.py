@@ -71,13 +71,22 @@ class Authenticator:
         return identity
 
     def client_ip(self, context) -> str:
-        """The caller's address; behind a trusted proxy, the address the proxy forwarded."""
+        """The caller's address; behind a trusted proxy, the address the proxy forwarded.
+
+        X-Forwarded-For is read right to left (every header of that name, in order), skipping our
+        proxies; the first other hop is the client if it is an IP address (a port after it, as some
+        proxies add, is dropped). Anything else there ("unknown", a name, garbage) is no address:
+        the proxy's own is used, so such a value can never become a stored peer or a rate-limit key."""
         peer = _peer_ip(context.peer())
-        if self.proxies and _in(peer, self.proxies):
-            forwarded = dict(context.invocation_metadata()).get("x-forwarded-for", "")
-            for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
-                if not _in(hop, self.proxies):
-                    return hop
+        if not (self.proxies and _in(peer, self.proxies)):
+            return peer
+        forwarded = ",".join(value for key, value in context.invocation_metadata() if key == "x-forwarded-for")
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+            address = _hop_ip(hop)
+            if address is None:
+                return peer
+            if not _in(address, self.proxies):
+                return address
         return peer
 
 
@@ -96,6 +105,19 @@ def _peer_ip(peer: str) -> str:
     kind, _, rest = peer.partition(":")
     host = rest.rsplit(":", 1)[0] if kind in ("ipv4", "ipv6") else rest
     return host.strip("[]")
+
+
+def _hop_ip(hop: str) -> str | None:
+    """An X-Forwarded-For entry as an IP address: "203.0.113.5", "203.0.113.5:4711", "2001:db8::5"
+    or "[2001:db8::5]:443"; None when it is none of these."""
+    if hop.startswith("["):
+        hop = hop[1:].partition("]")[0]
+    elif hop.count(":") == 1:
+        hop = hop.partition(":")[0]
+    try:
+        return str(ipaddress.ip_address(hop))
+    except ValueError:
+        return None
 
 
 def _in(address: str, networks) -> bool:

@@ -180,3 +180,26 @@ def test_behind_a_trusted_proxy_the_limit_is_per_client_address(behind_proxy):
     assert isinstance(cert, x509.Certificate)
     assert behind_proxy.store.rows("SELECT peer_ip FROM certificates") == [{"peer_ip": colleague}]
     figures.count(SECTION, "rate limited (one address behind a proxy)")
+
+
+@pytest.mark.parametrize("forwarded, recorded", [
+    ("203.0.113.7", "203.0.113.7"),
+    ("203.0.113.7:51234", "203.0.113.7"),
+    ("[2001:db8::7]:443", "2001:db8::7"),
+    ("2001:db8::7", "2001:db8::7"),
+    ("198.51.100.1, 203.0.113.7, 127.0.0.1", "203.0.113.7"),
+    ("unknown", "127.0.0.1"),
+    ("203.0.113.7, not-an-address", "127.0.0.1"),
+    ("<script>", "127.0.0.1"),
+])
+def test_forwarded_address_is_recorded_only_when_it_is_an_address(behind_proxy, forwarded, recorded):
+    cert = enroll_call(behind_proxy, behind_proxy.token(), good_csr(), "SN-FWD", forwarded_for=forwarded)
+    assert isinstance(cert, x509.Certificate)
+    assert behind_proxy.store.rows("SELECT peer_ip FROM certificates") == [{"peer_ip": recorded}]
+
+
+def test_garbage_forwarded_addresses_do_not_escape_the_limit(behind_proxy):
+    """Each guess claims a different non-address; none of them may become a fresh rate-limit key."""
+    codes = [enroll_call(behind_proxy, f"fwt_guess_{i}", good_csr(), "SN-E", forwarded_for=f"host-{i}")
+             for i in range(RATE_LIMIT + 1)]
+    assert codes[-1] == grpc.StatusCode.RESOURCE_EXHAUSTED
