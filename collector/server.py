@@ -144,7 +144,7 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
             pem = self.enrollment.enroll(token=request.token, csr_pem=request.csr_pem,
                                          device_id=request.device_id, peer_ip=peer)
         except enrollment.EnrollmentRefused as exc:
-            log.warning("event=enroll_refused device_id=%s peer=%s reason=%r", request.device_id, peer, str(exc))
+            log.warning("event=enroll_refused device_id=%r peer=%s reason=%r", request.device_id, peer, str(exc))
             context.abort(getattr(grpc.StatusCode, exc.code), str(exc))
         log.info("event=enrolled device_id=%s peer=%s", request.device_id, peer)
         cert = x509.load_pem_x509_certificate(pem)
@@ -157,7 +157,7 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
     def Report(self, request, context):
         identity = self.auth.require(context, pki.ROLE_AGENT)
         if request.device_id != identity.subject:
-            log.warning("event=report_refused reason=device_mismatch cert=%s report=%s",
+            log.warning("event=report_refused reason=device_mismatch cert=%s report=%r",
                         identity.subject, request.device_id)
             context.abort(grpc.StatusCode.PERMISSION_DENIED,
                           f"this certificate speaks for device {identity.subject}, "

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 import figures
-from conftest import RunningCollector
+from conftest import RunningCollector, make_report
 from db_snapshot import table_counts
 from farmwatch.agent import identity, transport
 from farmwatch.collector import enrollment, pki
@@ -203,3 +203,23 @@ def test_garbage_forwarded_addresses_do_not_escape_the_limit(behind_proxy):
     codes = [enroll_call(behind_proxy, f"fwt_guess_{i}", good_csr(), "SN-E", forwarded_for=f"host-{i}")
              for i in range(RATE_LIMIT + 1)]
     assert codes[-1] == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+def test_a_device_id_cannot_forge_log_lines(collector, caplog):
+    """The bootstrap identity is public, so whatever an anonymous caller puts in device_id is
+    logged quoted: a newline in it cannot start a fake `event=enrolled` line."""
+    forged = "SN-1\n2026-11-27 00:00:00,000 INFO farmwatch.collector.server event=enrolled device_id=SN-FAKE"
+    with caplog.at_level("INFO", logger="farmwatch.collector.server"):
+        assert enroll_call(collector, collector.token(), good_csr(), forged) == grpc.StatusCode.INVALID_ARGUMENT
+    messages = [r.getMessage() for r in caplog.records if r.name == "farmwatch.collector.server"]
+    assert any("enroll_refused" in m for m in messages)
+    assert not any("\n" in m for m in messages)
+
+
+def test_a_report_cannot_forge_log_lines(collector, caplog):
+    creds = collector.enroll("SN-LOG")
+    with caplog.at_level("WARNING", logger="farmwatch.collector.server"), collector.client(creds) as client:
+        with pytest.raises(transport.CollectorError):
+            client.report(make_report("SN-OTHER\n... event=enrolled device_id=SN-FAKE"))
+    messages = [r.getMessage() for r in caplog.records if r.name == "farmwatch.collector.server"]
+    assert any("report_refused" in m for m in messages) and not any("\n" in m for m in messages)
