@@ -27,6 +27,7 @@ SQL_TIMEOUT = 10.0  # seconds
 FOLLOW_POLL_SECONDS = 5
 MAX_FOLLOWERS = 4  # each open stream holds one of the server's worker threads
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+VERDICTS = ("clean", "suspicious", "relay")
 _ENVELOPE_BYTES = 1024  # room in a response for everything but the rows themselves
 
 
@@ -61,12 +62,19 @@ class QueryService(query_pb2_grpc.QueryServicer):
     def Devices(self, request, context):
         given = {"verdict": request.verdict or None, "user": request.user or None,
                  "cluster": request.cluster_id or None}
-        table = self._answer(context, "devices", describe_filters(**given),
-                             lambda: self._table(queries.devices(self.store, **given), queries.DEVICE_COLUMNS))
-        return table.message()
+        def run():
+            if request.verdict and request.verdict not in VERDICTS:
+                raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, f"verdict {request.verdict!r} is not one of "
+                               f"{', '.join(VERDICTS)} (or empty for every device)")
+            return self._table(queries.devices(self.store, **given), queries.DEVICE_COLUMNS)
+
+        return self._answer(context, "devices", describe_filters(**given), run).message()
 
     def Device(self, request, context):
         def lookup():
+            if not request.device_id:
+                raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, "device_id is empty; name the device to show "
+                               "(Devices lists them)")
             info = queries.device(self.store, request.device_id, history=request.history or 20)
             if info is None:
                 raise _Refused(grpc.StatusCode.NOT_FOUND, f"no device {request.device_id!r}")

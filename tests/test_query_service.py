@@ -271,3 +271,17 @@ def test_sql_row_larger_than_a_message_is_invalid_argument(analyst):
         analyst.Sql(query_pb2.SqlRequest(sql="SELECT hex(zeroblob(3000000)) AS big"), timeout=30)
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "select fewer or smaller columns" in error.value.details()
+
+
+@pytest.mark.parametrize("call, request_, field", [
+    ("Devices", query_pb2.DevicesRequest(verdict="RELAY"), "verdict"),
+    ("Devices", query_pb2.DevicesRequest(verdict="bad"), "verdict"),
+    ("Device", query_pb2.DeviceRequest(device_id=""), "device_id"),
+])
+def test_a_meaningless_request_is_invalid_argument_naming_the_field(fleet, analyst, call, request_, field):
+    """Not an empty answer (which reads as "no relays") and not NOT_FOUND for a device never named."""
+    with pytest.raises(grpc.RpcError) as error:
+        getattr(analyst, call)(request_, timeout=10)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.value.details().startswith(field)
+    assert audit_rows(fleet)[-1]["outcome"].startswith("error")
