@@ -36,6 +36,29 @@ def test_an_unowned_screen_sharing_socket_is_the_os_server():
     assert finding["summary"] == "Inbound Apple Remote Desktop session from 91.245.227.16:55012 (local port 5900)"
 
 
+JEKYLL = process(880, "ruby", "/usr/bin/ruby3.2", ["ruby", "jekyll", "serve", "--host", "0.0.0.0"])
+
+
+def test_a_lan_peer_of_a_developer_server_on_a_remote_desktop_port_is_no_session():
+    rep = report("linux", processes=[JEKYLL], listeners=[listener("0.0.0.0:4000", 880, "ruby")],
+                 connections=[connection("192.168.0.9:4000", "192.168.0.40:51522", 880, "ruby")])
+    assert findings(rep, "remote-session-inbound") == []
+
+
+def test_the_port_still_counts_from_a_public_peer_or_for_an_unknown_socket_owner():
+    public = report("linux", processes=[JEKYLL],
+                    connections=[connection("192.168.0.9:4000", "198.51.100.77:51522", 880, "ruby")])
+    unowned = report("linux", connections=[connection("192.168.0.9:4000", "192.168.0.40:51522", 0, "")])
+    assert only(public, "remote-session-inbound")["severity"] == "critical"
+    assert only(unowned, "remote-session-inbound")["severity"] == "critical"
+
+
+def test_the_os_remote_desktop_counts_from_the_lan_in_its_system_process():
+    rep = report("windows", processes=[process(1100, "svchost.exe", r"C:\Windows\System32\svchost.exe")],
+                 connections=[connection("10.0.0.5:3389", "10.0.0.77:61000", 1100, "svchost.exe")])
+    assert only(rep, "remote-session-inbound")["severity"] == "critical"
+
+
 def test_any_port_a_remote_control_process_listens_on_counts():
     rustdesk = process(70, "rustdesk", "/usr/bin/rustdesk", ["rustdesk", "--server"])
     rep = report("linux", processes=[rustdesk], listeners=[listener("0.0.0.0:40123", 70, "rustdesk")],

@@ -135,6 +135,16 @@ def parallels_macos() -> Delta:
         interfaces=(NetIface("vnic0", "00:1c:42:00:00:08", ("10.211.55.2",)),
                     NetIface("vnic1", "00:1c:42:00:00:09", ("10.37.129.2",))))
 
+
+def jekyll_preview_linux() -> Delta:
+    """A Jekyll site served on 0.0.0.0:4000 (its default port, also NoMachine's), opened from a phone on the LAN."""
+    return Delta(
+        processes=(Proc("/usr/bin/ruby3.2", ("{home}/.local/share/gem/ruby/3.2.0/bin/jekyll", "serve", "--livereload",
+                                             "--host", "0.0.0.0"), parent="bash", key="jekyll", argv0="ruby",
+                        started=3300),),
+        listeners=(Listen("0.0.0.0", 4000, "jekyll"), Listen("0.0.0.0", 35729, "jekyll")),
+        connections=(Conn("{lan_ip}", 4000, "{lan_net}.40", 51522, "jekyll"),))
+
 def vscode_remote_linux() -> Delta:
     code = "/usr/share/code/code"
     return Delta(

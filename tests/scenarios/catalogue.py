@@ -382,6 +382,11 @@ CLEAN_ONES = [
              "VS Code Remote-SSH (ssh -D on 127.0.0.1), an ssh -L forward and a vite dev server, all on loopback",
              "remote_tools.md §5 (developers' tunnels); loopback-only listeners reach nobody outside",
              benign.vscode_remote_linux()),
+    Scenario("linux_jekyll_preview_lan_4000", L, CLEAN,
+             "Jekyll serving a site on 0.0.0.0:4000 (NoMachine's port), viewed from a phone on the home LAN",
+             "remote_tools.md §8 (a port is evidence of the tool that listens on it; NoMachine 4000 is sourced "
+             "from a docker README); the socket belongs to ruby, not to a remote-control tool",
+             benign.jekyll_preview_linux()),
     Scenario("linux_lenovo_dock", L, CLEAN,
              "ThinkPad USB-C Dock Gen2 (hubs, r8152 NIC, audio), Unifying receiver, YubiKey, LG 27GL850 on DP",
              "kvm_signatures.md §8 (docks enumerate many functions; Unifying receiver kbd+mouse)",

@@ -33,9 +33,24 @@ def _listening_ports_of_tools(ctx: Context) -> set[int]:
             if ctx.tools_of_process(l.pid, l.process_name, CONTROLLED)}
 
 
+def _someone_elses_port(ctx: Context, conn: ConnectionView) -> bool:
+    """A LAN peer talking to a known process that is no remote-control tool, on a port a tool would
+    otherwise use (a developer's server on 4000, NoMachine's port): the process's own business. The
+    OS's own servers (RDP, Screen Sharing) run inside generic system processes, so their ports always
+    count, and so does any peer on a public address."""
+    if ctx.view.process_of(conn.pid, conn.process_name) is None or _origin(conn.remote_ip) != "private":
+        return False
+    if ctx.tools_of_process(conn.pid, conn.process_name, CONTROLLED):
+        return False
+    by_port = ctx.catalogue.listen_ports.get(conn.local_port, [])
+    return not any(t.builtin and t.runs_on(ctx.view.os) for t in by_port)
+
+
 def _inbound(ctx: Context) -> list[ConnectionView]:
-    ports = set(ctx.catalogue.listen_ports) | _listening_ports_of_tools(ctx)
-    return [c for c in ctx.view.connections if _live_remote(c) and c.local_port in ports]
+    tool_ports = _listening_ports_of_tools(ctx)
+    ports = set(ctx.catalogue.listen_ports) | tool_ports
+    return [c for c in ctx.view.connections if _live_remote(c) and c.local_port in ports
+            and (c.local_port in tool_ports or not _someone_elses_port(ctx, c))]
 
 
 def _session_tools(ctx: Context, conn: ConnectionView) -> list:
@@ -59,7 +74,8 @@ def _service_name(tools: list) -> str:
 def remote_session_inbound(ctx: Context) -> Iterator[Hit]:
     """An established connection from another machine into a remote-desktop port (3389,
     5900, 5938, 7070 … as the catalogue lists, or any port a remote-control process listens
-    on): somebody is driving this laptop right now."""
+    on): somebody is driving this laptop right now. A LAN peer of a known process that is no
+    remote-control tool is left alone (a developer's server on NoMachine's 4000)."""
     seen = set()
     for conn in _inbound(ctx):
         if (conn.local_port, conn.remote_ip) in seen:
