@@ -121,8 +121,9 @@ class Enrollment:
                                     "RESOURCE_EXHAUSTED")
         try:
             return self._enroll(token, csr_pem, device_id, peer_ip)
-        except EnrollmentRefused:
-            self.limiter.failed(peer_ip)
+        except EnrollmentRefused as exc:
+            if exc.code != "INVALID_ARGUMENT":  # a malformed request is checked before the token: no guess
+                self.limiter.failed(peer_ip)
             raise
 
     def _enroll(self, token: str, csr_pem: bytes, device_id: str, peer_ip: str) -> bytes:

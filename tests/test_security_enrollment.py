@@ -223,3 +223,11 @@ def test_a_report_cannot_forge_log_lines(collector, caplog):
             client.report(make_report("SN-OTHER\n... event=enrolled device_id=SN-FAKE"))
     messages = [r.getMessage() for r in caplog.records if r.name == "farmwatch.collector.server"]
     assert any("report_refused" in m for m in messages) and not any("\n" in m for m in messages)
+
+
+def test_malformed_requests_do_not_use_up_the_rate_limit(collector):
+    """Only token refusals count: an agent retrying with an unusable CSR (checked before the token,
+    so it learns nothing about tokens) does not lock every laptop behind its NAT address out."""
+    codes = {enroll_call(collector, collector.token(), _rsa_csr(), "SN-E") for _ in range(RATE_LIMIT + 2)}
+    assert codes == {grpc.StatusCode.INVALID_ARGUMENT}
+    assert isinstance(enroll_call(collector, collector.token(), good_csr(), "SN-E"), x509.Certificate)
