@@ -218,16 +218,28 @@ class CertificateAuthority:
 
 
 def csr_public_key(csr_pem: bytes):
+    """The CSR's public key; PkiError naming the `csr_pem` field and what to send instead."""
     try:
         csr = x509.load_pem_x509_csr(csr_pem)
     except ValueError as exc:
-        raise PkiError("the certificate request is not a PEM-encoded CSR") from exc
+        raise PkiError("csr_pem is not a PEM-encoded certificate request "
+                       "(-----BEGIN CERTIFICATE REQUEST----- ...)") from exc
     if not csr.is_signature_valid:
-        raise PkiError("the certificate request's signature does not match its key")
+        raise PkiError("csr_pem: the certificate request's signature does not match its key; "
+                       "sign it with the private key it carries")
     key = csr.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
-        raise PkiError("the certificate request must carry an ECDSA P-256 key")
+        raise PkiError(f"csr_pem carries {_key_kind(key)}; the collector signs only ECDSA P-256 (secp256r1) "
+                       "keys: make one (e.g. `openssl ecparam -name prime256v1 -genkey`) and send its CSR")
     return key
+
+
+def _key_kind(key) -> str:
+    """"an EC secp384r1 key", "an RSA-2048 key", "an Ed25519 key"."""
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return f"an EC {key.curve.name} key"
+    size = getattr(key, "key_size", None)
+    return f"an {type(key).__name__.replace('PublicKey', '')}{f'-{size}' if size else ''} key"
 
 
 def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:

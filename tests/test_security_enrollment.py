@@ -231,3 +231,32 @@ def test_malformed_requests_do_not_use_up_the_rate_limit(collector):
     codes = {enroll_call(collector, collector.token(), _rsa_csr(), "SN-E") for _ in range(RATE_LIMIT + 2)}
     assert codes == {grpc.StatusCode.INVALID_ARGUMENT}
     assert isinstance(enroll_call(collector, collector.token(), good_csr(), "SN-E"), x509.Certificate)
+
+
+def _ed25519_csr() -> bytes:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    builder = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SN-E")]))
+    return builder.sign(ed25519.Ed25519PrivateKey.generate(), None).public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.mark.parametrize("make_csr, says", [
+    (_rsa_csr, "carries an RSA-2048 key"),
+    (_ed25519_csr, "carries an Ed25519 key"),
+    (lambda: b"", "is not a PEM-encoded certificate request"),
+])
+def test_unusable_csr_message_names_the_field_and_the_key_wanted(collector, make_csr, says):
+    request = collector_pb2.EnrollRequest(token=collector.token(), csr_pem=make_csr(), device_id="SN-E")
+    with transport.enrollment_channel(collector.address, ca_pem=collector.ca_pem) as channel:
+        with pytest.raises(grpc.RpcError) as error:
+            collector_pb2_grpc.CollectorStub(channel).Enroll(request, timeout=5)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.value.details().startswith("csr_pem") and says in error.value.details()
+    assert "P-256" in error.value.details() or "BEGIN CERTIFICATE REQUEST" in error.value.details()
+
+
+def test_csr_with_crlf_line_ends_and_surrounding_blank_lines_is_accepted(collector):
+    """What a Windows client or a copy-paste produces."""
+    csr = b"\r\n  \r\n" + good_csr().replace(b"\n", b"\r\n") + b"\r\n\r\n"
+    assert isinstance(enroll_call(collector, collector.token(), csr, "SN-CRLF"), x509.Certificate)
