@@ -128,6 +128,18 @@ def _in(address: str, networks) -> bool:
     return any(ip in net for net in networks)
 
 
+class _RejectUndecodableInOurServices(RejectUndecodable):
+    """RejectUndecodable for farmwatch's services, not for the standard health service: wrapping
+    Health/Watch hides its non-blocking marker, and every watcher then holds one of the server's
+    worker threads — a few health watches (the bootstrap certificate is public) and no report
+    gets a thread."""
+
+    def intercept_service(self, continuation, handler_call_details):
+        if handler_call_details.method.startswith("/grpc.health.v1.Health/"):
+            return continuation(handler_call_details)
+        return super().intercept_service(continuation, handler_call_details)
+
+
 class CollectorService(collector_pb2_grpc.CollectorServicer):
     def __init__(self, config: CollectorConfig, store: Store, ca: pki.CertificateAuthority,
                  queue: ingest.IngestQueue, classify):
@@ -231,7 +243,7 @@ class CollectorServer:
                    ("grpc.so_reuseport", 0)]  # a second collector on this port must fail, not share it
         self.grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=config.workers,
                                                            thread_name_prefix="rpc"), options=options,
-                                interceptors=[RejectUndecodable()])
+                                interceptors=[_RejectUndecodableInOurServices()])
         collector_pb2_grpc.add_CollectorServicer_to_server(
             CollectorService(config, self.store, self.ca, self.queue, classify), self.grpc)
         self.audit = AuditLog(config.database)

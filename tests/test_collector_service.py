@@ -233,6 +233,24 @@ def test_health_service_reports_serving(collector):
     assert response.status == health_pb2.HealthCheckResponse.SERVING
 
 
+def test_health_watchers_do_not_take_the_workers_reports_need(collector):
+    """More Health/Watch streams than the server has worker threads (anyone can open them with the
+    public bootstrap certificate): every watcher is answered and a report still goes through."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    creds = collector.enroll("SN-W")
+    with transport.enrollment_channel(collector.address, ca_pem=collector.ca_pem) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        watches = [health.Watch(health_pb2.HealthCheckRequest(), timeout=10)
+                   for _ in range(collector.config.workers + 4)]
+        assert {next(watch).status for watch in watches} == {health_pb2.HealthCheckResponse.SERVING}
+        with collector.client(creds) as client:
+            client.timeout = 5
+            assert client.report(make_report("SN-W")).duplicate is False
+        for watch in watches:
+            watch.cancel()
+
+
 def test_server_certificate_rotates_without_restart(collector):
     ca = pki.CertificateAuthority.load(collector.home / "pki")
     before = ca.server_credentials_pem()[1]
