@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from farmwatch.collector.detect.scoring import MAX_SCORE, RELAY_AT, SEVERITY_WEIGHTS, SUSPICIOUS_AT
-from farmwatch.collector.fleet.keys import ADDRESS, KINDS, bssid_key, cluster_id, in_networks
+from farmwatch.collector.fleet.keys import ADDRESS, KINDS, cluster_id, in_networks
 from farmwatch.collector.fleet.settings import FleetSettings
 from farmwatch.collector.roster import household_address
 
@@ -178,12 +178,11 @@ def _office_test(settings: FleetSettings):
     """_SHARED row → whether the device's latest report from its key came from the office, by the
     address, gateway MAC or BSSID that report showed; addresses judged once each."""
     judged: dict[str, bool] = {}
-    gateways = frozenset(settings.office_gateway_macs)
-    access_points = frozenset(map(bssid_key, settings.office_bssids))  # any radio of a configured access point
+    gateways, bssids = frozenset(settings.office_gateway_macs), frozenset(settings.office_bssids)
 
     def at_office(row: tuple) -> bool:
         peer_ip, gateway, bssid = row[6:9]
-        if gateway in gateways or (bssid and bssid_key(bssid) in access_points):
+        if gateway in gateways or bssid in bssids:
             return True
         if peer_ip not in judged:
             judged[peer_ip] = in_networks(peer_ip, settings.office_networks)

@@ -12,7 +12,7 @@ A value that does not identify a place never keys a cluster:
 - MACs that are all-zero, broadcast or multicast; gateway MACs with the locally administered
   bit (hypervisor NAT, container bridges, phone hotspots with randomised MACs) or from
   hypervisors' virtual-NIC OUIs. BSSIDs keep locally administered values: access points serving
-  several SSIDs derive their extra BSSIDs that way (and `bssid_key` folds them into their access point).
+  several SSIDs derive their extra BSSIDs that way.
 """
 from __future__ import annotations
 
@@ -54,13 +54,8 @@ def gateway_key(value: str | None) -> str | None:
 
 
 def bssid_key(value: str | None) -> str | None:
-    """The access point, not the radio: `aa:bb:cc:dd:ee:xx` with the locally administered bit
-    cleared. One access point's 2.4 and 5 GHz radios and its extra SSIDs differ in the last byte,
-    or by that bit; laptops of one home on different bands are one place."""
     mac = normalise_mac(value)
-    if mac is None or not _is_real_station(mac):
-        return None
-    return f"{int(mac[:2], 16) & ~0x02:02x}{mac[2:14]}:xx"
+    return mac if mac is not None and _is_real_station(mac) else None
 
 
 def address_key(value: str | None) -> str | None:
