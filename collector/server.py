@@ -168,6 +168,9 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
 
     def Report(self, request, context):
         identity = self.auth.require(context, pki.ROLE_AGENT)
+        if not request.device_id:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                          f"device_id is empty; set it to this certificate's device id, {identity.subject}")
         if request.device_id != identity.subject:
             log.warning("event=report_refused reason=device_mismatch cert=%s report=%r",
                         identity.subject, request.device_id)

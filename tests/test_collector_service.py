@@ -142,6 +142,17 @@ def test_oversized_report_is_refused_and_the_server_stays_up(collector):
     assert collector.stored_reports() == 1
 
 
+def test_report_without_device_id_is_invalid_argument(collector):
+    """A malformed report, not an identity problem: PERMISSION_DENIED would tell the agent to keep
+    it spooled and re-enroll, for a report that can never be taken."""
+    creds = collector.enroll("SN-EMPTY")
+    with collector.client(creds) as client:
+        error = refused(lambda: client.report(make_report("")))
+    assert error.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.details.startswith("device_id") and "SN-EMPTY" in error.details
+    assert collector.stored_reports() == 0
+
+
 def test_malformed_report_id_is_invalid_argument(collector):
     creds = collector.enroll("SN-BAD")
     report = make_report("SN-BAD")
