@@ -170,6 +170,7 @@ def test_a_farm_that_moved_house_is_shown_where_it_is_now_and_names_its_people(f
     assert [(m["person"], m["here_since"][:10]) for m in sorted(evidence["members"], key=lambda m: m["person"])] == [
         (p.email, "2026-11-05") for p in (ANN, BOB, CAT)]
     assert "since 2026-11-05" in found[laptops[0].serial]["summary"]
+    assert findings(store, "fleet-moved-to-cluster") == {}  # the old house was theirs together, not each one's own
 
 
 def test_one_persons_two_laptops_are_not_a_cluster(fleet):

@@ -2,7 +2,8 @@
 
 Rules (finding `rule` ids; severities weigh in through detect's scoring):
   fleet-cluster            the device is a member of a cluster; severity is the cluster's
-  fleet-moved-to-cluster   medium: it reported for days from its own place, then from a cluster's
+  fleet-moved-to-cluster   medium: it reported for days from its own place (one it shared with no
+                           other person), then from a cluster's
   fleet-timezone-vs-roster low: its time zone is not used in the roster's ship-to country
   fleet-language-vs-roster low: an input language (Korean IME …) foreign to the ship-to country
   fleet-silent             low: no report for longer than its interval allows, after reporting
@@ -90,8 +91,11 @@ def _membership_finding(device_id: str, memberships: list[tuple[Cluster, Member]
 
 
 def _first_move(device_id: str, memberships, places: list[tuple], min_days: int) -> FleetFinding | None:
+    # a place shared with other people (a cluster itself: the farm's previous house) is not its own
+    shared = {(cluster.kind, cluster.value) for cluster, _ in memberships}
+    own = [place for place in places if (place[0], place[1]) not in shared]
     for cluster, member in sorted(memberships, key=lambda cm: KINDS.index(cm[0].kind)):
-        usual = _usual_place(places, cluster.kind, cluster.value, member.first_seen, min_days)
+        usual = _usual_place(own, cluster.kind, cluster.value, member.first_seen, min_days)
         if usual:
             _, value, first_seen, last_seen, reports, _ = usual
             summary = (f"Moved from its usual {KIND_NAMES[cluster.kind]} {value} ({reports} reports since "
