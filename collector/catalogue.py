@@ -121,6 +121,8 @@ def is_own_folder(pattern: str) -> bool:
     """Does the install path name a folder of the tool's own (`C:\\Program Files\\AnyDesk\\*`), whose
     every file is the tool's, rather than a file, a glob of names, or a folder many programs share?"""
     pat = normalise_path(pattern)
+    if pat.endswith(".app"):  # a macOS app bundle is a folder of the tool's own
+        pat += "/*"
     if not pat.endswith("/*"):
         return False
     folder = pat[:-2].rsplit("/", 1)[-1]
@@ -290,8 +292,8 @@ class Catalogue:
         self.install_folders: dict[str, list[tuple[str, re.Pattern, str, Tool]]] = defaultdict(list)
         for tool in self.tools:
             for os_name, patterns in tool.install_paths.items():
-                self.install_folders[os_name] += [(*_folder_matcher(p), p, tool) for p in patterns
-                                                  if not tool.builtin and is_own_folder(p)]
+                own = [p for p in patterns if is_own_folder(p) and not _viewer_bundle(tool, p)]
+                self.install_folders[os_name] += [(*_folder_matcher(p), p, tool) for p in own if not tool.builtin]
 
     def _index_hardware(self) -> None:
         self.usb_by_id: dict[str, list[Hardware]] = defaultdict(list)
@@ -365,6 +367,12 @@ class Catalogue:
 
 def _oses(os_name: str | None) -> tuple[str, ...]:
     return (os_name,) if os_name in OSES else OSES
+
+
+def _viewer_bundle(tool: Tool, pattern: str) -> bool:
+    """Is `pattern` the app bundle of the tool's viewer (`/Applications/Jump Desktop.app`)?"""
+    bundle = pattern.replace("\\", "/").rsplit("/", 1)[-1]
+    return bundle.casefold().endswith(".app") and normalise_name(bundle) in tool.client_names
 
 
 def _folder_matcher(pattern: str) -> tuple[str, re.Pattern]:
@@ -691,7 +699,8 @@ def _tool(entry: dict) -> Tool:
         id=entry["id"], name=entry["name"], category=entry["category"], role=entry["role"],
         relevance=entry["relevance"], builtin=entry["builtin"], processes=per_os("processes"),
         ambiguous_processes=tuple(entry.get("ambiguous_processes", ())), app_names=tuple(entry["app_names"]),
-        bundle_ids=tuple(entry["bundle_ids"]), services=_services(entry), install_paths=per_os("install_paths"),
+        bundle_ids=tuple(entry["bundle_ids"]), services=_services(entry),
+        install_paths=per_os("install_paths"),
         listen_ports=tuple(entry["listen_ports"]), signers=tuple(entry.get("signers", ())),
         session_markers=tuple(entry.get("session_markers", ())), proxy_markers=tuple(entry.get("proxy_markers", ())),
         source=entry["source"],

@@ -235,6 +235,8 @@ def test_name_normalisation_drops_a_browsers_duplicate_counter():
     ("/opt/*", False),
     ("C:\\Program Files\\LiteManager Pro – Viewer\\*", False),  # the viewer's folder
     (r"*\Splashtop\Splashtop Remote\Client for RMM\*", False),
+    ("/Applications/NoMachine.app", True),                     # a macOS app bundle is the tool's own
+    ("/Applications/ControlR.*.app", False),                   # a glob of bundle names
 ])
 def test_own_install_folders(pattern, own):
     assert is_own_folder(pattern) is own
@@ -253,6 +255,14 @@ def test_install_folders_skip_tools_shipped_with_the_os():
     found = catalogue.tools_installed_in("/usr/local/mesh_services/meshagent/meshagent", "linux")
     assert [t.id for t, _ in found] == ["meshcentral"]
     assert all(not t.builtin for entries in catalogue.install_folders.values() for *_, t in entries)
+
+
+def test_a_process_inside_a_tools_app_bundle_is_the_tool_but_not_inside_its_viewers_bundle():
+    catalogue = load_catalogue()
+    nxd = "/Applications/NoMachine.app/Contents/Frameworks/bin/nxd"
+    assert [t.id for t, _ in catalogue.tools_installed_in(nxd, "macos")] == ["nomachine"]
+    helper = "/Applications/Jump Desktop.app/Contents/MacOS/Jump Desktop Helper"
+    assert catalogue.tools_installed_in(helper, "macos") == []
 
 
 def test_a_viewer_below_a_tool_folder_is_not_the_tool_running():

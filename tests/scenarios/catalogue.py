@@ -304,6 +304,10 @@ SUSPICIOUS_ONES = [
              "A Windows service running ToDesk_Service.exe, nothing else of ToDesk: found by the service's executable",
              "remote_tools.md §4 #25 (ToDesk.exe, ToDesk_Service.exe; no service name sourced)",
              sw.todesk_service_windows()),
+    Scenario("mac_nomachine_server_idle", M, SUSPICIOUS,
+             "NoMachine server on a Mac: nxd (listening on 4000) and nxserver running inside NoMachine.app, no session",
+             "remote_tools.md §4 #10 (NoMachine: /Applications/NoMachine.app, launchd com.nomachine.server, 4000/tcp)",
+             sw.nomachine_macos()),
     Scenario("mac_rustdesk_launchd_jobs_only", M, SUSPICIOUS,
              "RustDesk's launchd daemon and agent (com.carriez.RustDesk_service/_server) without the app bundle",
              "remote_tools.json RustDesk install_paths.macos (/Library/LaunchDaemons/com.carriez.RustDesk_service.plist, "

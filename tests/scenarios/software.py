@@ -245,6 +245,20 @@ def todesk_service_windows() -> Delta:
     return Delta(applications=(App("ToDesk_Service", path="C:\\Program Files\\ToDesk\\ToDesk_Service.exe",
                                    source="service"),))
 
+
+def nomachine_macos() -> Delta:
+    """NoMachine's server on a Mac: nxd and nxserver run from inside the app bundle, nxd listens on 4000."""
+    app = "/Applications/NoMachine.app"
+    bin_dir = app + "/Contents/Frameworks/bin/"
+    return Delta(
+        applications=(App("NoMachine", "8.14.2", app, "com.nomachine.nomachine", signer="493C5JZAGR",
+                          source="app_bundle"),
+                      App("com.nomachine.server", path="/Library/LaunchDaemons/com.nomachine.server.plist",
+                          bundle_id="com.nomachine.server", source="launchd")),
+        processes=(Proc(bin_dir + "nxd", user="root", parent="launchd", key="nxd", started=20),
+                   Proc(bin_dir + "nxserver.bin", ("--daemon",), user="nx", parent="launchd", started=21)),
+        listeners=(Listen("0.0.0.0", 4000, "nxd"),))
+
 def splashtop_windows() -> Delta:
     folder = "C:\\Program Files (x86)\\Splashtop\\Splashtop Remote\\Server\\"
     signer = "Splashtop Inc."
