@@ -127,6 +127,10 @@ class Enrollment:
             raise
 
     def _enroll(self, token: str, csr_pem: bytes, device_id: str, peer_ip: str) -> bytes:
+        token = token.strip()  # a token read from a file or pasted keeps its newline
+        if not token:
+            raise EnrollmentRefused("token is empty; pass the enrollment token IT gave you "
+                                    "(`farmwatch-collector token create` prints it)", "INVALID_ARGUMENT")
         problem = _device_id_problem(device_id)
         if problem:
             raise EnrollmentRefused(problem, "INVALID_ARGUMENT")

@@ -260,3 +260,17 @@ def test_csr_with_crlf_line_ends_and_surrounding_blank_lines_is_accepted(collect
     """What a Windows client or a copy-paste produces."""
     csr = b"\r\n  \r\n" + good_csr().replace(b"\n", b"\r\n") + b"\r\n\r\n"
     assert isinstance(enroll_call(collector, collector.token(), csr, "SN-CRLF"), x509.Certificate)
+
+
+def test_token_with_surrounding_whitespace_enrolls(collector):
+    """A token read from a file keeps its newline; tokens never contain whitespace."""
+    assert isinstance(enroll_call(collector, f" {collector.token()}\r\n", good_csr(), "SN-TOK"), x509.Certificate)
+
+
+def test_empty_token_is_invalid_argument_naming_the_field(collector):
+    request = collector_pb2.EnrollRequest(token="  ", csr_pem=good_csr(), device_id="SN-E")
+    with transport.enrollment_channel(collector.address, ca_pem=collector.ca_pem) as channel:
+        with pytest.raises(grpc.RpcError) as error:
+            collector_pb2_grpc.CollectorStub(channel).Enroll(request, timeout=5)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.value.details().startswith("token is empty")
