@@ -75,7 +75,10 @@ def verdicts(store) -> dict[str, tuple]:
 
 @pytest.mark.parametrize("mac", ["00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01",
                                  "02:42:ac:11:00:01", "52:54:00:12:35:02", "08:00:27:aa:bb:cc",
-                                 "00:50:56:c0:00:08", "00:15:5d:01:02:03", "not-a-mac", ""])
+                                 "00:50:56:c0:00:08", "00:15:5d:01:02:03", "not-a-mac", "",
+                                 # the same at every site with that redundancy group: VRRP, HSRP v1/v2, GLBP
+                                 "00:00:5e:00:01:01", "00:00:5E:00:02:0a", "0000.0c07.ac01", "00:00:0c:9f:f0:01",
+                                 "00:05:73:a0:00:01", "00:07:b4:00:01:02"])
 def test_virtual_default_and_broken_gateway_macs_key_nothing(mac):
     assert gateway_key(mac) is None
 

@@ -5,14 +5,16 @@ Wi-Fi BSSID (the access point), and the public address the collector saw the rep
 Gateway MAC and BSSID are not shared by carrier NAT and not changed by a VPN on the router
 (indicators.md §2), so they beat the address.
 
+An IPv6 address counts by its /64, the network of one home (`address_key`).
+
 A value that does not identify a place never keys a cluster:
-- IPv6 addresses count by their /64 (`address_key`);
 - addresses that are not global (loopback, link-local, private, carrier-grade NAT 100.64/10):
   a private peer address means the laptop reached us through our own network or VPN;
 - MACs that are all-zero, broadcast or multicast; gateway MACs with the locally administered
-  bit (hypervisor NAT, container bridges, phone hotspots with randomised MACs) or from
-  hypervisors' virtual-NIC OUIs. BSSIDs keep locally administered values: access points serving
-  several SSIDs derive their extra BSSIDs that way.
+  bit (hypervisor NAT, container bridges, phone hotspots with randomised MACs), from
+  hypervisors' virtual-NIC OUIs, or the virtual router MACs of VRRP/HSRP/GLBP. BSSIDs keep
+  locally administered values: access points serving several SSIDs derive their extra BSSIDs
+  that way.
 """
 from __future__ import annotations
 
@@ -30,6 +32,12 @@ _SHORT = {GATEWAY: "gw", BSSID: "wifi", ADDRESS: "ip"}
 VIRTUAL_OUIS = frozenset({"00:50:56", "00:0c:29", "00:05:69", "00:1c:14", "08:00:27", "0a:00:27",
                           "00:15:5d", "00:1c:42", "00:16:3e"})
 IPV6_SITE_PREFIX = 64
+# Virtual router MACs of first-hop redundancy protocols: every site running VRRP (RFC 5798,
+# 00-00-5E-00-01/02-{VRID}), Cisco HSRP v1/v2 (0000.0c07.acXX, 0000.0c9f.fXXX, 0005.73a0.0XXX) or GLBP
+# (0007.b400.XXYY) with the same group number shows its laptops the same gateway MAC: an office, a
+# client's site, a hotel or a campus, never one home.
+VIRTUAL_ROUTER_PREFIXES = ("00:00:5e:00:01:", "00:00:5e:00:02:", "00:00:0c:07:ac:", "00:00:0c:9f:f", "00:05:73:a0:0",
+                           "00:07:b4:0")
 _MAC_DIGITS = re.compile(r"[0-9a-f]{12}")
 
 
@@ -48,7 +56,8 @@ def _is_real_station(mac: str) -> bool:
 
 def gateway_key(value: str | None) -> str | None:
     mac = normalise_mac(value)
-    if mac is None or not _is_real_station(mac) or int(mac[:2], 16) & 0x02 or mac[:8] in VIRTUAL_OUIS:
+    if (mac is None or not _is_real_station(mac) or int(mac[:2], 16) & 0x02 or mac[:8] in VIRTUAL_OUIS
+            or mac.startswith(VIRTUAL_ROUTER_PREFIXES)):
         return None
     return mac
 
