@@ -26,6 +26,7 @@ MAX_SQL_ROWS = 10_000
 SQL_TIMEOUT = 10.0  # seconds
 FOLLOW_POLL_SECONDS = 5
 MAX_FOLLOWERS = 4  # each open stream holds one of the server's worker threads
+MAX_SQL_RUNNING = 4  # so do running statements (up to SQL_TIMEOUT each); the rest are for reports
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 VERDICTS = ("clean", "suspicious", "relay")
 _ENVELOPE_BYTES = 1024  # room in a response for everything but the rows themselves
@@ -57,6 +58,7 @@ class QueryService(query_pb2_grpc.QueryServicer):
         self.store, self.auth, self.audit = store, auth, audit
         self.budget = max_message_bytes - _ENVELOPE_BYTES
         self._followers = threading.BoundedSemaphore(MAX_FOLLOWERS)
+        self._sql_slots = threading.BoundedSemaphore(MAX_SQL_RUNNING)
 
     # -- calls ----------------------------------------------------------------------------
     def Devices(self, request, context):
@@ -98,11 +100,16 @@ class QueryService(query_pb2_grpc.QueryServicer):
         limit = min(request.max_rows or MAX_SQL_ROWS, MAX_SQL_ROWS)
 
         def run():
+            if not self._sql_slots.acquire(blocking=False):
+                raise _Refused(grpc.StatusCode.RESOURCE_EXHAUSTED, f"{MAX_SQL_RUNNING} SQL queries are running "
+                               "already; retry when one has finished")
             try:
                 return sql.run(self.store.path, request.sql, max_rows=limit, timeout=SQL_TIMEOUT,
                                abandoned=lambda: not context.is_active())
             except sql.SqlError as exc:
                 raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from exc
+            finally:
+                self._sql_slots.release()
 
         def answer():
             result = run()

@@ -226,12 +226,14 @@ def _finished_audit_entry(collector, action: str, wait: float = 15.0) -> dict:
     raise AssertionError(f"the {action} call never finished")
 
 
+ENDLESS = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n"
+
+
 def test_sql_stops_when_the_caller_deadline_passes(fleet, analyst):
     """A query that would run for the whole server budget stops when its caller gives up, so
     a client with short deadlines cannot keep the collector's workers busy for nobody."""
-    endless = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n"
     with pytest.raises(grpc.RpcError) as error:
-        analyst.Sql(query_pb2.SqlRequest(sql=endless), timeout=0.5)
+        analyst.Sql(query_pb2.SqlRequest(sql=ENDLESS), timeout=0.5)
     assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     entry = _finished_audit_entry(fleet, "sql")
     assert entry["duration_ms"] < 3000 and entry["outcome"].startswith("error")
@@ -285,3 +287,20 @@ def test_a_meaningless_request_is_invalid_argument_naming_the_field(fleet, analy
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error.value.details().startswith(field)
     assert audit_rows(fleet)[-1]["outcome"].startswith("error")
+
+
+def test_slow_sql_cannot_take_every_worker(fleet, analyst):
+    """As many slow statements as the server has workers: the ones over the limit are refused
+    RESOURCE_EXHAUSTED at once, and an agent's report still gets a thread."""
+    import time
+
+    from farmwatch.collector.query_service import MAX_SQL_RUNNING
+
+    agent = fleet.enroll("SN-BUSY")
+    slow = [analyst.Sql.future(query_pb2.SqlRequest(sql=ENDLESS), timeout=4) for _ in range(fleet.config.workers)]
+    time.sleep(1)
+    with fleet.client(agent) as client:
+        client.timeout = 2
+        assert client.report(make_report("SN-BUSY")).duplicate is False
+    codes = [call.exception().code() for call in slow]
+    assert codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) == fleet.config.workers - MAX_SQL_RUNNING
