@@ -204,6 +204,10 @@ class _AuditScope:
         self._record.__exit__(kind, exc, tb)
         if isinstance(exc, _Refused):
             self.context.abort(exc.code, str(exc))
+        if isinstance(exc, Exception) and self.context.code() is None:  # a fault of ours, not an abort
+            log.error("event=query_failed", exc_info=(kind, exc, tb))
+            self.context.abort(grpc.StatusCode.INTERNAL, f"the collector failed to answer ({type(exc).__name__}); "
+                               "the reason is in its log and the audit trail")
         return False
 
 

@@ -190,6 +190,10 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
         except StoreFull:
             context.abort(grpc.StatusCode.UNAVAILABLE,
                           "the collector cannot store reports right now (storage full); keep them spooled")
+        except Exception:
+            log.exception("event=report_failed report_id=%r", request.report_id)
+            context.abort(grpc.StatusCode.INTERNAL, "the collector failed to store this report (its log says "
+                          "why); nothing was stored: keep it spooled and send it again later")
         return collector_pb2.ReportAck(report_id=given_id, duplicate=not result.stored,
                                        report_interval_seconds=self.config.report_interval_seconds)
 

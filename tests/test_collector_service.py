@@ -153,6 +153,21 @@ def test_report_without_device_id_is_invalid_argument(collector):
     assert collector.stored_reports() == 0
 
 
+def test_a_report_the_store_fails_on_is_internal_and_can_be_sent_again(collector):
+    """A fault of the collector's own is INTERNAL with advice, not UNKNOWN with a Python traceback
+    line; nothing is stored, and the same report is taken once the fault is gone."""
+    creds = collector.enroll("SN-FAULT")
+    collector.store.conn.execute("CREATE TRIGGER fault BEFORE INSERT ON reports BEGIN SELECT RAISE(ABORT, 'fault'); END")
+    report = make_report("SN-FAULT")
+    with collector.client(creds) as client:
+        error = refused(lambda: client.report(report))
+        assert error.code == grpc.StatusCode.INTERNAL and "keep it spooled" in error.details
+        assert collector.stored_reports() == 0
+        collector.store.conn.execute("DROP TRIGGER fault")
+        assert client.report(report).duplicate is False
+    assert collector.stored_reports() == 1
+
+
 def test_malformed_report_id_is_invalid_argument(collector):
     creds = collector.enroll("SN-BAD")
     report = make_report("SN-BAD")

@@ -304,3 +304,12 @@ def test_slow_sql_cannot_take_every_worker(fleet, analyst):
         assert client.report(make_report("SN-BUSY")).duplicate is False
     codes = [call.exception().code() for call in slow]
     assert codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) == fleet.config.workers - MAX_SQL_RUNNING
+
+
+def test_a_query_the_collector_fails_on_is_internal_and_audited(fleet, analyst):
+    fleet.store.conn.execute("ALTER TABLE devices RENAME TO devices_gone")
+    with pytest.raises(grpc.RpcError) as error:
+        analyst.Devices(query_pb2.DevicesRequest(), timeout=10)
+    assert error.value.code() == grpc.StatusCode.INTERNAL
+    assert "Exception calling application" not in error.value.details()
+    assert audit_rows(fleet)[-1]["outcome"].startswith("error: OperationalError")
