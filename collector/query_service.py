@@ -100,6 +100,8 @@ class QueryService(query_pb2_grpc.QueryServicer):
         limit = min(request.max_rows or MAX_SQL_ROWS, MAX_SQL_ROWS)
 
         def run():
+            if not request.sql.strip():
+                raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, "sql is empty; send one SELECT statement")
             if not self._sql_slots.acquire(blocking=False):
                 raise _Refused(grpc.StatusCode.RESOURCE_EXHAUSTED, f"{MAX_SQL_RUNNING} SQL queries are running "
                                "already; retry when one has finished")

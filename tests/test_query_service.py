@@ -279,6 +279,7 @@ def test_sql_row_larger_than_a_message_is_invalid_argument(analyst):
     ("Devices", query_pb2.DevicesRequest(verdict="RELAY"), "verdict"),
     ("Devices", query_pb2.DevicesRequest(verdict="bad"), "verdict"),
     ("Device", query_pb2.DeviceRequest(device_id=""), "device_id"),
+    ("Sql", query_pb2.SqlRequest(sql=" \n"), "sql is empty"),
 ])
 def test_a_meaningless_request_is_invalid_argument_naming_the_field(fleet, analyst, call, request_, field):
     """Not an empty answer (which reads as "no relays") and not NOT_FOUND for a device never named."""
