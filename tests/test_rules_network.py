@@ -243,3 +243,41 @@ def test_plink_remote_forward_is_an_ssh_reverse_tunnel(name, exe):
 def test_ssh_without_a_remote_forward_is_not_a_tunnel(name, cmdline):
     rep = report("linux", processes=[process(401, name, f"/usr/bin/{name}", cmdline)])
     assert findings(rep, "ssh-reverse-tunnel") == []
+
+
+# --- remote-session-tunnelled --------------------------------------------------------------
+
+NGROK = process(610, "ngrok.exe", r"C:\Users\a\ngrok.exe", [r"C:\Users\a\ngrok.exe", "tcp", "3389"])
+TERMSERVICE = process(1100, "svchost.exe", r"C:\Windows\System32\svchost.exe")
+
+
+def test_a_tunnel_connected_into_a_remote_desktop_port_carries_a_session():
+    rep = report("windows", processes=[NGROK, TERMSERVICE],
+                 listeners=[listener("0.0.0.0:3389", 1100, "svchost.exe")],
+                 connections=[connection("127.0.0.1:51544", "127.0.0.1:3389", 610, "ngrok.exe"),
+                              connection("127.0.0.1:3389", "127.0.0.1:51544", 1100, "svchost.exe")])
+    finding = only(rep, "remote-session-tunnelled")
+    assert finding["severity"] == "critical"
+    assert finding["summary"].startswith("ngrok carries a connection into this laptop's Microsoft Remote Desktop")
+    assert verdict(rep)["verdict"] == "relay"
+
+
+def test_ssh_with_a_remote_forward_connected_into_vnc_carries_a_session():
+    ssh = process(70, "ssh", "/usr/bin/ssh", ["ssh", "-N", "-R", "15900:localhost:5900", "tunnel@vps"])
+    x11vnc = process(71, "x11vnc", "/usr/bin/x11vnc", ["x11vnc", "-localhost"])
+    rep = report("linux", processes=[ssh, x11vnc], listeners=[listener("127.0.0.1:5900", 71, "x11vnc")],
+                 connections=[connection("127.0.0.1:40310", "127.0.0.1:5900", 70, "ssh")])
+    assert only(rep, "remote-session-tunnelled")["summary"].startswith("ssh carries a connection into this laptop's x11vnc")
+
+
+@pytest.mark.parametrize("cmdline, port, owner", [
+    (["ssh", "-N", "-L", "5900:lab:5900", "jump"], 5900, None),        # no remote forward: ssh is a client here
+    (["ngrok", "http", "4000"], 4000, "ruby"),                         # a dev server on NoMachine's port
+])
+def test_loopback_connections_that_carry_no_remote_desktop(cmdline, port, owner):
+    tunnel = process(70, cmdline[0], "/usr/local/bin/" + cmdline[0], cmdline)
+    listeners = [listener(f"127.0.0.1:{port}", 71, owner)] if owner else []
+    rep = report("linux", processes=[tunnel, process(71, "ruby", "/usr/bin/ruby")], listeners=listeners,
+                 connections=[connection("127.0.0.1:40310", f"127.0.0.1:{port}", 70, cmdline[0])])
+    assert findings(rep, "remote-session-tunnelled") == []
+

@@ -81,6 +81,12 @@ RELAYS = [
              "TightVNC server as a service, listening on 5900 with an established viewer connection",
              "remote_tools.md §4 #12 (tvnserver.exe, service TightVNC, 5900)",
              sw.tightvnc_windows(session=True)),
+    Scenario("win_ngrok_rdp_session_live", W, RELAY,
+             "Someone is on the laptop's RDP through `ngrok tcp 3389`: ngrok holds a loopback connection into 3389 "
+             "and the session table shows RDP-Tcp#0 from 127.0.0.1",
+             "remote_tools.md §6 (Sigma: `ngrok tcp 3389`); DESIGN.md relay (a live inbound remote-control session): "
+             "a tunnel connects to the local port only to carry a client in",
+             sw.ngrok_rdp_session_windows()),
     Scenario("win_pikvm", W, RELAY,
              "PiKVM V4 Plus: 1d6b:0104 'PiKVM Composite Device' serial CAFEBABE and the LNX 'PiKVM V4 Plus' EDID",
              "kvm_signatures.md §1 PiKVM row, §2 PiKVM V4 Plus EDID; indicators.md K1/K2/K7",

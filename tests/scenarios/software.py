@@ -487,6 +487,16 @@ def ngrok_rdp_windows() -> Delta:
         connections=(Conn("{lan_ip}", 51502, "3.134.125.175", 443, "ngrok.exe"),))
 
 
+def ngrok_rdp_session_windows() -> Delta:
+    """Someone came in through `ngrok tcp 3389`: ngrok holds a loopback connection into TermService's port and
+    the session table shows an RDP session whose client is loopback."""
+    return ngrok_rdp_windows() + Delta(
+        processes=(Proc("C:\\Windows\\System32\\rdpclip.exe", parent="svchost.exe#TermService"),),
+        connections=(Conn("127.0.0.1", 51544, "127.0.0.1", 3389, "ngrok.exe"),
+                     Conn("127.0.0.1", 3389, "127.0.0.1", 51544, "svchost.exe#TermService")),
+        sessions=(Login("{account}", "RDP-Tcp#0", "127.0.0.1"),), ended_sessions=("console",))
+
+
 def cloudflared_windows() -> Delta:
     exe = "C:\\Program Files (x86)\\cloudflared\\cloudflared.exe"
     return Delta(

@@ -33,17 +33,23 @@ def _listening_ports_of_tools(ctx: Context) -> set[int]:
             if ctx.tools_of_process(l.pid, l.process_name, CONTROLLED)}
 
 
+def _other_software(ctx: Context, pid: int, process_name: str, port: int) -> bool:
+    """Is the process holding `port` known and no remote-control tool, on a port no OS remote-desktop
+    server uses? (A developer's server on 4000, NoMachine's port. The OS's own servers — RDP, Screen
+    Sharing — run inside generic system processes, so their ports always belong to them.)"""
+    if ctx.view.process_of(pid, process_name) is None or ctx.tools_of_process(pid, process_name, CONTROLLED):
+        return False
+    return not any(t.builtin and t.runs_on(ctx.view.os) for t in ctx.catalogue.listen_ports.get(port, []))
+
+
 def _someone_elses_port(ctx: Context, conn: ConnectionView) -> bool:
-    """A LAN peer talking to a known process that is no remote-control tool, on a port a tool would
-    otherwise use (a developer's server on 4000, NoMachine's port): the process's own business. The
-    OS's own servers (RDP, Screen Sharing) run inside generic system processes, so their ports always
-    count, and so does any peer on a public address."""
-    if ctx.view.process_of(conn.pid, conn.process_name) is None or _origin(conn.remote_ip) != "private":
-        return False
-    if ctx.tools_of_process(conn.pid, conn.process_name, CONTROLLED):
-        return False
-    by_port = ctx.catalogue.listen_ports.get(conn.local_port, [])
-    return not any(t.builtin and t.runs_on(ctx.view.os) for t in by_port)
+    """A LAN peer talking to other software on a remote-desktop port: that software's own business. A
+    peer on a public address always counts."""
+    return _origin(conn.remote_ip) == "private" and _other_software(ctx, conn.pid, conn.process_name, conn.local_port)
+
+
+def _served_by_other_software(ctx: Context, port: int) -> bool:
+    return any(l.port == port and _other_software(ctx, l.pid, l.process_name, port) for l in ctx.view.listeners)
 
 
 def _inbound(ctx: Context) -> list[ConnectionView]:
@@ -54,10 +60,15 @@ def _inbound(ctx: Context) -> list[ConnectionView]:
 
 
 def _session_tools(ctx: Context, conn: ConnectionView) -> list:
-    owners = ctx.tools_of_process(conn.pid, conn.process_name, CONTROLLED)
-    if owners:
-        return owners
-    by_port = ctx.catalogue.listen_ports.get(conn.local_port, [])
+    return ctx.tools_of_process(conn.pid, conn.process_name, CONTROLLED) or _port_tools(ctx, conn.local_port)
+
+
+def _port_tools(ctx: Context, port: int) -> list:
+    """The remote-control tools serving a local port: the one listening on it, else the catalogue's."""
+    for listener in ctx.view.listeners:
+        if listener.port == port and (tools := ctx.tools_of_process(listener.pid, listener.process_name, CONTROLLED)):
+            return tools
+    by_port = ctx.catalogue.listen_ports.get(port, [])
     on_this_os = [t for t in by_port if t.runs_on(ctx.view.os)]
     # no process owns the socket: the OS's own server (RDP, Screen Sharing) is the likely one
     return [t for t in on_this_os if t.builtin] or on_this_os
@@ -288,3 +299,39 @@ def ssh_reverse_tunnel(ctx: Context) -> Iterator[Hit]:
             evidence["exposes_remote_desktop_ports"] = [int(p) for p in exposed]
         yield Hit({"process": proc.name or proc.exe, "forwards": ", ".join(forwards)}, evidence,
                   "high" if exposed else None)
+
+
+def _tunnel_carrying(ctx: Context, conn: ConnectionView) -> str | None:
+    """The tunnel that owns `conn`: a catalogued tunnel tool, or an ssh client with a remote forward."""
+    if tunnels := ctx.tools_of_process(conn.pid, conn.process_name, {"tunnel"}):
+        return tunnels[0].name
+    proc = ctx.view.process_of(conn.pid, conn.process_name)
+    if proc is not None and _is_ssh_client(proc) and _remote_forwards(proc.cmdline):
+        return proc.name or proc.exe
+    return None
+
+
+@rule("remote-session-tunnelled", "critical",
+      "{tunnel} carries a connection into this laptop's {service} (local port {port}): a remote-desktop session "
+      "through a tunnel")
+def remote_session_tunnelled(ctx: Context) -> Iterator[Hit]:
+    """A tunnel (ngrok, frp, chisel, cloudflared … or ssh with `-R`) holds an established connection to a
+    remote-desktop port on this laptop. Such a tunnel connects to the local port only when a client at
+    the far end comes in (`ngrok tcp 3389`: remote_tools.md §6), so a session is being carried now — one
+    that never shows as an inbound connection from elsewhere, because it arrives over loopback. A port
+    served by other software (`ngrok http 4000` to a dev server) is not a remote desktop."""
+    ports = set(ctx.catalogue.listen_ports) | _listening_ports_of_tools(ctx)
+    seen = set()
+    for conn in ctx.view.connections:
+        if conn.status != ESTABLISHED or not is_loopback(conn.remote_ip) or conn.remote_port not in ports \
+                or _served_by_other_software(ctx, conn.remote_port):
+            continue
+        tunnel = _tunnel_carrying(ctx, conn)
+        if tunnel is None or (conn.pid, conn.remote_port) in seen:
+            continue
+        seen.add((conn.pid, conn.remote_port))
+        tools = _port_tools(ctx, conn.remote_port)
+        evidence = {"connection": conn.evidence(), "tools": [tool_evidence(t) for t in tools]}
+        if proc := ctx.view.process_of(conn.pid, conn.process_name):
+            evidence["process"] = proc.evidence()
+        yield Hit({"tunnel": tunnel, "service": _service_name(tools), "port": conn.remote_port}, evidence)
