@@ -98,7 +98,7 @@ def test_non_global_addresses_key_nothing(address):
 def test_global_addresses_are_keys_and_mapped_ipv6_is_the_ipv4_address():
     assert address_key("73.12.40.9") == address_key("::ffff:73.12.40.9") == "73.12.40.9"
     assert address_key("2001:4860:4860::8888") == address_key("2001:4860:4860:0:9a1:3ff:fe2c:11") == \
-        "2001:4860:4860::/64"
+        "2001:4860:4860::/64" == address_key("2001:4860:4860::/64")  # a key is its own key
 
 
 def test_a_farm_on_ipv6_privacy_addresses_is_one_cluster_by_its_64(fleet):
@@ -244,6 +244,21 @@ HQ = Place.home("hq")
 def test_the_office_is_no_cluster_by_any_one_of_its_keys(fleet, settings):
     _, result = fleet(at(Place.home("hq"), ANN, BOB, CAT), settings=settings)
     assert result.clusters == [] and result.skipped_keys["office"] == 3  # its three keys
+
+
+def test_keys_stored_before_a_key_rule_changed_no_longer_make_clusters(fleet):
+    from farmwatch.collector.fleet.schema import record_locations
+
+    store, _ = fleet(at(Place.home("vrrp-site"), ANN, BOB))  # three keys of their own; add two old ones
+    old_keys = [("gateway_mac", "00:00:5e:00:01:01"), ("peer_ip", "2601:646:8a00:12f0::5")]
+    for laptop in store.rows("SELECT device_id FROM devices"):
+        for day in DAYS:
+            stamp = (START + timedelta(days=day, hours=12)).isoformat().replace("+00:00", "Z")
+            record_locations(store.conn, [(laptop["device_id"], kind, value, stamp, stamp, 1, None, None, None)
+                                          for kind, value in old_keys])
+    result = correlate(store, FleetSettings(), NOW)
+    assert {c["value"] for c in result.clusters}.isdisjoint(value for _, value in old_keys)
+    assert result.skipped_keys["no longer a key (stored before the key rules changed)"] == 2
 
 
 def test_an_address_behind_different_routers_is_shared_egress_but_one_router_is_not(fleet):

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from farmwatch.collector.detect.scoring import MAX_SCORE, RELAY_AT, SEVERITY_WEIGHTS, SUSPICIOUS_AT
-from farmwatch.collector.fleet.keys import ADDRESS, KINDS, cluster_id, in_networks
+from farmwatch.collector.fleet.keys import ADDRESS, KEY_OF, KINDS, cluster_id, in_networks
 from farmwatch.collector.fleet.settings import FleetSettings
 from farmwatch.collector.roster import household_address
 
@@ -193,6 +193,8 @@ def _office_test(settings: FleetSettings):
 
 def _not_a_place(key: tuple, rows: list[tuple], settings: FleetSettings) -> str | None:
     kind, value = key
+    if KEY_OF[kind](value) != value:
+        return "no longer a key (stored before the key rules changed)"
     if kind != ADDRESS:
         return None
     if in_networks(value, settings.shared_egress_networks):

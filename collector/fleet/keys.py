@@ -71,7 +71,9 @@ def address_key(value: str | None) -> str | None:
     """An IPv4 address as it is; an IPv6 address as its /64, the one network of a home: each
     laptop there has addresses of its own in it, which it changes daily (privacy extensions)."""
     address = parse_address(value)
-    if address is None or not address.is_global:
+    if address is None:
+        return _site_key(value)
+    if not address.is_global:
         return None
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/{IPV6_SITE_PREFIX}", strict=False))
@@ -105,6 +107,14 @@ def in_networks(value: str | None, networks: tuple) -> bool:
         return any(address.version == n.version and address in n for n in networks)
     network = _parse_network(value)
     return network is not None and any(network.version == n.version and network.overlaps(n) for n in networks)
+
+
+def _site_key(value: str | None) -> str | None:
+    """An address key given again (a /64): itself, so every key function is idempotent."""
+    network = _parse_network(value)
+    if network is None or network.version != 6 or network.prefixlen != IPV6_SITE_PREFIX or not network.is_global:
+        return None
+    return str(network)
 
 
 def _parse_network(value: str | None):
