@@ -170,6 +170,13 @@ def _insert_devices(conn, fleet: SyntheticFleet, chunk, last: datetime) -> None:
          for i in chunk
          for kind, value in (("gateway_mac", fleet.gateway_mac(i)), ("wifi_bssid", fleet.bssid(i)),
                              ("peer_ip", fleet.peer_ip(i)))])
+    conn.executemany(  # correlation counts a place's days from these rows, one per (key, device, UTC day)
+        "INSERT INTO device_location_days (kind, value, device_id, day) VALUES (?, ?, ?, ?)",
+        [(kind, value, fleet.device_id(i), (last - timedelta(days=d)).strftime("%Y-%m-%d"))
+         for i in chunk
+         for kind, value in (("gateway_mac", fleet.gateway_mac(i)), ("wifi_bssid", fleet.bssid(i)),
+                             ("peer_ip", fleet.peer_ip(i)))
+         for d in range(DAYS)])
 
 
 # -- timing ----------------------------------------------------------------------------------------
