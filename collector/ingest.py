@@ -51,17 +51,22 @@ _MIN_SECONDS, _MAX_SECONDS = -62135596800, 253402300799
 _TIMESTAMP = "google.protobuf.Timestamp"
 
 
-def _check_timestamps(message, path: str = "") -> None:
-    """Refuse a time no calendar has: it would break every reader of the report, not only ours."""
+def _check_timestamps(message, path: tuple = ()) -> None:
+    """Refuse a time no calendar has: it would break every reader of the report, not only ours.
+    `path` is the (field, index) steps down to `message`, spelled out only for an error."""
     for field in _fields_with_times(message.DESCRIPTOR):
-        value = getattr(message, field.name)
-        if not field.is_repeated and not message.HasField(field.name):
+        if field.is_repeated:
+            items = enumerate(getattr(message, field.name))
+        elif message.HasField(field.name):
+            items = ((None, getattr(message, field.name)),)
+        else:
             continue
-        for index, item in enumerate(value if field.is_repeated else [value]):
-            where = f"{path}{field.name}[{index}]" if field.is_repeated else f"{path}{field.name}"
-            if field.message_type.full_name != _TIMESTAMP:
-                _check_timestamps(item, where + ".")
+        is_time = field.message_type.full_name == _TIMESTAMP
+        for index, item in items:
+            if not is_time:
+                _check_timestamps(item, (*path, (field.name, index)))
             elif not (_MIN_SECONDS <= item.seconds <= _MAX_SECONDS and 0 <= item.nanos <= 999_999_999):
+                where = ".".join(name if i is None else f"{name}[{i}]" for name, i in (*path, (field.name, index)))
                 raise InvalidReport(f"{where} is not a valid time (seconds={item.seconds}, nanos={item.nanos})")
 
 

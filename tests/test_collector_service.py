@@ -178,6 +178,26 @@ def test_malformed_report_id_is_invalid_argument(collector):
     assert collector.stored_reports() == 0
 
 
+@pytest.mark.parametrize("place", ["collected_at", "host.boot_time", "processes[1].create_time",
+                                   "sessions[0].started_at"])
+def test_a_time_no_calendar_has_is_invalid_argument_naming_where(collector, place):
+    creds = collector.enroll("SN-TIME")
+    report = make_report("SN-TIME")
+    for _ in range(2):
+        report.processes.add(name="bash").create_time.FromSeconds(1_764_000_000)
+    report.sessions.add(user="dev").started_at.FromSeconds(1_764_000_000)
+    target = report
+    for step in place.split(".")[:-1]:
+        name, _, index = step.partition("[")
+        target = getattr(target, name)[int(index[:-1])] if index else getattr(target, name)
+    getattr(target, place.split(".")[-1]).seconds = 300_000_000_000  # after the year 9999
+    with collector.client(creds) as client:
+        error = refused(lambda: client.report(report))
+    assert error.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.details.startswith(f"{place} is not a valid time")
+    assert collector.stored_reports() == 0
+
+
 # -- enrollment -------------------------------------------------------------------------------
 
 def test_enrollment_signs_only_the_public_key(collector):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import ipaddress
 import posixpath
 import re
@@ -42,6 +43,12 @@ def _int(value: Any) -> int:
 
 
 Part = dict | Message  # one object of the report, in either form
+
+
+def _reader(raw: Part):
+    """`field name → value` of a dict or a message, for readers whose fields read the same whether
+    a message's default is absent or "" / 0 (text and numbers through `_text` and `_int`)."""
+    return raw.get if isinstance(raw, dict) else raw.__getattribute__
 
 
 def _get(raw: Part, name: str) -> Any:
@@ -101,9 +108,17 @@ def is_loopback(address: str) -> bool:
     return ip is not None and ip.is_loopback
 
 
+# A laptop reports the same few hundred processes every few minutes, and a fleet runs the same
+# programs: remembering the names per (name, exe) saves most of the per-process work of a report.
+@functools.lru_cache(maxsize=65536)
 def process_names(name: str, exe: str) -> tuple[str, ...]:
     """The names a process goes by: its name and its executable's file name."""
     return tuple(dict.fromkeys(n for n in (name, basename(name), basename(exe)) if n))
+
+
+@functools.lru_cache(maxsize=65536)
+def _normalised_process_names(name: str, exe: str) -> tuple[str, ...]:
+    return tuple(normalise_name(n) for n in process_names(name, exe))
 
 
 @dataclass(frozen=True)
@@ -122,7 +137,7 @@ class ProcessView:
 
     @property
     def normalised_names(self) -> tuple[str, ...]:
-        return tuple(normalise_name(n) for n in self.names)
+        return _normalised_process_names(self.name, self.exe)
 
     @property
     def cmdline_tokens(self) -> set[str]:
@@ -285,9 +300,10 @@ class ReportView:
 
 
 def _process(raw: Part) -> ProcessView:
-    return ProcessView(pid=_int(_get(raw, "pid")), name=_text(_get(raw, "name")), exe=_text(_get(raw, "exe")),
-                       cmdline=_strings(_get(raw, "cmdline")), username=_text(_get(raw, "username")),
-                       signer=_text(_get(raw, "signer")), bundle_id=_text(_get(raw, "bundle_id")))
+    get = _reader(raw)  # ~400 a report: the fastest reader of the hot path
+    return ProcessView(pid=_int(get("pid")), name=_text(get("name")), exe=_text(get("exe")),
+                       cmdline=_strings(get("cmdline")), username=_text(get("username")),
+                       signer=_text(get("signer")), bundle_id=_text(get("bundle_id")))
 
 
 def _application(raw: Part) -> ApplicationView:
