@@ -243,7 +243,7 @@ def _show_one(args, config, what: str, key: str, lookup, hint: str, fields: tupl
         return
     width = max(map(len, fields))
     for name in fields:
-        print(f"{name:>{width}}: {info.get(name) if info.get(name) is not None else ''}")
+        print(f"{name:>{width}}: {output.one_line(info.get(name))}")
     for title, name, columns in sections:
         print(f"\n{title}:")
         output.emit(info[name], columns, "table")

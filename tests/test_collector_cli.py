@@ -18,9 +18,11 @@ from conftest import make_report
 BIN = Path(sys.executable).parent
 
 
-def collector(home: Path, *args, check: bool = True) -> subprocess.CompletedProcess:
+def collector(home: Path, *args, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     result = subprocess.run([str(BIN / "farmwatch-collector"), "--home", str(home), *map(str, args)],
-                            capture_output=True, text=True, env={**os.environ, "GRPC_VERBOSITY": "ERROR"})
+                            capture_output=True, text=True,
+                            env={**environment, "GRPC_VERBOSITY": "ERROR", **(env or {})})
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -229,3 +231,52 @@ def test_classify_refuses_what_is_not_a_report(home, tmp_path, text):
     path.write_text(text)
     result = collector(home, "classify", path, check=False)
     assert result.returncode == 1 and result.stdout == "" and "junk.json" in result.stderr
+
+
+def display_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def from_column(line: str, column: int) -> str:
+    """What a terminal shows from `column` on."""
+    for i in range(len(line) + 1):
+        if display_width(line[:i]) >= column:
+            return line[i:]
+    return ""
+
+
+HOSTNAMES = {"SN-WIDE": "김민준의-노트북", "SN-NL": "evil\nSN-FAKE  laptop  linux  clean",
+             "SN-RLO": "lt-\u202egnp.exe", "SN-LONG": "x" * 200}
+
+
+def test_tables_stay_one_aligned_line_per_row_whatever_the_values(home, tmp_path):
+    files = []
+    for device_id, hostname in HOSTNAMES.items():
+        report = make_report(device_id)
+        report.host.hostname = hostname
+        files.append(write_report(tmp_path / f"{device_id}.json", report))
+    collector(home, "ingest", *files)
+    lines = collector(home, "devices").stdout.splitlines()
+    assert len(lines) == 1 + len(HOSTNAMES)  # a newline in a value cannot forge a row
+    start = lines[0].index("OS ")
+    for line in lines[1:]:  # the column after HOSTNAME starts at the same terminal column on every row
+        assert from_column(line, start).startswith("linux  "), line
+    text = "\n".join(lines)
+    assert "evil\\nSN-FAKE" in text and "\\u202e" in text and "\u202e" not in text
+    assert "x" * 59 + "…" in text and "x" * 61 not in text
+    shown = collector(home, "device", "SN-NL").stdout
+    assert "hostname: evil\\nSN-FAKE" in shown
+
+
+def test_tables_fit_the_width_given_in_COLUMNS(home, tmp_path):
+    report = make_report("SN-NARROW")
+    report.host.hostname = "h" * 80
+    collector(home, "ingest", write_report(tmp_path / "n.json", report))
+    wide = collector(home, "devices").stdout.splitlines()
+    narrow = collector(home, "devices", env={"COLUMNS": "110"}).stdout.splitlines()
+    assert max(map(len, wide)) > 110 and max(map(len, narrow)) <= 110
+    assert narrow[1].startswith("SN-NARROW  ")  # the key column is never cut
+    rows = list(csv.DictReader(io.StringIO(collector(home, "devices", "--csv", env={"COLUMNS": "40"}).stdout)))
+    assert rows[0]["hostname"] == "h" * 80  # machines' formats are never cut
