@@ -3,7 +3,9 @@
 Every script starts with a comment line naming it: a recording knows a script by that
 line, and a gap names the script by it. Windows PowerShell 5.1 has no ``-AsArray``, so a
 single result comes back as an object rather than a one-item list: ``as_list`` evens that
-out, and turns PowerShell's ``null`` for "no results" into [].
+out, and turns PowerShell's ``null`` for "no results" into []. Windows PowerShell 5.1 also
+writes an array that carries extended members as ``{"value": [...], "Count": n}``, which
+``as_list`` unwraps too. A console set to UTF-8 starts the answer with a byte order mark.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def query(ctx: ProbeContext, script: str) -> Any:
     if output is None or not output.strip():
         return None
     try:
-        return json.loads(output)
+        return json.loads(output.lstrip("\ufeff"))
     except ValueError as exc:
         ctx.gap(f"{script_name(script)}: PowerShell printed no JSON ({exc})")
         return None
@@ -38,6 +40,8 @@ def script_name(script: str) -> str:
 def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
+    if isinstance(value, dict) and set(value) == {"value", "Count"} and isinstance(value["value"], list):
+        return value["value"]  # PowerShell 5.1's array with ETS members
     return value if isinstance(value, list) else [value]
 
 
