@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -142,11 +143,11 @@ def cmd_ingest(args, config):
     stored = duplicates = failed = 0
     for path in args.files:
         try:
-            loaded = ingest.load_report_file(path)
+            loaded = _load_report(path)
             item = ingest.prepare(loaded.report, peer_ip=loaded.peer_ip, received_at=loaded.received_at,
                                   classify=classify)
-        except (ingest.InvalidReport, OSError) as exc:
-            print(f"skipped {path}: {exc}", file=sys.stderr)
+        except ingest.InvalidReport as exc:
+            print(f"skipped {path}: {str(exc).removeprefix(f'{path}: ')}", file=sys.stderr)
             failed += 1
             continue
         new = store.ingest([item])[0]
@@ -154,6 +155,19 @@ def cmd_ingest(args, config):
         duplicates += not new
     print(f"stored {stored}, duplicates {duplicates}, failed {failed}")
     return EXIT_FAIL if failed else EXIT_OK
+
+
+def _load_report(path: str):
+    """A report or envelope file; anything wrong with it is an InvalidReport naming the file."""
+    from farmwatch.collector import ingest
+
+    try:
+        return ingest.load_report_file(path)
+    except UnicodeDecodeError as exc:
+        raise ingest.InvalidReport(f"{path}: not a JSON text file (byte {exc.start} is not UTF-8); expected a "
+                                   "report as `farmwatch-agent scan` prints it, or an envelope") from exc
+    except OSError as exc:
+        raise ingest.InvalidReport(f"{path}: cannot read it ({exc.strerror or exc})") from exc
 
 
 def _classifier(config, store=None):
@@ -174,9 +188,9 @@ def cmd_classify(args, config):
     failed = 0
     for path in args.files:
         try:
-            loaded = ingest.load_report_file(path)
-        except (ingest.InvalidReport, OSError) as exc:
-            print(f"skipped {path}: {exc}", file=sys.stderr)
+            loaded = _load_report(path)
+        except ingest.InvalidReport as exc:
+            print(f"skipped {path}: {str(exc).removeprefix(f'{path}: ')}", file=sys.stderr)
             failed += 1
             continue
         print(json.dumps(classify(loaded.report), ensure_ascii=False))
@@ -520,9 +534,9 @@ def setup_logging(fmt: str, level: int) -> None:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    home = args.home or default_home()
     try:
-        config = CollectorConfig.load(args.home or default_home(), args.config,
-                                      listen=getattr(args, "listen", None))
+        config = CollectorConfig.load(home, args.config, listen=getattr(args, "listen", None))
         setup_logging(config.log_format, logging.DEBUG if args.verbose else logging.INFO)
         return args.func(args, config) or EXIT_OK
     except (CommandError, ConfigError, pki.PkiError, audit.AuditUnavailable) as exc:
@@ -532,6 +546,17 @@ def main(argv=None) -> int:
         return EXIT_FAIL
     except BrokenPipeError:  # e.g. `devices | head`: the reader has gone; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAIL
+    except sqlite3.Error as exc:
+        print(f"farmwatch-collector: the database in {home} cannot be used ({exc}); check that the file is "
+              "farmwatch's (not damaged or replaced), the disk has room, and you run as its owner", file=sys.stderr)
+        return EXIT_FAIL
+    except OSError as exc:
+        where = exc.filename or home
+        advice = ("--home must be a folder" if isinstance(exc, (NotADirectoryError, FileExistsError))
+                  else "run as the collector's user, or pass another --home" if isinstance(exc, PermissionError)
+                  else "check the path and free disk space")
+        print(f"farmwatch-collector: {where}: {exc.strerror or exc}; {advice}", file=sys.stderr)
         return EXIT_FAIL
 
 

@@ -280,3 +280,27 @@ def test_tables_fit_the_width_given_in_COLUMNS(home, tmp_path):
     assert narrow[1].startswith("SN-NARROW  ")  # the key column is never cut
     rows = list(csv.DictReader(io.StringIO(collector(home, "devices", "--csv", env={"COLUMNS": "40"}).stdout)))
     assert rows[0]["hostname"] == "h" * 80  # machines' formats are never cut
+
+
+@pytest.mark.parametrize("command", ["ingest", "classify"])
+def test_a_binary_or_unreadable_file_is_named_not_a_traceback(home, tmp_path, command):
+    binary = tmp_path / "report.bin"
+    binary.write_bytes(b"\x00\xd0\xff" * 50)
+    result = collector(home, command, binary, tmp_path / "missing.json", tmp_path, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"skipped {binary}: not a JSON text file" in result.stderr
+    assert f"skipped {tmp_path / 'missing.json'}: cannot read it (No such file or directory)" in result.stderr
+    assert f"skipped {tmp_path}: cannot read it" in result.stderr
+
+
+def test_a_damaged_database_or_a_file_as_home_is_explained(tmp_path):
+    not_a_folder = tmp_path / "afile"
+    not_a_folder.write_text("x")
+    result = collector(not_a_folder, "pki", "init", check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "--home must be a folder" in result.stderr
+    damaged = tmp_path / "damaged"
+    (damaged / "pki").mkdir(parents=True)
+    (damaged / "farmwatch.sqlite").write_text("not a database")
+    result = collector(damaged, "devices", check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot be used (file is not a database)" in result.stderr
