@@ -212,6 +212,43 @@ There are 2 interfaces on the system:
 """
 
 
+@pytest.mark.parametrize(("output", "ssid", "bssid"), [
+    (GERMAN_NETSH, "FRITZ!Box 7590 XY", "3c:a6:2f:11:22:33"),
+    (FRENCH_NETSH, "Livebox-1A2B", "9c:c7:a6:aa:bb:cc"),
+    (TWO_ADAPTERS_NETSH, "farm-5G", "10:27:f5:de:ad:01"),
+])
+def test_windows_netsh_in_other_languages_and_with_two_adapters(output, ssid, bssid):
+    """The field names and the state are localised (German "Status : Verbunden", French
+    "État : connecté"); a USB Wi-Fi adapter may be the connected one after a disconnected
+    built-in one. SSID and BSSID are never translated and only printed while connected."""
+    wifi = windows_network.parse_netsh_wlan(output)
+    assert (wifi.ssid, wifi.bssid) == (ssid, bssid)
+
+
+def test_windows_german_pc_whose_wifi_adapter_is_called_wlan(tmp_path):
+    """On a German Windows the Wi-Fi adapter's alias is "WLAN"; the network probe must still
+    ask netsh and report the access point."""
+    interfaces = {"WLAN": {"addresses": ["192.168.178.23"], "mac": "70-CF-49-12-34-56", "is_up": True},
+                  "Ethernet": {"addresses": [], "mac": "8C-8C-AA-01-02-03", "is_up": False},
+                  "Loopback Pseudo-Interface 1": {"addresses": ["127.0.0.1"], "mac": "", "is_up": True}}
+    root = variant(tmp_path, WIN_DOCK, commands={NETSH: GERMAN_NETSH}, tables={"interfaces": interfaces})
+    found = network.collect(context(root, "network"))
+    assert {i.name: i.kind for i in found.interfaces}["WLAN"] == "wifi"
+    assert (found.wifi.ssid, found.wifi.bssid) == ("FRITZ!Box 7590 XY", "3c:a6:2f:11:22:33")
+
+
+def test_windows_wifi_adapter_with_a_name_in_cyrillic(tmp_path):
+    """Russian Windows names its Wi-Fi adapter "Беспроводная сеть" (wireless network): the
+    adapter netsh describes is the Wi-Fi one whatever it is called."""
+    russian = GERMAN_NETSH.replace("Name                   : WLAN", "Имя                    : Беспроводная сеть")
+    interfaces = {"Беспроводная сеть": {"addresses": ["10.0.0.5"], "mac": "70-CF-49-12-34-56", "is_up": True},
+                  "Loopback Pseudo-Interface 1": {"addresses": ["127.0.0.1"], "mac": "", "is_up": True}}
+    root = variant(tmp_path, WIN_DOCK, commands={NETSH: russian}, tables={"interfaces": interfaces})
+    found = network.collect(context(root, "network"))
+    assert {i.name: i.kind for i in found.interfaces}["Беспроводная сеть"] == "wifi"
+    assert found.wifi.bssid == "3c:a6:2f:11:22:33"
+
+
 
 def test_windows_bios_serial_as_a_list_with_null(tmp_path):
     """Some OEM BIOSes leave SerialNumber null; Win32_BIOS then prints null, not a string."""

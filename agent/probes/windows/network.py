@@ -4,12 +4,13 @@ DNS servers and forwarding from the NetTCPIP cmdlets; the Wi-Fi network from
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from farmwatch.v1 import report_pb2
 
 from .. import _psutil_tables
-from .._key_values import colon_fields
+from .._key_values import colon_blocks
 from .._sockets import normal_ip
 from ..context import ProbeContext
 from ._powershell import as_list, query
@@ -29,14 +30,22 @@ WLAN = ["netsh", "wlan", "show", "interfaces"]
 _NAME_KINDS = (("loopback", "loopback"), ("wi-fi", "wifi"), ("wlan", "wifi"), ("wireless", "wifi"),
                ("vethernet", "virtual"), ("virtualbox", "virtual"), ("vmware", "virtual"),
                ("bluetooth", "other"), ("ethernet", "ethernet"))
+_MAC = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
 _TUNNEL_WORDS = ("vpn", "tap", "tun", "wireguard", "tailscale", "zerotier", "zscaler", "openvpn", "anyconnect")
 
 
 def collect(ctx: ProbeContext) -> report_pb2.Network:
     network = report_pb2.Network(interfaces=_psutil_tables.interfaces(ctx, interface_kind))
     apply_routing(network, query(ctx, NETWORK_SCRIPT))
-    if any(i.kind == "wifi" for i in network.interfaces):
-        network.wifi.CopyFrom(parse_netsh_wlan(ctx.run(WLAN) or ""))
+    # An adapter's name is the user's (or the display language's: "WLAN", "Беспроводная сеть"),
+    # so one whose kind the name does not tell may be the Wi-Fi one: netsh names it.
+    if any(i.kind in ("wifi", "other") for i in network.interfaces):
+        output = ctx.run(WLAN) or ""
+        wifi_names = set(netsh_interface_names(output))
+        for interface in network.interfaces:
+            if interface.name in wifi_names:
+                interface.kind = "wifi"
+        network.wifi.CopyFrom(parse_netsh_wlan(output))
     _psutil_tables.add_sockets(ctx, network, _psutil_tables.names_by_pid(ctx.machine.processes()))
     return network
 
@@ -74,9 +83,20 @@ def _address(text: Any) -> str:
 
 
 def parse_netsh_wlan(output: str) -> report_pb2.Wifi:
-    """The first connected interface's "SSID" and "BSSID" (newer builds say "AP BSSID")."""
-    fields = colon_fields(output)
-    if fields.get("State", "").casefold() != "connected":
-        return report_pb2.Wifi()
-    bssid = fields.get("BSSID") or fields.get("AP BSSID") or ""
-    return report_pb2.Wifi(ssid=fields.get("SSID", ""), bssid=bssid.lower())
+    """The connected interface's SSID and BSSID (newer builds say "AP BSSID"). Keys and states
+    are in the display language ("Status : Verbunden", "État : connecté") but "SSID" and
+    "BSSID" are not, and netsh prints them only for a connected interface."""
+    for block in colon_blocks(output):
+        bssid = block.get("BSSID") or block.get("AP BSSID") or ""
+        if _MAC.match(bssid):
+            return report_pb2.Wifi(ssid=block.get("SSID", ""), bssid=bssid.lower().replace("-", ":"))
+    for block in colon_blocks(output):
+        if block.get("State", "").casefold() == "connected" and block.get("SSID"):
+            return report_pb2.Wifi(ssid=block["SSID"])
+    return report_pb2.Wifi()
+
+
+def netsh_interface_names(output: str) -> list[str]:
+    """The wireless adapters netsh describes: each block's first field ("Name", "Nom", "Имя"…)
+    in the blocks that carry the adapter's GUID."""
+    return [next(iter(block.values())) for block in colon_blocks(output) if "GUID" in block]
