@@ -249,6 +249,16 @@ def test_windows_wifi_adapter_with_a_name_in_cyrillic(tmp_path):
     assert found.wifi.bssid == "3c:a6:2f:11:22:33"
 
 
+def test_windows_unresolved_gateway_neighbour_is_no_mac(tmp_path):
+    """Get-NetNeighbor lists an unreachable gateway with LinkLayerAddress 00-00-00-00-00-00:
+    that is no MAC, and every laptop would share it."""
+    answer = {"Gateway": "192.168.1.1", "InterfaceAlias": "Wi-Fi", "GatewayMac": "00-00-00-00-00-00",
+              "DnsServers": ["192.168.1.1", "fe80::1"], "Forwarding": None}
+    root = variant(tmp_path, WIN_DOCK, commands={PS + "network": json.dumps(answer)})
+    found = network.collect(context(root, "network"))
+    assert (found.default_gateway.ip, found.default_gateway.mac) == ("192.168.1.1", "")
+    assert found.ip_forwarding is False
+
 
 def test_windows_bios_serial_as_a_list_with_null(tmp_path):
     """Some OEM BIOSes leave SerialNumber null; Win32_BIOS then prints null, not a string."""
