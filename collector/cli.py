@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -99,11 +100,7 @@ def cmd_pki_issue_analyst(args, config):
 def cmd_token_create(args, config):
     from farmwatch.collector import enrollment
 
-    try:
-        expires = enrollment.parse_duration(args.expires)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from exc
-    token = enrollment.create_token(_store(config), uses=args.uses, expires=expires,
+    token = enrollment.create_token(_store(config), uses=args.uses, expires=args.expires,
                                     allow_reenroll=args.allow_reenroll, note=args.note or "")
     print(f"# token {token.token_id}: {token.uses_allowed} use(s), expires {token.expires_at}"
           f"{', may re-enroll known devices' if token.allow_reenroll else ''}")
@@ -399,18 +396,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="host name or IP agents use to reach the collector (repeat; default localhost, 127.0.0.1)")
     p.add_argument("--force", action="store_true", help="replace an existing CA (every agent must re-enroll)")
     p = command("revoke", cmd_pki_revoke, "refuse every call from a device's certificates from now on", pki_cmd)
-    p.add_argument("device_id")
-    p.add_argument("--reason")
-    p = command("issue-analyst", cmd_pki_issue_analyst, "make a certificate for a security analyst", pki_cmd)
-    p.add_argument("name")
-    p.add_argument("--days", type=int, default=90)
-    p.add_argument("--out", help="folder for NAME.crt and NAME.key (default HOME/pki/analysts)")
+    p.add_argument("device_id", help="the device id (hardware serial) as `devices` shows it")
+    p.add_argument("--reason", help="kept with the revocation, e.g. 'laptop reported stolen'")
+    p = command("issue-analyst", cmd_pki_issue_analyst,
+                "make a certificate for a security analyst (for the gRPC Query service)", pki_cmd,
+                epilog="example:\n  farmwatch-collector --home /srv/fw pki issue-analyst alice@example.com --days 30",
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", type=_analyst_name,
+                   help="who it is for (letters, digits, . _ @ -); names the files and the audit trail")
+    p.add_argument("--days", type=_positive_int, default=90, help="how long it is valid (default 90)")
+    p.add_argument("--out", metavar="DIR", help="folder for NAME.crt and NAME.key (default HOME/pki/analysts)")
 
     token_cmd = sub.add_parser("token", help="enrollment tokens for agents").add_subparsers(
         dest="token_command", metavar="ACTION", required=True)
     p = command("create", cmd_token_create, "make a token; printed on the last line", token_cmd)
     p.add_argument("--uses", type=_positive_int, default=1, help="how many agents may enroll with it (default 1)")
-    p.add_argument("--expires", default="7d", help="lifetime like 30m, 12h, 7d, 2w (default 7d)")
+    p.add_argument("--expires", type=_duration, default="7d", metavar="DURATION",
+                   help="lifetime like 30m, 12h, 7d, 2w (default 7d)")
     p.add_argument("--allow-reenroll", action="store_true",
                    help="may replace the certificate of an already enrolled device id")
     p.add_argument("--note", help="what the token is for (shown in `token list`)")
@@ -471,6 +473,28 @@ def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
     return int(text)
+
+
+_ANALYST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+
+
+def _analyst_name(text: str) -> str:
+    if not _ANALYST_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a name of letters, digits and . _ @ - (at most 64, "
+                                         "not starting with a dot), e.g. alice or alice@example.com")
+    return text
+
+
+def _duration(text: str) -> dt.timedelta:
+    from farmwatch.collector import enrollment
+
+    try:
+        lifetime = enrollment.parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if lifetime <= dt.timedelta(0):
+        raise argparse.ArgumentTypeError(f"{text!r} would expire at once; give a lifetime like 30m, 12h, 7d or 2w")
+    return lifetime
 
 
 def _positive_seconds(text: str) -> float:

@@ -82,10 +82,31 @@ def test_token_create_prints_the_token_last_and_list_never_shows_it(home):
     assert token not in json.dumps(listed)
 
 
-def test_token_create_rejects_a_bad_duration(home):
-    result = collector(home, "token", "create", "--expires", "soon", check=False)
-    assert result.returncode == 1
+@pytest.mark.parametrize("duration", ["soon", "0d", "0m", "100y"])
+def test_token_create_rejects_a_bad_duration_as_a_usage_error(home, duration):
+    result = collector(home, "token", "create", "--expires", duration, check=False)
+    assert result.returncode == 2  # like --uses 0: the command line is wrong, nothing was tried
     assert "like 30m, 12h, 7d" in result.stderr
+    assert json.loads(collector(home, "token", "list", "--json").stdout) == []
+
+
+@pytest.mark.parametrize("argv, complaint", [
+    (["--days", "0"], "at least 1"), (["--days", "-5"], "at least 1"), (["--days", "soon"], "at least 1")])
+def test_issue_analyst_refuses_a_lifetime_that_is_not_a_positive_number_of_days(home, argv, complaint):
+    result = collector(home, "pki", "issue-analyst", "alice", *argv, check=False)
+    assert result.returncode == 2 and complaint in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["../evil", "/tmp/evil", ".hidden", "a b", "x" * 65, ""])
+def test_issue_analyst_names_cannot_leave_the_analysts_folder(home, name):
+    result = collector(home, "pki", "issue-analyst", name, check=False)
+    assert result.returncode == 2 and "is not a name of letters" in result.stderr
+    assert sorted(p.name for p in (home / "pki").iterdir()) == ["ca.crt", "ca.key", "server.crt", "server.key"]
+
+
+def test_issue_analyst_writes_the_key_private(home):
+    collector(home, "pki", "issue-analyst", "alice@example.com", "--days", "30")
+    assert mode(home / "pki" / "analysts" / "alice@example.com.key") == 0o600
 
 
 def test_ingest_reports_and_envelopes_idempotently(home, tmp_path):
