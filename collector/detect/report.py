@@ -82,7 +82,7 @@ def _items(value: Any) -> list[Part]:
 
 
 def _strings(value: Any) -> tuple[str, ...]:
-    return tuple(str(v) for v in value) if _is_list(value) else ()
+    return tuple(map(str, value)) if _is_list(value) else ()
 
 
 def _as_dict(raw: Part) -> dict:
