@@ -264,15 +264,16 @@ def cmd_correlate(args, config):
     from farmwatch.collector import fleet
 
     result = fleet.correlate(_store(config), config)
-    if args.format == "csv":  # the clusters it found, one row each
-        output.emit(result.clusters, queries.CLUSTER_COLUMNS, "csv")
+    found = [{**c, "status": "active"} for c in result.clusters]  # what a run finds is active by definition
+    if args.format == "csv":  # the clusters it found, one row each, with the columns of `clusters --csv`
+        output.emit(found, queries.CLUSTER_COLUMNS, "csv")
         return
     if args.format == "json":
         output.emit(result.to_dict(), (), "json")
         return
     print(f"correlated in {result.seconds:.2f}s: {len(result.clusters)} active cluster(s), "
           f"{sum(result.findings.values())} fleet finding(s), {len(result.verdict_changes)} verdict change(s)")
-    output.emit(result.clusters, queries.CLUSTER_COLUMNS, "table")
+    output.emit(found, queries.CLUSTER_COLUMNS, "table")
 
 
 def cmd_clusters(args, config):

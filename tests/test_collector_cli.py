@@ -185,6 +185,9 @@ def test_correlate_then_clusters_and_cluster_show_a_shared_home(home, tmp_path):
     collector(home, "ingest", *files)
     result = json.loads(collector(home, "correlate", "--json").stdout)
     assert len(result["clusters"]) == 1
+    found = list(csv.DictReader(io.StringIO(collector(home, "correlate", "--csv").stdout)))
+    listed = list(csv.DictReader(io.StringIO(collector(home, "clusters", "--csv").stdout)))
+    assert found == listed and found[0]["status"] == "active"
     clusters = json.loads(collector(home, "clusters", "--json").stdout)
     assert [(c["kind"], c["value"], c["devices"]) for c in clusters] == [
         ("peer_ip", "38.104.12.77", ["SN-FARM-1", "SN-FARM-2"])]
