@@ -292,6 +292,35 @@ SPUSBHOST = {"SPUSBHostDataType": [
           "USBKeyHardwareType": "Removable", "USBKeyLocationID": "0x02200000"}]}]}
 
 
+def test_macos_26_usb_only_in_spusbhostdatatype(tmp_path):
+    """macOS 26 on Apple silicon, ioreg not usable: SPUSBDataType answers an empty list and the
+    devices are in SPUSBHostDataType, with USBDeviceKey… names and "480 Mb/s" speeds."""
+    root = variant(tmp_path, MAC_TINYPILOT, commands={
+        IOREG_USB: REMOVE, PROFILER_USB: json.dumps({"SPUSBDataType": []}), PROFILER_USB_HOST: json.dumps(SPUSBHOST)})
+    ctx = context(root, "usb")
+    found = {d.bus_path: d for d in usb.collect(ctx)}
+    assert list(found) == ["0x02100000", "0x02110000", "0x02120000", "0x02200000"]
+    hub, kvm, receiver, lan = found.values()
+    assert (hub.vendor_id, hub.product_id, hub.serial, hub.speed_mbps, hub.bcd_device) == ("2109", "2817", "", 480.0, "0702")
+    assert (kvm.vendor_id, kvm.product_id, kvm.manufacturer, kvm.product, kvm.serial) == (
+        "1d6b", "0104", "GLKVM", "Composite KVM Device", "CAFEBABE")
+    assert (receiver.speed_mbps, receiver.bcd_device, receiver.serial) == (12.0, "1211", "")
+    assert (lan.vendor_id, lan.speed_mbps, lan.bcd_device) == ("0bda", 5000.0, "3100")
+    assert gaps(ctx) == ["ioreg: not found"]
+
+
+def test_macos_15_spusbdatatype_speed_spelling():
+    """macOS 14/15 write the speed as "up_to_480_Mb_per_sec" under "speed" and put the vendor's
+    name after the id; a serial system_profiler has not got reads "Not Provided"."""
+    entry = {"_name": "USB Receiver", "vendor_id": "0x046d  (Logitech Inc.)", "product_id": "0xc52b",
+             "bcd_device": "12.11", "speed": "up_to_12_Mb_per_sec", "location_id": "0x01120000 / 3",
+             "serial_num": "Not Provided", "manufacturer": "Logitech"}
+    super_speed = {"_name": "Extreme SSD", "vendor_id": "0x0781  (SanDisk Corporation)", "product_id": "0x558c",
+                   "speed": "up_to_10_Gb_per_sec", "location_id": "0x01200000 / 4", "serial_num": "31393137"}
+    receiver, ssd = macos_usb.parse_system_profiler_usb({"SPUSBDataType": [{"_name": "USB31Bus", "_items": [entry, super_speed]}]})
+    assert (receiver.vendor_id, receiver.speed_mbps, receiver.serial, receiver.bus_path) == ("046d", 12.0, "", "0x01120000")
+    assert (ssd.vendor_id, ssd.speed_mbps, ssd.serial) == ("0781", 10000.0, "31393137")
+
 
 def _ioreg_device(name, vendor, product, location, *, serial=None, speed=2, children=(), klass="IOUSBHostDevice",
                   device_class=0, bcd=0x0100, signature=None):

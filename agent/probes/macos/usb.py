@@ -5,11 +5,17 @@ class triples, so one call yields the interface mix without walking IOUSBHostInt
 nodes (kvm_signatures.md §7). The signature is vendor, product and bcdDevice (16-bit
 little-endian), the serial string's bytes, the device class triple, then one triple per
 distinct interface class.
+
+Without ioreg, system_profiler stands in (no interface classes): ``SPUSBDataType`` up to
+macOS 15 (its speed spelled "high_speed" or, on 14/15, "up_to_480_Mb_per_sec"), and on
+macOS 26, where that type answers an empty list, ``SPUSBHostDataType`` with its
+``USBDeviceKey…`` names and "480 Mb/s" speeds (kvm_signatures.md §7).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +26,15 @@ from ._plist import tool_plist
 
 IOREG_USB = ["ioreg", "-p", "IOUSB", "-l", "-a"]
 SYSTEM_PROFILER_USB = ["system_profiler", "SPUSBDataType", "-json"]
+SYSTEM_PROFILER_USB_HOST = ["system_profiler", "SPUSBHostDataType", "-json"]
+_PROFILER_TYPES = ("SPUSBDataType", "SPUSBHostDataType")
+# (legacy key, macOS 26 key) of each fact system_profiler gives
+_VENDOR_ID, _PRODUCT_ID = ("vendor_id", "USBDeviceKeyVendorID"), ("product_id", "USBDeviceKeyProductID")
+_MANUFACTURER, _SERIAL = ("manufacturer", "USBDeviceKeyVendorName"), ("serial_num", "USBDeviceKeySerialNumber")
+_BCD, _LOCATION = ("bcd_device", "USBDeviceKeyProductVersion"), ("location_id", "USBKeyLocationID")
+_SPEED = ("device_speed", "speed", "USBDeviceKeyLinkSpeed")
+_NO_SERIAL = "Not Provided"
+_SPEED_TEXT = re.compile(r"(\d+(?:\.\d+)?)[ _]*([MG])b(?:/s|_per_sec)", re.IGNORECASE)
 _APPLE_VENDOR = "apple_vendor_id"  # system_profiler's spelling of 0x05ac
 _PROFILER_SPEEDS = {"low_speed": 1.5, "full_speed": 12.0, "high_speed": 480.0, "super_speed": 5000.0,
                     "super_speed_plus": 10000.0}
@@ -33,13 +48,23 @@ def collect(ctx: ProbeContext) -> list[report_pb2.UsbDevice]:
     tree = tool_plist(ctx, IOREG_USB)
     if tree is not None:
         return parse_ioreg_usb(tree, ctx)
-    output = ctx.run(SYSTEM_PROFILER_USB, missing_is_gap=True)
-    if not output:
+    devices = _profiled(ctx, SYSTEM_PROFILER_USB, missing_is_gap=True)
+    if devices is None or devices:
+        return devices or []
+    return _profiled(ctx, SYSTEM_PROFILER_USB_HOST) or []  # macOS 26: SPUSBDataType is empty
+
+
+def _profiled(ctx: ProbeContext, argv: list[str], *, missing_is_gap: bool = False) -> list[report_pb2.UsbDevice] | None:
+    """The devices system_profiler lists; None when it is missing or fails."""
+    output = ctx.run(argv, missing_is_gap=missing_is_gap)
+    if output is None:
+        return None
+    if not output.strip():
         return []
     try:
         return parse_system_profiler_usb(json.loads(output))
     except ValueError as exc:
-        ctx.gap(f"system_profiler SPUSBDataType: unparsable JSON ({exc})")
+        ctx.gap(f"system_profiler {argv[1]}: unparsable JSON ({exc})")
         return []
 
 
@@ -111,31 +136,48 @@ def _raw_text(entry: dict[str, Any], *keys: str) -> str:
     return next((str(entry[key]) for key in keys if entry.get(key)), "")
 
 
-def parse_system_profiler_usb(document: dict[str, Any]) -> list[report_pb2.UsbDevice]:
-    """Every entry with a vendor id in the tree of buses, hubs and devices ("_items")."""
-    return [_profiled_device(entry) for entry in _profiled_entries(document.get("SPUSBDataType", []))]
+def parse_system_profiler_usb(document: Any) -> list[report_pb2.UsbDevice]:
+    """Every entry with a vendor id in the tree of buses, hubs and devices ("_items"), in
+    either data type's spelling."""
+    if not isinstance(document, dict):
+        return []
+    return [_profiled_device(entry) for key in _PROFILER_TYPES for entry in _profiled_entries(document.get(key))]
 
 
-def _profiled_entries(items: list[Any]) -> Iterator[dict[str, Any]]:
-    for entry in items:
+def _profiled_entries(items: Any) -> Iterator[dict[str, Any]]:
+    for entry in items if isinstance(items, list) else []:
         if isinstance(entry, dict):
-            if "vendor_id" in entry and "product_id" in entry:
+            if any(k in entry for k in _VENDOR_ID) and any(k in entry for k in _PRODUCT_ID):
                 yield entry
-            yield from _profiled_entries(entry.get("_items", []))
+            yield from _profiled_entries(entry.get("_items"))
 
 
 def _profiled_device(entry: dict[str, Any]) -> report_pb2.UsbDevice:
-    vendor = str(entry["vendor_id"]).split()[0]  # "0x05c6  (Qualcomm, Inc)"
+    def field(keys: tuple[str, ...]) -> str:  # values are strings, but not always
+        return next((str(entry[k]).strip() for k in keys if entry.get(k) is not None), "")
+
+    vendor = (field(_VENDOR_ID).split() or [""])[0]  # "0x05c6  (Qualcomm, Inc)"
+    serial = field(_SERIAL)
     return report_pb2.UsbDevice(
         vendor_id="05ac" if vendor == _APPLE_VENDOR else _hex4(vendor),
-        product_id=_hex4(str(entry["product_id"])),
-        manufacturer=str(entry.get("manufacturer", "")),
+        product_id=_hex4((field(_PRODUCT_ID).split() or [""])[0]),
+        manufacturer=field(_MANUFACTURER),
         product=str(entry.get("_name", "")),
-        serial=str(entry.get("serial_num", "")),
-        bcd_device=_bcd(str(entry.get("bcd_device", ""))),
-        speed_mbps=_PROFILER_SPEEDS.get(str(entry.get("device_speed", "")), 0.0),
-        bus_path=str(entry.get("location_id", "")).split(" ")[0],  # "0x14330000 / 6"
+        serial="" if serial == _NO_SERIAL else serial,
+        bcd_device=_bcd(field(_BCD)),
+        speed_mbps=_profiler_speed(field(_SPEED)),
+        bus_path=field(_LOCATION).split(" ")[0],  # "0x14330000 / 6"
     )
+
+
+def _profiler_speed(text: str) -> float:
+    """"high_speed"; "up_to_480_Mb_per_sec" (macOS 14/15); "480 Mb/s", "5 Gb/s" (macOS 26)."""
+    if text in _PROFILER_SPEEDS:
+        return _PROFILER_SPEEDS[text]
+    match = _SPEED_TEXT.search(text)
+    if not match:
+        return 0.0
+    return float(match[1]) * (1000.0 if match[2].upper() == "G" else 1.0)
 
 
 def _hex4(text: str) -> str:
