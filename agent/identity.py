@@ -28,8 +28,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A hardware serial as MDMs record it; the collector applies the same rule.
-_DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,127}$")
+# A hardware serial as MDMs record it; the collector applies the same rule. At most 64 characters:
+# the device id is the certificate's common name (RFC 5280 ub-common-name), so a longer one could
+# never enroll.
+MAX_DEVICE_ID_LENGTH = 64
+_DEVICE_ID = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._:@/+-]{{0,{MAX_DEVICE_ID_LENGTH - 1}}}$")
 # Renew once no more than this share of the certificate's lifetime is left.
 RENEW_WHEN_LEFT = 1 / 3
 

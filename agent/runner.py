@@ -21,7 +21,7 @@ from farmwatch.agent import __version__
 from farmwatch.agent.files import write_private
 from farmwatch.agent.identity import (
     IdentityError, build_csr, check_issued_certificate, load_key, load_or_create_key,
-    parse_certificate, read_certificate_info, store_certificate, utcnow, valid_device_id,
+    MAX_DEVICE_ID_LENGTH, parse_certificate, read_certificate_info, store_certificate, utcnow, valid_device_id,
 )
 from farmwatch.agent.spool import Spool, SpooledReport
 from farmwatch.agent.state import AgentConfig, StateDir
@@ -77,7 +77,7 @@ def enroll(state: StateDir, params: EnrollParams, timeout: float = 30.0) -> Agen
     if not valid_device_id(params.device_id):
         raise ValueError(
             f"device id {params.device_id!r} is not usable: letters, digits and ._:@/+- only, "
-            "starting with a letter or digit, at most 128 characters"
+            f"starting with a letter or digit, at most {MAX_DEVICE_ID_LENGTH} characters"
         )
     parse_certificate(params.ca_pem)  # fail here, not inside TLS, if the CA file is wrong
     state.ensure()

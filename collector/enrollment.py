@@ -207,12 +207,12 @@ class Enrollment:
 
 def _device_id_problem(device_id: str) -> str | None:
     """Why `device_id` cannot be a certificate's subject, or None."""
+    if len(device_id) > pki.MAX_DEVICE_ID_LENGTH:
+        return (f"device_id is {len(device_id)} characters; a certificate subject holds at most "
+                f"{pki.MAX_DEVICE_ID_LENGTH} (X.509 common name), so use the hardware serial as the MDM records it")
     if not pki.valid_device_id(device_id):
         return (f"device_id {device_id!r} is not a hardware serial: it starts with a letter or digit and "
                 "holds only letters, digits and . _ : @ / + -")
-    if len(device_id) > pki.MAX_SUBJECT_LENGTH:
-        return (f"device_id is {len(device_id)} characters; a certificate subject holds at most "
-                f"{pki.MAX_SUBJECT_LENGTH} (X.509 common name), so use the hardware serial as the MDM records it")
     return None
 
 

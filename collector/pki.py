@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from farmwatch.agent.files import write_private
-from farmwatch.agent.identity import valid_device_id  # noqa: F401  (one rule for both sides)
+from farmwatch.agent.identity import MAX_DEVICE_ID_LENGTH, valid_device_id  # noqa: F401  (one rule for both sides)
 
 ORGANISATION = "farmwatch"
 ROLE_AGENT = "agent"
