@@ -192,9 +192,12 @@ class IngestQueue:
                 future.set_exception(exc)
             return
         except Exception as exc:  # a bug must fail these calls, not the writer thread
-            log.exception("event=store_failed reports=%d", len(batch))
-            for _, future in batch:
-                future.set_exception(exc)
+            if len(batch) > 1:  # the whole batch rolled back: store each alone, so only the culprit fails
+                for one in batch:
+                    self._write([one])
+                return
+            log.exception("event=store_failed report_id=%s", batch[0][0].report.report_id)
+            batch[0][1].set_exception(exc)
             return
         for (item, future), new in zip(batch, stored):
             future.set_result(IngestResult(stored=new))

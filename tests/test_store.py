@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import pytest
 
 from conftest import make_report
+from farmwatch.collector.ingest import IngestQueue
 from farmwatch.collector.store import Incoming, Store, StoreFull
 
 
@@ -136,3 +138,21 @@ def test_raw_reports_past_retention_are_dropped_but_the_latest_stays(store):
     assert store.envelope(old[0].report_id) is None
     assert store.count("reports") == 3
     assert [rid for rid, _, _ in store.stored_reports()] == [old[2].report_id]
+
+
+def test_a_report_the_store_fails_on_fails_alone_not_its_whole_batch(store):
+    """Group commit puts many agents' reports in one transaction; a fault on one of them must not
+    refuse the others (their agents would all resend, and meet the same fault again together)."""
+    store.conn.execute("CREATE TRIGGER fault BEFORE INSERT ON reports WHEN NEW.device_id = 'SN-BAD' "
+                       "BEGIN SELECT RAISE(ABORT, 'fault'); END")
+    writer = IngestQueue(store)
+    with store._write_lock:  # the writer waits here with the first report; the others queue as one batch
+        first = writer.submit(incoming(make_report("SN-A"), "2026-11-20T10:00:00.000Z"))
+        time.sleep(0.2)
+        rest = {serial: writer.submit(incoming(make_report(serial), "2026-11-20T10:00:01.000Z"))
+                for serial in ("SN-B", "SN-BAD", "SN-C")}
+    writer.close()
+    assert first.result().stored and rest["SN-B"].result().stored and rest["SN-C"].result().stored
+    with pytest.raises(sqlite3.IntegrityError, match="fault"):
+        rest["SN-BAD"].result()
+    assert sorted(r[0] for r in store.conn.execute("SELECT device_id FROM reports")) == ["SN-A", "SN-B", "SN-C"]
