@@ -378,6 +378,23 @@ def test_apple_silicon_displays_on_a_thunderbolt_dock_with_a_kvm_capture(tmp_pat
     assert (kvm.manufacturer_id, kvm.product_code, kvm.monitor_name, kvm.built_in) == ("LNX", 0x7773, "PiKVM V4 Plus", False)
 
 
+def test_intel_mac_with_two_gpus_keeps_both_gpus_displays(tmp_path):
+    """A 16-inch Intel MacBook Pro: the panel on the Intel GPU, the externals on the AMD GPU;
+    displays without a display id must not share a connector name across GPUs."""
+    answer = {"SPDisplaysDataType": [
+        {"_name": "Intel UHD Graphics 630", "spdisplays_ndrvs": [
+            {"_name": "Color LCD", "_spdisplays_display-vendor-id": "610", "_spdisplays_display-product-id": "a044",
+             "spdisplays_connection_type": "spdisplays_internal"}]},
+        {"_name": "AMD Radeon Pro 5500M", "spdisplays_ndrvs": [
+            {"_name": "LG HDR 4K", "_spdisplays_display-vendor-id": "1e6d", "_spdisplays_display-product-id": "7750"},
+            {"_name": "DELL P2419H", "_spdisplays_display-vendor-id": "10ac", "_spdisplays_display-product-id": "a0b5"}]},
+        {"_name": "Radeon eGPU", "spdisplays_ndrvs": [
+            {"_name": "HP E24 G4", "_spdisplays_display-vendor-id": "22f0", "_spdisplays_display-product-id": "3f0a"}]}]}
+    root = variant(tmp_path, MAC_DOCK, commands={IOREG_DISPLAYS: "", PROFILER_DISPLAYS: json.dumps(answer)})
+    found = displays.collect(context(root, "displays"))
+    assert [d.manufacturer_id for d in found] == ["APP", "GSM", "DEL", "HWP"]
+    assert len({d.connector for d in found}) == 4
+
 
 # == Linux ========================================================================================
 

@@ -62,11 +62,10 @@ def _edid_nodes(node: Any) -> Iterator[dict[str, Any]]:
 
 
 def parse_system_profiler_displays(document: dict[str, Any]) -> list[report_pb2.Display]:
-    displays = []
-    for gpu in _dicts(document.get("SPDisplaysDataType")):
-        for index, screen in enumerate(_dicts(gpu.get("spdisplays_ndrvs"))):
-            displays.append(_profiled_display(screen, index))
-    return displays
+    # counted across GPUs: a Mac with two (Intel + AMD, or an eGPU) lists displays under each,
+    # and a display without an id must not take another GPU's display's connector name
+    screens = [screen for gpu in _dicts(document.get("SPDisplaysDataType")) for screen in _dicts(gpu.get("spdisplays_ndrvs"))]
+    return [_profiled_display(screen, index) for index, screen in enumerate(screens)]
 
 
 def _dicts(items: Any) -> list[dict[str, Any]]:
