@@ -135,21 +135,25 @@ def cmd_serve(args, config):
 def cmd_ingest(args, config):
     from farmwatch.collector import ingest
 
+    from farmwatch.collector.progress import Progress
+
     store = _store(config)
     classify = _classifier(config, store)
     stored = duplicates = failed = 0
+    progress = Progress(len(args.files), "ingested")
     for path in args.files:
         try:
             loaded = _load_report(path)
             item = ingest.prepare(loaded.report, peer_ip=loaded.peer_ip, received_at=loaded.received_at,
                                   classify=classify)
         except ingest.InvalidReport as exc:
-            print(f"skipped {path}: {str(exc).removeprefix(f'{path}: ')}", file=sys.stderr)
+            progress.say(f"skipped {path}: {str(exc).removeprefix(f'{path}: ')}")
             failed += 1
-            continue
-        new = store.ingest([item])[0]
-        stored += new
-        duplicates += not new
+        else:
+            new = store.ingest([item])[0]
+            stored += new
+            duplicates += not new
+        progress.advance()
     print(f"stored {stored}, duplicates {duplicates}, failed {failed}")
     return EXIT_FAIL if failed else EXIT_OK
 

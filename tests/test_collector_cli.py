@@ -328,3 +328,20 @@ def test_a_damaged_database_or_a_file_as_home_is_explained(tmp_path):
     result = collector(damaged, "devices", check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "cannot be used (file is not a database)" in result.stderr
+
+
+def test_progress_is_silent_for_short_work_and_regular_for_long_work():
+    from farmwatch.collector.progress import Progress
+
+    quick = io.StringIO()
+    progress = Progress(3, "ingested", stream=quick)
+    for _ in range(3):
+        progress.advance()
+    assert quick.getvalue() == ""  # ended before the first update was due
+    slow = io.StringIO()
+    progress = Progress(3, "ingested", stream=slow, every=0.0)
+    progress.advance()
+    progress.say("skipped x.json: not JSON")
+    progress.advance(2)
+    lines = slow.getvalue().splitlines()
+    assert [line.split(" (")[0] for line in lines] == ["ingested 1/3", "skipped x.json: not JSON", "ingested 3/3"]
