@@ -145,6 +145,7 @@ class Enrollment:
                 cert = self.ca.sign_csr(csr_pem, subject=device_id, role=pki.ROLE_AGENT,
                                         lifetime=self.cert_lifetime)
                 self._record_certificate(conn, cert, device_id, token_id, peer_ip)
+                _supersede(conn, device_id, keep=(pki.serial_hex(cert),), reason="superseded: the device re-enrolled")
         if refusal is not None:
             with self.store.transaction() as conn:
                 self._log(conn, device_id, "refused", refusal, token_id, peer_ip)
@@ -188,7 +189,9 @@ class Enrollment:
         )
 
     def renew(self, identity: pki.Identity, csr_pem: bytes, peer_ip: str) -> bytes:
-        """A fresh certificate for the same device id; the old one stays valid until it expires."""
+        """A fresh certificate for the same device id. The caller's certificate stays valid until it
+        expires (the agent may not have stored the new one yet); any older one is revoked, so a
+        copied certificate dies at the latest one renewal later."""
         try:
             cert = self.ca.sign_csr(csr_pem, subject=identity.subject, role=identity.role,
                                     lifetime=self.cert_lifetime)
@@ -196,6 +199,8 @@ class Enrollment:
             raise EnrollmentRefused(str(exc), "INVALID_ARGUMENT") from exc
         with self.store.transaction() as conn:
             self._record_certificate(conn, cert, identity.subject, None, peer_ip, identity.role)
+            _supersede(conn, identity.subject, keep=(pki.serial_hex(cert), identity.serial),
+                       reason="superseded: the device renewed")
         return pki.cert_pem(cert)
 
     def issue_analyst(self, name: str, lifetime: dt.timedelta) -> tuple[bytes, bytes]:
@@ -203,6 +208,15 @@ class Enrollment:
         with self.store.transaction() as conn:
             self._record_certificate(conn, cert, name, None, "", pki.ROLE_ANALYST)
         return key, pki.cert_pem(cert)
+
+
+def _supersede(conn, subject: str, keep: tuple[str, ...], reason: str) -> None:
+    """Revoke the subject's other live certificates: one device, one identity in use."""
+    conn.execute(
+        f"UPDATE certificates SET revoked_at = ?, revoked_reason = ? WHERE subject = ? AND role = ? "
+        f"AND revoked_at IS NULL AND serial NOT IN ({', '.join('?' * len(keep))})",
+        (now_rfc3339(), reason, subject, pki.ROLE_AGENT, *keep),
+    )
 
 
 def _device_id_problem(device_id: str) -> str | None:
@@ -239,9 +253,10 @@ def revoke_subject(store: Store, subject: str, reason: str = "") -> int:
     return cursor.rowcount
 
 
-def certificate_status(store: Store, serial: str) -> tuple[str, str] | None:
-    """(role, revoked_at or '') for a certificate this collector issued; None if it did not."""
-    row = store.reader().execute(
-        "SELECT role, coalesce(revoked_at, '') FROM certificates WHERE serial = ?", (serial,)
+def certificate_status(store: Store, serial: str) -> tuple[str, str, str] | None:
+    """(role, revoked_at or '', revoked_reason or '') for a certificate this collector issued;
+    None if it did not."""
+    return store.reader().execute(
+        "SELECT role, coalesce(revoked_at, ''), coalesce(revoked_reason, '') FROM certificates WHERE serial = ?",
+        (serial,),
     ).fetchone()
-    return None if row is None else (row[0], row[1])

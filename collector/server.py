@@ -59,8 +59,9 @@ class Authenticator:
             context.abort(grpc.StatusCode.UNAUTHENTICATED,
                           "this certificate is not one this collector issued; enroll again")
         if status[1]:
+            reason = f" ({status[2]})" if status[2] else ""
             context.abort(grpc.StatusCode.UNAUTHENTICATED,
-                          f"certificate {identity.serial} was revoked at {status[1]}")
+                          f"certificate {identity.serial} was revoked at {status[1]}{reason}")
         return identity
 
     def require(self, context, role: str) -> pki.Identity:

@@ -245,6 +245,18 @@ def test_reenrollment_needs_a_reenroll_token(collector):
     assert outcomes == ["enrolled", "refused", "enrolled"]
 
 
+def test_reenrollment_revokes_the_certificate_it_replaces(collector):
+    """A re-imaged laptop gets a new identity; the old certificate (on the old disk, or copied to
+    another machine) can no longer speak for the device."""
+    old = collector.enroll("SN-RE2")
+    new = collector.enroll("SN-RE2", token=collector.token(allow_reenroll=True))
+    with collector.client(old) as client:
+        error = refused(lambda: client.report(make_report("SN-RE2")))
+    assert error.code == grpc.StatusCode.UNAUTHENTICATED and "superseded: the device re-enrolled" in error.details
+    with collector.client(new) as client:
+        assert client.report(make_report("SN-RE2")).duplicate is False
+    assert collector.stored_reports() == 1
+
 def test_token_guessing_is_rate_limited(collector):
     codes = [refused(lambda: collector.enroll("SN-G", token=f"fwt_guess_{i}")).code for i in range(12)]
     assert codes[:10] == [grpc.StatusCode.PERMISSION_DENIED] * 10
@@ -263,6 +275,24 @@ def test_renew_gives_a_fresh_certificate_for_the_same_device(collector):
     fresh = AgentCredentials("SN-REN", creds.key_pem, response.certificate_pem, creds.ca_pem)
     with collector.client(fresh) as client:
         assert client.report(make_report("SN-REN")).duplicate is False
+
+
+def test_renewing_keeps_the_callers_certificate_and_revokes_older_ones(collector):
+    """The agent may not have stored its new certificate when the answer is lost, so the one it
+    called with stays valid; the one before that is revoked at the next renewal."""
+    first = collector.enroll("SN-REN2")
+    key = identity.load_key(collector.home / "agent-SN-REN2.key")
+    chain = [first]
+    for _ in range(2):
+        with collector.client(chain[-1]) as client:
+            pem = client.renew(identity.build_csr(key, "SN-REN2")).certificate_pem
+        chain.append(AgentCredentials("SN-REN2", first.key_pem, pem, first.ca_pem))
+    with collector.client(chain[0]) as client:
+        error = refused(lambda: client.report(make_report("SN-REN2")))
+    assert error.code == grpc.StatusCode.UNAUTHENTICATED and "superseded: the device renewed" in error.details
+    for creds in chain[1:]:
+        with collector.client(creds) as client:
+            assert client.report(make_report("SN-REN2")).duplicate is False
 
 
 # -- health and rotation ----------------------------------------------------------------------
