@@ -10,6 +10,7 @@ import re
 import signal
 import sqlite3
 import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -384,23 +385,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="farmwatch-collector", description="Enroll farmwatch agents, store their reports, flag relays.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--home", type=Path, help=f"collector folder (default: $FARMWATCH_HOME, else {default_home()})")
-    parser.add_argument("--config", type=Path, help="settings file (default: HOME/collector.toml)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    _add_common_options(parser)
+    common = argparse.ArgumentParser(add_help=False)  # the same options after the command name too
+    _add_common_options(common, default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name, func, help, parent=sub, **kw):
-        p = parent.add_parser(name, help=help, description=help, **kw)
+    def command(name, func, help, parent=sub, example: str | None = None, **kw):
+        description = help
+        if example:  # kept as written; the description is wrapped here as argparse would
+            kw.update(epilog="example:\n" + "\n".join(f"  {line}" if line else "" for line in example.splitlines()),
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
+            description = textwrap.fill(help, 79)
+        p = parent.add_parser(name, help=help, description=description, parents=[common], **kw)
         p.set_defaults(func=func)
         return p
 
-    pki_cmd = sub.add_parser("pki", help="the collector's certificate authority").add_subparsers(
+    pki_cmd = sub.add_parser("pki", help="the collector's certificate authority", parents=[common],
+                             description="The collector's certificate authority: make it, revoke a device, "
+                                         "issue analysts' certificates.").add_subparsers(
         dest="pki_command", metavar="ACTION", required=True)
-    p = command("init", cmd_pki_init, "make the CA and the server certificate", pki_cmd)
+    p = command("init", cmd_pki_init, "make the CA and the server certificate", pki_cmd,
+                example="farmwatch-collector --home /srv/fw pki init --san collector.example.com --san 10.0.0.5")
     p.add_argument("--san", action="append", metavar="NAME",
                    help="host name or IP agents use to reach the collector (repeat; default localhost, 127.0.0.1)")
     p.add_argument("--force", action="store_true", help="replace an existing CA (every agent must re-enroll)")
-    p = command("revoke", cmd_pki_revoke, "refuse every call from a device's certificates from now on", pki_cmd)
+    p = command("revoke", cmd_pki_revoke, "refuse every call from a device's certificates from now on", pki_cmd,
+                example="farmwatch-collector --home /srv/fw pki revoke C02ZK1ABMD6R --reason 'reported stolen'")
     p.add_argument("device_id", help="the device id (hardware serial) as `devices` shows it")
     p.add_argument("--reason", help="kept with the revocation, e.g. 'laptop reported stolen'")
     p = command("issue-analyst", cmd_pki_issue_analyst,
@@ -412,9 +422,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=_positive_int, default=90, help="how long it is valid (default 90)")
     p.add_argument("--out", metavar="DIR", help="folder for NAME.crt and NAME.key (default HOME/pki/analysts)")
 
-    token_cmd = sub.add_parser("token", help="enrollment tokens for agents").add_subparsers(
+    token_cmd = sub.add_parser("token", help="enrollment tokens for agents", parents=[common],
+                               description="Enrollment tokens: what IT gives the agent (with ca.crt) so it "
+                                           "can enroll once; they expire and count their uses.").add_subparsers(
         dest="token_command", metavar="ACTION", required=True)
-    p = command("create", cmd_token_create, "make a token; printed on the last line", token_cmd)
+    p = command("create", cmd_token_create, "make a token; printed on the last line", token_cmd,
+                example="TOKEN=$(farmwatch-collector --home /srv/fw token create --uses 50 --expires 7d "
+                        "--note 'batch 7' | tail -1)")
     p.add_argument("--uses", type=_positive_int, default=1, help="how many agents may enroll with it (default 1)")
     p.add_argument("--expires", type=_duration, default="7d", metavar="DURATION",
                    help="lifetime like 30m, 12h, 7d, 2w (default 7d)")
@@ -424,32 +438,52 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("list", cmd_token_list, "list tokens (secrets are never shown again)", token_cmd)
     output.add_format_flags(p)
     p = command("revoke", cmd_token_revoke, "make a token unusable", token_cmd)
-    p.add_argument("token_id")
+    p.add_argument("token_id", help="the id `token list` shows (the part after fwt_, before the next _)")
 
-    roster_cmd = sub.add_parser("roster", help="the MDM roster: who got which laptop").add_subparsers(
+    roster_cmd = sub.add_parser("roster", help="the MDM roster: who got which laptop", parents=[common],
+                                description="The MDM roster: who got which laptop, and where it was "
+                                            "shipped.").add_subparsers(
         dest="roster_command", metavar="ACTION", required=True)
     p = command("import", cmd_roster_import,
-                "import a Jamf, Intune or Kandji export, or a plain CSV (see the roster module's docs)", roster_cmd)
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--format", dest="roster_format", required=True, choices=roster.FORMATS)
+                "import a Jamf, Intune or Kandji CSV export, or a plain CSV; rows are matched by serial number "
+                "and updated, never deleted", roster_cmd,
+                example="farmwatch-collector --home /srv/fw roster import computers.csv --format jamf\n\n"
+                        "columns read:\n"
+                        "  jamf    Serial Number, Full Name or Username, Email Address, Department\n"
+                        "  intune  Serial number, Primary user display name, Primary user email address or UPN\n"
+                        "  kandji  Serial Number, User Name, User Email\n"
+                        "  csv     serial,user,email,department,city,region,country,postal_code,issue_date\n"
+                        "any format: Ship To City / Ship To State / Ship To Country / Ship To Postal Code and\n"
+                        "Issue Date columns, when added, say where and when the laptop was shipped.")
+    p.add_argument("file", metavar="FILE", help="the CSV export")
+    p.add_argument("--format", dest="roster_format", required=True, choices=roster.FORMATS,
+                   help="which MDM exported FILE")
 
-    p = command("serve", cmd_serve, "serve agents over mutual TLS until SIGTERM")
-    p.add_argument("--listen", help="address:port (default from collector.toml, else 127.0.0.1:7443)")
-    p = command("ingest", cmd_ingest, "store report or envelope files as if received over gRPC")
-    p.add_argument("files", nargs="+", metavar="FILE")
-    p = command("classify", cmd_classify, "print a verdict (one JSON line) per report or envelope file")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p = command("serve", cmd_serve, "serve agents over mutual TLS until SIGTERM",
+                example="farmwatch-collector --home /srv/fw serve --listen 0.0.0.0:7443")
+    p.add_argument("--listen", metavar="HOST:PORT",
+                   help="address to listen on (default: listen in collector.toml, else 127.0.0.1:7443)")
+    p = command("ingest", cmd_ingest, "store report or envelope files as if received over gRPC; exits 1 if "
+                "any file was skipped", example="farmwatch-collector --home /srv/fw ingest backfill/*.json")
+    p.add_argument("files", nargs="+", metavar="FILE", help="a report JSON (as `farmwatch-agent scan` prints it) "
+                   "or an envelope; - reads standard input")
+    p = command("classify", cmd_classify, "print a verdict (one JSON line) per report or envelope file, store "
+                "nothing; exits 1 if any file was skipped",
+                example="farmwatch-agent scan | farmwatch-collector classify -")
+    p.add_argument("files", nargs="+", metavar="FILE", help="a report JSON or an envelope; - reads standard input")
 
     command("reclassify", cmd_reclassify,
             "re-run the rules over every stored report (after a catalogue or rule update)")
 
-    p = command("devices", cmd_devices, "every known device with its current verdict")
-    p.add_argument("--verdict", choices=("clean", "suspicious", "relay"))
+    p = command("devices", cmd_devices, "every known device with its current verdict",
+                example="farmwatch-collector --home /srv/fw devices --verdict relay --csv > relays.csv")
+    p.add_argument("--verdict", choices=("clean", "suspicious", "relay"), help="only devices with this verdict")
     p.add_argument("--user", help="only devices the roster assigns to this e-mail or name")
     p.add_argument("--cluster", metavar="CLUSTER_ID", help="only members of this cluster")
     output.add_format_flags(p)
-    p = command("device", cmd_device, "one device: verdict with evidence, changes, recent reports")
-    p.add_argument("device_id")
+    p = command("device", cmd_device, "one device: verdict with evidence, changes, recent reports",
+                example="farmwatch-collector --home /srv/fw device C02ZK1ABMD6R --json")
+    p.add_argument("device_id", help="the device id (hardware serial) as `devices` shows it")
     output.add_format_flags(p, "print one JSON object (for scripts)")
     p = command("correlate", cmd_correlate,
                 "correlate the fleet now: clusters, fleet findings, combined verdicts (serve does it periodically)")
@@ -458,20 +492,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="include clusters that are no longer active")
     p.add_argument("--min-score", type=int, default=0, metavar="N", help="only clusters scoring at least N")
     output.add_format_flags(p)
-    p = command("cluster", cmd_cluster, "one cluster: its key, members with their people, history")
-    p.add_argument("cluster_id")
+    p = command("cluster", cmd_cluster, "one cluster: its key, members with their people, history",
+                example="farmwatch-collector --home /srv/fw cluster ip-3b61f4f3c35b")
+    p.add_argument("cluster_id", help="as `clusters` shows it")
     output.add_format_flags(p, "print one JSON object (for scripts)")
     p = command("flags", cmd_flags, "findings of every suspicious or relay device, worst first")
     output.add_format_flags(p)
-    p = command("query", cmd_query, "run one read-only SQL statement over the database (audited)")
+    p = command("query", cmd_query, "run one read-only SQL statement over the database (audited)",
+                example='farmwatch-collector --home /srv/fw query "SELECT device_id, name FROM current_processes '
+                        'WHERE name LIKE \'%anydesk%\'" --csv\n'
+                        '(tables and views: README.md "The database")')
     p.add_argument("sql", metavar="SQL", help='e.g. "SELECT device_id, verdict FROM devices LIMIT 10"')
-    p.add_argument("--max-rows", type=_positive_int, default=10_000,
+    p.add_argument("--max-rows", type=_positive_int, default=10_000, metavar="N",
                    help="rows to print at most (default 10000)")
-    p.add_argument("--timeout", type=_positive_seconds, default=30.0,
+    p.add_argument("--timeout", type=_positive_seconds, default=30.0, metavar="SECONDS",
                    help="seconds before the query is stopped (default 30)")
     output.add_format_flags(p)
     _add_export_commands(sub, command)
     return parser
+
+
+def _add_common_options(parser, default=None) -> None:
+    parser.add_argument("--home", type=Path, default=default, metavar="DIR",
+                        help=f"collector folder (default: $FARMWATCH_HOME, else {default_home()})")
+    parser.add_argument("--config", type=Path, default=default, metavar="FILE",
+                        help="settings file (default: HOME/collector.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", default=default or False,
+                        help="log debug detail to stderr")
 
 
 def _positive_int(text: str) -> int:
@@ -520,28 +567,33 @@ def _add_export_commands(sub, command) -> None:
                     "[export] section of collector.toml, flags win.").add_subparsers(
         dest="export_command", metavar="SINK", required=True)
 
-    def sink(name, help):
-        p = command(name, cmd_export, help, export_cmd)
+    def sink(name, help, example):
+        p = command(name, cmd_export, help, export_cmd, example=example)
         p.set_defaults(kind=name)
         p.add_argument("--follow", action="store_true", help="keep polling until SIGINT or SIGTERM")
-        p.add_argument("--interval", type=_positive_seconds, help="seconds between polls with --follow (default 5)")
+        p.add_argument("--interval", type=_positive_seconds, metavar="SECONDS",
+                       help="seconds between polls with --follow (default 5)")
         p.add_argument("--sink", help="name of this sink's cursor (default: kind and destination)")
         p.add_argument("--reset", action="store_true", help="forget what this sink was sent; send every flag again")
-        p.add_argument("--retries", type=_positive_int, help="delivery attempts per event (default 5)")
+        p.add_argument("--retries", type=_positive_int, metavar="N", help="delivery attempts per event (default 5)")
         return p
 
-    p = sink("jsonl", "one JSON object per line, to a file (appended) or stdout")
+    p = sink("jsonl", "one JSON object per line, to a file (appended) or stdout",
+             "farmwatch-collector --home /srv/fw export jsonl --follow --output /var/log/farmwatch/flags.jsonl")
     p.add_argument("--output", metavar="FILE", help="file to append to (default stdout)")
-    p = sink("cef", "CEF messages over syslog (RFC 5424, or 3164), UDP or TCP")
+    p = sink("cef", "CEF messages over syslog (RFC 5424, or 3164), UDP or TCP",
+             "farmwatch-collector --home /srv/fw export cef --follow --to siem.example.com:514 --tcp")
     p.add_argument("--to", metavar="HOST:PORT", help="syslog receiver")
     p.add_argument("--tcp", action="store_true", help="TCP instead of UDP")
     p.add_argument("--rfc3164", dest="syslog_format", action="store_const", const="rfc3164",
                    help="BSD syslog lines instead of RFC 5424")
     p.add_argument("--facility", help="syslog facility (default auth)")
-    p = sink("webhook", "an HTTP POST of JSON per event, retried with exponential backoff")
+    p = sink("webhook", "an HTTP POST of JSON per event, retried with exponential backoff",
+             "farmwatch-collector --home /srv/fw export webhook --follow --url https://hooks.example.com/fw "
+             "--header 'Authorization: Bearer ...'")
     p.add_argument("--url", help="http(s) URL to POST to")
     p.add_argument("--header", action="append", metavar="'NAME: VALUE'", help="extra request header (repeat)")
-    p.add_argument("--timeout", type=float, help="seconds per request (default 10)")
+    p.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS", help="seconds per request (default 10)")
 
 
 class JsonLogFormatter(logging.Formatter):

@@ -345,3 +345,40 @@ def test_progress_is_silent_for_short_work_and_regular_for_long_work():
     progress.advance(2)
     lines = slow.getvalue().splitlines()
     assert [line.split(" (")[0] for line in lines] == ["ingested 1/3", "skipped x.json: not JSON", "ingested 3/3"]
+
+
+@pytest.mark.parametrize("command", [["pki", "init"], ["pki", "revoke"], ["token", "create"], ["roster", "import"],
+                                     ["serve"], ["ingest"], ["classify"], ["devices"], ["device"], ["cluster"],
+                                     ["query"], ["export", "jsonl"], ["export", "cef"], ["export", "webhook"]])
+def test_help_of_commands_that_take_arguments_shows_an_example(tmp_path, command):
+    text = collector(tmp_path, *command, "--help").stdout
+    assert "\nexample:\n  " in text and "farmwatch-collector" in text.split("\nexample:\n")[1]
+    assert "--home DIR" in text  # the common options are accepted after the command too
+
+
+def test_home_and_verbose_work_after_the_command_name_too(home, tmp_path):
+    collector(home, "ingest", write_report(tmp_path / "a.json", make_report("SN-AFTER")))
+    result = subprocess.run([str(BIN / "farmwatch-collector"), "devices", "--json", "--home", str(home), "-v"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and [d["device_id"] for d in json.loads(result.stdout)] == ["SN-AFTER"]
+    first = subprocess.run([str(BIN / "farmwatch-collector"), "--home", str(home), "pki", "revoke", "SN-NONE"],
+                           capture_output=True, text=True)
+    after = subprocess.run([str(BIN / "farmwatch-collector"), "--home", str(tmp_path / "other"), "pki", "revoke",
+                            "--home", str(home), "SN-NONE"], capture_output=True, text=True)
+    assert first.returncode == after.returncode == 1 and "no live certificate" in after.stderr  # the later --home wins
+
+
+def test_roster_import_help_names_the_columns_it_reads(tmp_path):
+    text = collector(tmp_path, "roster", "import", "--help").stdout
+    for column in ("Serial Number", "Primary user display name", "User Email", "serial,user,email"):
+        assert column in text
+    assert "module's docs" not in text
+
+
+def test_ingest_and_classify_read_standard_input(home, tmp_path):
+    report = write_report(tmp_path / "a.json", make_report("SN-STDIN")).read_text()
+    for command in ("classify", "ingest"):
+        result = subprocess.run([str(BIN / "farmwatch-collector"), "--home", str(home), command, "-"],
+                                input=report, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    assert [d["device_id"] for d in json.loads(collector(home, "devices", "--json").stdout)] == ["SN-STDIN"]
