@@ -141,6 +141,13 @@ class _RejectUndecodableInOurServices(RejectUndecodable):
         return super().intercept_service(continuation, handler_call_details)
 
 
+def _own_fault(context, event: str, subject: str, task: str, outcome: str) -> None:
+    """A fault of the collector's own (its database, its disk), not the caller's: logged, and an
+    answer the agent can act on instead of gRPC's UNKNOWN 'Exception calling application'."""
+    log.exception("event=%s subject=%r", event, subject)
+    context.abort(grpc.StatusCode.INTERNAL, f"the collector failed to {task} (its log says why); {outcome}")
+
+
 class CollectorService(collector_pb2_grpc.CollectorServicer):
     def __init__(self, config: CollectorConfig, store: Store, ca: pki.CertificateAuthority,
                  queue: ingest.IngestQueue, classify):
@@ -159,6 +166,9 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
         except enrollment.EnrollmentRefused as exc:
             log.warning("event=enroll_refused device_id=%r peer=%s reason=%r", request.device_id, peer, str(exc))
             context.abort(getattr(grpc.StatusCode, exc.code), str(exc))
+        except Exception:
+            _own_fault(context, "enroll_failed", request.device_id, "enroll this device",
+                       "no certificate was issued and the token was not spent: try again later")
         log.info("event=enrolled device_id=%s peer=%s", request.device_id, peer)
         cert = x509.load_pem_x509_certificate(pem)
         response = collector_pb2.EnrollResponse(
@@ -192,9 +202,8 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
             context.abort(grpc.StatusCode.UNAVAILABLE,
                           "the collector cannot store reports right now (storage full); keep them spooled")
         except Exception:
-            log.exception("event=report_failed report_id=%r", request.report_id)
-            context.abort(grpc.StatusCode.INTERNAL, "the collector failed to store this report (its log says "
-                          "why); nothing was stored: keep it spooled and send it again later")
+            _own_fault(context, "report_failed", request.report_id, "store this report",
+                       "nothing was stored: keep it spooled and send it again later")
         return collector_pb2.ReportAck(report_id=given_id, duplicate=not result.stored,
                                        report_interval_seconds=self.config.report_interval_seconds)
 
@@ -206,6 +215,9 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
             pem = self.enrollment.renew(identity, request.csr_pem, self.auth.client_ip(context))
         except enrollment.EnrollmentRefused as exc:
             context.abort(getattr(grpc.StatusCode, exc.code), str(exc))
+        except Exception:
+            _own_fault(context, "renew_failed", identity.subject, "renew this certificate",
+                       "the current certificate still works: try again later")
         response = collector_pb2.RenewResponse(certificate_pem=pem)
         response.not_after.FromDatetime(x509.load_pem_x509_certificate(pem).not_valid_after_utc)
         return response

@@ -168,6 +168,23 @@ def test_a_report_the_store_fails_on_is_internal_and_can_be_sent_again(collector
     assert collector.stored_reports() == 1
 
 
+def test_enroll_and_renew_the_store_fails_on_are_internal_and_lose_nothing(collector):
+    """Enroll and Renew, like Report: the collector's own fault is INTERNAL with what to do, the
+    token is not spent, and the call works again once the fault is gone."""
+    creds = collector.enroll("SN-EFAULT")
+    token = collector.token(uses=1)
+    collector.store.conn.execute("CREATE TRIGGER fault BEFORE INSERT ON certificates "
+                                 "BEGIN SELECT RAISE(ABORT, 'fault'); END")
+    error = refused(lambda: collector.enroll("SN-EFAULT2", token=token))
+    assert error.code == grpc.StatusCode.INTERNAL and "token was not spent" in error.details
+    key = identity.load_key(collector.home / "agent-SN-EFAULT.key")
+    with collector.client(creds) as client:
+        error = refused(lambda: client.renew(identity.build_csr(key, "SN-EFAULT")))
+        assert error.code == grpc.StatusCode.INTERNAL and "still works" in error.details
+        collector.store.conn.execute("DROP TRIGGER fault")
+        assert client.renew(identity.build_csr(key, "SN-EFAULT")).certificate_pem
+    collector.enroll("SN-EFAULT2", token=token)
+
 def test_malformed_report_id_is_invalid_argument(collector):
     creds = collector.enroll("SN-BAD")
     report = make_report("SN-BAD")
