@@ -567,3 +567,92 @@ def test_linux_sessions_from_a_utmp_with_a_torn_record_and_odd_fields(tmp_path):
     ctx = probe_context(tmp_path / "root", "sessions")
     (login,) = sessions.collect(ctx)
     assert (login.user, login.terminal, login.remote_host) == ("dkowalski", "pts/0", "2001:db8::7")
+
+
+# == batch 2: clocks, OS tables, displays without EDID ===========================================
+
+
+def _clock_machine(tmp_path, localtime_target: str) -> SysrootBuilder:
+    b = _linux(tmp_path)
+    b.file("/proc/stat", "cpu  1 2 3 4\nbtime 1764000000\n")
+    b.symlink("/etc/localtime", localtime_target)
+    return b
+
+
+@pytest.mark.parametrize(("target", "zone"), [
+    ("../usr/share/zoneinfo/posix/Asia/Seoul", "Asia/Seoul"),          # Alpine, Gentoo: the posix/ tree
+    ("/usr/share/zoneinfo/right/America/New_York", "America/New_York"),  # leap-second ("right/") zones
+    ("/etc/zoneinfo/Europe/Berlin", "Europe/Berlin"),                     # NixOS
+    ("../usr/share/zoneinfo/Etc/UTC", "Etc/UTC"),
+])
+def test_linux_localtime_links_into_posix_and_right_trees(tmp_path, target, zone):
+    """Without /etc/timezone, the zone is read from /etc/localtime's link; the posix/ and
+    right/ copies of the tz database hold the same IANA names under a prefix."""
+    ctx = probe_context(_clock_machine(tmp_path, target).build(), "host")
+    found = host.collect(ctx)
+    assert found.timezone == zone
+    if zone == "Asia/Seoul":
+        assert found.utc_offset_minutes == 540
+
+
+def test_linux_tz_variable_naming_the_localtime_file(tmp_path):
+    """systemd units and containers often set TZ=":/etc/localtime" (a file, to spare glibc a
+    stat per call): the zone is the one that file links to, not "/etc/localtime"."""
+    import dataclasses
+    ctx = probe_context(_clock_machine(tmp_path, "../usr/share/zoneinfo/Asia/Seoul").build(), "host")
+    ctx = dataclasses.replace(ctx, env={"TZ": ":/etc/localtime"})
+    found = host.collect(ctx)
+    assert (found.timezone, found.utc_offset_minutes) == ("Asia/Seoul", 540)
+
+
+def test_windows_process_table_with_access_denied_fields(tmp_path):
+    """psutil on Windows gives None (ad_value) for what a protected process hides, and pid 0
+    ("System Idle Process") a create_time of 0."""
+    rows = [
+        {"pid": 0, "ppid": 0, "name": "System Idle Process", "exe": None, "cmdline": None, "username": None, "create_time": 0.0},
+        {"pid": 4, "ppid": 0, "name": "System", "exe": None, "cmdline": None, "username": None, "create_time": 1764000000.0},
+        {"pid": 1196, "ppid": 4, "name": "Registry", "exe": "", "cmdline": [], "username": None, "create_time": 1764000001.5},
+        {"pid": 7012, "ppid": 5120, "name": "AnyDesk.exe", "exe": "C:\\Program Files (x86)\\AnyDesk\\AnyDesk.exe",
+         "cmdline": ["C:\\Program Files (x86)\\AnyDesk\\AnyDesk.exe", "--control"], "username": "ACME\\dkowalski",
+         "create_time": 1764003600.25},
+    ]
+    root = variant(tmp_path, WIN_DOCK, tables={"processes": rows})
+    ctx = context(root, "processes")
+    found = {p.pid: p for p in processes.collect(ctx)}
+    assert sorted(found) == [0, 4, 1196, 7012]
+    assert (found[7012].name, found[7012].username, found[7012].create_time.seconds) == ("AnyDesk.exe", "ACME\\dkowalski", 1764003600)
+    assert (found[4].exe, list(found[4].cmdline)) == ("", [])
+
+
+def test_windows_without_monitor_classes_in_wmi(tmp_path):
+    """Windows Server or a VM without a monitor driver: WmiMonitorID has no instances, so both
+    lists are empty; no displays, no crash."""
+    root = variant(tmp_path, WIN_DOCK, commands={PS + "monitors": json.dumps({"Monitors": [], "Connections": []})})
+    ctx = context(root, "displays")
+    assert displays.collect(ctx) == []
+    assert gaps(ctx) == []
+
+
+def test_macos_sockets_with_scoped_ipv6_and_dual_stack_addresses(tmp_path):
+    """psutil on macOS writes link-local IPv6 with its scope ("fe80::1%en0") and IPv4 peers
+    of dual-stack sockets as "::ffff:…"."""
+    rows = [{"type": "tcp", "laddr": ["fe80::1c3a:9e2f:7b41:5d10%en0", 5900], "raddr": ["fe80::aede:48ff:fe00:1122%en0", 50122],
+             "status": "ESTABLISHED", "pid": 512},
+            {"type": "tcp", "laddr": ["::ffff:10.20.0.15", 5900], "raddr": ["::ffff:203.0.113.9", 50123],
+             "status": "ESTABLISHED", "pid": 512},
+            {"type": "tcp", "laddr": ["::", 5900], "raddr": [], "status": "LISTEN", "pid": 512}]
+    root = variant(tmp_path, MAC_DOCK, tables={"connections": rows})
+    found = network.collect(context(root, "network"))
+    assert [(c.local_ip, c.remote_ip) for c in found.connections] == [
+        ("fe80::1c3a:9e2f:7b41:5d10", "fe80::aede:48ff:fe00:1122"), ("10.20.0.15", "203.0.113.9")]
+    assert [(l.ip, l.port) for l in found.listeners] == [("::", 5900)]
+
+
+def _apple_display_node(klass, *, vendor, product, serial=0, edid=None):
+    node = {"IOObjectClass": klass, "IORegistryEntryName": klass, "DisplayVendorID": vendor, "DisplayProductID": product,
+            "DisplaySerialNumber": serial, "IOProviderClass": "IODisplayConnect"}
+    if edid is not None:
+        node["IODisplayEDID"] = edid
+    return {"IOObjectClass": "IODisplayConnect", "IORegistryEntryName": "display0", "IORegistryEntryChildren": [node]}
+
+

@@ -41,6 +41,7 @@ _PLACEHOLDERS = frozenset(
     )
 )
 _ZONEINFO_DIR_MARKER = "zoneinfo/"
+_ZONEINFO_COPIES = ("posix/", "right/")
 
 
 def collect(ctx: ProbeContext) -> report_pb2.Host:
@@ -120,6 +121,10 @@ def _hardware_model(ctx: ProbeContext) -> str:
 
 def timezone_name(ctx: ProbeContext) -> str:
     tz_env = ctx.env.get("TZ", "").lstrip(":")
+    if tz_env.startswith("/") and _ZONEINFO_DIR_MARKER not in tz_env:
+        # TZ=":/etc/localtime" names a file (systemd units, containers): the zone is its link's
+        target = ctx.readlink(tz_env)
+        tz_env = target if target and _ZONEINFO_DIR_MARKER in target else ""
     if tz_env:
         return _zone_from_path(tz_env)
     configured = ctx.read_value("/etc/timezone")
@@ -133,8 +138,13 @@ def timezone_name(ctx: ProbeContext) -> str:
 
 
 def _zone_from_path(value: str) -> str:
+    """"…/zoneinfo/Asia/Seoul" → "Asia/Seoul"; the tz database's posix/ and right/ (leap
+    second) copies hold the same IANA names under their prefix."""
     if _ZONEINFO_DIR_MARKER in value:
-        return value.split(_ZONEINFO_DIR_MARKER, 1)[1]
+        value = value.split(_ZONEINFO_DIR_MARKER, 1)[1]
+        for prefix in _ZONEINFO_COPIES:
+            if value.startswith(prefix):
+                return value[len(prefix):]
     return value
 
 
