@@ -656,3 +656,17 @@ def _apple_display_node(klass, *, vendor, product, serial=0, edid=None):
     return {"IOObjectClass": "IODisplayConnect", "IORegistryEntryName": "display0", "IORegistryEntryChildren": [node]}
 
 
+def test_intel_mac_with_a_capture_input_that_gives_no_edid(tmp_path):
+    """An Intel MacBook Pro driven through an IP-KVM whose HDMI capture input answers no EDID:
+    macOS still makes an AppleDisplay for it (vendor "unkn", 0x756e6b6e) beside the panel with
+    its EDID. The display is connected and must be reported, with a gap, as on Linux."""
+    panel = _apple_display_node("AppleBacklightDisplay", vendor=0x610, product=0xA045, edid=edid_fixture("auo_b140han04_laptop"))
+    capture = _apple_display_node("AppleDisplay", vendor=0x756E6B6E, product=0x717)
+    dell = _apple_display_node("AppleDisplay", vendor=0x10AC, product=0x2013, serial=809785925)
+    root = variant(tmp_path, MAC_DOCK, commands={IOREG_DISPLAYS: plistlib.dumps([panel, capture, dell]).decode()})
+    ctx = context(root, "displays")
+    found = displays.collect(ctx)
+    assert [(d.connector, d.built_in, d.manufacturer_id) for d in found] == [
+        ("internal", True, "AUO"), ("external-1", False, ""), ("external-2", False, "DEL")]
+    assert (found[2].product_code, found[2].serial_number) == (0x2013, 809785925)
+    assert len(gaps(ctx)) == 2

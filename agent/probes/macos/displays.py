@@ -24,6 +24,7 @@ IOREG_DISPLAYS = ["ioreg", "-l", "-a", "-r", "-c", "IODisplayConnect"]
 SYSTEM_PROFILER_DISPLAYS = ["system_profiler", "SPDisplaysDataType", "-json"]
 _EDID_KEYS = ("IODisplayEDID", "IODisplayEDIDOriginal")
 _BUILT_IN_CLASS = "AppleBacklightDisplay"
+_DISPLAY_CLASSES = ("AppleDisplay", _BUILT_IN_CLASS)
 _UNKNOWN_VENDOR = "756e6b6e"  # "unkn": system_profiler's placeholder
 
 
@@ -44,21 +45,42 @@ def collect(ctx: ProbeContext) -> list[report_pb2.Display]:
 
 def ioreg_displays(ctx: ProbeContext, tree: Any) -> list[report_pb2.Display]:
     displays = []
-    for index, node in enumerate(_edid_nodes(tree)):
-        edid = next(node[key] for key in _EDID_KEYS if isinstance(node.get(key), bytes))
+    for index, node in enumerate(_display_nodes(tree)):
+        edid = next((node[key] for key in _EDID_KEYS if isinstance(node.get(key), bytes) and node[key]), None)
         built_in = node.get("IOObjectClass") == _BUILT_IN_CLASS
         connector = "internal" if built_in else f"external-{index}"
-        displays.append(common.display_from_edid(ctx, connector, edid, built_in))
+        if edid is not None:
+            displays.append(common.display_from_edid(ctx, connector, edid, built_in))
+        else:
+            # a capture input may answer no EDID: macOS still attaches a display, "unkn" vendor and all
+            ctx.gap(f"{connector}: connected, but it gives no EDID")
+            displays.append(_ioreg_identity(node, connector, built_in))
     return displays
 
 
-def _edid_nodes(node: Any) -> Iterator[dict[str, Any]]:
+def _display_nodes(node: Any) -> Iterator[dict[str, Any]]:
     for entry in node if isinstance(node, list) else [node]:
         if not isinstance(entry, dict):
             continue
-        if any(isinstance(entry.get(key), bytes) for key in _EDID_KEYS):
+        if any(isinstance(entry.get(key), bytes) for key in _EDID_KEYS) or entry.get("IOObjectClass") in _DISPLAY_CLASSES:
             yield entry
-        yield from _edid_nodes(entry.get("IORegistryEntryChildren", []))
+        yield from _display_nodes(entry.get("IORegistryEntryChildren", []))
+
+
+def _ioreg_identity(node: dict[str, Any], connector: str, built_in: bool) -> report_pb2.Display:
+    """What the display node itself says (DisplayVendorID, DisplayProductID, DisplaySerialNumber)."""
+    def number(key: str) -> int:
+        value = node.get(key)
+        return value & 0xFFFFFFFF if isinstance(value, int) else 0
+
+    vendor = number("DisplayVendorID")
+    return report_pb2.Display(
+        connector=connector,
+        manufacturer_id=manufacturer_id(vendor) if vendor and vendor != int(_UNKNOWN_VENDOR, 16) else "",
+        product_code=number("DisplayProductID"),
+        serial_number=number("DisplaySerialNumber"),
+        built_in=built_in,
+    )
 
 
 def parse_system_profiler_displays(document: dict[str, Any]) -> list[report_pb2.Display]:
