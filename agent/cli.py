@@ -12,7 +12,11 @@ import sys
 import threading
 from pathlib import Path
 
-import grpc
+# gRPC's own INFO lines (a refused handshake, say) would break our one-line-per-event logs on
+# stderr; our error messages say what happened. GRPC_VERBOSITY=INFO brings them back.
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
+import grpc  # noqa: E402  (after the setting above, which gRPC reads when it loads)
 
 from farmwatch.agent import __version__
 from farmwatch.agent.identity import IdentityError, read_certificate_info, utcnow
@@ -108,41 +112,58 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"farmwatch-agent {__version__}")
-    parser.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
-                        help=f"key, certificate, config and outbox (default here: {default_state_dir()})")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    parser.add_argument("-q", "--quiet", action="count", default=0, help="less log output")
+    _add_common_options(parser)
+    common = argparse.ArgumentParser(add_help=False)  # the same options after the command name too
+    _add_common_options(common, argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    scan = commands.add_parser("scan", help="print one report as JSON, send nothing")
+    def command(name: str, help: str, example: str):
+        return commands.add_parser(name, help=help, description=help, parents=[common],
+                                   epilog="example:\n  " + example,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    scan = command("scan", "print one report as JSON, send nothing",
+                   "farmwatch-agent scan --compact > report.json")
     scan.add_argument("--sysroot", metavar="DIR", type=_folder, help="read /sys, /proc, /etc under DIR (fixture trees)")
     scan.add_argument("--compact", action="store_true", help="one line of JSON instead of indented")
     scan.set_defaults(handler=cmd_scan)
 
-    enroll = commands.add_parser("enroll", help="get a client certificate from the collector")
-    enroll.add_argument("--collector", required=True, type=_address, metavar="HOST:PORT")
+    enroll = command("enroll", "get a client certificate from the collector (once per laptop)",
+                     "farmwatch-agent --state-dir /var/lib/farmwatch enroll --collector collector.example.com:7443 \\\n"
+                     "      --token-file token.txt --ca-cert ca.crt")
+    enroll.add_argument("--collector", required=True, type=_address, metavar="HOST:PORT",
+                        help="where the collector's `serve` listens")
     token = enroll.add_mutually_exclusive_group(required=True)
     token.add_argument("--token", metavar="TOKEN", help="enrollment token (visible in ps; prefer --token-file)")
     token.add_argument("--token-file", type=Path, metavar="FILE", help="file holding the enrollment token")
     enroll.add_argument("--ca-cert", required=True, type=Path, metavar="FILE",
-                        help="the collector's CA certificate; the only root trusted")
+                        help="the collector's CA certificate (its HOME/pki/ca.crt); the only root trusted")
     enroll.add_argument("--device-id", metavar="ID", help="default: this machine's hardware serial")
     enroll.add_argument("--server-name", default="", metavar="NAME",
                         help="TLS name on the collector's certificate, when it differs from HOST")
     enroll.add_argument("--force", action="store_true", help="enroll again although already enrolled")
     enroll.set_defaults(handler=cmd_enroll)
 
-    run = commands.add_parser("run", help="report every interval (or once) to the collector")
+    run = command("run", "report every interval (or once) to the collector; an unsent report waits in the outbox",
+                  "farmwatch-agent --state-dir /var/lib/farmwatch run --once")
     run.add_argument("--once", action="store_true", help="one report, then exit")
     run.add_argument("--interval", type=_seconds, metavar="SECONDS",
                      help="between reports, ±10%% jitter (default: the collector's, else agent.toml's)")
     run.add_argument("--sysroot", metavar="DIR", type=_folder, help="read /sys, /proc, /etc under DIR (fixture trees)")
     run.set_defaults(handler=cmd_run)
 
-    status = commands.add_parser("status", help="enrollment, certificate expiry, last delivery, outbox")
+    status = command("status", "enrollment, certificate expiry, last delivery, outbox; exits 3 if not enrolled",
+                     "farmwatch-agent status --json")
     status.add_argument("--json", action="store_true", help="one JSON object")
     status.set_defaults(handler=cmd_status)
     return parser
+
+
+def _add_common_options(parser, default=None) -> None:
+    parser.add_argument("--state-dir", type=Path, default=default, metavar="DIR",
+                        help=f"key, certificate, config and outbox (default here: {default_state_dir()})")
+    parser.add_argument("-v", "--verbose", action="count", default=default or 0, help="more log output")
+    parser.add_argument("-q", "--quiet", action="count", default=default or 0, help="less log output")
 
 
 class _CurrentStderr(logging.StreamHandler):
@@ -183,7 +204,7 @@ def _seconds(value: str) -> float:
 
 
 def _state(args) -> StateDir:
-    return StateDir(args.state_dir or default_state_dir())
+    return StateDir((args.state_dir or default_state_dir()).absolute())
 
 
 # -- scan ---------------------------------------------------------------------------------------
@@ -205,8 +226,12 @@ def cmd_enroll(args) -> int:
         config = state.load_config()
         raise CliError(EXIT_FAILURE, f"already enrolled as {config.device_id} with {config.collector}; "
                                      "pass --force to enroll again")
+    ca_pem = _read_file(args.ca_cert, "--ca-cert")
+    if b"-----BEGIN CERTIFICATE-----" not in ca_pem:
+        raise CliError(EXIT_FAILURE, f"--ca-cert {args.ca_cert} is not a PEM certificate; pass the collector's CA "
+                                     "certificate, HOME/pki/ca.crt on the collector (`pki init` prints its path)")
     params = runner.EnrollParams(
-        collector=args.collector, token=_read_token(args), ca_pem=_read_file(args.ca_cert, "--ca-cert"),
+        collector=args.collector, token=_read_token(args), ca_pem=ca_pem,
         device_id=args.device_id or _hardware_serial(), server_name=args.server_name,
     )
     config = _enroll_or_explain(lambda: runner.enroll(state, params), args.collector)

@@ -181,3 +181,41 @@ def test_an_already_enrolled_device_is_told_it_needs_a_reenrollment_token():
                              "certificate; re-enrolling needs a token made with `token create --allow-reenroll`")
     code, advice = cli._enrollment_advice(refusal, "collector:7443")
     assert code == cli.EXIT_FAILURE and "re-enrollment token" in advice and "ask for a new token" not in advice
+
+
+@pytest.mark.parametrize("command", ["scan", "enroll", "run", "status"])
+def test_every_command_says_what_it_does_with_an_example(capsys, command):
+    with pytest.raises(SystemExit) as exited:
+        cli.main([command, "--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    assert "\nexample:\n  farmwatch-agent" in text and "--state-dir DIR" in text
+    assert text.split("\n\n")[1].strip()  # a description under the usage line
+
+
+def test_state_dir_and_quiet_work_after_the_command_name_too(tmp_path, capsys):
+    state = enrolled_state(tmp_path, "collector.example.com:8443")
+    code = cli.main(["status", "--json", "--state-dir", str(state.root), "-q"])
+    status = json.loads(capsys.readouterr().out)
+    assert code == cli.EXIT_OK and status["device_id"] == DEVICE
+    assert status["state_dir"] == str(state.root.absolute())
+
+
+def test_a_ca_cert_that_is_not_a_certificate_is_named_before_anything_is_sent(tmp_path, capsys):
+    not_a_cert = tmp_path / "ca.crt"
+    not_a_cert.write_text("collector.example.com\n")
+    code, _, err = run_cli(capsys, "--state-dir", str(tmp_path / "state"), "enroll", "--collector",
+                           closed_address(), "--token", "t", "--ca-cert", str(not_a_cert), "--device-id", DEVICE)
+    assert code == cli.EXIT_FAILURE
+    assert f"--ca-cert {not_a_cert} is not a PEM certificate" in err and "pki/ca.crt" in err
+
+
+def test_grpc_core_chatter_stays_off_stderr_unless_asked_for():
+    probe = subprocess.run([sys.executable, "-c", "import os; os.environ.pop('GRPC_VERBOSITY', None); "
+                            "import farmwatch.agent.cli; print(os.environ['GRPC_VERBOSITY'])"],
+                           capture_output=True, text=True, env={k: v for k, v in os.environ.items()
+                                                                if k != "GRPC_VERBOSITY"})
+    assert probe.stdout.strip() == "ERROR"
+    kept = subprocess.run([sys.executable, "-c", "import os, farmwatch.agent.cli; print(os.environ['GRPC_VERBOSITY'])"],
+                          capture_output=True, text=True, env={**os.environ, "GRPC_VERBOSITY": "INFO"})
+    assert kept.stdout.strip() == "INFO"
