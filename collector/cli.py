@@ -502,7 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
                 example='farmwatch-collector --home /srv/fw query "SELECT device_id, name FROM current_processes '
                         'WHERE name LIKE \'%anydesk%\'" --csv\n'
                         '(tables and views: README.md "The database")')
-    p.add_argument("sql", metavar="SQL", help='e.g. "SELECT device_id, verdict FROM devices LIMIT 10"')
+    p.add_argument("sql", metavar="SQL", type=_statement,
+                   help='e.g. "SELECT device_id, verdict FROM devices LIMIT 10"')
     p.add_argument("--max-rows", type=_positive_int, default=10_000, metavar="N",
                    help="rows to print at most (default 10000)")
     p.add_argument("--timeout", type=_positive_seconds, default=30.0, metavar="SECONDS",
@@ -547,6 +548,12 @@ def _duration(text: str) -> dt.timedelta:
     if lifetime <= dt.timedelta(0):
         raise argparse.ArgumentTypeError(f"{text!r} would expire at once; give a lifetime like 30m, 12h, 7d or 2w")
     return lifetime
+
+
+def _statement(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the SQL statement is empty; e.g. \"SELECT device_id, verdict FROM devices\"")
+    return text
 
 
 def _positive_seconds(text: str) -> float:

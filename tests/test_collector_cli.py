@@ -382,3 +382,9 @@ def test_ingest_and_classify_read_standard_input(home, tmp_path):
                                 input=report, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
     assert [d["device_id"] for d in json.loads(collector(home, "devices", "--json").stdout)] == ["SN-STDIN"]
+
+
+@pytest.mark.parametrize("sql", ["", "   "])
+def test_an_empty_query_is_a_usage_error_that_shows_one(home, sql):
+    result = collector(home, "query", sql, check=False)
+    assert result.returncode == 2 and "statement is empty" in result.stderr and "SELECT" in result.stderr
