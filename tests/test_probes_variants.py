@@ -670,3 +670,17 @@ def test_intel_mac_with_a_capture_input_that_gives_no_edid(tmp_path):
         ("internal", True, "AUO"), ("external-1", False, ""), ("external-2", False, "DEL")]
     assert (found[2].product_code, found[2].serial_number) == (0x2013, 809785925)
     assert len(gaps(ctx)) == 2
+
+
+def test_windows_desktop_with_ethernet_and_bluetooth_only_does_not_ask_netsh(tmp_path):
+    """A desktop without Wi-Fi: netsh would only fail ("wlansvc is not running") and leave a
+    gap on every scan; adapters whose names say what they are do not make it be asked."""
+    interfaces = {"Ethernet": {"addresses": ["10.0.0.7"], "mac": "8C-8C-AA-01-02-03", "is_up": True},
+                  "Bluetooth Network Connection": {"addresses": [], "mac": "8C-8C-AA-01-02-04", "is_up": False},
+                  "Loopback Pseudo-Interface 1": {"addresses": ["127.0.0.1"], "mac": "", "is_up": True}}
+    refusal = {"returncode": 1, "stderr": "The Wireless AutoConfig Service (wlansvc) is not running."}
+    root = variant(tmp_path, WIN_DOCK, commands={NETSH: refusal}, tables={"interfaces": interfaces})
+    ctx = context(root, "network")
+    found = network.collect(ctx)
+    assert (found.wifi.ssid, found.wifi.bssid) == ("", "")
+    assert not any("netsh" in gap for gap in gaps(ctx))

@@ -39,7 +39,7 @@ def collect(ctx: ProbeContext) -> report_pb2.Network:
     apply_routing(network, query(ctx, NETWORK_SCRIPT))
     # An adapter's name is the user's (or the display language's: "WLAN", "Беспроводная сеть"),
     # so one whose kind the name does not tell may be the Wi-Fi one: netsh names it.
-    if any(i.kind in ("wifi", "other") for i in network.interfaces):
+    if any(i.kind == "wifi" or _unknown_name(i.name) for i in network.interfaces):
         output = ctx.run(WLAN) or ""
         wifi_names = set(netsh_interface_names(output))
         for interface in network.interfaces:
@@ -51,13 +51,22 @@ def collect(ctx: ProbeContext) -> report_pb2.Network:
 
 
 def interface_kind(name: str) -> str:
+    return _kind_by_name(name) or "other"
+
+
+def _kind_by_name(name: str) -> str | None:
     folded = name.casefold()
     for word, kind in _NAME_KINDS:
         if folded.startswith(word):
             return kind
     if any(word in folded for word in _TUNNEL_WORDS):
         return "tunnel"
-    return "other"
+    return None
+
+
+def _unknown_name(name: str) -> bool:
+    """A name that says nothing of the adapter (renamed, or in another language)."""
+    return _kind_by_name(name) is None
 
 
 def apply_routing(network: report_pb2.Network, answer: Any) -> None:
