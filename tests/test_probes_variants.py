@@ -7,6 +7,7 @@ what the parser happened to give.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import plistlib
@@ -598,7 +599,6 @@ def test_linux_localtime_links_into_posix_and_right_trees(tmp_path, target, zone
 def test_linux_tz_variable_naming_the_localtime_file(tmp_path):
     """systemd units and containers often set TZ=":/etc/localtime" (a file, to spare glibc a
     stat per call): the zone is the one that file links to, not "/etc/localtime"."""
-    import dataclasses
     ctx = probe_context(_clock_machine(tmp_path, "../usr/share/zoneinfo/Asia/Seoul").build(), "host")
     ctx = dataclasses.replace(ctx, env={"TZ": ":/etc/localtime"})
     found = host.collect(ctx)
@@ -684,3 +684,33 @@ def test_windows_desktop_with_ethernet_and_bluetooth_only_does_not_ask_netsh(tmp
     found = network.collect(ctx)
     assert (found.wifi.ssid, found.wifi.bssid) == ("", "")
     assert not any("netsh" in gap for gap in gaps(ctx))
+
+
+def test_windows_10_monitor_list_wrapped_by_powershell_51_and_a_256_byte_registry_edid(tmp_path):
+    """Windows 10 (PowerShell 5.1) answering the monitor list as {"value": [...], "Count": 1},
+    and the registry's EDID of an external monitor with its CTA-861 extension (256 bytes)."""
+    instance = "DISPLAY\\GSM5B7F\\5&1d8e2a4b&0&UID4357"
+    edid = _with_extensions(edid_fixture("lg_27gl850_external"), _extension(0x02))
+    monitors = {"Monitors": {"value": [{"InstanceName": instance + "_0", "Active": True, "ManufacturerName": _utf16("GSM"),
+                                        "ProductCodeID": _utf16("5B7F"), "SerialNumberID": None, "UserFriendlyName": None,
+                                        "YearOfManufacture": 2019}], "Count": 1},
+                "Connections": {"value": [{"InstanceName": instance + "_0", "VideoOutputTechnology": 10}], "Count": 1}}
+    root = variant(tmp_path, WIN_DOCK, commands={PS + "monitors": json.dumps(monitors)},
+                   registry={f"HKLM\\SYSTEM\\CurrentControlSet\\Enum\\{instance}\\Device Parameters": {"EDID": {"hex": edid.hex()}}})
+    ctx = context(root, "displays")
+    (monitor,) = displays.collect(ctx)
+    assert (monitor.connector, monitor.manufacturer_id, monitor.monitor_name, len(monitor.edid), monitor.built_in) == (
+        instance, "GSM", "27GL850", 256, False)
+    assert gaps(ctx) == []
+
+
+def test_linux_mst_dock_connector_connected_without_edid(tmp_path):
+    """A DP MST dock port reported connected before the EDID was read: the display is kept
+    with a gap."""
+    b = _linux(tmp_path)
+    b.file("/sys/class/drm/card0-DP-6/status", "connected\n")
+    b.file("/sys/class/drm/card0-DP-6/edid", b"")
+    ctx = probe_context(b.build(), "displays")
+    (display,) = displays.collect(ctx)
+    assert (display.connector, display.built_in, display.edid) == ("card0-DP-6", False, b"")
+    assert gaps(ctx) == ["card0-DP-6: connected, but it gives no EDID"]
