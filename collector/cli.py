@@ -165,9 +165,6 @@ def _load_report(path: str):
 
     try:
         return ingest.load_report_file(path)
-    except UnicodeDecodeError as exc:
-        raise ingest.InvalidReport(f"{path}: not a JSON text file (byte {exc.start} is not UTF-8); expected a "
-                                   "report as `farmwatch-agent scan` prints it, or an envelope") from exc
     except OSError as exc:
         raise ingest.InvalidReport(f"{path}: cannot read it ({exc.strerror or exc})") from exc
 

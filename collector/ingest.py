@@ -215,7 +215,11 @@ class LoadedReport:
 
 def load_report_file(path: str | Path) -> LoadedReport:
     """Read one report JSON or envelope JSON; raises InvalidReport naming the file."""
-    text = Path(path).read_text(encoding="utf-8") if str(path) != "-" else _stdin()
+    try:
+        text = Path(path).read_text(encoding="utf-8") if str(path) != "-" else _stdin()
+    except UnicodeDecodeError as exc:
+        raise InvalidReport(f"{path}: not a JSON text file (byte {exc.start} is not UTF-8); expected a report "
+                            "as `farmwatch-agent scan` prints it, or an envelope") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

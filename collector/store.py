@@ -157,6 +157,9 @@ class Store:
             self._insert_findings(conn, report, item.verdict)
         if not stale:
             self._update_device(conn, item, device)
+        else:  # an older report arriving late still counts, and may be the first ever seen
+            conn.execute("UPDATE devices SET reports = reports + 1, first_seen = min(first_seen, ?) "
+                         "WHERE device_id = ?", (item.received_at, report.device_id))
         return True
 
     def _insert_report(self, conn, item: Incoming) -> None:
@@ -219,7 +222,8 @@ class Store:
         conn.execute(
             f"INSERT INTO devices ({', '.join(values)}, first_seen, reports) "
             f"VALUES ({', '.join('?' * len(values))}, ?, 1) "
-            f"ON CONFLICT(device_id) DO UPDATE SET {updates}, reports = devices.reports + 1",
+            f"ON CONFLICT(device_id) DO UPDATE SET {updates}, reports = devices.reports + 1, "
+            f"first_seen = min(devices.first_seen, excluded.first_seen)",
             (*values.values(), item.received_at),
         )
         if combined and combined.verdict != old_verdict:

@@ -64,6 +64,19 @@ def test_replayed_sequence_is_marked_and_does_not_roll_state_back(store):
     assert store.count("current_processes") == 4
 
 
+def test_reports_arriving_newest_first_all_count_and_the_first_seen_is_the_earliest(store):
+    """Envelopes ingested from an archive may come newest first: the device's report count and
+    first sighting must not depend on that order."""
+    reports = [make_report("SN1", sequence, processes=2) for sequence in (1, 2, 3)]
+    for report in reports:
+        report.collected_at.FromSeconds(1_764_000_000 + report.sequence * 300)
+    for report in reversed(reports):
+        store.ingest([incoming(report, f"2026-11-01T0{report.sequence}:00:00.000Z")])
+    assert store.rows("SELECT reports, first_seen, last_seen, last_sequence FROM devices") == [
+        {"reports": 3, "first_seen": "2026-11-01T01:00:00.000Z", "last_seen": "2026-11-01T03:00:00.000Z",
+         "last_sequence": 3}]
+
+
 def test_wiped_outbox_restarts_the_count_without_freezing_the_device(store):
     store.ingest([incoming(make_report("SN1", 40, processes=4), "2026-11-01T01:00:00Z")])
     restarted = make_report("SN1", 1, processes=2)
