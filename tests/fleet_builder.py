@@ -77,9 +77,12 @@ class Laptop:
     label: str
     base: str                     # scenario file, e.g. "clean/linux_office_plain.json"
     person: Person | None         # None: not on the roster
-    stays: list[tuple[Place, range]] = field(default_factory=list)  # where it reported, on which days
+    # where it reported, on which days; a third item gives that stay's own UTC hours (a commuter:
+    # the co-working space by day, home in the evening)
+    stays: list[tuple] = field(default_factory=list)
     timezone: str | None = None   # overrides the base report's
     hours: tuple | None = None    # UTC hours after each day's midnight it reports at (default: once, its own minute)
+    clock_ahead: timedelta = timedelta(0)  # how far the laptop's clock runs ahead of the collector's
 
     @property
     def serial(self) -> str:
@@ -113,15 +116,14 @@ def ingest_fleet(store: Store, laptops: list[Laptop], start: datetime) -> int:
     classify = classifier()
     items = []
     for laptop in laptops:
-        minutes = [hour * 60 for hour in laptop.hours] if laptop.hours else [_digest("minute", laptop.label)[0] * 5]
-        sequence = 0
-        for place, days in laptop.stays:
-            for day, minute in ((day, minute) for day in days for minute in minutes):
-                sequence += 1
-                when = start + timedelta(days=day, minutes=minute)
-                stamp = when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-                items.append(prepare(report_for(laptop, place, when, sequence), peer_ip=place.peer_ip,
-                                     received_at=stamp, classify=classify))
+        own_minutes = [hour * 60 for hour in laptop.hours] if laptop.hours else [_digest("minute", laptop.label)[0] * 5]
+        visits = sorted((start + timedelta(days=day, minutes=minute), index, place)
+                        for index, (place, days, *hours) in enumerate(laptop.stays)
+                        for day in days for minute in ([hour * 60 for hour in hours[0]] if hours else own_minutes))
+        for sequence, (when, _, place) in enumerate(visits, 1):
+            stamp = when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            items.append(prepare(report_for(laptop, place, when + laptop.clock_ahead, sequence), peer_ip=place.peer_ip,
+                                 received_at=stamp, classify=classify))
     items.sort(key=lambda item: item.received_at)
     for chunk in range(0, len(items), 256):
         store.ingest(items[chunk:chunk + 256])
