@@ -71,7 +71,8 @@ Reading rules (all formats)
   ("Oregon" → "OR", "Québec" → "QC"). Postal codes are upper-cased with spaces collapsed; US ZIP+4
   codes become the 5-digit ZIP, ZIP codes that lost their leading zero in Excel are padded again,
   and Canadian codes are written "A1A 1A1". `household_address` compares ship-to addresses in
-  that one spelling, also for rows imported before these rules.
+  that one spelling, also for rows imported before these rules; `same_household` also forgives
+  city spellings and a missing postal code.
 - Dates become ISO dates (YYYY-MM-DD) from ISO forms (with or without time, fraction and zone),
   "Mar 5, 2024"/"5 March 2024", and numeric D/M/Y forms. Numeric dates are read month-first, as
   US-locale exports write them, unless a value in the same file only makes sense day-first
@@ -497,6 +498,34 @@ def household_address(country: str | None, region: str | None, city: str | None,
     parts = (country, normalise_region(region, country), city, postal)
     return tuple(" ".join((part or "").split()).casefold() for part in parts)
 
+
+
+def ship_to(country: str | None, region: str | None, city: str | None, postal_code: str | None) -> tuple | None:
+    """A ship-to address as (country, region, city, postal code) in one spelling for `same_household`:
+    names compared without case, accents or punctuation ("Zürich" = "Zurich"), blanks as None."""
+    if country:
+        country = normalise_country(country) or country
+    parts = (country, normalise_region(region, country), city, normalise_postal_code(postal_code, country))
+    keyed = tuple(_name_key(part) or None if part and part.strip() else None for part in parts)
+    return keyed if any(keyed) else None
+
+
+def same_household(first: tuple | None, second: tuple | None) -> bool:
+    """Whether two `ship_to` addresses can be one home: no part both rows give differs, and they
+    agree on the postal code, or (one row lacking it) on the city. With both postal codes the city
+    and region are not compared: one ZIP is "Brooklyn" on one row and "New York" on the other, a
+    Swiss canton "ZH" or "Zurich". Exports often leave the postal code out; two rows of one city
+    without it cannot be told apart from one home."""
+    if first is None or second is None:
+        return False
+    (country_a, region_a, city_a, postal_a), (country_b, region_b, city_b, postal_b) = first, second
+    if country_a and country_b and country_a != country_b:
+        return False
+    if postal_a and postal_b:
+        return postal_a == postal_b
+    if region_a and region_b and region_a != region_b:
+        return False
+    return bool(city_a and city_b and city_a == city_b)
 
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:$|[T\s])")
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:$|[\s,T])")

@@ -18,8 +18,9 @@ What keeps benign places out (indicators.md §2 and §4):
   (a conference or a two-night hotel stay touches three UTC days but lasts under two).
 
 Score (0-100), documented here and nowhere else:
-    people:   2 → 35 (10 when both share one ship-to address: a household, compared as
-              `roster.household_address` spells it), 3 → 50,
+    people:   2 → 35 (10 when both can share one ship-to address: a household, as
+              `roster.same_household` judges it — city spellings and a missing postal code
+              forgiven), 3 → 50,
               each further person +5, at most 65 — size alone never reaches RELAY_AT;
     evidence: +20 per member whose own verdict is relay, +10 per suspicious member; cap 100.
     RELAY_AT needs conclusive evidence — a relay member, or two suspicious members — else the
@@ -41,7 +42,7 @@ from functools import cached_property
 from farmwatch.collector.detect.scoring import MAX_SCORE, RELAY_AT, SEVERITY_WEIGHTS, SUSPICIOUS_AT
 from farmwatch.collector.fleet.keys import ADDRESS, KEY_OF, KINDS, cluster_id, in_networks
 from farmwatch.collector.fleet.settings import FleetSettings
-from farmwatch.collector.roster import household_address
+from farmwatch.collector.roster import same_household, ship_to
 
 _SIZE_POINTS = {2: 35, 3: 50}
 _HOUSEHOLD_POINTS = 10
@@ -54,7 +55,7 @@ class Member:
     device_id: str
     person: str
     on_roster: bool
-    address: tuple | None  # roster.household_address: ship-to (country, region, city, postal code) in one spelling
+    address: tuple | None  # roster.ship_to: (country, region, city, postal code) in one spelling
     first_seen: str
     last_seen: str
     reports: int
@@ -78,9 +79,9 @@ class Cluster:
 
     @cached_property
     def household(self) -> bool:
-        """Exactly two people who share one full ship-to address."""
-        addresses = {m.address for m in self.members}
-        return self.people == 2 and len(addresses) == 1 and None not in addresses
+        """Exactly two people whose ship-to addresses can be one home (every pair of their devices)."""
+        return self.people == 2 and all(same_household(a.address, b.address) for a in self.members
+                                        for b in self.members if a.person < b.person)
 
     @property
     def first_seen(self) -> str:
@@ -229,7 +230,7 @@ def _people(conn, devices: set[str]) -> dict[str, tuple]:
                               f"WHERE serial IN ({', '.join('?' * len(chunk))})", chunk)
         for serial, person, *address in cursor:
             if person:
-                found[wanted[serial]] = (person, household_address(*address))
+                found[wanted[serial]] = (person, ship_to(*address))
     return found
 
 
