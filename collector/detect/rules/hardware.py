@@ -162,8 +162,11 @@ def usb_diy_hid(ctx: Context) -> Iterator[Hit]:
 
 # --------------------------------------------------------------------------- composite gadget heuristic
 
-NETWORK_CLASSES = {"02", "0a"}
-RNDIS = {("e0", "01", "03"), ("ef", "04", "01")}
+# CDC networking models (class 02): ECM, EEM, NCM, MBIM. CDC-ACM (02/02/00-01) is a serial port, which
+# every Arduino/Teensy/Pico sketch with `Serial` exposes beside its HID; it is no network function.
+CDC_NETWORK_SUBCLASSES = {"06", "0c", "0d", "0e"}
+# RNDIS as Windows (e0/01/03), the misc class (ef/04/01) and Linux's f_rndis default (02/02/ff) describe it.
+RNDIS = {("e0", "01", "03"), ("ef", "04", "01"), ("02", "02", "ff")}
 HUB_CLASS = "09"
 
 
@@ -176,7 +179,10 @@ def _is_pointer(i) -> bool:
 
 
 def _has_network(device: UsbView) -> bool:
-    return any(i.klass in NETWORK_CLASSES or (i.klass, i.subclass, i.protocol) in RNDIS for i in device.interfaces)
+    """An RNDIS or CDC network function (what KVM gadgets and phones tether with), not a CDC-ACM serial port.
+    A CDC data interface (0a) belongs to either, so it says nothing alone."""
+    return any((i.klass == "02" and i.subclass in CDC_NETWORK_SUBCLASSES) or (i.klass, i.subclass, i.protocol) in RNDIS
+               for i in device.interfaces)
 
 
 def _composite_tells(ctx: Context, device: UsbView, storage: bool, network: bool) -> list[str]:
