@@ -106,6 +106,20 @@ def test_unknown_gadget_with_keyboard_mouse_storage_and_network():
     assert "mass storage and a network function together" in finding["evidence"]["further_tells"]
 
 
+def test_serial_port_beside_keyboard_and_mouse_is_no_network_function():
+    """A Teensy 'Serial + Keyboard + Mouse + Joystick' button box: CDC-ACM serial is not RNDIS/ECM."""
+    teensy = usb("16c0", "0487", "02/02/01", CDC_DATA, KEYBOARD, MOUSE, HID,
+                 manufacturer="Teensyduino", product="Serial/Keyboard/Mouse/Joystick")
+    assert findings(report("linux", usb_devices=[teensy]), "usb-kvm-composite") == []
+
+
+@pytest.mark.parametrize("network", [("02/06/00", CDC_DATA), ("02/0d/00", CDC_DATA), ("02/02/ff", CDC_DATA)])
+def test_cdc_network_models_and_linux_rndis_count_as_network(network):
+    gadget = usb("abcd", "1236", KEYBOARD, HID, *network)
+    finding = only(report("linux", usb_devices=[gadget]), "usb-kvm-composite")
+    assert finding["summary"].endswith("combines keyboard, mouse and a network function, like an IP-KVM")
+
+
 def test_composite_with_storage_alone_is_high():
     unknown = usb("abcd", "1235", KEYBOARD, MOUSE, STORAGE)
     finding = only(report("windows", usb_devices=[unknown]), "usb-kvm-composite")
