@@ -53,3 +53,59 @@ def test_same_household_compares_what_both_rows_give():
     assert not roster.same_household(ship_to("US", "TX", "Austin", "78701"), ship_to("CA", "ON", "Austin", "78701"))
     assert not roster.same_household(ship_to("US", None, None, None), ship_to("US", None, None, None))
     assert not roster.same_household(None, ship_to("US", "TX", "Austin", "78701"))
+
+
+# -- shared addresses ---------------------------------------------------------------------------
+
+def _person(i: int) -> Person:
+    cities = [("Austin", "TX", "78701"), ("Boston", "MA", "02108"), ("Chicago", "IL", "60601"),
+              ("Denver", "CO", "80202"), ("Seattle", "WA", "98101"), ("Miami", "FL", "33101")]
+    return Person(f"Emp{i} Staff", *cities[i % len(cities)][:2], "US", cities[i % len(cities)][2])
+
+
+def test_a_farm_with_a_router_per_shelf_is_one_cluster_by_its_address(fleet):
+    """Three routers of two laptops each, one egress: the routers alone are three medium pairs; the
+    address names all six, and the PiKVM on one shelf makes the whole farm critical."""
+    address = public_ip("shelf-farm")
+    laptops = [Laptop(f"shelf{s}-{j}", "relay/win_pikvm.json" if (s, j) == (0, 0) else CLEAN, _person(2 * s + j),
+                      [(Place(address, router_mac(f"shelf{s}"), router_mac(f"shelf{s}", "bssid")), ALL_WEEK)])
+               for s in range(3) for j in range(2)]
+    store, result = fleet(laptops)
+    [by_address] = [c for c in result.clusters if c["kind"] == "peer_ip"]
+    assert by_address["value"] == address and len(by_address["devices"]) == 6
+    assert by_address["severity"] == "critical"
+    assert {v[0] for v in verdicts(store).values()} == {"relay"}
+
+
+def test_carrier_nat_over_two_couples_homes_is_still_shared_egress(fleet):
+    """Routers shared by a household are homes, not a farm's shelves: the address stays egress."""
+    address = public_ip("cgnat")
+    couples = [Laptop(f"{home}-{who}", CLEAN, Person(f"{who} {home}", "Austin", "TX", "US", postal),
+                      [(Place(address, router_mac(home), router_mac(home, "bssid")), ALL_WEEK)])
+               for home, postal in (("Lind", "78701"), ("Ruiz", "78745")) for who in ("Ann", "Bob")]
+    store, result = fleet(couples)
+    assert "peer_ip" not in {c["kind"] for c in result.clusters}
+    assert result.skipped_keys["shared egress (devices behind different routers)"] == 1
+    assert {v[0] for v in verdicts(store).values()} == {"clean"}
+
+
+def test_a_full_tunnel_vpn_exit_is_no_place_however_many_use_it(fleet):
+    """The default route goes through the tunnel (no gateway MAC); each laptop is on its own Wi-Fi."""
+    exit_address = public_ip("corporate-vpn-exit")
+    laptops = [Laptop(f"vpn-{i}", (CLEAN, WIN)[i % 2], _person(i),
+                      [(Place(exit_address, None, router_mac(f"vpn-home-{i}", "bssid")), ALL_WEEK)]) for i in range(12)]
+    store, result = fleet(laptops)
+    assert result.clusters == []
+    assert result.skipped_keys["shared egress (a tunnel's exit: no router, several Wi-Fi networks)"] == 1
+    assert {v[0] for v in verdicts(store).values()} == {"clean"}
+
+
+def test_a_farm_behind_one_consumer_vpn_exit_is_still_found_by_its_access_point(fleet):
+    astrill_exit = public_ip("astrill-exit")
+    laptops = [Laptop(f"astrill-{i}", base, _person(i), [(Place(astrill_exit, None, router_mac("farm-ap", "bssid")),
+                                                          ALL_WEEK)])
+               for i, base in enumerate(("suspicious/linux_astrill_vpn.json", "suspicious/linux_astrill_vpn.json", CLEAN))]
+    store, result = fleet(laptops)
+    assert {(c["kind"], c["severity"]) for c in result.clusters} == {("wifi_bssid", "critical"),
+                                                                      ("peer_ip", "critical")}
+    assert {v[0] for v in verdicts(store).values()} == {"relay"}

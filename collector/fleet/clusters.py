@@ -12,7 +12,12 @@ What keeps benign places out (indicators.md §2 and §4):
 - configured shared egress ranges (corporate VPN/SASE, known carrier NAT) never key a cluster;
 - a public address whose devices sit behind *different* routers (more than one gateway MAC) is
   an egress shared by separate networks — carrier NAT, a VPN exit — not a place; a farm sits
-  behind one router, and its gateway MAC keys the cluster anyway;
+  behind one router, and its gateway MAC keys the cluster anyway. Unless two or more of those
+  routers are themselves shared by people who are not one household: that is one place with a
+  router per shelf, and the address names the whole farm;
+- a public address none of whose devices shows a gateway MAC but which several Wi-Fi networks
+  (BSSIDs) reach is a tunnel's exit — a full-tunnel corporate VPN routes the default route
+  through a virtual interface with no MAC — not a place;
 - a device counts at a key only after a stay there: reports on `min_days_at_location` days
   within the window, the first and last at least `min_days_at_location - 1` whole days apart
   (a conference or a two-night hotel stay touches three UTC days but lasts under two).
@@ -40,7 +45,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from farmwatch.collector.detect.scoring import MAX_SCORE, RELAY_AT, SEVERITY_WEIGHTS, SUSPICIOUS_AT
-from farmwatch.collector.fleet.keys import ADDRESS, KEY_OF, KINDS, cluster_id, in_networks
+from farmwatch.collector.fleet.keys import ADDRESS, GATEWAY, KEY_OF, KINDS, cluster_id, in_networks
 from farmwatch.collector.fleet.settings import FleetSettings
 from farmwatch.collector.roster import same_household, ship_to
 
@@ -121,8 +126,8 @@ class Cluster:
 def find_clusters(conn: sqlite3.Connection, settings: FleetSettings, window_start: str) -> tuple[list[Cluster], Counter]:
     """Clusters in the window, strongest key kind first; plus why candidate keys were dropped."""
     skipped: Counter = Counter()
-    groups = _shared_keys(conn, settings, window_start, skipped)
-    devices = {row[2] for rows in groups.values() for row in rows}
+    groups, several_routers = _shared_keys(conn, settings, window_start, skipped)
+    devices = {row[2] for rows in [*groups.values(), *several_routers.values()] for row in rows}
     people = _people(conn, devices)
     verdicts = _own_verdicts(conn, devices)
     clusters = []
@@ -133,8 +138,27 @@ def find_clusters(conn: sqlite3.Connection, settings: FleetSettings, window_star
             continue
         cluster.members.sort(key=lambda m: m.device_id)
         clusters.append(cluster)
+    clusters += _one_place_with_several_routers(clusters, several_routers, people, verdicts, skipped)
     clusters.sort(key=lambda c: (KINDS.index(c.kind), c.value))
     return clusters, skipped
+
+
+def _one_place_with_several_routers(clusters: list[Cluster], candidates: dict, people: dict, verdicts: dict,
+                                    skipped: Counter) -> list[Cluster]:
+    """Addresses behind several routers that are one place: two or more of the routers are
+    shared by people who are not one household (a farm with a router per shelf). Else the
+    address is a shared egress (carrier NAT, a VPN exit) whose routers are separate homes."""
+    shared_routers = {c.value for c in clusters if c.kind == GATEWAY and not c.household}
+    found = []
+    for (kind, value), rows in candidates.items():
+        routers = {row[7] for row in rows if row[7]}
+        if len(routers & shared_routers) < 2:
+            skipped["shared egress (devices behind different routers)"] += 1
+            continue
+        cluster = Cluster(kind, value, sorted((_member(row, people, verdicts) for row in rows),
+                                              key=lambda m: m.device_id))
+        found.append(cluster)
+    return found
 
 
 # Starts from the keys two or more devices were ever seen at (location_keys, kept by a trigger),
@@ -154,12 +178,14 @@ _SHARED = (
     "AND d.device_id = l.device_id AND d.day >= substr(:start, 1, 10)) >= :min_days")
 
 
-def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) -> dict[tuple, list[tuple]]:
+def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) -> tuple[dict, dict]:
+    """(key → its rows) of the places, and of the addresses behind several routers, judged once the
+    routers' own clusters are known."""
     rows_at: dict[tuple, list[tuple]] = {}
     for row in conn.execute(_SHARED, {"start": start, "min_days": settings.min_days_at_location}):
         rows_at.setdefault((row[0], row[1]), []).append(row)
     at_office = _office_test(settings)
-    groups = {}
+    groups, several_routers = {}, {}
     for (kind, value), rows in rows_at.items():
         if len(rows) < 2:
             continue  # shared once, not within the window
@@ -168,11 +194,13 @@ def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) ->
             skipped["office" if len(kept) < len(rows) else "one device"] += 1
             continue
         reason = _not_a_place((kind, value), kept, settings)
-        if reason:
+        if reason == _SEVERAL_ROUTERS:
+            several_routers[(kind, value)] = kept
+        elif reason:
             skipped[reason] += 1
-            continue
-        groups[(kind, value)] = kept
-    return groups
+        else:
+            groups[(kind, value)] = kept
+    return groups, several_routers
 
 
 def _office_test(settings: FleetSettings):
@@ -200,9 +228,15 @@ def _not_a_place(key: tuple, rows: list[tuple], settings: FleetSettings) -> str 
         return None
     if in_networks(value, settings.shared_egress_networks):
         return "shared egress (configured)"
-    if len({row[7] for row in rows if row[7]}) > 1:
-        return "shared egress (devices behind different routers)"
+    routers = {row[7] for row in rows if row[7]}
+    if len(routers) > 1:
+        return _SEVERAL_ROUTERS
+    if not routers and len({row[8] for row in rows if row[8]}) > 1:
+        return "shared egress (a tunnel's exit: no router, several Wi-Fi networks)"
     return None
+
+
+_SEVERAL_ROUTERS = "several routers"
 
 
 def _member(row: tuple, people: dict, verdicts: dict) -> Member:
