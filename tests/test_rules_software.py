@@ -36,6 +36,25 @@ def test_chrome_remote_desktop_host_is_found_even_with_a_truncated_linux_name():
     assert finding["evidence"]["tool"]["id"] == "chrome-remote-desktop"
 
 
+@pytest.mark.parametrize("name, tool_id", [("g2mcomm.exe", "goto-meeting"), ("G2MStart.exe", "goto-meeting"),
+                                            ("ZohoMeeting.exe", "zoho-meeting")])
+def test_meeting_apps_filed_under_remote_access_tools_weigh_low(name, tool_id):
+    """GoTo Meeting's G2M*.exe and Zoho Meeting sit inside LOLRMM's GoToMyPC / Zoho Assist lists
+    (remote_tools.md §5 Meetings): a meeting attendee is not a GoToMyPC host."""
+    exe = rf"C:\Users\a\AppData\Local\Meeting\{name}"
+    finding = only(report("windows", processes=[process(40, name, exe)]), "remote-control-running")
+    assert (finding["evidence"]["tool"]["id"], finding["severity"]) == (tool_id, "low")
+
+
+@pytest.mark.parametrize("name, tool_id", [("g2svc.exe", "gotomypc"), ("g2mainh.exe", "gotomypc"),
+                                            ("GoToResolveService.exe", "goto-resolve-gotoassist"),
+                                            ("ZAService.exe", "zoho-assist")])
+def test_the_remote_access_hosts_of_those_vendors_stay_high(name, tool_id):
+    finding = only(report("windows", processes=[process(41, name, rf"C:\Program Files\Vendor\{name}")]),
+                   "remote-control-running")
+    assert (finding["evidence"]["tool"]["id"], finding["severity"]) == (tool_id, "high")
+
+
 def test_a_name_containing_a_tool_name_is_not_the_tool():
     rep = report("windows", processes=[process(5, "anydesk-cleanup.exe", r"C:\Tools\anydesk\anydesk-cleanup.exe")])
     assert findings(rep, "remote-control-running") == []
