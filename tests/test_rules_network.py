@@ -161,6 +161,9 @@ def test_docker_bridges_explain_forwarding():
     ("windows", "VMware Network Adapter VMnet8"),      # Windows names VMware's and VirtualBox's adapters itself
     ("windows", "VirtualBox Host-Only Network"),
     ("macos", "vnic0"),                                # Parallels Desktop
+    ("macos", "vmenet0"),                              # a vmnet VM (UTM, Lima, Docker Desktop) in bridge100
+    ("linux", "incusbr0"),                             # Incus containers
+    ("linux", "lxcbr0"),                               # LXC containers
 ])
 def test_vm_host_adapters_explain_forwarding_on_every_os(os_name, adapter):
     rep = report(os_name, ip_forwarding=True, interfaces=[{"name": "Wi-Fi"}, {"name": adapter}])
