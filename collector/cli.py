@@ -468,6 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "nothing; exits 1 if any file was skipped",
                 example="farmwatch-agent scan | farmwatch-collector classify -")
     p.add_argument("files", nargs="+", metavar="FILE", help="a report JSON or an envelope; - reads standard input")
+    p.add_argument("--json", action="store_true", help="JSON lines, as always (accepted like on the other commands)")
 
     command("reclassify", cmd_reclassify,
             "re-run the rules over every stored report (after a catalogue or rule update)")

@@ -146,6 +146,7 @@ def test_classify_prints_one_contract_object_per_file(home, tmp_path):
         assert verdict["device_id"] == expected
         assert verdict["verdict"] in ("clean", "suspicious", "relay")
         assert 0 <= verdict["score"] <= 100
+    assert collector(home, "classify", paths[0], "--json").stdout.splitlines() == lines[:1]
 
 
 def test_unknown_device_says_where_to_look(home):
