@@ -282,3 +282,13 @@ def test_a_viewer_below_a_tool_folder_is_not_the_tool_running():
 ])
 def test_path_matching(path, pattern, expected):
     assert path_matches(path, pattern) is expected
+
+
+@pytest.mark.parametrize(("service", "tool"), [
+    ("Zoho Assist-Remote Support", "zoho-assist"), ("ZohoURSService", "zoho-assist"),
+    ("ZohoWorkDriveSync", None), ("Zoho Mail Desktop Updater", None),
+])
+def test_a_vendor_name_alone_does_not_name_its_remote_tool(service, tool):
+    """Zoho sells dozens of products; only Zoho Assist's own services are Zoho Assist."""
+    found = {t.id for t, _ in load_catalogue().tools_for_service("windows", service)}
+    assert found == ({tool} if tool else set())
