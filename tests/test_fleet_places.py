@@ -8,7 +8,7 @@ import pytest
 
 from farmwatch.collector import roster
 from farmwatch.collector.fleet import FleetSettings, correlate
-from tests.fleet_builder import Laptop, Person, Place, public_ip, router_mac
+from tests.fleet_builder import Laptop, Person, Place, ingest_fleet, public_ip, router_mac
 from tests.test_fleet_rules import NOW, START, fleet, verdicts  # noqa: F401  (fixture)
 
 CLEAN, WIN, MAC = "clean/linux_office_plain.json", "clean/win_office_plain.json", "clean/mac_office_plain.json"
@@ -108,4 +108,54 @@ def test_a_farm_behind_one_consumer_vpn_exit_is_still_found_by_its_access_point(
     store, result = fleet(laptops)
     assert {(c["kind"], c["severity"]) for c in result.clusters} == {("wifi_bssid", "critical"),
                                                                       ("peer_ip", "critical")}
+    assert {v[0] for v in verdicts(store).values()} == {"relay"}
+
+
+# -- places people come and go from ---------------------------------------------------------------
+
+def test_colleagues_at_a_co_working_space_by_day_and_at_home_at_night_are_no_farm(fleet):
+    space = Place(public_ip("cowork"), router_mac("cowork"), router_mac("cowork-ap", "bssid"))
+    laptops = [Laptop(f"cowork-{i}", (CLEAN, WIN, MAC)[i % 3], Person(f"Emp{i} Cowork", "Austin", "TX", "US", f"7870{i}"),
+                      [(space, range(1, 8), (15, 19)), (Place.home(f"cowork-{i}-home"), ALL_WEEK, (2,))])
+               for i in range(5)]
+    store, result = fleet(laptops)
+    assert result.clusters == []
+    assert result.skipped_keys["part-time (devices also at places of their own those days: commuters)"] == 3
+    assert {v[0] for v in verdicts(store).values()} == {"clean"}
+
+
+def test_a_conference_by_day_with_nights_at_separate_hotels_is_no_farm(fleet):
+    venue = Place(public_ip("venue"), router_mac("venue"), router_mac("venue", "bssid"))
+    laptops = [Laptop(f"conf-{i}", CLEAN, _person(i), [(Place.home(f"conf-{i}"), range(0, 3)), (venue, range(3, 6), (8, 12, 16)),
+                                                         (Place.home(f"conf-{i}-hotel"), range(3, 6), (21,)),
+                                                         (Place.home(f"conf-{i}"), range(6, 8))])
+               for i in range(4)]
+    store, result = fleet(laptops)
+    assert result.clusters == [] and {v[0] for v in verdicts(store).values()} == {"clean"}
+
+
+def test_a_team_offsite_is_visible_while_it_lasts_and_gone_once_everyone_is_home(fleet):
+    hotel = Place(public_ip("hotel"), router_mac("hotel"), router_mac("hotel", "bssid"))
+    def offsite(back_home: range) -> list[Laptop]:
+        return [Laptop(f"offsite-{i}", CLEAN, _person(i), [(Place.home(f"offsite-{i}"), range(0, 2)), (hotel, range(2, 6)),
+                                                             (Place.home(f"offsite-{i}"), back_home)])
+                for i in range(4)]
+
+    store, during = fleet(offsite(range(0)), now=START + timedelta(days=5, hours=23))
+    assert {c["severity"] for c in during.clusters} == {"high"}  # four people at one router for days: visible
+    ingest_fleet(store, offsite(range(6, 8)), START)  # the same reports again, and two days at home
+    after = correlate(store, FleetSettings(), NOW)
+    assert after.clusters == []
+    assert after.skipped_keys["dispersed (its devices have gone back to places of their own)"] == 3
+    assert {v[0] for v in verdicts(store).values()} == {"clean"}
+
+
+def test_a_farm_laptop_carried_to_a_cafe_each_day_is_still_a_member(fleet):
+    """Two laptops never leave the house: it is a home, and whoever comes there each night belongs."""
+    house = Place.home("farm-house")
+    laptops = [Laptop(f"farm-{i}", base, _person(i), [(house, ALL_WEEK, (1, 9, 17))]
+                      + ([(Place.home("cafe"), ALL_WEEK, (13,))] if i == 2 else []))
+               for i, base in enumerate(("relay/win_pikvm.json", CLEAN, WIN))]
+    store, result = fleet(laptops)
+    assert {len(c["devices"]) for c in result.clusters} == {3}
     assert {v[0] for v in verdicts(store).values()} == {"relay"}

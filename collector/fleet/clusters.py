@@ -39,6 +39,7 @@ members carry remote-control tools) are critical, which makes every member a rel
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
@@ -185,7 +186,7 @@ def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) ->
     for row in conn.execute(_SHARED, {"start": start, "min_days": settings.min_days_at_location}):
         rows_at.setdefault((row[0], row[1]), []).append(row)
     at_office = _office_test(settings)
-    groups, several_routers = {}, {}
+    candidates = {}
     for (kind, value), rows in rows_at.items():
         if len(rows) < 2:
             continue  # shared once, not within the window
@@ -193,7 +194,12 @@ def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) ->
         if len(kept) < 2:
             skipped["office" if len(kept) < len(rows) else "one device"] += 1
             continue
-        reason = _not_a_place((kind, value), kept, settings)
+        candidates[(kind, value)] = kept
+    days = _days_at(conn, {row[2] for rows in candidates.values() for row in rows}, start)
+    groups, several_routers = {}, {}
+    for (kind, value), kept in candidates.items():
+        kept, reason = _staying((kind, value), kept, days, settings.min_days_at_location)
+        reason = reason or _not_a_place((kind, value), kept, settings)
         if reason == _SEVERAL_ROUTERS:
             several_routers[(kind, value)] = kept
         elif reason:
@@ -201,6 +207,50 @@ def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) ->
         else:
             groups[(kind, value)] = kept
     return groups, several_routers
+
+
+def _days_at(conn, devices: set[str], start: str) -> dict[tuple, dict[str, set[str]]]:
+    """(device, kind) → value → the UTC days in the window the device reported from it."""
+    found: dict[tuple, dict[str, set[str]]] = {}
+    cursor = conn.execute(
+        "SELECT l.device_id, l.kind, l.value, d.day FROM device_locations l JOIN device_location_days d "
+        "ON d.kind = l.kind AND d.value = l.value AND d.device_id = l.device_id AND d.day >= substr(:start, 1, 10) "
+        "WHERE l.device_id IN (SELECT value FROM json_each(:devices)) AND l.last_seen >= :start",
+        {"start": start, "devices": json.dumps(sorted(devices))})
+    for device_id, kind, value, day in cursor:
+        found.setdefault((device_id, kind), {}).setdefault(value, set()).add(day)
+    return found
+
+
+def _staying(key: tuple, rows: list[tuple], days: dict, min_days: int) -> tuple[list[tuple], str | None]:
+    """The rows of devices that live at the key, or why the key is no longer a place.
+
+    Only the device's places of the key's kind that none of the key's other devices reported
+    from count as its own (a farm that moved house or rotates between two houses shares both).
+    A device that reported from its own places on `min_days` of its days at the key commutes:
+    the co-working space by day and home at night, a conference by day and a hotel at night; a
+    farm's laptop never leaves. Where fewer than two devices live full-time, the key is no place
+    (a co-working space, a conference); where two or more do, it is a home, and a laptop carried
+    from it to a café each day is a member too. A device whose last day at the key came before a
+    day at its own places has left — a team offsite over, everyone home again; when fewer than
+    two devices are still there, the place has dispersed."""
+    kind, value = key
+    visited = [set(days.get((row[2], kind), {})) for row in rows]
+    full_time, left = [], set()
+    for index, row in enumerate(rows):
+        places = days.get((row[2], kind), {})
+        others = set().union(*visited[:index], *visited[index + 1:])
+        here = places.get(value, set())
+        own_days = set().union(*(d for v, d in places.items() if v != value and v not in others))
+        if here and own_days and max(own_days) > max(here):
+            left.add(row[2])
+        if len(here & own_days) < min_days:
+            full_time.append(row)
+    if len(full_time) < 2:
+        return full_time, "part-time (devices also at places of their own those days: commuters)"
+    if sum(row[2] not in left for row in rows) < 2:
+        return rows, "dispersed (its devices have gone back to places of their own)"
+    return rows, None
 
 
 def _office_test(settings: FleetSettings):
