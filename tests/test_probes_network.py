@@ -61,6 +61,24 @@ def test_gateway_dns_and_forwarding(dock):
     assert gaps(ctx) == ["wifi: SSID/BSSID come from iw or nmcli, which do not run against a sysroot"]
 
 
+def test_a_route_line_that_does_not_parse_costs_only_that_line(dock, tmp_path):
+    """/proc/net/route is the kernel's, but a cut or odd line (a sysroot copy, another kernel's
+    format) must not lose the gateway and every interface's address with it."""
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(dock, root, symlinks=True)
+    table = root / "proc/net/route"
+    lines = table.read_text().splitlines()
+    table.write_text("\n".join([lines[0], "eth9\tnot-hex\t00000000\t0003", "eth9\t00000000\tZZZZZZZZ\t0003\t0\t0\t0\t00000000",
+                                *lines[1:], "wlan9\t00000000"]) + "\n")
+    ctx = probe_context(root, "network")
+    found = network.collect(ctx)
+    assert (found.default_gateway.ip, found.default_gateway.interface) == ("10.20.0.1", "enx00e04c680001")
+    assert {i.name: list(i.addresses) for i in found.interfaces}["enx00e04c680001"] == ["10.20.0.15"]
+    assert gaps(ctx) == ["wifi: SSID/BSSID come from iw or nmcli, which do not run against a sysroot"]
+
+
 def test_connections_and_listeners_with_owning_processes(dock):
     found = network.collect(probe_context(dock, "network"))
     assert [(c.local_ip, c.local_port, c.remote_ip, c.remote_port, c.status, c.pid, c.process_name) for c in found.connections] == [

@@ -223,6 +223,15 @@ def test_wmi_strings_are_utf16_code_units():
     assert (display.manufacturer_id, display.product_code, display.manufacture_year) == ("LNX", 0, 0)
 
 
+@pytest.mark.parametrize(("code", "year"), [("1234ABCD5678", 2024), ("1A2B", "2021"), ("1A2B", -1), ("1A2B", 2**40)])
+def test_wmi_numbers_out_of_the_reports_range_are_left_out_not_fatal(code, year):
+    monitor = {"ManufacturerName": [68, 69, 76], "ProductCodeID": [ord(c) for c in code], "YearOfManufacture": year}
+    display = windows_displays.wmi_display(monitor, "DISPLAY\\X", False)
+    assert display.manufacturer_id == "DEL"
+    assert display.product_code == (0x1A2B if code == "1A2B" else 0)
+    assert display.manufacture_year == (year if year == 2024 else 0)
+
+
 def test_a_corrupt_registry_edid_keeps_what_wmi_knows(tmp_path):
     key = "HKLM\\SYSTEM\\CurrentControlSet\\Enum\\DISPLAY\\LNX7773\\5&1d8e2a4b&0&UID4352\\Device Parameters"
     root = variant(tmp_path, PIKVM, registry={key: {"EDID": {"hex": "00ffffffffffff0031d87377"}}})

@@ -12,6 +12,7 @@ import socket
 
 import psutil
 
+from . import _procfs
 from ._sockets import normal_ip, proc_ip
 from .context import ProbeContext
 
@@ -72,14 +73,16 @@ def local_ipv4_addresses(fib_trie: str) -> list[str]:
 
 
 def _connected_routes(ctx: ProbeContext) -> list[tuple[ipaddress.IPv4Network, str]]:
-    routes = []
-    for line in (ctx.read_text("/proc/net/route") or "").splitlines()[1:]:
-        fields = line.split()
-        if len(fields) < 8 or fields[1] == "00000000":
+    found = []
+    for route in _procfs.routes(ctx):
+        if route.destination == "00000000":
             continue
-        network = ipaddress.IPv4Network(f"{proc_ip(fields[1])}/{proc_ip(fields[7])}", strict=False)
-        routes.append((network, fields[0]))
-    return sorted(routes, key=lambda route: route[0].prefixlen, reverse=True)
+        try:
+            network = ipaddress.IPv4Network(f"{proc_ip(route.destination)}/{proc_ip(route.mask)}", strict=False)
+        except ValueError:
+            continue
+        found.append((network, route.interface))
+    return sorted(found, key=lambda route: route[0].prefixlen, reverse=True)
 
 
 def _interface_for(ip: str, routes: list[tuple[ipaddress.IPv4Network, str]]) -> str:

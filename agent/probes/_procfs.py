@@ -66,3 +66,28 @@ def read_process_name(ctx: ProbeContext, pid: int) -> str:
     except OSError:
         cmdline = []
     return process_name(comm, cmdline)
+
+
+@dataclass(frozen=True)
+class Route:
+    interface: str
+    destination: str  # hex, as /proc/net/route writes addresses (see `_sockets.proc_ip`)
+    gateway: str
+    flags: int
+    metric: int
+    mask: str
+
+
+def routes(ctx: ProbeContext) -> list[Route]:
+    """The IPv4 routes of /proc/net/route; a line that does not parse is left out, not fatal."""
+    found = []
+    for line in (ctx.read_text("/proc/net/route") or "").splitlines()[1:]:
+        fields = line.split()
+        try:
+            interface, destination, gateway, flags, _, _, metric, mask = fields[:8]
+            if not all(len(a) == 8 and int(a, 16) >= 0 for a in (destination, gateway, mask)):
+                continue
+            found.append(Route(interface, destination, gateway, int(flags, 16), int(metric), mask))
+        except ValueError:  # fewer than eight fields, or one that is not a number
+            continue
+    return found

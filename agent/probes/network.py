@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from farmwatch.v1 import report_pb2
 
+from . import _procfs
 from ._addresses import interface_addresses
 from ._platform import dispatch
 from ._sockets import Socket, normal_ip, proc_ip, read_sockets, socket_owners
@@ -99,18 +100,13 @@ def interface_kind(ctx: ProbeContext, name: str) -> str:
 
 def default_gateway(ctx: ProbeContext) -> report_pb2.Gateway | None:
     """The IPv4 default route with the lowest metric, and the gateway's MAC from ARP."""
-    best: tuple[int, str, str] | None = None
-    for line in (ctx.read_text("/proc/net/route") or "").splitlines()[1:]:
-        fields = line.split()
-        if len(fields) < 8 or fields[1] != "00000000":
-            continue
-        flags, metric = int(fields[3], 16), int(fields[6])
-        if flags & _RTF_UP and flags & _RTF_GATEWAY and (best is None or metric < best[0]):
-            best = (metric, proc_ip(fields[2]), fields[0])
-    if best is None:
+    defaults = [route for route in _procfs.routes(ctx) if route.destination == "00000000"
+                and route.flags & _RTF_UP and route.flags & _RTF_GATEWAY]
+    if not defaults:
         return None
-    _, ip, interface = best
-    return report_pb2.Gateway(ip=ip, mac=_arp_mac(ctx, ip, interface), interface=interface)
+    best = min(defaults, key=lambda route: route.metric)
+    ip = proc_ip(best.gateway)
+    return report_pb2.Gateway(ip=ip, mac=_arp_mac(ctx, ip, best.interface), interface=best.interface)
 
 
 def _arp_mac(ctx: ProbeContext, ip: str, interface: str) -> str:

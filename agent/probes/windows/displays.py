@@ -78,17 +78,23 @@ def wmi_display(monitor: dict[str, Any], connector: str, built_in: bool) -> repo
     return report_pb2.Display(
         connector=connector,
         manufacturer_id=wmi_text(monitor.get("ManufacturerName")).upper(),
-        product_code=int(code, 16) if _is_hex(code) else 0,
+        product_code=_uint32(int(code, 16)) if _is_hex(code) else 0,
         serial_string=wmi_text(monitor.get("SerialNumberID")),
         monitor_name=wmi_text(monitor.get("UserFriendlyName")),
         built_in=built_in,
-        manufacture_year=monitor.get("YearOfManufacture") or 0,
+        manufacture_year=_uint32(monitor.get("YearOfManufacture")),
     )
 
 
 def wmi_text(units: Any) -> str:
     """WmiMonitorID strings are arrays of UTF-16 code units, padded with zeros."""
     return "".join(chr(unit) for unit in as_list(units) if isinstance(unit, int) and unit).strip()
+
+
+def _uint32(value: Any) -> int:
+    """A WMI number as the report's uint32; 0 for what is none (null, text, out of range), which
+    would otherwise fail the whole displays probe."""
+    return value if isinstance(value, int) and 0 <= value <= 0xFFFFFFFF else 0
 
 
 def _is_hex(text: str) -> bool:
