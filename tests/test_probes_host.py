@@ -43,6 +43,24 @@ def test_serial_falls_back_to_the_board_and_skips_placeholders(tmp_path):
     assert host.collect(probe_context(b.build(), "host")).serial_number == "/BRD12345/CN/"
 
 
+def test_an_arm_laptop_without_dmi_names_itself_in_the_device_tree(tmp_path):
+    b = SysrootBuilder(tmp_path)
+    b.file("/sys/firmware/devicetree/base/serial-number", b"R9TW20AB1CD\x00")
+    b.file("/sys/firmware/devicetree/base/model", b"Lenovo ThinkPad X13s\x00")
+    ctx = probe_context(b.build(), "host")
+    found = host.collect(ctx)
+    assert (found.serial_number, found.hardware_model) == ("R9TW20AB1CD", "Lenovo ThinkPad X13s")
+    assert not [gap for gap in gaps(ctx) if "serial" in gap]
+
+
+def test_no_dmi_and_no_device_tree_says_the_serial_is_unknown(tmp_path):
+    b = SysrootBuilder(tmp_path)
+    b.file("/etc/hostname", "bare\n")
+    ctx = probe_context(b.build(), "host")
+    assert host.collect(ctx).serial_number == ""
+    assert "no /sys/class/dmi/id and no device tree: hardware serial unknown" in gaps(ctx)
+
+
 @pytest.mark.parametrize("value", ["To be filled by O.E.M.", "Not Specified", "0", "00000000", "System Serial Number", " ", "Default string"])
 def test_firmware_placeholders_are_not_serials(value):
     assert is_placeholder(value)

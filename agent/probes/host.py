@@ -19,6 +19,9 @@ from .macos import host as macos_host
 from .windows import host as windows_host
 
 _DMI = "/sys/class/dmi/id"
+# ARM laptops without DMI (Snapdragon, Chromebooks, Pinebook) describe themselves in the device
+# tree; /proc/device-tree links here.
+_DEVICE_TREE = "/sys/firmware/devicetree/base"
 # Firmware fills unset DMI strings with these; they identify nothing.
 _PLACEHOLDERS = frozenset(
     text.casefold()
@@ -104,14 +107,23 @@ def _dmi_value(ctx: ProbeContext, name: str) -> str:
     return "" if is_placeholder(value) else value
 
 
+def _device_tree_value(ctx: ProbeContext, name: str) -> str:
+    value = (ctx.read_value(f"{_DEVICE_TREE}/{name}") or "").strip("\x00").strip()  # NUL-terminated
+    return "" if is_placeholder(value) else value
+
+
 def _serial_number(ctx: ProbeContext) -> str:
-    if not ctx.is_dir(_DMI):
-        ctx.gap(f"no {_DMI}: hardware serial unknown")
-        return ""
-    return _dmi_value(ctx, "product_serial") or _dmi_value(ctx, "board_serial")
+    if ctx.is_dir(_DMI):
+        return _dmi_value(ctx, "product_serial") or _dmi_value(ctx, "board_serial")
+    if ctx.is_dir(_DEVICE_TREE):
+        return _device_tree_value(ctx, "serial-number")
+    ctx.gap(f"no {_DMI} and no device tree: hardware serial unknown")
+    return ""
 
 
 def _hardware_model(ctx: ProbeContext) -> str:
+    if not ctx.is_dir(_DMI):
+        return _device_tree_value(ctx, "model")
     vendor = _dmi_value(ctx, "sys_vendor")
     product = _dmi_value(ctx, "product_name")
     if vendor and product.casefold().startswith(vendor.casefold()):
