@@ -240,11 +240,27 @@ def _decode(body: bytes) -> report_pb2.AgentReport:
     return report
 
 
+# SQLite's answers that mean the file itself is damaged or no database. Anything else (disk full,
+# I/O error, read-only file system, locked, cannot open) says nothing about the reports inside:
+# moving the outbox aside then would lose every spooled report to a full disk.
+_CORRUPT = {getattr(sqlite3, "SQLITE_CORRUPT", 11), getattr(sqlite3, "SQLITE_NOTADB", 26)}
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _CORRUPT
+    return not isinstance(exc, sqlite3.OperationalError)
+
+
 def _open_database(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) the outbox; a file SQLite cannot read is moved aside, not fatal."""
+    """Open (creating if needed) the outbox; a file SQLite cannot read is moved aside, not fatal.
+    Any other failure (disk full, read-only, I/O error) is raised and the outbox left as it is."""
     try:
         return _connect(path)
     except sqlite3.DatabaseError as exc:
+        if not _is_corrupt(exc):
+            raise
         aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
         log.error("outbox unreadable; moved aside, starting empty path=%s moved_to=%s error=%r",
                   path, aside, str(exc))

@@ -183,6 +183,37 @@ def test_unreadable_database_is_moved_aside(tmp_path):
     assert len(list(tmp_path.glob("spool.sqlite.corrupt-*"))) == 1
 
 
+FULL_DISK_WRITER = textwrap.dedent("""
+    import resource, signal, sqlite3, sys, uuid
+    from farmwatch.agent.spool import Spool
+    from farmwatch.v1 import report_pb2
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail as on a full disk
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), resource.RLIM_INFINITY))
+    try:
+        with Spool(sys.argv[1]) as spool:
+            for _ in range(100):
+                made = report_pb2.AgentReport(report_id=str(uuid.uuid4()), device_id="SN-1")
+                made.processes.add(pid=1, name=uuid.uuid4().hex * 200)
+                spool.put(made)
+    except sqlite3.Error as exc:
+        print("refused", exc, flush=True)
+""")
+
+
+def test_a_full_disk_keeps_the_outbox_instead_of_moving_it_aside(tmp_path):
+    path = tmp_path / "spool.sqlite"
+    with Spool(path) as spool:
+        kept = [spool.put(report(processes=50)).report_id for _ in range(5)]
+    for limit in (path.stat().st_size, path.stat().st_size + 8192):  # full at open, full while writing
+        child = subprocess.run([sys.executable, "-c", FULL_DISK_WRITER, str(path), str(limit)],
+                               capture_output=True, text=True, timeout=60)
+        assert "refused" in child.stdout, child.stderr
+        assert not list(tmp_path.glob("*.corrupt-*"))
+        with Spool(path) as spool:
+            assert [entry.report_id for entry in spool.pending(1000)][:5] == kept
+
+
 WRITER = textwrap.dedent("""
     import sys, uuid
     from farmwatch.agent.spool import Spool, SpoolLimits
