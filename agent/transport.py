@@ -92,7 +92,9 @@ class Backoff:
         self._rng = rng or random.Random()
 
     def ceiling(self) -> float:
-        return min(self.cap, self.base * self.factor ** self.failures)
+        # The exponent stops growing long before float overflow (2.0 ** 1024 raises): an agent
+        # whose collector was down for a day must not crash on its 1024th retry.
+        return min(self.cap, self.base * self.factor ** min(self.failures, 64))
 
     def next_delay(self) -> float:
         delay = self._rng.uniform(0, self.ceiling())

@@ -63,6 +63,12 @@ def test_backoff_grows_exponentially_within_full_jitter_and_cap():
     assert backoff.ceiling() == 1
 
 
+def test_backoff_survives_a_collector_down_for_days():
+    backoff = Backoff(cap=120.0, rng=random.Random(5))
+    delays = [backoff.next_delay() for _ in range(5000)]  # ~3 days of failures at 60 s on average
+    assert backoff.ceiling() == 120.0 and max(delays) <= 120.0
+
+
 def test_backoff_jitter_spreads_over_the_whole_window():
     backoff = Backoff(base=1.0, cap=8.0, rng=random.Random(1))
     backoff.failures = 10
