@@ -11,11 +11,14 @@ import datetime as dt
 import logging
 import random
 import socket
+import sqlite3
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable
+
+import grpc
 
 from farmwatch.agent import __version__
 from farmwatch.agent.files import write_private
@@ -144,11 +147,9 @@ class Agent:
     @property
     def client(self) -> CollectorClient:
         if self._client is None:
+            ca_pem, key_pem, cert_pem = _identity_files(self.state)
             channel = mtls_channel(
-                self.config.collector,
-                ca_pem=self.state.ca_certificate.read_bytes(),
-                key_pem=self.state.key.read_bytes(),
-                cert_pem=self.state.certificate.read_bytes(),
+                self.config.collector, ca_pem=ca_pem, key_pem=key_pem, cert_pem=cert_pem,
                 server_name=self.config.server_name,
             )
             self._client = CollectorClient(channel, self.timeout)
@@ -170,11 +171,33 @@ class Agent:
         self.spool.close()
 
 
+def _identity_files(state: StateDir) -> tuple[bytes, bytes, bytes]:
+    """CA, key and certificate as PEM, refused with what to do when one is damaged: gRPC given an
+    empty CA trusts the system's public roots instead, given an empty key it aborts the process,
+    and given a garbled one it only says UNAVAILABLE, as if the collector were down."""
+    ca_pem, key_pem = state.ca_certificate.read_bytes(), state.key.read_bytes()
+    cert_pem = state.certificate.read_bytes()
+    if b"-----BEGIN CERTIFICATE-----" not in ca_pem:
+        raise IdentityError(f"{state.ca_certificate} holds no PEM certificate (it pins the collector's CA); "
+                            "enroll again with --force and --ca-cert")
+    if b"PRIVATE KEY-----" not in key_pem:
+        raise IdentityError(f"{state.key} holds no PEM private key; move it away and enroll again")
+    if b"-----BEGIN CERTIFICATE-----" not in cert_pem:
+        raise IdentityError(f"{state.certificate} is not a PEM certificate; enroll again")
+    return ca_pem, key_pem, cert_pem
+
+
+# gRPC's words for credentials it could not even load (a key it cannot read, a certificate that
+# is not for the key, a CA it cannot parse): the agent's own files, not the network.
+_LOCAL_CREDENTIALS_BROKEN = "Failed to create security handshaker"
+_SERVER_NOT_OURS = "CERTIFICATE_VERIFY_FAILED"
+
+
 @dataclass
 class DrainOutcome:
     acked: list[str] = field(default_factory=list)
     discarded: list[str] = field(default_factory=list)
-    error: CollectorError | IdentityError | None = None
+    error: CollectorError | IdentityError | sqlite3.Error | OSError | None = None
     more: bool = False  # a full batch went out and reports are still waiting
 
     @property
@@ -221,10 +244,18 @@ def drain(agent: Agent, stop: threading.Event | None = None, batch: int = DRAIN_
     draining stops with no report blamed.
     """
     outcome = DrainOutcome()
-    expired = _certificate_expired(agent.state)
-    if expired:
-        outcome.error = expired
+    try:
+        _check_certificate(agent.state)
+        return _drain(agent, outcome, stop, batch)
+    except IdentityError as exc:
+        agent.reconnect()
+        outcome.error = exc
+        log.error("cannot send: %s; reports stay spooled", exc)
+        _record_failure(agent, str(exc))
         return outcome
+
+
+def _drain(agent: Agent, outcome: DrainOutcome, stop: threading.Event | None, batch: int) -> DrainOutcome:
     entries = agent.spool.pending(batch)
     suspect: tuple[SpooledReport, CollectorError] | None = None
     for entry in entries:
@@ -233,6 +264,9 @@ def drain(agent: Agent, stop: threading.Event | None = None, batch: int = DRAIN_
         try:
             ack = agent.client.report(entry.report)
         except CollectorError as exc:
+            if exc.code is grpc.StatusCode.UNAVAILABLE and _LOCAL_CREDENTIALS_BROKEN in exc.details:
+                raise IdentityError(f"the key, certificate and CA in {agent.state.root} cannot be used "
+                                    f"together ({exc.details}); enroll again") from None
             if exc.disposition is Disposition.REJECT:
                 _discard(agent, entry, str(exc), outcome)
                 continue
@@ -282,15 +316,26 @@ def _stop_draining(agent: Agent, exc: CollectorError) -> None:
         agent.reconnect()
     if exc.disposition is Disposition.IDENTITY:
         log.error("collector refused our certificate; enroll again error=%r", str(exc))
+    elif _SERVER_NOT_OURS in exc.details:
+        log.error("the server at %s is not signed by our pinned CA (%s); reports stay spooled. If the "
+                  "collector was replaced, enroll again with its CA; otherwise something intercepts "
+                  "the connection error=%r", agent.config.collector, agent.state.ca_certificate, str(exc))
     else:
         log.warning("delivery failed; reports stay spooled error=%r", str(exc))
 
 
-def _certificate_expired(state: StateDir) -> IdentityError | None:
+def _check_certificate(state: StateDir) -> None:
+    """IdentityError when the certificate on disk is unreadable or expired."""
     info = read_certificate_info(state.certificate)
     if info.expired(utcnow()):
-        return IdentityError(f"the certificate expired at {info.not_after.isoformat()}; enroll again")
-    return None
+        raise IdentityError(f"the certificate expired at {info.not_after.isoformat()}; enroll again")
+
+
+def _record_failure(agent: Agent, message: str) -> None:
+    try:
+        agent.spool.record_failure(message)
+    except sqlite3.Error as exc:
+        log.error("cannot note the failure in the outbox error=%r", str(exc))
 
 
 def renew_if_due(agent: Agent, now: dt.datetime | None = None) -> bool:
@@ -373,8 +418,9 @@ def _open_agent(state: StateDir, scanner: Scanner, sysroot: str | None) -> Agent
             log.info("not enrolled and no bootstrap file yet path=%s", state.bootstrap_file)
             return None
         return Agent(state, scanner)
-    except (CollectorError, IdentityError, ValueError, OSError) as exc:
-        log.error("cannot start reporting error=%r", str(exc))
+    except (CollectorError, IdentityError, ValueError, OSError, sqlite3.Error) as exc:
+        log.error("cannot start reporting; trying again shortly state_dir=%s error=%r%s", state.root, str(exc),
+                  _LOCAL_ADVICE if isinstance(exc, (OSError, sqlite3.Error)) else "")
         return None
 
 
@@ -391,7 +437,7 @@ def _report_until_stopped(agent: Agent, stop: threading.Event, interval: float |
             next_scan = now + jittered(interval or agent.interval, rng)
             next_drain = now
         if now >= next_drain:
-            outcome = drain(agent, stop)
+            outcome = _drain_logging_errors(agent, stop)
             if outcome.identity_refused:
                 _reload_logging_errors(agent)
                 next_drain = next_scan
@@ -399,9 +445,29 @@ def _report_until_stopped(agent: Agent, stop: threading.Event, interval: float |
                 next_drain = now + backoff.next_delay()
             else:
                 backoff.reset()
-                renew_if_due(agent)
+                _renew_logging_errors(agent)
                 next_drain = now + BACKLOG_PAUSE if outcome.more else next_scan
         stop.wait(max(0.0, min(next_scan, next_drain) - time.monotonic()))
+
+
+_LOCAL_ADVICE = " (check free disk space and that the state dir is writable by the agent's user)"
+
+
+def _drain_logging_errors(agent: Agent, stop: threading.Event) -> DrainOutcome:
+    """drain(), where a full disk or an unwritable state dir is one log line and a backoff, not
+    the end of the agent (a service manager would restart it into the same wall, forever)."""
+    try:
+        return drain(agent, stop)
+    except (sqlite3.Error, OSError) as exc:
+        log.error("cannot use the outbox; reports stay where they are error=%r%s", str(exc), _LOCAL_ADVICE)
+        return DrainOutcome(error=exc)
+
+
+def _renew_logging_errors(agent: Agent) -> None:
+    try:
+        renew_if_due(agent)
+    except (IdentityError, OSError, sqlite3.Error) as exc:
+        log.error("certificate renewal failed; will retry next cycle error=%r", str(exc))
 
 
 def _reload_logging_errors(agent: Agent) -> None:
@@ -414,5 +480,8 @@ def _reload_logging_errors(agent: Agent) -> None:
 def _collect_logging_errors(agent: Agent, sysroot: str | None) -> None:
     try:
         collect(agent, sysroot)
+    except sqlite3.Error as exc:
+        log.error("cannot spool the new report; it is lost, the outbox keeps what it had path=%s error=%r%s",
+                  agent.state.spool_file, str(exc), _LOCAL_ADVICE)
     except Exception:  # a failed scan must not stop the agent; the next interval tries again
         log.exception("scan failed; trying again next interval")
