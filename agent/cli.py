@@ -63,7 +63,8 @@ exit codes:
   {EXIT_FAILURE}  failure: nothing delivered or spooled, enrollment refused, bad files
   {EXIT_USAGE}  usage error
   {EXIT_NOT_ENROLLED}  not enrolled (run `enroll`, or provide bootstrap.toml)
-  {EXIT_IDENTITY_REFUSED}  the collector refuses this agent's certificate (revoked/expired): enroll again
+  {EXIT_IDENTITY_REFUSED}  the collector refuses this agent's certificate (revoked/expired), or the key,
+     certificate or CA in the state dir is damaged: enroll again (run --once, status)
   {EXIT_UNREACHABLE}  enroll: the collector could not be reached
 """
 
@@ -152,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sysroot", metavar="DIR", type=_folder, help="read /sys, /proc, /etc under DIR (fixture trees)")
     run.set_defaults(handler=cmd_run)
 
-    status = command("status", "enrollment, certificate expiry, last delivery, outbox; exits 3 if not enrolled",
+    status = command("status", "enrollment, certificate expiry, last delivery, outbox, and `problem`: what to fix; "
+                               "exits 3 if not enrolled, 4 if it must enroll again, 1 if a state file is unusable",
                      "farmwatch-agent status --json")
     status.add_argument("--json", action="store_true", help="one JSON object")
     status.set_defaults(handler=cmd_status)
@@ -343,30 +345,60 @@ def cmd_status(args) -> int:
         print(json.dumps(status, indent=2))
     else:
         print("\n".join(f"{key}: {_plain(value)}" for key, value in status.items()))
-    return EXIT_OK if status["enrolled"] else EXIT_NOT_ENROLLED
+    if not status["enrolled"]:
+        return EXIT_NOT_ENROLLED
+    return {None: EXIT_OK, "identity": EXIT_IDENTITY_REFUSED}.get(status["problem_kind"], EXIT_FAILURE)
+
+
+# What the collector says when it refuses our certificate (transport.py: Disposition.IDENTITY).
+_REFUSALS = ("UNAUTHENTICATED:", "PERMISSION_DENIED:")
 
 
 def collect_status(state: StateDir) -> dict:
+    """Everything that can be read, never failing and never changing the state dir; `problem`
+    says what is wrong and what to do (kind: identity → exit 4, state → exit 1)."""
     status: dict = {"state_dir": str(state.root), "enrolled": state.is_enrolled()}
+    problems: list[tuple[str, str]] = []
     if status["enrolled"]:
-        config = state.load_config()
-        info = read_certificate_info(state.certificate)
-        now = utcnow()
-        status.update(
-            device_id=config.device_id,
-            collector=config.collector,
-            certificate_not_after=info.not_after.isoformat(timespec="seconds"),
-            certificate_days_left=round(info.days_left(now), 1),
-            certificate_renew_due=info.renew_due(now),
-        )
-    status.update(_spool_status(state))
+        try:
+            config = state.load_config()
+            status.update(device_id=config.device_id, collector=config.collector)
+        except ConfigError as exc:
+            problems.append(("state", f"{exc}; fix it, or enroll again with --force"))
+        try:
+            info = read_certificate_info(state.certificate)
+        except (IdentityError, OSError) as exc:
+            problems.append(("identity", str(exc)))
+        else:
+            now = utcnow()
+            status.update(
+                certificate_not_after=info.not_after.isoformat(timespec="seconds"),
+                certificate_days_left=round(info.days_left(now), 1),
+                certificate_renew_due=info.renew_due(now),
+            )
+            if info.expired(now):
+                problems.append(("identity", f"the certificate expired at {status['certificate_not_after']}; "
+                                             "enroll again with a token made with --allow-reenroll"))
+    try:
+        spool = _spool_status(state)
+    except sqlite3.Error as exc:
+        spool = {"last_error": None}
+        problems.append(("state", f"the outbox {state.spool_file} cannot be read ({exc}); check free disk space "
+                                  "and the file's owner"))
+    status.update(spool)
+    refused = spool.get("last_error") or ""
+    if status["enrolled"] and refused.startswith(_REFUSALS) and not problems:
+        problems.append(("identity", f"the collector refused this agent's certificate ({refused}); "
+                                     "enroll again with a token made with --allow-reenroll"))
+    status["problem"] = "; ".join(text for _, text in problems) or None
+    status["problem_kind"] = problems[0][0] if problems else None
     return status
 
 
 def _spool_status(state: StateDir) -> dict:
     if not state.spool_file.exists():
         return {"last_delivery_at": None, "spool_depth": 0, "spool_dropped": 0, "last_error": None}
-    with Spool(state.spool_file) as spool:
+    with Spool(state.spool_file, read_only=True) as spool:
         stats = spool.stats()
     return {
         "last_delivery_at": _iso(stats.last_delivery_at),

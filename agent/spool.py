@@ -73,11 +73,13 @@ class SpoolStats:
 
 class Spool:
     def __init__(self, path: Path | str, limits: SpoolLimits = SpoolLimits(),
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, *, read_only: bool = False):
+        """`read_only` (for `status`): open an existing outbox without creating, repairing or
+        moving anything; sqlite3.Error if it cannot be read."""
         self.path = Path(path)
         self.limits = limits
         self._clock = clock
-        self._db = _open_database(self.path)
+        self._db = _open_read_only(self.path) if read_only else _open_database(self.path)
 
     def close(self) -> None:
         self._db.close()
@@ -269,6 +271,16 @@ def _open_database(path: Path) -> sqlite3.Connection:
             if source.exists():
                 source.rename(aside.with_name(aside.name + suffix))
         return _connect(path)
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=5)
+    try:
+        db.execute("SELECT COUNT(*) FROM outbox").fetchone()
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -219,3 +219,39 @@ def test_grpc_core_chatter_stays_off_stderr_unless_asked_for():
     kept = subprocess.run([sys.executable, "-c", "import os, farmwatch.agent.cli; print(os.environ['GRPC_VERBOSITY'])"],
                           capture_output=True, text=True, env={**os.environ, "GRPC_VERBOSITY": "INFO"})
     assert kept.stdout.strip() == "INFO"
+
+
+def test_status_says_what_to_fix_and_exits_4_for_a_garbled_certificate(tmp_path, capsys):
+    state = enrolled_state(tmp_path, closed_address())
+    assert run_cli(capsys, "--state-dir", str(state.root), "run", "--once")[0] == cli.EXIT_OK  # one spooled
+    state.certificate.write_bytes(b"garbage")
+    code, out, _ = run_cli(capsys, "--state-dir", str(state.root), "status", "--json")
+    status = json.loads(out)
+    assert code == cli.EXIT_IDENTITY_REFUSED
+    assert "agent.crt" in status["problem"] and "enroll again" in status["problem"]
+    assert status["device_id"] == DEVICE and status["spool_depth"] == 1  # the rest is still shown
+
+
+def test_status_names_an_expired_certificate(tmp_path, capsys):
+    import datetime as dt
+
+    state = enrolled_state(tmp_path, closed_address())
+    ca = pki.CertificateAuthority.load(tmp_path / "pki")
+    key = identity.load_key(state.key)
+    cert = ca.sign_csr(identity.build_csr(key, DEVICE), subject=DEVICE, role=pki.ROLE_AGENT,
+                       lifetime=dt.timedelta(seconds=1))
+    state.certificate.write_bytes(pki.cert_pem(cert))
+    time.sleep(1.5)  # the laptop was off for two months
+    code, out, _ = run_cli(capsys, "--state-dir", str(state.root), "status")
+    lines = dict(line.split(": ", 1) for line in out.splitlines())
+    assert code == cli.EXIT_IDENTITY_REFUSED and "expired" in lines["problem"]
+    assert run_cli(capsys, "--state-dir", str(state.root), "run", "--once")[0] == cli.EXIT_IDENTITY_REFUSED
+
+
+def test_status_reads_an_unreadable_outbox_without_moving_it(tmp_path, capsys):
+    state = enrolled_state(tmp_path, "collector.example.com:8443")
+    state.spool_file.write_bytes(b"not a database " * 300)
+    code, out, _ = run_cli(capsys, "--state-dir", str(state.root), "status", "--json")
+    assert code == cli.EXIT_FAILURE and "spool.sqlite" in json.loads(out)["problem"]
+    assert state.spool_file.read_bytes() == b"not a database " * 300  # status changes nothing
+    assert not list(state.root.glob("*.corrupt-*"))
