@@ -21,7 +21,7 @@ import grpc  # noqa: E402  (after the setting above, which gRPC reads when it lo
 from farmwatch.agent import __version__
 from farmwatch.agent.identity import IdentityError, read_certificate_info, utcnow
 from farmwatch.agent.spool import Spool
-from farmwatch.agent.state import ConfigError, StateDir, default_state_dir
+from farmwatch.agent.state import AlreadyRunning, ConfigError, StateDir, default_state_dir
 from farmwatch.agent.transport import CollectorError, check_address
 
 log = logging.getLogger("farmwatch.agent")
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `scan | head`: the reader has gone; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILURE
-    except (CliError, ConfigError, IdentityError, sqlite3.Error, PermissionError) as exc:
+    except (CliError, ConfigError, IdentityError, sqlite3.Error, PermissionError, AlreadyRunning) as exc:
         failure = _as_cli_error(exc, args)
         print(f"farmwatch-agent: error: {failure}", file=sys.stderr)
         return failure.exit_code

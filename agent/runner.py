@@ -393,13 +393,18 @@ def run_forever(state: StateDir, stop: threading.Event, *, interval: float | Non
     Certificate refused: keeps spooling and re-reads the state dir, so `enroll` fixes it live.
     """
     rng = rng or random.Random()
-    agent = _wait_for_enrollment(state, stop, scanner, sysroot, lambda: jittered(bootstrap_poll, rng))
-    if agent is None:
-        return
+    state.ensure()
+    lock = state.lock_for_run()  # AlreadyRunning: a second `run` on this folder stops here
     try:
-        _report_until_stopped(agent, stop, interval, sysroot, rng)
+        agent = _wait_for_enrollment(state, stop, scanner, sysroot, lambda: jittered(bootstrap_poll, rng))
+        if agent is None:
+            return
+        try:
+            _report_until_stopped(agent, stop, interval, sysroot, rng)
+        finally:
+            agent.close()
     finally:
-        agent.close()
+        lock.close()
 
 
 def _wait_for_enrollment(state: StateDir, stop: threading.Event, scanner: Scanner,

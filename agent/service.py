@@ -162,7 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    serve(settings, stop)
+    from farmwatch.agent.state import AlreadyRunning
+
+    try:
+        serve(settings, stop)
+    except AlreadyRunning as exc:
+        print(f"farmwatch-agent service: error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

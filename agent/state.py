@@ -37,6 +37,10 @@ class ConfigError(ValueError):
     """A configuration file that cannot be used; the message names the file and the fix."""
 
 
+class AlreadyRunning(RuntimeError):
+    """Another `run` reports from this state dir."""
+
+
 def windows_data_dir() -> Path:
     return Path(os.environ.get("ProgramData", r"C:\ProgramData")) / "farmwatch"
 
@@ -125,6 +129,7 @@ class StateDir:
         self.config_file = self.root / "agent.toml"
         self.spool_file = self.root / "spool.sqlite"
         self.bootstrap_file = self.root / "bootstrap.toml"
+        self.run_lock = self.root / "run.lock"
 
     def ensure(self) -> None:
         """Create the directory 0700, or tighten an existing one that others can enter."""
@@ -143,10 +148,43 @@ class StateDir:
     def save_config(self, config: AgentConfig) -> None:
         write_private(self.config_file, config.to_toml().encode(), replace=True)
 
+    def lock_for_run(self):
+        """Hold `run.lock` (an OS lock, released when the process ends however it ends) so that a
+        second `run` on this folder refuses to start: two would scan and send every report twice
+        and race each other's certificate renewals, each revoking the other's new certificate.
+        Returns the open file; keep it open while running. AlreadyRunning when it is taken."""
+        handle = open(self.run_lock, "a+")
+        try:
+            _lock_exclusively(handle)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise AlreadyRunning(f"another farmwatch-agent run (pid {holder}) already reports from {self.root}; "
+                                 "stop it first (it may be the service), or pass another --state-dir") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        return handle
+
     def load_bootstrap(self) -> Bootstrap | None:
         if not self.bootstrap_file.exists():
             return None
         return Bootstrap.from_toml(self.bootstrap_file)
+
+
+def _lock_exclusively(handle) -> None:
+    """Non-blocking exclusive lock on an open file; OSError when someone else holds it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def read_toml(path: Path) -> dict:

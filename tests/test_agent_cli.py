@@ -255,3 +255,26 @@ def test_status_reads_an_unreadable_outbox_without_moving_it(tmp_path, capsys):
     assert code == cli.EXIT_FAILURE and "spool.sqlite" in json.loads(out)["problem"]
     assert state.spool_file.read_bytes() == b"not a database " * 300  # status changes nothing
     assert not list(state.root.glob("*.corrupt-*"))
+
+
+def test_a_second_run_on_one_state_dir_refuses_to_start(tmp_path):
+    state = enrolled_state(tmp_path, closed_address())
+    agent = [sys.executable, "-m", "farmwatch.agent.cli", "--state-dir", str(state.root), "run", "--interval", "60"]
+    env = {**os.environ, "GRPC_VERBOSITY": "ERROR"}
+    first = subprocess.Popen(agent, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while not (state.run_lock.exists() and state.run_lock.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        second = subprocess.run(agent, capture_output=True, text=True, timeout=60, env=env)
+        assert second.returncode == cli.EXIT_FAILURE
+        assert f"pid {first.pid}" in second.stderr and "already reports" in second.stderr
+        assert first.poll() is None  # the first one carries on
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == cli.EXIT_OK
+    third = subprocess.Popen(agent, stderr=subprocess.PIPE, text=True, env=env)  # the lock went with it
+    time.sleep(2)
+    assert third.poll() is None
+    third.send_signal(signal.SIGTERM)
+    assert third.wait(timeout=30) == cli.EXIT_OK
