@@ -52,6 +52,12 @@ class Authenticator:
         if not pems:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "a client certificate is required")
         identity = _identity_from_pem(pems[0])
+        if identity.not_after <= pki.utcnow():
+            # TLS checks validity at the handshake only; a connection opened before the certificate
+            # expired would otherwise keep working with it for as long as the client keeps it open.
+            context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                          f"certificate {identity.serial} expired at {identity.not_after.isoformat()}; "
+                          "enroll again (renew before it expires)")
         if identity.serial == self.bootstrap_serial:
             return pki.Identity(identity.serial, "", ROLE_BOOTSTRAP, identity.not_after)
         status = enrollment.certificate_status(self.store, identity.serial)

@@ -1,0 +1,57 @@
+"""Clients the collector was not written against: other stacks, long-lived or misbehaving ones.
+
+Each test states the behaviour wanted first (bounded resources, a clear status code, nothing lost,
+an audit trail) and checks it against a real collector over real mTLS.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import grpc
+import pytest
+from cryptography import x509
+
+import certfactory
+from conftest import make_report
+from farmwatch.agent import identity, transport
+from farmwatch.collector import enrollment, pki
+from farmwatch.v1 import collector_pb2, collector_pb2_grpc, query_pb2, query_pb2_grpc
+
+
+def recorded_certificate(collector, subject: str, role: str, lasts: dt.timedelta):
+    """A certificate of ours, recorded as issued, that expires `lasts` from now."""
+    now = pki.utcnow()
+    creds = certfactory.signed_by_our_ca(collector, subject, now - dt.timedelta(minutes=1), now + lasts, role=role)
+    cert = x509.load_pem_x509_certificate(creds.cert_pem)
+    with collector.store.transaction() as conn:
+        conn.execute("INSERT INTO certificates (serial, subject, role, issued_at, not_after) VALUES (?, ?, ?, ?, ?)",
+                     (pki.serial_hex(cert), subject, role, now.isoformat(), (now + lasts).isoformat()))
+    return creds, cert
+
+
+def until_expired(cert: x509.Certificate) -> None:
+    time.sleep(max(0.0, (cert.not_valid_after_utc - pki.utcnow()).total_seconds()) + 1.1)
+
+
+# -- certificates that expire while the connection stays open ---------------------------------------
+
+def test_certificate_expiring_on_an_open_connection_is_refused_from_the_next_call(collector):
+    """TLS checks validity at the handshake only. An agent (or a stolen certificate) keeping one
+    connection open must not outlive its certificate: the next call is UNAUTHENTICATED."""
+    creds, cert = recorded_certificate(collector, "SN-SHORT", pki.ROLE_AGENT, dt.timedelta(seconds=3))
+    channel = collector.channel(creds)
+    stub = collector_pb2_grpc.CollectorStub(channel)
+    stub.Report(make_report("SN-SHORT", 1), timeout=5)
+    until_expired(cert)
+    for call in (lambda: stub.Report(make_report("SN-SHORT", 2), timeout=5),
+                 lambda: stub.Renew(collector_pb2.RenewRequest(csr_pem=identity.build_csr(pki.new_key(), "SN-SHORT")),
+                                    timeout=5)):
+        with pytest.raises(grpc.RpcError) as info:
+            call()
+        assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert "expired" in info.value.details()
+    channel.close()
+    assert collector.stored_reports() == 1
+    assert collector.store.count("certificates") == 1  # no renewal was signed
