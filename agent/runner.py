@@ -404,7 +404,8 @@ def run_forever(state: StateDir, stop: threading.Event, *, interval: float | Non
         finally:
             agent.close()
     finally:
-        lock.close()
+        if lock is not None:
+            lock.close()
 
 
 def _wait_for_enrollment(state: StateDir, stop: threading.Event, scanner: Scanner,

@@ -153,7 +153,11 @@ class StateDir:
         second `run` on this folder refuses to start: two would scan and send every report twice
         and race each other's certificate renewals, each revoking the other's new certificate.
         Returns the open file; keep it open while running. AlreadyRunning when it is taken."""
-        handle = open(self.run_lock, "a+")
+        try:
+            handle = open(self.run_lock, "a+")
+        except OSError as exc:  # a read-only state dir: the outbox cannot work either, run says so
+            log.warning("cannot create run.lock; running without it path=%s error=%r", self.run_lock, str(exc))
+            return None
         try:
             _lock_exclusively(handle)
         except OSError:
@@ -162,10 +166,12 @@ class StateDir:
             handle.close()
             raise AlreadyRunning(f"another farmwatch-agent run (pid {holder}) already reports from {self.root}; "
                                  "stop it first (it may be the service), or pass another --state-dir") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
+        try:  # the pid is for people; a full disk must not stop the agent here
+            os.ftruncate(handle.fileno(), 0)  # unbuffered: nothing left to fail again at close
+            os.lseek(handle.fileno(), 0, os.SEEK_SET)
+            os.write(handle.fileno(), f"{os.getpid()}\n".encode())
+        except OSError as exc:
+            log.warning("cannot write the pid to run.lock error=%r", str(exc))
         return handle
 
     def load_bootstrap(self) -> Bootstrap | None:
