@@ -155,6 +155,10 @@ class QueryService(query_pb2_grpc.QueryServicer):
                 for event in cursor.pending(self.store):
                     cursor.mark(event)
             while not ended.is_set():
+                refusal = self.auth.refusal(identity)  # revoked or expired since the stream opened
+                if refusal:
+                    log.warning("event=follow_cut subject=%s reason=%r", identity.subject, refusal)
+                    raise _Refused(grpc.StatusCode.UNAUTHENTICATED, refusal)
                 for event in cursor.pending(self.store):
                     yield _flag_event(event)
                     cursor.mark(event)

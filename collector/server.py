@@ -52,23 +52,29 @@ class Authenticator:
         if not pems:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "a client certificate is required")
         identity = _identity_from_pem(pems[0])
-        if identity.not_after <= pki.utcnow():
-            # TLS checks validity at the handshake only; a connection opened before the certificate
-            # expired would otherwise keep working with it for as long as the client keeps it open.
-            context.abort(grpc.StatusCode.UNAUTHENTICATED,
-                          f"certificate {identity.serial} expired at {identity.not_after.isoformat()}; "
-                          "enroll again (renew before it expires)")
         if identity.serial == self.bootstrap_serial:
-            return pki.Identity(identity.serial, "", ROLE_BOOTSTRAP, identity.not_after)
+            identity = pki.Identity(identity.serial, "", ROLE_BOOTSTRAP, identity.not_after)
+        refusal = self.refusal(identity)
+        if refusal:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, refusal)
+        return identity
+
+    def refusal(self, identity: pki.Identity) -> str | None:
+        """Why `identity` may not call (any more), or None. Asked on every call, and again now and
+        then by a long stream: TLS checks validity at the handshake only, so a connection opened
+        before the certificate expired or was revoked would otherwise keep working with it."""
+        if identity.not_after <= pki.utcnow():
+            return (f"certificate {identity.serial} expired at {identity.not_after.isoformat()}; "
+                    "enroll again (renew before it expires)")
+        if identity.role == ROLE_BOOTSTRAP:
+            return None
         status = enrollment.certificate_status(self.store, identity.serial)
         if status is None:
-            context.abort(grpc.StatusCode.UNAUTHENTICATED,
-                          "this certificate is not one this collector issued; enroll again")
+            return "this certificate is not one this collector issued; enroll again"
         if status[1]:
             reason = f" ({status[2]})" if status[2] else ""
-            context.abort(grpc.StatusCode.UNAUTHENTICATED,
-                          f"certificate {identity.serial} was revoked at {status[1]}{reason}")
-        return identity
+            return f"certificate {identity.serial} was revoked at {status[1]}{reason}"
+        return None
 
     def require(self, context, role: str) -> pki.Identity:
         identity = self.identity(context)

@@ -55,3 +55,44 @@ def test_certificate_expiring_on_an_open_connection_is_refused_from_the_next_cal
     channel.close()
     assert collector.stored_reports() == 1
     assert collector.store.count("certificates") == 1  # no renewal was signed
+
+
+def test_revoked_analyst_following_flags_is_cut_off(collector):
+    """Revocation is checked on every call; a flag stream is one call that lasts for days, so it is
+    checked again at every poll: revoking the analyst ends the stream (UNAUTHENTICATED), audited."""
+    stub = query_pb2_grpc.QueryStub(collector.channel(collector.analyst("analyst-mallory")))
+    stream = stub.FollowFlags(query_pb2.FollowFlagsRequest(poll_seconds=1))
+    ended = {}
+
+    def read():
+        try:
+            for _ in stream:
+                pass
+            ended["code"] = grpc.StatusCode.OK
+        except grpc.RpcError as exc:
+            ended["code"], ended["details"] = exc.code(), exc.details()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    time.sleep(1.5)
+    assert enrollment.revoke_subject(collector.store, "analyst-mallory", "left the company") == 1
+    reader.join(10)
+    if reader.is_alive():
+        stream.cancel()
+        pytest.fail("the revoked analyst's flag stream was still open 10 s after revocation")
+    assert ended["code"] == grpc.StatusCode.UNAUTHENTICATED
+    assert "revoked" in ended["details"]
+    [entry] = collector.store.rows("SELECT who, action, outcome FROM audit")
+    assert entry["who"] == "analyst-mallory" and entry["action"] == "follow-flags"
+    assert "revoked" in entry["outcome"]
+
+
+def test_analyst_certificate_expiring_during_a_flag_stream_ends_it(collector):
+    creds, cert = recorded_certificate(collector, "analyst-temp", pki.ROLE_ANALYST, dt.timedelta(seconds=3))
+    stream = query_pb2_grpc.QueryStub(collector.channel(creds)).FollowFlags(
+        query_pb2.FollowFlagsRequest(poll_seconds=1), timeout=15)
+    with pytest.raises(grpc.RpcError) as info:
+        for _ in stream:
+            pass
+    assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "expired" in info.value.details()
