@@ -25,6 +25,7 @@ SERVICE_NAME = "farmwatch.v1.Query"
 MAX_SQL_ROWS = 10_000
 SQL_TIMEOUT = 10.0  # seconds
 FOLLOW_POLL_SECONDS = 5
+MAX_FOLLOW_POLL_SECONDS = 60  # a longer poll would leave a revoked analyst's stream (and its slot) open that long
 MAX_FOLLOWERS = 4  # each open stream holds one of the server's worker threads
 MAX_SQL_RUNNING = 4  # so do running statements (up to SQL_TIMEOUT each); the rest are for reports
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -163,7 +164,7 @@ class QueryService(query_pb2_grpc.QueryServicer):
                     yield _flag_event(event)
                     cursor.mark(event)
                     entry.rows += 1
-                ended.wait(request.poll_seconds or FOLLOW_POLL_SECONDS)
+                ended.wait(min(request.poll_seconds or FOLLOW_POLL_SECONDS, MAX_FOLLOW_POLL_SECONDS))
 
     def _answer(self, context, action: str, detail: str, run):
         """Check the caller, audit the call, run it; map refusals onto gRPC status codes."""

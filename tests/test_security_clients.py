@@ -96,3 +96,18 @@ def test_analyst_certificate_expiring_during_a_flag_stream_ends_it(collector):
             pass
     assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert "expired" in info.value.details()
+
+
+def test_a_huge_poll_interval_does_not_outlast_revocation(collector, monkeypatch):
+    """poll_seconds is the client's to choose (uint32: up to 136 years); the collector still looks
+    at least every MAX_FOLLOW_POLL_SECONDS, so a revoked analyst cannot hold a stream and its slot."""
+    from farmwatch.collector import query_service
+
+    monkeypatch.setattr(query_service, "MAX_FOLLOW_POLL_SECONDS", 1)
+    stream = query_pb2_grpc.QueryStub(collector.channel(collector.analyst("analyst-slow"))).FollowFlags(
+        query_pb2.FollowFlagsRequest(poll_seconds=2**32 - 1), timeout=15)
+    threading.Timer(1.5, enrollment.revoke_subject, (collector.store, "analyst-slow")).start()
+    with pytest.raises(grpc.RpcError) as info:
+        for _ in stream:
+            pass
+    assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
