@@ -154,7 +154,7 @@ class StateDir:
         and race each other's certificate renewals, each revoking the other's new certificate.
         Returns the open file; keep it open while running. AlreadyRunning when it is taken."""
         try:
-            handle = open(self.run_lock, "a+")
+            handle = os.fdopen(os.open(self.run_lock, os.O_RDWR | os.O_CREAT, 0o600), "r+")
         except OSError as exc:  # a read-only state dir: the outbox cannot work either, run says so
             log.warning("cannot create run.lock; running without it path=%s error=%r", self.run_lock, str(exc))
             return None
