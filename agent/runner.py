@@ -27,7 +27,7 @@ from farmwatch.agent.identity import (
     MAX_DEVICE_ID_LENGTH, parse_certificate, read_certificate_info, store_certificate, utcnow, valid_device_id,
 )
 from farmwatch.agent.spool import Spool, SpooledReport
-from farmwatch.agent.state import AgentConfig, StateDir
+from farmwatch.agent.state import MIN_REPORT_INTERVAL, AgentConfig, StateDir
 from farmwatch.agent.transport import (
     MAX_CHOKED_ATTEMPTS, Backoff, CollectorClient, CollectorError, Disposition,
     check_address, enrollment_channel, mtls_channel,
@@ -102,7 +102,7 @@ def enroll(state: StateDir, params: EnrollParams, timeout: float = 30.0) -> Agen
         enrolled_at=utcnow().isoformat(timespec="seconds"),
     )
     if response.report_interval_seconds:
-        config.report_interval_seconds = response.report_interval_seconds
+        config.report_interval_seconds = collector_interval(response.report_interval_seconds)
     if state.config_file.exists():  # keep spool bounds an admin tuned before re-enrolling
         config.spool = state.load_config().spool
     state.save_config(config)  # last: its presence marks a complete enrollment
@@ -292,7 +292,7 @@ def _delivered(agent: Agent, entry: SpooledReport, ack, outcome: DrainOutcome) -
     agent.spool.ack(entry.report_id)
     outcome.acked.append(entry.report_id)
     if ack.report_interval_seconds:
-        agent.interval = float(ack.report_interval_seconds)
+        agent.interval = float(collector_interval(ack.report_interval_seconds))
     log.info("report delivered report_id=%s sequence=%d duplicate=%s", entry.report_id,
              entry.sequence, ack.duplicate)
 
@@ -379,6 +379,11 @@ def run_once(agent: Agent, sysroot: str | None = None) -> RunResult:
     )
 
 
+def collector_interval(seconds: int) -> int:
+    """The report interval a collector asks for, but never below MIN_REPORT_INTERVAL."""
+    return max(MIN_REPORT_INTERVAL, seconds)
+
+
 def jittered(seconds: float, rng: random.Random) -> float:
     return seconds * rng.uniform(1 - INTERVAL_JITTER, 1 + INTERVAL_JITTER)
 
@@ -452,7 +457,7 @@ def _report_until_stopped(agent: Agent, stop: threading.Event, interval: float |
             else:
                 backoff.reset()
                 _renew_logging_errors(agent)
-                next_drain = now + BACKLOG_PAUSE if outcome.more else next_scan
+                next_drain = now + jittered(BACKLOG_PAUSE, rng) if outcome.more else next_scan
         stop.wait(max(0.0, min(next_scan, next_drain) - time.monotonic()))
 
 

@@ -270,7 +270,12 @@ def _open_database(path: Path) -> sqlite3.Connection:
             source = path.with_name(path.name + suffix)
             if source.exists():
                 source.rename(aside.with_name(aside.name + suffix))
-        return _connect(path)
+        db = _connect(path)
+        # The lost count is unknown; restarting at 1 would make the collector mark every report of
+        # this certificate a replay. The clock in seconds is above any count reached at one report
+        # a minute or slower, and the outbox moved aside says why the numbers jumped.
+        _set(db, "next_sequence", int(time.time()))
+        return db
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:

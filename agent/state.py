@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 STATE_DIR_ENV = "FARMWATCH_STATE_DIR"
 SYSTEM_STATE_DIR = Path("/var/lib/farmwatch")
 DEFAULT_REPORT_INTERVAL = 300
+# The least interval the agent takes from a collector: a collector set to 1 s by mistake (or an
+# impostor) must not have the whole fleet scanning back to back.
+MIN_REPORT_INTERVAL = 60
 
 
 class ConfigError(ValueError):
@@ -84,6 +87,10 @@ class AgentConfig:
     @classmethod
     def from_toml(cls, path: Path) -> "AgentConfig":
         data = read_toml(path)
+        missing = [key for key in ("collector", "device_id") if not data.get(key)]
+        if missing:
+            raise ConfigError(f"{path} lacks {' and '.join(missing)}: it is written by enrollment, so enroll "
+                              "again (`farmwatch-agent enroll --force …`, or restore the file)")
         try:
             spool = SpoolBounds(**data.pop("spool", {}))
             return cls(spool=spool, **data)

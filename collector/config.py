@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
+from farmwatch.agent.state import MIN_REPORT_INTERVAL  # the agent's floor, so the collector asks no less
 from farmwatch.collector.fleet.settings import FleetSettings, FleetSettingsError
 
 CONFIG_NAME = "collector.toml"
@@ -70,6 +71,9 @@ class CollectorConfig:
             raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
         values.update({k: v for k, v in overrides.items() if v is not None})
         _check_types(cls, values, path)
+        if values.get("report_interval_seconds", MIN_REPORT_INTERVAL) < MIN_REPORT_INTERVAL:
+            raise ConfigError(f"{path}: report_interval_seconds must be at least {MIN_REPORT_INTERVAL} (agents "
+                              f"would not scan more often anyway), not {values['report_interval_seconds']}")
         if "listen" in values:
             _check_listen(values["listen"])
         if not isinstance(values.get("fleet", FleetSettings()), FleetSettings):

@@ -225,6 +225,12 @@ def test_a_setting_of_the_wrong_type_is_named(home):
     assert result.returncode == 1 and "workers must be of type int" in result.stderr
 
 
+def test_a_report_interval_below_the_agents_floor_is_refused(home):
+    (home / "collector.toml").write_text('[collector]\nreport_interval_seconds = 5\n')
+    result = collector(home, "devices", check=False)
+    assert result.returncode == 1 and "report_interval_seconds must be at least 60" in result.stderr
+
+
 def test_token_needs_at_least_one_use(home):
     result = collector(home, "token", "create", "--uses", "0", check=False)
     assert result.returncode == 2 and "at least 1" in result.stderr

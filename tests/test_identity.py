@@ -149,6 +149,20 @@ def test_config_with_unknown_keys_names_the_file(tmp_path):
         state.load_config()
 
 
+@pytest.mark.parametrize("text, missing", [("", "collector and device_id"), ('collector = "a:1"\n', "device_id")])
+def test_an_emptied_config_says_to_enroll_again(tmp_path, text, missing):
+    state = StateDir(tmp_path)
+    state.config_file.write_text(text)
+    with pytest.raises(ConfigError, match=f"lacks {missing}: .*enroll again"):
+        state.load_config()
+
+
+def test_the_interval_a_collector_asks_for_has_a_floor():
+    from farmwatch.agent import runner
+
+    assert [runner.collector_interval(s) for s in (1, 59, 60, 300)] == [60, 60, 60, 300]
+
+
 def test_bootstrap_file_resolves_ca_next_to_it(tmp_path):
     state = StateDir(tmp_path)
     assert state.load_bootstrap() is None
