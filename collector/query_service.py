@@ -108,7 +108,7 @@ class QueryService(query_pb2_grpc.QueryServicer):
                                "already; retry when one has finished")
             try:
                 return sql.run(self.store.path, request.sql, max_rows=limit, timeout=SQL_TIMEOUT,
-                               abandoned=lambda: not context.is_active())
+                               abandoned=lambda: not context.is_active(), max_bytes=self.budget)
             except sql.SqlError as exc:
                 raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from exc
             finally:

@@ -83,25 +83,31 @@ def _authorize(action, arg1, arg2, _database, _trigger):
 
 
 def run(database: Path, query: str, params=(), *, max_rows: int = DEFAULT_MAX_ROWS,
-        timeout: float = DEFAULT_TIMEOUT, abandoned=None) -> SqlResult:
+        timeout: float = DEFAULT_TIMEOUT, abandoned=None, max_bytes: int | None = None) -> SqlResult:
     """Run one read-only statement; at most `max_rows` rows, at most `timeout` seconds.
 
     `abandoned()`, if given, is asked now and then; once it says True (the caller has gone away)
-    the query stops at once instead of running out its time for nobody."""
+    the query stops at once instead of running out its time for nobody.
+
+    `max_bytes`, if given, bounds memory as the other two bound time: no string or BLOB the query
+    makes may be larger (`SELECT zeroblob(900000000)` fails at once instead of taking gigabytes),
+    and rows stop being fetched (truncated) once those fetched hold about that many bytes."""
     conn = open_readonly(database)
+    if max_bytes is not None:
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(1, max_bytes))
     try:
-        return _execute(conn, query, params, max_rows, timeout, abandoned or (lambda: False))
+        return _execute(conn, query, params, max_rows, timeout, abandoned or (lambda: False), max_bytes)
     finally:
         conn.close()
 
 
 def _execute(conn: sqlite3.Connection, query: str, params, max_rows: int, timeout: float,
-             abandoned) -> SqlResult:
+             abandoned, max_bytes: int | None = None) -> SqlResult:
     deadline = time.monotonic() + timeout
     conn.set_progress_handler(lambda: time.monotonic() > deadline or abandoned(), _PROGRESS_EVERY)
     try:
         cursor = conn.execute(query, params)
-        rows = cursor.fetchmany(max_rows + 1)
+        rows = _fetch(cursor, max_rows + 1, max_bytes)
     except sqlite3.DatabaseError as exc:
         if "interrupted" in str(exc) and time.monotonic() > deadline:
             raise SqlError(f"the query ran longer than {timeout:g}s and was stopped; "
@@ -114,12 +120,38 @@ def _execute(conn: sqlite3.Connection, query: str, params, max_rows: int, timeou
     if cursor.description is None:
         raise SqlError("the statement returns no rows; only queries (SELECT, WITH, PRAGMA table_info) are allowed")
     columns = _unique([d[0] for d in cursor.description])
-    return SqlResult(columns, [tuple(_plain(v) for v in row) for row in rows[:max_rows]],
-                     truncated=len(rows) > max_rows)
+    truncated = len(rows) > max_rows or rows.over_budget
+    return SqlResult(columns, [tuple(_plain(v) for v in row) for row in rows[:max_rows]], truncated=truncated)
+
+
+class _Fetched(list):
+    over_budget = False  # rows were left unfetched because those fetched reached max_bytes
+
+
+def _fetch(cursor: sqlite3.Cursor, limit: int, max_bytes: int | None) -> _Fetched:
+    """Up to `limit` rows; with `max_bytes`, no more once the rows fetched hold that many bytes
+    (10,000 rows of a 4 MB BLOB each would otherwise all be held in memory before any is sent)."""
+    rows = _Fetched()
+    size = 0
+    while len(rows) < limit:
+        chunk = cursor.fetchmany(min(256, limit - len(rows)))
+        if not chunk:
+            break
+        for row in chunk:
+            if max_bytes is not None:
+                size += sum(len(v) if isinstance(v, (str, bytes)) else 8 for v in row)
+                if size > max_bytes and rows:
+                    rows.over_budget = True
+                    return rows
+            rows.append(row)
+    return rows
 
 
 def _explain(exc: sqlite3.DatabaseError) -> str:
     text = str(exc)
+    if "too big" in text:
+        return (f"{text}: no value may be larger than one response can carry; select fewer or smaller "
+                "columns (e.g. length(raw) instead of raw)")
     if "not authorized" in text or "readonly" in text or "read-only" in text:
         return f"{text}: this connection is read-only; ATTACH and extensions are not allowed"
     return text

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import grpc
 import pytest
@@ -314,3 +315,28 @@ def test_a_query_the_collector_fails_on_is_internal_and_audited(fleet, analyst):
     assert error.value.code() == grpc.StatusCode.INTERNAL
     assert "Exception calling application" not in error.value.details()
     assert audit_rows(fleet)[-1]["outcome"].startswith("error: OperationalError")
+
+
+@pytest.mark.parametrize("statement", ["SELECT zeroblob(900000000)", "SELECT length(randomblob(900000000))",
+                                       "SELECT length(group_concat(hex(zeroblob(100000)))) FROM "
+                                       "(WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 500) "
+                                       "SELECT x FROM n)"])
+def test_sql_cannot_make_a_value_of_gigabytes(analyst, statement):
+    """One value bigger than a response is refused as SQLite makes it, not after the collector
+    has held it (and its base64 and JSON copies) in memory: `zeroblob(500000000)` peaked at 2 GB."""
+    started = time.monotonic()
+    with pytest.raises(grpc.RpcError) as error:
+        analyst.Sql(query_pb2.SqlRequest(sql=statement), timeout=30)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "too big" in error.value.details()
+    assert time.monotonic() - started < 3
+
+
+def test_sql_stops_fetching_rows_once_they_outgrow_a_response(fleet, analyst):
+    """10,000 rows of 3 MB each would be fetched whole (30 GB) before any was sent."""
+    many_big = ("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 10000) "
+                "SELECT x, zeroblob(3000000) AS b FROM n")
+    started = time.monotonic()
+    answer = analyst.Sql(query_pb2.SqlRequest(sql=many_big), timeout=30)
+    assert answer.truncated and len(answer.rows) <= 1
+    assert time.monotonic() - started < 5

@@ -165,3 +165,12 @@ def test_cli_listings_are_audited_as_the_local_user(database):
         assert run_cli(database.parent, *args).returncode == 0
     audit = sql.run(database, "SELECT action, detail, rows FROM audit ORDER BY id").rows
     assert audit == [("devices", "all", 3), ("device", "SN-1", 1), ("flags", "", 0)]
+
+
+def test_max_bytes_bounds_values_and_rows_fetched(database):
+    with pytest.raises(sql.SqlError, match="too big"):
+        sql.run(database, "SELECT zeroblob(2000000)", max_bytes=1_000_000)
+    many = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 1000) SELECT randomblob(100000) FROM n"
+    result = sql.run(database, many, max_bytes=1_000_000)
+    assert result.truncated and 1 <= len(result.rows) <= 10
+    assert len(sql.run(database, many).rows) == 1000  # the CLI's own queries keep no byte bound
