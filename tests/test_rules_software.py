@@ -286,3 +286,14 @@ def test_a_viewer_inside_a_host_tools_folder_is_not_the_host():
     # RealVNC's viewer is catalogued as the client side; its folder sits beside VNC Server's
     exe = r"C:\Program Files\RealVNC\VNC Server\vncviewer.exe"
     assert findings(report("windows", processes=[process(82, "vncviewer.exe", exe)]), "remote-control-running") == []
+
+
+def test_a_vendors_signature_on_its_viewer_does_not_make_the_viewer_the_host():
+    """RealVNC signs VNC Viewer as it signs VNC Server: the signer names the vendor, the name says viewer."""
+    exe = r"C:\Program Files\RealVNC\VNC Viewer\vncviewer.exe"
+    viewer = process(83, "vncviewer.exe", exe, signer="RealVNC Limited")
+    assert findings(report("windows", processes=[viewer]), "remote-control-running") == []
+    server = process(84, "vncserver.exe", r"C:\Program Files\RealVNC\VNC Server\vncserver.exe", signer="RealVNC Limited")
+    assert only(report("windows", processes=[server]), "remote-control-running")["evidence"]["tool"]["id"] in {
+        "realvnc-vnc-connect", "vnc"}
+

@@ -65,14 +65,17 @@ def _name_matches(catalogue: Catalogue, os: str | None, name: str, exe: str) -> 
 def _process_matches(catalogue: Catalogue, os: str | None, names: tuple[str, ...], exe: str,
                      bundle_id: str, signer: str) -> list[tuple[Tool, str, str]]:
     """Tools the process is, by name, bundle id, install folder or code signer — never the tool
-    whose viewer it is (a viewer drives another machine: remote_tools.md §5)."""
+    whose viewer it is (a viewer drives another machine: remote_tools.md §5). A catalogued viewer
+    sits in its vendor's folder and carries its vendor's signature (RealVNC signs VNC Viewer as it
+    signs VNC Server), so folder and signer say nothing about it."""
     found = [match for name in names for match in _name_matches(catalogue, os, name, exe)]
     if bundle_id:
         found += [(t, bundle_id, "bundle_ids") for t in catalogue.bundle_ids.get(bundle_id.casefold(), [])]
-    if exe and not catalogue.is_viewer(names, bundle_id):  # viewers often sit in the host's folder
-        found += [(t, pattern, f"install_paths.{os or 'any'}") for t, pattern in catalogue.tools_installed_in(exe, os)]
-    if tool := catalogue.tool_signed_by(signer):
-        found.append((tool, signer, "signers"))
+    if not catalogue.is_viewer(names, bundle_id):
+        if exe:
+            found += [(t, pattern, f"install_paths.{os or 'any'}") for t, pattern in catalogue.tools_installed_in(exe, os)]
+        if tool := catalogue.tool_signed_by(signer):
+            found.append((tool, signer, "signers"))
     return [m for m in found if not m[0].is_client(names, bundle_id)]
 
 
