@@ -297,3 +297,22 @@ def test_a_vendors_signature_on_its_viewer_does_not_make_the_viewer_the_host():
     assert only(report("windows", processes=[server]), "remote-control-running")["evidence"]["tool"]["id"] in {
         "realvnc-vnc-connect", "vnc"}
 
+
+@pytest.mark.parametrize("os, proc, app", [
+    ("windows", process(85, "strwinclt.exe", r"C:\Program Files (x86)\Splashtop\Splashtop Remote\Client for STB\strwinclt.exe",
+                        signer="Splashtop Inc."),
+     application("Splashtop Business", r"C:\Program Files (x86)\Splashtop\Splashtop Remote\Client for STB")),
+    ("macos", process(86, "Splashtop Business", "/Applications/Splashtop Business.app/Contents/MacOS/Splashtop Business",
+                      bundle_id="com.splashtop.stb.macosx"),
+     application("Splashtop Business", "/Applications/Splashtop Business.app", source="app_bundle",
+                 bundle_id="com.splashtop.stb.macosx")),
+])
+def test_splashtop_business_is_the_app_one_connects_from(os, proc, app):
+    """Splashtop's Business (and Personal) app is the viewer; the Streamer is what is connected to."""
+    job = application("com.splashtop.stb.macosx.helper.autoupdate", source="launchd",
+                      path="/Library/LaunchAgents/com.splashtop.stb.macosx.helper.autoupdate.plist")
+    rep = report(os, processes=[proc], applications=[app, job])
+    assert findings(rep, "remote-control-running") == [] and findings(rep, "remote-control-installed") == []
+    streamer = process(87, "SRService.exe", r"C:\Program Files (x86)\Splashtop\Splashtop Remote\Server\SRService.exe",
+                       signer="Splashtop Inc.")
+    assert only(report("windows", processes=[streamer]), "remote-control-running")["evidence"]["tool"]["id"] == "splashtop"
