@@ -316,3 +316,16 @@ def test_splashtop_business_is_the_app_one_connects_from(os, proc, app):
     streamer = process(87, "SRService.exe", r"C:\Program Files (x86)\Splashtop\Splashtop Remote\Server\SRService.exe",
                        signer="Splashtop Inc.")
     assert only(report("windows", processes=[streamer]), "remote-control-running")["evidence"]["tool"]["id"] == "splashtop"
+
+
+@pytest.mark.parametrize("os, app", [
+    ("windows", application("Chrome Remote Desktop", "", publisher="Google\\Chrome")),
+    ("macos", application("Chrome Remote Desktop", "/Users/a/Applications/Chrome Apps.localized/Chrome Remote Desktop.app",
+                          source="app_bundle", bundle_id="com.google.Chrome.app.inomeogfingihgjfjlpeplalcfajhgai")),
+])
+def test_the_chrome_remote_desktop_web_client_installed_as_an_app_is_no_host(os, app):
+    """Chrome lists an installed web app under its own name; the host installs as 'Chrome Remote Desktop Host'."""
+    assert findings(report(os, applications=[app]), "remote-control-installed") == []
+    host = application("Chrome Remote Desktop Host", r"C:\Program Files (x86)\Google\Chrome Remote Desktop")
+    assert only(report("windows", applications=[host]), "remote-control-installed")["evidence"]["tool"]["id"] == \
+        "chrome-remote-desktop"
