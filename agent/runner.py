@@ -271,7 +271,8 @@ def _drain(agent: Agent, outcome: DrainOutcome, stop: threading.Event | None, ba
                 _discard(agent, entry, str(exc), outcome)
                 continue
             agent.spool.record_failure(str(exc))
-            if suspect is None and exc.collector_answered and exc.disposition is Disposition.RETRY:
+            if (suspect is None and exc.collector_answered and exc.disposition is Disposition.RETRY
+                    and not exc.about_load):  # load is no fault of this report: back off instead
                 suspect = (entry, exc)
                 continue
             outcome.error = exc

@@ -8,7 +8,8 @@ What happens to a report the collector did not take:
   backoff. A collector that answers one report with such an error but takes the report behind
   it is healthy and chokes on that one (e.g. it is over the collector's size limit); after
   `MAX_CHOKED_ATTEMPTS` such cycles the report is dropped (and counted), so it cannot block the
-  queue forever, while an overloaded or broken collector never costs a report.
+  queue forever, while an overloaded or broken collector never costs a report: a deadline or the
+  collector's "busy" never counts against a report (`CollectorError.about_load`).
 * REJECT — the collector says the report itself is wrong (INVALID_ARGUMENT, FAILED_PRECONDITION,
   OUT_OF_RANGE): resending it can never succeed, so it is dropped (and counted) and draining
   goes on with the next one.
@@ -68,6 +69,13 @@ class CollectorError(Exception):
     @property
     def collector_answered(self) -> bool:
         return self.code not in _UNREACHED
+
+    @property
+    def about_load(self) -> bool:
+        """The collector is short of time or room whichever report comes: a deadline, or its
+        RESOURCE_EXHAUSTED "busy" (not gRPC's own RESOURCE_EXHAUSTED for a message too large)."""
+        return self.code is grpc.StatusCode.DEADLINE_EXCEEDED or (
+            self.code is grpc.StatusCode.RESOURCE_EXHAUSTED and "busy" in self.details)
 
 
 def check_address(address: str) -> str:

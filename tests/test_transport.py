@@ -295,6 +295,18 @@ def test_a_collector_that_chokes_on_everything_costs_no_report(choking_agent):
     assert [entry.attempts for entry in choking_agent.spool.pending(10)] == [0, 0]
 
 
+@pytest.mark.parametrize("code, details, about_load", [
+    (grpc.StatusCode.RESOURCE_EXHAUSTED, "the collector is busy; retry with backoff", True),
+    (grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded", True),
+    (grpc.StatusCode.RESOURCE_EXHAUSTED, "Received message larger than max (40000 vs. 32768)", False),
+    (grpc.StatusCode.INTERNAL, "the collector failed to store this report", False),
+])
+def test_load_answers_never_count_against_the_report_that_met_them(code, details, about_load):
+    """A busy collector may take the next report a moment later; that must not be read as this
+    report choking it (5 such cycles drop a report)."""
+    assert CollectorError(code, details).about_load is about_load
+
+
 def test_unreachable_collector_does_not_count_against_reports(agent):
     agent.config.collector = f"127.0.0.1:{closed_port()}"
     agent.reconnect()
