@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_rules_support import application, findings, only, process, report
+from test_rules_support import application, findings, only, process, report, verdict
 
 ANYDESK_EXE = r"C:\Program Files (x86)\AnyDesk\AnyDesk.exe"
 
@@ -329,3 +329,13 @@ def test_the_chrome_remote_desktop_web_client_installed_as_an_app_is_no_host(os,
     host = application("Chrome Remote Desktop Host", r"C:\Program Files (x86)\Google\Chrome Remote Desktop")
     assert only(report("windows", applications=[host]), "remote-control-installed")["evidence"]["tool"]["id"] == \
         "chrome-remote-desktop"
+
+
+def test_intune_remote_help_is_the_companys_channel_and_weighs_low():
+    """Remote Help's helper signs in to the company's tenant with an Intune role (remote_tools.md §5)."""
+    app = "/Applications/Microsoft Remote Help.app"
+    rep = report("macos", processes=[process(88, "Microsoft Remote Help", app + "/Contents/MacOS/Microsoft Remote Help",
+                                             bundle_id="com.microsoft.remotehelp")],
+                 applications=[application("Microsoft Remote Help", app, source="app_bundle")])
+    assert only(rep, "remote-control-running")["severity"] == "low"
+    assert verdict(rep)["verdict"] == "clean"
