@@ -12,7 +12,9 @@ from test_rules_support import DEVICE_ID, findings, only, report, verdict
 
 @pytest.mark.parametrize("service, severity", [
     ("rdp", "medium"), ("screen_sharing", "medium"), ("Remote Management", "medium"), ("vnc", "medium"),
-    ("remote_assistance", "medium"), ("gnome_remote_desktop", "medium"),
+    ("gnome_remote_desktop", "medium"),
+    # Windows Remote Assistance admits a helper only on the user's own invitation, and ships switched on
+    ("remote_assistance", "low"), ("Remote Assistance", "low"),
     ("remote_login", "info"), ("ssh", "info"),
 ])
 def test_os_remote_access_setting_weight(service, severity):

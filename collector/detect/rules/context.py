@@ -11,6 +11,9 @@ from farmwatch.collector.detect.rules.base import Context, Hit, rule
 # Settings that let someone watch and drive the desktop, as opposed to a shell login.
 DESKTOP_SHARING = re.compile(
     r"rdp|vnc|(remote|screen|terminal)[ _-]?(desktop|sharing|management|assistance|serv)", re.IGNORECASE)
+# Of those, Windows Remote Assistance admits a helper only on an invitation the user sends from the
+# laptop (fAllowToGetHelp, on by default): nobody can dial in with it, unlike an RDP or VNC host.
+INVITED_HELP = re.compile(r"remote[ _-]?assistance", re.IGNORECASE)
 # Probes whose silence blinds a rule: a missing USB list hides every IP-KVM.
 DETECTION_PROBES = {"processes", "applications", "usb", "usb_devices", "displays", "network", "sessions",
                     "remote_access"}
@@ -20,11 +23,12 @@ DETECTION_PROBES = {"processes", "applications", "usb", "usb_devices", "displays
 def os_remote_access_enabled(ctx: Context) -> Iterator[Hit]:
     """The OS's own remote desktop (RDP, Screen Sharing/Remote Management, VNC) is switched on
     (indicators.md R4: medium strength, medium false positives — help desks use it, and the
-    allow-list is where a company sanctions it). A shell login service is info only."""
+    allow-list is where a company sanctions it). Remote Assistance, which answers only the user's
+    own invitation and ships switched on, is low; a shell login service is info only."""
     for service, enabled in ctx.view.remote_access:
         if enabled and service:
-            yield Hit({"service": service}, {"setting": {"service": service, "enabled": True}},
-                      "medium" if DESKTOP_SHARING.search(service) else "info")
+            severity = "low" if INVITED_HELP.search(service) else "medium" if DESKTOP_SHARING.search(service) else "info"
+            yield Hit({"service": service}, {"setting": {"service": service, "enabled": True}}, severity)
 
 
 def _language_markers(ctx: Context) -> list[tuple[dict, str]]:
