@@ -66,6 +66,27 @@ def test_any_port_a_remote_control_process_listens_on_counts():
     assert only(rep, "remote-session-inbound")["evidence"]["tools"][0]["id"] == "rustdesk"
 
 
+MWB = process(5300, "MouseWithoutBorders.exe",
+              r"C:\Program Files (x86)\Microsoft Garage\Mouse without Borders\MouseWithoutBorders.exe")
+BARRIER_SERVER = process(71, "barriers", "/usr/bin/barriers", ["barriers", "-f", "--address", ":24800"])
+
+
+@pytest.mark.parametrize("proc, local, lan_peer", [
+    (MWB, "192.168.1.20:15101", "192.168.1.42:50211"),            # the desk PC shares its keyboard and mouse
+    (BARRIER_SERVER, "192.168.1.20:24800", "192.168.1.30:48220"),  # this laptop shares its keyboard with a desk PC
+])
+def test_a_software_kvm_peer_on_the_lan_is_no_remote_session(proc, local, lan_peer):
+    """Input sharing moves keyboard and mouse, not the screen: a LAN peer sits at the same desk."""
+    port = int(local.rsplit(":", 1)[1])
+    listen = [listener(f"0.0.0.0:{port}", proc["pid"], proc["name"])]
+    os = "windows" if proc is MWB else "linux"
+    lan = report(os, processes=[proc], listeners=listen, connections=[connection(local, lan_peer, proc["pid"], proc["name"])])
+    assert findings(lan, "remote-session-inbound") == []
+    public = report(os, processes=[proc], listeners=listen,
+                    connections=[connection(local, "198.51.100.77:50211", proc["pid"], proc["name"])])
+    assert only(public, "remote-session-inbound")["severity"] == "critical"
+
+
 @pytest.mark.parametrize("conn", [
     connection("192.168.1.20:52000", "198.51.100.77:7070", 4120, "AnyDesk.exe"),   # outbound: this laptop dials out
     connection("127.0.0.1:7070", "127.0.0.1:50000", 4120, "AnyDesk.exe"),          # loopback

@@ -56,7 +56,18 @@ def _inbound(ctx: Context) -> list[ConnectionView]:
     tool_ports = _listening_ports_of_tools(ctx)
     ports = set(ctx.catalogue.listen_ports) | tool_ports
     return [c for c in ctx.view.connections if _live_remote(c) and c.local_port in ports
-            and (c.local_port in tool_ports or not _someone_elses_port(ctx, c))]
+            and (c.local_port in tool_ports or not _someone_elses_port(ctx, c)) and not _desk_input_sharing(ctx, c)]
+
+
+def _desk_input_sharing(ctx: Context, conn: ConnectionView) -> bool:
+    """A software KVM (Mouse Without Borders, Barrier, Synergy) talking to a peer on the LAN: the keyboard
+    and mouse of a machine on the same desk, whichever side shares them. No screen travels with it, so
+    whoever types must be looking at this laptop (remote_tools.md §4 software KVMs, §5 multi-machine desks);
+    from a public address it still counts."""
+    if _origin(conn.remote_ip) != "private":
+        return False
+    tools = _session_tools(ctx, conn)
+    return bool(tools) and all(t.role == "input_sharing" for t in tools)
 
 
 def _session_tools(ctx: Context, conn: ConnectionView) -> list:
