@@ -34,6 +34,20 @@ SERVICE_NAME = "farmwatch.v1.Collector"
 ROLE_BOOTSTRAP = "enrollment"
 
 
+# What one client (any stack, any intent: the bootstrap certificate is public) may hold of the
+# transport. gRPC core's defaults allow unlimited streams per connection (one connection with 20,000
+# open streams stalled every other agent's report for 10 s), a TCP connection that never starts TLS
+# for 120 s, and an idle connection forever.
+TRANSPORT_LIMITS = [
+    ("grpc.max_concurrent_streams", 100),           # per connection; an agent uses one at a time
+    ("grpc.server_handshake_timeout_ms", 20_000),   # TCP connected, TLS not done: closed after 20 s
+    ("grpc.max_connection_idle_ms", 15 * 60_000),   # no call for 15 min: GOAWAY (clients reconnect)
+    # Each connection is made again at least hourly (calls running go on until they end), so a new
+    # handshake sees a rotated server certificate and its chain, as `pki` rotation expects.
+    ("grpc.max_connection_age_ms", 60 * 60_000),
+]
+
+
 @lru_cache(maxsize=4096)
 def _identity_from_pem(pem: bytes) -> pki.Identity:
     return pki.identity_of(x509.load_pem_x509_certificate(pem))
@@ -272,7 +286,8 @@ class CollectorServer:
         self.health = health.HealthServicer()
         options = [("grpc.max_receive_message_length", config.max_message_bytes),
                    ("grpc.max_send_message_length", config.max_message_bytes),
-                   ("grpc.so_reuseport", 0)]  # a second collector on this port must fail, not share it
+                   ("grpc.so_reuseport", 0),  # a second collector on this port must fail, not share it
+                   *TRANSPORT_LIMITS]
         self.grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=config.workers,
                                                            thread_name_prefix="rpc"), options=options,
                                 interceptors=[_RejectUndecodableInOurServices()])

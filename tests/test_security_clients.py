@@ -111,3 +111,49 @@ def test_a_huge_poll_interval_does_not_outlast_revocation(collector, monkeypatch
         for _ in stream:
             pass
     assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+# -- transport: what one client may hold ----------------------------------------------------------
+
+@pytest.fixture
+def strict_collector(collector_home, monkeypatch):
+    """A collector whose transport limits are seconds instead of minutes, to see them act."""
+    from conftest import RunningCollector
+    from farmwatch.collector import server
+
+    limits = dict(server.TRANSPORT_LIMITS)
+    limits.update({"grpc.server_handshake_timeout_ms": 1000, "grpc.max_connection_idle_ms": 1000})
+    monkeypatch.setattr(server, "TRANSPORT_LIMITS", list(limits.items()))
+    running = RunningCollector(collector_home)
+    yield running
+    running.stop()
+
+
+def test_transport_limits_are_set():
+    from farmwatch.collector import server
+
+    limits = dict(server.TRANSPORT_LIMITS)
+    assert limits["grpc.max_concurrent_streams"] <= 100
+    assert limits["grpc.server_handshake_timeout_ms"] <= 30_000
+    assert limits["grpc.max_connection_idle_ms"] and limits["grpc.max_connection_age_ms"]
+
+
+def test_a_connection_that_never_starts_tls_is_closed(strict_collector):
+    """Slowloris: a TCP connection that sends nothing held a descriptor for 120 s (gRPC's default)."""
+    import socket
+
+    host, port = strict_collector.address.rsplit(":", 1)
+    with socket.create_connection((host, int(port))) as sock:
+        sock.settimeout(10)
+        started = time.monotonic()
+        assert sock.recv(1) == b""  # closed by the collector, not by our timeout
+    assert time.monotonic() - started < 8
+
+
+def test_an_idle_connection_is_closed_and_the_agent_reconnects(strict_collector):
+    creds = strict_collector.enroll("SN-IDLE")
+    with strict_collector.client(creds) as client:
+        client.report(make_report("SN-IDLE", 1))
+        time.sleep(3)  # the collector sends GOAWAY after 1 s without a call
+        client.report(make_report("SN-IDLE", 2))  # a new connection, transparently
+    assert strict_collector.stored_reports() == 2
