@@ -212,11 +212,14 @@ class EdidIdentity:
     product_code: int | None = None
     monitor_name: str = ""
     serial_string: str = ""
+    serial_number: int | None = None    # the 32-bit serial of bytes 12-15: OSes that keep no EDID bytes still give it
 
     def fields(self) -> dict[str, Any]:
         shown = {k: v for k, v in self.__dict__.items() if v not in ("", None)}
         if self.product_code is not None:
             shown["product_code"] = f"0x{self.product_code:04x}"
+        if self.serial_number is not None:
+            shown["serial_number"] = f"0x{self.serial_number:08x}"
         return shown
 
 
@@ -477,6 +480,14 @@ def _is_pnp(v: Any) -> str | None:
     return None if isinstance(v, str) and re.fullmatch(r"[A-Z@_]{3}", v) else "must be a 3-letter upper-case PNP id"
 
 
+def _is_serial_number(v: Any) -> str | None:
+    try:
+        number = parse_product_code(v)
+    except ValueError:
+        number = None
+    return None if number is not None and 0 < number <= 0xFFFFFFFF else "must be a 32-bit EDID serial number ('0x39363945')"
+
+
 def _is_product_code(v: Any) -> str | None:
     try:
         code = parse_product_code(v)
@@ -519,6 +530,7 @@ USB_FIELDS: dict[str, Check] = {
 }
 EDID_FIELDS: dict[str, Check] = {
     "manufacturer_id": _is_pnp, "product_code": _is_product_code, "monitor_name": _is_str, "serial_string": _is_str,
+    "serial_number": _is_serial_number,
 }
 HARDWARE_FIELDS: dict[str, Check] = {
     "id": _is_slug, "name": _is_str, "kind": _one_of(*HARDWARE_KINDS), "confidence": _one_of(*LEVELS),
@@ -722,7 +734,8 @@ def _hardware(entry: dict) -> Hardware:
         raw = entry["edid"]
         edid = EdidIdentity(
             manufacturer_id=raw.get("manufacturer_id", ""), product_code=parse_product_code(raw.get("product_code")),
-            monitor_name=raw.get("monitor_name", ""), serial_string=raw.get("serial_string", ""))
+            monitor_name=raw.get("monitor_name", ""), serial_string=raw.get("serial_string", ""),
+            serial_number=parse_product_code(raw.get("serial_number")))
     return Hardware(id=entry["id"], name=entry["name"], kind=entry["kind"], confidence=entry["confidence"],
                     note=entry["note"], source=entry["source"], usb=usb, edid=edid)
 

@@ -94,6 +94,16 @@ def test_a_broken_hardware_entry_is_reported_with_file_and_entry(catalogue_copy)
         f"hardware.json: device 'pikvm-pico-hid' (#{index}) usb: field 'vendor_id' must be 4 lowercase hex digits"]
 
 
+
+@pytest.mark.parametrize("serial", [0, "0x1ffffffff", "CAFEBABE", -3])
+def test_an_edid_serial_number_is_a_32_bit_number(catalogue_copy, serial):
+    edit(catalogue_copy, "hardware.json", lambda doc: next(
+        d for d in doc["devices"] if d["id"] == "jetkvm-preset-dell-serial-number")["edid"].update(serial_number=serial))
+    index = position("hardware.json", "devices", "jetkvm-preset-dell-serial-number")
+    assert validate_catalogue(catalogue_copy) == [
+        f"hardware.json: device 'jetkvm-preset-dell-serial-number' (#{index}) edid: field 'serial_number' must be a "
+        "32-bit EDID serial number ('0x39363945')"]
+
 @pytest.mark.parametrize("usb, problem", [
     ({"vendor_id": "0430", "product_id_range": ["a113", "a101"]},
      "field 'product_id_range' must be [first, last]: two ascending product ids of 4 lowercase hex digits"),

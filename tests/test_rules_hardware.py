@@ -156,6 +156,18 @@ def test_jetkvm_monitor_preset_needs_the_copied_serial():
     assert verdict(report("windows", displays=[real]))["findings"] == []
 
 
+
+@pytest.mark.parametrize("pnp, code, serial, preset", [(
+    "DEL", 0x2013, 0x39363945, "jetkvm-preset-dell-serial-number"), ("ACR", 0x0565, 0x01613F8A,
+                                                                     "jetkvm-preset-acer-serial-number")])
+def test_jetkvm_monitor_preset_is_known_by_its_numeric_serial_without_the_edid_bytes(pnp, code, serial, preset):
+    """macOS on Apple silicon reports vendor, product and the 32-bit serial from system_profiler, no serial string."""
+    found = display(pnp, code, "", connector="external-2", width_mm=0, height_mm=0, serial_number=serial)
+    finding = only(report("macos", displays=[found]), "display-kvm-edid")
+    assert (finding["severity"], finding["evidence"]["signature"]["id"]) == ("critical", preset)
+    real = display("DEL", 0x2013, "DELL D2721H", connector="external-2", width_mm=0, height_mm=0, serial_number=0x4C42524B)
+    assert verdict(report("macos", displays=[real]))["findings"] == []
+
 def test_toshiba_template_on_a_built_in_screenpad_is_benign():
     screenpad = display("TSB", 0x8888, "ScreenXpert-", connector="card0-eDP-2", built_in=True)
     assert verdict(report("windows", displays=[screenpad]))["findings"] == []

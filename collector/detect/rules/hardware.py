@@ -44,7 +44,8 @@ def _edid_fields_match(entry: Hardware, display: DisplayView) -> bool:
     pairs = ((ident.manufacturer_id, display.manufacturer_id), (ident.monitor_name, display.monitor_name),
              (ident.serial_string, display.serial_string))
     code_ok = ident.product_code is None or ident.product_code == display.product_code
-    return code_ok and all(normalise_text(want) == normalise_text(have) for want, have in pairs if want)
+    serial_ok = ident.serial_number is None or ident.serial_number == display.serial_number
+    return code_ok and serial_ok and all(normalise_text(want) == normalise_text(have) for want, have in pairs if want)
 
 
 @dataclass(frozen=True)
