@@ -339,3 +339,11 @@ def test_intune_remote_help_is_the_companys_channel_and_weighs_low():
                  applications=[application("Microsoft Remote Help", app, source="app_bundle")])
     assert only(rep, "remote-control-running")["severity"] == "low"
     assert verdict(rep)["verdict"] == "clean"
+
+
+def test_tightvncs_server_is_named_tightvnc_not_tigervnc():
+    """LOLRMM files tvnserver.exe and TightVNC's folder under TigerVNC too (remote_tools.md §7 collisions)."""
+    exe = r"C:\Program Files\TightVNC\tvnserver.exe"
+    rep = report("windows", processes=[process(89, "tvnserver.exe", exe, ["tvnserver.exe", "-service"])])
+    finding = only(rep, "remote-control-running")
+    assert finding["evidence"]["tool"]["id"] == "tightvnc" and "same_product_as" not in finding["evidence"]
