@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from farmwatch.v1 import report_pb2 as pb
-from edid import encode
+from edid import encode, is_pnp_letters
 from parts import Conn, Delta, Identity, Listen, Proc, last_wins
 
 CORPUS_NAMESPACE = uuid.UUID("6f0c3c52-3f1e-4d0b-9a57-5b8f3f0a1e21")
@@ -180,14 +180,19 @@ def build_usb(ctx: Context, both: Delta) -> list[pb.UsbDevice]:
 
 
 def build_displays(both: Delta) -> list[pb.Display]:
-    return [
-        pb.Display(
-            connector=s.connector, manufacturer_id=s.monitor.pnp_id, product_code=s.monitor.product_code,
-            serial_number=s.monitor.serial_number, monitor_name=s.monitor.monitor_name,
-            width_mm=s.monitor.width_mm, height_mm=s.monitor.height_mm, built_in=s.built_in,
-            edid=encode(s.monitor), serial_string=s.monitor.serial_string, manufacture_year=s.monitor.year)
-        for s in both.displays
-    ]
+    return [_display(s) for s in both.displays]
+
+
+def _display(s) -> pb.Display:
+    """What the agent reports: the identity it decodes (an invalid PNP id as none), and the bytes when
+    the OS gives them; without them, no physical size or serial string either."""
+    m = s.monitor
+    return pb.Display(
+        connector=s.connector, manufacturer_id=m.pnp_id if is_pnp_letters(m.pnp_id) else "",
+        product_code=m.product_code, serial_number=m.serial_number, monitor_name=m.monitor_name,
+        width_mm=m.width_mm if s.with_edid else 0, height_mm=m.height_mm if s.with_edid else 0,
+        built_in=s.built_in, edid=encode(m) if s.with_edid else b"",
+        serial_string=m.serial_string if s.with_edid else "", manufacture_year=m.year)
 
 
 def build_host(ctx: Context, both: Delta) -> pb.Host:

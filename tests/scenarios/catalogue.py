@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import benign
 import devices as hw
 import field as fc
+import platforms as pc
 import software as sw
-from parts import Delta, NetIface
+from parts import Delta, NetIface, Screen
 
 RELAY, SUSPICIOUS, CLEAN, ALLOWLISTED = "relay", "suspicious", "clean", "allowlisted"
 
@@ -722,4 +723,243 @@ FIELD_ONES = [
              usb(fc.epiphan_kvm2usb(W))),
 ]
 
-SCENARIOS = RELAYS + SUSPICIOUS_ONES + CLEAN_ONES + ALLOWLISTED_ONES + FIELD_ONES
+# Cases the first three review rounds did not stress (platforms.py): macOS and Windows as each OS names
+# things, displays (dummy plugs, loop-outs, extension blocks, invalid ids, EDID-less Apple silicon), and
+# mixed weak signals whose verdict depends on adding them up.
+PLATFORM_ONES = [
+    # --- macOS sharing switches and macOS-shaped remote tools
+    Scenario("mac_screen_sharing_on_no_viewer", M, SUSPICIOUS,
+             "Screen Sharing switched on in System Settings: launchd holds 5900, nobody connected",
+             "indicators.md R4 (RDP/VNC host enabled: M / FP M); remote_tools.md §4 #8 (5900)",
+             pc.screen_sharing_on_idle_macos()),
+    Scenario("mac_remote_management_on_idle", M, SUSPICIOUS,
+             "Remote Management (ARD) on: ARDAgent running and listening on 3283, Screen Sharing's 5900 open, no viewer",
+             "indicators.md R4; remote_tools.md §4 #8 (ARDAgent, 5900, 3283)", pc.remote_management_on_idle_macos()),
+    Scenario("mac_remote_login_on_no_session", M, CLEAN, "Remote Login (SSH) switched on, nobody logged in",
+             "a shell login service is no desktop control (indicators.md R4 names RDP/VNC hosts)",
+             pc.remote_login_on_idle_macos()),
+    Scenario("mac_screen_sharing_session_over_tailnet", M, RELAY,
+             "Screen Sharing serving a viewer who comes over a Tailscale tailnet (100.x) into 5900",
+             "remote_tools.md §4 #8 (5900); DESIGN.md relay (a live inbound remote-control session, over a VPN or not)",
+             pc.screen_sharing_session_over_tailnet_macos()),
+    Scenario("mac_splashtop_business_viewer", M, CLEAN,
+             "Splashtop Business.app (com.splashtop.stb.macosx), the app one connects *from*, reaching the office PC",
+             "remote_tools.md §5 (clients: the laptop controls something else); Splashtop's own guide: the Streamer is "
+             "installed on the computers to be accessed, the Business app is what connects to them",
+             pc.splashtop_business_viewer_macos()),
+    Scenario("mac_intune_remote_help_open", M, CLEAN,
+             "Intune-managed Mac (Company Portal, Intune agent, Defender) with Microsoft Remote Help open on the "
+             "sharer's side",
+             "remote_tools.md §5 (MDM and IT-native channels: Intune's Microsoft Remote Help; its helpers are the "
+             "tenant's own staff)", pc.intune_remote_help_macos()),
+    Scenario("mac_teamviewer_daemon_gui_closed", M, SUSPICIOUS,
+             "TeamViewer's window closed; its launchd daemon TeamViewer_Service and privileged helper keep running",
+             "remote_tools.md §4 #2 (TeamViewer_Service, launchd com.teamviewer.teamviewer_service)",
+             pc.teamviewer_daemon_gui_closed_macos()),
+    Scenario("mac_anydesk_helper_left_behind", M, SUSPICIOUS,
+             "AnyDesk.app dragged to the Trash; its launchd jobs and privileged helper stay, the helper running",
+             "remote_tools.json AnyDesk install_paths.macos (LaunchDaemons com.philandro.anydesk.service/.Helper, "
+             "PrivilegedHelperTools)", pc.anydesk_helper_left_behind_macos()),
+    Scenario("mac_teamviewer_qs_translocated", M, SUSPICIOUS,
+             "TeamViewer QuickSupport opened from Downloads, run by App Translocation from /private/var/folders",
+             "remote_tools.md §4 #2 (TeamViewerQS, com.teamviewer.TeamViewerQS); §6 portable binaries",
+             pc.teamviewer_qs_translocated_macos()),
+    Scenario("mac_vnc_viewer_through_ssh_forward", M, CLEAN,
+             "The Screen Sharing viewer reaching a lab Mac through `ssh -L 5901:localhost:5900`",
+             "remote_tools.md §5 (viewers and ssh forwards out: the laptop controls something else)",
+             pc.vnc_viewer_through_ssh_forward_macos()),
+    Scenario("mac_crd_web_app_shim", M, CLEAN,
+             "The Chrome Remote Desktop web client installed as a Chrome app (an app shim 'Chrome Remote Desktop.app' "
+             "in ~/Applications/Chrome Apps.localized); no host",
+             "remote_tools.md §4 #3 (the macOS host is remoting_me2me_host under PrivilegedHelperTools), §5 clients",
+             pc.crd_web_app_shim_macos()),
+    Scenario("mac_apple_silicon_monitors_no_edid_bytes", M, CLEAN,
+             "An Apple-silicon Mac: system_profiler names a Dell U2723QE and an LG UltraFine without EDID bytes, "
+             "so no size and no serial string",
+             "kvm_signatures.md §7 macOS (system_profiler gives name, vendor, product, serial; no bytes)",
+             host(arch="arm64", hardware_model="Mac15,7")
+             + screens(pc.profiled(pc.DELL_U2723QE_M, 2), pc.profiled(pc.LG_ULTRAFINE_M, 3))),
+    Scenario("mac_apple_silicon_pikvm_no_edid_bytes", M, RELAY,
+             "Apple silicon with a PiKVM V4 Plus: LNX 0x7773 'PiKVM V4 Plus' as system_profiler reports it, and the "
+             "PiKVM gadget on USB",
+             "kvm_signatures.md §2 PiKVM V4 Plus EDID, §7 macOS (system_profiler), §1 PiKVM row",
+             host(arch="arm64", hardware_model="Mac15,7") + screens(pc.profiled(pc.PIKVM_V4_PLUS_M, 2))
+             + usb(pc.pikvm_v4(M))),
+    Scenario("mac_apple_silicon_jetkvm_dell_preset_video_only", M, RELAY,
+             "Apple silicon with a JetKVM's 'DELL D2721H' EDID preset on HDMI: system_profiler gives no serial string, "
+             "but the numeric serial is the preset's 0x39363945; the KVM's USB side is not plugged in",
+             "kvm_signatures.md §2 JetKVM preset 'DELL D2721H' (bytes 8-17 `10 ac 13 20 45 39 36 39`: serial "
+             "0x39363945) and EDID notes (presets copy one physical monitor)",
+             host(arch="arm64", hardware_model="Mac15,7") + screens(pc.profiled(pc.JETKVM_DELL_PRESET_M, 2))),
+    Scenario("mac_sidecar_virtual_display", M, CLEAN,
+             "An iPad as a Sidecar display: a virtual display with no vendor, no size and no EDID bytes",
+             "display rule: no size and no identity are weak tells, never a verdict alone (kvm_signatures.md §3: a "
+             "capture input names itself)", screens(pc.profiled(pc.SIDECAR, 4))),
+    Scenario("mac_dummy_plug_cloned_from_capture_edid", M, SUSPICIOUS,
+             "A dummy plug rewritten with a MacroSilicon capture dongle's EDID ('MACROSILICON', HJW 0x1836): the Mac "
+             "cannot tell it from the dongle",
+             "kvm_signatures.md §3 variant 4 EDID; indicators.md K8", screens(pc.hdmi(M, pc.DUMMY_PLUG_CLONED_MS2109))),
+    Scenario("mac_duet_tailscale_korean_input", M, CLEAN,
+             "Duet Display to an iPad, Tailscale connected and a Korean input source: three weak signals",
+             "scoring: low findings add at most 20 (indicators.md §6 #10 'corroborate, never alert alone'); L6 info",
+             pc.duet_tailscale_macos()
+             + host(keyboard_layouts=["com.apple.keylayout.US", "com.apple.inputmethod.Korean.2SetKorean"])),
+    Scenario("mac_hd_to_usb_capture_and_digispark_no_edid_bytes", M, RELAY,
+             "Apple silicon: the HDMI output goes into an MS2109S 'HD TO USB' capture (system_profiler, no EDID "
+             "bytes) while a Digispark keyboard types",
+             "kvm_signatures.md §3 variant 8 (HJW 0x2109), §5 Digispark 16c0:27db; indicators.md K8",
+             host(arch="arm64", hardware_model="Mac15,7") + screens(pc.profiled(pc.HD_TO_USB_EDID, 2))
+             + usb(pc.digispark_keyboard(M))),
+    Scenario("mac_rustdesk_idle_with_dummy_plug", M, SUSPICIOUS,
+             "A MacBook kept awake on a 4K dummy plug with RustDesk idle: a capability, no session",
+             "remote_tools.md §4 #4 (RustDesk); a dummy plug's EDID is some monitor's (no research names one)",
+             pc.rustdesk_idle_macos() + screens(pc.hdmi(M, pc.DUMMY_PLUG_4K))),
+
+    # --- Windows
+    Scenario("win_remote_assistance_default_on", W, CLEAN,
+             "'Allow Remote Assistance connections' at Windows's default, on; nothing else",
+             "indicators.md R4 names RDP/VNC hosts; Remote Assistance only answers an invitation the user sends",
+             pc.remote_assistance_default_windows()),
+    Scenario("win_quick_assist_installed_not_open", W, CLEAN, "Quick Assist present as Windows ships it, not open",
+             "remote_tools.md §4 #20 (QuickAssist.exe: running is the signal), §5 (help desks use it)",
+             pc.quick_assist_installed_windows()),
+    Scenario("win_intune_defender_stack", W, CLEAN,
+             "Intune's own agents: Company Portal, the OMA-DM client, Defender for Endpoint's sensor (MsSense, "
+             "SenseIR), Remote Help installed",
+             "remote_tools.md §5 (MDM and IT-native channels: Intune, Remote Help)", pc.intune_defender_stack_windows()),
+    Scenario("win_remote_help_session", W, CLEAN,
+             "Intune Remote Help open on the sharer's side, talking to Microsoft's service",
+             "remote_tools.md §5 (Intune's Microsoft Remote Help is an IT-native channel)",
+             pc.remote_help_session_windows()),
+    Scenario("win_splashtop_business_client", W, CLEAN,
+             "Splashtop Business (strwinclt.exe in 'Client for STB'), the app a user connects *from*",
+             "remote_tools.md §5 (clients); catalogue's viewer folders ('Client for RMM'); Splashtop: the Streamer is "
+             "what is accessed", pc.splashtop_business_client_windows()),
+    Scenario("win_crd_web_app_in_installed_apps", W, CLEAN,
+             "The Chrome Remote Desktop web client installed as a Chrome app, listed under Installed apps as 'Chrome "
+             "Remote Desktop' (publisher Google\\Chrome); no host",
+             "remote_tools.md §4 #3 (the host is remoting_host.exe, installed as 'Chrome Remote Desktop Host'), §5",
+             pc.crd_web_app_registered_windows()),
+    Scenario("win_teamviewer_qs_x64_downloads", W, SUSPICIOUS,
+             "TeamViewerQS_x64.exe run from Downloads (signed TeamViewer Germany GmbH), online, no session",
+             "remote_tools.md §4 #2 (TeamViewerQS); §6 (signature survives renaming, portable binaries)",
+             pc.teamviewer_qs_x64_windows()),
+    Scenario("win_windows_app_avd_client", W, CLEAN,
+             "Windows App and the Remote Desktop client (msrdcw/msrdc) connected to an Azure Virtual Desktop",
+             "remote_tools.md §5 (RDP clients: the laptop controls something else)", pc.windows_app_avd_client_windows()),
+    Scenario("win_mouse_without_borders_desk_pc", W, CLEAN,
+             "Mouse Without Borders sharing the keyboard and mouse of the desk PC beside the laptop (LAN peer on "
+             "15101)",
+             "remote_tools.md §4 software KVMs (Mouse Without Borders 15100-15101), §5 multi-machine desks; input "
+             "sharing moves no screen", pc.mouse_without_borders_lan_windows()),
+    Scenario("win_powertoys_mouse_without_borders", W, CLEAN,
+             "PowerToys' Mouse Without Borders with the desk PC on the LAN",
+             "remote_tools.md §5 multi-machine desks", pc.powertoys_mwb_lan_windows()),
+    Scenario("win_rdp_session_over_tailnet", W, RELAY,
+             "RDP on, an RDP-Tcp#0 session and a 3389 connection from a tailnet peer (100.x), rdpclip running",
+             "indicators.md R4/R6; DESIGN.md relay (a live inbound remote-control session)",
+             pc.rdp_session_over_tailnet_windows()),
+    Scenario("win_hyperv_vmconnect", W, CLEAN,
+             "A developer's Hyper-V VM in VMConnect; vmms on 2179, Default Switch sharing the connection",
+             "indicators.md V6 FP note (developers, VMs)", pc.hyperv_vmconnect_windows()),
+    Scenario("win_rdp_enabled_and_anydesk_idle", W, SUSPICIOUS, "RDP switched on and AnyDesk running idle",
+             "indicators.md R1, R4; DESIGN.md (capabilities make suspicious; relay needs a live session)",
+             sw.rdp_enabled_windows() + pc.anydesk_idle_windows()),
+    Scenario("win_tightvnc_service_stopped", W, SUSPICIOUS,
+             "TightVNC installed in Program Files with its tvnserver service registered, not running",
+             "remote_tools.md §4 #12 (tvnserver.exe); issue 3 installed-but-not-running",
+             pc.tightvnc_service_stopped_windows()),
+    Scenario("win_realvnc_viewer_outbound", W, CLEAN, "RealVNC Viewer connected out to a lab machine's 5900",
+             "remote_tools.md §5 (viewers); remote_tools.json RealVNC viewer ids", pc.realvnc_viewer_outbound_windows()),
+    Scenario("win_rustdesk_service_only", W, SUSPICIOUS,
+             "RustDesk's service running as SYSTEM (`rustdesk.exe --service`), no tray, connected to its rendezvous",
+             "remote_tools.md §4 #4 (rustdesk --service, 21116)", pc.rustdesk_service_only_windows()),
+    Scenario("win_goto_app_phone_and_meetings", W, CLEAN,
+             "The GoTo app (GoTo Connect phones and meetings) per user, signed GoTo Technologies USA, LLC",
+             "remote_tools.md §5 Meetings; the GoTo signer is shared by GoTo's remote-support and meeting products",
+             pc.goto_app_windows()),
+
+    # --- displays
+    Scenario("win_hdmi_dummy_plug_alone", W, CLEAN,
+             "A 4K HDMI dummy plug (an EEPROM with some monitor's EDID and a CTA extension), nothing else",
+             "no research names dummy-plug EDIDs; they copy a monitor's, so they show nothing by themselves",
+             screens(pc.hdmi(W, pc.DUMMY_PLUG_4K))),
+    Scenario("win_dummy_plug_with_rustdesk_idle", W, SUSPICIOUS, "A dummy plug and RustDesk's service idle",
+             "remote_tools.md §4 #4; DESIGN.md (capabilities make suspicious)",
+             screens(pc.hdmi(W, pc.DUMMY_PLUG_4K)) + pc.rustdesk_service_only_windows()),
+    Scenario("win_dummy_plug_with_rustdesk_session", W, RELAY,
+             "A dummy plug and RustDesk serving a viewer from outside on its direct port 21118",
+             "remote_tools.md §4 #4 (21118); DESIGN.md relay", screens(pc.hdmi(W, pc.DUMMY_PLUG_4K))
+             + pc.rustdesk_session_windows()),
+    Scenario("win_sony_tv_cta_extension", W, CLEAN,
+             "A Sony TV on HDMI: no physical size in the base block, a CTA-861 extension block",
+             "display rule: TVs may report no size, so size alone never fires", screens(pc.hdmi(W, pc.SONY_TV))),
+    Scenario("linux_projector_zero_manufacturer_id", L, CLEAN,
+             "A projector whose EDID manufacturer word is zero (no PNP letters), no size, named 'PROJECTOR'",
+             "display rule: weak tells (no size, no valid id) are low, never a verdict alone",
+             screens(pc.hdmi(L, pc.ZERO_ID_PROJECTOR))),
+    Scenario("win_output_into_unnlink_hdmi_encoder", W, SUSPICIOUS,
+             "The laptop's HDMI goes into an Unnlink 'HDMI Encoder' (Windows shows ___8360: no valid PNP letters)",
+             "kvm_signatures.md §3 variant 6 ('HDMI Encoder', ___ 0x8360); indicators.md K8",
+             screens(pc.windows_screen("DISPLAY\\___8360\\5&1a0d2b4c&0&UID4353", pc.UNNLINK_ENCODER))),
+    Scenario("mac_portable_monitor_no_name_zero_serial", M, CLEAN,
+             "A USB-C portable monitor with a real size but no name and a zero serial",
+             "display rule: an EDID with a physical size is a panel", screens(pc.dp(M, pc.PORTABLE_NO_NAME))),
+    Scenario("linux_vga_adapter_generic_edid", L, CLEAN,
+             "An HDMI-to-VGA adapter answering its own generic EDID: no name, no size, zero serial",
+             "display rule: weak tells are low alone", screens(pc.hdmi(L, pc.VGA_ADAPTER))),
+    Scenario("linux_tb_dock_two_monitors_mst", L, CLEAN,
+             "A ThinkPad Thunderbolt dock daisy-chaining two Dell P2723D over MST (CTA extensions)",
+             "kvm_signatures.md §8 (docks)", usb(*pc.lenovo_tb_dock(L))
+             + screens(Screen("card1-DP-3", pc.DELL_P2723D), Screen("card1-DP-4", pc.DELL_P2723D_B))),
+    Scenario("win_kvm_loop_out_passes_real_monitor_edid", W, RELAY,
+             "A GL.iNet KVM with HDMI loop-out: the laptop sees the desk's real BenQ EDID passed through, while the "
+             "KVM's Glinet gadget (38eb) is on USB",
+             "kvm_signatures.md §1 GLKVM >= 1.7.2 row (38eb, 'Glinet Composite Device', CAFEBABE), §2 EDID notes "
+             "(the video side can show a real monitor)",
+             usb(pc.glkvm_loop_out(W)) + screens(pc.hdmi(W, pc.BENQ_GW2790))),
+    Scenario("win_asus_screenpad_plus", W, CLEAN,
+             "An ASUS ZenBook Pro Duo's ScreenPad Plus, reported as an external display with the TC358743 template "
+             "EDID (TSB 0x8888 'ScreenXpert-')",
+             "kvm_signatures.md §2 EDID notes (ASUS ScreenPad Plus shares the Toshiba template), §8",
+             screens(pc.hdmi(W, pc.ASUS_SCREENPAD))),
+
+    # --- mixed weak signals
+    Scenario("win_capture_output_with_unifying_receiver", W, SUSPICIOUS,
+             "The HDMI output goes into an MS2109 capture ('MACROSILICON') while an ordinary Logitech Unifying "
+             "receiver is the keyboard",
+             "kvm_signatures.md §3 variant 4, §8 (a Unifying receiver is an honest keyboard + mouse); DESIGN.md "
+             "(a capture input with a *foreign* keyboard device is critical)",
+             screens(pc.hdmi(W, pc.MACROSILICON_EDID)) + usb(pc.logitech_unifying_receiver(W))),
+    Scenario("win_streamer_ms2109_capture_into_obs", W, CLEAN,
+             "A streamer's MS2109 capture dongle plugged into the laptop (a console into OBS); the laptop's own "
+             "output on a BenQ monitor",
+             "kvm_signatures.md §3 signal 2 (a capture dongle plugged into the laptop: weak)",
+             usb(pc.ms2109_capture_into_laptop(W)) + pc.obs_capture_windows() + screens(pc.dp(W, pc.BENQ_GW2790))),
+    Scenario("win_capture_output_and_hardware_jiggler", W, SUSPICIOUS,
+             "The HDMI output goes into an MS2109 capture and a WiebeTech jiggler moves the mouse; no keyboard device",
+             "kvm_signatures.md §3 variant 4, §5 (0e90:0028); DESIGN.md (no foreign keyboard: not a KVM)",
+             screens(pc.hdmi(W, pc.MACROSILICON_EDID)) + usb(pc.wiebetech_mj1(W))),
+    Scenario("win_capture_card_input_and_anydesk_idle", W, SUSPICIOUS,
+             "An MS2109 capture dongle plugged into the laptop and AnyDesk running idle",
+             "indicators.md R1; kvm_signatures.md §3 signal 2", usb(pc.ms2109_capture_into_laptop(W))
+             + pc.anydesk_idle_windows()),
+    Scenario("win_jiggler_and_quick_assist_open", W, SUSPICIOUS,
+             "A WiebeTech jiggler and Quick Assist open: two medium signals, no session",
+             "indicators.md B2, R1; DESIGN.md (no pile of weak signals makes a relay)",
+             usb(pc.wiebetech_mj1(W)) + pc.quick_assist_running_windows()),
+    Scenario("win_three_weak_signals", W, CLEAN,
+             "The company's NinjaOne agent, Tailscale as the mesh VPN and a Korean IME: three weak signals",
+             "scoring: low findings add at most 20; indicators.md §6 #10, L6",
+             pc.ninjaone_tailscale_windows() + host(keyboard_layouts=["00000409", "00000412"])),
+    Scenario("win_jiggler_and_zoom_screen_share", W, SUSPICIOUS,
+             "A WiebeTech jiggler during a Zoom screen share",
+             "indicators.md B2 (jiggler), R5 (screen share only by duration)",
+             usb(pc.wiebetech_mj1(W)) + fc.zoom_screen_share_windows()),
+    Scenario("linux_dummy_plug_and_x11vnc_session", L, RELAY,
+             "A dummy plug on HDMI and x11vnc serving a viewer from outside",
+             "remote_tools.json x11vnc (5900); DESIGN.md relay", screens(pc.hdmi(L, pc.DUMMY_PLUG_4K))
+             + pc.x11vnc_session_linux()),
+]
+
+SCENARIOS = RELAYS + SUSPICIOUS_ONES + CLEAN_ONES + ALLOWLISTED_ONES + FIELD_ONES + PLATFORM_ONES

@@ -53,11 +53,14 @@ class MonitorSpec:
     monitor_name: str = ""
     serial_string: str = ""
     panel_strings: tuple[str, ...] = ()   # 0xFE descriptors, as laptop panels carry them
+    extension_blocks: int = 0             # CTA-861 blocks after the base block (TVs, HDMI monitors)
 
 
 def pnp_bytes(pnp_id: str) -> bytes:
-    if len(pnp_id) != 3 or not pnp_id.isupper():
-        raise ValueError(f"PNP id must be three capital letters: {pnp_id!r}")
+    """Three 5-bit codes, 'A' = 1. '@' (0) and '[' .. '_' (27-31) spell the invalid ids sloppy
+    firmware ships (an all-zero or all-ones manufacturer word), which no OS decodes to letters."""
+    if len(pnp_id) != 3 or not all("@" <= ch <= "_" for ch in pnp_id):
+        raise ValueError(f"PNP id must be three characters from '@' to '_': {pnp_id!r}")
     a, b, c = (ord(ch) - 64 for ch in pnp_id)
     return ((a << 10) | (b << 5) | c).to_bytes(2, "big")
 
@@ -107,6 +110,20 @@ def _descriptors(spec: MonitorSpec) -> list[bytes]:
     return out
 
 
+def is_pnp_letters(pnp_id: str) -> bool:
+    return len(pnp_id) == 3 and all("A" <= ch <= "Z" for ch in pnp_id)
+
+
+def _cta_block(spec: MonitorSpec, index: int) -> bytes:
+    """A CTA-861 extension: one detailed timing of the monitor's mode, no data blocks."""
+    block = bytearray([0x02, 0x03, 0x04, 0x70 | (index & 0x0F)])
+    block += _detailed_timing(spec.mode, spec.width_mm, spec.height_mm)
+    block += bytes(127 - len(block))
+    block += bytes([(-sum(block)) & 0xFF])
+    assert len(block) == 128
+    return bytes(block)
+
+
 def encode(spec: MonitorSpec) -> bytes:
     block = bytearray()
     block += HEADER
@@ -118,7 +135,7 @@ def encode(spec: MonitorSpec) -> bytes:
     block += CHROMATICITY + ESTABLISHED_TIMINGS + UNUSED_STANDARD_TIMINGS
     for descriptor in _descriptors(spec):
         block += descriptor
-    block += bytes([0])                                    # no extension blocks
+    block += bytes([spec.extension_blocks])
     block += bytes([(-sum(block)) & 0xFF])
     assert len(block) == 128
-    return bytes(block)
+    return bytes(block) + b"".join(_cta_block(spec, i) for i in range(spec.extension_blocks))

@@ -79,6 +79,9 @@ class Screen:
     connector: str
     monitor: MonitorSpec
     built_in: bool = False
+    # False: the OS gives no EDID bytes, only the identity it decoded (system_profiler on Apple
+    # silicon: vendor, product, serial number, name and year, no size and no serial string)
+    with_edid: bool = True
 
 
 @dataclass(frozen=True)
