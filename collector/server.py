@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import grpc
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from farmwatch.agent import bootstrap
@@ -54,9 +55,10 @@ def _identity_from_pem(pem: bytes) -> pki.Identity:
 
 
 class Authenticator:
-    def __init__(self, store: Store, trusted_proxies: list[str]):
+    def __init__(self, store: Store, trusted_proxies: list[str], ca_cert: x509.Certificate | None = None):
         self.store = store
         self.proxies = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+        self.ca_cert = ca_cert
         self.bootstrap_serial = pki.identity_of(
             x509.load_pem_x509_certificate(bootstrap.certificate_pem())).serial
 
@@ -68,6 +70,12 @@ class Authenticator:
         identity = _identity_from_pem(pems[0])
         if identity.serial == self.bootstrap_serial:
             identity = pki.Identity(identity.serial, "", ROLE_BOOTSTRAP, identity.not_after)
+        elif self.ca_cert is not None and not _issued_by(pems[0], self.ca_cert):
+            # Certificates are looked up by serial, so the serial must be one our CA signed: TLS also
+            # accepts a chain through an intermediate (the CA's pathlen:0 is not enforced on a trust
+            # anchor), and this CA never signs intermediates.
+            context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                          "this certificate was not signed by the collector's CA itself; enroll again")
         refusal = self.refusal(identity)
         if refusal:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, refusal)
@@ -115,6 +123,15 @@ class Authenticator:
             if not _in(address, self.proxies):
                 return address
         return peer
+
+
+@lru_cache(maxsize=4096)
+def _issued_by(pem: bytes, ca_cert: x509.Certificate) -> bool:
+    try:
+        x509.load_pem_x509_certificate(pem).verify_directly_issued_by(ca_cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def _canonical_uuid(text: str) -> str:
@@ -178,7 +195,7 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
     def __init__(self, config: CollectorConfig, store: Store, ca: pki.CertificateAuthority,
                  queue: ingest.IngestQueue, classify):
         self.config, self.queue, self.classify = config, queue, classify
-        self.auth = Authenticator(store, config.trusted_proxies)
+        self.auth = Authenticator(store, config.trusted_proxies, ca.cert)
         self.enrollment = enrollment.Enrollment(
             store, ca, cert_lifetime=dt.timedelta(days=config.client_cert_days))
         self.ca_pem = ca.cert_pem
@@ -295,7 +312,7 @@ class CollectorServer:
             CollectorService(config, self.store, self.ca, self.queue, classify), self.grpc)
         self.audit = AuditLog(config.database)
         query_pb2_grpc.add_QueryServicer_to_server(query_service.QueryService(
-            self.store, Authenticator(self.store, config.trusted_proxies), self.audit, config.max_message_bytes),
+            self.store, Authenticator(self.store, config.trusted_proxies, self.ca.cert), self.audit, config.max_message_bytes),
             self.grpc)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         try:

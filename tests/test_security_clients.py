@@ -157,3 +157,54 @@ def test_an_idle_connection_is_closed_and_the_agent_reconnects(strict_collector)
         time.sleep(3)  # the collector sends GOAWAY after 1 s without a call
         client.report(make_report("SN-IDLE", 2))  # a new connection, transparently
     assert strict_collector.stored_reports() == 2
+
+
+# -- certificate chains -------------------------------------------------------------------------------
+
+def _intermediate_chain(collector, victim_serial: int, subject: str):
+    """A leaf for `subject` carrying `victim_serial`, signed by an intermediate our CA key signed."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    ca = pki.CertificateAuthority.load(collector.home / "pki")
+    now = pki.utcnow()
+    inter_key = pki.new_key()
+    inter_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "an intermediate this CA never signs")])
+    inter = (x509.CertificateBuilder().subject_name(inter_name).issuer_name(ca.cert.subject)
+             .public_key(inter_key.public_key()).serial_number(x509.random_serial_number())
+             .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
+             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+             .sign(ca.key, hashes.SHA256()))
+    creds = certfactory.client_certificate(inter_key, inter_name, subject=subject, role=pki.ROLE_AGENT,
+                                           not_before=now - dt.timedelta(hours=1), not_after=now + dt.timedelta(days=1),
+                                           ca_pem=collector.ca_pem)
+    leaf = x509.load_pem_x509_certificate(creds.cert_pem)
+    leaf = (x509.CertificateBuilder().subject_name(leaf.subject).issuer_name(inter_name)
+            .public_key(leaf.public_key()).serial_number(victim_serial)
+            .not_valid_before(leaf.not_valid_before_utc).not_valid_after(leaf.not_valid_after_utc)
+            .sign(inter_key, hashes.SHA256()))
+    creds.cert_pem = pki.cert_pem(leaf) + pki.cert_pem(inter)
+    return creds
+
+
+def test_a_chain_through_an_intermediate_cannot_borrow_an_issued_serial(collector):
+    """Certificates are looked up by serial. TLS accepts leaf + intermediate chained to our CA (the
+    CA's pathlen:0 is not enforced on a trust anchor), so such a leaf with the serial of a device's
+    real certificate spoke for that device. Our CA never signs intermediates: only a leaf it signed
+    itself is accepted."""
+    victim = collector.enroll("SN-VICTIM")
+    serial = x509.load_pem_x509_certificate(victim.cert_pem).serial_number
+    creds = _intermediate_chain(collector, serial, "SN-VICTIM")
+    stub = collector_pb2_grpc.CollectorStub(collector.channel(creds))
+    with pytest.raises(grpc.RpcError) as info:
+        stub.Report(make_report("SN-VICTIM"), timeout=5)
+    assert info.value.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.UNAVAILABLE)
+    assert collector.stored_reports() == 0
+
+
+def test_a_client_sending_its_leaf_with_the_ca_certificate_is_accepted(collector):
+    """Some stacks send the whole chain they were given (leaf + CA): that is still our leaf."""
+    creds = collector.enroll("SN-CHAIN")
+    creds.cert_pem = creds.cert_pem + collector.ca_pem
+    with collector.client(creds) as client:
+        assert not client.report(make_report("SN-CHAIN")).duplicate
