@@ -208,3 +208,81 @@ def test_a_client_sending_its_leaf_with_the_ca_certificate_is_accepted(collector
     creds.cert_pem = creds.cert_pem + collector.ca_pem
     with collector.client(creds) as client:
         assert not client.report(make_report("SN-CHAIN")).duplicate
+
+
+# -- clients of other stacks and versions ----------------------------------------------------------------
+
+def test_unknown_fields_from_a_newer_agent_are_kept_in_the_raw_report(collector):
+    """Reports are facts: what a newer agent sends in fields this collector does not know yet is
+    stored (raw report), ready for the collector that does, not dropped at parse time."""
+    import zlib
+
+    from farmwatch.v1 import report_pb2
+
+    creds = collector.enroll("SN-NEWER")
+    known = make_report("SN-NEWER")
+    wire = known.SerializeToString() + b"\xa2\x38\x05hello"  # field 900, string "hello"
+    newer = report_pb2.AgentReport.FromString(wire)
+    newer.host.MergeFromString(b"\xa0\x38\x2a")  # host field 900, varint 42
+    call = collector.channel(creds).unary_unary("/farmwatch.v1.Collector/Report")
+    call(newer.SerializeToString(), timeout=5)
+    [row] = collector.store.rows("SELECT raw FROM reports")
+    raw = zlib.decompress(row["raw"])
+    assert b"\xa2\x38\x05hello" in raw and b"\xa0\x38\x2a" in raw
+
+
+def test_an_old_agent_with_only_the_required_fields_is_stored(collector):
+    import uuid
+
+    from farmwatch.v1 import report_pb2
+
+    creds = collector.enroll("SN-OLD")
+    with collector.client(creds) as client:
+        client.report(report_pb2.AgentReport(report_id=str(uuid.uuid4()), device_id="SN-OLD"))
+    assert collector.stored_reports() == 1
+
+
+@pytest.mark.parametrize("compression", [grpc.Compression.Gzip, grpc.Compression.Deflate])
+def test_a_compressed_report_is_stored(collector, compression):
+    creds = collector.enroll("SN-GZIP")
+    stub = collector_pb2_grpc.CollectorStub(collector.channel(creds))
+    assert not stub.Report(make_report("SN-GZIP", processes=500), timeout=5, compression=compression).duplicate
+    assert collector.stored_reports() == 1
+
+
+def test_a_compressed_bomb_is_refused_without_inflating_it(collector):
+    """200 MB of zeros gzip to 200 kB; the limit applies to the inflated size."""
+    creds = collector.enroll("SN-BOMB")
+    wire = make_report("SN-BOMB").SerializeToString() + b"\xa2\x38\x80\x80\x80\x64" + bytes(200 * 1024 * 1024)
+    call = collector.channel(creds).unary_unary("/farmwatch.v1.Collector/Report")
+    with pytest.raises(grpc.RpcError) as info:
+        call(wire, timeout=30, compression=grpc.Compression.Gzip)
+    assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert collector.stored_reports() == 0
+
+
+def test_a_report_cancelled_or_timed_out_before_its_ack_is_stored_once_when_resent(collector):
+    creds = collector.enroll("SN-CANCEL")
+    stub = collector_pb2_grpc.CollectorStub(collector.channel(creds))
+    reports = [make_report("SN-CANCEL", n, processes=500) for n in range(1, 11)]
+    for n, report in enumerate(reports):
+        if n % 2:
+            stub.Report.future(report).cancel()
+        else:
+            try:
+                stub.Report(report, timeout=0.0005)  # usually DEADLINE_EXCEEDED, stored or not
+            except grpc.RpcError as exc:
+                assert exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        stub.Report(report, timeout=10)  # the agent's retry from its outbox
+    stored = collector.store.rows("SELECT report_id, count(*) AS n FROM reports GROUP BY report_id")
+    assert sorted(r["report_id"] for r in stored) == sorted(r.report_id for r in reports)
+    assert {r["n"] for r in stored} == {1}
+
+
+def test_metadata_beyond_the_limit_is_refused(collector):
+    creds = collector.enroll("SN-META")
+    stub = collector_pb2_grpc.CollectorStub(collector.channel(creds))
+    with pytest.raises(grpc.RpcError) as info:
+        stub.Report(make_report("SN-META"), metadata=[("x-padding", "a" * 100_000)], timeout=5)
+    assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert collector.stored_reports() == 0
