@@ -347,3 +347,11 @@ def test_tightvncs_server_is_named_tightvnc_not_tigervnc():
     rep = report("windows", processes=[process(89, "tvnserver.exe", exe, ["tvnserver.exe", "-service"])])
     finding = only(rep, "remote-control-running")
     assert finding["evidence"]["tool"]["id"] == "tightvnc" and "same_product_as" not in finding["evidence"]
+
+
+def test_jump_desktop_on_windows_is_the_viewer_and_jump_desktop_connect_the_host():
+    folder = r"C:\Program Files (x86)\Phase Five Systems" + "\\"
+    viewer = process(90, "JumpDesktop.exe", folder + r"Jump Desktop\JumpDesktop.exe", signer="Phase Five Systems LLC")
+    assert findings(report("windows", processes=[viewer]), "remote-control-running") == []
+    host = process(91, "JumpService.exe", folder + r"Jump Desktop Connect\JumpService.exe", signer="Phase Five Systems LLC")
+    assert only(report("windows", processes=[host]), "remote-control-running")["evidence"]["tool"]["id"] == "jump-desktop"

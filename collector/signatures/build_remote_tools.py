@@ -85,7 +85,13 @@ CLIENT_IDENTIFIERS = {
     "Apple Remote Desktop": {"bundle_ids": ["com.apple.ScreenSharing"], "app_names": ["Apple Remote Desktop"]},
     "RealVNC (VNC Connect)": {"bundle_ids": ["com.realvnc.vncviewer"], "app_names": ["VNC Viewer"]},
     "Jump Desktop": {"bundle_ids": ["com.p5sys.jump.mac.viewer.web"], "app_names": ["Jump Desktop"],
-                     "processes": {"macos": ["Jump Desktop"]}},
+                     "processes": {"macos": ["Jump Desktop"], "windows": ["jumpdesktop.exe"]}},
+    # Splashtop's Business and Personal apps connect to Streamers (Homebrew casks splashtop-business,
+    # splashtop-personal, splashtop-streamer); their macOS autoupdate launchd helpers were taken out of
+    # the committed services by hand.
+    "Splashtop": {"bundle_ids": ["com.splashtop.stb.macosx", "com.splashtop.stp.macosx"],
+                  "app_names": ["Splashtop Business", "Splashtop Personal"],
+                  "processes": {"macos": ["Splashtop Business"], "windows": ["strwinclt.exe"]}},
 }
 # A process argument that means a remote user is connected right now.
 SESSION_MARKERS = {
