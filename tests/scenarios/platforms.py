@@ -521,3 +521,40 @@ def profiled(monitor: MonitorSpec, index: int) -> Screen:
 
 def windows_screen(connector: str, monitor: MonitorSpec) -> Screen:
     return Screen(connector, monitor)
+
+
+# --- second batch ----------------------------------------------------------------------------------
+
+def jump_desktop_viewer_windows() -> Delta:
+    """Jump Desktop, the viewer (Jump Desktop *Connect* is the host), reaching the user's Mac at home."""
+    folder = PF86 + "Phase Five Systems\\Jump Desktop\\"
+    return Delta(
+        applications=(App("Jump Desktop", "9.1.12.0", folder[:-1], publisher="Phase Five Systems LLC",
+                          source="registry"),),
+        processes=(Proc(folder + "JumpDesktop.exe", parent="explorer.exe", signer="Phase Five Systems LLC"),),
+        connections=(Conn("{lan_ip}", 53401, "54.213.160.9", 443, "JumpDesktop.exe"),))
+
+
+def jump_desktop_connect_windows() -> Delta:
+    folder = PF86 + "Phase Five Systems\\Jump Desktop Connect\\"
+    return Delta(
+        applications=(App("Jump Desktop Connect", "7.1.62.0", folder[:-1], publisher="Phase Five Systems LLC",
+                          source="registry"),
+                      App("JumpConnect", path=folder + "JumpService.exe", source="service")),
+        processes=(Proc(folder + "JumpService.exe", user=SYSTEM, parent="services.exe", started=12,
+                        signer="Phase Five Systems LLC"),
+                   Proc(folder + "JumpConnect.exe", parent="explorer.exe", started=104, signer="Phase Five Systems LLC")),
+        connections=(Conn("{lan_ip}", 53402, "54.213.160.9", 443, "JumpService.exe"),))
+
+
+def wslg_windows() -> Delta:
+    """WSL's Linux GUI apps: Windows draws them with its own RDP client (msrdc.exe) over a Hyper-V socket."""
+    return Delta(
+        processes=(Proc(PF + "WSL\\wslservice.exe", user=SYSTEM, parent="services.exe", started=290,
+                        signer="Microsoft Corporation"),
+                   Proc(SYS32 + "wsl.exe", ("-d", "Ubuntu"), parent="explorer.exe", started=600),
+                   Proc(PF + "WSL\\msrdc.exe", ("C:\\Program Files\\WSL\\wslg.rdp", "/v:1F2E3D4C-5B6A-4978-8C9D-0E1F2A3B4C5D",
+                                              "/hvsocketserviceid:{2F8E0A15-6A07-4D29-9E28-4F26A1D7C0B2}", "/silent",
+                                              "/wslg"), parent="wslservice.exe", started=605,
+                        signer="Microsoft Corporation")),
+        interfaces=(NetIface("vEthernet (WSL (Hyper-V firewall))", "00:15:5d:4a:1e:07", ("172.27.96.1",)),))
