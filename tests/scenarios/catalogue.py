@@ -966,6 +966,10 @@ PLATFORM_ONES = [
     Scenario("win_wslg_linux_gui_apps", W, CLEAN,
              "WSL running Linux GUI apps: Windows's own RDP client msrdc.exe draws them over a Hyper-V socket",
              "remote_tools.md §5 (RDP clients: the laptop is the viewer); indicators.md V6 FP (VMs)", pc.wslg_windows()),
+    Scenario("win_rdp_session_on_custom_port", W, RELAY,
+             "RDP moved to port 33890 with an RDP-Tcp#0 session from a public address and rdpclip running",
+             "indicators.md R4/R6 (the remote session type, whatever the port); remote_tools.md §4 #7 (rdpclip.exe)",
+             pc.rdp_session_custom_port_windows()),
     Scenario("linux_dummy_plug_and_x11vnc_session", L, RELAY,
              "A dummy plug on HDMI and x11vnc serving a viewer from outside",
              "remote_tools.json x11vnc (5900); DESIGN.md relay", screens(pc.hdmi(L, pc.DUMMY_PLUG_4K))

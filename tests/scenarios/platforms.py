@@ -558,3 +558,17 @@ def wslg_windows() -> Delta:
                                               "/wslg"), parent="wslservice.exe", started=605,
                         signer="Microsoft Corporation")),
         interfaces=(NetIface("vEthernet (WSL (Hyper-V firewall))", "00:15:5d:4a:1e:07", ("172.27.96.1",)),))
+
+
+def rdp_session_custom_port_windows() -> Delta:
+    """RDP moved to port 33890 (the RDP-Tcp PortNumber value) with someone connected from outside: the socket
+    is on no catalogued port, the session table still shows RDP-Tcp#0."""
+    return Delta(
+        remote_access=(("rdp", True),),
+        processes=(Proc(SYS32 + "svchost.exe", ("-k", "NetworkService", "-s", "TermService"),
+                        user="NT AUTHORITY\\NETWORK SERVICE", parent="services.exe", key="svchost.exe#TermService",
+                        started=12, argv0="C:\\WINDOWS\\System32\\svchost.exe"),
+                   Proc(SYS32 + "rdpclip.exe", parent="svchost.exe#TermService")),
+        listeners=(Listen("0.0.0.0", 33890, "svchost.exe#TermService"),),
+        connections=(Conn("{lan_ip}", 33890, CONTROLLER, 50971, "svchost.exe#TermService"),),
+        sessions=(Login("{account}", "RDP-Tcp#0", CONTROLLER),), ended_sessions=("console",))
