@@ -159,6 +159,44 @@ def test_an_idle_connection_is_closed_and_the_agent_reconnects(strict_collector)
     assert strict_collector.stored_reports() == 2
 
 
+def test_calls_that_never_send_their_request_do_not_starve_reports(collector):
+    """The bootstrap certificate is public. A client that opens more calls than the collector has
+    worker threads and never sends their request body (HTTP/2 headers, then nothing) must not hold
+    the workers: an enrolled agent's report still gets through within a few seconds."""
+    from farmwatch.agent import bootstrap  # noqa: F401  (the enrollment channel presents it)
+
+    creds = collector.enroll("SN-HONEST")
+    stalled = transport.enrollment_channel(collector.address, ca_pem=collector.ca_pem)
+    never = threading.Event()
+
+    def silence():
+        never.wait()  # the request body never comes
+        return
+        yield
+
+    calls = []
+    for method in ("/farmwatch.v1.Collector/Report", "/farmwatch.v1.Collector/Enroll",
+                   "/farmwatch.v1.Query/Sql"):
+        # Seen from the server these are unary calls whose one request message never arrives.
+        open_call = stalled.stream_unary(method, request_serializer=lambda m: m,
+                                         response_deserializer=lambda b: b)
+        calls += [open_call.future(silence(), timeout=60) for _ in range(collector.config.workers + 4)]
+    try:
+        time.sleep(1.0)  # the stalled calls have reached the collector
+        assert not any(call.done() for call in calls)
+        stub = collector_pb2_grpc.CollectorStub(collector.channel(creds))
+        started = time.monotonic()
+        ack = stub.Report(make_report("SN-HONEST"), timeout=5)
+        assert not ack.duplicate
+        assert time.monotonic() - started < 5
+    finally:
+        never.set()
+        for call in calls:
+            call.cancel()
+        stalled.close()
+    assert collector.stored_reports() == 1
+
+
 # -- certificate chains -------------------------------------------------------------------------------
 
 def _intermediate_chain(collector, victim_serial: int, subject: str):
