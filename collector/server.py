@@ -7,6 +7,7 @@ role, the device id in the report — is checked here on every call.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import logging
@@ -20,10 +21,11 @@ from functools import lru_cache
 import grpc
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
 
 from farmwatch.agent import bootstrap
-from farmwatch.collector import enrollment, fleet, ingest, pki, query_service
+from farmwatch.collector import enrollment, fleet, ingest, pki, query_service, threads
 from farmwatch.collector.audit import AuditLog
 from farmwatch.collector.config import CollectorConfig, ConfigError
 from farmwatch.collector.store import Store, StoreFull
@@ -173,15 +175,15 @@ def _in(address: str, networks) -> bool:
 
 
 class _RejectUndecodableInOurServices(RejectUndecodable):
-    """RejectUndecodable for farmwatch's services, not for the standard health service: wrapping
-    Health/Watch hides its non-blocking marker, and every watcher then holds one of the server's
-    worker threads — a few health watches (the bootstrap certificate is public) and no report
-    gets a thread."""
+    """RejectUndecodable for farmwatch's services, not for the standard health service: its
+    servicer is asynchronous and must stay so — a Health/Watch made to run in a worker thread holds
+    it for as long as the watcher stays, so a few watches (the bootstrap certificate is public) and
+    no report gets a thread."""
 
-    def intercept_service(self, continuation, handler_call_details):
+    async def intercept_service(self, continuation, handler_call_details):
         if handler_call_details.method.startswith("/grpc.health.v1.Health/"):
-            return continuation(handler_call_details)
-        return super().intercept_service(continuation, handler_call_details)
+            return await continuation(handler_call_details)
+        return await super().intercept_service(continuation, handler_call_details)
 
 
 def _own_fault(context, event: str, subject: str, task: str, outcome: str) -> None:
@@ -287,6 +289,24 @@ def server_credentials(ca: pki.CertificateAuthority) -> grpc.ServerCredentials:
     return grpc.dynamic_ssl_server_credentials(configuration(), fetch, require_client_authentication=True)
 
 
+class _EventLoop:
+    """An asyncio event loop on a thread of its own: the home of the grpc.aio server, which reads
+    requests and writes responses there; servicers run in the worker pool (`threads.InThreads`)."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="grpc-aio", daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine, timeout: float | None = None):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
 class CollectorServer:
     """The running service: gRPC server, health, ingest writer. `stop()` drains in-flight reports."""
 
@@ -300,30 +320,49 @@ class CollectorServer:
 
         classify = ingest.classifier(Policy.from_config({"allow": config.allow}),
                                      ingest.DeviceGroups(self.store))
-        self.health = health.HealthServicer()
-        options = [("grpc.max_receive_message_length", config.max_message_bytes),
-                   ("grpc.max_send_message_length", config.max_message_bytes),
-                   ("grpc.so_reuseport", 0),  # a second collector on this port must fail, not share it
-                   *TRANSPORT_LIMITS]
-        self.grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=config.workers,
-                                                           thread_name_prefix="rpc"), options=options,
-                                interceptors=[_RejectUndecodableInOurServices()])
-        collector_pb2_grpc.add_CollectorServicer_to_server(
-            CollectorService(config, self.store, self.ca, self.queue, classify), self.grpc)
         self.audit = AuditLog(config.database)
-        query_pb2_grpc.add_QueryServicer_to_server(query_service.QueryService(
-            self.store, Authenticator(self.store, config.trusted_proxies, self.ca.cert), self.audit, config.max_message_bytes),
-            self.grpc)
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
+        self.pool = futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="rpc")
+        services = (CollectorService(config, self.store, self.ca, self.queue, classify),
+                    query_service.QueryService(self.store, Authenticator(self.store, config.trusted_proxies, self.ca.cert),
+                                               self.audit, config.max_message_bytes))
+        self.events = _EventLoop()
         try:
-            self.port = self.grpc.add_secure_port(config.listen, server_credentials(self.ca))
+            self.port = self.events.run(self._build(services))
         except RuntimeError:
             self.port = 0
         if not self.port:
+            self.events.close()
+            self.pool.shutdown()
             self.queue.close()
+            self.audit.close()
             self.store.close()
             raise ConfigError(f"cannot listen on {config.listen}: the port is in use (another collector?) or the "
                               "address is not one of this machine's; pick another with --listen")
+
+    async def _build(self, services) -> int:
+        """The grpc.aio server, made on its event loop; returns the port it listens on."""
+        options = [("grpc.max_receive_message_length", self.config.max_message_bytes),
+                   ("grpc.max_send_message_length", self.config.max_message_bytes),
+                   ("grpc.so_reuseport", 0),  # a second collector on this port must fail, not share it
+                   *TRANSPORT_LIMITS]
+        # Interceptors nest: InThreads sees the handler RejectUndecodable made, and runs it in the pool.
+        self.grpc = grpc.aio.server(migration_thread_pool=self.pool, options=options,
+                                    interceptors=[threads.InThreads(self.pool), _RejectUndecodableInOurServices()])
+        self.health = health_aio.HealthServicer()
+        collector, query = services
+        collector_pb2_grpc.add_CollectorServicer_to_server(collector, self.grpc)
+        query_pb2_grpc.add_QueryServicer_to_server(query, self.grpc)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
+        return self.grpc.add_secure_port(self.config.listen, server_credentials(self.ca))
+
+    async def _start(self) -> None:
+        await self.grpc.start()
+        for service in ("", SERVICE_NAME, query_service.SERVICE_NAME):
+            await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+
+    async def _stop(self, grace: float) -> None:
+        await self.health.enter_graceful_shutdown()
+        await self.grpc.stop(grace)
 
     def _every(self, seconds: float, name: str, job) -> None:
         """Run `job(store)` now and then every `seconds` until stop, on a connection of its own
@@ -360,9 +399,7 @@ class CollectorServer:
         self._every(86400, "retention", self._prune)
         if self.config.fleet.correlate_every_minutes > 0:
             self._every(self.config.fleet.correlate_every_minutes * 60, "correlation", self._correlate)
-        self.grpc.start()
-        for service in ("", SERVICE_NAME, query_service.SERVICE_NAME):
-            self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        self.events.run(self._start())
         log.info("event=serving listen=%s port=%d database=%s", self.config.listen, self.port,
                  self.config.database)
 
@@ -370,8 +407,12 @@ class CollectorServer:
         self._stopping.set()
         for job in self._jobs:
             job.join()
-        self.health.enter_graceful_shutdown()
-        self.grpc.stop(grace).wait()
+        self.events.run(self._stop(grace))
+        # Every call has ended; handlers still running (their call cancelled at the end of the grace
+        # period) finish now — a report in hand is still stored — while the loop still runs to
+        # answer anything they ask of it.
+        self.pool.shutdown(wait=True)
+        self.events.close()
         self.queue.close()
         self.audit.close()
         self.store.close()
