@@ -185,6 +185,33 @@ def test_follow_flags_ends_when_the_caller_cancels_and_is_audited(fleet, analyst
     assert (entry["action"], entry["detail"]) == ("follow-flags", "skip_current=True")
 
 
+def test_cancelled_flag_streams_give_their_slots_back_at_once(fleet, analyst):
+    """A stream cancelled while its poll waits (poll_seconds up to a minute) ends then, not at the
+    next poll: its follower slot and its worker thread are free for the next analyst."""
+    import time
+
+    from farmwatch.collector.query_service import MAX_FOLLOWERS
+
+    streams = [analyst.FollowFlags(query_pb2.FollowFlagsRequest(poll_seconds=60), timeout=120)
+               for _ in range(MAX_FOLLOWERS)]
+    for stream in streams:
+        next(stream)  # open on the collector, now waiting for its next poll
+    for stream in streams:
+        stream.cancel()
+    deadline = time.monotonic() + 5
+    while True:
+        again = analyst.FollowFlags(query_pb2.FollowFlagsRequest(poll_seconds=1), timeout=10)
+        try:
+            assert next(again).device_id
+            break
+        except grpc.RpcError as error:
+            assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert time.monotonic() < deadline, "cancelled flag streams still held their slots after 5 s"
+            time.sleep(0.2)
+        finally:
+            again.cancel()
+
+
 def test_devices_filter_by_roster_user(fleet, analyst):
     from farmwatch.collector import roster
 
