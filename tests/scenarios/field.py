@@ -10,9 +10,9 @@ no catalogue entry names, and the scenario's `fact` says which research fact the
 from __future__ import annotations
 
 from devices import ABS, KBD, MSD, REL, bus, interfaces
-from edid import FHD_60, QHD_60, UHD_60, MonitorSpec
+from edid import FHD_60, UHD_60, MonitorSpec
 from parts import App, Conn, Delta, Listen, Login, NetIface, Proc, Usb, iface
-from software import CONTROLLER, SYSTEM, VPS, rdp_enabled_windows, screen_sharing_macos, xrdp_session_linux
+from software import CONTROLLER, SYSTEM, VPS, screen_sharing_macos, xrdp_session_linux
 
 PF, PF86 = "C:\\Program Files\\", "C:\\Program Files (x86)\\"
 LOCALAPP = "{home}\\AppData\\Local\\"
