@@ -135,7 +135,6 @@ def cmd_serve(args, config):
 
 def cmd_ingest(args, config):
     from farmwatch.collector import ingest
-
     from farmwatch.collector.progress import Progress
 
     store = _store(config)
@@ -148,7 +147,7 @@ def cmd_ingest(args, config):
             item = ingest.prepare(loaded.report, peer_ip=loaded.peer_ip, received_at=loaded.received_at,
                                   classify=classify)
         except ingest.InvalidReport as exc:
-            progress.say(f"skipped {path}: {str(exc).removeprefix(f'{path}: ')}")
+            progress.say(_skipped(path, exc))
             failed += 1
         else:
             new = store.ingest([item])[0]
@@ -167,6 +166,10 @@ def _load_report(path: str):
         return ingest.load_report_file(path)
     except OSError as exc:
         raise ingest.InvalidReport(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+
+
+def _skipped(path: str, exc: Exception) -> str:
+    return f"skipped {path}: {str(exc).removeprefix(f'{path}: ')}"  # the message may name the file too
 
 
 def _classifier(config, store=None):
@@ -189,7 +192,7 @@ def cmd_classify(args, config):
         try:
             loaded = _load_report(path)
         except ingest.InvalidReport as exc:
-            print(f"skipped {path}: {str(exc).removeprefix(f'{path}: ')}", file=sys.stderr)
+            print(_skipped(path, exc), file=sys.stderr)
             failed += 1
             continue
         print(json.dumps(classify(loaded.report), ensure_ascii=False))
@@ -412,8 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="kept with the revocation, e.g. 'laptop reported stolen'")
     p = command("issue-analyst", cmd_pki_issue_analyst,
                 "make a certificate for a security analyst (for the gRPC Query service)", pki_cmd,
-                epilog="example:\n  farmwatch-collector --home /srv/fw pki issue-analyst alice@example.com --days 30",
-                formatter_class=argparse.RawDescriptionHelpFormatter)
+                example="farmwatch-collector --home /srv/fw pki issue-analyst alice@example.com --days 30")
     p.add_argument("name", type=_analyst_name,
                    help="who it is for (letters, digits, . _ @ -); names the files and the audit trail")
     p.add_argument("--days", type=_positive_int, default=90, help="how long it is valid (default 90)")

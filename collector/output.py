@@ -42,7 +42,7 @@ def table(rows: Iterable[dict], columns: Sequence[str], max_width: int = 60, wid
     terminal columns (a CJK character takes two), and cut with "…" at `max_width`. With `width`
     (default: $COLUMNS, else the terminal's when stdout is one) the widest columns are narrowed
     until each line fits."""
-    cells = [[_fit(_table_cell(r.get(c)), max_width) for c in columns] for r in rows]
+    cells = [[_fit(one_line(r.get(c)), max_width) for c in columns] for r in rows]
     if not cells:
         return "(none)\n"
     headers = [c.upper() for c in columns]
@@ -105,7 +105,7 @@ _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _HIDDEN = ("Cc", "Cf", "Zl", "Zp")  # controls, invisible format characters (bidi overrides), line breaks
 
 
-def _table_cell(value) -> str:
+def one_line(value) -> str:
     """A value as people read it in a table: one line, hidden characters shown escaped (a
     right-to-left override in a hostname must not rearrange what is shown), yes/no, lists
     comma-separated."""
@@ -119,11 +119,6 @@ def _table_cell(value) -> str:
 
 def _escape(ch: str) -> str:
     return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
-
-
-def one_line(value) -> str:
-    """A value for a `name: value` line of a single record."""
-    return _table_cell(value)
 
 
 def _cell(value) -> str:

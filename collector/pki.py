@@ -31,7 +31,7 @@ CLOCK_SKEW_TOLERANCE = dt.timedelta(hours=2)
 CA_LIFETIME = dt.timedelta(days=3650)
 SERVER_LIFETIME = dt.timedelta(days=397)
 DEFAULT_CLIENT_LIFETIME = dt.timedelta(days=30)
-MAX_SUBJECT_LENGTH = 64  # X.509 upper bound for a common name (RFC 5280 ub-common-name)
+
 
 class PkiError(Exception):
     """A PKI operation that cannot go ahead; the message says what to do."""

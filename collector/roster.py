@@ -70,9 +70,9 @@ Reading rules (all formats)
   3166-1 alpha-2 codes. US states and Canadian provinces become their two-letter postal codes
   ("Oregon" → "OR", "Québec" → "QC"). Postal codes are upper-cased with spaces collapsed; US ZIP+4
   codes become the 5-digit ZIP, ZIP codes that lost their leading zero in Excel are padded again,
-  and Canadian codes are written "A1A 1A1". `household_address` compares ship-to addresses in
-  that one spelling, also for rows imported before these rules; `same_household` also forgives
-  city spellings and a missing postal code.
+  and Canadian codes are written "A1A 1A1". `ship_to` puts ship-to addresses in that one
+  spelling, also for rows imported before these rules, and `same_household` compares two of them,
+  forgiving city spellings and a missing postal code.
 - Dates become ISO dates (YYYY-MM-DD) from ISO forms (with or without time, fraction and zone),
   "Mar 5, 2024"/"5 March 2024", and numeric D/M/Y forms. Numeric dates are read month-first, as
   US-locale exports write them, unless a value in the same file only makes sense day-first
@@ -486,20 +486,6 @@ def normalise_region(value: str | None, country: str | None) -> str | None:
     return _REGION_CODES.get(country, {}).get(_name_key(text), text)
 
 
-def household_address(country: str | None, region: str | None, city: str | None,
-                      postal_code: str | None) -> tuple | None:
-    """A ship-to address in one spelling, to tell whether two people share it; None without a
-    postal code (a city alone is not an address)."""
-    if country:
-        country = normalise_country(country) or country
-    postal = normalise_postal_code(postal_code, country)
-    if not postal:
-        return None
-    parts = (country, normalise_region(region, country), city, postal)
-    return tuple(" ".join((part or "").split()).casefold() for part in parts)
-
-
-
 def ship_to(country: str | None, region: str | None, city: str | None, postal_code: str | None) -> tuple | None:
     """A ship-to address as (country, region, city, postal code) in one spelling for `same_household`:
     names compared without case, accents or punctuation ("Zürich" = "Zurich"), blanks as None."""
@@ -526,6 +512,7 @@ def same_household(first: tuple | None, second: tuple | None) -> bool:
     if region_a and region_b and region_a != region_b:
         return False
     return bool(city_a and city_b and city_a == city_b)
+
 
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:$|[T\s])")
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:$|[\s,T])")

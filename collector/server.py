@@ -57,7 +57,7 @@ def _identity_from_pem(pem: bytes) -> pki.Identity:
 
 
 class Authenticator:
-    def __init__(self, store: Store, trusted_proxies: list[str], ca_cert: x509.Certificate | None = None):
+    def __init__(self, store: Store, trusted_proxies: list[str], ca_cert: x509.Certificate):
         self.store = store
         self.proxies = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
         self.ca_cert = ca_cert
@@ -72,7 +72,7 @@ class Authenticator:
         identity = _identity_from_pem(pems[0])
         if identity.serial == self.bootstrap_serial:
             identity = pki.Identity(identity.serial, "", ROLE_BOOTSTRAP, identity.not_after)
-        elif self.ca_cert is not None and not _issued_by(pems[0], self.ca_cert):
+        elif not _issued_by(pems[0], self.ca_cert):
             # Certificates are looked up by serial, so the serial must be one our CA signed: TLS also
             # accepts a chain through an intermediate (the CA's pathlen:0 is not enforced on a trust
             # anchor), and this CA never signs intermediates.

@@ -107,7 +107,7 @@ def _execute(conn: sqlite3.Connection, query: str, params, max_rows: int, timeou
     conn.set_progress_handler(lambda: time.monotonic() > deadline or abandoned(), _PROGRESS_EVERY)
     try:
         cursor = conn.execute(query, params)
-        rows = _fetch(cursor, max_rows + 1, max_bytes)
+        rows, over_budget = _fetch(cursor, max_rows + 1, max_bytes)
     except sqlite3.DatabaseError as exc:
         if "interrupted" in str(exc) and time.monotonic() > deadline:
             raise SqlError(f"the query ran longer than {timeout:g}s and was stopped; "
@@ -120,18 +120,15 @@ def _execute(conn: sqlite3.Connection, query: str, params, max_rows: int, timeou
     if cursor.description is None:
         raise SqlError("the statement returns no rows; only queries (SELECT, WITH, PRAGMA table_info) are allowed")
     columns = _unique([d[0] for d in cursor.description])
-    truncated = len(rows) > max_rows or rows.over_budget
+    truncated = len(rows) > max_rows or over_budget
     return SqlResult(columns, [tuple(_plain(v) for v in row) for row in rows[:max_rows]], truncated=truncated)
 
 
-class _Fetched(list):
-    over_budget = False  # rows were left unfetched because those fetched reached max_bytes
-
-
-def _fetch(cursor: sqlite3.Cursor, limit: int, max_bytes: int | None) -> _Fetched:
-    """Up to `limit` rows; with `max_bytes`, no more once the rows fetched hold that many bytes
-    (10,000 rows of a 4 MB BLOB each would otherwise all be held in memory before any is sent)."""
-    rows = _Fetched()
+def _fetch(cursor: sqlite3.Cursor, limit: int, max_bytes: int | None) -> tuple[list, bool]:
+    """Up to `limit` rows, and whether rows were left unfetched because those fetched hold
+    `max_bytes` (10,000 rows of a 4 MB BLOB each would otherwise all be held in memory before any
+    is sent)."""
+    rows: list = []
     size = 0
     while len(rows) < limit:
         chunk = cursor.fetchmany(min(256, limit - len(rows)))
@@ -141,10 +138,9 @@ def _fetch(cursor: sqlite3.Cursor, limit: int, max_bytes: int | None) -> _Fetche
             if max_bytes is not None:
                 size += sum(len(v) if isinstance(v, (str, bytes)) else 8 for v in row)
                 if size > max_bytes and rows:
-                    rows.over_budget = True
-                    return rows
+                    return rows, True
             rows.append(row)
-    return rows
+    return rows, False
 
 
 def _explain(exc: sqlite3.DatabaseError) -> str:

@@ -112,8 +112,22 @@ class ThreadContext:
                 log.exception("event=call_callback_failed")
 
 
-def _is_async(behavior) -> bool:
-    return inspect.iscoroutinefunction(behavior) or inspect.isasyncgenfunction(behavior)
+def sync_behavior(handler: grpc.RpcMethodHandler | None):
+    """The synchronous behaviour of a handler that takes one request, or None when there is none to
+    wrap (no handler, a client-streaming call, or an asynchronous servicer such as health's)."""
+    if handler is None or handler.request_streaming:
+        return None
+    behavior = handler.unary_stream if handler.response_streaming else handler.unary_unary
+    if inspect.iscoroutinefunction(behavior) or inspect.isasyncgenfunction(behavior):
+        return None
+    return behavior
+
+
+def rebuilt(handler: grpc.RpcMethodHandler, behavior, request_deserializer=None) -> grpc.RpcMethodHandler:
+    """`handler` of the same shape with another behaviour (and request parser)."""
+    make = grpc.unary_stream_rpc_method_handler if handler.response_streaming else grpc.unary_unary_rpc_method_handler
+    return make(behavior, request_deserializer=request_deserializer or handler.request_deserializer,
+                response_serializer=handler.response_serializer)
 
 
 def _unary(behavior, pool: futures.Executor):
@@ -167,19 +181,12 @@ def _close_after(responses, step, pool: futures.Executor) -> None:
 
 
 def in_threads(handler: grpc.RpcMethodHandler | None, pool: futures.Executor):
-    """`handler` with its synchronous behaviour run in `pool`; asynchronous ones are left alone."""
-    if handler is None or handler.request_streaming:
-        return handler  # farmwatch has no client-streaming calls; grpc.aio's own bridge serves them
-    behavior = handler.unary_stream if handler.response_streaming else handler.unary_unary
-    if _is_async(behavior):
+    """`handler` with its synchronous behaviour run in `pool`; asynchronous ones are left alone, and
+    client-streaming ones (farmwatch has none) to grpc.aio's own bridge."""
+    behavior = sync_behavior(handler)
+    if behavior is None:
         return handler
-    if handler.response_streaming:
-        return grpc.unary_stream_rpc_method_handler(
-            _stream(behavior, pool), request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer)
-    return grpc.unary_unary_rpc_method_handler(
-        _unary(behavior, pool), request_deserializer=handler.request_deserializer,
-        response_serializer=handler.response_serializer)
+    return rebuilt(handler, (_stream if handler.response_streaming else _unary)(behavior, pool))
 
 
 class InThreads(grpc.aio.ServerInterceptor):

@@ -6,10 +6,10 @@ interceptor parses the request itself and turns a parse failure into INVALID_ARG
 """
 from __future__ import annotations
 
-import inspect
-
 import grpc
 from google.protobuf.message import DecodeError
+
+from farmwatch.collector.threads import rebuilt, sync_behavior
 
 
 class _Undecodable:
@@ -20,10 +20,8 @@ class _Undecodable:
 def tolerant(handler: grpc.RpcMethodHandler | None, method: str):
     """`handler` with a request that does not parse answered INVALID_ARGUMENT. Only synchronous
     behaviours are wrapped (the wrapper is synchronous); the asynchronous ones are gRPC's own."""
-    if handler is None or handler.request_streaming or handler.request_deserializer is None:
-        return handler
-    behavior = handler.unary_stream if handler.response_streaming else handler.unary_unary
-    if inspect.iscoroutinefunction(behavior) or inspect.isasyncgenfunction(behavior):
+    behavior = sync_behavior(handler)
+    if behavior is None or handler.request_deserializer is None:
         return handler
     parse = handler.request_deserializer
 
@@ -39,8 +37,7 @@ def tolerant(handler: grpc.RpcMethodHandler | None, method: str):
                           f"the request to {method} is not a valid message: {request.error}")
         return behavior(request, context)
 
-    make = grpc.unary_stream_rpc_method_handler if handler.response_streaming else grpc.unary_unary_rpc_method_handler
-    return make(guarded, request_deserializer=tolerant_parse, response_serializer=handler.response_serializer)
+    return rebuilt(handler, guarded, request_deserializer=tolerant_parse)
 
 
 class RejectUndecodable(grpc.aio.ServerInterceptor):

@@ -157,11 +157,11 @@ def test_regions_and_postal_codes_are_imported_in_one_spelling(tmp_path, region,
 
 
 def test_household_addresses_match_however_an_older_import_spelled_them():
-    assert roster.household_address("US", "Oregon", " Eugene", "97401-2345") == \
-        roster.household_address("US", "OR", "eugene", "97401")
-    assert roster.household_address("US", "OR", "Eugene", "97402") != \
-        roster.household_address("US", "OR", "Eugene", "97401")
-    assert roster.household_address("US", "OR", "Eugene", None) is None
+    assert roster.same_household(roster.ship_to("US", "Oregon", " Eugene", "97401-2345"),
+                                 roster.ship_to("US", "OR", "eugene", "97401"))
+    assert not roster.same_household(roster.ship_to("US", "OR", "Eugene", "97402"),
+                                     roster.ship_to("US", "OR", "Eugene", "97401"))
+    assert roster.ship_to(None, None, " ", None) is None
 
 
 # -- columns ------------------------------------------------------------------------------

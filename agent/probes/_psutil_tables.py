@@ -8,7 +8,7 @@ from typing import Any
 
 from farmwatch.v1 import report_pb2
 
-from ._sockets import normal_ip
+from ._sockets import normal_ip, normal_mac
 from .context import ProbeContext
 
 _NANOS = 1_000_000_000
@@ -57,19 +57,13 @@ def interfaces(ctx: ProbeContext, kind_of: Callable[[str], str]) -> list[report_
     return [
         report_pb2.NetworkInterface(
             name=name,
-            mac=_mac(entry.get("mac") or ""),
+            mac=normal_mac(entry.get("mac") or ""),
             addresses=[normal_ip(address) for address in entry.get("addresses", [])],
             is_up=bool(entry.get("is_up")),
             kind=kind_of(name),
         )
         for name, entry in table.items()
     ]
-
-
-def _mac(text: str) -> str:
-    """Windows writes MACs as AA-BB-…; the report wants aa:bb:…, and "" for all zeros."""
-    mac = text.lower().replace("-", ":")
-    return "" if set(mac) <= {"0", ":"} else mac
 
 
 def add_sockets(ctx: ProbeContext, network: report_pb2.Network, process_names: Mapping[int, str]) -> None:

@@ -96,6 +96,13 @@ def normal_ip(text: str) -> str:
     return str(mapped or address)
 
 
+def normal_mac(text: str) -> str:
+    """aa:bb:cc:dd:ee:ff whether written AA-BB-… (Windows) or aa:bb:…; "" for the all-zero address
+    of loopback and of unresolved neighbours, which is no MAC and would be the same on every PC."""
+    mac = text.lower().replace("-", ":")
+    return "" if set(mac) <= {"0", ":"} else mac
+
+
 def socket_owners(ctx: ProbeContext, inodes: set[int]) -> dict[int, tuple[int, str]]:
     """inode → (pid, process name), found through each process's fd links."""
     owners: dict[int, tuple[int, str]] = {}

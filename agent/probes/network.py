@@ -7,7 +7,7 @@ from farmwatch.v1 import report_pb2
 from . import _procfs
 from ._addresses import interface_addresses
 from ._platform import dispatch
-from ._sockets import Socket, normal_ip, proc_ip, read_sockets, socket_owners
+from ._sockets import Socket, normal_ip, normal_mac, proc_ip, read_sockets, socket_owners
 from ._wifi import current_wifi
 from .context import ProbeContext
 from .macos import network as macos_network
@@ -60,7 +60,7 @@ def _interfaces(ctx: ProbeContext) -> list[report_pb2.NetworkInterface]:
         interfaces.append(
             report_pb2.NetworkInterface(
                 name=name,
-                mac=_real_mac(ctx.read_value(f"{base}/address") or ""),
+                mac=normal_mac(ctx.read_value(f"{base}/address") or ""),
                 addresses=addresses.get(name, []),
                 is_up=_is_up(ctx, base),
                 kind=interface_kind(ctx, name),
@@ -114,14 +114,8 @@ def _arp_mac(ctx: ProbeContext, ip: str, interface: str) -> str:
     for line in (ctx.read_text("/proc/net/arp") or "").splitlines()[1:]:
         fields = line.split()
         if len(fields) >= 6 and fields[0] == ip and fields[5] == interface:
-            return _real_mac(fields[3])
+            return normal_mac(fields[3])
     return ""
-
-
-def _real_mac(text: str) -> str:
-    """Lowercase; "" for the all-zero address of loopback and of unresolved ARP entries."""
-    mac = text.lower()
-    return "" if set(mac) <= {"0", ":"} else mac
 
 
 def dns_servers(ctx: ProbeContext) -> list[str]:

@@ -11,7 +11,7 @@ from farmwatch.v1 import report_pb2
 
 from .. import _psutil_tables
 from .._key_values import colon_blocks
-from .._sockets import normal_ip
+from .._sockets import normal_ip, normal_mac
 from ..context import ProbeContext
 from ._powershell import as_list, query
 
@@ -76,18 +76,11 @@ def apply_routing(network: report_pb2.Network, answer: Any) -> None:
     if gateway:
         network.default_gateway.CopyFrom(report_pb2.Gateway(
             ip=gateway, interface=answer.get("InterfaceAlias") or "",
-            mac=_neighbour_mac(answer.get("GatewayMac"))))
+            mac=normal_mac(str(answer.get("GatewayMac") or ""))))
     network.dns_servers.extend(a for a in (_address(s) for s in as_list(answer.get("DnsServers"))) if a)
     # Hyper-V and WSL switches forward by design; a physical or tunnel interface should not
     network.ip_forwarding = any(interface_kind(str(alias)) not in ("loopback", "virtual")
                                 for alias in as_list(answer.get("Forwarding")))
-
-
-def _neighbour_mac(text: Any) -> str:
-    """Get-NetNeighbor's LinkLayerAddress; an unresolved (Unreachable, Incomplete) neighbour
-    shows 00-00-00-00-00-00, which is no MAC and would be the same on every PC."""
-    mac = str(text or "").lower().replace("-", ":")
-    return "" if set(mac) <= {"0", ":"} else mac
 
 
 def _address(text: Any) -> str:
