@@ -221,7 +221,7 @@ def cmd_scan(args) -> int:
 # -- enroll -------------------------------------------------------------------------------------
 
 def cmd_enroll(args) -> int:
-    from farmwatch.agent import runner
+    from farmwatch.agent.run import enrollment
 
     state = _state(args)
     if state.is_enrolled() and not args.force:
@@ -232,11 +232,11 @@ def cmd_enroll(args) -> int:
     if b"-----BEGIN CERTIFICATE-----" not in ca_pem:
         raise CliError(EXIT_FAILURE, f"--ca-cert {args.ca_cert} is not a PEM certificate; pass the collector's CA "
                                      "certificate, HOME/pki/ca.crt on the collector (`pki init` prints its path)")
-    params = runner.EnrollParams(
+    params = enrollment.EnrollParams(
         collector=args.collector, token=_read_token(args), ca_pem=ca_pem,
         device_id=args.device_id or _hardware_serial(), server_name=args.server_name,
     )
-    config = _enroll_or_explain(lambda: runner.enroll(state, params), args.collector)
+    config = _enroll_or_explain(lambda: enrollment.enroll(state, params), args.collector)
     info = read_certificate_info(state.certificate)
     print(f"enrolled {config.device_id} with {config.collector}; certificate valid until "
           f"{info.not_after.isoformat(timespec='seconds')}; state in {state.root}")
@@ -259,7 +259,7 @@ def _read_file(path: Path, option: str) -> bytes:
 
 
 def _hardware_serial() -> str:
-    from farmwatch.agent.runner import hardware_serial
+    from farmwatch.agent.run.enrollment import hardware_serial
 
     serial = hardware_serial()
     if not serial:
@@ -305,14 +305,14 @@ def _enrollment_advice(exc: CollectorError, address: str) -> tuple[int, str]:
 # -- run ----------------------------------------------------------------------------------------
 
 def cmd_run(args) -> int:
-    from farmwatch.agent import runner
+    from farmwatch.agent.run import Agent, enroll_from_bootstrap, run_forever, run_once
 
     state = _state(args)
     if not args.once:
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        runner.run_forever(state, stop, interval=args.interval, sysroot=args.sysroot)
+        run_forever(state, stop, interval=args.interval, sysroot=args.sysroot)
         log.info("stopped")
         return EXIT_OK
     if not state.is_enrolled():
@@ -320,11 +320,11 @@ def cmd_run(args) -> int:
         if bootstrap is None:
             raise CliError(EXIT_NOT_ENROLLED, f"not enrolled in {state.root}: run `farmwatch-agent enroll` "
                                               f"first, or provide {state.bootstrap_file}")
-        _enroll_or_explain(lambda: runner.enroll_from_bootstrap(state, sysroot=args.sysroot),
+        _enroll_or_explain(lambda: enroll_from_bootstrap(state, sysroot=args.sysroot),
                            bootstrap.collector)
-    agent = runner.Agent(state)
+    agent = Agent(state)
     try:
-        result = runner.run_once(agent, sysroot=args.sysroot)
+        result = run_once(agent, sysroot=args.sysroot)
     finally:
         agent.close()
     print(json.dumps({

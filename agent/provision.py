@@ -1,6 +1,6 @@
 """Turn what an MDM delivered into the agent's bootstrap.toml, with the collector's CA beside it.
 
-The service polls its state dir for bootstrap.toml and enrolls once it appears (runner.py); this
+The service polls its state dir for bootstrap.toml and enrolls once it appears (run/loop.py); this
 module writes that file from whichever form the MDM can deliver:
 
 * macOS: a configuration profile whose payload type is `com.farmwatch.agent` lands in

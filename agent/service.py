@@ -13,7 +13,7 @@ service definition:
 
 This is not the agent.toml inside the state dir: that one is written by `enroll`. A missing
 settings file means the defaults above. The service starts without an enrollment and enrolls by
-itself once bootstrap.toml appears in the state dir (see runner.run_forever).
+itself once bootstrap.toml appears in the state dir (see run/loop.py, run_forever).
 """
 from __future__ import annotations
 
@@ -98,12 +98,12 @@ def serve(settings: ServiceSettings, stop: threading.Event) -> None:
     # The CLI's default-state-dir lookup uses os.geteuid, which Windows lacks; the environment
     # variable is consulted first, so setting it keeps every later lookup on our folder.
     os.environ[STATE_DIR_ENV] = str(settings.state_dir)
-    from farmwatch.agent import runner
+    from farmwatch.agent.run.loop import run_forever
     from farmwatch.agent.cli import configure_logging
     from farmwatch.agent.state import StateDir
 
     configure_logging(settings.verbosity)
-    runner.run_forever(StateDir(settings.state_dir), stop, interval=settings.interval)
+    run_forever(StateDir(settings.state_dir), stop, interval=settings.interval)
 
 
 class RotatingLogFile(io.TextIOBase):

@@ -56,7 +56,7 @@ def wait_for_port(port: int, server: subprocess.Popen, timeout: float = 20.0) ->
 
 
 def this_machine_device_id() -> list[str]:
-    from farmwatch.agent.runner import hardware_serial
+    from farmwatch.agent.run.enrollment import hardware_serial
 
     if hardware_serial():
         return []

@@ -10,7 +10,7 @@ import sys
 import threading
 
 from agent_fleet import scanner_for
-from farmwatch.agent import runner
+from farmwatch.agent import run as runner
 from farmwatch.agent.state import StateDir
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conftest import make_report
-from farmwatch.agent import identity, runner
+from farmwatch.agent import identity, run as runner
 from farmwatch.agent.files import write_private
 from farmwatch.agent.state import AgentConfig, StateDir
 from farmwatch.collector import enrollment, pki

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import figures
 from agent_fleet import AgentLog, drain_until_empty, provision, scanner_for
-from farmwatch.agent import runner
+from farmwatch.agent import run as runner
 from farmwatch.agent.spool import Spool
 
 CHILD = Path(__file__).parent / "agent_child.py"

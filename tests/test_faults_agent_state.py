@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import make_report
 
-from farmwatch.agent import runner
+from farmwatch.agent import run as runner
 from farmwatch.agent.state import StateDir
 
 AGENT = Path(sys.executable).parent / "farmwatch-agent"

@@ -13,7 +13,7 @@ from cryptography.x509 import verification
 import figures
 from agent_fleet import provision, scanner_for
 from conftest import make_report
-from farmwatch.agent import runner
+from farmwatch.agent import run as runner
 from farmwatch.agent.identity import read_certificate_info
 from farmwatch.collector import pki
 from farmwatch.collector.store import Store

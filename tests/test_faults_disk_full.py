@@ -13,7 +13,7 @@ import figures
 from agent_fleet import provision, scanner_for
 from conftest import make_report
 from db_snapshot import table_counts
-from farmwatch.agent import runner
+from farmwatch.agent import run as runner
 from farmwatch.agent.transport import CollectorError
 
 SECTION = "faults: collector database full"

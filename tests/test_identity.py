@@ -158,7 +158,7 @@ def test_an_emptied_config_says_to_enroll_again(tmp_path, text, missing):
 
 
 def test_the_interval_a_collector_asks_for_has_a_floor():
-    from farmwatch.agent import runner
+    from farmwatch.agent import run as runner
 
     assert [runner.collector_interval(s) for s in (1, 59, 60, 300)] == [60, 60, 60, 300]
 

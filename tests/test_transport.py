@@ -14,7 +14,7 @@ import pytest
 from conftest import RunningCollector, make_report
 from sysroot_builder import SysrootBuilder
 
-from farmwatch.agent import cli, runner
+from farmwatch.agent import cli, run as runner
 from farmwatch.agent.identity import read_certificate_info
 from farmwatch.agent.state import StateDir
 from farmwatch.agent.transport import (

@@ -6,6 +6,7 @@ from farmwatch.v1 import report_pb2
 
 from ._accounts import human_homes
 from ._platform import dispatch
+from ._probe import OPERATING_SYSTEMS, Probe
 from ._systemd import enabled_units
 from .context import ProbeContext
 from .macos import applications as macos_applications
@@ -21,6 +22,9 @@ _FLATPAK_USER_DIR = ".local/share/flatpak/app"
 
 def collect(ctx: ProbeContext) -> list[report_pb2.Application]:
     return dispatch(ctx, list, linux=_linux, macos=macos_applications.collect, windows=windows_applications.collect)
+
+
+PROBE = Probe("applications", collect, field="applications", platforms=OPERATING_SYSTEMS)
 
 
 def _linux(ctx: ProbeContext) -> list[report_pb2.Application]:

@@ -8,6 +8,7 @@ from farmwatch.agent.edid import EdidError, parse_edid
 from farmwatch.v1 import report_pb2
 
 from ._platform import dispatch
+from ._probe import OPERATING_SYSTEMS, Probe
 from .context import ProbeContext
 from .macos import displays as macos_displays
 from .windows import displays as windows_displays
@@ -19,6 +20,9 @@ _BUILT_IN_TYPES = ("eDP", "LVDS", "DSI")
 
 def collect(ctx: ProbeContext) -> list[report_pb2.Display]:
     return dispatch(ctx, list, linux=_linux, macos=macos_displays.collect, windows=windows_displays.collect)
+
+
+PROBE = Probe("displays", collect, field="displays", platforms=OPERATING_SYSTEMS)
 
 
 def _linux(ctx: ProbeContext) -> list[report_pb2.Display]:

@@ -13,6 +13,7 @@ from farmwatch.v1 import report_pb2
 
 from ._envfile import parse_assignments
 from ._platform import dispatch
+from ._probe import OPERATING_SYSTEMS, Probe
 from ._procfs import boot_time as procfs_boot_time
 from .context import ProbeContext
 from .macos import host as macos_host
@@ -49,6 +50,9 @@ _ZONEINFO_COPIES = ("posix/", "right/")
 
 def collect(ctx: ProbeContext) -> report_pb2.Host:
     return dispatch(ctx, report_pb2.Host, linux=_linux, macos=macos_host.collect, windows=windows_host.collect)
+
+
+PROBE = Probe("host", collect, field="host", platforms=OPERATING_SYSTEMS)
 
 
 def _linux(ctx: ProbeContext) -> report_pb2.Host:

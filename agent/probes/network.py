@@ -7,6 +7,7 @@ from farmwatch.v1 import report_pb2
 from . import _procfs
 from ._addresses import interface_addresses
 from ._platform import dispatch
+from ._probe import OPERATING_SYSTEMS, Probe
 from ._sockets import Socket, normal_ip, normal_mac, proc_ip, read_sockets, socket_owners
 from ._wifi import current_wifi
 from .context import ProbeContext
@@ -27,6 +28,9 @@ _RESOLVED_UPSTREAM = "/run/systemd/resolve/resolv.conf"
 
 def collect(ctx: ProbeContext) -> report_pb2.Network:
     return dispatch(ctx, report_pb2.Network, linux=_linux, macos=macos_network.collect, windows=windows_network.collect)
+
+
+PROBE = Probe("network", collect, field="network", platforms=OPERATING_SYSTEMS)
 
 
 def _linux(ctx: ProbeContext) -> report_pb2.Network:

@@ -16,6 +16,7 @@ from farmwatch.v1 import report_pb2
 from . import _psutil_tables
 from ._accounts import user_names_by_uid
 from ._platform import dispatch
+from ._probe import OPERATING_SYSTEMS, Probe
 from ._procfs import CLOCK_TICKS_PER_SECOND, boot_time, parse_cmdline, parse_stat, pids, process_name
 from .context import ProbeContext
 from .macos import processes as macos_processes
@@ -26,6 +27,9 @@ _NANOS = 1_000_000_000
 
 def collect(ctx: ProbeContext) -> list[report_pb2.Process]:
     return dispatch(ctx, list, linux=_linux, macos=macos_processes.collect, windows=_psutil_tables.processes)
+
+
+PROBE = Probe("processes", collect, field="processes", platforms=OPERATING_SYSTEMS)
 
 
 def _linux(ctx: ProbeContext) -> list[report_pb2.Process]:

@@ -14,6 +14,7 @@ from farmwatch.v1 import report_pb2
 
 from ._accounts import human_homes
 from ._platform import dispatch
+from ._probe import OPERATING_SYSTEMS, Probe
 from ._systemd import enabled_units, installed_unit_files, user_enabled_units
 from .context import ProbeContext
 from .macos import remote_access as macos_remote_access
@@ -35,6 +36,9 @@ _USER_AUTOSTART_DIR = ".config/autostart"
 
 def collect(ctx: ProbeContext) -> list[report_pb2.RemoteAccessSetting]:
     return dispatch(ctx, list, linux=_linux, macos=macos_remote_access.collect, windows=windows_remote_access.collect)
+
+
+PROBE = Probe("remote_access", collect, field="remote_access", platforms=OPERATING_SYSTEMS)
 
 
 def _linux(ctx: ProbeContext) -> list[report_pb2.RemoteAccessSetting]:

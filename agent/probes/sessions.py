@@ -15,6 +15,7 @@ from farmwatch.v1 import report_pb2
 from . import _psutil_tables
 from ._envfile import parse_assignments
 from ._platform import dispatch
+from ._probe import OPERATING_SYSTEMS, Probe
 from .context import ProbeContext
 
 UTMP_PATHS = ("/run/utmp", "/var/run/utmp")
@@ -37,6 +38,9 @@ class UtmpLogin:
 
 def collect(ctx: ProbeContext) -> list[report_pb2.Session]:
     return dispatch(ctx, list, linux=_linux, macos=_psutil_tables.sessions, windows=_psutil_tables.sessions)
+
+
+PROBE = Probe("sessions", collect, field="sessions", platforms=OPERATING_SYSTEMS)
 
 
 def _linux(ctx: ProbeContext) -> list[report_pb2.Session]:

@@ -7,6 +7,7 @@ import re
 from farmwatch.v1 import report_pb2
 
 from ._platform import dispatch
+from ._probe import OPERATING_SYSTEMS, Probe
 from .context import ProbeContext
 from .macos import usb as macos_usb
 from .windows import usb as windows_usb
@@ -18,6 +19,9 @@ _DEVICE_NAME = re.compile(r"^\d+-\d+(\.\d+)*$")
 
 def collect(ctx: ProbeContext) -> list[report_pb2.UsbDevice]:
     return dispatch(ctx, list, linux=_linux, macos=macos_usb.collect, windows=windows_usb.collect)
+
+
+PROBE = Probe("usb", collect, field="usb_devices", platforms=OPERATING_SYSTEMS)
 
 
 def _linux(ctx: ProbeContext) -> list[report_pb2.UsbDevice]:

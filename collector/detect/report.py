@@ -25,10 +25,15 @@ from google.protobuf.message import Message
 
 from farmwatch.collector.catalogue import normalise_hex, normalise_name, parse_product_code
 from farmwatch.collector.detect.edid import decode_edid
+from farmwatch.v1.report_pb2 import AgentReport
 
 OS_ALIASES = {"windows": "windows", "win32": "windows", "macos": "macos", "darwin": "macos", "mac": "macos",
               "osx": "macos", "linux": "linux"}
 BUILT_IN_CONNECTORS = re.compile(r"(^|-)(edp|lvds|dsi)(-|$)", re.IGNORECASE)
+# AgentReport's own fields (which report, from whom, when, what went wrong); every other field of
+# it is one a probe fills, so a new probe's field is known here from report.proto alone.
+REPORT_ENVELOPE = frozenset({"report_id", "device_id", "sequence", "collected_at", "probe_errors", "agent_stats"})
+PROBE_FIELDS = tuple(f.name for f in AgentReport.DESCRIPTOR.fields if f.name not in REPORT_ENVELOPE)
 
 
 def _text(value: Any) -> str:
@@ -58,6 +63,9 @@ def _get(raw: Part, name: str) -> Any:
         return raw.get(name)
     value = getattr(raw, name)
     return value if value or isinstance(value, Message) else None
+
+
+field_value = _get  # for rules reading the parts that ReportView.entries and .section give
 
 
 def _part(raw: Part, name: str) -> Part:
@@ -290,6 +298,16 @@ class ReportView:
     probe_errors: tuple[tuple[str, str], ...]
     probes_skipped: tuple[str, ...]
     processes_by_pid: dict[int, ProcessView] = field(default_factory=dict, compare=False)
+    source: Part = field(default_factory=dict, compare=False, repr=False)  # the report as read
+
+    def entries(self, name: str) -> tuple[Part, ...]:
+        """The entries of repeated report field `name` as they came, messages or dicts (read them
+        with `field_value`): how a rule reads a probe's field that has no view of its own above."""
+        return tuple(_items(_get(self.source, name)))
+
+    def section(self, name: str) -> Part:
+        """Report field `name` that holds one message, as it came ({} when absent)."""
+        return _part(self.source, name)
 
     def process_of(self, pid: int, process_name: str = "") -> ProcessView | None:
         """The reported process behind a connection or listener (by pid, else by name)."""
@@ -419,4 +437,5 @@ def read_report(report: Part) -> ReportView:
                            for e in _items(_get(report, "probe_errors"))),
         probes_skipped=_strings(_get(stats, "probes_skipped")),
         processes_by_pid={p.pid: p for p in processes if p.pid},
+        source=report,
     )

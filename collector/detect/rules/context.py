@@ -6,6 +6,7 @@ import fnmatch
 import re
 from typing import Iterator
 
+from farmwatch.collector.detect.report import PROBE_FIELDS
 from farmwatch.collector.detect.rules.base import Context, Hit, rule
 
 # Settings that let someone watch and drive the desktop, as opposed to a shell login.
@@ -14,9 +15,11 @@ DESKTOP_SHARING = re.compile(
 # Of those, Windows Remote Assistance admits a helper only on an invitation the user sends from the
 # laptop (fAllowToGetHelp, on by default): nobody can dial in with it, unlike an RDP or VNC host.
 INVITED_HELP = re.compile(r"remote[ _-]?assistance", re.IGNORECASE)
-# Probes whose silence blinds a rule: a missing USB list hides every IP-KVM.
-DETECTION_PROBES = {"processes", "applications", "usb", "usb_devices", "displays", "network", "sessions",
-                    "remote_access"}
+# Probes whose silence blinds a rule: a missing USB list hides every IP-KVM. A probe is named after
+# the report field it fills, so these come from report.proto: every probe's field but the host's
+# (its facts only colour a verdict), and the name of the usb probe, older than that rule, which
+# fills usb_devices.
+DETECTION_PROBES = (set(PROBE_FIELDS) - {"host"}) | {"usb"}
 
 
 @rule("os-remote-access-enabled", "medium", "{service} is enabled in the OS")
