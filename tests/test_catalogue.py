@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from farmwatch.collector.catalogue import (BUNDLED, CatalogueError, is_own_folder, launchd_labels, load_catalogue,
-                                           normalise_hex, normalise_name, path_matches, validate_catalogue)
+from farmwatch.collector.detect.catalogue import (BUNDLED, CatalogueError, is_own_folder, launchd_labels,
+                                                  load_catalogue, normalise_hex, normalise_name, path_matches,
+                                                  validate_catalogue)
 
 DATA_FILES = sorted(BUNDLED.glob("*.json"))
 
