@@ -24,22 +24,22 @@ def launchd_labels(paths: Iterable[str]) -> tuple[str, ...]:
 
 def _services(entry: dict) -> dict[str, tuple[str, ...]]:
     """Service names per OS: those listed, and on macOS the labels of the tool's launchd plists."""
-    services = {o: tuple(entry["services"].get(o, ())) for o in OSES}
-    plists = launchd_labels(entry["install_paths"].get("macos", ()))
+    services = {o: tuple(entry.get("services", {}).get(o, ())) for o in OSES}
+    plists = launchd_labels(entry.get("install_paths", {}).get("macos", ()))
     services["macos"] = tuple(dict.fromkeys(services["macos"] + plists))
     return services
 
 
 def _tool(entry: dict) -> Tool:
     def per_os(key: str) -> dict[str, tuple[str, ...]]:
-        return {o: tuple(entry[key].get(o, ())) for o in OSES}
+        return {o: tuple(entry.get(key, {}).get(o, ())) for o in OSES}
     return Tool(
         id=entry["id"], name=entry["name"], category=entry["category"], role=entry["role"],
         relevance=entry["relevance"], builtin=entry["builtin"], processes=per_os("processes"),
-        ambiguous_processes=tuple(entry.get("ambiguous_processes", ())), app_names=tuple(entry["app_names"]),
-        bundle_ids=tuple(entry["bundle_ids"]), services=_services(entry),
+        ambiguous_processes=tuple(entry.get("ambiguous_processes", ())), app_names=tuple(entry.get("app_names", ())),
+        bundle_ids=tuple(entry.get("bundle_ids", ())), services=_services(entry),
         install_paths=per_os("install_paths"),
-        listen_ports=tuple(entry["listen_ports"]), signers=tuple(entry.get("signers", ())),
+        listen_ports=tuple(entry.get("listen_ports", ())), signers=tuple(entry.get("signers", ())),
         session_markers=tuple(entry.get("session_markers", ())), proxy_markers=tuple(entry.get("proxy_markers", ())),
         source=entry["source"],
         client_names=frozenset(normalise_name(n) for names in entry.get("client_processes", {}).values() for n in names),

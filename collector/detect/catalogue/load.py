@@ -15,29 +15,43 @@ from farmwatch.collector.detect.catalogue.validate import check_document, check_
 BUNDLED = Path(__file__).parents[2] / "signatures"
 
 
-def _read_json(path: Path) -> tuple[Any, list[str]]:
+# The folder beside the data that holds the JSON Schema of a signature file, not signatures.
+SCHEMA_FOLDER = "schema"
+
+
+def _read_json(path: Path, name: str) -> tuple[Any, list[str]]:
     try:
         return json.loads(path.read_text(encoding="utf-8")), []
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [f"{path.name}: cannot read: {exc}"]
+        return None, [f"{name}: cannot read: {exc}"]
     except json.JSONDecodeError as exc:
-        return None, [f"{path.name}: not valid JSON: {exc}"]
+        return None, [f"{name}: not valid JSON: {exc}"]
 
 
-def _signature_files(path: Path) -> list[Path]:
-    return sorted(path.glob("*.json")) if path.is_dir() else [path]
+def signature_files(path: Path) -> list[tuple[str, Path]]:
+    """`(name, file)` for every signature file in a folder, at any depth (`remote_tools/anydesk.json`,
+    `hardware/pikvm.json`, a company's `local_tools.json`), or for the one file `path`.
+
+    A file is named by its path in the folder, so a problem points at it. Files come in the order of
+    their names without `.json` (`remote_tools/vnc` before `remote_tools/vnc-connect`), which is
+    the order of their entries in the catalogue."""
+    if not path.is_dir():
+        return [(path.name, path)]
+    files = [f for f in path.rglob("*.json") if f.relative_to(path).parts[0] != SCHEMA_FOLDER]
+    return sorted(((f.relative_to(path).as_posix(), f) for f in files),
+                  key=lambda named: named[1].relative_to(path).with_suffix("").parts)
 
 
 def _read_documents(path: Path) -> tuple[list[tuple[str, dict]], list[str]]:
     if not path.exists():
         return [], [f"{path}: no such file or folder"]
     documents, problems = [], []
-    for file in _signature_files(path):
-        doc, read_problems = _read_json(file)
-        found = read_problems or check_document(file.name, doc)
+    for name, file in signature_files(path):
+        doc, read_problems = _read_json(file, name)
+        found = read_problems or check_document(name, doc)
         problems += found
         if not found:
-            documents.append((file.name, doc))
+            documents.append((name, doc))
     problems += check_unique_ids(documents)
     return documents, problems
 

@@ -103,8 +103,9 @@ TOOL_FIELDS: dict[str, Check] = {
     "cmdline_markers": _is_str_list, "session_markers": _is_session_markers, "proxy_markers": _is_str_list,
     "source": _is_str, "sources": _is_str_list, "notes": _is_opt_str,
 }
-TOOL_OPTIONAL = {"client_processes", "client_app_names", "client_bundle_ids", "macos_team_ids", "ports", "domains", "cmdline_markers", "sources", "notes",
-                 "session_markers", "proxy_markers", "signers", "ambiguous_processes"}
+# A file leaves out the fields it has nothing for: only what names and classifies the tool is required.
+TOOL_REQUIRED = {"id", "name", "category", "role", "relevance", "builtin", "source"}
+TOOL_OPTIONAL = set(TOOL_FIELDS) - TOOL_REQUIRED
 
 USB_FIELDS: dict[str, Check] = {
     "vendor_id": _is_hex(4), "product_id": _is_hex(4), "manufacturer": _is_str, "product": _is_str,
@@ -144,7 +145,7 @@ def _check_tool(entry: Any, where: str) -> list[str]:
     problems = _check_fields(entry, TOOL_FIELDS, TOOL_OPTIONAL, where)
     if problems:
         return problems
-    per_os = [entry[k].get(o) for k in ("processes", "services") for o in OSES]
+    per_os = [entry.get(k, {}).get(o) for k in ("processes", "services") for o in OSES]
     others = ("app_names", "bundle_ids", "domains", "listen_ports")
     if not any(per_os) and not any(entry.get(k) for k in others):
         problems.append(f"{where}: names no process, application, bundle id, service, domain or port to match on")
