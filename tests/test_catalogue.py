@@ -11,16 +11,15 @@ import pytest
 from farmwatch.collector.detect.catalogue import (BUNDLED, CatalogueError, is_own_folder, launchd_labels,
                                                   load_catalogue, normalise_hex, normalise_name, path_matches,
                                                   validate_catalogue)
+from farmwatch.collector.detect.catalogue.load import signature_files
 
-DATA_FILES = sorted(BUNDLED.glob("*.json"))
+DATA_FILES = [file for _, file in signature_files(BUNDLED)]
 
 
 @pytest.fixture
 def catalogue_copy(tmp_path) -> Path:
     folder = tmp_path / "signatures"
-    folder.mkdir()
-    for file in DATA_FILES:
-        shutil.copy(file, folder / file.name)
+    shutil.copytree(BUNDLED, folder, ignore=shutil.ignore_patterns("*.py", "*.md", "__pycache__"))
     return folder
 
 
@@ -36,7 +35,7 @@ def position(file: str, key: str, ident: str) -> int:
     return next(i for i, e in enumerate(entries) if e["id"] == ident)
 
 
-@pytest.mark.parametrize("path", DATA_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", DATA_FILES, ids=lambda p: p.relative_to(BUNDLED).as_posix())
 def test_every_data_file_validates(path):
     assert validate_catalogue(path) == []
 
@@ -68,10 +67,12 @@ def test_a_broken_tool_is_reported_with_file_and_entry(catalogue_copy):
         entry = next(t for t in doc["tools"] if t["id"] == "anydesk")
         entry["relevance"] = "very"
         del entry["source"]
-    edit(catalogue_copy, "remote_tools.json", break_anydesk)
+    edit(catalogue_copy, "remote_tools/anydesk.json", break_anydesk)
     problems = validate_catalogue(catalogue_copy)
-    assert any(p.startswith("remote_tools.json: tool 'anydesk'") and "'relevance' must be one of" in p for p in problems)
-    assert any(p.startswith("remote_tools.json: tool 'anydesk'") and "missing field 'source'" in p for p in problems)
+    assert any(p.startswith("remote_tools/anydesk.json: tool 'anydesk'") and "'relevance' must be one of" in p
+               for p in problems)
+    assert any(p.startswith("remote_tools/anydesk.json: tool 'anydesk'") and "missing field 'source'" in p
+               for p in problems)
     with pytest.raises(CatalogueError) as raised:
         load_catalogue(catalogue_copy)
     assert raised.value.problems == problems
@@ -82,27 +83,27 @@ def test_a_broken_hardware_entry_is_reported_with_file_and_entry(catalogue_copy)
         entry = next(d for d in doc["devices"] if d["id"] == "pikvm-pico-hid")
         entry["usb"]["vendor_id"] = "1209X"
         entry["edid"] = {"manufacturer_id": "LNX"}
-    edit(catalogue_copy, "hardware.json", break_pikvm)
-    index = position("hardware.json", "devices", "pikvm-pico-hid")
+    edit(catalogue_copy, "hardware/pikvm.json", break_pikvm)
+    index = position("hardware/pikvm.json", "devices", "pikvm-pico-hid")
     assert validate_catalogue(catalogue_copy) == [
-        f"hardware.json: device 'pikvm-pico-hid' (#{index}): needs exactly one of 'usb' or 'edid'"]
+        f"hardware/pikvm.json: device 'pikvm-pico-hid' (#{index}): needs exactly one of 'usb' or 'edid'"]
 
     def fix_edid_break_hex(doc):
         entry = next(d for d in doc["devices"] if d["id"] == "pikvm-pico-hid")
         del entry["edid"]
-    edit(catalogue_copy, "hardware.json", fix_edid_break_hex)
+    edit(catalogue_copy, "hardware/pikvm.json", fix_edid_break_hex)
     assert validate_catalogue(catalogue_copy) == [
-        f"hardware.json: device 'pikvm-pico-hid' (#{index}) usb: field 'vendor_id' must be 4 lowercase hex digits"]
+        f"hardware/pikvm.json: device 'pikvm-pico-hid' (#{index}) usb: field 'vendor_id' must be 4 lowercase hex digits"]
 
 
 
 @pytest.mark.parametrize("serial", [0, "0x1ffffffff", "CAFEBABE", -3])
 def test_an_edid_serial_number_is_a_32_bit_number(catalogue_copy, serial):
-    edit(catalogue_copy, "hardware.json", lambda doc: next(
+    edit(catalogue_copy, "hardware/jetkvm.json", lambda doc: next(
         d for d in doc["devices"] if d["id"] == "jetkvm-preset-dell-serial-number")["edid"].update(serial_number=serial))
-    index = position("hardware.json", "devices", "jetkvm-preset-dell-serial-number")
+    index = position("hardware/jetkvm.json", "devices", "jetkvm-preset-dell-serial-number")
     assert validate_catalogue(catalogue_copy) == [
-        f"hardware.json: device 'jetkvm-preset-dell-serial-number' (#{index}) edid: field 'serial_number' must be a "
+        f"hardware/jetkvm.json: device 'jetkvm-preset-dell-serial-number' (#{index}) edid: field 'serial_number' must be a "
         "32-bit EDID serial number ('0x39363945')"]
 
 @pytest.mark.parametrize("usb, problem", [
@@ -115,15 +116,17 @@ def test_an_edid_serial_number_is_a_32_bit_number(catalogue_copy, serial):
     ({"product_id_range": ["a101", "a113"]}, "a product_id_range needs its vendor_id"),
 ])
 def test_a_product_id_range_is_checked(catalogue_copy, usb, problem):
-    edit(catalogue_copy, "hardware.json",
+    edit(catalogue_copy, "hardware/fujitsu.json",
          lambda doc: next(d for d in doc["devices"] if d["id"] == "fujitsu-bmc-virtual").update(usb=usb))
-    index = position("hardware.json", "devices", "fujitsu-bmc-virtual")
-    assert validate_catalogue(catalogue_copy) == [f"hardware.json: device 'fujitsu-bmc-virtual' (#{index}) usb: {problem}"]
+    index = position("hardware/fujitsu.json", "devices", "fujitsu-bmc-virtual")
+    assert validate_catalogue(catalogue_copy) == [
+        f"hardware/fujitsu.json: device 'fujitsu-bmc-virtual' (#{index}) usb: {problem}"]
 
 
 def test_unknown_fields_duplicate_ids_and_bad_json_are_caught(catalogue_copy):
     edit(catalogue_copy, "network.json", lambda doc: doc["proxy_ports"][0].update(prot="tcp"))
-    edit(catalogue_copy, "remote_tools.json", lambda doc: doc["tools"].append(dict(doc["tools"][0])))
+    edit(catalogue_copy, "remote_tools/247ithelp-com-connectwise.json",
+         lambda doc: doc["tools"].append(dict(doc["tools"][0])))
     (catalogue_copy / "extra.json").write_text("{not json")
     problems = validate_catalogue(catalogue_copy)
     assert "network.json: proxy port #0: unknown field 'prot'" in problems
@@ -137,10 +140,10 @@ def test_an_entry_with_nothing_to_match_on_is_rejected(catalogue_copy):
         for key in ("processes", "services"):
             entry[key] = {"windows": [], "macos": [], "linux": []}
         entry["app_names"], entry["bundle_ids"], entry["domains"], entry["listen_ports"] = [], [], [], []
-    edit(catalogue_copy, "remote_tools.json", hollow)
-    index = position("remote_tools.json", "tools", "ngrok")
+    edit(catalogue_copy, "remote_tools/ngrok.json", hollow)
+    index = position("remote_tools/ngrok.json", "tools", "ngrok")
     assert validate_catalogue(catalogue_copy) == [
-        f"remote_tools.json: tool 'ngrok' (#{index}): names no process, application, bundle id, service, domain or port to match on"]
+        f"remote_tools/ngrok.json: tool 'ngrok' (#{index}): names no process, application, bundle id, service, domain or port to match on"]
 
 
 def test_a_company_can_add_its_own_file_of_a_kind(catalogue_copy):
