@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from farmwatch.collector.detect.catalogue import (BUNDLED, CatalogueError, is_own_folder, launchd_labels,
                                                   load_catalogue, normalise_hex, normalise_name, path_matches,
                                                   validate_catalogue)
-from farmwatch.collector.detect.catalogue.load import signature_files
+from farmwatch.collector.detect.catalogue.load import SCHEMA_FOLDER, signature_files
+from farmwatch.collector.detect.catalogue.model import CATEGORIES, HARDWARE_KINDS, LEVELS, ROLES
+from farmwatch.collector.detect.catalogue.validate import (EDID_FIELDS, HARDWARE_FIELDS, TOOL_FIELDS, TOOL_REQUIRED,
+                                                           USB_FIELDS)
 
 DATA_FILES = [file for _, file in signature_files(BUNDLED)]
+SCHEMA = json.loads((BUNDLED / SCHEMA_FOLDER / "signature_file.schema.json").read_text(encoding="utf-8"))
+SCHEMA_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
 @pytest.fixture
@@ -306,3 +313,104 @@ def test_a_vendor_name_alone_does_not_name_its_remote_tool(service, tool):
     """Zoho sells dozens of products; only Zoho Assist's own services are Zoho Assist."""
     found = {t.id for t, _ in load_catalogue().tools_for_service("windows", service)}
     assert found == ({tool} if tool else set())
+
+
+# --------------------------------------------------------------------------- layout and JSON Schema
+
+def schema_problems(name: str, doc) -> list[str]:
+    """Every way `doc` breaks the JSON Schema, each naming the file and, inside a list, the entry."""
+    problems = []
+    for error in SCHEMA_VALIDATOR.iter_errors(doc):
+        path, where = list(error.absolute_path), name
+        if len(path) >= 2 and isinstance(path[1], int):
+            entry = doc[path[0]][path[1]]
+            ident = entry.get("id") if isinstance(entry, dict) else None
+            where += f": {path[0]}[{path[1]}]" + (f" '{ident}'" if ident else "")
+            path = path[2:]
+        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        problems.append(f"{where}: {field + ': ' if field else ''}{error.message}")
+    return sorted(problems)
+
+
+def schema_problems_in(folder: Path) -> list[str]:
+    return [problem for name, file in signature_files(folder)
+            for problem in schema_problems(name, json.loads(file.read_text(encoding="utf-8")))]
+
+
+@pytest.fixture(scope="module")
+def build_script():
+    """collector/signatures/build_remote_tools.py, whose document_text() is the committed file format."""
+    spec = importlib.util.spec_from_file_location("build_remote_tools", BUNDLED / "build_remote_tools.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_schema_is_a_valid_json_schema():
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+@pytest.mark.parametrize("path", DATA_FILES, ids=lambda p: p.relative_to(BUNDLED).as_posix())
+def test_every_data_file_matches_the_json_schema(path):
+    name = path.relative_to(BUNDLED).as_posix()
+    assert schema_problems(name, json.loads(path.read_text(encoding="utf-8"))) == []
+
+
+def test_a_file_that_breaks_the_schema_is_named_with_its_entry(catalogue_copy):
+    def break_anydesk(doc):
+        doc["tools"][0].update(relevance="very", app_names=[])
+    edit(catalogue_copy, "remote_tools/anydesk.json", break_anydesk)
+    edit(catalogue_copy, "hardware/pikvm.json", lambda doc: next(
+        d for d in doc["devices"] if d["id"] == "pikvm-pico-hid")["usb"].update(vendor_id="1209X"))
+    (catalogue_copy / "local_tools.json").write_text(json.dumps({"schema": 1, "tools": []}))
+    index = position("hardware/pikvm.json", "devices", "pikvm-pico-hid")
+    problems = schema_problems_in(catalogue_copy)
+    assert len(problems) == 4, problems
+    assert problems[0].startswith(f"hardware/pikvm.json: devices[{index}] 'pikvm-pico-hid': usb.vendor_id: '1209X'")
+    assert problems[1] == "local_tools.json: 'kind' is a required property"
+    assert problems[2].startswith("remote_tools/anydesk.json: tools[0] 'anydesk': app_names: []")
+    assert problems[3].startswith("remote_tools/anydesk.json: tools[0] 'anydesk': relevance: 'very' is not one of")
+
+
+def test_the_schema_and_the_loader_agree_on_fields_and_vocabulary():
+    defs = SCHEMA["$defs"]
+    assert set(defs["tool"]["properties"]) == set(TOOL_FIELDS)
+    assert set(defs["tool"]["required"]) == TOOL_REQUIRED
+    assert set(defs["device"]["properties"]) == set(HARDWARE_FIELDS)
+    assert set(defs["usb"]["properties"]) == set(USB_FIELDS)
+    assert set(defs["edid"]["properties"]) == set(EDID_FIELDS)
+    assert set(defs["tool"]["properties"]["category"]["enum"]) == CATEGORIES
+    assert set(defs["tool"]["properties"]["role"]["enum"]) == ROLES
+    assert set(defs["device"]["properties"]["kind"]["enum"]) == HARDWARE_KINDS
+    assert defs["level"]["enum"] == list(LEVELS)
+
+
+def test_each_tool_file_holds_the_tool_it_is_named_for():
+    for path in sorted((BUNDLED / "remote_tools").glob("*.json")):
+        assert [t["id"] for t in json.loads(path.read_text(encoding="utf-8"))["tools"]] == [path.stem]
+
+
+def test_a_hardware_file_holds_its_family_in_id_order():
+    for path in sorted((BUNDLED / "hardware").glob("*.json")):
+        ids = [d["id"] for d in json.loads(path.read_text(encoding="utf-8"))["devices"]]
+        assert ids == sorted(ids), path.name
+        assert all(i == path.stem or i.startswith(path.stem + "-") for i in ids), path.name
+
+
+def test_the_bundled_catalogue_loads_in_id_order():
+    """Rules break ties by catalogue order (the first of equally telling hardware matches wins), so
+    the files must add up to the order of ids the single files had."""
+    catalogue = load_catalogue()
+    assert [t.id for t in catalogue.tools] == sorted(t.id for t in catalogue.tools)
+    assert [h.id for h in catalogue.hardware] == sorted(h.id for h in catalogue.hardware)
+
+
+def test_every_file_is_written_in_the_committed_layout(build_script):
+    """Indent 2, sorted keys, empty fields left out (network and context keep their key order)."""
+    for name, path in signature_files(BUNDLED):
+        text = path.read_text(encoding="utf-8")
+        doc = json.loads(text)
+        key = {"remote_tools": "tools", "hardware": "devices"}.get(doc["kind"])
+        expected = (build_script.document_text(doc["kind"], key, doc[key]) if key
+                    else json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        assert text == expected, name
