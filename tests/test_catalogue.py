@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from farmwatch.collector.catalogue import (BUNDLED, CatalogueError, is_own_folder, launchd_labels, load_catalogue,
-                                           normalise_hex, normalise_name, path_matches, validate_catalogue)
+from farmwatch.collector.detect.catalogue import (BUNDLED, CatalogueError, is_own_folder, launchd_labels,
+                                                  load_catalogue, normalise_hex, normalise_name, path_matches,
+                                                  validate_catalogue)
+from farmwatch.collector.detect.catalogue.load import SCHEMA_FOLDER, signature_files
+from farmwatch.collector.detect.catalogue.model import CATEGORIES, HARDWARE_KINDS, LEVELS, ROLES
+from farmwatch.collector.detect.catalogue.validate import (EDID_FIELDS, HARDWARE_FIELDS, TOOL_FIELDS, TOOL_REQUIRED,
+                                                           USB_FIELDS)
 
-DATA_FILES = sorted(BUNDLED.glob("*.json"))
+DATA_FILES = [file for _, file in signature_files(BUNDLED)]
+SCHEMA = json.loads((BUNDLED / SCHEMA_FOLDER / "signature_file.schema.json").read_text(encoding="utf-8"))
+SCHEMA_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
 @pytest.fixture
 def catalogue_copy(tmp_path) -> Path:
     folder = tmp_path / "signatures"
-    folder.mkdir()
-    for file in DATA_FILES:
-        shutil.copy(file, folder / file.name)
+    shutil.copytree(BUNDLED, folder, ignore=shutil.ignore_patterns("*.py", "*.md", "__pycache__"))
     return folder
 
 
@@ -35,7 +42,7 @@ def position(file: str, key: str, ident: str) -> int:
     return next(i for i, e in enumerate(entries) if e["id"] == ident)
 
 
-@pytest.mark.parametrize("path", DATA_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", DATA_FILES, ids=lambda p: p.relative_to(BUNDLED).as_posix())
 def test_every_data_file_validates(path):
     assert validate_catalogue(path) == []
 
@@ -67,10 +74,12 @@ def test_a_broken_tool_is_reported_with_file_and_entry(catalogue_copy):
         entry = next(t for t in doc["tools"] if t["id"] == "anydesk")
         entry["relevance"] = "very"
         del entry["source"]
-    edit(catalogue_copy, "remote_tools.json", break_anydesk)
+    edit(catalogue_copy, "remote_tools/anydesk.json", break_anydesk)
     problems = validate_catalogue(catalogue_copy)
-    assert any(p.startswith("remote_tools.json: tool 'anydesk'") and "'relevance' must be one of" in p for p in problems)
-    assert any(p.startswith("remote_tools.json: tool 'anydesk'") and "missing field 'source'" in p for p in problems)
+    assert any(p.startswith("remote_tools/anydesk.json: tool 'anydesk'") and "'relevance' must be one of" in p
+               for p in problems)
+    assert any(p.startswith("remote_tools/anydesk.json: tool 'anydesk'") and "missing field 'source'" in p
+               for p in problems)
     with pytest.raises(CatalogueError) as raised:
         load_catalogue(catalogue_copy)
     assert raised.value.problems == problems
@@ -81,27 +90,27 @@ def test_a_broken_hardware_entry_is_reported_with_file_and_entry(catalogue_copy)
         entry = next(d for d in doc["devices"] if d["id"] == "pikvm-pico-hid")
         entry["usb"]["vendor_id"] = "1209X"
         entry["edid"] = {"manufacturer_id": "LNX"}
-    edit(catalogue_copy, "hardware.json", break_pikvm)
-    index = position("hardware.json", "devices", "pikvm-pico-hid")
+    edit(catalogue_copy, "hardware/pikvm.json", break_pikvm)
+    index = position("hardware/pikvm.json", "devices", "pikvm-pico-hid")
     assert validate_catalogue(catalogue_copy) == [
-        f"hardware.json: device 'pikvm-pico-hid' (#{index}): needs exactly one of 'usb' or 'edid'"]
+        f"hardware/pikvm.json: device 'pikvm-pico-hid' (#{index}): needs exactly one of 'usb' or 'edid'"]
 
     def fix_edid_break_hex(doc):
         entry = next(d for d in doc["devices"] if d["id"] == "pikvm-pico-hid")
         del entry["edid"]
-    edit(catalogue_copy, "hardware.json", fix_edid_break_hex)
+    edit(catalogue_copy, "hardware/pikvm.json", fix_edid_break_hex)
     assert validate_catalogue(catalogue_copy) == [
-        f"hardware.json: device 'pikvm-pico-hid' (#{index}) usb: field 'vendor_id' must be 4 lowercase hex digits"]
+        f"hardware/pikvm.json: device 'pikvm-pico-hid' (#{index}) usb: field 'vendor_id' must be 4 lowercase hex digits"]
 
 
 
 @pytest.mark.parametrize("serial", [0, "0x1ffffffff", "CAFEBABE", -3])
 def test_an_edid_serial_number_is_a_32_bit_number(catalogue_copy, serial):
-    edit(catalogue_copy, "hardware.json", lambda doc: next(
+    edit(catalogue_copy, "hardware/jetkvm.json", lambda doc: next(
         d for d in doc["devices"] if d["id"] == "jetkvm-preset-dell-serial-number")["edid"].update(serial_number=serial))
-    index = position("hardware.json", "devices", "jetkvm-preset-dell-serial-number")
+    index = position("hardware/jetkvm.json", "devices", "jetkvm-preset-dell-serial-number")
     assert validate_catalogue(catalogue_copy) == [
-        f"hardware.json: device 'jetkvm-preset-dell-serial-number' (#{index}) edid: field 'serial_number' must be a "
+        f"hardware/jetkvm.json: device 'jetkvm-preset-dell-serial-number' (#{index}) edid: field 'serial_number' must be a "
         "32-bit EDID serial number ('0x39363945')"]
 
 @pytest.mark.parametrize("usb, problem", [
@@ -114,15 +123,17 @@ def test_an_edid_serial_number_is_a_32_bit_number(catalogue_copy, serial):
     ({"product_id_range": ["a101", "a113"]}, "a product_id_range needs its vendor_id"),
 ])
 def test_a_product_id_range_is_checked(catalogue_copy, usb, problem):
-    edit(catalogue_copy, "hardware.json",
+    edit(catalogue_copy, "hardware/fujitsu.json",
          lambda doc: next(d for d in doc["devices"] if d["id"] == "fujitsu-bmc-virtual").update(usb=usb))
-    index = position("hardware.json", "devices", "fujitsu-bmc-virtual")
-    assert validate_catalogue(catalogue_copy) == [f"hardware.json: device 'fujitsu-bmc-virtual' (#{index}) usb: {problem}"]
+    index = position("hardware/fujitsu.json", "devices", "fujitsu-bmc-virtual")
+    assert validate_catalogue(catalogue_copy) == [
+        f"hardware/fujitsu.json: device 'fujitsu-bmc-virtual' (#{index}) usb: {problem}"]
 
 
 def test_unknown_fields_duplicate_ids_and_bad_json_are_caught(catalogue_copy):
     edit(catalogue_copy, "network.json", lambda doc: doc["proxy_ports"][0].update(prot="tcp"))
-    edit(catalogue_copy, "remote_tools.json", lambda doc: doc["tools"].append(dict(doc["tools"][0])))
+    edit(catalogue_copy, "remote_tools/247ithelp-com-connectwise.json",
+         lambda doc: doc["tools"].append(dict(doc["tools"][0])))
     (catalogue_copy / "extra.json").write_text("{not json")
     problems = validate_catalogue(catalogue_copy)
     assert "network.json: proxy port #0: unknown field 'prot'" in problems
@@ -136,10 +147,10 @@ def test_an_entry_with_nothing_to_match_on_is_rejected(catalogue_copy):
         for key in ("processes", "services"):
             entry[key] = {"windows": [], "macos": [], "linux": []}
         entry["app_names"], entry["bundle_ids"], entry["domains"], entry["listen_ports"] = [], [], [], []
-    edit(catalogue_copy, "remote_tools.json", hollow)
-    index = position("remote_tools.json", "tools", "ngrok")
+    edit(catalogue_copy, "remote_tools/ngrok.json", hollow)
+    index = position("remote_tools/ngrok.json", "tools", "ngrok")
     assert validate_catalogue(catalogue_copy) == [
-        f"remote_tools.json: tool 'ngrok' (#{index}): names no process, application, bundle id, service, domain or port to match on"]
+        f"remote_tools/ngrok.json: tool 'ngrok' (#{index}): names no process, application, bundle id, service, domain or port to match on"]
 
 
 def test_a_company_can_add_its_own_file_of_a_kind(catalogue_copy):
@@ -302,3 +313,104 @@ def test_a_vendor_name_alone_does_not_name_its_remote_tool(service, tool):
     """Zoho sells dozens of products; only Zoho Assist's own services are Zoho Assist."""
     found = {t.id for t, _ in load_catalogue().tools_for_service("windows", service)}
     assert found == ({tool} if tool else set())
+
+
+# --------------------------------------------------------------------------- layout and JSON Schema
+
+def schema_problems(name: str, doc) -> list[str]:
+    """Every way `doc` breaks the JSON Schema, each naming the file and, inside a list, the entry."""
+    problems = []
+    for error in SCHEMA_VALIDATOR.iter_errors(doc):
+        path, where = list(error.absolute_path), name
+        if len(path) >= 2 and isinstance(path[1], int):
+            entry = doc[path[0]][path[1]]
+            ident = entry.get("id") if isinstance(entry, dict) else None
+            where += f": {path[0]}[{path[1]}]" + (f" '{ident}'" if ident else "")
+            path = path[2:]
+        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        problems.append(f"{where}: {field + ': ' if field else ''}{error.message}")
+    return sorted(problems)
+
+
+def schema_problems_in(folder: Path) -> list[str]:
+    return [problem for name, file in signature_files(folder)
+            for problem in schema_problems(name, json.loads(file.read_text(encoding="utf-8")))]
+
+
+@pytest.fixture(scope="module")
+def build_script():
+    """collector/signatures/build_remote_tools.py, whose document_text() is the committed file format."""
+    spec = importlib.util.spec_from_file_location("build_remote_tools", BUNDLED / "build_remote_tools.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_schema_is_a_valid_json_schema():
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+@pytest.mark.parametrize("path", DATA_FILES, ids=lambda p: p.relative_to(BUNDLED).as_posix())
+def test_every_data_file_matches_the_json_schema(path):
+    name = path.relative_to(BUNDLED).as_posix()
+    assert schema_problems(name, json.loads(path.read_text(encoding="utf-8"))) == []
+
+
+def test_a_file_that_breaks_the_schema_is_named_with_its_entry(catalogue_copy):
+    def break_anydesk(doc):
+        doc["tools"][0].update(relevance="very", app_names=[])
+    edit(catalogue_copy, "remote_tools/anydesk.json", break_anydesk)
+    edit(catalogue_copy, "hardware/pikvm.json", lambda doc: next(
+        d for d in doc["devices"] if d["id"] == "pikvm-pico-hid")["usb"].update(vendor_id="1209X"))
+    (catalogue_copy / "local_tools.json").write_text(json.dumps({"schema": 1, "tools": []}))
+    index = position("hardware/pikvm.json", "devices", "pikvm-pico-hid")
+    problems = schema_problems_in(catalogue_copy)
+    assert len(problems) == 4, problems
+    assert problems[0].startswith(f"hardware/pikvm.json: devices[{index}] 'pikvm-pico-hid': usb.vendor_id: '1209X'")
+    assert problems[1] == "local_tools.json: 'kind' is a required property"
+    assert problems[2].startswith("remote_tools/anydesk.json: tools[0] 'anydesk': app_names: []")
+    assert problems[3].startswith("remote_tools/anydesk.json: tools[0] 'anydesk': relevance: 'very' is not one of")
+
+
+def test_the_schema_and_the_loader_agree_on_fields_and_vocabulary():
+    defs = SCHEMA["$defs"]
+    assert set(defs["tool"]["properties"]) == set(TOOL_FIELDS)
+    assert set(defs["tool"]["required"]) == TOOL_REQUIRED
+    assert set(defs["device"]["properties"]) == set(HARDWARE_FIELDS)
+    assert set(defs["usb"]["properties"]) == set(USB_FIELDS)
+    assert set(defs["edid"]["properties"]) == set(EDID_FIELDS)
+    assert set(defs["tool"]["properties"]["category"]["enum"]) == CATEGORIES
+    assert set(defs["tool"]["properties"]["role"]["enum"]) == ROLES
+    assert set(defs["device"]["properties"]["kind"]["enum"]) == HARDWARE_KINDS
+    assert defs["level"]["enum"] == list(LEVELS)
+
+
+def test_each_tool_file_holds_the_tool_it_is_named_for():
+    for path in sorted((BUNDLED / "remote_tools").glob("*.json")):
+        assert [t["id"] for t in json.loads(path.read_text(encoding="utf-8"))["tools"]] == [path.stem]
+
+
+def test_a_hardware_file_holds_its_family_in_id_order():
+    for path in sorted((BUNDLED / "hardware").glob("*.json")):
+        ids = [d["id"] for d in json.loads(path.read_text(encoding="utf-8"))["devices"]]
+        assert ids == sorted(ids), path.name
+        assert all(i == path.stem or i.startswith(path.stem + "-") for i in ids), path.name
+
+
+def test_the_bundled_catalogue_loads_in_id_order():
+    """Rules break ties by catalogue order (the first of equally telling hardware matches wins), so
+    the files must add up to the order of ids the single files had."""
+    catalogue = load_catalogue()
+    assert [t.id for t in catalogue.tools] == sorted(t.id for t in catalogue.tools)
+    assert [h.id for h in catalogue.hardware] == sorted(h.id for h in catalogue.hardware)
+
+
+def test_every_file_is_written_in_the_committed_layout(build_script):
+    """Indent 2, sorted keys, empty fields left out (network and context keep their key order)."""
+    for name, path in signature_files(BUNDLED):
+        text = path.read_text(encoding="utf-8")
+        doc = json.loads(text)
+        key = {"remote_tools": "tools", "hardware": "devices"}.get(doc["kind"])
+        expected = (build_script.document_text(doc["kind"], key, doc[key]) if key
+                    else json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        assert text == expected, name

@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from farmwatch.collector.catalogue import load_catalogue
+from farmwatch.collector.detect.catalogue import load_catalogue
 from farmwatch.collector.detect import (LOW_SIGNAL_CAP, RELAY_AT, SEVERITY_WEIGHTS, SUSPICIOUS_AT, Finding, Policy,
                                         classify, policy, score_findings, verdict_for)
 from test_rules_support import (HID, KEYBOARD, MOUSE, STORAGE, application, connection, display, findings, process,

@@ -1,4 +1,4 @@
-"""Per-report detection: signatures (data, `farmwatch.collector.catalogue`) + rules (code).
+"""Per-report detection: signatures (data, `farmwatch.collector.detect.catalogue`) + rules (code).
 
     from farmwatch.collector.detect import classify, Policy
     verdict = classify(report_dict, Policy.from_config(cfg), device_group="helpdesk")

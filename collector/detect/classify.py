@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from farmwatch.collector.catalogue import Catalogue, load_catalogue
+from farmwatch.collector.detect.catalogue import Catalogue, load_catalogue
 from farmwatch.collector.detect.findings import Finding, Verdict, severity_rank
 from farmwatch.collector.detect.policy import Policy
 from farmwatch.collector.detect.report import read_report

@@ -52,7 +52,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from farmwatch.collector.catalogue import Catalogue, path_matches
+from farmwatch.collector.detect.catalogue import Catalogue, path_matches
 from farmwatch.collector.detect.findings import Subject
 
 SESSION_RULES = {"remote-session-inbound", "remote-session-active"}

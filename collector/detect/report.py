@@ -23,7 +23,7 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from farmwatch.collector.catalogue import normalise_hex, normalise_name, parse_product_code
+from farmwatch.collector.detect.catalogue import normalise_hex, normalise_name, parse_product_code
 from farmwatch.collector.detect.edid import decode_edid
 from farmwatch.v1.report_pb2 import AgentReport
 

@@ -11,7 +11,7 @@ import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
-from farmwatch.collector.catalogue import Catalogue, Tool, normalise_name
+from farmwatch.collector.detect.catalogue import Catalogue, Tool, normalise_name
 from farmwatch.collector.detect.report import ApplicationView, ProcessView, ReportView, process_names
 
 SERVICE_SOURCES = {"service", "services", "launchd", "systemd"}

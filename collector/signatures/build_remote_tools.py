@@ -1,10 +1,19 @@
-"""One-off import: turn the research catalogue into farmwatch's own `remote_tools.json`.
+"""One-off import: turn the research catalogue into farmwatch's own `remote_tools/<id>.json` files.
 
-    python collector/signatures/build_remote_tools.py ../shared/research/remote_tools.json
+    python collector/signatures/build_remote_tools.py RESEARCH_JSON [--out FOLDER]
 
-The committed `remote_tools.json` is the source of truth afterwards: edit it directly for
-new signatures. This script is kept so the import can be reviewed and re-run when the
-research file is refreshed; nothing imports it at runtime.
+RESEARCH_JSON is the research catalogue (remote_tools.json, kept outside this repository: give
+its path; nothing is read from outside the repository unless you name it). One file per tool is
+written to FOLDER (default: collector/signatures/remote_tools/), in the committed layout:
+`{"kind": "remote_tools", "schema": 1, "tools": [entry]}` with indent 2, sorted keys and empty
+fields left out. Files of tools the import does not produce are left alone and listed.
+
+The committed files are the source of truth afterwards: edit them directly for new signatures
+(a few were edited by hand after the import, each saying why in its `notes`; a re-import over
+the committed folder would undo those edits, so write to another folder and compare:
+`... --out /tmp/remote_tools && diff -r /tmp/remote_tools collector/signatures/remote_tools`).
+This script is kept so the import can be reviewed and re-run when the research file is
+refreshed; nothing imports it at runtime.
 
 What the import decides (everything else is copied field by field):
 - `id`: a slug of the tool name, used by the allow-list.
@@ -284,15 +293,41 @@ def build(research: list[dict]) -> list[dict]:
     return sorted(tools, key=lambda t: t["id"])
 
 
+def compact(value):
+    """`value` without its empty fields: [], {}, null and "" are left out, also inside per-OS maps."""
+    if not isinstance(value, dict):
+        return value
+    kept = {key: compact(item) for key, item in value.items()}
+    return {key: item for key, item in kept.items() if item is not None and item != "" and item != [] and item != {}}
+
+
+def document_text(kind: str, key: str, entries: list[dict]) -> str:
+    """A signature file as committed: one document, indent 2, sorted keys, empty fields left out."""
+    doc = {"schema": 1, "kind": kind, key: [compact(e) for e in entries]}
+    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def write_tools(tools: list[dict], out: Path) -> list[str]:
+    """One `<id>.json` per tool in `out`; the names of files there that the import did not write."""
+    out.mkdir(parents=True, exist_ok=True)
+    for tool in tools:
+        (out / f"{tool['id']}.json").write_text(document_text("remote_tools", "tools", [tool]), encoding="utf-8")
+    written = {f"{t['id']}.json" for t in tools}
+    return sorted(f.name for f in out.glob("*.json") if f.name not in written)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("research_json", type=Path)
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("remote_tools.json"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n", 2)[2],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("research_json", type=Path, help="the research catalogue to import (its path, required)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("remote_tools"),
+                        help="folder for the per-tool files (default: %(default)s)")
     args = parser.parse_args()
-    tools = build(json.loads(args.research_json.read_text()))
-    lines = ",\n".join("  " + json.dumps(t, ensure_ascii=False, sort_keys=True) for t in tools)
-    args.out.write_text('{\n "schema": 1,\n "kind": "remote_tools",\n "tools": [\n' + lines + "\n ]\n}\n")
+    tools = build(json.loads(args.research_json.read_text(encoding="utf-8")))
+    others = write_tools(tools, args.out)
     print(f"wrote {len(tools)} tools to {args.out}")
+    if others:
+        print(f"left alone, not from this import: {', '.join(others)}")
 
 
 if __name__ == "__main__":

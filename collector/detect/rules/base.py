@@ -12,7 +12,7 @@ from functools import cached_property
 from itertools import combinations
 from typing import Any, Callable, Iterable, Iterator
 
-from farmwatch.collector.catalogue import Catalogue, Tool, normalise_path
+from farmwatch.collector.detect.catalogue import Catalogue, Tool, normalise_path
 from farmwatch.collector.detect.findings import Subject
 from farmwatch.collector.detect.policy import Policy
 from farmwatch.collector.detect.report import ReportView

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from farmwatch.collector.catalogue import Hardware, normalise_text
+from farmwatch.collector.detect.catalogue import Hardware, normalise_text
 from farmwatch.collector.detect.findings import Subject, severity_rank
 from farmwatch.collector.detect.report import DisplayView, UsbView
 from farmwatch.collector.detect.rules.base import Context, Hit, rule

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from farmwatch.collector.catalogue import normalise_name
+from farmwatch.collector.detect.catalogue import normalise_name
 from farmwatch.collector.detect.rules.base import Context, Hit, rule, tool_evidence, tool_subject
 from farmwatch.collector.detect.sightings import Sighting
 
