@@ -26,13 +26,18 @@ Row = dict
 class InventoryTable:
     """Either `source` (the report's repeated field, dotted) and `row` (one message -> one row),
     when every identity column is a plain field of those messages, so identities are read
-    without building rows; or `derive` (report -> rows) when an item is computed."""
+    without building rows; or `derive` (report -> rows) when an item is computed.
+
+    Column types come from the proto (`storage.inventory`): a column named like a field of the
+    messages of `source` (or of `typed_by`, the repeated field a derived table is made from) takes
+    that field's type; any other column is text."""
     name: str
     identity: tuple[str, ...]  # columns whose values make an item the same item
     attributes: tuple[str, ...]  # columns recorded as first seen
     source: str | None = None
     row: Callable[[Message], Row] | None = None
     derive: Callable[[report_pb2.AgentReport], Iterable[Row]] | None = None
+    typed_by: str | None = None  # for a derived table: the report's repeated field its rows come from
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -134,8 +139,9 @@ TABLES = (
     InventoryTable("listeners", ("ip", "port", "protocol", "process_name"), (),
                    source="network.listeners", row=_listener),
     InventoryTable("connections", ("direction", "process_name", "local_port", "remote_ip", "remote_port"),
-                   ("status",), derive=_connections),
-    InventoryTable("sessions", ("user", "terminal", "remote_host", "started_at"), (), derive=_sessions),
+                   ("status",), derive=_connections, typed_by="network.connections"),
+    InventoryTable("sessions", ("user", "terminal", "remote_host", "started_at"), (), derive=_sessions,
+                   typed_by="sessions"),
 )
 
 

@@ -5,14 +5,17 @@ What the tables are (`TABLES`, one `InventoryTable` per kind of item) is describ
 """
 from __future__ import annotations
 
-from farmwatch.collector.inventory import TABLES, digest
+from google.protobuf.descriptor import FieldDescriptor
+
+from farmwatch.collector.inventory import TABLES, InventoryTable, digest
+from farmwatch.v1 import report_pb2
 
 
 def create_schema(db) -> None:
     """Tables and `current_*` views, through sqlite-utils."""
     for table in TABLES:
         columns = {"device_id": str, "key": str}
-        columns.update({c: _type_of(c) for c in table.columns})
+        columns.update(column_types(table))
         columns.update({"first_seen": str, "last_seen": str, "first_report_id": str, "present": int})
         db[table.name].create(columns, if_not_exists=True)
         db[table.name].create_index(["device_id", "present", "key"], if_not_exists=True)
@@ -25,14 +28,37 @@ def create_schema(db) -> None:
         )
 
 
-_INTEGER_COLUMNS = {"product_code", "serial_number", "width_mm", "height_mm", "built_in", "port",
-                    "local_port", "remote_port"}
+_INTEGER_TYPES = {FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT32,
+                  FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_SINT64,
+                  FieldDescriptor.TYPE_FIXED32, FieldDescriptor.TYPE_FIXED64, FieldDescriptor.TYPE_SFIXED32,
+                  FieldDescriptor.TYPE_SFIXED64, FieldDescriptor.TYPE_BOOL}
+_FLOAT_TYPES = {FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT}
 
 
-def _type_of(column: str):
-    if column == "speed_mbps":
+def column_types(table: InventoryTable) -> dict[str, type]:
+    """Each column's SQL type from the proto field of the same name (numbers and booleans as
+    INTEGER or FLOAT); text for repeated fields and messages (stored as JSON or RFC 3339) and
+    for columns no field names. A new repeated field's table needs no type list of its own."""
+    message = _message_of(table.source or table.typed_by)
+    return {column: _type_of(message.fields_by_name.get(column) if message else None) for column in table.columns}
+
+
+def _message_of(path: str | None):
+    """The message type of the report's repeated field at a dotted path (None without a path)."""
+    if path is None:
+        return None
+    message = report_pb2.AgentReport.DESCRIPTOR
+    for name in path.split("."):
+        message = message.fields_by_name[name].message_type
+    return message
+
+
+def _type_of(field: FieldDescriptor | None) -> type:
+    if field is None or field.is_repeated:
+        return str
+    if field.type in _FLOAT_TYPES:
         return float
-    return int if column in _INTEGER_COLUMNS else str
+    return int if field.type in _INTEGER_TYPES else str
 
 
 def apply(conn, device_id: str, report_id: str, seen_at: str, previous_seen: str | None,
