@@ -35,7 +35,7 @@ from benchlib.stats import table
 from farmwatch.collector import ingest, queries
 from farmwatch.collector.config import CollectorConfig
 from farmwatch.collector.detect import Policy
-from farmwatch.collector.store import Store
+from farmwatch.collector.ingest import Store
 
 FARM_SIZE = 5
 FARM_SHARE, LONE_RELAY_SHARE, SUSPICIOUS_SHARE = 0.01, 0.005, 0.02
@@ -88,7 +88,7 @@ class SyntheticFleet:
 def build(path: Path, fleet: SyntheticFleet) -> dict:
     """The big database; returns how long each part took and how many rows it wrote."""
     Store(path).close()  # the real schema
-    from farmwatch.collector.store import connect
+    from farmwatch.collector.storage.sqlite import connect
 
     conn = connect(path)
     conn.execute("PRAGMA synchronous=OFF")  # a benchmark fixture: durability of the build does not matter

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import getpass
 import os
-import sqlite3
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import sqlite_utils
+from farmwatch.collector.storage.audit import AuditTrail
+from farmwatch.collector.storage.types import WriteFailed
 
 VIA_GRPC = "grpc"
 VIA_CLI = "cli"
@@ -27,16 +26,6 @@ DETAIL_LIMIT = 10_000  # characters of query text kept; a pasted megabyte of SQL
 
 class AuditUnavailable(Exception):
     """The audit row could not be written; the question must not be answered."""
-
-
-def create_schema(db: sqlite_utils.Database) -> None:
-    db["audit"].create(
-        {"id": int, "at": str, "who": str, "via": str, "cert_serial": str, "peer": str, "action": str,
-         "detail": str, "rows": int, "outcome": str, "finished_at": str, "duration_ms": int},
-        pk="id", if_not_exists=True,
-    )
-    db["audit"].create_index(["at"], if_not_exists=True)
-    db["audit"].create_index(["who", "at"], if_not_exists=True)
 
 
 def local_user() -> str:
@@ -67,17 +56,14 @@ class AuditEntry:
 
 
 class AuditLog:
-    """Writes audit rows through its own connection, safe to share between RPC threads."""
+    """Writes audit rows through its own connection (`storage.audit.AuditTrail`), safe to share
+    between RPC threads."""
 
     def __init__(self, database: Path):
-        from farmwatch.collector.store import connect
-
-        self._conn = connect(Path(database))
-        self._lock = threading.Lock()
-        create_schema(sqlite_utils.Database(self._conn))  # also for a database made before this table
+        self._trail = AuditTrail(Path(database))
 
     def close(self) -> None:
-        self._conn.close()
+        self._trail.close()
 
     @contextmanager
     def record(self, *, who: str, via: str, action: str, detail: str = "", peer: str = "",
@@ -106,26 +92,13 @@ class AuditLog:
         self._finish(entry, f"refused: {reason}", time.monotonic())
 
     def _begin(self, who, via, action, detail, peer, cert_serial) -> int:
-        from farmwatch.collector.store import now_rfc3339
-
         try:
-            with self._lock:
-                cursor = self._conn.execute(
-                    "INSERT INTO audit (at, who, via, cert_serial, peer, action, detail, outcome) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
-                    (now_rfc3339(), who, via, cert_serial, peer, action, detail[:DETAIL_LIMIT]))
-        except sqlite3.Error as exc:
+            return self._trail.begin(who, via, action, detail[:DETAIL_LIMIT], peer, cert_serial)
+        except WriteFailed as exc:
             raise AuditUnavailable(f"cannot write the audit record ({exc}); the query was not run") from exc
-        return cursor.lastrowid
 
     def _finish(self, entry: AuditEntry, outcome: str, started: float) -> None:
-        from farmwatch.collector.store import now_rfc3339
-
-        with self._lock:
-            self._conn.execute(
-                "UPDATE audit SET rows = ?, outcome = ?, finished_at = ?, duration_ms = ? WHERE id = ?",
-                (entry.rows, outcome[:DETAIL_LIMIT], now_rfc3339(),
-                 round((time.monotonic() - started) * 1000), entry.id))
+        self._trail.finish(entry.id, entry.rows, outcome[:DETAIL_LIMIT], round((time.monotonic() - started) * 1000))
 
 
 def _describe(exc: BaseException) -> str:

@@ -39,7 +39,7 @@ class CommandError(Exception):
 
 
 def _store(config: CollectorConfig):
-    from farmwatch.collector.store import Store
+    from farmwatch.collector.ingest import Store
 
     if not config.database.exists() and not config.pki_dir.exists():
         raise CommandError(f"no collector in {config.home}: run `farmwatch-collector --home {config.home} pki init`")
@@ -307,7 +307,7 @@ def cmd_flags(args, config):
 
 
 def cmd_query(args, config):
-    from farmwatch.collector import sql
+    from farmwatch.collector.storage import analyst_sql as sql
 
     _store(config).close()  # the database exists and has the current schema
     with audit.local_question(config.database, "sql", args.sql) as entry:

@@ -17,7 +17,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 
 from farmwatch.collector import pki
-from farmwatch.collector.store import Store, now_rfc3339
+from farmwatch.collector.storage import Storage
 
 TOKEN_PREFIX = "fwt_"
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
@@ -56,29 +56,21 @@ class Token:
     allow_reenroll: bool
 
 
-def create_token(store: Store, *, uses: int = 1, expires: dt.timedelta = dt.timedelta(days=7),
+def create_token(store: Storage, *, uses: int = 1, expires: dt.timedelta = dt.timedelta(days=7),
                  allow_reenroll: bool = False, note: str = "") -> Token:
     if uses < 1:
         raise ValueError("a token needs at least one use")
     token_id = secrets.token_hex(4)
     secret = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(24)}"
     expires_at = _iso(pki.utcnow() + expires)
-    with store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO tokens (token_id, token_hash, created_at, expires_at, uses_allowed, uses, "
-            "allow_reenroll, note) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
-            (token_id, _hash(secret), now_rfc3339(), expires_at, uses, int(allow_reenroll), note),
-        )
+    with store.enrollment_records() as records:
+        records.add_token(token_id, _hash(secret), expires_at, uses, allow_reenroll, note)
     return Token(token_id, secret, expires_at, uses, allow_reenroll)
 
 
-def revoke_token(store: Store, token_id: str) -> bool:
-    with store.transaction() as conn:
-        cursor = conn.execute(
-            "UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
-            (now_rfc3339(), token_id),
-        )
-    return cursor.rowcount == 1
+def revoke_token(store: Storage, token_id: str) -> bool:
+    with store.enrollment_records() as records:
+        return records.revoke_token(token_id)
 
 
 class RateLimiter:
@@ -109,7 +101,7 @@ class RateLimiter:
 class Enrollment:
     """Signs certificates for agents that bring a valid token, and renews and revokes them."""
 
-    def __init__(self, store: Store, ca: pki.CertificateAuthority, *, cert_lifetime: dt.timedelta,
+    def __init__(self, store: Storage, ca: pki.CertificateAuthority, *, cert_lifetime: dt.timedelta,
                  limiter: RateLimiter | None = None):
         self.store, self.ca, self.cert_lifetime = store, ca, cert_lifetime
         self.limiter = limiter or RateLimiter()
@@ -138,55 +130,36 @@ class Enrollment:
             pki.csr_public_key(csr_pem)
         except pki.PkiError as exc:
             raise EnrollmentRefused(str(exc), "INVALID_ARGUMENT") from exc
-        with self.store.transaction() as conn:
-            token_id, refusal = self._check_token(conn, token, device_id)
+        with self.store.enrollment_records() as records:
+            token_id, refusal = self._check_token(records, token, device_id)
             if refusal is None:
-                conn.execute("UPDATE tokens SET uses = uses + 1 WHERE token_id = ?", (token_id,))
+                records.use_token(token_id)
                 cert = self.ca.sign_csr(csr_pem, subject=device_id, role=pki.ROLE_AGENT,
                                         lifetime=self.cert_lifetime)
-                self._record_certificate(conn, cert, device_id, token_id, peer_ip)
-                _supersede(conn, device_id, keep=(pki.serial_hex(cert),), reason="superseded: the device re-enrolled")
+                self._record_certificate(records, cert, device_id, token_id, peer_ip)
+                _supersede(records, device_id, keep=(pki.serial_hex(cert),),
+                           reason="superseded: the device re-enrolled")
         if refusal is not None:
-            with self.store.transaction() as conn:
-                self._log(conn, device_id, "refused", refusal, token_id, peer_ip)
+            with self.store.enrollment_records() as records:
+                records.log(device_id, "refused", refusal, token_id, peer_ip)
             raise EnrollmentRefused(refusal)
         return pki.cert_pem(cert)
 
-    def _check_token(self, conn, token: str, device_id: str) -> tuple[str | None, str | None]:
+    def _check_token(self, records, token: str, device_id: str) -> tuple[str | None, str | None]:
         """(token id, None) when the token may enroll this device, else (token id, why not)."""
-        row = conn.execute(
-            "SELECT token_id, expires_at, uses_allowed, uses, allow_reenroll, revoked_at "
-            "FROM tokens WHERE token_hash = ?", (_hash(token),),
-        ).fetchone()
+        row = records.token(_hash(token))
         refusal = _token_problem(row)
-        if refusal is None and not row[4] and self._live_certificate(conn, device_id):
+        if refusal is None and not row[4] and records.has_live_certificate(device_id, pki.ROLE_AGENT):
             refusal = (f"device {device_id} is already enrolled with a live certificate; re-enrolling "
                        "needs a token made with `farmwatch-collector token create --allow-reenroll`")
         return (row[0] if row else None), refusal
 
-    def _live_certificate(self, conn, device_id: str) -> bool:
-        return conn.execute(
-            "SELECT 1 FROM certificates WHERE subject = ? AND role = ? AND revoked_at IS NULL "
-            "AND not_after > ?", (device_id, pki.ROLE_AGENT, now_rfc3339()),
-        ).fetchone() is not None
-
-    def _record_certificate(self, conn, cert, subject: str, token_id: str | None, peer_ip: str,
+    def _record_certificate(self, records, cert, subject: str, token_id: str | None, peer_ip: str,
                             role: str = pki.ROLE_AGENT) -> None:
         serial = pki.serial_hex(cert)
-        conn.execute(
-            "INSERT INTO certificates (serial, subject, role, issued_at, not_after, token_id, peer_ip) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (serial, subject, role, now_rfc3339(), _iso(cert.not_valid_after_utc), token_id, peer_ip),
-        )
+        records.add_certificate(serial, subject, role, _iso(cert.not_valid_after_utc), token_id, peer_ip)
         if role == pki.ROLE_AGENT:
-            self._log(conn, subject, "enrolled" if token_id else "renewed", "", token_id, peer_ip, serial)
-
-    def _log(self, conn, device_id, outcome, detail, token_id, peer_ip, serial=None):
-        conn.execute(
-            "INSERT INTO enrollments (at, device_id, outcome, detail, cert_serial, token_id, peer_ip) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (now_rfc3339(), device_id, outcome, detail, serial, token_id, peer_ip),
-        )
+            records.log(subject, "enrolled" if token_id else "renewed", "", token_id, peer_ip, serial)
 
     def renew(self, identity: pki.Identity, csr_pem: bytes, peer_ip: str) -> bytes:
         """A fresh certificate for the same device id. The caller's certificate stays valid until it
@@ -197,26 +170,22 @@ class Enrollment:
                                     lifetime=self.cert_lifetime)
         except pki.PkiError as exc:
             raise EnrollmentRefused(str(exc), "INVALID_ARGUMENT") from exc
-        with self.store.transaction() as conn:
-            self._record_certificate(conn, cert, identity.subject, None, peer_ip, identity.role)
-            _supersede(conn, identity.subject, keep=(pki.serial_hex(cert), identity.serial),
+        with self.store.enrollment_records() as records:
+            self._record_certificate(records, cert, identity.subject, None, peer_ip, identity.role)
+            _supersede(records, identity.subject, keep=(pki.serial_hex(cert), identity.serial),
                        reason="superseded: the device renewed")
         return pki.cert_pem(cert)
 
     def issue_analyst(self, name: str, lifetime: dt.timedelta) -> tuple[bytes, bytes]:
         key, cert = self.ca.issue_client(name, pki.ROLE_ANALYST, lifetime)
-        with self.store.transaction() as conn:
-            self._record_certificate(conn, cert, name, None, "", pki.ROLE_ANALYST)
+        with self.store.enrollment_records() as records:
+            self._record_certificate(records, cert, name, None, "", pki.ROLE_ANALYST)
         return key, pki.cert_pem(cert)
 
 
-def _supersede(conn, subject: str, keep: tuple[str, ...], reason: str) -> None:
+def _supersede(records, subject: str, keep: tuple[str, ...], reason: str) -> None:
     """Revoke the subject's other live certificates: one device, one identity in use."""
-    conn.execute(
-        f"UPDATE certificates SET revoked_at = ?, revoked_reason = ? WHERE subject = ? AND role = ? "
-        f"AND revoked_at IS NULL AND serial NOT IN ({', '.join('?' * len(keep))})",
-        (now_rfc3339(), reason, subject, pki.ROLE_AGENT, *keep),
-    )
+    records.supersede(subject, pki.ROLE_AGENT, keep, reason)
 
 
 def _device_id_problem(device_id: str) -> str | None:
@@ -243,20 +212,13 @@ def _token_problem(row) -> str | None:
     return None
 
 
-def revoke_subject(store: Store, subject: str, reason: str = "") -> int:
+def revoke_subject(store: Storage, subject: str, reason: str = "") -> int:
     """Revoke every live certificate of a device id (or analyst); returns how many."""
-    with store.transaction() as conn:
-        cursor = conn.execute(
-            "UPDATE certificates SET revoked_at = ?, revoked_reason = ? "
-            "WHERE subject = ? AND revoked_at IS NULL", (now_rfc3339(), reason, subject),
-        )
-    return cursor.rowcount
+    with store.enrollment_records() as records:
+        return records.revoke_subject(subject, reason)
 
 
-def certificate_status(store: Store, serial: str) -> tuple[str, str, str] | None:
+def certificate_status(store: Storage, serial: str) -> tuple[str, str, str] | None:
     """(role, revoked_at or '', revoked_reason or '') for a certificate this collector issued;
     None if it did not."""
-    return store.reader().execute(
-        "SELECT role, coalesce(revoked_at, ''), coalesce(revoked_reason, '') FROM certificates WHERE serial = ?",
-        (serial,),
-    ).fetchone()
+    return store.certificate_status(serial)

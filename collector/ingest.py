@@ -2,6 +2,11 @@
 
 validate → classify → queue → one writer thread stores batches in a single transaction and
 acknowledges each report only after its batch is committed (durable before the ack).
+
+Ingest decides, storage writes: per report, inside the batch's transaction (so reports of one
+device in one batch see each other), ingest reads the device's state, applies the replay rule,
+combines the verdict with the device's fleet findings (`fleet.verdict.combine`) and has fleet
+make the location rows (`fleet.locations`); `Storage.batch()` writes that decision.
 """
 from __future__ import annotations
 
@@ -11,18 +16,20 @@ import ipaddress
 import json
 import logging
 import queue
-import sqlite3
 import threading
 import time
 import uuid
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from google.protobuf import json_format
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from farmwatch.collector import pki
-from farmwatch.collector.store import Incoming, Store, StoreFull, now_rfc3339
+from farmwatch.collector.fleet.locations import location_rows
+from farmwatch.collector.fleet.verdict import combine
+from farmwatch.collector.storage import Decision, DeviceState, Storage, StoreFull, now_rfc3339, open_storage
 from farmwatch.v1 import report_pb2
 
 log = logging.getLogger("farmwatch.collector.ingest")
@@ -120,13 +127,20 @@ class DeviceGroups:
         from farmwatch.collector import roster
 
         serial = roster.normalise_serial(device_id)
-        try:
-            row = serial and self.store.reader().execute(
-                "SELECT department FROM roster WHERE serial = ?", (serial,)).fetchone()
-        except sqlite3.OperationalError:  # no roster imported yet
-            return None
-        department = (row[0] or "").strip() if row else ""
-        return department or None
+        return self.store.department_of(serial) if serial else None
+
+
+@dataclass
+class Incoming:
+    """One report as received, with what the collector itself observed."""
+
+    report: report_pb2.AgentReport
+    received_at: str  # RFC 3339
+    peer_ip: str
+    cert_serial: str = ""
+    verdict: dict | None = None  # classify() output, computed before the write
+    raw: bytes | None = None  # serialized report when the caller already has it
+    replay: bool = field(default=False, init=False)
 
 
 def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | None = None,
@@ -201,6 +215,89 @@ class IngestQueue:
             return
         for (item, future), new in zip(batch, stored):
             future.set_result(IngestResult(stored=new))
+
+
+# -- deciding and storing ------------------------------------------------------------------
+
+def store_batch(storage: Storage, batch: list[Incoming]) -> list[bool]:
+    """Store a batch in one transaction; returns, per report, whether it was new.
+
+    A report whose `report_id` is already stored is a duplicate: it succeeds and changes
+    nothing. Raises StoreFull (and stores nothing) when the database cannot grow.
+    """
+    with storage.batch() as tx:
+        return [_store_one(tx, item) for item in batch]
+
+
+def _store_one(tx, item: Incoming) -> bool:
+    report = item.report
+    if tx.is_stored(report.report_id):
+        return False
+    device = tx.device_state(report.device_id)
+    item.replay = is_replay(item, device)
+    stale = item.replay and not _collected_after(report, device.last_collected_at)
+    combined = None if stale else _combined(item.verdict, lambda: tx.fleet_findings(report.device_id))
+    locations = location_rows(report.device_id, item.received_at, item.peer_ip,
+                              report.network.default_gateway.mac, report.network.wifi.bssid)
+    tx.write(item, Decision(item.replay, not stale, combined, locations), device)
+    return True
+
+
+def is_replay(item: Incoming, device: DeviceState | None) -> bool:
+    """Sequences count per certificate (a re-enrolled agent with a fresh state directory starts
+    again at 1). A report at or below the last sequence is marked a replay. It moves the
+    device's state only if it was collected after the last one: that is an agent whose
+    outbox was wiped (so its count restarted), not an old report sent again — otherwise
+    wiping the spool would freeze the device's verdict."""
+    return (device is not None and device.last_cert_serial == item.cert_serial
+            and item.report.sequence <= (device.last_sequence or 0))
+
+
+def _collected_after(report, last_collected_at: str | None) -> bool:
+    if not report.HasField("collected_at") or not last_collected_at:
+        return False
+    last = Timestamp()
+    last.FromJsonString(last_collected_at)
+    return report.collected_at.ToNanoseconds() > last.ToNanoseconds()
+
+
+def _combined(verdict: dict | None, fleet_findings):
+    """The report's own verdict combined with the device's stored fleet findings (read only when
+    needed: `fleet_findings()`)."""
+    if not verdict:
+        return None
+    return combine(verdict.get("verdict"), verdict.get("score"), verdict.get("findings", []), fleet_findings())
+
+
+def replace_verdict(storage: Storage, report_id: str, device_id: str, verdict: dict) -> None:
+    """Store a re-computed verdict for a stored report (after a catalogue or rule update)."""
+    with storage.batch() as tx:
+        tx.replace_findings(report_id, device_id, verdict)
+        latest = tx.latest_verdict(device_id, report_id)
+        if latest is None:
+            return
+        combined = _combined(verdict, lambda: tx.fleet_findings(device_id))
+        tx.set_device_verdict(device_id, report_id, verdict, combined, latest[0])
+
+
+class Store:
+    """The collector's database as the collector uses it: a `Storage` backend with ingest's
+    decisions applied on the way in (`ingest`, `replace_verdict`); every other attribute is the
+    backend's own."""
+
+    def __init__(self, path: Path):
+        self.storage = open_storage(path)
+
+    def __getattr__(self, name: str):
+        if name == "storage":  # not made yet (open_storage failed)
+            raise AttributeError(name)
+        return getattr(self.storage, name)
+
+    def ingest(self, batch: list[Incoming]) -> list[bool]:
+        return store_batch(self.storage, batch)
+
+    def replace_verdict(self, report_id: str, device_id: str, verdict: dict) -> None:
+        replace_verdict(self.storage, report_id, device_id, verdict)
 
 
 # -- files: reports as `farmwatch-agent scan` prints them, or stored envelopes ---------------

@@ -4,7 +4,7 @@ A laptop repeats the same few hundred processes all day, so the inventory is wri
 something changes: a row is added when an item appears and closed (`present = 0`, `last_seen`
 set) when it disappears. While an item is present its last sighting is the device's `last_seen`;
 the `current_<table>` views show that. One `InventoryTable` description per kind of item drives
-the schema, the diff and the queries alike.
+the schema, the diff and the queries alike (the SQL of both: `storage.inventory`).
 """
 from __future__ import annotations
 
@@ -26,13 +26,18 @@ Row = dict
 class InventoryTable:
     """Either `source` (the report's repeated field, dotted) and `row` (one message -> one row),
     when every identity column is a plain field of those messages, so identities are read
-    without building rows; or `derive` (report -> rows) when an item is computed."""
+    without building rows; or `derive` (report -> rows) when an item is computed.
+
+    Column types come from the proto (`storage.inventory`): a column named like a field of the
+    messages of `source` (or of `typed_by`, the repeated field a derived table is made from) takes
+    that field's type; any other column is text."""
     name: str
     identity: tuple[str, ...]  # columns whose values make an item the same item
     attributes: tuple[str, ...]  # columns recorded as first seen
     source: str | None = None
     row: Callable[[Message], Row] | None = None
     derive: Callable[[report_pb2.AgentReport], Iterable[Row]] | None = None
+    typed_by: str | None = None  # for a derived table: the report's repeated field its rows come from
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -134,8 +139,9 @@ TABLES = (
     InventoryTable("listeners", ("ip", "port", "protocol", "process_name"), (),
                    source="network.listeners", row=_listener),
     InventoryTable("connections", ("direction", "process_name", "local_port", "remote_ip", "remote_port"),
-                   ("status",), derive=_connections),
-    InventoryTable("sessions", ("user", "terminal", "remote_host", "started_at"), (), derive=_sessions),
+                   ("status",), derive=_connections, typed_by="network.connections"),
+    InventoryTable("sessions", ("user", "terminal", "remote_host", "started_at"), (), derive=_sessions,
+                   typed_by="sessions"),
 )
 
 
@@ -146,64 +152,3 @@ def digest(table: InventoryTable, report) -> str:
     """
     keys = {"\x1f".join(map(str, values)) for values in table.identities(report)}
     return hashlib.blake2b("\n".join(sorted(keys)).encode(), digest_size=12).hexdigest()
-
-
-def create_schema(db) -> None:
-    """Tables and `current_*` views, through sqlite-utils."""
-    for table in TABLES:
-        columns = {"device_id": str, "key": str}
-        columns.update({c: _type_of(c) for c in table.columns})
-        columns.update({"first_seen": str, "last_seen": str, "first_report_id": str, "present": int})
-        db[table.name].create(columns, if_not_exists=True)
-        db[table.name].create_index(["device_id", "present", "key"], if_not_exists=True)
-        select = ", ".join(f"t.{c}" for c in table.columns)
-        db.create_view(
-            f"current_{table.name}",
-            f"SELECT t.device_id, {select}, t.first_seen, d.last_seen "
-            f"FROM {table.name} t JOIN devices d USING (device_id) WHERE t.present = 1",
-            ignore=True,
-        )
-
-
-_INTEGER_COLUMNS = {"product_code", "serial_number", "width_mm", "height_mm", "built_in", "port",
-                    "local_port", "remote_port"}
-
-
-def _type_of(column: str):
-    if column == "speed_mbps":
-        return float
-    return int if column in _INTEGER_COLUMNS else str
-
-
-def apply(conn, device_id: str, report_id: str, seen_at: str, previous_seen: str | None,
-          report, digests: dict[str, str]) -> dict[str, str]:
-    """Bring the device's inventory up to this report; returns the new digests."""
-    new_digests = {}
-    for table in TABLES:
-        new_digests[table.name] = digest(table, report)
-        if digests.get(table.name) != new_digests[table.name]:
-            _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, report)
-    return new_digests
-
-
-def _diff(conn, table, device_id, report_id, seen_at, previous_seen, report):
-    """Close the items that went away, add the new ones; rows are built for new items only."""
-    present = {
-        tuple(values): rowid
-        for rowid, *values in conn.execute(
-            f"SELECT rowid, {', '.join(table.identity)} FROM {table.name} WHERE device_id = ? AND present = 1",
-            (device_id,),
-        )
-    }
-    current = set(table.identities(report))
-    gone = [(previous_seen, rowid) for identity, rowid in present.items() if identity not in current]
-    conn.executemany(f"UPDATE {table.name} SET present = 0, last_seen = ? WHERE rowid = ?", gone)
-    new = table.rows(report, current - present.keys())
-    columns = table.columns
-    placeholders = ", ".join("?" * (len(columns) + 6))
-    conn.executemany(
-        f"INSERT INTO {table.name} (device_id, key, {', '.join(columns)}, first_seen, last_seen, "
-        f"first_report_id, present) VALUES ({placeholders})",
-        [(device_id, table.key(row), *(row[c] for c in columns), seen_at, seen_at, report_id, 1)
-         for row in new.values()],
-    )

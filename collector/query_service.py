@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 import grpc
 
-from farmwatch.collector import pki, queries, sql
+from farmwatch.collector import pki, queries
 from farmwatch.collector.audit import VIA_GRPC, AuditLog, AuditUnavailable, describe_filters
 from farmwatch.collector.exports.feed import FlagEvent, MemoryCursor
-from farmwatch.collector.store import Store
+from farmwatch.collector.storage import Storage as Store
+from farmwatch.collector.storage.analyst_sql import SqlError
 from farmwatch.v1 import query_pb2, query_pb2_grpc
 
 log = logging.getLogger("farmwatch.collector.query")
@@ -107,9 +108,9 @@ class QueryService(query_pb2_grpc.QueryServicer):
                 raise _Refused(grpc.StatusCode.RESOURCE_EXHAUSTED, f"{MAX_SQL_RUNNING} SQL queries are running "
                                "already; retry when one has finished")
             try:
-                return sql.run(self.store.path, request.sql, max_rows=limit, timeout=SQL_TIMEOUT,
-                               abandoned=lambda: not context.is_active(), max_bytes=self.budget)
-            except sql.SqlError as exc:
+                return self.store.analyst_query(request.sql, max_rows=limit, timeout=SQL_TIMEOUT,
+                                                abandoned=lambda: not context.is_active(), max_bytes=self.budget)
+            except SqlError as exc:
                 raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from exc
             finally:
                 self._sql_slots.release()

@@ -805,6 +805,6 @@ class _transaction:
 
 
 def _now() -> str:
-    from farmwatch.collector.store import now_rfc3339
+    from farmwatch.collector.storage import now_rfc3339
 
     return now_rfc3339()

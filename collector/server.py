@@ -28,7 +28,8 @@ from farmwatch.agent import bootstrap
 from farmwatch.collector import enrollment, fleet, ingest, pki, query_service, threads
 from farmwatch.collector.audit import AuditLog
 from farmwatch.collector.config import CollectorConfig, ConfigError
-from farmwatch.collector.store import Store, StoreFull
+from farmwatch.collector.ingest import Store
+from farmwatch.collector.storage import StoreFull
 from farmwatch.collector.undecodable import RejectUndecodable
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc, query_pb2_grpc
 

@@ -15,7 +15,7 @@ from farmwatch.agent import identity, run as runner
 from farmwatch.agent.files import write_private
 from farmwatch.agent.state import AgentConfig, StateDir
 from farmwatch.collector import enrollment, pki
-from farmwatch.collector.store import Store
+from farmwatch.collector.ingest import Store
 
 
 def provision(collector_home: Path, collector_address: str, states: Path, device_ids: list[str]) -> list[StateDir]:

@@ -14,7 +14,7 @@ from farmwatch.agent import identity, transport  # noqa: E402
 from farmwatch.collector import enrollment, pki  # noqa: E402
 from farmwatch.collector.config import CollectorConfig  # noqa: E402
 from farmwatch.collector.server import CollectorServer  # noqa: E402
-from farmwatch.collector.store import Store  # noqa: E402
+from farmwatch.collector.ingest import Store  # noqa: E402
 from farmwatch.v1 import report_pb2  # noqa: E402
 
 

@@ -18,7 +18,7 @@ from google.protobuf import json_format
 
 from farmwatch.collector import roster
 from farmwatch.collector.ingest import classifier, prepare
-from farmwatch.collector.store import Store
+from farmwatch.collector.ingest import Store
 from farmwatch.v1 import report_pb2
 
 SCENARIOS = Path(__file__).parent / "scenarios"

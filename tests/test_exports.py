@@ -17,7 +17,7 @@ from conftest import scenario_report
 from farmwatch.collector import exports, ingest
 from farmwatch.collector.exports import cef
 from farmwatch.collector.exports.settings import ExportConfigError, build_sink, load
-from farmwatch.collector.store import Store
+from farmwatch.collector.ingest import Store
 
 BIN = Path(sys.executable).parent
 CLASSIFY = ingest.classifier()

@@ -16,7 +16,7 @@ from conftest import make_report
 from farmwatch.agent import run as runner
 from farmwatch.agent.identity import read_certificate_info
 from farmwatch.collector import pki
-from farmwatch.collector.store import Store
+from farmwatch.collector.ingest import Store
 
 HOURS_OFF = 5
 MINUTE = dt.timedelta(minutes=1)

@@ -13,7 +13,7 @@ from farmwatch.collector import queries
 from farmwatch.collector.detect.scoring import SUSPICIOUS_AT
 from farmwatch.collector.fleet import FleetSettings, correlate
 from farmwatch.collector.fleet.keys import GATEWAY
-from farmwatch.collector.store import Store
+from farmwatch.collector.ingest import Store
 from tests.fleet_builder import Laptop, Person, Place, import_roster, ingest_fleet, router_mac, serial, utc, \
     write_roster
 

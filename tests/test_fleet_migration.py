@@ -4,7 +4,8 @@ from __future__ import annotations
 import sqlite3
 
 from farmwatch.collector.fleet import FleetSettings, correlate
-from farmwatch.collector.store import SCHEMA_VERSION, Store
+from farmwatch.collector.ingest import Store
+from farmwatch.collector.storage.schema import SCHEMA_VERSION
 from tests.fleet_builder import Laptop, Person, Place, ingest_fleet, utc
 
 START = utc(2026, 11, 1)

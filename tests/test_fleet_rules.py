@@ -11,7 +11,7 @@ from farmwatch.collector.config import CollectorConfig, ConfigError
 from farmwatch.collector.fleet import FleetSettings, correlate
 from farmwatch.collector.fleet.keys import address_key, bssid_key, cluster_id, gateway_key
 from farmwatch.collector.fleet.verdict import combine
-from farmwatch.collector.store import Store
+from farmwatch.collector.ingest import Store
 from tests.fleet_builder import Laptop, Person, Place, import_roster, ingest_fleet, write_roster, utc
 
 START = utc(2026, 11, 1)
@@ -247,7 +247,7 @@ def test_the_office_is_no_cluster_by_any_one_of_its_keys(fleet, settings):
 
 
 def test_keys_stored_before_a_key_rule_changed_no_longer_make_clusters(fleet):
-    from farmwatch.collector.fleet.schema import record_locations
+    from farmwatch.collector.storage.fleet import record_locations
 
     store, _ = fleet(at(Place.home("vrrp-site"), ANN, BOB))  # three keys of their own; add two old ones
     old_keys = [("gateway_mac", "00:00:5e:00:01:01"), ("peer_ip", "2601:646:8a00:12f0::5")]

@@ -10,7 +10,7 @@ import pytest
 import sqlite_utils
 
 from farmwatch.collector import roster
-from farmwatch.collector.store import Store
+from farmwatch.collector.ingest import Store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "roster"
 JAMF, INTUNE, KANDJI, PLAIN = (FIXTURES / f"{name}.csv" for name in ("jamf", "intune", "kandji", "plain"))

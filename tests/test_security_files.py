@@ -12,7 +12,7 @@ import pytest
 import figures
 from collector_process import Collector, cli
 from db_snapshot import table_counts
-from farmwatch.collector.store import Store
+from farmwatch.collector.ingest import Store
 
 SCENARIO = Path(__file__).parent / "scenarios" / "relay" / "linux_tinypilot.json"
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from conftest import make_report
-from farmwatch.collector import ingest, sql
+from farmwatch.collector import ingest
+from farmwatch.collector.storage import analyst_sql as sql
 from farmwatch.collector.audit import local_user
-from farmwatch.collector.store import Store
+from farmwatch.collector.ingest import Store
 
 
 @pytest.fixture

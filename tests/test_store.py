@@ -8,7 +8,8 @@ import pytest
 
 from conftest import make_report
 from farmwatch.collector.ingest import IngestQueue
-from farmwatch.collector.store import Incoming, Store, StoreFull
+from farmwatch.collector.ingest import Incoming, Store
+from farmwatch.collector.storage import StoreFull
 
 
 def incoming(report, at: str, serial: str = "c1", verdict=None) -> Incoming:

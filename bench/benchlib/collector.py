@@ -18,7 +18,7 @@ import psutil
 from farmwatch.collector import enrollment
 from farmwatch.collector.config import DATABASE_NAME
 from farmwatch.collector.demo import free_port, wait_for_port
-from farmwatch.collector.store import Store
+from farmwatch.collector.ingest import Store
 
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "GRPC_VERBOSITY": "ERROR"}

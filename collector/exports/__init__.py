@@ -10,11 +10,11 @@ what a flag is and when it counts as new, changed or cleared.
 from farmwatch.collector.exports.cef import SyslogSink, to_cef
 from farmwatch.collector.exports.delivery import DeliveryError, Stopped
 from farmwatch.collector.exports.feed import (CHANGED, CLEARED, NEW, FlagEvent, MemoryCursor, SinkCursor,
-                                              create_schema, current_flags, diff)
+                                              current_flags, diff)
 from farmwatch.collector.exports.jsonl import JsonLinesSink
 from farmwatch.collector.exports.runner import RetryPolicy, Sink, follow, send_pending
 from farmwatch.collector.exports.webhook import WebhookSink
 
 __all__ = ["SyslogSink", "to_cef", "DeliveryError", "Stopped", "NEW", "CHANGED", "CLEARED", "FlagEvent",
-           "MemoryCursor", "SinkCursor", "create_schema", "current_flags", "diff", "JsonLinesSink",
+           "MemoryCursor", "SinkCursor", "current_flags", "diff", "JsonLinesSink",
            "RetryPolicy", "Sink", "follow", "send_pending", "WebhookSink"]

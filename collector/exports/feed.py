@@ -15,22 +15,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-import sqlite_utils
-
 from farmwatch.collector import queries
 from farmwatch.collector.detect.findings import severity_rank
-from farmwatch.collector.store import Store, now_rfc3339
+from farmwatch.collector.storage import Storage
 
 NEW, CHANGED, CLEARED = "new", "changed", "cleared"
 _FLAG_FIELDS = ("device_id", "hostname", "verdict", "score", "rule", "severity", "summary", "evidence",
                 "report_id", "received_at", "source")  # source: "report" or "fleet"
-
-
-def create_schema(db: sqlite_utils.Database) -> None:
-    db["export_cursor"].create(
-        {"sink": str, "flag_key": str, "state": str, "flag": str, "exported_at": str},
-        pk=("sink", "flag_key"), if_not_exists=True,
-    )
 
 
 @dataclass(frozen=True)
@@ -58,7 +49,7 @@ def flag_key(device_id: str, rule: str) -> str:
     return f"{device_id}\x1f{rule}"
 
 
-def current_flags(store: Store) -> dict[str, dict]:
+def current_flags(store: Storage) -> dict[str, dict]:
     """The flags now, one per (device, rule): the worst finding of that rule stands for it."""
     flags: dict[str, dict] = {}
     for row in queries.flags(store):
@@ -98,7 +89,7 @@ class MemoryCursor:
 
     sent: dict[str, dict] = field(default_factory=dict)
 
-    def pending(self, store: Store) -> list[FlagEvent]:
+    def pending(self, store: Storage) -> list[FlagEvent]:
         return _where_devices_stand(store, diff(current_flags(store), self.sent))
 
     def mark(self, event: FlagEvent) -> None:
@@ -111,40 +102,26 @@ class MemoryCursor:
 class SinkCursor(MemoryCursor):
     """A named export sink's cursor, kept in the database across runs."""
 
-    def __init__(self, store: Store, sink: str):
+    def __init__(self, store: Storage, sink: str):
         super().__init__()
         self.store, self.sink = store, sink
-        create_schema(store.db)  # also for a database made before this table
-        for row in store.rows("SELECT flag_key, flag FROM export_cursor WHERE sink = ?", (sink,)):
-            self.sent[row["flag_key"]] = json.loads(row["flag"])
+        self.sent.update(store.export_cursor(sink))  # its table is made for an older database too
 
     def mark(self, event: FlagEvent) -> None:
-        with self.store.transaction() as conn:
-            if event.event == CLEARED:
-                conn.execute("DELETE FROM export_cursor WHERE sink = ? AND flag_key = ?", (self.sink, event.key))
-            else:
-                conn.execute(
-                    "INSERT INTO export_cursor (sink, flag_key, state, flag, exported_at) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT(sink, flag_key) DO UPDATE SET state = excluded.state, flag = excluded.flag, "
-                    "exported_at = excluded.exported_at",
-                    (self.sink, event.key, event.state, json.dumps(event.flag, default=str), now_rfc3339()))
+        if event.event == CLEARED:
+            self.store.forget_exported(self.sink, event.key)
+        else:
+            self.store.mark_exported(self.sink, event.key, event.state, event.flag)
         super().mark(event)
 
     def reset(self) -> None:
         """Forget what was sent: the next run sends every current flag again as new."""
-        with self.store.transaction() as conn:
-            conn.execute("DELETE FROM export_cursor WHERE sink = ?", (self.sink,))
+        self.store.forget_exported(self.sink)
         self.sent.clear()
 
 
-def _where_devices_stand(store: Store, events: list[FlagEvent]) -> list[FlagEvent]:
+def _where_devices_stand(store: Storage, events: list[FlagEvent]) -> list[FlagEvent]:
     """Cleared flags carry their device's verdict and score as they are now, not as last sent."""
-    ids = sorted({e.flag["device_id"] for e in events if e.event == CLEARED})
-    verdicts: dict[str, tuple] = {}
-    for start in range(0, len(ids), 500):  # below SQLite's bound-parameter limit
-        chunk = ids[start:start + 500]
-        for row in store.rows(f"SELECT device_id, verdict, score FROM devices WHERE device_id IN "
-                              f"({', '.join('?' * len(chunk))})", chunk):
-            verdicts[row["device_id"]] = {"verdict": row["verdict"], "score": row["score"]}
+    verdicts = store.device_verdicts(sorted({e.flag["device_id"] for e in events if e.event == CLEARED}))
     return [FlagEvent(e.event, e.key, {**e.flag, **verdicts.get(e.flag["device_id"], {})}, e.previous)
             if e.event == CLEARED else e for e in events]

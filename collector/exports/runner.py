@@ -9,7 +9,7 @@ from typing import Callable, Protocol
 from farmwatch.agent.transport import Backoff
 from farmwatch.collector.exports.delivery import DeliveryError, Stopped, with_retries
 from farmwatch.collector.exports.feed import FlagEvent, MemoryCursor
-from farmwatch.collector.store import Store
+from farmwatch.collector.storage import Storage as Store
 
 log = logging.getLogger("farmwatch.collector.exports")
 

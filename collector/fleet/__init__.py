@@ -1,7 +1,7 @@
 """Fleet correlation: what the collector sees only across devices.
 
 - `keys`: location keys (gateway MAC, Wi-Fi BSSID, public address) and which values never count;
-- `schema`: the fleet tables and the per-report location bookkeeping ingest does;
+- `locations`: the location rows ingest records per report (the tables: `storage.schema`);
 - `clusters`: a key shared by several people's devices, and its score;
 - `device_rules`: per-device fleet findings (cluster, move, roster, locale, silence);
 - `verdict`: how a device's own findings and its fleet findings combine;

@@ -39,8 +39,6 @@ members carry remote-control tools) are critical, which makes every member a rel
 """
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -124,13 +122,14 @@ class Cluster:
         return "medium" if score >= SUSPICIOUS_AT else "low"
 
 
-def find_clusters(conn: sqlite3.Connection, settings: FleetSettings, window_start: str) -> tuple[list[Cluster], Counter]:
-    """Clusters in the window, strongest key kind first; plus why candidate keys were dropped."""
+def find_clusters(reads, settings: FleetSettings, window_start: str) -> tuple[list[Cluster], Counter]:
+    """Clusters in the window, strongest key kind first; plus why candidate keys were dropped.
+    `reads`: the run's `storage.correlation.FleetReads`."""
     skipped: Counter = Counter()
-    groups, several_routers = _shared_keys(conn, settings, window_start, skipped)
+    groups, several_routers = _shared_keys(reads, settings, window_start, skipped)
     devices = {row[2] for rows in [*groups.values(), *several_routers.values()] for row in rows}
-    people = _people(conn, devices)
-    verdicts = _own_verdicts(conn, devices)
+    people = _people(reads, devices)
+    verdicts = reads.own_verdicts(devices)
     clusters = []
     for (kind, value), rows in groups.items():
         cluster = Cluster(kind, value, [_member(row, people, verdicts) for row in rows])
@@ -162,28 +161,12 @@ def _one_place_with_several_routers(clusters: list[Cluster], candidates: dict, p
     return found
 
 
-# Starts from the keys two or more devices were ever seen at (location_keys, kept by a trigger),
-# then reads those keys' rows in the window: one statement, and only shared keys reach Python.
-# CROSS JOIN keeps that order: shared keys first, then each key's range of the clustered table.
-# A device counts at a key when it stayed there: reports on `min_days` UTC days inside the window
-# (`days` counts all time, so it only pre-filters), the first and last of them at least
-# `min_days - 1` whole days apart. A two-day conference on the American west coast touches three
-# UTC days (09:00-18:00 PST is 17:00-02:00 UTC) but lasts some 33 hours.
-_SHARED = (
-    "SELECT l.kind, l.value, l.device_id, l.first_seen, l.last_seen, l.reports, l.peer_ip, l.gateway_mac, "
-    "l.wifi_bssid "
-    "FROM location_keys k CROSS JOIN device_locations l ON l.kind = k.kind AND l.value = k.value "
-    "WHERE k.devices >= 2 AND l.last_seen >= :start AND l.days >= :min_days "
-    "AND julianday(l.last_seen) - julianday(max(l.first_seen, :start)) >= :min_days - 1 "
-    "AND (SELECT count(*) FROM device_location_days d WHERE d.kind = l.kind AND d.value = l.value "
-    "AND d.device_id = l.device_id AND d.day >= substr(:start, 1, 10)) >= :min_days")
-
-
-def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) -> tuple[dict, dict]:
+def _shared_keys(reads, settings: FleetSettings, start: str, skipped: Counter) -> tuple[dict, dict]:
     """(key → its rows) of the places, and of the addresses behind several routers, judged once the
-    routers' own clusters are known."""
+    routers' own clusters are known. A device counts at a key when it stayed there (see
+    `FleetReads.shared_key_rows`)."""
     rows_at: dict[tuple, list[tuple]] = {}
-    for row in conn.execute(_SHARED, {"start": start, "min_days": settings.min_days_at_location}):
+    for row in reads.shared_key_rows(start, settings.min_days_at_location):
         rows_at.setdefault((row[0], row[1]), []).append(row)
     at_office = _office_test(settings)
     candidates = {}
@@ -195,7 +178,7 @@ def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) ->
             skipped["office" if len(kept) < len(rows) else "one device"] += 1
             continue
         candidates[(kind, value)] = kept
-    days = _days_at(conn, {row[2] for rows in candidates.values() for row in rows}, start)
+    days = _days_at(reads, {row[2] for rows in candidates.values() for row in rows}, start)
     groups, several_routers = {}, {}
     for (kind, value), kept in candidates.items():
         kept, reason = _staying((kind, value), kept, days, settings.min_days_at_location)
@@ -209,15 +192,10 @@ def _shared_keys(conn, settings: FleetSettings, start: str, skipped: Counter) ->
     return groups, several_routers
 
 
-def _days_at(conn, devices: set[str], start: str) -> dict[tuple, dict[str, set[str]]]:
+def _days_at(reads, devices: set[str], start: str) -> dict[tuple, dict[str, set[str]]]:
     """(device, kind) → value → the UTC days in the window the device reported from it."""
     found: dict[tuple, dict[str, set[str]]] = {}
-    cursor = conn.execute(
-        "SELECT l.device_id, l.kind, l.value, d.day FROM device_locations l JOIN device_location_days d "
-        "ON d.kind = l.kind AND d.value = l.value AND d.device_id = l.device_id AND d.day >= substr(:start, 1, 10) "
-        "WHERE l.device_id IN (SELECT value FROM json_each(:devices)) AND l.last_seen >= :start",
-        {"start": start, "devices": json.dumps(sorted(devices))})
-    for device_id, kind, value, day in cursor:
+    for device_id, kind, value, day in reads.days_at(devices, start):
         found.setdefault((device_id, kind), {}).setdefault(value, set()).add(day)
     return found
 
@@ -296,34 +274,12 @@ def _member(row: tuple, people: dict, verdicts: dict) -> Member:
                   row[3], row[4], row[5], verdicts.get(device_id))
 
 
-# A person is their e-mail address. A row without one (an export that left it out, say for a
-# replacement laptop) takes the address of the person's other rows, found by the same user name
-# when exactly one address goes with it; else the user name stands in.
-_PERSON = ("coalesce(r.email, (SELECT min(o.email) FROM roster o WHERE lower(o.user_name) = lower(r.user_name) "
-           "AND o.email IS NOT NULL HAVING count(DISTINCT o.email) = 1), lower(r.user_name))")
-
-
-def _people(conn, devices: set[str]) -> dict[str, tuple]:
-    """device_id → (person, ship-to address) for devices on the roster with a user."""
+def _people(reads, devices: set[str]) -> dict[str, tuple]:
+    """device_id → (person, ship-to address) for devices on the roster with a user (a person: see
+    `storage.correlation._PERSON`)."""
     found = {}
     wanted = {device.strip().upper(): device for device in devices}
-    serials = list(wanted)
-    for start in range(0, len(serials), 500):
-        chunk = serials[start:start + 500]
-        cursor = conn.execute(f"SELECT serial, {_PERSON}, country, region, city, postal_code FROM roster r "
-                              f"WHERE serial IN ({', '.join('?' * len(chunk))})", chunk)
-        for serial, person, *address in cursor:
-            if person:
-                found[wanted[serial]] = (person, ship_to(*address))
-    return found
-
-
-def _own_verdicts(conn, devices: set[str]) -> dict[str, str]:
-    ids = list(devices)
-    found = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        found.update(conn.execute(
-            f"SELECT device_id, own_verdict FROM devices WHERE device_id IN ({', '.join('?' * len(chunk))})",
-            chunk).fetchall())
+    for serial, person, *address in reads.roster_people(list(wanted)):
+        if person:
+            found[wanted[serial]] = (person, ship_to(*address))
     return found

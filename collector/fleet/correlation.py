@@ -7,7 +7,8 @@
 Reads happen in one snapshot without the write lock; the writes (clusters, members, history,
 findings, recombined verdicts) in one short write transaction, which also reads each device's
 own findings so a report ingested meanwhile is combined correctly. Run it on its own `Store`
-(connection) when ingest is running on another.
+(connection) when ingest is running on another. The reads and writes are the storage's
+(`storage.correlation`: `fleet_snapshot()` and `fleet_writes()`).
 
 Cost: everything is read from small per-device tables — `device_locations` (a few rows per
 device, kept by ingest), `devices`, `roster` — never from the reports themselves, and only the
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import json
 import time
-from contextlib import contextmanager
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -59,31 +59,20 @@ def correlate(store, config, now: datetime | None = None) -> CorrelationResult:
     settings, interval = _settings(config)
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     stamp = device_rules.rfc3339(now)
-    conn = store.conn
-    with _snapshot(conn):  # read without holding the write lock ingest needs
+    with store.fleet_snapshot() as reads:  # read without holding the write lock ingest needs
         window_start = device_rules.rfc3339(now - timedelta(days=settings.window_days))
-        clusters, skipped = find_clusters(conn, settings, window_start)
+        clusters, skipped = find_clusters(reads, settings, window_start)
         findings = [
-            *device_rules.cluster_findings(conn, clusters, settings.min_days_at_location),
-            *device_rules.roster_findings(conn, now, timedelta(days=settings.never_reported_grace_days)),
-            *device_rules.silent_findings(conn, now, _silence_allowed(settings, interval)),
+            *device_rules.cluster_findings(reads, clusters, settings.min_days_at_location),
+            *device_rules.roster_findings(reads, now, timedelta(days=settings.never_reported_grace_days)),
+            *device_rules.silent_findings(reads, now, _silence_allowed(settings, interval)),
         ]
-    with store.transaction():
-        events = _write_clusters(conn, clusters, stamp)
-        changed = _write_findings(conn, findings, stamp)
-        verdict_changes = _recombine(conn, changed, stamp)
+    with store.fleet_writes() as writes:
+        events = _write_clusters(writes, clusters, stamp)
+        changed = _write_findings(writes, findings, stamp)
+        verdict_changes = _recombine(writes, changed, stamp)
     return CorrelationResult(stamp, time.perf_counter() - started, [cluster_summary(c) for c in clusters],
                              Counter(f.rule for f in findings), events, verdict_changes, skipped)
-
-
-@contextmanager
-def _snapshot(conn):
-    """One consistent read of the database (a deferred transaction: WAL readers do not block writers)."""
-    conn.execute("BEGIN")
-    try:
-        yield
-    finally:
-        conn.execute("COMMIT")
 
 
 def _settings(config) -> tuple[FleetSettings, int]:
@@ -105,11 +94,11 @@ def cluster_summary(cluster: Cluster) -> dict:
 
 # -- writing -------------------------------------------------------------------------------
 
-def _write_clusters(conn, clusters: list[Cluster], stamp: str) -> list[dict]:
+def _write_clusters(writes, clusters: list[Cluster], stamp: str) -> list[dict]:
     events: list[dict] = []
-    stored = dict(conn.execute("SELECT cluster_id, status FROM clusters"))
+    stored = writes.cluster_statuses()
     members: dict[str, set[str]] = {}
-    for cluster_id, device_id in conn.execute("SELECT cluster_id, device_id FROM cluster_members"):
+    for cluster_id, device_id in writes.cluster_members():
         members.setdefault(cluster_id, set()).add(device_id)
     for cluster in clusters:
         status = stored.get(cluster.cluster_id)
@@ -117,35 +106,17 @@ def _write_clusters(conn, clusters: list[Cluster], stamp: str) -> list[dict]:
             events.append(_event(cluster.cluster_id, stamp, "new" if status is None else "reopened", None,
                                  f"{cluster.people} people behind {KIND_NAMES[cluster.kind]} {cluster.value}"))
         events += _membership_events(cluster, members.get(cluster.cluster_id, set()), stamp)
-    conn.executemany(_UPSERT_CLUSTER, [_cluster_row(c, stamp) for c in clusters])
-    conn.executemany("DELETE FROM cluster_members WHERE cluster_id = :cluster_id AND device_id = :device_id",
-                     [e for e in events if e["event"] == "left"])
-    conn.executemany(_UPSERT_MEMBER, [(c.cluster_id, m.device_id, m.person, int(m.on_roster), m.first_seen,
+    writes.upsert_clusters([_cluster_row(c, stamp) for c in clusters])
+    writes.remove_members([e for e in events if e["event"] == "left"])
+    writes.upsert_members([(c.cluster_id, m.device_id, m.person, int(m.on_roster), m.first_seen,
                                        m.last_seen, m.reports, m.own_verdict, stamp)
                                       for c in clusters for m in c.members])
     current = {c.cluster_id for c in clusters}
     closed = sorted(cid for cid, status in stored.items() if status == "active" and cid not in current)
-    conn.executemany("UPDATE clusters SET status = 'inactive', updated_at = ? WHERE cluster_id = ?",
-                     [(stamp, cid) for cid in closed])
+    writes.close_clusters(stamp, closed)
     events += [_event(cid, stamp, "closed", None, "no longer shared within the window") for cid in closed]
-    conn.executemany("INSERT INTO cluster_events (cluster_id, at, event, device_id, detail) VALUES "
-                     "(:cluster_id, :at, :event, :device_id, :detail)", events)
+    writes.add_cluster_events(events)
     return events
-
-
-_UPSERT_CLUSTER = (
-    "INSERT INTO clusters (cluster_id, kind, value, status, first_seen, last_seen, devices, people, households, "
-    "relay_members, suspicious_members, score, severity, created_at, updated_at) "
-    "VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cluster_id) DO UPDATE SET "
-    "status = 'active', first_seen = min(clusters.first_seen, excluded.first_seen), last_seen = excluded.last_seen, "
-    "devices = excluded.devices, people = excluded.people, households = excluded.households, "
-    "relay_members = excluded.relay_members, suspicious_members = excluded.suspicious_members, "
-    "score = excluded.score, severity = excluded.severity, updated_at = excluded.updated_at")
-_UPSERT_MEMBER = (
-    "INSERT INTO cluster_members (cluster_id, device_id, person, on_roster, first_seen, last_seen, reports, "
-    "own_verdict, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cluster_id, device_id) DO UPDATE SET "
-    "person = excluded.person, on_roster = excluded.on_roster, first_seen = excluded.first_seen, "
-    "last_seen = excluded.last_seen, reports = excluded.reports, own_verdict = excluded.own_verdict")
 
 
 def _cluster_row(cluster: Cluster, stamp: str) -> tuple:
@@ -166,15 +137,13 @@ def _event(cluster_id: str, at: str, event: str, device_id: str | None, detail: 
     return {"cluster_id": cluster_id, "at": at, "event": event, "device_id": device_id, "detail": detail}
 
 
-def _write_findings(conn, findings: list[FleetFinding], stamp: str) -> set[str]:
+def _write_findings(writes, findings: list[FleetFinding], stamp: str) -> set[str]:
     """Replace the stored fleet findings; returns the devices whose findings changed."""
-    before = _by_device(conn.execute("SELECT device_id, rule, severity, summary, evidence FROM fleet_findings"))
+    before = _by_device(writes.fleet_findings())
     rows = [(f.device_id, f.rule, f.severity, f.summary, json.dumps(f.evidence, sort_keys=True, default=str),
              f.cluster_id, stamp) for f in findings]
     after = _by_device(row[:5] for row in rows)
-    conn.execute("DELETE FROM fleet_findings")
-    conn.executemany("INSERT INTO fleet_findings (device_id, rule, severity, summary, evidence, cluster_id, "
-                     "computed_at) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    writes.replace_fleet_findings(rows)
     return {d for d in before.keys() | after.keys() if before.get(d) != after.get(d)}
 
 
@@ -185,16 +154,10 @@ def _by_device(rows) -> dict[str, list[tuple]]:
     return {device: sorted(items) for device, items in grouped.items()}
 
 
-def _recombine(conn, devices: set[str], stamp: str) -> list[dict]:
-    wanted = json.dumps(sorted(devices))
-    selected = "device_id IN (SELECT value FROM json_each(?))"
-    fleet = _findings_by_device(conn.execute(
-        f"SELECT device_id, rule, severity, summary, evidence FROM fleet_findings WHERE {selected}", (wanted,)))
-    own = _findings_by_device(conn.execute(
-        "SELECT d.device_id, f.rule, f.severity, f.summary, f.evidence FROM devices d "
-        f"JOIN findings f ON f.report_id = d.last_report_id WHERE d.{selected}", (wanted,)))
-    rows = conn.execute(f"SELECT device_id, verdict, own_verdict, own_score, last_report_id FROM devices "
-                        f"WHERE {selected} ORDER BY device_id", (wanted,)).fetchall()
+def _recombine(writes, devices: set[str], stamp: str) -> list[dict]:
+    fleet = _findings_by_device(writes.fleet_findings_of(devices))
+    own = _findings_by_device(writes.own_findings_of(devices))
+    rows = writes.device_verdicts(devices)
     updates, changes = [], []
     for device_id, old_verdict, own_verdict, own_score, report_id in rows:
         combined = combine(own_verdict, own_score, own.get(device_id, []), fleet.get(device_id, []))
@@ -202,10 +165,7 @@ def _recombine(conn, devices: set[str], stamp: str) -> list[dict]:
         if combined.verdict != old_verdict:
             changes.append({"device_id": device_id, "report_id": report_id, "old_verdict": old_verdict,
                             "new_verdict": combined.verdict, "score": combined.score, "source": combined.source})
-    conn.executemany("UPDATE devices SET verdict = ?, score = ?, verdict_source = ? WHERE device_id = ?", updates)
-    conn.executemany("INSERT INTO verdict_changes (device_id, changed_at, report_id, old_verdict, new_verdict, score) "
-                     "VALUES (:device_id, :changed_at, :report_id, :old_verdict, :new_verdict, :score)",
-                     [{**change, "changed_at": stamp} for change in changes])
+    writes.set_verdicts(updates, [{**change, "changed_at": stamp} for change in changes])
     return changes
 
 

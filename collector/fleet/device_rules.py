@@ -14,8 +14,6 @@ corroborate and never flag alone. A laptop on holiday goes silent too: low for t
 """
 from __future__ import annotations
 
-import json
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -44,14 +42,14 @@ class FleetFinding:
 
 # -- clusters --------------------------------------------------------------------------------
 
-def cluster_findings(conn: sqlite3.Connection, clusters: list[Cluster], min_days: int) -> list[FleetFinding]:
+def cluster_findings(reads, clusters: list[Cluster], min_days: int) -> list[FleetFinding]:
     """One finding per member device for its strongest cluster (the others listed in it), and a
     move finding when the device came to a cluster from a place of its own."""
     by_device: dict[str, list[tuple[Cluster, Member]]] = {}
     for cluster in clusters:
         for member in cluster.members:
             by_device.setdefault(member.device_id, []).append((cluster, member))
-    places = _places_of(conn, sorted(by_device))
+    places = _places_of(reads, sorted(by_device))
     findings = []
     for device_id, memberships in sorted(by_device.items()):
         _strongest_first(memberships)
@@ -114,45 +112,36 @@ def _usual_place(places: list[tuple], kind: str, value: str, arrived: str, min_d
     return min(earlier, key=lambda p: (-p[4], p[1]), default=None)
 
 
-def _places_of(conn, devices: list[str]) -> dict[str, list[tuple]]:
+def _places_of(reads, devices: list[str]) -> dict[str, list[tuple]]:
     """device → its (kind, value, first_seen, last_seen, reports, days) rows."""
     found: dict[str, list[tuple]] = {}
-    cursor = conn.execute("SELECT device_id, kind, value, first_seen, last_seen, reports, days FROM device_locations "
-                          "WHERE device_id IN (SELECT value FROM json_each(?))", (json.dumps(devices),))
-    for device_id, *place in cursor:
+    for device_id, *place in reads.places_of(devices):
         found.setdefault(device_id, []).append(tuple(place))
     return found
 
 
 # -- roster ----------------------------------------------------------------------------------
 
-def roster_findings(conn: sqlite3.Connection, now: datetime, grace: timedelta) -> list[FleetFinding]:
-    if conn.execute("SELECT 1 FROM roster LIMIT 1").fetchone() is None:
+def roster_findings(reads, now: datetime, grace: timedelta) -> list[FleetFinding]:
+    if not reads.has_roster():
         return []  # no roster imported: nothing to compare with
-    return [*_not_on_roster(conn), *_never_reported(conn, now, grace), *_locale_mismatches(conn)]
+    return [*_not_on_roster(reads), *_never_reported(reads, now, grace), *_locale_mismatches(reads)]
 
 
-def _not_on_roster(conn) -> list[FleetFinding]:
-    # the inner scan reads only the device_id index, not the wide device rows
-    cursor = conn.execute(
-        "SELECT device_id, hostname, first_seen FROM devices WHERE device_id IN (SELECT device_id FROM devices d "
-        "WHERE NOT EXISTS (SELECT 1 FROM roster r WHERE r.serial = upper(trim(d.device_id))))")
+def _not_on_roster(reads) -> list[FleetFinding]:
+    cursor = reads.not_on_roster()
     return [FleetFinding(device_id, "fleet-not-on-roster", "medium",
                          f"Reports (as {hostname or device_id}, since {(first or '')[:10]}) but is not on the MDM roster",
                          {"hostname": hostname, "first_seen": first})
             for device_id, hostname, first in cursor]
 
 
-def _never_reported(conn, now: datetime, grace: timedelta) -> list[FleetFinding]:
+def _never_reported(reads, now: datetime, grace: timedelta) -> list[FleetFinding]:
     cutoff = (now - grace).strftime("%Y-%m-%d")
     # Device ids are almost always stored as the roster spells serials: look those up by key,
     # and normalise only the few that are not.
-    unusual = {row[0] for row in conn.execute(
-        "SELECT upper(trim(device_id)) FROM devices WHERE device_id != upper(trim(device_id))")}
-    cursor = conn.execute(
-        "SELECT serial, coalesce(email, user_name), issue_date, imported_at FROM roster r "
-        "WHERE coalesce(issue_date, substr(imported_at, 1, 10)) <= ? "
-        "AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.device_id = r.serial)", (cutoff,))
+    unusual = reads.unusual_device_ids()
+    cursor = reads.never_reported(cutoff)
     return [FleetFinding(serial, "fleet-never-reported", "medium",
                          f"On the roster ({person or 'no user'}, issued {issued or 'on an unknown date'}) "
                          f"but has never reported",
@@ -161,31 +150,27 @@ def _never_reported(conn, now: datetime, grace: timedelta) -> list[FleetFinding]
             for serial, person, issued, imported in cursor if serial not in unusual]
 
 
-_ON_ROSTER = "FROM devices d JOIN roster r ON r.serial = upper(trim(d.device_id)) WHERE r.country IS NOT NULL"
+def _locale_mismatches(reads) -> list[FleetFinding]:
+    return [*_zone_mismatches(reads), *_language_mismatches(reads)]
 
 
-def _locale_mismatches(conn) -> list[FleetFinding]:
-    return [*_zone_mismatches(conn), *_language_mismatches(conn)]
-
-
-def _zone_mismatches(conn) -> list[FleetFinding]:
+def _zone_mismatches(reads) -> list[FleetFinding]:
     # A fleet has a few hundred (zone, country) pairs: judge the pairs, then fetch only the
     # devices in the zones of the pairs that disagree.
-    pairs = conn.execute(f"SELECT DISTINCT d.timezone, r.country {_ON_ROSTER} AND d.timezone IS NOT NULL").fetchall()
+    pairs = reads.zone_country_pairs()
     wrong = {(zone, country) for zone, country in pairs if countries_of(zone) and country not in countries_of(zone)}
     zones = sorted({zone for zone, _ in wrong})
     if not zones:
         return []
-    cursor = conn.execute(f"SELECT d.device_id, d.timezone, r.country {_ON_ROSTER} AND d.timezone IN "
-                          f"({', '.join('?' * len(zones))}) ORDER BY d.device_id", zones)
+    cursor = reads.devices_in_zones(zones)
     return [FleetFinding(device_id, "fleet-timezone-vs-roster", "low",
                          f"Time zone {zone} is not used in {country}, where the roster shipped it",
                          {"timezone": zone, "timezone_countries": sorted(countries_of(zone)), "roster_country": country})
             for device_id, zone, country in cursor if (zone, country) in wrong]
 
 
-def _language_mismatches(conn) -> list[FleetFinding]:
-    cursor = conn.execute(f"SELECT d.device_id, d.input_languages, r.country {_ON_ROSTER} AND d.input_languages > ''")
+def _language_mismatches(reads) -> list[FleetFinding]:
+    cursor = reads.device_languages()
     findings = []
     for device_id, languages, country in cursor:
         for language in languages.split(","):
@@ -200,9 +185,9 @@ def _language_mismatches(conn) -> list[FleetFinding]:
 
 # -- silence ---------------------------------------------------------------------------------
 
-def silent_findings(conn: sqlite3.Connection, now: datetime, allowed: timedelta) -> list[FleetFinding]:
+def silent_findings(reads, now: datetime, allowed: timedelta) -> list[FleetFinding]:
     cutoff = rfc3339(now - allowed)
-    cursor = conn.execute("SELECT device_id, last_seen, reports FROM devices WHERE last_seen < ?", (cutoff,))
+    cursor = reads.silent_since(cutoff)
     hours = allowed.total_seconds() / 3600
     return [FleetFinding(device_id, "fleet-silent", "low",
                          f"Silent since {last_seen} (more than {hours:g} h) after {reports} report(s)",

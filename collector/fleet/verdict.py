@@ -10,7 +10,6 @@ stored report findings, so neither erases the other's part.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 
 from farmwatch.collector.detect.findings import VERDICTS, Finding
@@ -41,9 +40,3 @@ def combine(own_verdict: str | None, own_score: int | None, own_findings: list[d
     own_verdict = own_verdict or "clean"
     raised = VERDICTS.index(verdict) > VERDICTS.index(own_verdict)
     return Combined(verdict if raised else own_verdict, score, "fleet" if raised else "report")
-
-
-def fleet_findings_of(conn: sqlite3.Connection, device_id: str) -> list[dict]:
-    cursor = conn.execute(
-        "SELECT rule, severity, summary, evidence FROM fleet_findings WHERE device_id = ?", (device_id,))
-    return [{"rule": r, "severity": s, "summary": m, "evidence": e} for r, s, m, e in cursor]

@@ -1,0 +1,44 @@
+"""The `audit` table's writes: one row before an analyst's question runs, completed after.
+
+`AuditTrail` has its own connection, safe to share between RPC threads, so an audit row never
+waits for the ingest writer's batch.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import sqlite_utils
+
+from farmwatch.collector.storage.schema import create_audit_schema
+from farmwatch.collector.storage.sqlite import connect
+from farmwatch.collector.storage.types import WriteFailed, now_rfc3339
+
+
+class AuditTrail:
+    def __init__(self, database: Path):
+        self._conn = connect(Path(database))
+        self._lock = threading.Lock()
+        create_audit_schema(sqlite_utils.Database(self._conn))  # also for a database made before this table
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def begin(self, who, via, action, detail, peer, cert_serial) -> int:
+        """The new row's id; WriteFailed when it cannot be written."""
+        try:
+            with self._lock:
+                cursor = self._conn.execute(
+                    "INSERT INTO audit (at, who, via, cert_serial, peer, action, detail, outcome) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
+                    (now_rfc3339(), who, via, cert_serial, peer, action, detail))
+        except sqlite3.Error as exc:
+            raise WriteFailed(str(exc)) from exc
+        return cursor.lastrowid
+
+    def finish(self, entry_id: int, rows: int, outcome: str, duration_ms: int) -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE audit SET rows = ?, outcome = ?, finished_at = ?, duration_ms = ? WHERE id = ?",
+                (rows, outcome, now_rfc3339(), duration_ms, entry_id))

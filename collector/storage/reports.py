@@ -1,0 +1,231 @@
+"""Stored reports: the batch unit of work ingest writes through, and reading reports back.
+
+Ingest opens one `ReportBatch` per batch (one transaction): it reads a device's state and fleet
+findings, decides (replay rule, combined verdict, location rows), and hands the decision to
+`write`. Reports of one device in the same batch see each other, being read in that transaction.
+"""
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import datetime, timedelta, timezone
+
+from google.protobuf import json_format
+
+from farmwatch.collector.storage import inventory
+from farmwatch.collector.storage.fleet import record_locations
+from farmwatch.collector.storage.types import Decision, DeviceState, now_rfc3339
+from farmwatch.v1 import report_pb2
+
+
+class ReportBatch:
+    """The reads and writes of one ingest transaction (see the module docstring)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def is_stored(self, report_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM reports WHERE report_id = ?", (report_id,)).fetchone() is not None
+
+    def device_state(self, device_id: str) -> DeviceState | None:
+        row = self.conn.execute(
+            "SELECT last_seen, last_sequence, inventory_digests, verdict, last_cert_serial, "
+            "(SELECT collected_at FROM reports WHERE report_id = devices.last_report_id) "
+            "FROM devices WHERE device_id = ?",
+            (device_id,),
+        ).fetchone()
+        return DeviceState(*row) if row is not None else None
+
+    def fleet_findings(self, device_id: str) -> list[dict]:
+        cursor = self.conn.execute(
+            "SELECT rule, severity, summary, evidence FROM fleet_findings WHERE device_id = ?", (device_id,))
+        return [{"rule": r, "severity": s, "summary": m, "evidence": e} for r, s, m, e in cursor]
+
+    def write(self, item, decision: Decision, device: DeviceState | None) -> None:
+        """Store one new report (`item`: ingest's Incoming) as `decision` says."""
+        report = item.report
+        _insert_report(self.conn, item, decision.replay)
+        record_locations(self.conn, decision.locations)
+        if item.verdict is not None:
+            _insert_findings(self.conn, report.report_id, report.device_id, item.verdict)
+        if decision.moves_device:
+            _update_device(self.conn, item, device, decision.combined)
+        else:  # an older report arriving late still counts, and may be the first ever seen
+            self.conn.execute("UPDATE devices SET reports = reports + 1, first_seen = min(first_seen, ?) "
+                              "WHERE device_id = ?", (item.received_at, report.device_id))
+
+    # -- reclassification: a stored report's verdict replaced -----------------------------
+    def replace_findings(self, report_id: str, device_id: str, verdict: dict) -> None:
+        self.conn.execute("DELETE FROM findings WHERE report_id = ?", (report_id,))
+        _insert_findings(self.conn, report_id, device_id, verdict)
+        self.conn.execute("UPDATE reports SET verdict = ?, score = ? WHERE report_id = ?",
+                          (verdict["verdict"], verdict["score"], report_id))
+
+    def latest_verdict(self, device_id: str, report_id: str) -> tuple[str | None] | None:
+        """(the device's verdict,) when `report_id` is its latest report, else None."""
+        return self.conn.execute("SELECT verdict FROM devices WHERE device_id = ? AND last_report_id = ?",
+                                 (device_id, report_id)).fetchone()
+
+    def set_device_verdict(self, device_id: str, report_id: str, verdict: dict, combined,
+                           old_verdict: str | None) -> None:
+        self.conn.execute("UPDATE devices SET verdict = ?, score = ?, verdict_source = ?, own_verdict = ?, "
+                          "own_score = ?, input_languages = ? WHERE device_id = ?",
+                          (combined.verdict, combined.score, combined.source, verdict["verdict"],
+                           verdict["score"], _input_languages(verdict), device_id))
+        if old_verdict != combined.verdict:
+            self.conn.execute(
+                "INSERT INTO verdict_changes (device_id, changed_at, report_id, old_verdict, "
+                "new_verdict, score) VALUES (?, ?, ?, ?, ?, ?)",
+                (device_id, now_rfc3339(), report_id, old_verdict, combined.verdict, combined.score))
+
+
+def _insert_report(conn, item, replay: bool) -> None:
+    report = item.report
+    raw = item.raw if item.raw is not None else report.SerializeToString()
+    verdict = item.verdict or {}
+    conn.execute(
+        "INSERT INTO reports (report_id, device_id, sequence, collected_at, received_at, peer_ip, "
+        "cert_serial, gateway_mac, wifi_bssid, timezone, size_bytes, verdict, score, replay, "
+        "clock_skew_seconds, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            report.report_id, report.device_id, report.sequence,
+            report.collected_at.ToJsonString() if report.HasField("collected_at") else None,
+            item.received_at, item.peer_ip, item.cert_serial,
+            report.network.default_gateway.mac or None, report.network.wifi.bssid or None,
+            report.host.timezone or None, len(raw), verdict.get("verdict"), verdict.get("score"),
+            int(replay), clock_skew_seconds(item), zlib.compress(raw, 6),
+        ),
+    )
+
+
+def _insert_findings(conn, report_id: str, device_id: str, verdict: dict) -> None:
+    conn.executemany(
+        "INSERT INTO findings (report_id, device_id, rule, severity, summary, evidence, allowed) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (report_id, device_id, f["rule"], f["severity"], f["summary"],
+             json.dumps(f.get("evidence", {}), ensure_ascii=False, default=str),
+             int(bool(f.get("evidence", {}).get("allowed"))))
+            for f in verdict.get("findings", [])
+        ],
+    )
+
+
+def _update_device(conn, item, device: DeviceState | None, combined) -> None:
+    report = item.report
+    previous_seen = device.last_seen if device else None
+    digests_json = device.inventory_digests if device else None
+    old_verdict = device.verdict if device else None
+    digests = inventory.apply(
+        conn, report.device_id, report.report_id, item.received_at, previous_seen, report,
+        json.loads(digests_json) if digests_json else {},
+    )
+    verdict = item.verdict or {}
+    host = report.host
+    values = {
+        "device_id": report.device_id, "hostname": host.hostname, "os": host.os,
+        "os_version": host.os_version, "hardware_model": host.hardware_model,
+        "agent_version": host.agent_version, "timezone": host.timezone,
+        "last_seen": item.received_at, "last_report_id": report.report_id,
+        "last_sequence": report.sequence, "last_peer_ip": item.peer_ip,
+        "last_cert_serial": item.cert_serial, "inventory_digests": json.dumps(digests),
+        "input_languages": _input_languages(verdict), "own_verdict": verdict.get("verdict"),
+        "own_score": verdict.get("score"), "clock_skew_seconds": clock_skew_seconds(item),
+        "verdict": combined and combined.verdict,
+        "score": combined and combined.score, "verdict_source": combined and combined.source,
+    }
+    kept = ("verdict", "score", "own_verdict", "own_score", "verdict_source", "input_languages")
+    updates = ", ".join(
+        f"{c} = coalesce(excluded.{c}, devices.{c})" if c in kept else f"{c} = excluded.{c}"
+        for c in values if c != "device_id"
+    )
+    conn.execute(
+        f"INSERT INTO devices ({', '.join(values)}, first_seen, reports) "
+        f"VALUES ({', '.join('?' * len(values))}, ?, 1) "
+        f"ON CONFLICT(device_id) DO UPDATE SET {updates}, reports = devices.reports + 1, "
+        f"first_seen = min(devices.first_seen, excluded.first_seen)",
+        (*values.values(), item.received_at),
+    )
+    if combined and combined.verdict != old_verdict:
+        conn.execute(
+            "INSERT INTO verdict_changes (device_id, changed_at, report_id, old_verdict, new_verdict, score) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (report.device_id, item.received_at, report.report_id, old_verdict,
+             combined.verdict, combined.score),
+        )
+
+
+def clock_skew_seconds(item) -> float | None:
+    """received_at − collected_at: how far the agent's clock runs behind ours (negative: ahead).
+
+    It includes the time a report waited in the agent's spool, so a large positive value on one
+    report may be a delivery delay; on a device's latest report, normally sent as soon as it is
+    made, it is the clock's skew. None when either time is missing or unreadable.
+    """
+    if not item.report.HasField("collected_at"):
+        return None
+    try:
+        received = datetime.fromisoformat(item.received_at.replace("Z", "+00:00"))
+        collected = item.report.collected_at.ToDatetime(tzinfo=received.tzinfo)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return round((received - collected).total_seconds(), 3) if received.tzinfo else None
+
+
+def _input_languages(verdict: dict) -> str | None:
+    """Input languages the report's `input-language` findings named, comma-joined ("" for none)."""
+    if not verdict:
+        return None
+    found = [f["evidence"].get("language") for f in verdict.get("findings", [])
+             if f["rule"] == "input-language" and f.get("evidence")]
+    return ",".join(sorted(set(filter(None, found))))
+
+
+# -- reading reports back --------------------------------------------------------------------
+
+def prune_raw(conn, older_than_days: int) -> int:
+    """Drop raw reports older than the retention; each device's latest raw report stays (see
+    `Storage.prune_raw`). Runs in the caller's transaction."""
+    cutoff = (datetime.now(timezone.utc) - timedelta(days=older_than_days)).isoformat()
+    cursor = conn.execute(
+        "UPDATE reports SET raw = NULL WHERE raw IS NOT NULL AND received_at < ? "
+        "AND report_id NOT IN (SELECT last_report_id FROM devices)", (cutoff,))
+    return cursor.rowcount
+
+
+def stored_reports(reader, batch: int = 500):
+    """(report_id, device_id, report) for every stored report, oldest first."""
+    last = 0
+    while True:
+        rows = reader().execute(
+            "SELECT rowid, report_id, device_id, raw FROM reports WHERE rowid > ? AND raw IS NOT NULL "
+            "ORDER BY rowid LIMIT ?",
+            (last, batch)).fetchall()
+        if not rows:
+            return
+        for rowid, report_id, device_id, raw in rows:
+            yield report_id, device_id, decode_raw(raw)
+        last = rows[-1][0]
+
+
+def envelope(conn, report_id: str) -> dict | None:
+    row = conn.execute(
+        "SELECT received_at, peer_ip, raw FROM reports WHERE report_id = ?", (report_id,)
+    ).fetchone()
+    if row is None or row[2] is None:  # unknown, or its raw report is past retention
+        return None
+    return make_envelope(row[0], row[1], decode_raw(row[2]))
+
+
+def decode_raw(blob: bytes) -> report_pb2.AgentReport:
+    report = report_pb2.AgentReport()
+    report.ParseFromString(zlib.decompress(blob))
+    return report
+
+
+def make_envelope(received_at: str, peer_ip: str, report) -> dict:
+    return {
+        "received_at": received_at,
+        "peer_ip": peer_ip,
+        "report": json_format.MessageToDict(report, preserving_proto_field_name=True),
+    }

@@ -1,0 +1,43 @@
+"""The data that crosses the storage boundary: plain values, no cursors or connections."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+
+class StoreFull(Exception):
+    """The database cannot grow (disk full or size limit); nothing of the batch was stored."""
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """What ingest needs to know of a device before it stores the device's next report."""
+
+    last_seen: str | None
+    last_sequence: int | None
+    inventory_digests: str | None  # JSON: inventory table -> digest of its items
+    verdict: str | None
+    last_cert_serial: str | None
+    last_collected_at: str | None  # of the device's latest report
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What ingest decided for one new report; storage writes it as told.
+
+    `combined`: the report's verdict combined with the device's fleet findings (an object with
+    `verdict`, `score`, `source`, as `fleet.verdict.combine` returns), None when unclassified.
+    `locations`: the device_locations rows `fleet.locations.location_rows` made of it."""
+
+    replay: bool
+    moves_device: bool  # False: an old report arriving late; it only counts
+    combined: object | None = None
+    locations: list[tuple] = field(default_factory=list)
+
+
+def now_rfc3339() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class WriteFailed(Exception):
+    """A write the caller must not go on without could not be made (e.g. an audit row)."""
