@@ -103,16 +103,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import sqlite_utils
-
 from farmwatch.agent.identity import valid_device_id  # the agent and the collector share one rule
+from farmwatch.collector.storage import roster as storage
+from farmwatch.collector.storage.roster import FIELDS
 
 FORMATS = ("jamf", "intune", "kandji", "csv")
 
-# Fields of a roster entry, in table order. `user_name`, not `user`: USER is reserved in
-# PostgreSQL, the storage backend that comes later.
-FIELDS = ("serial", "user_name", "email", "department", "city", "region", "country", "postal_code",
-          "issue_date")
 IDENTITY_FIELDS = ("user_name", "email")
 
 # Ship-to columns an admin adds to any export (see the module docstring), and the explicit
@@ -700,28 +696,17 @@ _COUNTRY_CODES, _COUNTRY_NAMES = _country_index()
 _REGION_CODES = _region_index()
 
 
-# -- storage -------------------------------------------------------------------------------
-
-_ROW_COLUMNS = FIELDS + ("source_format", "source_file", "imported_at", "updated_at")
-
-
-def create_schema(db: sqlite_utils.Database) -> None:
-    db["roster"].create({name: str for name in _ROW_COLUMNS}, pk="serial", if_not_exists=True)
-    # Fleet rules group devices by person (e-mail, else name) and compare countries.
-    db["roster"].create_index(["email"], if_not_exists=True)
-    db["roster"].create_index(["user_name"], if_not_exists=True)
-    db["roster"].create_index(["country"], if_not_exists=True)
-
+# -- import -------------------------------------------------------------------------------
 
 def import_roster(conn_or_store, result: ParseResult, *, now: str | None = None) -> ImportSummary:
     """Upsert the parsed entries in one transaction; see "Re-import" in the module docstring."""
-    db = _database(conn_or_store)
+    db = storage.database(conn_or_store)
     stamp = now or _now()
     summary = ImportSummary(source_file=result.source_file, skipped=list(result.skipped),
                             warnings=list(result.warnings))
-    with _transaction(db.conn):
-        create_schema(db)
-        existing = _existing_rows(db.conn, [entry.serial for entry in result.entries])
+    with storage.transaction(db.conn):
+        storage.create_schema(db)
+        existing = storage.existing_rows(db.conn, [entry.serial for entry in result.entries])
         for entry in result.entries:
             _upsert(db.conn, entry, existing.get(entry.serial), result, stamp, summary)
     return summary
@@ -730,19 +715,17 @@ def import_roster(conn_or_store, result: ParseResult, *, now: str | None = None)
 def find(conn_or_store, device_id: str) -> dict | None:
     """The roster row of a reporting device (its id is the hardware serial, compared normalised)."""
     serial = normalise_serial(device_id)
-    db = _database(conn_or_store)
-    if serial is None or not db["roster"].exists():
+    db = storage.database(conn_or_store)
+    if serial is None:
         return None
-    row = db.execute(f"SELECT {', '.join(_ROW_COLUMNS)} FROM roster WHERE serial = ?", (serial,)).fetchone()
-    return dict(zip(_ROW_COLUMNS, row)) if row else None
+    return storage.find_row(db, serial)
 
 
 def _upsert(conn: sqlite3.Connection, entry: RosterEntry, stored: dict | None, result: ParseResult,
             stamp: str, summary: ImportSummary) -> None:
     provenance = {"source_format": result.source_format, "source_file": result.source_file, "updated_at": stamp}
     if stored is None:
-        _write(conn, "INSERT INTO roster ({names}) VALUES ({marks})",
-               {**entry.values(FIELDS), **provenance, "imported_at": stamp})
+        storage.insert_row(conn, {**entry.values(FIELDS), **provenance, "imported_at": stamp})
         summary.inserted += 1
         return
     new = entry.values(f for f in result.provided if f != "serial")
@@ -750,58 +733,9 @@ def _upsert(conn: sqlite3.Connection, entry: RosterEntry, stored: dict | None, r
     if not changed:
         summary.unchanged += 1
         return
-    _write(conn, "UPDATE roster SET {assignments} WHERE serial = ?",
-           {**{name: new[name] for name in changed}, **provenance}, entry.serial)
+    storage.update_row(conn, entry.serial, {**{name: new[name] for name in changed}, **provenance})
     summary.updated += 1
     summary.changes.append(Change(entry.serial, changed))
-
-
-def _write(conn: sqlite3.Connection, template: str, values: dict, *key) -> None:
-    # Column names come from FIELDS and fixed provenance names, never from the file.
-    sql = template.format(names=", ".join(values), marks=", ".join("?" * len(values)),
-                          assignments=", ".join(f"{name} = ?" for name in values))
-    conn.execute(sql, (*values.values(), *key))
-
-
-def _existing_rows(conn: sqlite3.Connection, serials: list[str]) -> dict[str, dict]:
-    found: dict[str, dict] = {}
-    columns = ", ".join(FIELDS)
-    for start in range(0, len(serials), 500):
-        chunk = serials[start:start + 500]
-        cursor = conn.execute(f"SELECT {columns} FROM roster WHERE serial IN ({', '.join('?' * len(chunk))})", chunk)
-        for row in cursor:
-            found[row[0]] = dict(zip(FIELDS, row))
-    return found
-
-
-def _database(conn_or_store) -> sqlite_utils.Database:
-    if isinstance(conn_or_store, sqlite_utils.Database):
-        return conn_or_store
-    if isinstance(conn_or_store, sqlite3.Connection):
-        return sqlite_utils.Database(conn_or_store)
-    db = getattr(conn_or_store, "db", None)  # farmwatch.collector.store.Store
-    if isinstance(db, sqlite_utils.Database):
-        return db
-    raise TypeError(f"import_roster needs a Store, sqlite_utils.Database or sqlite3.Connection, "
-                    f"not {type(conn_or_store).__name__}")
-
-
-class _transaction:
-    """BEGIN IMMEDIATE … COMMIT, or join the caller's transaction when one is open."""
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-        self.owned = False
-
-    def __enter__(self):
-        if not self.conn.in_transaction:
-            self.conn.execute("BEGIN IMMEDIATE")
-            self.owned = True
-
-    def __exit__(self, kind, value, traceback):
-        if self.owned and self.conn.in_transaction:
-            self.conn.execute("ROLLBACK" if kind else "COMMIT")
-        return False
 
 
 def _now() -> str:

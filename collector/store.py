@@ -19,9 +19,10 @@ import sqlite_utils
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from farmwatch.collector import inventory, roster
+from farmwatch.collector import inventory
 from farmwatch.collector.fleet import schema as fleet_schema
 from farmwatch.collector.fleet.verdict import combine, fleet_findings_of
+from farmwatch.collector.storage import roster
 from farmwatch.v1 import report_pb2
 
 SCHEMA_VERSION = 5
