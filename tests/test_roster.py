@@ -11,6 +11,7 @@ import sqlite_utils
 
 from farmwatch.collector import roster
 from farmwatch.collector.ingest import Store
+from farmwatch.collector.storage import roster as roster_storage
 
 FIXTURES = Path(__file__).parent / "fixtures" / "roster"
 JAMF, INTUNE, KANDJI, PLAIN = (FIXTURES / f"{name}.csv" for name in ("jamf", "intune", "kandji", "plain"))
@@ -306,8 +307,8 @@ def test_a_file_whose_dates_only_read_day_first_is_read_day_first(tmp_path):
 # -- import ---------------------------------------------------------------------------------
 
 def test_create_schema_makes_the_table_and_person_indexes(db):
-    roster.create_schema(db)
-    roster.create_schema(db)  # idempotent
+    roster_storage.create_schema(db)
+    roster_storage.create_schema(db)  # idempotent
     assert db["roster"].pks == ["serial"]
     indexed = {tuple(index.columns) for index in db["roster"].indexes}
     assert {("email",), ("user_name",), ("country",)} <= indexed
@@ -389,7 +390,7 @@ def test_find_looks_a_reporting_device_up_by_its_serial(db):
 
 
 def test_an_import_inside_the_callers_transaction_is_rolled_back_with_it(db):
-    roster.create_schema(db)
+    roster_storage.create_schema(db)
     db.conn.execute("BEGIN")
     roster.import_roster(db, roster.parse(KANDJI, "kandji"))
     db.conn.execute("ROLLBACK")

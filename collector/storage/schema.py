@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from farmwatch.collector.storage import inventory
+from farmwatch.collector.storage import inventory, roster
 
 SCHEMA_VERSION = 5
 
@@ -39,8 +39,6 @@ def create_schema(db: sqlite_utils.Database) -> None:
     _create_enrollment_tables(db)
     _create_report_tables(db)
     inventory.create_schema(db)
-    from farmwatch.collector import roster  # the roster's own table (its helper moves it into storage)
-
     roster.create_schema(db)
     create_fleet_schema(db)
 

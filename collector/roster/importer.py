@@ -1,0 +1,82 @@
+"""`import_roster` and `find`: what an import changes in the roster table, decided here and
+written through `farmwatch.collector.storage.roster`."""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from farmwatch.collector.roster.entries import ParseResult, Problem, RosterEntry
+from farmwatch.collector.roster.normalise import normalise_serial
+from farmwatch.collector.storage import roster as storage
+from farmwatch.collector.storage.roster import FIELDS
+
+
+@dataclass(frozen=True)
+class Change:
+    serial: str
+    fields: tuple[str, ...]
+
+
+@dataclass
+class ImportSummary:
+    source_file: str
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+
+    def describe(self) -> list[str]:
+        """Lines for a person: the totals, then every skipped row and warning."""
+        lines = [f"{self.source_file}: {self.inserted} new, {self.updated} updated, "
+                 f"{self.unchanged} unchanged, {len(self.skipped)} skipped"]
+        lines += [f"  skipped {problem}" for problem in self.skipped]
+        lines += [f"  warning {problem}" for problem in self.warnings]
+        return lines
+
+
+def import_roster(conn_or_store, result: ParseResult, *, now: str | None = None) -> ImportSummary:
+    """Upsert the parsed entries in one transaction; see "Re-import" in the package docstring."""
+    db = storage.database(conn_or_store)
+    stamp = now or _now()
+    summary = ImportSummary(source_file=result.source_file, skipped=list(result.skipped),
+                            warnings=list(result.warnings))
+    with storage.transaction(db.conn):
+        storage.create_schema(db)
+        existing = storage.existing_rows(db.conn, [entry.serial for entry in result.entries])
+        for entry in result.entries:
+            _upsert(db.conn, entry, existing.get(entry.serial), result, stamp, summary)
+    return summary
+
+
+def find(conn_or_store, device_id: str) -> dict | None:
+    """The roster row of a reporting device (its id is the hardware serial, compared normalised)."""
+    serial = normalise_serial(device_id)
+    db = storage.database(conn_or_store)
+    if serial is None:
+        return None
+    return storage.find_row(db, serial)
+
+
+def _upsert(conn: sqlite3.Connection, entry: RosterEntry, stored: dict | None, result: ParseResult,
+            stamp: str, summary: ImportSummary) -> None:
+    provenance = {"source_format": result.source_format, "source_file": result.source_file, "updated_at": stamp}
+    if stored is None:
+        storage.insert_row(conn, {**entry.values(FIELDS), **provenance, "imported_at": stamp})
+        summary.inserted += 1
+        return
+    new = entry.values(f for f in result.provided if f != "serial")
+    changed = tuple(name for name, value in new.items() if stored[name] != value)
+    if not changed:
+        summary.unchanged += 1
+        return
+    storage.update_row(conn, entry.serial, {**{name: new[name] for name in changed}, **provenance})
+    summary.updated += 1
+    summary.changes.append(Change(entry.serial, changed))
+
+
+def _now() -> str:
+    from farmwatch.collector.storage import now_rfc3339
+
+    return now_rfc3339()
