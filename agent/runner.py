@@ -21,17 +21,21 @@ from typing import Callable
 import grpc
 
 from farmwatch.agent import __version__
-from farmwatch.agent.files import write_private
 from farmwatch.agent.identity import (
     IdentityError, build_csr, check_issued_certificate, load_key, load_or_create_key,
-    MAX_DEVICE_ID_LENGTH, parse_certificate, read_certificate_info, store_certificate, utcnow, valid_device_id,
+    parse_certificate, read_certificate_info, store_certificate,
 )
 from farmwatch.agent.spool import Spool, SpooledReport
-from farmwatch.agent.state import MIN_REPORT_INTERVAL, AgentConfig, StateDir
+from farmwatch.agent.state import AgentConfig, StateDir
 from farmwatch.agent.transport import (
-    MAX_CHOKED_ATTEMPTS, Backoff, CollectorClient, CollectorError, Disposition,
+    MAX_CHOKED_ATTEMPTS, CollectorClient, CollectorError, Disposition,
     check_address, enrollment_channel, mtls_channel,
 )
+from farmwatch.common.backoff import Backoff
+from farmwatch.common.clock import utcnow
+from farmwatch.common.device_id import MAX_DEVICE_ID_LENGTH, valid_device_id
+from farmwatch.common.files import write_private
+from farmwatch.common.intervals import MIN_REPORT_INTERVAL
 from farmwatch.v1 import collector_pb2, report_pb2
 
 log = logging.getLogger(__name__)

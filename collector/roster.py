@@ -105,7 +105,7 @@ from typing import Iterable, Iterator
 
 import sqlite_utils
 
-from farmwatch.agent.identity import valid_device_id  # the agent and the collector share one rule
+from farmwatch.common.device_id import valid_device_id  # the agent and the collector share one rule
 
 FORMATS = ("jamf", "intune", "kandji", "csv")
 
