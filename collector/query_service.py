@@ -18,6 +18,7 @@ from farmwatch.collector import pki, queries, sql
 from farmwatch.collector.audit import VIA_GRPC, AuditLog, AuditUnavailable, describe_filters
 from farmwatch.collector.exports.feed import FlagEvent, MemoryCursor
 from farmwatch.collector.store import Store
+from farmwatch.common.vocabulary import VERDICTS
 from farmwatch.v1 import query_pb2, query_pb2_grpc
 
 log = logging.getLogger("farmwatch.collector.query")
@@ -29,7 +30,6 @@ MAX_FOLLOW_POLL_SECONDS = 60  # a longer poll would leave a revoked analyst's st
 MAX_FOLLOWERS = 4  # each open stream polls the database (and takes a worker thread while it does)
 MAX_SQL_RUNNING = 4  # so do running statements (up to SQL_TIMEOUT each); the rest are for reports
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
-VERDICTS = ("clean", "suspicious", "relay")
 _ENVELOPE_BYTES = 1024  # room in a response for everything but the rows themselves
 
 

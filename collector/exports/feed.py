@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from farmwatch.collector import queries
-from farmwatch.collector.detect.findings import severity_rank
 from farmwatch.collector.store import Store, now_rfc3339
+from farmwatch.common.vocabulary import severity_rank
 
 NEW, CHANGED, CLEARED = "new", "changed", "cleared"
 _FLAG_FIELDS = ("device_id", "hostname", "verdict", "score", "rule", "severity", "summary", "evidence",

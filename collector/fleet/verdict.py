@@ -13,8 +13,9 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from farmwatch.collector.detect.findings import VERDICTS, Finding
+from farmwatch.collector.detect.findings import Finding
 from farmwatch.collector.detect.scoring import score_findings, verdict_for
+from farmwatch.common.vocabulary import VERDICTS
 
 
 @dataclass(frozen=True)
