@@ -19,10 +19,11 @@ os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 import grpc  # noqa: E402  (after the setting above, which gRPC reads when it loads)
 
 from farmwatch.agent import __version__
-from farmwatch.agent.identity import IdentityError, read_certificate_info, utcnow
+from farmwatch.agent.identity import IdentityError, read_certificate_info
 from farmwatch.agent.spool import Spool
 from farmwatch.agent.state import AlreadyRunning, ConfigError, StateDir, default_state_dir
 from farmwatch.agent.transport import CollectorError, check_address
+from farmwatch.common.clock import utcnow
 
 log = logging.getLogger("farmwatch.agent")
 

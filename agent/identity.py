@@ -15,12 +15,11 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from farmwatch.agent.files import write_private
+from farmwatch.common.files import write_private
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -28,21 +27,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A hardware serial as MDMs record it; the collector applies the same rule. At most 64 characters:
-# the device id is the certificate's common name (RFC 5280 ub-common-name), so a longer one could
-# never enroll.
-MAX_DEVICE_ID_LENGTH = 64
-_DEVICE_ID = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._:@/+-]{{0,{MAX_DEVICE_ID_LENGTH - 1}}}$")
 # Renew once no more than this share of the certificate's lifetime is left.
 RENEW_WHEN_LEFT = 1 / 3
 
 
 class IdentityError(Exception):
     """The key or certificate on disk cannot be used; the message says what to do."""
-
-
-def valid_device_id(device_id: str) -> bool:
-    return bool(_DEVICE_ID.fullmatch(device_id or ""))  # `$` alone would let a trailing newline in
 
 
 def load_or_create_key(path: Path) -> ec.EllipticCurvePrivateKey:
@@ -202,7 +192,3 @@ def check_issued_certificate(
             f"the collector issued a certificate for device {info.device_id!r}, not {device_id!r}"
         )
     return info
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)

@@ -19,10 +19,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from farmwatch.agent.files import write_private
-from farmwatch.agent.identity import IdentityError, parse_certificate, valid_device_id
+from farmwatch.agent.identity import IdentityError, parse_certificate
 from farmwatch.agent.state import ConfigError, StateDir, dump_toml
 from farmwatch.agent.transport import check_address
+from farmwatch.common.device_id import valid_device_id
+from farmwatch.common.files import write_private
 
 PROFILE_DOMAIN = "com.farmwatch.agent"
 MANAGED_PREFERENCES = Path("/Library/Managed Preferences") / f"{PROFILE_DOMAIN}.plist"

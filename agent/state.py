@@ -23,17 +23,14 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from farmwatch.agent.files import write_private
+from farmwatch.common.files import write_private
 from farmwatch.agent.spool import SpoolLimits
 
 log = logging.getLogger(__name__)
 
 STATE_DIR_ENV = "FARMWATCH_STATE_DIR"
 SYSTEM_STATE_DIR = Path("/var/lib/farmwatch")
-DEFAULT_REPORT_INTERVAL = 300
-# The least interval the agent takes from a collector: a collector set to 1 s by mistake (or an
-# impostor) must not have the whole fleet scanning back to back.
-MIN_REPORT_INTERVAL = 60
+DEFAULT_REPORT_INTERVAL = 300  # never below MIN_REPORT_INTERVAL (farmwatch.common.intervals)
 
 
 class ConfigError(ValueError):

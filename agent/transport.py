@@ -1,5 +1,6 @@
 """Talking to the collector: gRPC channels that trust only our CA, one call at a time with a
-deadline, failures sorted by what the agent should do next, and backoff between retries.
+deadline, and failures sorted by what the agent should do next (the backoff between retries is
+farmwatch.common.backoff).
 
 What happens to a report the collector did not take:
 
@@ -20,12 +21,12 @@ What happens to a report the collector did not take:
 from __future__ import annotations
 
 import enum
-import random
 import re
 
 import grpc
 
-from farmwatch.agent import __version__, bootstrap
+from farmwatch.agent import __version__
+from farmwatch.common import bootstrap
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc, report_pb2
 
 DEFAULT_TIMEOUT = 30.0
@@ -86,33 +87,6 @@ def check_address(address: str) -> str:
     return address
 
 
-class Backoff:
-    """Exponential backoff with full jitter: the n-th delay is uniform in [0, min(cap, base·factor^n)].
-
-    Full jitter spreads a fleet that lost the collector at the same moment over the whole window,
-    so they do not all come back at once.
-    """
-
-    def __init__(self, base: float = 1.0, factor: float = 2.0, cap: float = 120.0,
-                 rng: random.Random | None = None):
-        self.base, self.factor, self.cap = base, factor, cap
-        self.failures = 0
-        self._rng = rng or random.Random()
-
-    def ceiling(self) -> float:
-        # The exponent stops growing long before float overflow (2.0 ** 1024 raises): an agent
-        # whose collector was down for a day must not crash on its 1024th retry.
-        return min(self.cap, self.base * self.factor ** min(self.failures, 64))
-
-    def next_delay(self) -> float:
-        delay = self._rng.uniform(0, self.ceiling())
-        self.failures += 1
-        return delay
-
-    def reset(self) -> None:
-        self.failures = 0
-
-
 def mtls_channel(address: str, *, ca_pem: bytes, key_pem: bytes, cert_pem: bytes,
                  server_name: str = "") -> grpc.Channel:
     """A channel that presents our client certificate and trusts only `ca_pem`."""
@@ -124,7 +98,7 @@ def mtls_channel(address: str, *, ca_pem: bytes, key_pem: bytes, cert_pem: bytes
 
 def enrollment_channel(address: str, *, ca_pem: bytes, server_name: str = "") -> grpc.Channel:
     """A channel for Enroll: trusts only `ca_pem` and presents the public bootstrap identity,
-    because the collector's TLS port asks every client for a certificate (see bootstrap.py)."""
+    because the collector's TLS port asks every client for a certificate (see common/bootstrap.py)."""
     credentials = grpc.ssl_channel_credentials(
         root_certificates=ca_pem,
         private_key=bootstrap.key_pem(),

@@ -30,8 +30,8 @@ from benchlib.reports import base_report
 from benchlib.stats import format_spread, spread, table
 from farmwatch.collector import pki
 from farmwatch.collector.config import CollectorConfig
-from farmwatch.collector.demo import free_port, wait_for_port
 from farmwatch.collector.server import server_credentials
+from farmwatch.demo.launch import free_port, wait_for_port
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc
 from loadgen import enroll_agents, run_load
 

@@ -82,7 +82,7 @@ def cmd_pki_revoke(args, config):
 
 
 def cmd_pki_issue_analyst(args, config):
-    from farmwatch.agent.files import write_private
+    from farmwatch.common.files import write_private
     from farmwatch.collector import enrollment
 
     store = _store(config)

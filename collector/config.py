@@ -7,8 +7,8 @@ import tomllib
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
-from farmwatch.agent.state import MIN_REPORT_INTERVAL  # the agent's floor, so the collector asks no less
 from farmwatch.collector.fleet.settings import FleetSettings, FleetSettingsError
+from farmwatch.common.intervals import MIN_REPORT_INTERVAL  # the agent's floor, so the collector asks no less
 
 CONFIG_NAME = "collector.toml"
 DATABASE_NAME = "farmwatch.sqlite"

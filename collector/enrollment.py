@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from farmwatch.collector import pki
 from farmwatch.collector.storage import Storage
+from farmwatch.common.device_id import MAX_DEVICE_ID_LENGTH, valid_device_id
 
 TOKEN_PREFIX = "fwt_"
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
@@ -190,10 +191,10 @@ def _supersede(records, subject: str, keep: tuple[str, ...], reason: str) -> Non
 
 def _device_id_problem(device_id: str) -> str | None:
     """Why `device_id` cannot be a certificate's subject, or None."""
-    if len(device_id) > pki.MAX_DEVICE_ID_LENGTH:
+    if len(device_id) > MAX_DEVICE_ID_LENGTH:
         return (f"device_id is {len(device_id)} characters; a certificate subject holds at most "
-                f"{pki.MAX_DEVICE_ID_LENGTH} (X.509 common name), so use the hardware serial as the MDM records it")
-    if not pki.valid_device_id(device_id):
+                f"{MAX_DEVICE_ID_LENGTH} (X.509 common name), so use the hardware serial as the MDM records it")
+    if not valid_device_id(device_id):
         return (f"device_id {device_id!r} is not a hardware serial: it starts with a letter or digit and "
                 "holds only letters, digits and . _ : @ / + -")
     return None

@@ -26,10 +26,11 @@ from pathlib import Path
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from farmwatch.collector import pki
 from farmwatch.collector.fleet.locations import location_rows
 from farmwatch.collector.fleet.verdict import combine
-from farmwatch.collector.storage import Decision, DeviceState, Storage, StoreFull, now_rfc3339, open_storage
+from farmwatch.collector.storage import Decision, DeviceState, Storage, StoreFull, open_storage
+from farmwatch.common.clock import now_rfc3339
+from farmwatch.common.device_id import valid_device_id
 from farmwatch.v1 import report_pb2
 
 log = logging.getLogger("farmwatch.collector.ingest")
@@ -48,7 +49,7 @@ def validate(report: report_pb2.AgentReport) -> None:
         uuid.UUID(report.report_id)
     except ValueError:
         raise InvalidReport(f"report_id {report.report_id!r} is not a UUID") from None
-    if not pki.valid_device_id(report.device_id):
+    if not valid_device_id(report.device_id):
         raise InvalidReport(f"device_id {report.device_id!r} is not a hardware serial")
     _check_timestamps(report)
 

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from farmwatch.agent.files import write_private
-from farmwatch.agent.identity import MAX_DEVICE_ID_LENGTH, valid_device_id  # noqa: F401  (one rule for both sides)
+from farmwatch.common.clock import utcnow
+from farmwatch.common.files import write_private
 
 ORGANISATION = "farmwatch"
 ROLE_AGENT = "agent"
@@ -45,10 +45,6 @@ class Identity:
     subject: str  # device id for agents, the analyst's name for analysts
     role: str
     not_after: dt.datetime
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def new_key() -> ec.EllipticCurvePrivateKey:

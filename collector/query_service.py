@@ -19,6 +19,7 @@ from farmwatch.collector.audit import VIA_GRPC, AuditLog, AuditUnavailable, desc
 from farmwatch.collector.exports.feed import FlagEvent, MemoryCursor
 from farmwatch.collector.storage import Storage as Store
 from farmwatch.collector.storage.analyst_sql import SqlError
+from farmwatch.common.vocabulary import VERDICTS
 from farmwatch.v1 import query_pb2, query_pb2_grpc
 
 log = logging.getLogger("farmwatch.collector.query")
@@ -30,7 +31,6 @@ MAX_FOLLOW_POLL_SECONDS = 60  # a longer poll would leave a revoked analyst's st
 MAX_FOLLOWERS = 4  # each open stream polls the database (and takes a worker thread while it does)
 MAX_SQL_RUNNING = 4  # so do running statements (up to SQL_TIMEOUT each); the rest are for reports
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
-VERDICTS = ("clean", "suspicious", "relay")
 _ENVELOPE_BYTES = 1024  # room in a response for everything but the rows themselves
 
 

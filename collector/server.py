@@ -20,17 +20,17 @@ from functools import lru_cache
 
 import grpc
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 
-from farmwatch.agent import bootstrap
 from farmwatch.collector import enrollment, fleet, ingest, pki, query_service, threads
 from farmwatch.collector.audit import AuditLog
 from farmwatch.collector.config import CollectorConfig, ConfigError
 from farmwatch.collector.ingest import Store
 from farmwatch.collector.storage import StoreFull
 from farmwatch.collector.undecodable import RejectUndecodable
+from farmwatch.common import bootstrap
+from farmwatch.common.clock import utcnow
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc, query_pb2_grpc
 
 log = logging.getLogger("farmwatch.collector.server")
@@ -88,7 +88,7 @@ class Authenticator:
         """Why `identity` may not call (any more), or None. Asked on every call, and again now and
         then by a long stream: TLS checks validity at the handshake only, so a connection opened
         before the certificate expired or was revoked would otherwise keep working with it."""
-        if identity.not_after <= pki.utcnow():
+        if identity.not_after <= utcnow():
             return (f"certificate {identity.serial} expired at {identity.not_after.isoformat()}; "
                     "enroll again (renew before it expires)")
         if identity.role == ROLE_BOOTSTRAP:
@@ -130,11 +130,12 @@ class Authenticator:
 
 @lru_cache(maxsize=4096)
 def _issued_by(pem: bytes, ca_cert: x509.Certificate) -> bool:
+    """`pki.issued_by`, worked out once per certificate: a client presents the same one on every call."""
     try:
-        x509.load_pem_x509_certificate(pem).verify_directly_issued_by(ca_cert)
-    except (ValueError, TypeError, InvalidSignature):
+        cert = x509.load_pem_x509_certificate(pem)
+    except ValueError:
         return False
-    return True
+    return pki.issued_by(cert, ca_cert)
 
 
 def _canonical_uuid(text: str) -> str:

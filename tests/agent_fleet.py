@@ -12,10 +12,10 @@ from pathlib import Path
 
 from conftest import make_report
 from farmwatch.agent import identity, run as runner
-from farmwatch.agent.files import write_private
 from farmwatch.agent.state import AgentConfig, StateDir
 from farmwatch.collector import enrollment, pki
 from farmwatch.collector.ingest import Store
+from farmwatch.common.files import write_private
 
 
 def provision(collector_home: Path, collector_address: str, states: Path, device_ids: list[str]) -> list[StateDir]:

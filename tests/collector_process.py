@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from farmwatch.collector.demo import free_port, wait_for_port
+from farmwatch.demo.launch import free_port, wait_for_port
 
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "GRPC_VERBOSITY": "ERROR"}

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from farmwatch.agent.edid import EDID_HEADER, EdidError, EdidInfo, parse_edid
+from farmwatch.common.edid import EDID_HEADER, EdidError, EdidInfo, parse_edid
 from sysroot_builder import edid_fixture
 
 

@@ -14,11 +14,11 @@ import plistlib
 
 import pytest
 
-from farmwatch.agent.edid import parse_edid
 from farmwatch.agent.probes import displays, host, network, processes, sessions, usb
 from farmwatch.agent.probes.macos import usb as macos_usb
 from farmwatch.agent.probes.windows import network as windows_network
 from farmwatch.agent.scan import build_report, report_to_json
+from farmwatch.common.edid import parse_edid
 from recorded_machines import REMOVE, context, variant
 from sysroot_builder import KEYBOARD, MASS_STORAGE, MOUSE, SysrootBuilder, edid_fixture
 from sysroot_machines import gaps, probe_context

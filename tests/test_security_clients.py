@@ -163,7 +163,7 @@ def test_calls_that_never_send_their_request_do_not_starve_reports(collector):
     """The bootstrap certificate is public. A client that opens more calls than the collector has
     worker threads and never sends their request body (HTTP/2 headers, then nothing) must not hold
     the workers: an enrolled agent's report still gets through within a few seconds."""
-    from farmwatch.agent import bootstrap  # noqa: F401  (the enrollment channel presents it)
+    from farmwatch.common import bootstrap  # noqa: F401  (the enrollment channel presents it)
 
     creds = collector.enroll("SN-HONEST")
     stalled = transport.enrollment_channel(collector.address, ca_pem=collector.ca_pem)

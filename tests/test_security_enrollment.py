@@ -22,6 +22,7 @@ from conftest import RunningCollector, make_report
 from db_snapshot import table_counts
 from farmwatch.agent import identity, transport
 from farmwatch.collector import enrollment, pki
+from farmwatch.common.device_id import MAX_DEVICE_ID_LENGTH
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc
 
 SECTION = "security: refused enrollments per class"
@@ -126,8 +127,8 @@ def test_hostile_device_id_is_refused(collector, device_id):
 
 
 def test_longest_certificate_subject_enrolls(collector):
-    cert = enroll_call(collector, collector.token(), good_csr(), "x" * pki.MAX_DEVICE_ID_LENGTH)
-    assert pki.identity_of(cert).subject == "x" * pki.MAX_DEVICE_ID_LENGTH
+    cert = enroll_call(collector, collector.token(), good_csr(), "x" * MAX_DEVICE_ID_LENGTH)
+    assert pki.identity_of(cert).subject == "x" * MAX_DEVICE_ID_LENGTH
 
 
 def test_renew_with_an_unusable_csr_records_no_certificate(collector):

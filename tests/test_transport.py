@@ -18,9 +18,10 @@ from farmwatch.agent import cli, run as runner
 from farmwatch.agent.identity import read_certificate_info
 from farmwatch.agent.state import StateDir
 from farmwatch.agent.transport import (
-    MAX_CHOKED_ATTEMPTS, Backoff, CollectorError, Disposition, check_address, classify,
+    MAX_CHOKED_ATTEMPTS, CollectorError, Disposition, check_address, classify,
 )
 from farmwatch.collector import enrollment, pki
+from farmwatch.common.backoff import Backoff
 
 DEVICE = "SN-AGENT-1"
 

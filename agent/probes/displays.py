@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from farmwatch.agent.edid import EdidError, parse_edid
+from farmwatch.common.edid import EdidError, parse_edid
 from farmwatch.v1 import report_pb2
 
 from ._platform import dispatch

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from farmwatch.agent.identity import IdentityError, read_certificate_info, utcnow
+from farmwatch.agent.identity import IdentityError, read_certificate_info
 from farmwatch.agent.spool import SpooledReport
 from farmwatch.agent.state import StateDir
 from farmwatch.agent.transport import MAX_CHOKED_ATTEMPTS, CollectorError, Disposition
+from farmwatch.common.clock import utcnow
 
 from .agent import Agent
 from .enrollment import collector_interval

@@ -7,13 +7,15 @@ import socket
 from dataclasses import dataclass
 
 from farmwatch.agent import __version__
-from farmwatch.agent.files import write_private
 from farmwatch.agent.identity import (
-    MAX_DEVICE_ID_LENGTH, build_csr, check_issued_certificate, load_or_create_key, parse_certificate,
-    store_certificate, utcnow, valid_device_id,
+    build_csr, check_issued_certificate, load_or_create_key, parse_certificate, store_certificate,
 )
-from farmwatch.agent.state import MIN_REPORT_INTERVAL, AgentConfig, StateDir
+from farmwatch.agent.state import AgentConfig, StateDir
 from farmwatch.agent.transport import CollectorClient, check_address, enrollment_channel
+from farmwatch.common.clock import utcnow
+from farmwatch.common.device_id import MAX_DEVICE_ID_LENGTH, valid_device_id
+from farmwatch.common.files import write_private
+from farmwatch.common.intervals import MIN_REPORT_INTERVAL
 from farmwatch.v1 import collector_pb2
 
 from .agent import Scanner, scan_report

@@ -15,7 +15,8 @@ from typing import Callable
 
 from farmwatch.agent.identity import IdentityError
 from farmwatch.agent.state import StateDir
-from farmwatch.agent.transport import Backoff, CollectorError
+from farmwatch.agent.transport import CollectorError
+from farmwatch.common.backoff import Backoff
 from farmwatch.v1 import report_pb2
 
 from .agent import Agent, Scanner, scan_report

@@ -6,9 +6,10 @@ import datetime as dt
 import logging
 
 from farmwatch.agent.identity import (
-    IdentityError, build_csr, check_issued_certificate, load_key, read_certificate_info, store_certificate, utcnow,
+    IdentityError, build_csr, check_issued_certificate, load_key, read_certificate_info, store_certificate,
 )
 from farmwatch.agent.transport import CollectorError
+from farmwatch.common.clock import utcnow
 
 from .agent import Agent
 

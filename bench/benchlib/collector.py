@@ -17,8 +17,8 @@ import psutil
 
 from farmwatch.collector import enrollment
 from farmwatch.collector.config import DATABASE_NAME
-from farmwatch.collector.demo import free_port, wait_for_port
 from farmwatch.collector.ingest import Store
+from farmwatch.demo.launch import free_port, wait_for_port
 
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "GRPC_VERBOSITY": "ERROR"}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from farmwatch.collector.detect.catalogue import Catalogue, load_catalogue
-from farmwatch.collector.detect.findings import Finding, Verdict, severity_rank
+from farmwatch.collector.detect.findings import Finding, Verdict
 from farmwatch.collector.detect.policy import Policy
 from farmwatch.collector.detect.report import read_report
 from farmwatch.collector.detect.rules import RULES, Context, Hit, Rule
 from farmwatch.collector.detect.scoring import score_findings, verdict_for
+from farmwatch.common.vocabulary import severity_rank
 from farmwatch.v1.report_pb2 import AgentReport
 
 

@@ -5,13 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-VERDICTS = ("clean", "suspicious", "relay")
-
-
-def severity_rank(severity: str) -> int:
-    return SEVERITIES.index(severity)
-
 
 @dataclass(frozen=True)
 class Subject:

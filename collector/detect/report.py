@@ -24,7 +24,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from farmwatch.collector.detect.catalogue import normalise_hex, normalise_name, parse_product_code
-from farmwatch.collector.detect.edid import decode_edid
+from farmwatch.common.edid import decode_reported_edid
 from farmwatch.v1.report_pb2 import AgentReport
 
 OS_ALIASES = {"windows": "windows", "win32": "windows", "macos": "macos", "darwin": "macos", "mac": "macos",
@@ -367,7 +367,7 @@ def _product_code(value: Any) -> int | None:
 
 
 def _display(raw: Part) -> DisplayView:
-    decoded = decode_edid(_edid_bytes(_get(raw, "edid")))
+    decoded = decode_reported_edid(_edid_bytes(_get(raw, "edid")))
     connector = _text(_get(raw, "connector"))
     product_code = _product_code(_get(raw, "product_code"))
     if product_code is None and decoded:

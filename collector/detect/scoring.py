@@ -16,20 +16,21 @@ Each finding that is not allow-listed adds the weight of its severity:
 
 from __future__ import annotations
 
-from farmwatch.collector.detect.findings import Finding, severity_rank
+from farmwatch.collector.detect.findings import Finding
+from farmwatch.common.vocabulary import Severity, Verdict, severity_rank
 
-SEVERITY_WEIGHTS = {"info": 0, "low": 10, "medium": 30, "high": 45, "critical": 75}
+SEVERITY_WEIGHTS = {Severity.INFO: 0, Severity.LOW: 10, Severity.MEDIUM: 30, Severity.HIGH: 45, Severity.CRITICAL: 75}
 LOW_SIGNAL_CAP = 20
 SUSPICIOUS_AT = 30
 RELAY_AT = 70
 MAX_SCORE = 100
-CONCLUSIVE = severity_rank("critical")
+CONCLUSIVE = severity_rank(Severity.CRITICAL)
 
 
 def score_findings(findings: list[Finding]) -> int:
     counted = [f for f in findings if not f.allowed]
-    low = sum(SEVERITY_WEIGHTS[f.severity] for f in counted if f.severity == "low")
-    rest = sum(SEVERITY_WEIGHTS[f.severity] for f in counted if f.severity != "low")
+    low = sum(SEVERITY_WEIGHTS[f.severity] for f in counted if f.severity == Severity.LOW)
+    rest = sum(SEVERITY_WEIGHTS[f.severity] for f in counted if f.severity != Severity.LOW)
     score = min(MAX_SCORE, rest + min(low, LOW_SIGNAL_CAP))
     if not any(severity_rank(f.severity) >= CONCLUSIVE for f in counted):
         score = min(score, RELAY_AT - 1)
@@ -38,5 +39,5 @@ def score_findings(findings: list[Finding]) -> int:
 
 def verdict_for(score: int) -> str:
     if score >= RELAY_AT:
-        return "relay"
-    return "suspicious" if score >= SUSPICIOUS_AT else "clean"
+        return Verdict.RELAY.value
+    return (Verdict.SUSPICIOUS if score >= SUSPICIOUS_AT else Verdict.CLEAN).value

@@ -5,7 +5,7 @@ import logging
 import threading
 from typing import Callable
 
-from farmwatch.agent.transport import Backoff
+from farmwatch.common.backoff import Backoff
 
 log = logging.getLogger("farmwatch.collector.exports")
 

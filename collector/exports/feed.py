@@ -16,8 +16,8 @@ import json
 from dataclasses import dataclass, field
 
 from farmwatch.collector import queries
-from farmwatch.collector.detect.findings import severity_rank
 from farmwatch.collector.storage import Storage
+from farmwatch.common.vocabulary import severity_rank
 
 NEW, CHANGED, CLEARED = "new", "changed", "cleared"
 _FLAG_FIELDS = ("device_id", "hostname", "verdict", "score", "rule", "severity", "summary", "evidence",

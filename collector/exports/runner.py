@@ -6,10 +6,10 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from farmwatch.agent.transport import Backoff
 from farmwatch.collector.exports.delivery import DeliveryError, Stopped, with_retries
 from farmwatch.collector.exports.feed import FlagEvent, MemoryCursor
 from farmwatch.collector.storage import Storage as Store
+from farmwatch.common.backoff import Backoff
 
 log = logging.getLogger("farmwatch.collector.exports")
 

@@ -29,6 +29,7 @@ from farmwatch.collector.fleet.device_rules import FleetFinding
 from farmwatch.collector.fleet.keys import KIND_NAMES
 from farmwatch.collector.fleet.settings import FleetSettings
 from farmwatch.collector.fleet.verdict import combine
+from farmwatch.common.clock import rfc3339
 
 _SILENT_MIN_INTERVALS = 3
 
@@ -58,9 +59,9 @@ def correlate(store, config, now: datetime | None = None) -> CorrelationResult:
     started = time.perf_counter()
     settings, interval = _settings(config)
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    stamp = device_rules.rfc3339(now)
+    stamp = rfc3339(now)
     with store.fleet_snapshot() as reads:  # read without holding the write lock ingest needs
-        window_start = device_rules.rfc3339(now - timedelta(days=settings.window_days))
+        window_start = rfc3339(now - timedelta(days=settings.window_days))
         clusters, skipped = find_clusters(reads, settings, window_start)
         findings = [
             *device_rules.cluster_findings(reads, clusters, settings.min_days_at_location),

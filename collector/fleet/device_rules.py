@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from farmwatch.collector.fleet.clusters import Cluster, Member
 from farmwatch.collector.fleet.keys import KIND_NAMES, KINDS
 from farmwatch.collector.fleet.timezones import countries_of
+from farmwatch.common.clock import rfc3339
 
 # Where an input language the catalogue flags (collector/signatures/context.json) is at home.
 LANGUAGE_HOME_COUNTRIES = {"korean": frozenset({"KR", "KP"})}
@@ -195,5 +196,3 @@ def silent_findings(reads, now: datetime, allowed: timedelta) -> list[FleetFindi
             for device_id, last_seen, reports in cursor]
 
 
-def rfc3339(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

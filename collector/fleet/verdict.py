@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from farmwatch.collector.detect.findings import VERDICTS, Finding
+from farmwatch.collector.detect.findings import Finding
 from farmwatch.collector.detect.scoring import score_findings, verdict_for
+from farmwatch.common.vocabulary import VERDICTS
 
 
 @dataclass(frozen=True)

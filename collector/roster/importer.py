@@ -9,6 +9,7 @@ from farmwatch.collector.roster.entries import ParseResult, Problem, RosterEntry
 from farmwatch.collector.roster.normalise import normalise_serial
 from farmwatch.collector.storage import roster as storage
 from farmwatch.collector.storage.roster import FIELDS
+from farmwatch.common.clock import now_rfc3339
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class ImportSummary:
 def import_roster(conn_or_store, result: ParseResult, *, now: str | None = None) -> ImportSummary:
     """Upsert the parsed entries in one transaction; see "Re-import" in the package docstring."""
     db = storage.database(conn_or_store)
-    stamp = now or _now()
+    stamp = now or now_rfc3339()
     summary = ImportSummary(source_file=result.source_file, skipped=list(result.skipped),
                             warnings=list(result.warnings))
     with storage.transaction(db.conn):
@@ -75,8 +76,3 @@ def _upsert(conn: sqlite3.Connection, entry: RosterEntry, stored: dict | None, r
     summary.updated += 1
     summary.changes.append(Change(entry.serial, changed))
 
-
-def _now() -> str:
-    from farmwatch.collector.storage import now_rfc3339
-
-    return now_rfc3339()

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Iterable
 
-from farmwatch.agent.identity import valid_device_id  # the agent and the collector share one rule
+from farmwatch.common.device_id import valid_device_id  # the agent and the collector share one rule
 
 
 # Values that stand for "no serial": BIOS defaults of white-box and virtual machines, export

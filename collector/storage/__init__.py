@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ContextManager, Iterator, Protocol
 
-from farmwatch.collector.storage.types import Decision, DeviceState, StoreFull, WriteFailed, now_rfc3339
+from farmwatch.collector.storage.types import Decision, DeviceState, StoreFull, WriteFailed
 
 
 class Storage(Protocol):
@@ -75,4 +75,4 @@ def open_storage(path: Path) -> Storage:
     return SqliteStorage(Path(path))
 
 
-__all__ = ["Storage", "open_storage", "StoreFull", "WriteFailed", "DeviceState", "Decision", "now_rfc3339"]
+__all__ = ["Storage", "open_storage", "StoreFull", "WriteFailed", "DeviceState", "Decision"]

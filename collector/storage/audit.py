@@ -13,7 +13,8 @@ import sqlite_utils
 
 from farmwatch.collector.storage.schema import create_audit_schema
 from farmwatch.collector.storage.sqlite import connect
-from farmwatch.collector.storage.types import WriteFailed, now_rfc3339
+from farmwatch.collector.storage.types import WriteFailed
+from farmwatch.common.clock import now_rfc3339
 
 
 class AuditTrail:

@@ -5,7 +5,7 @@ checks, signing and refusals stay in `collector.enrollment`.
 """
 from __future__ import annotations
 
-from farmwatch.collector.storage.types import now_rfc3339
+from farmwatch.common.clock import now_rfc3339
 
 _TOKEN_COLUMNS = ("token_id", "created_at", "expires_at", "uses", "uses_allowed", "allow_reenroll",
                   "revoked_at", "note")

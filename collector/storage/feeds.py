@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from farmwatch.collector.storage.types import now_rfc3339
+from farmwatch.common.clock import now_rfc3339
 
 
 def load_cursor(conn, sink: str) -> dict[str, dict]:

@@ -14,7 +14,8 @@ from google.protobuf import json_format
 
 from farmwatch.collector.storage import inventory
 from farmwatch.collector.storage.fleet import record_locations
-from farmwatch.collector.storage.types import Decision, DeviceState, now_rfc3339
+from farmwatch.collector.storage.types import Decision, DeviceState
+from farmwatch.common.clock import now_rfc3339
 from farmwatch.v1 import report_pb2
 
 

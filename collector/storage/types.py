@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 
 class StoreFull(Exception):
@@ -33,10 +32,6 @@ class Decision:
     moves_device: bool  # False: an old report arriving late; it only counts
     combined: object | None = None
     locations: list[tuple] = field(default_factory=list)
-
-
-def now_rfc3339() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class WriteFailed(Exception):

@@ -39,7 +39,7 @@ SETTINGS = Path("/etc/farmwatch/agent.toml")
 COMMAND_LINK = Path("/usr/bin/farmwatch-agent")
 DOC_DIR = Path("/usr/share/doc/farmwatch-agent")
 MAINTAINER = "farmwatch maintainers <farmwatch@localhost>"
-SOURCE_PARTS = ("pyproject.toml", "README.md", "agent", "collector", "proto")
+SOURCE_PARTS = ("pyproject.toml", "README.md", "agent", "collector", "common", "demo", "proto")
 LEFT_OUT_SCRIPTS = ("farmwatch-collector",)  # its extra dependencies are not installed
 MAINTAINER_SCRIPTS = ("postinst", "prerm", "postrm")
 

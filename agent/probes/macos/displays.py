@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from farmwatch.agent.edid import manufacturer_id
+from farmwatch.common.edid import manufacturer_id
 from farmwatch.v1 import report_pb2
 
 from .. import displays as common

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from farmwatch.collector.detect.catalogue import Hardware, normalise_text
-from farmwatch.collector.detect.findings import Subject, severity_rank
+from farmwatch.collector.detect.findings import Subject
 from farmwatch.collector.detect.report import DisplayView, UsbView
 from farmwatch.collector.detect.rules.base import Context, Hit, rule
+from farmwatch.common.vocabulary import severity_rank
 
 # Severity of a signature match, by what the device is and how specific the match is.
 SEVERITY = {

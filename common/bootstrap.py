@@ -13,7 +13,7 @@ _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----\n", re.S
 
 @cache
 def _blocks() -> list[bytes]:
-    data = resources.files("farmwatch.agent").joinpath("enroll_bootstrap.pem").read_bytes()
+    data = resources.files("farmwatch.common").joinpath("enroll_bootstrap.pem").read_bytes()
     return [m.group(0) for m in _PEM_BLOCK.finditer(data)]
 
 

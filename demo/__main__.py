@@ -13,8 +13,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from farmwatch.common.names import AGENT_PROGRAM, COLLECTOR_PROGRAM
+from farmwatch.demo.launch import free_port, wait_for_port
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parent.parent
@@ -36,25 +38,6 @@ def run(*argv, capture: bool = False) -> str:
     return result.stdout if capture else ""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, server: subprocess.Popen, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("demo: the collector exited early; see its log above")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"demo: the collector did not listen on port {port} within {timeout:.0f}s")
-
-
 def this_machine_device_id() -> list[str]:
     from farmwatch.agent.run.enrollment import hardware_serial
 
@@ -66,12 +49,12 @@ def this_machine_device_id() -> list[str]:
 
 def enroll_and_report(home: Path, work: Path, address: str, name: str, extra_enroll: list,
                       sysroot: Path | None = None) -> None:
-    token = run("farmwatch-collector", "--home", home, "token", "create", "--note", name,
+    token = run(COLLECTOR_PROGRAM, "--home", home, "token", "create", "--note", name,
                 capture=True).strip().splitlines()[-1]
     state = work / "agents" / name
-    run("farmwatch-agent", "--state-dir", state, "enroll", "--collector", address, "--token", token,
+    run(AGENT_PROGRAM, "--state-dir", state, "enroll", "--collector", address, "--token", token,
         "--ca-cert", home / "pki" / "ca.crt", *extra_enroll)
-    run("farmwatch-agent", "--state-dir", state, "run", "--once",
+    run(AGENT_PROGRAM, "--state-dir", state, "run", "--once",
         *(["--sysroot", sysroot] if sysroot else []))
 
 
@@ -119,10 +102,10 @@ def main() -> int:
         address = f"127.0.0.1:{port}"
 
         step("1. IT sets up the collector: a private CA and a server certificate")
-        run("farmwatch-collector", "--home", home, "pki", "init")
+        run(COLLECTOR_PROGRAM, "--home", home, "pki", "init")
         step("2. the collector serves agents over mutual TLS")
-        print(f"$ farmwatch-collector --home {home} serve --listen {address} &", flush=True)
-        server = subprocess.Popen([str(BIN / "farmwatch-collector"), "--home", str(home), "serve",
+        print(f"$ {COLLECTOR_PROGRAM} --home {home} serve --listen {address} &", flush=True)
+        server = subprocess.Popen([str(BIN / COLLECTOR_PROGRAM), "--home", str(home), "serve",
                                    "--listen", address], env={**os.environ, "GRPC_VERBOSITY": "ERROR"})
         try:
             wait_for_port(port, server)
@@ -135,13 +118,13 @@ def main() -> int:
             step("5. a week of reports from three more laptops, issued to three people in three states,\n"
                  "   backfilled from envelopes: all three report from one home address (a small farm)")
             envelopes = farm_envelopes(work / "farm")
-            run("farmwatch-collector", "--home", home, "ingest", *envelopes)
-            run("farmwatch-collector", "--home", home, "correlate")
-            run("farmwatch-collector", "--home", home, "clusters", capture=True)
+            run(COLLECTOR_PROGRAM, "--home", home, "ingest", *envelopes)
+            run(COLLECTOR_PROGRAM, "--home", home, "correlate")
+            run(COLLECTOR_PROGRAM, "--home", home, "clusters", capture=True)
             step("6. what the collector stored and flagged")
-            run("farmwatch-collector", "--home", home, "devices", capture=True)
+            run(COLLECTOR_PROGRAM, "--home", home, "devices", capture=True)
             print()
-            run("farmwatch-collector", "--home", home, "flags", capture=True)
+            run(COLLECTOR_PROGRAM, "--home", home, "flags", capture=True)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
