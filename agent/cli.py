@@ -36,7 +36,7 @@ EXIT_UNREACHABLE = 5
 
 DESCRIPTION = """\
 Reports what this laptop sees (remote-control software, USB devices, displays, network,
-sessions) to a farmwatch collector over mutual TLS. Logs go to stderr, data to stdout.
+sessions) to the company's collector over mutual TLS. Logs go to stderr, data to stdout.
 """
 
 EPILOG = f"""\

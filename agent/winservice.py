@@ -31,7 +31,7 @@ class AgentService(win32serviceutil.ServiceFramework):
     _svc_name_ = SERVICE_NAME
     _svc_display_name_ = "farmwatch agent"
     _svc_description_ = ("Reports remote-control software, IP-KVMs and relaying on this laptop "
-                         "to the company's farmwatch collector.")
+                         "to the collector the company runs.")
     # The SCM starts `python.exe -m farmwatch.agent.winservice`, which hosts the class itself.
     _exe_name_ = sys.executable
     _exe_args_ = f"-m {__name__}"

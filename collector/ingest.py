@@ -31,6 +31,7 @@ from farmwatch.collector.fleet.verdict import combine
 from farmwatch.collector.storage import Decision, DeviceState, Storage, StoreFull, open_storage
 from farmwatch.common.clock import now_rfc3339
 from farmwatch.common.device_id import valid_device_id
+from farmwatch.common.names import AGENT_PROGRAM
 from farmwatch.v1 import report_pb2
 
 log = logging.getLogger("farmwatch.collector.ingest")
@@ -301,7 +302,7 @@ class Store:
         replace_verdict(self.storage, report_id, device_id, verdict)
 
 
-# -- files: reports as `farmwatch-agent scan` prints them, or stored envelopes ---------------
+# -- files: reports as the agent's `scan` prints them, or stored envelopes ---------------------
 
 @dataclass
 class LoadedReport:
@@ -317,7 +318,7 @@ def load_report_file(path: str | Path) -> LoadedReport:
         text = Path(path).read_text(encoding="utf-8") if str(path) != "-" else _stdin()
     except UnicodeDecodeError as exc:
         raise InvalidReport(f"{path}: not a JSON text file (byte {exc.start} is not UTF-8); expected a report "
-                            "as `farmwatch-agent scan` prints it, or an envelope") from None
+                            f"as `{AGENT_PROGRAM} scan` prints it, or an envelope") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -333,7 +334,7 @@ def load_report_file(path: str | Path) -> LoadedReport:
     except json_format.ParseError as exc:
         raise InvalidReport(f"{path}: not an AgentReport ({exc})") from exc
     if not report.ByteSize():
-        raise InvalidReport(f"{path}: no report fields in it; expected a report as `farmwatch-agent scan` "
+        raise InvalidReport(f"{path}: no report fields in it; expected a report as `{AGENT_PROGRAM} scan` "
                             "prints it, or an envelope")
     if is_envelope:
         return LoadedReport(str(path), report, _received_at(path, data.get("received_at")),

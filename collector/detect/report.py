@@ -1,7 +1,7 @@
 """A tidy, read-only view of one AgentReport, whoever produced it.
 
 Input is the `AgentReport` message itself (what the collector receives), or its protobuf-JSON
-form (`MessageToDict(..., preserving_proto_field_name=True)` or `farmwatch-agent scan` output):
+form (`MessageToDict(..., preserving_proto_field_name=True)` or the agent's `scan` output):
 proto3 leaves out defaults, uint64 arrive as strings, `edid` as base64, and reports from other
 tools may spell hex ids in upper case or with `0x`. Both are read through `_get`, which gives a
 message's default values as absent like the JSON form, so one set of readers serves both and
