@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
@@ -54,18 +53,22 @@ MAINTAINER_SCRIPTS = ("postinst", "prerm", "postrm")
 
 
 
-@dataclass(frozen=True)
 class Package:
-    """What distinguishes one .deb from the other; everything else is built the same way."""
+    """What distinguishes one .deb from the other; everything else is built the same way.
+    (A plain class: the tests load this file without registering it as a module, which a
+    dataclass with postponed annotations cannot stand.)"""
 
-    name: str
-    venv: Path
-    control_dir: Path                 # control.in, maintainer scripts, conffiles (if any)
-    placements: dict[str, Path]       # repository path -> installed path
-    command_link: Path
-    extras: tuple[str, ...] = ()
-    left_out_scripts: tuple[str, ...] = ()
-    maintainer_scripts: tuple[str, ...] = MAINTAINER_SCRIPTS
+    def __init__(self, *, name: str, venv: Path, control_dir: Path, placements: dict[str, Path],
+                 command_link: Path, extras: tuple[str, ...] = (), left_out_scripts: tuple[str, ...] = (),
+                 maintainer_scripts: tuple[str, ...] = MAINTAINER_SCRIPTS):
+        self.name = name
+        self.venv = venv
+        self.control_dir = control_dir          # control.in, maintainer scripts, conffiles (if any)
+        self.placements = placements            # repository path -> installed path
+        self.command_link = command_link
+        self.extras = extras
+        self.left_out_scripts = left_out_scripts
+        self.maintainer_scripts = maintainer_scripts
 
     def deb_name(self, version: str, arch: str) -> str:
         return f"{self.name}_{version}_{arch}.deb"
