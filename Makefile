@@ -8,10 +8,13 @@ STAMP  := $(VENV)/.installed-stamp
 
 help:
 	@echo "make demo   run a collector and an enrolled agent on this machine, show what was flagged"
-	@echo "make test   run the whole test suite"
+	@echo "make test   run the whole test suite (PYTEST_ARGS=\"tests/test_x.py -k name\" for part of it)"
 	@echo "make proto  regenerate farmwatch.v1 from proto/farmwatch/v1/*.proto"
 	@echo "make bench  run the benchmarks in bench/ (figures in docs/performance.md)"
-	@echo "make deb    build dist/farmwatch-agent_<version>_<arch>.deb (Linux agent package)"
+	@echo "make deb    build dist/farmwatch-agent_<version>_<arch>.deb and dist/farmwatch-collector_<version>_<arch>.deb"
+	@echo "            (Debian/Ubuntu packages of the agent and of the collector service; docs/deploy.md)"
+	@echo "make clean  delete .venv, build/, *.egg-info and .pytest_cache (not dist/)"
+	@echo "make help   this list"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,7 +37,8 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
 
-# `make deb`: dist/farmwatch-agent_<version>_<arch>.deb (agent only, own venv under /opt/farmwatch)
+# `make deb`: dist/farmwatch-agent_<version>_<arch>.deb and dist/farmwatch-collector_<version>_<arch>.deb
+# (each with its own venv under /opt/farmwatch; packaging/debian/build_deb.py --package agent|collector for one)
 DEB_PYTHON ?= /usr/bin/python3
 
 .PHONY: deb

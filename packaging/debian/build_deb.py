@@ -1,8 +1,13 @@
-"""Build dist/farmwatch-agent_<version>_<arch>.deb from this repository with dpkg-deb.
+"""Build dist/farmwatch-agent_<version>_<arch>.deb and dist/farmwatch-collector_<version>_<arch>.deb
+from this repository with dpkg-deb.
 
-    python packaging/debian/build_deb.py [--python /usr/bin/python3] [--out dist]
+    python packaging/debian/build_deb.py [--python /usr/bin/python3] [--out dist] [--package agent|collector|all]
 
-The agent gets a virtual environment of its own at /opt/farmwatch/venv, made at build time
+Two packages, not one: laptops get the agent (which needs CAP_SYS_PTRACE and reads every process)
+and none of the collector's dependencies or its server unit; the collector's server gets a service
+that needs no capability at all and no agent service beside it. Each package gets a virtual
+environment of its own (the agent /opt/farmwatch/venv, the collector /opt/farmwatch/collector-venv),
+made at build time
 inside a staging root with the Debian interpreter the package will run on. A venv is not
 relocatable as made: its console scripts and activate files name the folder it was created in.
 Its interpreter link (bin/python -> /usr/bin/python3.X) and site-packages lookup (pyvenv.cfg
@@ -12,8 +17,11 @@ the prefix is left anywhere in the package. Building at package time (rather tha
 in postinst) keeps installs offline and identical on every laptop; the price is that the package
 is tied to one Python minor version, which its Depends names.
 
-Only the agent is installed: the collector's extra dependencies are not, and the
-farmwatch-collector script is left out. Bytecode is compiled by postinst, not shipped.
+The agent's venv holds the agent only: the collector's extra dependencies are not installed, and
+the farmwatch-collector script is left out. The collector's venv holds the `collector` extra; its
+farmwatch-agent script is left out (the collector imports a few agent modules, so the code stays).
+Bytecode is compiled by postinst, not shipped. Each package's control files are in its own folder:
+packaging/debian/ for the agent, packaging/debian/collector/ for the collector.
 """
 from __future__ import annotations
 
@@ -44,6 +52,49 @@ LEFT_OUT_SCRIPTS = ("farmwatch-collector",)  # its extra dependencies are not in
 MAINTAINER_SCRIPTS = ("postinst", "prerm", "postrm")
 
 
+
+class Package:
+    """What distinguishes one .deb from the other; everything else is built the same way.
+    (A plain class: the tests load this file without registering it as a module, which a
+    dataclass with postponed annotations cannot stand.)"""
+
+    def __init__(self, *, name: str, venv: Path, control_dir: Path, placements: dict[str, Path],
+                 command_link: Path, extras: tuple[str, ...] = (), left_out_scripts: tuple[str, ...] = (),
+                 maintainer_scripts: tuple[str, ...] = MAINTAINER_SCRIPTS):
+        self.name = name
+        self.venv = venv
+        self.control_dir = control_dir          # control.in, maintainer scripts, conffiles (if any)
+        self.placements = placements            # repository path -> installed path
+        self.command_link = command_link
+        self.extras = extras
+        self.left_out_scripts = left_out_scripts
+        self.maintainer_scripts = maintainer_scripts
+
+    def deb_name(self, version: str, arch: str) -> str:
+        return f"{self.name}_{version}_{arch}.deb"
+
+
+AGENT = Package(
+    name=PACKAGE, venv=VENV, control_dir=HERE, command_link=COMMAND_LINK,
+    placements={"packaging/systemd/farmwatch-agent.service": UNIT, "packaging/agent.toml": SETTINGS,
+                "docs/deploy.md": DOC_DIR / "deploy.md"},
+    left_out_scripts=LEFT_OUT_SCRIPTS,
+)
+
+# The collector keeps its settings in its home (<home>/collector.toml, written by `pki init`, read by
+# every command there), not in /etc: so it ships no conffile.
+COLLECTOR_HOME = Path("/var/lib/farmwatch-collector")
+COLLECTOR = Package(
+    name="farmwatch-collector", venv=Path("/opt/farmwatch/collector-venv"), control_dir=HERE / "collector",
+    command_link=Path("/usr/bin/farmwatch-collector"),
+    placements={"packaging/systemd/farmwatch-collector.service":
+                Path("/usr/lib/systemd/system/farmwatch-collector.service"),
+                "docs/deploy.md": Path("/usr/share/doc/farmwatch-collector/deploy.md")},
+    extras=("collector",), left_out_scripts=("farmwatch-agent",),
+)
+PACKAGES = {"agent": AGENT, "collector": COLLECTOR}
+
+
 class BuildError(RuntimeError):
     pass
 
@@ -68,7 +119,7 @@ def debian_interpreter(python: str) -> Path:
 
 
 def deb_name(version: str, arch: str) -> str:
-    return f"{PACKAGE}_{version}_{arch}.deb"
+    return AGENT.deb_name(version, arch)
 
 
 def staged(root: Path, path: Path) -> Path:
@@ -106,12 +157,13 @@ def build_wheel(source: Path, wheel_dir: Path) -> Path:
     return wheels[0]
 
 
-def make_venv(interpreter: Path, venv: Path, wheel: Path) -> None:
+def make_venv(interpreter: Path, venv: Path, wheel: Path, package: Package = AGENT) -> None:
     run([str(interpreter), "-m", "venv", "--without-pip", str(venv)])
     # pip runs from the builder and installs into the venv's interpreter, so the venv carries no pip.
+    requirement = f"{wheel}[{','.join(package.extras)}]" if package.extras else str(wheel)
     run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet",
-         "--no-compile", "--no-warn-script-location", "--disable-pip-version-check", str(wheel)])
-    for name in LEFT_OUT_SCRIPTS:
+         "--no-compile", "--no-warn-script-location", "--disable-pip-version-check", requirement])
+    for name in package.left_out_scripts:
         (venv / "bin" / name).unlink()
     forget_wheel_location(venv)
 
@@ -148,28 +200,24 @@ def files_mentioning(root: Path, needle: str) -> list[Path]:
 
 # -- the package tree ---------------------------------------------------------------------------
 
-def install_files(repo: Path, root: Path) -> None:
-    placements = {
-        PACKAGING / "systemd" / "farmwatch-agent.service": UNIT,
-        PACKAGING / "agent.toml": SETTINGS,
-        repo / "docs" / "deploy.md": DOC_DIR / "deploy.md",
-    }
-    for source, target in placements.items():
+def install_files(repo: Path, root: Path, package: Package = AGENT) -> None:
+    for source, target in package.placements.items():
         staged(root, target).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, staged(root, target))
-    link = staged(root, COMMAND_LINK)
+        shutil.copyfile(repo / source, staged(root, target))
+    link = staged(root, package.command_link)
     link.parent.mkdir(parents=True, exist_ok=True)
-    link.symlink_to(VENV / "bin" / "farmwatch-agent")
+    link.symlink_to(package.venv / "bin" / package.command_link.name)
 
 
-def write_control(root: Path, fields: dict[str, str]) -> None:
+def write_control(root: Path, fields: dict[str, str], package: Package = AGENT) -> None:
     control = root / "DEBIAN"
     control.mkdir()
-    template = Template((HERE / "control.in").read_text())
+    template = Template((package.control_dir / "control.in").read_text())
     (control / "control").write_text(template.substitute(fields))
-    shutil.copyfile(HERE / "conffiles", control / "conffiles")
-    for name in MAINTAINER_SCRIPTS:
-        shutil.copyfile(HERE / name, control / name)
+    if (package.control_dir / "conffiles").exists():
+        shutil.copyfile(package.control_dir / "conffiles", control / "conffiles")
+    for name in package.maintainer_scripts:
+        shutil.copyfile(package.control_dir / name, control / name)
         (control / name).chmod(0o755)
 
 
@@ -190,45 +238,66 @@ def installed_size_kib(root: Path) -> int:
 COMPRESSION = {"xz": ["-Zxz", "-z3"], "gzip": ["-Zgzip", "-z6"]}  # xz: smaller; gzip: a few times faster
 
 
-def build(repo: Path, python: str, out_dir: Path, work: Path, compression: str = "xz") -> Path:
+def build(repo: Path, python: str, out_dir: Path, work: Path, compression: str = "xz",
+          package: Package = AGENT, wheel: Path | None = None) -> Path:
+    """One package; `wheel` (from build_wheel) lets several packages share one wheel."""
     interpreter = debian_interpreter(python)
     version, arch = project_version(repo), debian_arch()
     root = work / "root"
     root.mkdir()
-    wheel = build_wheel(copy_source(repo, work / "src"), work / "wheels")
-    venv = staged(root, VENV)
-    make_venv(interpreter, venv, wheel)
-    relocate(venv, VENV)
-    leftovers = files_mentioning(root, str(work))
-    if leftovers:
-        raise BuildError(f"the staging path {work} is still inside {leftovers[:5]}")
-    install_files(repo, root)
+    if wheel is None:
+        wheel = build_wheel(copy_source(repo, work / "src"), work / "wheels")
+    venv = staged(root, package.venv)
+    make_venv(interpreter, venv, wheel, package)
+    relocate(venv, package.venv)
+    stagings = [work] if wheel.parent.is_relative_to(work) else [work, wheel.parent]
+    for staging in map(str, stagings):
+        leftovers = files_mentioning(root, staging)
+        if leftovers:
+            raise BuildError(f"the staging path {staging} is still inside {leftovers[:5]}")
+    install_files(repo, root, package)
     normalise_modes(root)
     write_control(root, {
         "version": version, "arch": arch, "maintainer": MAINTAINER,
         "installed_size": str(installed_size_kib(root)), "python_package": interpreter.name,
-    })
+    }, package)
     out_dir.mkdir(parents=True, exist_ok=True)
-    deb = out_dir / deb_name(version, arch)
+    deb = out_dir / package.deb_name(version, arch)
     run(["dpkg-deb", "--root-owner-group", *COMPRESSION[compression], "--build", str(root), str(deb)])
     return deb
 
 
+def build_many(repo: Path, python: str, out_dir: Path, packages: list[Package], compression: str = "xz") -> list[Path]:
+    """Several packages from one wheel. Each is staged in a temporary folder of its own, named like
+    the one `build` alone uses, so that a package's bytes do not depend on which others were built
+    with it (pip's RECORD hashes the console scripts before their staging prefix is rewritten)."""
+    with tempfile.TemporaryDirectory(prefix="farmwatch-wheel-") as wheels:
+        wheel = build_wheel(copy_source(repo, Path(wheels) / "src"), Path(wheels) / "wheels")
+        debs = []
+        for package in packages:
+            with tempfile.TemporaryDirectory(prefix="farmwatch-deb-") as work:
+                debs.append(build(repo, python, out_dir, Path(work), compression, package, wheel))
+    return debs
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build the farmwatch-agent .deb with dpkg-deb.")
+    parser = argparse.ArgumentParser(description="Build the farmwatch-agent and farmwatch-collector .debs "
+                                                 "with dpkg-deb.")
     parser.add_argument("--python", default="/usr/bin/python3",
                         help="the Debian interpreter the agent will run on (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=REPO / "dist", help="output folder (default: dist/)")
     parser.add_argument("--compression", choices=sorted(COMPRESSION), default="xz",
                         help="of the package's data (default: %(default)s)")
+    parser.add_argument("--package", choices=[*PACKAGES, "all"], default="all",
+                        help="which package to build (default: %(default)s)")
     args = parser.parse_args(argv)
+    packages = list(PACKAGES.values()) if args.package == "all" else [PACKAGES[args.package]]
     try:
-        with tempfile.TemporaryDirectory(prefix="farmwatch-deb-") as work:
-            deb = build(REPO, args.python, args.out, Path(work), args.compression)
+        debs = build_many(REPO, args.python, args.out, packages, args.compression)
     except (BuildError, OSError, subprocess.CalledProcessError) as exc:
         print(f"build_deb: error: {exc}", file=sys.stderr)
         return 1
-    print(deb)
+    print("\n".join(map(str, debs)))
     return 0
 
 
