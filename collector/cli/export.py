@@ -51,51 +51,56 @@ def _run_export(args, settings, store, cursor, sink, entry) -> None:
 
 
 def _sink_overrides(args) -> dict:
-    if args.kind == "jsonl":
-        return {"output": args.output}
-    if args.kind == "cef":
-        return {"to": args.to, "transport": "tcp" if args.tcp else None, "format": args.syslog_format,
-                "facility": args.facility}
-    from farmwatch.collector.exports.webhook import parse_header
+    """The sink's settings given as flags (None: not given)."""
+    from farmwatch.collector import exports
 
+    spec = exports.sinks()[args.kind]
     try:
-        headers = dict(parse_header(h) for h in args.header) if args.header else None
+        return spec.from_flags({s.key: getattr(args, _dest(s)) for s in spec.settings if s.flag})
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
-    return {"url": args.url, "headers": headers, "timeout_seconds": args.timeout}
+
+
+def _dest(setting) -> str:
+    return f"setting_{setting.key}"
+
+
+_FLAG_VALUES = {"seconds": positive_seconds, "count": positive_int}  # what Flag.value may name
 
 
 def register(commands: Commands) -> None:
+    from farmwatch.collector import exports
+
     export_cmd = commands.group(
         "export", "send new, changed and cleared flags to a file, syslog (CEF) or a webhook",
         "Send each sink the flags it has not had yet, or whose severity or verdict changed, "
         "or that cleared. Each sink's cursor is kept in the database; settings in the "
         "[export] section of collector.toml, flags win.", dest="export_command", metavar="SINK", common=False)
+    for spec in exports.sinks().values():
+        p = export_cmd.command(spec.kind, cmd_export, spec.help, example=spec.example)
+        p.set_defaults(kind=spec.kind)
+        _add_run_flags(p)
+        for setting in spec.settings:
+            if setting.flag:
+                _add_setting_flag(p, setting)
 
-    def sink(name, help, example):
-        p = export_cmd.command(name, cmd_export, help, example=example)
-        p.set_defaults(kind=name)
-        p.add_argument("--follow", action="store_true", help="keep polling until SIGINT or SIGTERM")
-        p.add_argument("--interval", type=positive_seconds, metavar="SECONDS",
-                       help="seconds between polls with --follow (default 5)")
-        p.add_argument("--sink", help="name of this sink's cursor (default: kind and destination)")
-        p.add_argument("--reset", action="store_true", help="forget what this sink was sent; send every flag again")
-        p.add_argument("--retries", type=positive_int, metavar="N", help="delivery attempts per event (default 5)")
-        return p
 
-    p = sink("jsonl", "one JSON object per line, to a file (appended) or stdout",
-             "farmwatch-collector --home /srv/fw export jsonl --follow --output /var/log/farmwatch/flags.jsonl")
-    p.add_argument("--output", metavar="FILE", help="file to append to (default stdout)")
-    p = sink("cef", "CEF messages over syslog (RFC 5424, or 3164), UDP or TCP",
-             "farmwatch-collector --home /srv/fw export cef --follow --to siem.example.com:514 --tcp")
-    p.add_argument("--to", metavar="HOST:PORT", help="syslog receiver")
-    p.add_argument("--tcp", action="store_true", help="TCP instead of UDP")
-    p.add_argument("--rfc3164", dest="syslog_format", action="store_const", const="rfc3164",
-                   help="BSD syslog lines instead of RFC 5424")
-    p.add_argument("--facility", help="syslog facility (default auth)")
-    p = sink("webhook", "an HTTP POST of JSON per event, retried with exponential backoff",
-             "farmwatch-collector --home /srv/fw export webhook --follow --url https://hooks.example.com/fw "
-             "--header 'Authorization: Bearer ...'")
-    p.add_argument("--url", help="http(s) URL to POST to")
-    p.add_argument("--header", action="append", metavar="'NAME: VALUE'", help="extra request header (repeat)")
-    p.add_argument("--timeout", type=positive_seconds, metavar="SECONDS", help="seconds per request (default 10)")
+def _add_run_flags(p) -> None:
+    """What every sink takes: how to run, not where to send."""
+    p.add_argument("--follow", action="store_true", help="keep polling until SIGINT or SIGTERM")
+    p.add_argument("--interval", type=positive_seconds, metavar="SECONDS",
+                   help="seconds between polls with --follow (default 5)")
+    p.add_argument("--sink", help="name of this sink's cursor (default: kind and destination)")
+    p.add_argument("--reset", action="store_true", help="forget what this sink was sent; send every flag again")
+    p.add_argument("--retries", type=positive_int, metavar="N", help="delivery attempts per event (default 5)")
+
+
+def _add_setting_flag(p, setting) -> None:
+    """A sink setting as a flag, as its SinkSpec declares it (exports/registry.py)."""
+    flag = setting.flag
+    help = flag.help or setting.help
+    if flag.const is not None:
+        p.add_argument(flag.option, dest=_dest(setting), action="store_const", const=flag.const, help=help)
+        return
+    p.add_argument(flag.option, dest=_dest(setting), metavar=setting.metavar, help=help,
+                   action="append" if flag.repeat else "store", type=_FLAG_VALUES.get(flag.value))
