@@ -4,7 +4,7 @@ is built; the `[export.KIND]` checks of collector.toml (settings.py) and the fla
 
     SINK = register(SinkSpec(
         kind="jsonl", order=10, help="one JSON object per line, ...", example="farmwatch-collector ...",
-        settings=(Setting("output", str, help="file to append to (default stdout)", flag=Flag("--output", "FILE")),),
+        settings=(Setting("output", help="file to append to (default stdout)", flag=Flag("--output", "FILE")),),
         build=build))
 
 Adding a sink is its module in this package (found by `sinks()`) and its tests; nothing else.
@@ -45,6 +45,13 @@ class Setting:
     def metavar(self) -> str:
         return (self.flag and self.flag.metavar) or self.key.upper()
 
+    def value_in(self, values: dict[str, Any]) -> Any:
+        """This setting's value in `values`, else its default, with its type applied."""
+        value = values.get(self.key)
+        if value is None:
+            value = self.default
+        return self.type(value) if self.type is not None and value is not None else value
+
 
 @dataclass(frozen=True)
 class SinkSpec:
@@ -72,19 +79,11 @@ class SinkSpec:
 
     def make(self, values: dict[str, Any]):
         """The sink from its settings; TypeError or ValueError says what is wrong with them."""
-        complete = {}
         for setting in self.settings:
-            value = values.get(setting.key)
-            if setting.required and not value:
-                raise ValueError(f"{setting.required}: {setting.flag.option} {setting.metavar}, "
-                                 f"or `{setting.key}` in [export.{self.kind}]")
-            complete[setting.key] = value
-        for setting in self.settings:
-            if complete[setting.key] is None:
-                complete[setting.key] = setting.default
-            if setting.type is not None and complete[setting.key] is not None:
-                complete[setting.key] = setting.type(complete[setting.key])
-        return self.build(complete)
+            if setting.required and not values.get(setting.key):
+                flag = f"{setting.flag.option} {setting.metavar}, or " if setting.flag else ""
+                raise ValueError(f"{setting.required}: {flag}`{setting.key}` in [export.{self.kind}]")
+        return self.build({setting.key: setting.value_in(values) for setting in self.settings})
 
 
 _SINKS: dict[str, SinkSpec] = {}
