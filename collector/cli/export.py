@@ -103,4 +103,4 @@ def _add_setting_flag(p, setting) -> None:
         p.add_argument(flag.option, dest=_dest(setting), action="store_const", const=flag.const, help=help)
         return
     p.add_argument(flag.option, dest=_dest(setting), metavar=setting.metavar, help=help,
-                   action="append" if flag.repeat else "store", type=_FLAG_VALUES.get(flag.value))
+                   action="append" if flag.repeat else "store", type=_FLAG_VALUES[flag.value] if flag.value else None)
