@@ -338,7 +338,7 @@ def test_a_damaged_database_or_a_file_as_home_is_explained(tmp_path):
 
 
 def test_progress_is_silent_for_short_work_and_regular_for_long_work():
-    from farmwatch.collector.progress import Progress
+    from farmwatch.collector.cli.progress import Progress
 
     quick = io.StringIO()
     progress = Progress(3, "ingested", stream=quick)

@@ -462,3 +462,94 @@ def test_example_config_documents_the_export_section(tmp_path):
         assert settings.sinks[kind], kind
     assert build_sink("cef", settings, {}).host == "siem.example.com"
     assert build_sink("webhook", settings, {}).headers == {"Authorization": "Bearer ..."}
+
+
+# -- a sink is its module: registered once, it is in collector.toml's checks and in `export` ---------
+
+class MemoSink:
+    """A sink that keeps what it was sent, as a new sink module would declare one."""
+
+    def __init__(self, colour: str, tries: int):
+        self.colour, self.tries, self.sent = colour, tries, []
+
+    @property
+    def name(self) -> str:
+        return f"memo:{self.colour}"
+
+    def send(self, event) -> None:
+        self.sent.append(event)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def memo_sinks():
+    built = []
+
+    def build(values: dict) -> MemoSink:
+        built.append(MemoSink(values["colour"], values["tries"]))
+        return built[-1]
+
+    spec = exports.register(exports.SinkSpec(
+        kind="memo", help="keep events in memory (a test's sink)",
+        example="farmwatch-collector export memo --colour red",
+        settings=(exports.Setting("colour", help="which memo to keep them in", required="say which memo",
+                                  flag=exports.Flag("--colour", "NAME")),
+                  exports.Setting("tries", int, default=3, help="how often to try (default 3)",
+                                  flag=exports.Flag("--tries", value="count"))),
+        build=build))
+    yield built
+    exports.registry.unregister(spec.kind)
+
+
+def help_text(capsys, *args) -> str:
+    from farmwatch.collector import cli
+
+    with pytest.raises(SystemExit) as exit:
+        cli.main([*args, "--help"])
+    assert exit.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_a_registered_sink_is_an_export_command_with_its_flags(memo_sinks, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # help lines unwrapped
+    assert "memo      keep events in memory (a test's sink)" in help_text(capsys, "export")
+    text = help_text(capsys, "export", "memo")
+    assert "--colour NAME" in text and "which memo to keep them in" in text
+    assert "--tries TRIES" in text and "--follow" in text and "--retries N" in text
+    assert "example:\n  farmwatch-collector export memo --colour red" in text
+    assert text.index("--retries") < text.index("--colour") < text.index("--tries")  # the spec's order
+    assert "memo" not in help_text(capsys, "export", "cef")
+
+
+def test_a_registered_sink_is_checked_in_collector_toml(memo_sinks, tmp_path):
+    path = tmp_path / "collector.toml"
+    path.write_text('[export.memo]\ncolour = "red"\nshade = "dark"\n')
+    with pytest.raises(ExportConfigError, match=r"unknown \[export.memo\] setting\(s\) shade"):
+        load(path)
+    path.write_text('[export.memo]\ncolour = "red"\n')
+    assert load(path).sinks["memo"] == {"colour": "red"}
+    sink = build_sink("memo", load(path), {"colour": None, "tries": None})
+    assert (sink.name, sink.tries) == ("memo:red", 3)  # the default, typed as declared
+    assert build_sink("memo", load(path), {"colour": "blue", "tries": 2}).name == "memo:blue"  # flags win
+    with pytest.raises(ExportConfigError, match=r"say which memo: --colour NAME, or `colour` in \[export.memo\]"):
+        build_sink("memo", load(tmp_path / "absent.toml"), {})
+
+
+def test_an_unregistered_sink_is_an_unknown_setting(tmp_path):
+    path = tmp_path / "collector.toml"
+    path.write_text('[export.memo]\ncolour = "red"\n')
+    with pytest.raises(ExportConfigError, match=r"unknown \[export\] setting\(s\) memo"):
+        load(path)
+
+
+def test_a_registered_sink_exports_from_the_command_line(memo_sinks, store, home, capsys):
+    from farmwatch.collector import cli
+
+    report(store, "suspicious/linux_frp_client", "SN-MEMO")
+    assert cli.main(["--home", str(home), "export", "memo", "--colour", "green", "--tries", "2"]) == 0
+    [sink] = memo_sinks
+    assert (sink.colour, sink.tries) == ("green", 2)
+    assert [e.flag["device_id"] for e in sink.sent] == ["SN-MEMO"]
+    assert "exported 1 event(s) to memo:green" in capsys.readouterr().err

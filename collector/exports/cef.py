@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from farmwatch.collector.exports.delivery import DeliveryError
 from farmwatch.collector.exports.feed import CLEARED, FlagEvent
+from farmwatch.collector.exports.registry import Flag, Setting, SinkSpec, register
 
 VENDOR, PRODUCT = "farmwatch", "farmwatch-collector"
 CEF_SEVERITY = {"info": 1, "low": 3, "medium": 5, "high": 8, "critical": 10}
@@ -166,3 +167,23 @@ class SyslogSink:
             self._tcp.close()
             self._tcp = None
 
+
+
+def build(values: dict) -> SyslogSink:
+    host, port = parse_destination(values["to"])
+    return SyslogSink(host, port, transport=values["transport"], format=values["format"],
+                      facility=values["facility"])
+
+
+SINK = register(SinkSpec(
+    kind="cef", order=20, help="CEF messages over syslog (RFC 5424, or 3164), UDP or TCP",
+    example="farmwatch-collector --home /srv/fw export cef --follow --to siem.example.com:514 --tcp",
+    settings=(
+        Setting("to", help="syslog receiver", required="say where to send CEF", flag=Flag("--to", "HOST:PORT")),
+        Setting("transport", default="udp", help="udp or tcp (default udp)",
+                flag=Flag("--tcp", const="tcp", help="TCP instead of UDP")),
+        Setting("format", default="rfc5424", help=f"one of {', '.join(FORMATS)} (default rfc5424)",
+                flag=Flag("--rfc3164", const="rfc3164", help="BSD syslog lines instead of RFC 5424")),
+        Setting("facility", default="auth", help="syslog facility (default auth)", flag=Flag("--facility")),
+    ),
+    build=build))

@@ -7,6 +7,7 @@ from typing import TextIO
 
 from farmwatch.collector.exports.delivery import DeliveryError
 from farmwatch.collector.exports.feed import FlagEvent
+from farmwatch.collector.exports.registry import Flag, Setting, SinkSpec, register
 
 
 class JsonLinesSink:
@@ -29,3 +30,15 @@ class JsonLinesSink:
     def close(self) -> None:
         if self.path:
             self._out.close()
+
+
+def build(values: dict) -> JsonLinesSink:
+    output = values["output"]
+    return JsonLinesSink(Path(output) if output and output != "-" else None)
+
+
+SINK = register(SinkSpec(
+    kind="jsonl", order=10, help="one JSON object per line, to a file (appended) or stdout",
+    example="farmwatch-collector --home /srv/fw export jsonl --follow --output /var/log/farmwatch/flags.jsonl",
+    settings=(Setting("output", help="file to append to (default stdout)", flag=Flag("--output", "FILE")),),
+    build=build))

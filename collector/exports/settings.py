@@ -28,13 +28,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from farmwatch.collector.exports.registry import sinks as registered_sinks
 from farmwatch.collector.exports.runner import RetryPolicy
 
-_SECTIONS = {
-    "jsonl": {"output"},
-    "cef": {"to", "transport", "format", "facility"},
-    "webhook": {"url", "timeout_seconds", "ca_file", "headers"},
-}
 _GENERAL = {"interval_seconds", "retries", "backoff_seconds", "backoff_cap_seconds"}
 
 
@@ -46,7 +42,7 @@ class ExportConfigError(ValueError):
 class ExportSettings:
     interval_seconds: float = 5.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    sinks: dict[str, dict] = field(default_factory=dict)  # "jsonl" | "cef" | "webhook" -> settings
+    sinks: dict[str, dict] = field(default_factory=dict)  # sink kind ("jsonl", "cef" ...) -> settings
 
     def sink(self, kind: str) -> dict:
         return dict(self.sinks.get(kind, {}))
@@ -65,11 +61,13 @@ def load(path: Path) -> ExportSettings:
 
 
 def _parse(section: dict, path: Path) -> ExportSettings:
-    unknown = set(section) - _GENERAL - set(_SECTIONS)
+    kinds = registered_sinks()
+    unknown = set(section) - _GENERAL - set(kinds)
     if unknown:
         raise ExportConfigError(f"{path}: unknown [export] setting(s) {', '.join(sorted(unknown))}")
     sinks = {}
-    for kind, allowed in _SECTIONS.items():
+    for kind, spec in kinds.items():
+        allowed = spec.setting_names()
         values = section.get(kind, {})
         if set(values) - allowed:
             raise ExportConfigError(f"{path}: unknown [export.{kind}] setting(s) "
@@ -90,37 +88,8 @@ def build_sink(kind: str, settings: ExportSettings, overrides: dict):
     """The sink of `kind` from its `[export.KIND]` settings, with non-None `overrides` on top."""
     values = {**settings.sink(kind), **{k: v for k, v in overrides.items() if v is not None}}
     try:
-        return _BUILDERS[kind](values)
+        return registered_sinks()[kind].make(values)
     except (TypeError, ValueError) as exc:
         raise ExportConfigError(str(exc)) from exc
     except OSError as exc:  # e.g. the output file's folder does not exist
         raise ExportConfigError(f"cannot open the {kind} sink: {exc}") from exc
-
-
-def _jsonl(values: dict):
-    from farmwatch.collector.exports.jsonl import JsonLinesSink
-
-    output = values.get("output")
-    return JsonLinesSink(Path(output) if output and output != "-" else None)
-
-
-def _cef(values: dict):
-    from farmwatch.collector.exports.cef import SyslogSink, parse_destination
-
-    if not values.get("to"):
-        raise ValueError("say where to send CEF: --to HOST:PORT, or `to` in [export.cef]")
-    host, port = parse_destination(values["to"])
-    return SyslogSink(host, port, transport=values.get("transport", "udp"), format=values.get("format", "rfc5424"),
-                      facility=values.get("facility", "auth"))
-
-
-def _webhook(values: dict):
-    from farmwatch.collector.exports.webhook import WebhookSink
-
-    if not values.get("url"):
-        raise ValueError("say where to POST: --url URL, or `url` in [export.webhook]")
-    return WebhookSink(values["url"], headers=dict(values.get("headers", {})),
-                       timeout=float(values.get("timeout_seconds", 10.0)), ca_file=values.get("ca_file"))
-
-
-_BUILDERS = {"jsonl": _jsonl, "cef": _cef, "webhook": _webhook}

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from farmwatch.collector.exports.delivery import DeliveryError
 from farmwatch.collector.exports.feed import FlagEvent
+from farmwatch.collector.exports.registry import Flag, Setting, SinkSpec, register
 
 _RETRYABLE = {408, 425, 429}
 
@@ -68,3 +69,28 @@ def parse_header(text: str) -> tuple[str, str]:
     if not sep or not name.strip():
         raise ValueError(f"header {text!r} is not `Name: value`")
     return name.strip(), value.strip()
+
+
+def headers_from_flags(given: list[str]) -> dict[str, str]:
+    return dict(parse_header(h) for h in given)
+
+
+def build(values: dict) -> WebhookSink:
+    return WebhookSink(values["url"], headers=values["headers"], timeout=values["timeout_seconds"],
+                       ca_file=values["ca_file"])
+
+
+SINK = register(SinkSpec(
+    kind="webhook", order=30, help="an HTTP POST of JSON per event, retried with exponential backoff",
+    example="farmwatch-collector --home /srv/fw export webhook --follow --url https://hooks.example.com/fw "
+            "--header 'Authorization: Bearer ...'",
+    settings=(
+        Setting("url", help="http(s) URL to POST to", required="say where to POST", flag=Flag("--url")),
+        Setting("headers", dict, default={}, help="extra request headers, e.g. { Authorization = \"Bearer ...\" }",
+                flag=Flag("--header", "'NAME: VALUE'", help="extra request header (repeat)", repeat=True,
+                          convert=headers_from_flags)),
+        Setting("timeout_seconds", float, default=10.0, help="seconds per request (default 10)",
+                flag=Flag("--timeout", "SECONDS", value="seconds")),
+        Setting("ca_file", help="trust this CA bundle for an https URL instead of the system's"),
+    ),
+    build=build))

@@ -64,7 +64,7 @@ def database(conn_or_store) -> sqlite_utils.Database:
         return conn_or_store
     if isinstance(conn_or_store, sqlite3.Connection):
         return sqlite_utils.Database(conn_or_store)
-    db = getattr(conn_or_store, "db", None)  # farmwatch.collector.store.Store
+    db = getattr(conn_or_store, "db", None)  # farmwatch.collector.ingest.Store
     if isinstance(db, sqlite_utils.Database):
         return db
     raise TypeError(f"import_roster needs a Store, sqlite_utils.Database or sqlite3.Connection, "

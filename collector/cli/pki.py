@@ -1,0 +1,93 @@
+"""`pki init | revoke | issue-analyst`: the collector's certificate authority."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+from farmwatch.collector import pki
+from farmwatch.collector.cli.shared import CommandError, Commands, open_store, positive_int
+
+
+def cmd_pki_init(args, config):
+    ca = pki.CertificateAuthority.create(config.pki_dir, force=args.force)
+    names = args.san or config.server_names
+    server = ca.issue_server(names)
+    open_store(config).close()
+    print(f"CA certificate:     {config.pki_dir / ca.CA_CERT}  (give this to agents: --ca-cert)")
+    print(f"server certificate: {config.pki_dir / ca.SERVER_CERT}  names: {', '.join(names)}"
+          f"  expires {server.not_valid_after_utc:%Y-%m-%d}")
+    if not config.config_file.exists():
+        _write_settings(config.config_file, names)
+        print(f"settings:           {config.config_file}  (every setting, documented, at its default)")
+    print(f"next: farmwatch-collector --home {config.home} token create")
+
+
+def _write_settings(path, server_names: list[str]) -> None:
+    """The documented example as the home's collector.toml, with the names just certified."""
+    from importlib.resources import files
+
+    text = files("farmwatch.collector").joinpath("collector.example.toml").read_text(encoding="utf-8")
+    lines = [f"server_names = {json.dumps(server_names)}" if line.startswith("server_names = ") else line
+             for line in text.splitlines()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def cmd_pki_revoke(args, config):
+    from farmwatch.collector import enrollment
+
+    count = enrollment.revoke_subject(open_store(config), args.device_id, args.reason or "")
+    if not count:
+        raise CommandError(f"no live certificate for {args.device_id!r}; see `devices` for known ids")
+    print(f"revoked {count} certificate(s) of {args.device_id}; its calls are refused from now on")
+
+
+def cmd_pki_issue_analyst(args, config):
+    from farmwatch.common.files import write_private
+    from farmwatch.collector import enrollment
+
+    store = open_store(config)
+    ca = pki.CertificateAuthority.load(config.pki_dir)
+    key, cert = enrollment.Enrollment(store, ca, cert_lifetime=pki.DEFAULT_CLIENT_LIFETIME).issue_analyst(
+        args.name, dt.timedelta(days=args.days))
+    out = Path(args.out or config.pki_dir / "analysts")
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_private(out / f"{args.name}.key", key, replace=True)
+    (out / f"{args.name}.crt").write_bytes(cert)
+    print(f"analyst certificate: {out / (args.name + '.crt')}\nkey (mode 0600):     {out / (args.name + '.key')}")
+
+
+_ANALYST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+
+
+def _analyst_name(text: str) -> str:
+    if not _ANALYST_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a name of letters, digits and . _ @ - (at most 64, "
+                                         "not starting with a dot), e.g. alice or alice@example.com")
+    return text
+
+
+def register(commands: Commands) -> None:
+    pki_cmd = commands.group("pki", "the collector's certificate authority",
+                             "The collector's certificate authority: make it, revoke a device, "
+                             "issue analysts' certificates.", dest="pki_command")
+    p = pki_cmd.command("init", cmd_pki_init, "make the CA and the server certificate",
+                        example="farmwatch-collector --home /srv/fw pki init --san collector.example.com "
+                                "--san 10.0.0.5")
+    p.add_argument("--san", action="append", metavar="NAME",
+                   help="host name or IP agents use to reach the collector (repeat; default localhost, 127.0.0.1)")
+    p.add_argument("--force", action="store_true", help="replace an existing CA (every agent must re-enroll)")
+    p = pki_cmd.command("revoke", cmd_pki_revoke, "refuse every call from a device's certificates from now on",
+                        example="farmwatch-collector --home /srv/fw pki revoke C02ZK1ABMD6R --reason "
+                                "'reported stolen'")
+    p.add_argument("device_id", help="the device id (hardware serial) as `devices` shows it")
+    p.add_argument("--reason", help="kept with the revocation, e.g. 'laptop reported stolen'")
+    p = pki_cmd.command("issue-analyst", cmd_pki_issue_analyst,
+                        "make a certificate for a security analyst (for the gRPC Query service)",
+                        example="farmwatch-collector --home /srv/fw pki issue-analyst alice@example.com --days 30")
+    p.add_argument("name", type=_analyst_name,
+                   help="who it is for (letters, digits, . _ @ -); names the files and the audit trail")
+    p.add_argument("--days", type=positive_int, default=90, help="how long it is valid (default 90)")
+    p.add_argument("--out", metavar="DIR", help="folder for NAME.crt and NAME.key (default HOME/pki/analysts)")

@@ -1,0 +1,44 @@
+"""`query`: one read-only SQL statement over the database, audited."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from farmwatch.collector import audit
+from farmwatch.collector.cli import output
+from farmwatch.collector.cli.shared import CommandError, Commands, open_store, positive_int, positive_seconds
+
+
+def cmd_query(args, config):
+    from farmwatch.collector.storage import analyst_sql as sql
+
+    open_store(config).close()  # the database exists and has the current schema
+    with audit.local_question(config.database, "sql", args.sql) as entry:
+        try:
+            result = sql.run(config.database, args.sql, max_rows=args.max_rows, timeout=args.timeout)
+        except sql.SqlError as exc:
+            raise CommandError(str(exc)) from exc
+        entry.rows = len(result.rows)
+    output.emit(result.dicts(), result.columns, args.format)
+    if result.truncated:
+        print(f"(stopped at {args.max_rows} rows; raise --max-rows or narrow the query)", file=sys.stderr)
+
+
+def _statement(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the SQL statement is empty; e.g. \"SELECT device_id, verdict FROM devices\"")
+    return text
+
+
+def register(commands: Commands) -> None:
+    p = commands.command("query", cmd_query, "run one read-only SQL statement over the database (audited)",
+                         example='farmwatch-collector --home /srv/fw query "SELECT device_id, name FROM '
+                                 'current_processes WHERE name LIKE \'%anydesk%\'" --csv\n'
+                                 '(tables and views: README.md "The database")')
+    p.add_argument("sql", metavar="SQL", type=_statement,
+                   help='e.g. "SELECT device_id, verdict FROM devices LIMIT 10"')
+    p.add_argument("--max-rows", type=positive_int, default=10_000, metavar="N",
+                   help="rows to print at most (default 10000)")
+    p.add_argument("--timeout", type=positive_seconds, default=30.0, metavar="SECONDS",
+                   help="seconds before the query is stopped (default 30)")
+    output.add_format_flags(p)
