@@ -4,7 +4,7 @@
 
 Scans run in a fresh `python` subprocess each (as a freshly started agent would), 3 times per
 machine: this machine as it is, this machine with `--extra-processes` idle `sleep` processes
-added (300 by default, ~400 in all, like research/baseline.md; they are ended by PID afterwards),
+added (300 by default, ~400 in all, like docs/design.md 'Measured baseline'; they are ended by PID afterwards),
 and the `busy_laptop` fixture sysroot (400 processes' worth of /proc, tests/sysroot_machines.py).
 "scan CPU" is the CPU the scan itself used (process time around `build_report`); "process CPU"
 adds interpreter start and imports; peak RSS is the subprocess's maxrss from wait4().

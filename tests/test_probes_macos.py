@@ -151,7 +151,7 @@ def test_dock_devices_below_a_hub_and_no_root_hub():
 
 
 def test_signature_interfaces_need_the_serial_where_the_signature_has_it():
-    # GL.iNet Comet as ioreg printed it (kvm_signatures.md §7): two 08/06/50 interfaces collapse into one triple
+    # GL.iNet Comet as ioreg printed it (docs/detection.md §H7): two 08/06/50 interfaces collapse into one triple
     signature = bytes.fromhex("6b1d0401000143414645424142450000" "00e001030a0000030101030000080650")
     assert macos_usb.interface_triples(signature, "CAFEBABE") == [
         ("e0", "01", "03"), ("0a", "00", "00"), ("03", "01", "01"), ("03", "00", "00"), ("08", "06", "50")]

@@ -24,7 +24,7 @@ def test_pikvm_by_its_strings_cites_the_signature():
     assert finding["summary"] == "IP-KVM attached over USB: PiKVM (1d6b:0104 PiKVM PiKVM Composite Device)"
     signature = finding["evidence"]["signature"]
     assert (signature["id"], signature["confidence"]) == ("pikvm-usb-manufacturer", "high")
-    assert signature["source"].startswith("kvm_signatures.md")
+    assert signature["source"].startswith("docs/detection.md §H")
     assert "linux-multifunction-gadget" in [m["id"] for m in finding["evidence"]["also_matches"]]
     assert finding["evidence"]["usb_device"]["interfaces"] == [KEYBOARD, HID, MOUSE, STORAGE]
 

@@ -40,7 +40,7 @@ def test_chrome_remote_desktop_host_is_found_even_with_a_truncated_linux_name():
                                             ("ZohoMeeting.exe", "zoho-meeting")])
 def test_meeting_apps_filed_under_remote_access_tools_weigh_low(name, tool_id):
     """GoTo Meeting's G2M*.exe and Zoho Meeting sit inside LOLRMM's GoToMyPC / Zoho Assist lists
-    (remote_tools.md §5 Meetings): a meeting attendee is not a GoToMyPC host."""
+    (docs/detection.md §T5 Meetings): a meeting attendee is not a GoToMyPC host."""
     exe = rf"C:\Users\a\AppData\Local\Meeting\{name}"
     finding = only(report("windows", processes=[process(40, name, exe)]), "remote-control-running")
     assert (finding["evidence"]["tool"]["id"], finding["severity"]) == (tool_id, "low")
@@ -332,7 +332,7 @@ def test_the_chrome_remote_desktop_web_client_installed_as_an_app_is_no_host(os,
 
 
 def test_intune_remote_help_is_the_companys_channel_and_weighs_low():
-    """Remote Help's helper signs in to the company's tenant with an Intune role (remote_tools.md §5)."""
+    """Remote Help's helper signs in to the company's tenant with an Intune role (docs/detection.md §T5)."""
     app = "/Applications/Microsoft Remote Help.app"
     rep = report("macos", processes=[process(88, "Microsoft Remote Help", app + "/Contents/MacOS/Microsoft Remote Help",
                                              bundle_id="com.microsoft.remotehelp")],
@@ -342,7 +342,7 @@ def test_intune_remote_help_is_the_companys_channel_and_weighs_low():
 
 
 def test_tightvncs_server_is_named_tightvnc_not_tigervnc():
-    """LOLRMM files tvnserver.exe and TightVNC's folder under TigerVNC too (remote_tools.md §7 collisions)."""
+    """LOLRMM files tvnserver.exe and TightVNC's folder under TigerVNC too (docs/detection.md §T7 collisions)."""
     exe = r"C:\Program Files\TightVNC\tvnserver.exe"
     rep = report("windows", processes=[process(89, "tvnserver.exe", exe, ["tvnserver.exe", "-service"])])
     finding = only(rep, "remote-control-running")

@@ -1,4 +1,4 @@
-"""Percentiles, "median [min–max]" spreads and plain-text tables, as research/baseline.md prints them."""
+"""Percentiles, "median [min–max]" spreads and plain-text tables, as docs/design.md "Measured baseline" shows."""
 from __future__ import annotations
 
 import statistics

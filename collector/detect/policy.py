@@ -28,7 +28,7 @@ or a device id (`usb:vvvv:pppp`, `edid:PNP` + 4 hex digits of the product code),
 the heuristics flag can be sanctioned after review. `path` (one string) is accepted
 for `paths`. Without `groups` an entry applies to every device.
 
-Narrowing follows Elastic's advice in remote_tools.md §5 (never allow on a name alone when more
+Narrowing follows Elastic's advice in docs/detection.md §T5 (never allow on a name alone when more
 is known): when `paths` is given, every executable/install path seen for the tool must lie under
 one of them (a tool seen without a path is then not allowed); when `signer` is given, a seen
 signer must equal it. A live inbound session of an allowed tool stays counted unless the entry

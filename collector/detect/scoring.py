@@ -5,7 +5,7 @@ Each finding that is not allow-listed adds the weight of its severity:
     info 0 · low 10 · medium 30 · high 45 · critical 75
 
 - Low findings together add at most LOW_SIGNAL_CAP (20): weak signals corroborate, they never
-  raise an alarm on their own (indicators.md §6: "corroborate, never alert alone").
+  raise an alarm on their own (docs/detection.md §I6: "corroborate, never alert alone").
 - score >= SUSPICIOUS_AT (30) → `suspicious`; score >= RELAY_AT (70) → `relay`.
 - `relay` also needs at least one critical finding — evidence that the laptop *is* driven
   (an IP-KVM, a capture input plus a foreign keyboard, a live inbound remote-control

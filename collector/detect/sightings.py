@@ -65,7 +65,7 @@ def _name_matches(catalogue: Catalogue, os: str | None, name: str, exe: str) -> 
 def _process_matches(catalogue: Catalogue, os: str | None, names: tuple[str, ...], exe: str,
                      bundle_id: str, signer: str) -> list[tuple[Tool, str, str]]:
     """Tools the process is, by name, bundle id, install folder or code signer — never the tool
-    whose viewer it is (a viewer drives another machine: remote_tools.md §5). A catalogued viewer
+    whose viewer it is (a viewer drives another machine: docs/detection.md §T5). A catalogued viewer
     sits in its vendor's folder and carries its vendor's signature (RealVNC signs VNC Viewer as it
     signs VNC Server), so folder and signer say nothing about it."""
     found = [match for name in names for match in _name_matches(catalogue, os, name, exe)]

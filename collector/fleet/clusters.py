@@ -4,7 +4,7 @@ People come from the roster: a person is their e-mail address, else their user n
 the e-mail of the same user name's other rows, see `_PERSON`); a device that is not on the roster
 (or has no user there) is its own unknown person.
 
-What keeps benign places out (indicators.md §2 and §4):
+What keeps benign places out (docs/fleet.md §1 and docs/detection.md §I4):
 - the key kinds' own exclusions (`keys`), and the configured office networks, gateway MACs and
   BSSIDs: a device whose latest report from a key came from the office is not counted at that
   key. Any one configured kind places a report at the office for all its keys (behind the office

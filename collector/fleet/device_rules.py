@@ -9,7 +9,7 @@ Rules (finding `rule` ids; severities weigh in through detect's scoring):
   fleet-silent             low: no report for longer than its interval allows, after reporting
   fleet-not-on-roster      medium: it reports, but the roster (when one is imported) lacks it
   fleet-never-reported     medium: on the roster, past its grace period, never reported
-Time zone and language are weak and common among honest staff (indicators.md L6): low, so they
+Time zone and language are weak and common among honest staff (docs/detection.md L6): low, so they
 corroborate and never flag alone. A laptop on holiday goes silent too: low for the same reason.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Three kinds, strongest first: the default gateway's MAC (the router the laptop sits behind), the
 Wi-Fi BSSID (the access point), and the public address the collector saw the report come from.
 Gateway MAC and BSSID are not shared by carrier NAT and not changed by a VPN on the router
-(indicators.md §2), so they beat the address.
+(docs/fleet.md §1), so they beat the address.
 
 An IPv6 address counts by its /64, the network of one home (`address_key`).
 

@@ -15,7 +15,7 @@ class FleetSettings:
     # Devices share a location when both reported from it within the last `window_days`.
     window_days: float = 7
     # A device counts at a location once it has reported from there on this many UTC days:
-    # farms persist, a conference or a hotel stay does not (indicators.md §2: "persisting ≥3 days").
+    # farms persist, a conference or a hotel stay does not (docs/fleet.md §1: "persisting ≥3 days").
     min_days_at_location: int = 3
     # Silence finding: no report for this long (never less than three report intervals).
     silent_after_hours: float = 72

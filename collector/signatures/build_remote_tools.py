@@ -19,7 +19,7 @@ What the import decides (everything else is copied field by field):
 - `id`: a slug of the tool name, used by the allow-list.
 - `role`: host (this laptop can be driven), client (this laptop drives something else),
   management (inventory/RMM agent), tunnel, vpn, input_sharing (software KVM), jiggler.
-- `relevance`: how strongly the research ties the tool to laptop farms (remote_tools.md §4-5).
+- `relevance`: how strongly the research ties the tool to laptop farms (docs/detection.md §T4-5).
 - `builtin`: shipped with the OS, so being installed says nothing.
 - `listen_ports`: ports on which the tool accepts sessions; an established connection to one
   of them from elsewhere is an inbound session. Ports the tool only dials out to stay in
@@ -34,10 +34,10 @@ import json
 import re
 from pathlib import Path
 
-RESEARCH = "remote_tools.md"
+RESEARCH = "docs/detection.md"
 OSES = ("windows", "macos", "linux")
 
-# remote_tools.md §4: named in DPRK IT-worker reporting or the free/consumer tools that need no
+# docs/detection.md §T4: named in DPRK IT-worker reporting or the free/consumer tools that need no
 # company infrastructure, plus the commonly abused set.
 HIGH_RELEVANCE = {
     "AnyDesk", "TeamViewer", "Chrome Remote Desktop", "RustDesk", "Splashtop",
@@ -55,7 +55,7 @@ BUILTIN = {
     "Windows Remote Assistance", "Microsoft Quick Assist", "Apple Remote Desktop",
     "GNOME Remote Desktop", "Vino (GNOME VNC server)", "KDE Desktop Sharing (krfb)",
 }
-# Viewers / admin consoles: the laptop controls another machine (remote_tools.md §5 "Developers").
+# Viewers / admin consoles: the laptop controls another machine (docs/detection.md §T5 "Developers").
 CLIENTS = {
     "Microsoft Remote Desktop Connection (mstsc)", "RdClient", "RDCMan", "mRemoteNG",
     "Royal TS (Royal Apps)", "Remmina", "Devolutions Remote Desktop Manager", "Terminals",
@@ -65,7 +65,7 @@ CLIENTS = {
     "Bitvise SSH Client", "Chrome SSH Extension", "Teleport Connect", "EMCO Remote Console",
 }
 # Meeting, monitoring, classroom and accessibility software LOLRMM files as remote access
-# (remote_tools.md §5 "Meetings", "Other legitimate software").
+# (docs/detection.md §T5 "Meetings", "Other legitimate software").
 LOW_RELEVANCE_HOSTS = {
     "Adobe Connect", "WebEx (Remote Access)", "QQ IM-remote assistance", "GoTo Opener",
     "NoteOn-desktop sharing", "TurboMeeting", "Mikogo", "BeamYourScreen", "Netviewer",
@@ -76,9 +76,9 @@ LOW_RELEVANCE_HOSTS = {
     "GNOME Remote Desktop",
 }
 ROLE_BY_CATEGORY = {"tunnel": "tunnel", "vpn": "vpn", "kvm_software": "input_sharing", "rmm": "management"}
-HOST_ROLE_RMM = {"MeshCentral"}  # filed as rmm, but gives full remote desktop (remote_tools.md §4)
+HOST_ROLE_RMM = {"MeshCentral"}  # filed as rmm, but gives full remote desktop (docs/detection.md §T4)
 
-# Inbound session ports (remote_tools.md §8 "Ports", §4 table; port_details notes).
+# Inbound session ports (docs/detection.md §T8 "Ports", §T4 table; port_details notes).
 LISTEN_PORTS = {
     "AnyDesk": [6568, 7070], "TeamViewer": [5938], "RustDesk": [21118],
     "Microsoft Remote Desktop Services (RDP host)": [3389], "XRDP": [3389],
@@ -88,7 +88,7 @@ LISTEN_PORTS = {
     "NoMachine": [4000], "Remote Utilities": [5650], "pcAnywhere": [5631, 5632],
     "Splashtop": [6783, 6784, 6785], "Mouse Without Borders": [15100, 15101],
 }
-# Viewer-side identifiers inside host tools' records (remote_tools.md §4 rows 8, 11, 21): the
+# Viewer-side identifiers inside host tools' records (docs/detection.md §T4 rows 8, 11, 21): the
 # laptop running them controls another machine, so they are kept apart and never count as the host.
 CLIENT_IDENTIFIERS = {
     "Apple Remote Desktop": {"bundle_ids": ["com.apple.ScreenSharing"], "app_names": ["Apple Remote Desktop"]},
@@ -105,7 +105,7 @@ CLIENT_IDENTIFIERS = {
 # A process argument that means a remote user is connected right now.
 SESSION_MARKERS = {
     "TeamViewer": [{"process": "teamviewer_desktop", "args": "--module 1",
-                    "source": f"{RESEARCH} §4 row 2 (--IPCport 5939 --Module 1 marks an incoming session)"}],
+                    "source": f"{RESEARCH} §T4 row 2 (--IPCport 5939 --Module 1 marks an incoming session)"}],
 }
 # Arguments that turn a tool into a proxy for other machines' traffic.
 PROXY_MARKERS = {
@@ -124,7 +124,7 @@ ADDITIONS = [
     {
         "tool": "Mouse Jiggler (arkane-systems)", "category": "jiggler", "role": "jiggler",
         "processes": {"windows": ["MouseJiggle.exe"]},
-        "source": "indicators.md B1 [JIG] arkane-systems/mousejiggler (MouseJiggle.exe)",
+        "source": "docs/detection.md B1 [JIG] arkane-systems/mousejiggler (MouseJiggle.exe)",
     },
 ]
 # Facts the research names that the LOLRMM-derived records lack.
@@ -135,16 +135,16 @@ SUPPLEMENTS = {
         "install_paths": {"linux": ["/usr/local/Astrill/*"]},
         "domains": ["astrill.com"],
         "cmdline_markers": ["/autostart"],
-        "source": "indicators.md V1 [AST-L] (Linux helpers, /usr/local/Astrill); remote_tools.md §4 (com.Astrill.app)",
+        "source": "docs/detection.md V1 [AST-L] (Linux helpers, /usr/local/Astrill); docs/detection.md §T4 (com.Astrill.app)",
     },
     # Go binaries ship under the same name on every OS; the research only lists Windows names.
     "chisel": {
         "processes": {"linux": ["chisel"], "macos": ["chisel"]},
-        "source": f"{RESEARCH} §4 tunnels table (chisel.exe); same binary name on Linux/macOS (inference)",
+        "source": f"{RESEARCH} §T4 tunnels table (chisel.exe); same binary name on Linux/macOS (inference)",
     },
     "CloudFlare Tunnel": {
         "processes": {"linux": ["cloudflared"], "macos": ["cloudflared"]},
-        "source": f"{RESEARCH} §4 tunnels table (cloudflared.exe); same binary name on Linux/macOS (inference)",
+        "source": f"{RESEARCH} §T4 tunnels table (cloudflared.exe); same binary name on Linux/macOS (inference)",
     },
     "Chrome Remote Desktop": {
         "processes": {"linux": ["chrome-remote-desktop-host", "chrome-remote-desktop",
@@ -152,7 +152,7 @@ SUPPLEMENTS = {
                       "macos": ["remoting_me2me_host"]},
         "install_paths": {"linux": ["/opt/google/chrome-remote-desktop/*"],
                           "macos": ["/Library/PrivilegedHelperTools/org.chromium.chromoting.me2me_host.app/*"]},
-        "source": f"{RESEARCH} §4 row 3 (host binaries per OS, chromium remoting sources)",
+        "source": f"{RESEARCH} §T4 row 3 (host binaries per OS, chromium remoting sources)",
     },
 }
 

@@ -1,7 +1,7 @@
 """Hardware the scenarios plug in: IP-KVM gadgets, capture paths, jigglers, docks and peripherals.
 
 Identities (ids, strings, interface triples, EDID fields) are the ones recorded in
-shared/research/kvm_signatures.md; the README's table names the section each one comes from.
+docs/detection.md §H; the README's table names the section each one comes from.
 Driver names follow what each OS binds to that interface class.
 """
 
@@ -39,7 +39,7 @@ def bus(os: str, linux: str, windows: str, macos: str) -> str:
     return {"linux": linux, "windows": windows, "macos": macos}[os]
 
 
-# --- IP-KVMs (kvm_signatures.md §1) -------------------------------------------------------------
+# --- IP-KVMs (docs/detection.md §H1) -------------------------------------------------------------
 
 KBD, ABS, REL, MSD = "03/01/01", "03/00/00", "03/01/02", "08/06/50"
 
@@ -112,7 +112,7 @@ def pi_hid_gadget(os: str) -> Usb:
                bus(os, "3-1", "Port_#0001.Hub_#0002", "0x00100000"), interfaces(os, KBD, REL))
 
 
-# --- KVM and capture EDIDs (kvm_signatures.md §2, §3) ---------------------------------------
+# --- KVM and capture EDIDs (docs/detection.md §H2, §H3) ---------------------------------------
 
 PIKVM_V4_PLUS = MonitorSpec("LNX", 0x7773, 0x01010101, 35, 2016, 0, 0, FHD_60, "PiKVM V4 Plus", "CAFEBABE")
 PIKVM_V3 = MonitorSpec("LNX", 0x7771, 0x01010101, 35, 2016, 0, 0, FHD_60, "PiKVM V3", "CAFEBABE")
@@ -125,7 +125,7 @@ NANOKVM_PHILIPS_CLONE = MonitorSpec("PHL", 0xC233, 47718, 43, 2021, 800, 335, QH
 MACROSILICON = MonitorSpec("HJW", 0x1836, 0, 1, 2018, 0, 0, FHD_60, "MACROSILICON")
 HD_TO_USB = MonitorSpec("HJW", 0x2109, 0, 1, 2020, 0, 0, FHD_60, "HD TO USB")
 
-# --- Benign look-alikes (kvm_signatures.md §8 and ordinary peripherals) ----------------------
+# --- Benign look-alikes (docs/detection.md §H8 and ordinary peripherals) ----------------------
 
 DELL_D2721H = MonitorSpec("DEL", 0x2013, 0x4C42524B, 12, 2022, 597, 336, FHD_60, "DELL D2721H", "FJ3HQ23")
 LG_27GL850 = MonitorSpec("GSM", 0x5B7F, 0x0001D6A4, 8, 2021, 597, 336, QHD_60, "27GL850", "908NTQDCE428")

@@ -2,7 +2,7 @@
 remote-control tools no other scenario runs, and honest laptops built to look alike (meeting apps,
 help-desk consoles, hobby boards, VMs, docks, conference rooms, three monitors).
 
-Identities come from shared/research/kvm_signatures.md and remote_tools.json / remote_tools.md; where
+Identities come from docs/detection.md (§H, §T) and the signature catalogue; where
 a value is not in the research (an ordinary monitor's or controller's ids) it is a plausible one that
 no catalogue entry names, and the scenario's `fact` says which research fact the case leans on.
 """
@@ -26,7 +26,7 @@ def _kvm_usb(os: str, vid: str, pid: str, manufacturer: str, product: str, seria
                bus(os, KVM_PORT["linux"], KVM_PORT["windows"], KVM_PORT["macos"]), interfaces(os, *triples))
 
 
-# --- IP-KVM faces (kvm_signatures.md §1) ------------------------------------------------------
+# --- IP-KVM faces (docs/detection.md §H1) ------------------------------------------------------
 
 def pikvm_2021(os: str) -> Usb:
     """kvmd 2021-09..2025-02: product 'Composite KVM Device', configuration 'PiKVM device'."""
@@ -145,7 +145,7 @@ def wiebetech_mj3(os: str) -> Usb:
                bus(os, "1-3", "Port_#0003.Hub_#0001", "0x00130000"), interfaces(os, REL))
 
 
-# --- EDIDs (kvm_signatures.md §2, §3) ---------------------------------------------------------
+# --- EDIDs (docs/detection.md §H2, §H3) ---------------------------------------------------------
 
 PIKVM_2022 = MonitorSpec("LNX", 0x8888, 0x88888800, 28, 2011, 0, 0, FHD_60, "PiKVM")
 PIKVM_V4_MINI = MonitorSpec("LNX", 0x7772, 0x01010101, 35, 2016, 0, 0, FHD_60, "PiKVM V4 Mini", "CAFEBABE")
@@ -281,7 +281,7 @@ def rp2040_macropad(os: str) -> Usb:
                interfaces(os, "02/02/00", "0a/00/00", MSD, "03/00/00", "01/01/00", "01/03/00"))
 
 
-# --- remote-control tools not run by the first corpus (remote_tools.json) ----------------------
+# --- remote-control tools not run by the first corpus (signatures/remote_tools/) ----------------------
 
 def parsec_windows() -> Delta:
     folder = PF + "Parsec\\"

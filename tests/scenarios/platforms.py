@@ -6,8 +6,8 @@ Quick Assist, Remote Help, Windows App, Intune's own agents), displays (dummy pl
 TVs with CTA extension blocks, invalid manufacturer ids, portable monitors, docks) and mixed weak
 signals whose verdict depends on adding them up correctly.
 
-Identities come from shared/research (kvm_signatures.md, remote_tools.json / remote_tools.md,
-indicators.md); where a value is not in the research (an ordinary monitor's ids, a dummy plug's EDID,
+Identities come from docs/detection.md (§H hardware, §T tools, §I indicators) and the
+signature catalogue; where a value is not in the research (an ordinary monitor's ids, a dummy plug's EDID,
 an Intune component's path) it is a plausible one that no catalogue entry names, and the scenario's
 `fact` says which research fact the verdict leans on.
 """

@@ -1,7 +1,7 @@
 """Remote-control tools, tunnels, VPNs and OS remote-access features as laptop deltas.
 
-Process names, paths, services, bundle ids and ports are those in shared/research/remote_tools.json
-and remote_tools.md. Each function returns what the tool leaves on a laptop in a given state:
+Process names, paths, services, bundle ids and ports are those in the signature catalogue
+and docs/detection.md §T. Each function returns what the tool leaves on a laptop in a given state:
 installed only, running idle, or carrying a live inbound session from `CONTROLLER`.
 """
 

@@ -2,14 +2,14 @@
 
 ioreg gives ids as decimal integers and, in ``UsbDeviceSignature``, the device's interface
 class triples, so one call yields the interface mix without walking IOUSBHostInterface
-nodes (kvm_signatures.md §7). The signature is vendor, product and bcdDevice (16-bit
+nodes (docs/detection.md §H7). The signature is vendor, product and bcdDevice (16-bit
 little-endian), the serial string's bytes, the device class triple, then one triple per
 distinct interface class.
 
 Without ioreg, system_profiler stands in (no interface classes): ``SPUSBDataType`` up to
 macOS 15 (its speed spelled "high_speed" or, on 14/15, "up_to_480_Mb_per_sec"), and on
 macOS 26, where that type answers an empty list, ``SPUSBHostDataType`` with its
-``USBDeviceKey…`` names and "480 Mb/s" speeds (kvm_signatures.md §7).
+``USBDeviceKey…`` names and "480 Mb/s" speeds (docs/detection.md §H7).
 """
 
 from __future__ import annotations

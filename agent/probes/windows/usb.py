@@ -5,7 +5,7 @@ device's serial when it has one; otherwise Windows makes one up, with "&" in it)
 hardware id adds ``&REV_xxxx`` (bcdDevice) and the compatible ids carry the classes:
 ``USB\\DevClass_xx`` for the device, ``USB\\Class_xx&SubClass_xx&Prot_xx`` for an
 interface. A composite device gets one child per interface, ``…&MI_nn\\…``, whose parent
-is the device (kvm_signatures.md §7). The product string is the bus-reported
+is the device (docs/detection.md §H7). The product string is the bus-reported
 description; Windows keeps no copy of the manufacturer string.
 """
 

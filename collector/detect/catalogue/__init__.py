@@ -1,6 +1,6 @@
 """The signature catalogue: remote-control tools, IP-KVM and other hardware, network hints.
 
-Signatures are data (DESIGN.md): JSON files in `collector/signatures/`, each an object with
+Signatures are data (docs/design.md): JSON files in `collector/signatures/`, each an object with
 `"schema": 1`, a `"kind"` and one list of entries:
 
 | kind           | list key          | one entry is                                              |

@@ -25,7 +25,7 @@ DETECTION_PROBES = (set(PROBE_FIELDS) - {"host"}) | {"usb"}
 @rule("os-remote-access-enabled", "medium", "{service} is enabled in the OS")
 def os_remote_access_enabled(ctx: Context) -> Iterator[Hit]:
     """The OS's own remote desktop (RDP, Screen Sharing/Remote Management, VNC) is switched on
-    (indicators.md R4: medium strength, medium false positives — help desks use it, and the
+    (docs/detection.md R4: medium strength, medium false positives — help desks use it, and the
     allow-list is where a company sanctions it). Remote Assistance, which answers only the user's
     own invitation and ships switched on, is low; a shell login service is info only."""
     for service, enabled in ctx.view.remote_access:

@@ -1,5 +1,5 @@
 """Hardware: IP-KVMs and other devices by USB identity and display EDID, plus heuristics for
-the unknown ones (kvm_signatures.md; indicators.md K1-K8, B2)."""
+the unknown ones (docs/detection.md §H; docs/detection.md K1-K8, B2)."""
 
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def usb_ip_kvm(ctx: Context) -> Iterator[Hit]:
 @rule("usb-gadget-default", "high", "Linux USB gadget with a default id attached: {name} ({device})")
 def usb_gadget_default(ctx: Context) -> Iterator[Hit]:
     """A Linux board posing as a USB device with the kernel's default ids (1d6b:0104 is what
-    most IP-KVMs ship with; indicators.md K1). Root hubs share the vendor id and are benign."""
+    most IP-KVMs ship with; docs/detection.md K1). Root hubs share the vendor id and are benign."""
     yield from _usb_signature_hits(ctx, {"gadget_default"})
 
 
@@ -144,14 +144,14 @@ def usb_hid_injector(ctx: Context) -> Iterator[Hit]:
 
 @rule("usb-mouse-jiggler", "medium", "Mouse jiggler attached: {name} ({device})")
 def usb_mouse_jiggler(ctx: Context) -> Iterator[Hit]:
-    """A hardware jiggler keeps the session alive with nobody at the keyboard (indicators.md B2)."""
+    """A hardware jiggler keeps the session alive with nobody at the keyboard (docs/detection.md B2)."""
     yield from _usb_signature_hits(ctx, {"jiggler"})
 
 
 @rule("usb-capture-device", "low", "HDMI capture device attached: {name} ({device})")
 def usb_capture_device(ctx: Context) -> Iterator[Hit]:
     """An HDMI-to-USB capture dongle plugged into this laptop: this laptop watches another
-    screen. Weak for the laptop under watch (kvm_signatures.md §3)."""
+    screen. Weak for the laptop under watch (docs/detection.md §H3)."""
     yield from _usb_signature_hits(ctx, {"capture"})
 
 
@@ -205,7 +205,7 @@ def _composite_tells(ctx: Context, device: UsbView, storage: bool, network: bool
 def usb_kvm_composite(ctx: Context) -> Iterator[Hit]:
     """One USB device exposing a HID keyboard and a HID pointer together with mass storage
     and/or a network function (RNDIS/ECM): the gadget composite of most IP-KVMs, which survives
-    id and string spoofing (chelmzy; kvm_signatures.md §1 notes). Critical with a further tell."""
+    id and string spoofing (chelmzy; docs/detection.md §H1 notes). Critical with a further tell."""
     for device in ctx.view.usb_devices:
         if device.device_class == HUB_CLASS:
             continue
@@ -237,7 +237,7 @@ def _display_signature_hits(ctx: Context, kind: str) -> Iterator[tuple[DisplayVi
 @rule("display-kvm-edid", "critical", "Display output goes into an IP-KVM: {name} ({display})")
 def display_kvm_edid(ctx: Context) -> Iterator[Hit]:
     """The 'monitor' on a video output has the EDID of an IP-KVM's capture input (PiKVM's LNX
-    EDIDs, TinyPilot, JetKVM and its monitor presets, NanoKVM; indicators.md K7)."""
+    EDIDs, TinyPilot, JetKVM and its monitor presets, NanoKVM; docs/detection.md K7)."""
     for display, match in _display_signature_hits(ctx, "ip_kvm"):
         yield Hit({"name": match.entry.name, "display": _display_label(display)},
                   {"display": display.evidence(), **match.evidence()}, match.severity,
@@ -247,7 +247,7 @@ def display_kvm_edid(ctx: Context) -> Iterator[Hit]:
 @rule("display-capture-edid", "high", "Display output goes into an HDMI capture device: {name} ({display})")
 def display_capture_edid(ctx: Context) -> Iterator[Hit]:
     """The 'monitor' is an HDMI-to-USB capture dongle's fixed EDID: another computer records
-    this screen, the DIY-KVM path (indicators.md K8; kvm_signatures.md §3)."""
+    this screen, the DIY-KVM path (docs/detection.md K8; docs/detection.md §H3)."""
     for display, match in _display_signature_hits(ctx, "capture"):
         yield Hit({"name": match.entry.name, "display": _display_label(display)},
                   {"display": display.evidence(), **match.evidence()}, match.severity,
@@ -319,7 +319,7 @@ def _foreign_input_devices(ctx: Context) -> list[UsbView]:
 def kvm_assembled(ctx: Context) -> Iterator[Hit]:
     """The two halves of a KVM seen separately: the video output feeds a capture or KVM input,
     and a Linux gadget, keystroke injector or KVM HID bridge is attached (DIY
-    capture-dongle KVMs, Openterface: indicators.md K8, kvm_signatures.md §3). Together they
+    capture-dongle KVMs, Openterface: docs/detection.md K8, docs/detection.md §H3). Together they
     mean the laptop is watched and typed on from elsewhere."""
     outputs, inputs = _captured_outputs(ctx), _foreign_input_devices(ctx)
     if outputs and inputs:

@@ -1,6 +1,6 @@
 """Network relaying and live sessions: inbound remote-desktop sessions, live connections of
 remote-control tools, remote logins, IP forwarding, proxies and tunnels listening
-(indicators.md R4, R6, V5, V6; remote_tools.md §6 "network evidence")."""
+(docs/detection.md R4, R6, V5, V6; docs/detection.md §T6 "network evidence")."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def _inbound(ctx: Context) -> list[ConnectionView]:
 def _desk_input_sharing(ctx: Context, conn: ConnectionView) -> bool:
     """A software KVM (Mouse Without Borders, Barrier, Synergy) talking to a peer on the LAN: the keyboard
     and mouse of a machine on the same desk, whichever side shares them. No screen travels with it, so
-    whoever types must be looking at this laptop (remote_tools.md §4 software KVMs, §5 multi-machine desks);
+    whoever types must be looking at this laptop (docs/detection.md §T4 software KVMs, §T5 multi-machine desks);
     from a public address it still counts."""
     if _origin(conn.remote_ip) != "private":
         return False
@@ -191,7 +191,7 @@ def remote_login_session(ctx: Context) -> Iterator[Hit]:
 def remote_desktop_session(ctx: Context) -> Iterator[Hit]:
     """The OS lists a graphical remote session (RDP `RDP-Tcp#N`, an xrdp display) whose client sits
     on a public address: the session table's record of a live inbound remote-desktop session, the
-    same fact as `remote-session-inbound` sees on the socket (indicators.md R6, R4), so it holds
+    same fact as `remote-session-inbound` sees on the socket (docs/detection.md R6, R4), so it holds
     when the connection list is missing. An SSH shell is not a desktop and stays a remote login."""
     for session, origin, driven in _remote_sessions(ctx):
         if driven:
@@ -213,7 +213,7 @@ def _forwarding_reasons(ctx: Context) -> list[dict]:
 @rule("ip-forwarding", "medium", "IP forwarding is on{explained}")
 def ip_forwarding(ctx: Context) -> Iterator[Hit]:
     """The laptop routes packets for other machines: Internet Sharing/ICS, a hotspot, a subnet
-    router — the network half of a relay (DESIGN.md; indicators.md V6). Container and VM
+    router — the network half of a relay (docs/design.md; docs/detection.md V6). Container and VM
     bridges (docker0, virbr0, vEthernet …) are the common honest cause; when they explain it,
     it is only info."""
     if not ctx.view.ip_forwarding:
@@ -293,7 +293,7 @@ def _is_ssh_client(proc: ProcessView) -> bool:
 @rule("ssh-reverse-tunnel", "medium", "SSH reverse tunnel from {process} publishes {forwards} on another host")
 def ssh_reverse_tunnel(ctx: Context) -> Iterator[Hit]:
     """An ssh client with a remote forward (`-R`) lets whoever reaches the far host connect into
-    this laptop — the SSH variant of the tunnels in remote_tools.md (ssh clients are catalogued
+    this laptop — the SSH variant of the tunnels in docs/detection.md §T (ssh clients are catalogued
     as tunnels for their port forwarding). A plain ssh login does not match; developers use
     `-R` rarely, so medium. High when a remote-desktop port is what gets published."""
     desktop_ports = {str(p) for p in ctx.catalogue.listen_ports}
@@ -328,7 +328,7 @@ def _tunnel_carrying(ctx: Context, conn: ConnectionView) -> str | None:
 def remote_session_tunnelled(ctx: Context) -> Iterator[Hit]:
     """A tunnel (ngrok, frp, chisel, cloudflared … or ssh with `-R`) holds an established connection to a
     remote-desktop port on this laptop. Such a tunnel connects to the local port only when a client at
-    the far end comes in (`ngrok tcp 3389`: remote_tools.md §6), so a session is being carried now — one
+    the far end comes in (`ngrok tcp 3389`: docs/detection.md §T6), so a session is being carried now — one
     that never shows as an inbound connection from elsewhere, because it arrives over loopback. A port
     served by other software (`ngrok http 4000` to a dev server) is not a remote desktop."""
     ports = set(ctx.catalogue.listen_ports) | _listening_ports_of_tools(ctx)

@@ -1,5 +1,5 @@
 """Remote-control software: running, installed, several at once, in a live session; VPNs,
-tunnels and jigglers (indicators.md R1, R2, V1, V5, B1; remote_tools.md §4-6)."""
+tunnels and jigglers (docs/detection.md R1, R2, V1, V5, B1; docs/detection.md §T4-6)."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def _session_marker(sighting: Sighting) -> dict | None:
 @rule("remote-session-active", "critical", "{tool} has a remote user connected now ({where})")
 def remote_session_active(ctx: Context) -> Iterator[Hit]:
     """The tool's own process arguments say an incoming session is live (TeamViewer starts
-    TeamViewer_Desktop with `--Module 1` for an incoming session, remote_tools.md §4)."""
+    TeamViewer_Desktop with `--Module 1` for an incoming session, docs/detection.md §T4)."""
     for sightings in ctx.running_tools(CONTROLLED).values():
         for sighting in sightings:
             if marker := _session_marker(sighting):
@@ -110,7 +110,7 @@ def _exposed_ports(sightings: list[Sighting], desktop_ports: set[int]) -> set[in
 @rule("tunnel-running", "medium", "Tunnel tool {tool} is running ({where})")
 def tunnel_running(ctx: Context) -> Iterator[Hit]:
     """ngrok, frp, chisel, cloudflared and the like carry traffic from the internet into this
-    laptop (DESIGN.md "network relaying"; indicators.md V5). Developers use them too, so
+    laptop (docs/design.md "network relaying"; docs/detection.md V5). Developers use them too, so
     medium, for the allow-list to settle — high when the arguments publish a remote-desktop
     port (e.g. `ngrok tcp 3389`)."""
     desktop_ports = set(ctx.catalogue.listen_ports)
@@ -125,7 +125,7 @@ def tunnel_running(ctx: Context) -> Iterator[Hit]:
 @rule("vpn-client", "low", "VPN client {tool} is present ({where})")
 def vpn_client(ctx: Context) -> Iterator[Hit]:
     """A VPN client. Astrill is the one named in DPRK IT-worker cases (Mandiant, Sophos,
-    LevelBlue: indicators.md V1, strong); mesh VPNs are usually corporate (weak)."""
+    LevelBlue: docs/detection.md V1, strong); mesh VPNs are usually corporate (weak)."""
     present = ctx.sightings_by_tool({"vpn"}, {"process", "application", "service"})
     for sightings in present.values():
         tool = sightings[0].tool
@@ -137,6 +137,6 @@ def vpn_client(ctx: Context) -> Iterator[Hit]:
 @rule("jiggler-software", "medium", "Mouse-jiggler software {tool} is running ({where})")
 def jiggler_software(ctx: Context) -> Iterator[Hit]:
     """Keeps the laptop looking busy with nobody at it; Mandiant found DPRK workers using
-    jigglers and advises watching for them (indicators.md B1, medium)."""
+    jigglers and advises watching for them (docs/detection.md B1, medium)."""
     for sightings in ctx.running_tools({"jiggler"}).values():
         yield _tool_hit(sightings, "medium")
