@@ -4,11 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help demo test proto bench clean
+.PHONY: help demo test lint proto bench clean
 
 help:
 	@echo "make demo   run a collector and an enrolled agent on this machine, show what was flagged"
-	@echo "make test   run the whole test suite (PYTEST_ARGS=\"tests/test_x.py -k name\" for part of it)"
+	@echo "make test   lint, then run the whole test suite (PYTEST_ARGS=\"tests/test_x.py -k name\" for part of it)"
+	@echo "make lint   ruff check . with the rules in pyproject.toml [tool.ruff]"
 	@echo "make proto  regenerate farmwatch.v1 from proto/farmwatch/v1/*.proto"
 	@echo "make bench  run the benchmarks in bench/ (figures in docs/performance.md)"
 	@echo "make deb    build dist/farmwatch-agent_<version>_<arch>.deb and dist/farmwatch-collector_<version>_<arch>.deb"
@@ -24,8 +25,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m farmwatch.demo
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
 
 proto: $(STAMP)
 	$(PY) -m grpc_tools.protoc -Iproto --python_out=proto --pyi_out=proto --grpc_python_out=proto \

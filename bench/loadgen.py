@@ -123,7 +123,8 @@ class LoadResult:
         ms = [x * 1000 for x in self.latencies]
         return {
             "agents": self.agents, "seconds": round(self.seconds, 2), "target_rate": self.rate,
-            "calls_ok": self.ok, "calls_failed": dict(self.failed), "reports_per_second": round(self.reports_per_second, 1),
+            "calls_ok": self.ok, "calls_failed": dict(self.failed),
+            "reports_per_second": round(self.reports_per_second, 1),
             "p50_ms": _round(percentile(ms, 0.50)), "p99_ms": _round(percentile(ms, 0.99)),
             "max_ms": _round(max(ms) if ms else None), "reports_sent": len(self.report_ids),
             "duplicates_acked": self.duplicates_acked, "late_sends": self.late,

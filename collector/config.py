@@ -100,8 +100,9 @@ def _check_types(cls, values: dict, path: Path) -> None:
         if f.name in ("home", "fleet") or f.name not in values:
             continue
         default = f.default_factory() if f.default is MISSING else f.default
-        if not isinstance(values[f.name], type(default)) or isinstance(values[f.name], bool) != isinstance(default, bool):
-            raise ConfigError(f"{path}: {f.name} must be of type {type(default).__name__}, not {values[f.name]!r}")
+        value = values[f.name]
+        if not isinstance(value, type(default)) or isinstance(value, bool) != isinstance(default, bool):
+            raise ConfigError(f"{path}: {f.name} must be of type {type(default).__name__}, not {value!r}")
 
 
 def _read_toml(path: Path) -> dict:

@@ -63,19 +63,19 @@ _TIMESTAMP = "google.protobuf.Timestamp"
 def _check_timestamps(message, path: tuple = ()) -> None:
     """Refuse a time no calendar has: it would break every reader of the report, not only ours.
     `path` is the (field, index) steps down to `message`, spelled out only for an error."""
-    for field in _fields_with_times(message.DESCRIPTOR):
-        if field.is_repeated:
-            items = enumerate(getattr(message, field.name))
-        elif message.HasField(field.name):
-            items = ((None, getattr(message, field.name)),)
+    for time_field in _fields_with_times(message.DESCRIPTOR):
+        if time_field.is_repeated:
+            items = enumerate(getattr(message, time_field.name))
+        elif message.HasField(time_field.name):
+            items = ((None, getattr(message, time_field.name)),)
         else:
             continue
-        is_time = field.message_type.full_name == _TIMESTAMP
+        is_time = time_field.message_type.full_name == _TIMESTAMP
         for index, item in items:
             if not is_time:
-                _check_timestamps(item, (*path, (field.name, index)))
+                _check_timestamps(item, (*path, (time_field.name, index)))
             elif not (_MIN_SECONDS <= item.seconds <= _MAX_SECONDS and 0 <= item.nanos <= 999_999_999):
-                where = ".".join(name if i is None else f"{name}[{i}]" for name, i in (*path, (field.name, index)))
+                where = ".".join(name if i is None else f"{name}[{i}]" for name, i in (*path, (time_field.name, index)))
                 raise InvalidReport(f"{where} is not a valid time (seconds={item.seconds}, nanos={item.nanos})")
 
 
@@ -215,7 +215,7 @@ class IngestQueue:
             log.exception("event=store_failed report_id=%s", batch[0][0].report.report_id)
             batch[0][1].set_exception(exc)
             return
-        for (item, future), new in zip(batch, stored):
+        for (_item, future), new in zip(batch, stored):
             future.set_result(IngestResult(stored=new))
 
 

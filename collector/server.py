@@ -324,9 +324,9 @@ class CollectorServer:
                                      ingest.DeviceGroups(self.store))
         self.audit = AuditLog(config.database)
         self.pool = futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="rpc")
+        analysts = Authenticator(self.store, config.trusted_proxies, self.ca.cert)
         services = (CollectorService(config, self.store, self.ca, self.queue, classify),
-                    query_service.QueryService(self.store, Authenticator(self.store, config.trusted_proxies, self.ca.cert),
-                                               self.audit, config.max_message_bytes))
+                    query_service.QueryService(self.store, analysts, self.audit, config.max_message_bytes))
         self.events = _EventLoop()
         try:
             self.port = self.events.run(self._build(services))

@@ -275,7 +275,7 @@ def test_reenrollment_revokes_the_certificate_it_replaces(collector):
     assert collector.stored_reports() == 1
 
 def test_token_guessing_is_rate_limited(collector):
-    codes = [refused(lambda: collector.enroll("SN-G", token=f"fwt_guess_{i}")).code for i in range(12)]
+    codes = [refused(lambda: collector.enroll("SN-G", token=f"fwt_guess_{i}")).code for i in range(12)]  # noqa: B023
     assert codes[:10] == [grpc.StatusCode.PERMISSION_DENIED] * 10
     assert codes[10:] == [grpc.StatusCode.RESOURCE_EXHAUSTED] * 2
 

@@ -132,7 +132,7 @@ def test_farm_members_are_relays_and_the_clean_looking_ones_say_the_fleet_decide
         row = rows[laptop.serial]
         assert row["verdict"] == "relay", laptop.label
         assert row["verdict_source"] == ("report" if row["own_verdict"] == "relay" else "fleet"), laptop.label
-    assert {rows[l.serial]["own_verdict"] for l in FARM_LAPTOPS} == {"clean", "suspicious", "relay"}
+    assert {rows[laptop.serial]["own_verdict"] for laptop in FARM_LAPTOPS} == {"clean", "suspicious", "relay"}
 
 
 def test_nothing_else_is_flagged_by_the_fleet(fleet):
@@ -216,7 +216,7 @@ def test_flags_list_fleet_findings_beside_report_findings(fleet):
     rows = queries.flags(store)
     fleet_rows = {(r["device_id"], r["rule"]) for r in rows if r["source"] == "fleet"}
     assert (NEVER_REPORTED[0], "fleet-never-reported") in fleet_rows
-    assert {(l.serial, "fleet-cluster") for l in FARM_LAPTOPS} <= fleet_rows
+    assert {(laptop.serial, "fleet-cluster") for laptop in FARM_LAPTOPS} <= fleet_rows
     assert not {d for d, _ in fleet_rows} & serials(COUPLE + OFFICE)  # clean devices are not flagged
     assert {r["source"] for r in rows} == {"report", "fleet"}
 

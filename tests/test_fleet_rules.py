@@ -27,7 +27,7 @@ ANN, BOB, CAT = (Person("Ann Ames", "Austin", "TX", "US", "78701"), Person("Bob 
 def fleet(tmp_path):
     stores = []
 
-    def build(laptops, *, settings=FleetSettings(), now=NOW, roster=True, extra=(), interval=300, reorder=None):
+    def build(laptops, *, settings=FleetSettings(), now=NOW, roster=True, extra=(), interval=300, reorder=None):  # noqa: B008 (frozen settings)
         """`reorder`: deliver the fleet's reports in that order instead of as they were collected."""
         store = Store(tmp_path / f"fleet{len(stores)}.sqlite")
         stores.append(store)

@@ -265,7 +265,7 @@ def test_network_position_of_the_tinypilot_mac():
     assert (found.wifi.ssid, found.wifi.bssid) == ("iptime-5G", "88:36:6c:0a:1b:2d")
     assert list(found.dns_servers) == ["168.126.63.1", "168.126.63.2"]
     assert found.ip_forwarding is False
-    listeners = {(l.ip, l.port, l.protocol, l.process_name) for l in found.listeners}
+    listeners = {(listener.ip, listener.port, listener.protocol, listener.process_name) for listener in found.listeners}
     assert ("0.0.0.0", 5900, "tcp", "screensharingd") in listeners and ("192.168.0.14", 5353, "udp", "") in listeners
     inbound = next(c for c in found.connections if c.local_port == 5900)
     assert (inbound.remote_ip, inbound.remote_port, inbound.status, inbound.pid) == ("192.168.0.23", 50412, "ESTABLISHED", 530)

@@ -86,7 +86,7 @@ def test_connections_and_listeners_with_owning_processes(dock):
         ("10.20.0.15", 52350, "140.82.112.3", 443, "ESTABLISHED", 2300, "chrome"),  # IPv4-mapped, written plainly
     ]
     # the owner is named as the processes probe names it, not by its 15-character comm
-    assert [(l.ip, l.port, l.protocol, l.pid, l.process_name) for l in found.listeners] == [
+    assert [(listener.ip, listener.port, listener.protocol, listener.pid, listener.process_name) for listener in found.listeners] == [
         ("127.0.0.53", 53, "tcp", 410, "systemd-resolved"),
         ("::1", 631, "tcp", 880, "cupsd"),
         ("127.0.0.53", 53, "udp", 410, "systemd-resolved"),
@@ -99,7 +99,7 @@ def test_relay_laptop_network(pikvm):
     assert list(found.dns_servers) == ["1.1.1.1", "8.8.8.8"]
     connections = {(c.remote_ip, c.process_name, c.pid, c.local_port) for c in found.connections}
     assert connections == {(SSH_PEER, "sshd", 3100, 22), (ANYDESK_PEER, "anydesk", 900, 48812)}
-    listeners = {(l.ip, l.port, l.protocol, l.process_name) for l in found.listeners}
+    listeners = {(listener.ip, listener.port, listener.protocol, listener.process_name) for listener in found.listeners}
     assert {("0.0.0.0", 22, "tcp", "sshd"), ("::", 22, "tcp", "sshd"), ("0.0.0.0", 7070, "tcp", "anydesk"),
             ("0.0.0.0", 50001, "udp", "anydesk")} <= listeners
 

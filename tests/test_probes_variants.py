@@ -645,7 +645,7 @@ def test_macos_sockets_with_scoped_ipv6_and_dual_stack_addresses(tmp_path):
     found = network.collect(context(root, "network"))
     assert [(c.local_ip, c.remote_ip) for c in found.connections] == [
         ("fe80::1c3a:9e2f:7b41:5d10", "fe80::aede:48ff:fe00:1122"), ("10.20.0.15", "203.0.113.9")]
-    assert [(l.ip, l.port) for l in found.listeners] == [("::", 5900)]
+    assert [(listener.ip, listener.port) for listener in found.listeners] == [("::", 5900)]
 
 
 def _apple_display_node(klass, *, vendor, product, serial=0, edid=None):

@@ -274,7 +274,7 @@ def test_network_position_of_the_pikvm_pc():
     assert found.ip_forwarding is True  # Wi-Fi forwards; the WSL switch alone would not count
     rdp = next(c for c in found.connections if c.local_port == 3389)
     assert (rdp.remote_ip, rdp.process_name) == ("203.0.113.45", "svchost.exe")
-    assert {(l.port, l.protocol) for l in found.listeners} == {(3389, "tcp"), (3389, "udp")}
+    assert {(listener.port, listener.protocol) for listener in found.listeners} == {(3389, "tcp"), (3389, "udp")}
     assert gaps(ctx) == []
 
 

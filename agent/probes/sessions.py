@@ -79,7 +79,8 @@ def parse_utmp(data: bytes) -> list[UtmpLogin]:
         ut_type, pid, line, _id, user, host, _term, _exit, _session, seconds, _usec, _addr, _ = fields
         if ut_type == USER_PROCESS:
             logins.append(
-                UtmpLogin(user=_c_string(user), terminal=_c_string(line), host=_c_string(host), started=seconds, pid=pid)
+                UtmpLogin(user=_c_string(user), terminal=_c_string(line), host=_c_string(host), started=seconds,
+                          pid=pid)
             )
     return logins
 

@@ -57,7 +57,8 @@ def _device(ctx: ProbeContext, bus_path: str, interface_names: list[str]) -> rep
         bcd_device=_hex_attribute(ctx, base, "bcdDevice"),
         speed_mbps=_speed(_attribute(ctx, base, "speed")),
         bus_path=bus_path,
-        interfaces=[_interface(ctx, f"{USB_DEVICES_DIR}/{name}") for name in sorted(interface_names, key=_interface_order)],
+        interfaces=[_interface(ctx, f"{USB_DEVICES_DIR}/{name}")
+                    for name in sorted(interface_names, key=_interface_order)],
     )
 
 

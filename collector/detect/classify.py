@@ -31,8 +31,8 @@ def classify(report: dict | AgentReport, policy: Policy | None = None, catalogue
     dict) and score the findings.
 
     `policy` is the allow-list (`Policy.from_config(cfg)`); only its entries for
-    `device_group` apply (or those of a policy already narrowed with `for_device`). `catalogue` defaults to the bundled signatures. Findings come
-    strongest first, allowed ones last.
+    `device_group` apply (or those of a policy already narrowed with `for_device`). `catalogue`
+    defaults to the bundled signatures. Findings come strongest first, allowed ones last.
     """
     catalogue = catalogue or load_catalogue()
     policy = policy or Policy()

@@ -123,7 +123,8 @@ def _entry(raw: Any, where: str) -> AllowEntry:
     return AllowEntry(
         target=targets[0], id=raw[targets[0]],
         paths=_string_list(paths, where, "paths") if paths else (),
-        signer=str(raw.get("signer", "")), groups=_string_list(raw.get("groups", []), where, "groups") if raw.get("groups") else (),
+        signer=str(raw.get("signer", "")),
+        groups=_string_list(raw.get("groups", []), where, "groups") if raw.get("groups") else (),
         sessions=raw.get("sessions", False), reason=str(raw.get("reason", "")),
     )
 

@@ -353,7 +353,8 @@ def _edid_bytes(value: Any) -> bytes:
     if not isinstance(value, str) or not value:
         return b""
     try:
-        return base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_" if "-" in value or "_" in value else None)
+        url_safe = "-" in value or "_" in value
+        return base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_" if url_safe else None)
     except (binascii.Error, ValueError):
         return b""
 

@@ -73,7 +73,8 @@ def _process_matches(catalogue: Catalogue, os: str | None, names: tuple[str, ...
         found += [(t, bundle_id, "bundle_ids") for t in catalogue.bundle_ids.get(bundle_id.casefold(), [])]
     if not catalogue.is_viewer(names, bundle_id):
         if exe:
-            found += [(t, pattern, f"install_paths.{os or 'any'}") for t, pattern in catalogue.tools_installed_in(exe, os)]
+            found += [(t, pattern, f"install_paths.{os or 'any'}")
+                      for t, pattern in catalogue.tools_installed_in(exe, os)]
         if tool := catalogue.tool_signed_by(signer):
             found.append((tool, signer, "signers"))
     return [m for m in found if not m[0].is_client(names, bundle_id)]

@@ -45,7 +45,7 @@ def send_pending(store: Store, cursor: MemoryCursor, sink: Sink, retry: RetryPol
     backoff = retry.backoff()
     sent = 0
     for event in cursor.pending(store):
-        with_retries(lambda: sink.send(event), attempts=retry.attempts, backoff=backoff, stop=stop,
+        with_retries(lambda: sink.send(event), attempts=retry.attempts, backoff=backoff, stop=stop,  # noqa: B023 (called now)
                      what=sink.name)
         cursor.mark(event)
         sent += 1

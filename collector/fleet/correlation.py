@@ -83,7 +83,8 @@ def _settings(config) -> tuple[FleetSettings, int]:
 
 
 def _silence_allowed(settings: FleetSettings, interval_seconds: int) -> timedelta:
-    return max(timedelta(hours=settings.silent_after_hours), timedelta(seconds=_SILENT_MIN_INTERVALS * interval_seconds))
+    return max(timedelta(hours=settings.silent_after_hours),
+               timedelta(seconds=_SILENT_MIN_INTERVALS * interval_seconds))
 
 
 def cluster_summary(cluster: Cluster) -> dict:

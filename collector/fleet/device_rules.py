@@ -132,7 +132,8 @@ def roster_findings(reads, now: datetime, grace: timedelta) -> list[FleetFinding
 def _not_on_roster(reads) -> list[FleetFinding]:
     cursor = reads.not_on_roster()
     return [FleetFinding(device_id, "fleet-not-on-roster", "medium",
-                         f"Reports (as {hostname or device_id}, since {(first or '')[:10]}) but is not on the MDM roster",
+                         f"Reports (as {hostname or device_id}, since {(first or '')[:10]}) "
+                         "but is not on the MDM roster",
                          {"hostname": hostname, "first_seen": first})
             for device_id, hostname, first in cursor]
 
@@ -166,7 +167,8 @@ def _zone_mismatches(reads) -> list[FleetFinding]:
     cursor = reads.devices_in_zones(zones)
     return [FleetFinding(device_id, "fleet-timezone-vs-roster", "low",
                          f"Time zone {zone} is not used in {country}, where the roster shipped it",
-                         {"timezone": zone, "timezone_countries": sorted(countries_of(zone)), "roster_country": country})
+                         {"timezone": zone, "timezone_countries": sorted(countries_of(zone)),
+                          "roster_country": country})
             for device_id, zone, country in cursor if (zone, country) in wrong]
 
 

@@ -135,7 +135,8 @@ SUPPLEMENTS = {
         "install_paths": {"linux": ["/usr/local/Astrill/*"]},
         "domains": ["astrill.com"],
         "cmdline_markers": ["/autostart"],
-        "source": "docs/detection.md V1 [AST-L] (Linux helpers, /usr/local/Astrill); docs/detection.md §T4 (com.Astrill.app)",
+        "source": "docs/detection.md V1 [AST-L] (Linux helpers, /usr/local/Astrill); "
+                  "docs/detection.md §T4 (com.Astrill.app)",
     },
     # Go binaries ship under the same name on every OS; the research only lists Windows names.
     "chisel": {
@@ -209,8 +210,8 @@ def split_processes(rec: dict) -> tuple[dict, dict, list]:
         kept = [n for n in names if n.lower() not in GENERIC_NAMES]
         vnc_viewer = rec["category"] == "vnc"
 
-        def is_viewer(n: str) -> bool:
-            return (vnc_viewer and "viewer" in n.lower()) or n in named_clients.get(os_name, [])
+        def is_viewer(n: str) -> bool:  # called within this iteration only (B023 does not apply)
+            return (vnc_viewer and "viewer" in n.lower()) or n in named_clients.get(os_name, [])  # noqa: B023
 
         procs[os_name] = by_name({n for n in kept if not is_viewer(n)})
         clients[os_name] = by_name({n for n in kept if is_viewer(n)})

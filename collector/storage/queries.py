@@ -28,7 +28,7 @@ def devices(conn, verdict: str | None = None, cluster: str | None = None,
         where.append(f"({_PERSON} = lower(?) OR lower(r.user_name) = lower(?))")
         params += [user.strip(), user.strip()]
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    return _rows(conn, 
+    return _rows(conn,
         f"SELECT {', '.join('d.' + c for c in DEVICE_COLUMNS)}, d.first_seen, d.os_version, d.hardware_model, "
         f"d.timezone, d.own_verdict, d.own_score, d.verdict_source, {_PERSON} AS assigned_to FROM devices d "
         f"LEFT JOIN roster r ON r.serial = upper(trim(d.device_id)) {clause} "
@@ -38,7 +38,7 @@ def devices(conn, verdict: str | None = None, cluster: str | None = None,
 def flags(conn) -> list[dict]:
     """Every finding of each flagged device's latest report, and the fleet's findings, worst first;
     allowed ones left out. `source` is "report" or "fleet"."""
-    rows = _rows(conn, 
+    rows = _rows(conn,
         "SELECT * FROM ("
         "SELECT d.device_id, d.hostname, d.verdict, d.score, f.severity, f.rule, f.summary, "
         "r.received_at, f.report_id, f.evidence, 'report' AS source FROM devices d "
@@ -62,7 +62,7 @@ def device(conn, device_id: str, history: int = 20) -> dict | None:
         return None
     info = found[0]
     info.pop("inventory_digests", None)
-    findings = _rows(conn, 
+    findings = _rows(conn,
         "SELECT rule, severity, summary, evidence, allowed FROM findings WHERE report_id = ?",
         (info["last_report_id"],))
     for f in findings:
@@ -70,15 +70,15 @@ def device(conn, device_id: str, history: int = 20) -> dict | None:
         f["allowed"] = bool(f["allowed"])
     info["findings"] = findings
     info["fleet_findings"] = fleet_findings(conn, device_id)
-    info["clusters"] = _rows(conn, 
+    info["clusters"] = _rows(conn,
         "SELECT c.cluster_id, c.kind, c.value, c.score, c.severity, c.status, m.first_seen, m.last_seen "
         "FROM cluster_members m JOIN clusters c USING (cluster_id) WHERE m.device_id = ? "
         "ORDER BY c.status, c.score DESC", (device_id,))
-    info["verdict_changes"] = _rows(conn, 
+    info["verdict_changes"] = _rows(conn,
         "SELECT changed_at, old_verdict, new_verdict, score, report_id FROM verdict_changes "
         "WHERE device_id = ? ORDER BY changed_at DESC LIMIT ?", (device_id, history))
     info["report_count"] = info["reports"]  # the devices column; "reports" becomes the recent ones
-    info["reports"] = _rows(conn, 
+    info["reports"] = _rows(conn,
         "SELECT report_id, sequence, collected_at, received_at, peer_ip, verdict, score, replay, size_bytes "
         "FROM reports WHERE device_id = ? ORDER BY received_at DESC LIMIT ?", (device_id, history))
     return info
@@ -87,7 +87,7 @@ def device(conn, device_id: str, history: int = 20) -> dict | None:
 def fleet_findings(conn, device_id: str | None = None) -> list[dict]:
     """Fleet findings of one device (or all, worst first), including roster devices that never reported."""
     where, params = ("WHERE device_id = ?", (device_id,)) if device_id else ("", ())
-    rows = _rows(conn, 
+    rows = _rows(conn,
         f"SELECT device_id, rule, severity, summary, evidence, cluster_id, computed_at FROM fleet_findings {where} "
         f"ORDER BY {_SEVERITY_ORDER.format('')}, device_id, rule", params)
     for row in rows:
@@ -115,12 +115,12 @@ def cluster(conn, cluster_id: str, history: int = 100) -> dict | None:
     if not found:
         return None
     info = found[0]
-    info["members"] = _rows(conn, 
+    info["members"] = _rows(conn,
         "SELECT m.device_id, d.hostname, m.person, m.on_roster, d.verdict, d.own_verdict, d.verdict_source, "
         "m.first_seen, m.last_seen, m.reports, r.city, r.region, r.country FROM cluster_members m "
         "LEFT JOIN devices d USING (device_id) LEFT JOIN roster r ON r.serial = upper(trim(m.device_id)) "
         "WHERE m.cluster_id = ? ORDER BY m.device_id", (cluster_id,))
-    info["events"] = _rows(conn, 
+    info["events"] = _rows(conn,
         "SELECT at, event, device_id, detail FROM cluster_events WHERE cluster_id = ? ORDER BY at DESC, rowid DESC "
         "LIMIT ?", (cluster_id, history))
     return info

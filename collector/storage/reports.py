@@ -204,7 +204,7 @@ def stored_reports(reader, batch: int = 500):
             (last, batch)).fetchall()
         if not rows:
             return
-        for rowid, report_id, device_id, raw in rows:
+        for _rowid, report_id, device_id, raw in rows:
             yield report_id, device_id, decode_raw(raw)
         last = rows[-1][0]
 

@@ -173,7 +173,8 @@ def forget_wheel_location(venv: Path) -> None:
     for record_url in venv.glob("lib/python3*/site-packages/farmwatch-*.dist-info/direct_url.json"):
         record = record_url.with_name("RECORD")
         lines = record.read_text().splitlines(keepends=True)
-        record.write_text("".join(line for line in lines if not line.startswith(f"{record_url.parent.name}/direct_url.json,")))
+        own_url = f"{record_url.parent.name}/direct_url.json,"
+        record.write_text("".join(line for line in lines if not line.startswith(own_url)))
         record_url.unlink()
 
 

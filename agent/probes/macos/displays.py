@@ -62,7 +62,8 @@ def _display_nodes(node: Any) -> Iterator[dict[str, Any]]:
     for entry in node if isinstance(node, list) else [node]:
         if not isinstance(entry, dict):
             continue
-        if any(isinstance(entry.get(key), bytes) for key in _EDID_KEYS) or entry.get("IOObjectClass") in _DISPLAY_CLASSES:
+        has_edid = any(isinstance(entry.get(key), bytes) for key in _EDID_KEYS)
+        if has_edid or entry.get("IOObjectClass") in _DISPLAY_CLASSES:
             yield entry
         yield from _display_nodes(entry.get("IORegistryEntryChildren", []))
 
@@ -86,7 +87,8 @@ def _ioreg_identity(node: dict[str, Any], connector: str, built_in: bool) -> rep
 def parse_system_profiler_displays(document: dict[str, Any]) -> list[report_pb2.Display]:
     # counted across GPUs: a Mac with two (Intel + AMD, or an eGPU) lists displays under each,
     # and a display without an id must not take another GPU's display's connector name
-    screens = [screen for gpu in _dicts(document.get("SPDisplaysDataType")) for screen in _dicts(gpu.get("spdisplays_ndrvs"))]
+    screens = [screen for gpu in _dicts(document.get("SPDisplaysDataType"))
+               for screen in _dicts(gpu.get("spdisplays_ndrvs"))]
     return [_profiled_display(screen, index) for index, screen in enumerate(screens)]
 
 

@@ -22,7 +22,8 @@ from ._powershell import as_list, as_objects, query
 
 MONITORS_SCRIPT = r"""# farmwatch monitors
 $ids = Get-CimInstance -Namespace root\wmi -ClassName WmiMonitorID -ErrorAction SilentlyContinue |
-    Select-Object InstanceName, Active, ManufacturerName, ProductCodeID, SerialNumberID, UserFriendlyName, YearOfManufacture
+    Select-Object InstanceName, Active, ManufacturerName, ProductCodeID, SerialNumberID,
+        UserFriendlyName, YearOfManufacture
 $links = Get-CimInstance -Namespace root\wmi -ClassName WmiMonitorConnectionParams -ErrorAction SilentlyContinue |
     Select-Object InstanceName, VideoOutputTechnology
 [pscustomobject]@{ Monitors = @($ids); Connections = @($links) } | ConvertTo-Json -Depth 4"""

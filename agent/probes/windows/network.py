@@ -18,7 +18,9 @@ from ._powershell import as_list, query
 NETWORK_SCRIPT = r"""# farmwatch network
 $route = Get-NetRoute -DestinationPrefix '0.0.0.0/0' -ErrorAction SilentlyContinue |
     Sort-Object { $_.RouteMetric + $_.InterfaceMetric } | Select-Object -First 1
-$neighbor = if ($route) { Get-NetNeighbor -IPAddress $route.NextHop -ErrorAction SilentlyContinue | Select-Object -First 1 }
+$neighbor = if ($route) {
+    Get-NetNeighbor -IPAddress $route.NextHop -ErrorAction SilentlyContinue | Select-Object -First 1
+}
 [pscustomobject]@{
     Gateway = $route.NextHop; InterfaceAlias = $route.InterfaceAlias; GatewayMac = $neighbor.LinkLayerAddress
     DnsServers = @(Get-DnsClientServerAddress -ErrorAction SilentlyContinue |

@@ -42,7 +42,8 @@ def _tool(entry: dict) -> Tool:
         listen_ports=tuple(entry.get("listen_ports", ())), signers=tuple(entry.get("signers", ())),
         session_markers=tuple(entry.get("session_markers", ())), proxy_markers=tuple(entry.get("proxy_markers", ())),
         source=entry["source"],
-        client_names=frozenset(normalise_name(n) for names in entry.get("client_processes", {}).values() for n in names),
+        client_names=frozenset(normalise_name(n) for names in entry.get("client_processes", {}).values()
+                               for n in names),
         client_bundle_ids=frozenset(b.casefold() for b in entry.get("client_bundle_ids", ())),
     )
 

@@ -69,7 +69,9 @@ def _is_serial_number(v: Any) -> str | None:
         number = parse_product_code(v)
     except ValueError:
         number = None
-    return None if number is not None and 0 < number <= 0xFFFFFFFF else "must be a 32-bit EDID serial number ('0x39363945')"
+    if number is not None and 0 < number <= 0xFFFFFFFF:
+        return None
+    return "must be a 32-bit EDID serial number ('0x39363945')"
 
 
 def _is_product_code(v: Any) -> str | None:
@@ -87,7 +89,8 @@ def _is_slug(v: Any) -> str | None:
 
 def _is_session_markers(v: Any) -> str | None:
     ok = isinstance(v, list) and all(
-        isinstance(m, dict) and {"process", "args", "source"} <= set(m) and all(isinstance(m[k], str) and m[k] for k in m)
+        isinstance(m, dict) and {"process", "args", "source"} <= set(m)
+        and all(isinstance(m[k], str) and m[k] for k in m)
         for m in v)
     return None if ok else "must be a list of {process, args, source} objects"
 

@@ -30,7 +30,8 @@ def os_remote_access_enabled(ctx: Context) -> Iterator[Hit]:
     own invitation and ships switched on, is low; a shell login service is info only."""
     for service, enabled in ctx.view.remote_access:
         if enabled and service:
-            severity = "low" if INVITED_HELP.search(service) else "medium" if DESKTOP_SHARING.search(service) else "info"
+            severity = ("low" if INVITED_HELP.search(service)
+                        else "medium" if DESKTOP_SHARING.search(service) else "info")
             yield Hit({"service": service}, {"setting": {"service": service, "enabled": True}}, severity)
 
 

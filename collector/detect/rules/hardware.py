@@ -214,7 +214,8 @@ def usb_kvm_composite(ctx: Context) -> Iterator[Hit]:
                 and (storage or network)):
             continue
         tells = _composite_tells(ctx, device, storage, network)
-        extra = " and ".join(w for w, present in (("mass storage", storage), ("a network function", network)) if present)
+        functions = (("mass storage", storage), ("a network function", network))
+        extra = " and ".join(w for w, present in functions if present)
         evidence = {"usb_device": device.evidence(), "further_tells": tells}
         yield Hit({"device": _usb_label(device), "extra": extra}, evidence, "critical" if tells else "high",
                   _hardware_subject(None, usb_device_id(device)))

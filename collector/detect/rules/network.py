@@ -29,8 +29,8 @@ def _live_remote(conn: ConnectionView) -> bool:
 
 def _listening_ports_of_tools(ctx: Context) -> set[int]:
     """Ports a remote-control process listens on, whatever their number."""
-    return {l.port for l in ctx.view.listeners
-            if ctx.tools_of_process(l.pid, l.process_name, CONTROLLED)}
+    return {listener.port for listener in ctx.view.listeners
+            if ctx.tools_of_process(listener.pid, listener.process_name, CONTROLLED)}
 
 
 def _other_software(ctx: Context, pid: int, process_name: str, port: int) -> bool:
@@ -49,7 +49,8 @@ def _someone_elses_port(ctx: Context, conn: ConnectionView) -> bool:
 
 
 def _served_by_other_software(ctx: Context, port: int) -> bool:
-    return any(l.port == port and _other_software(ctx, l.pid, l.process_name, port) for l in ctx.view.listeners)
+    return any(listener.port == port and _other_software(ctx, listener.pid, listener.process_name, port)
+               for listener in ctx.view.listeners)
 
 
 def _inbound(ctx: Context) -> list[ConnectionView]:
@@ -131,7 +132,8 @@ def remote_tool_connected(ctx: Context) -> Iterator[Hit]:
             seen.add(tool.id)
             sightings = [s for s in ctx.sightings if s.tool is tool and s.process is proc]
             yield Hit({"tool": tool.name, "remote": _endpoint(conn.remote_ip, conn.remote_port)},
-                      {"tool": tool_evidence(tool), "connection": conn.evidence()}, subject=tool_subject(tool, sightings))
+                      {"tool": tool_evidence(tool), "connection": conn.evidence()},
+                      subject=tool_subject(tool, sightings))
 
 
 def _origin(remote_host: str) -> str:
@@ -220,7 +222,8 @@ def ip_forwarding(ctx: Context) -> Iterator[Hit]:
         return
     reasons = _forwarding_reasons(ctx)
     explained = f" (explained by {', '.join(r['interface'] for r in reasons)})" if reasons else ""
-    yield Hit({"explained": explained}, {"ip_forwarding": True, "explained_by": reasons}, "info" if reasons else "medium")
+    yield Hit({"explained": explained}, {"ip_forwarding": True, "explained_by": reasons},
+              "info" if reasons else "medium")
 
 
 @rule("proxy-listening", "medium", "{what} is listening on {address}")
