@@ -17,6 +17,7 @@ from farmwatch.collector.cli import devices, export, flags, fleet, pki, query, r
 from farmwatch.collector.cli.shared import EXIT_FAIL, EXIT_OK, CommandError, Commands, setup_logging
 from farmwatch.collector.config import CollectorConfig, ConfigError, default_home
 from farmwatch.collector.pki import PkiError
+from farmwatch.collector.storage import StoreFull
 
 COMMAND_MODULES = (pki, tokens, roster, serve, reports, devices, fleet, flags, query, export)
 
@@ -73,7 +74,7 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # e.g. `devices | head`: the reader has gone; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAIL
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreFull) as exc:  # StoreFull: the disk filled during a write
         print(f"farmwatch-collector: the database in {home} cannot be used ({exc}); check that the file is "
               "farmwatch's (not damaged or replaced), the disk has room, and you run as its owner", file=sys.stderr)
         return EXIT_FAIL

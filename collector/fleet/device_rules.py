@@ -24,7 +24,6 @@ from farmwatch.common.clock import rfc3339
 
 # Where an input language the catalogue flags (collector/signatures/context.json) is at home.
 LANGUAGE_HOME_COUNTRIES = {"korean": frozenset({"KR", "KP"})}
-_SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
 _EVIDENCE_MEMBERS = 50  # members named in a cluster finding's evidence (all are in `devices`)
 
 

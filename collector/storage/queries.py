@@ -7,9 +7,13 @@ from __future__ import annotations
 import json
 
 from farmwatch.collector.queries import CLUSTER_COLUMNS, DEVICE_COLUMNS
+from farmwatch.common.vocabulary import SEVERITIES, VERDICTS, Verdict
 
-_SEVERITY_ORDER = "CASE {0}severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 " \
-                  "WHEN 'low' THEN 3 ELSE 4 END"
+# Strongest first; the words come from the one vocabulary.
+_SEVERITY_ORDER = ("CASE {0}severity "
+                   + " ".join(f"WHEN '{word}' THEN {rank}" for rank, word in enumerate(reversed(SEVERITIES)))
+                   + f" ELSE {len(SEVERITIES)} END")
+_FLAGGED = ", ".join(f"'{verdict}'" for verdict in VERDICTS if verdict != Verdict.CLEAN)  # 'suspicious', 'relay'
 _PERSON = "coalesce(r.email, lower(r.user_name))"
 
 
@@ -44,12 +48,12 @@ def flags(conn) -> list[dict]:
         "r.received_at, f.report_id, f.evidence, 'report' AS source FROM devices d "
         "JOIN findings f ON f.report_id = d.last_report_id "
         "JOIN reports r ON r.report_id = d.last_report_id "
-        "WHERE d.verdict IN ('suspicious', 'relay') AND f.allowed = 0 "
+        f"WHERE d.verdict IN ({_FLAGGED}) AND f.allowed = 0 "
         "UNION ALL "
         "SELECT ff.device_id, d.hostname, d.verdict, d.score, ff.severity, ff.rule, ff.summary, "
         "ff.computed_at, NULL, ff.evidence, 'fleet' FROM fleet_findings ff "
         "LEFT JOIN devices d ON d.device_id = ff.device_id "
-        "WHERE d.device_id IS NULL OR d.verdict IN ('suspicious', 'relay')) "
+        f"WHERE d.device_id IS NULL OR d.verdict IN ({_FLAGGED})) "
         f"ORDER BY score DESC, device_id, {_SEVERITY_ORDER.format('')}")
     for row in rows:
         row["evidence"] = json.loads(row["evidence"])
