@@ -5,23 +5,36 @@ certificate's subject), from the CLI (who = the local OS user), or by an export 
 in the `audit` table. The row is written *before* the question runs and completed after, so a
 query that crashes the process or never finishes is still on record; and if the row cannot be
 written, the question is refused rather than answered unaudited.
+
+The question is kept whole (`detail`), with its SHA-256 and size: never a prefix, which a long
+comment in front of a statement would fill. Only a question too long for anything to run it
+(more than `MAX_DETAIL_BYTES`, refused unrun) is kept as its hash and size alone, so a caller
+cannot fill the disk through the audit. Outcomes are words (`ok`, `refused: …`, `error: …`),
+never the name of a class inside the collector.
 """
 from __future__ import annotations
 
 import getpass
+import hashlib
 import os
+import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from farmwatch.collector.storage.analyst_sql import MAX_STATEMENT_BYTES
 from farmwatch.collector.storage.audit import AuditTrail
 from farmwatch.collector.storage.types import WriteFailed
 
 VIA_GRPC = "grpc"
 VIA_CLI = "cli"
-DETAIL_LIMIT = 10_000  # characters of query text kept; a pasted megabyte of SQL is not evidence
+MAX_DETAIL_BYTES = MAX_STATEMENT_BYTES  # every statement that may run is kept whole
+OUTCOME_LIMIT = 10_000  # characters of an outcome (an error message) kept
+# What went wrong, in words, for exceptions that are not the collector's own (those say it themselves).
+_FAULTS = ((sqlite3.Error, "database error"), (MemoryError, "out of memory"), (OSError, "system error"),
+           (KeyboardInterrupt, "interrupted"))
 
 
 class AuditUnavailable(Exception):
@@ -81,29 +94,37 @@ class AuditLog:
             self._finish(entry, "ok: stream closed", started)
             raise
         except BaseException as exc:
-            self._finish(entry, _describe(exc), started)
+            self._finish(entry, describe(exc), started)
             raise
         self._finish(entry, "ok", started)
 
-    def refused(self, *, who: str, via: str, action: str, reason: str, peer: str = "",
+    def refused(self, *, who: str, via: str, action: str, reason: str, detail: str = "", peer: str = "",
                 cert_serial: str = "") -> None:
         """Record a question that was turned away before it ran (e.g. the wrong certificate role)."""
-        entry = AuditEntry(self._begin(who, via, action, "", peer, cert_serial))
+        entry = AuditEntry(self._begin(who, via, action, detail, peer, cert_serial))
         self._finish(entry, f"refused: {reason}", time.monotonic())
 
     def _begin(self, who, via, action, detail, peer, cert_serial) -> int:
+        data = detail.encode("utf-8", "surrogateescape")  # a CLI argument may hold bytes that are not UTF-8
         try:
-            return self._trail.begin(who, via, action, detail[:DETAIL_LIMIT], peer, cert_serial)
+            return self._trail.begin(who=who, via=via, action=action, peer=peer, cert_serial=cert_serial,
+                                     detail=data.decode("utf-8", "replace") if len(data) <= MAX_DETAIL_BYTES else "",
+                                     detail_sha256=hashlib.sha256(data).hexdigest(), detail_bytes=len(data))
         except WriteFailed as exc:
             raise AuditUnavailable(f"cannot write the audit record ({exc}); the query was not run") from exc
 
     def _finish(self, entry: AuditEntry, outcome: str, started: float) -> None:
-        self._trail.finish(entry.id, entry.rows, outcome[:DETAIL_LIMIT], round((time.monotonic() - started) * 1000))
+        self._trail.finish(entry.id, entry.rows, outcome[:OUTCOME_LIMIT], round((time.monotonic() - started) * 1000))
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
+    """An exception as an audit outcome. The collector's own exceptions carry a message for people;
+    anything else (a fault) is named by its kind in words, not by its Python class."""
     text = str(exc)
-    return f"error: {type(exc).__name__}: {text}" if text else f"error: {type(exc).__name__}"
+    if type(exc).__module__.startswith("farmwatch."):
+        return f"error: {text}" if text else "error"
+    kind = next((words for kinds, words in _FAULTS if isinstance(exc, kinds)), "internal error")
+    return f"error: {kind}: {text}" if text else f"error: {kind}"
 
 
 @contextmanager

@@ -2,7 +2,8 @@
 
 Each call checks the caller's certificate (revocation, then role), is audited before it runs
 (`audit.AuditLog`), and answers from the same queries as the CLI. A refused caller is audited
-too: an agent certificate knocking on `Query` is worth knowing about.
+too, with what it asked: an agent certificate knocking on `Query`, or an analyst calling after
+their certificate was revoked, is worth knowing about.
 """
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ class _Table:
 class QueryService(query_pb2_grpc.QueryServicer):
     def __init__(self, store: Store, auth, audit: AuditLog, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
         self.store, self.auth, self.audit = store, auth, audit
-        self.budget = max_message_bytes - _ENVELOPE_BYTES
+        self.budget = answer_budget(max_message_bytes)
         self._followers = threading.BoundedSemaphore(MAX_FOLLOWERS)
         self._sql_slots = threading.BoundedSemaphore(MAX_SQL_RUNNING)
 
@@ -109,7 +110,7 @@ class QueryService(query_pb2_grpc.QueryServicer):
                                "already; retry when one has finished")
             try:
                 return self.store.analyst_query(request.sql, max_rows=limit, timeout=SQL_TIMEOUT,
-                                                abandoned=lambda: not context.is_active(), max_bytes=self.budget)
+                                                stop_on=context.add_callback, max_bytes=self.budget)
             except SqlError as exc:
                 raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from exc
             finally:
@@ -127,12 +128,13 @@ class QueryService(query_pb2_grpc.QueryServicer):
         return self._answer(context, "sql", request.sql, answer).message()
 
     def FollowFlags(self, request, context):
-        identity = self._analyst(context, "follow-flags")
+        detail = f"skip_current={request.skip_current}"
+        identity = self._analyst(context, "follow-flags", detail)
         if not self._followers.acquire(blocking=False):
-            self._refuse(context, identity, "follow-flags", grpc.StatusCode.RESOURCE_EXHAUSTED,
+            self._refuse(context, identity, "follow-flags", detail, grpc.StatusCode.RESOURCE_EXHAUSTED,
                          f"{MAX_FOLLOWERS} flag streams are open already; try again later")
         try:
-            yield from self._follow(request, context, identity)
+            yield from self._follow(request, context, identity, detail)
         finally:
             self._followers.release()
 
@@ -148,11 +150,11 @@ class QueryService(query_pb2_grpc.QueryServicer):
             kept.append(text)
         return _Table(list(columns), kept, truncated)
 
-    def _follow(self, request, context, identity):
+    def _follow(self, request, context, identity, detail: str):
         ended = threading.Event()
         context.add_callback(ended.set)  # the caller cancelled, or the server is stopping
         cursor = MemoryCursor()
-        with self._audited(context, identity, "follow-flags", f"skip_current={request.skip_current}") as entry:
+        with self._audited(context, identity, "follow-flags", detail) as entry:
             if request.skip_current:
                 for event in cursor.pending(self.store):
                     cursor.mark(event)
@@ -169,7 +171,7 @@ class QueryService(query_pb2_grpc.QueryServicer):
 
     def _answer(self, context, action: str, detail: str, run):
         """Check the caller, audit the call, run it; map refusals onto gRPC status codes."""
-        identity = self._analyst(context, action)
+        identity = self._analyst(context, action, detail)
         with self._audited(context, identity, action, detail) as entry:
             result = run()
             entry.rows = len(result)
@@ -178,19 +180,28 @@ class QueryService(query_pb2_grpc.QueryServicer):
     def _audited(self, context, identity: pki.Identity, action: str, detail: str):
         return _AuditScope(self.audit, context, identity, action, detail, self.auth.client_ip(context))
 
-    def _analyst(self, context, action: str) -> pki.Identity:
-        identity = self.auth.identity(context)  # aborts for unknown or revoked certificates
+    def _analyst(self, context, action: str, detail: str) -> pki.Identity:
+        # aborts for unknown, revoked or expired certificates; those our CA signed are audited first
+        identity = self.auth.identity(context, refused=lambda who, reason: self._record_refusal(
+            context, who, action, detail, reason))
         if identity.role != pki.ROLE_ANALYST:
             reason = f"{identity.role or 'unknown'} certificates cannot query; it needs an analyst certificate"
-            self._refuse(context, identity, action, grpc.StatusCode.PERMISSION_DENIED, reason)
+            self._refuse(context, identity, action, detail, grpc.StatusCode.PERMISSION_DENIED, reason)
         return identity
 
-    def _refuse(self, context, identity: pki.Identity, action: str, code: grpc.StatusCode, reason: str):
+    def _refuse(self, context, identity: pki.Identity, action: str, detail: str, code: grpc.StatusCode,
+                reason: str):
+        self._record_refusal(context, identity, action, detail, reason)
+        context.abort(code, reason)
+
+    def _record_refusal(self, context, identity: pki.Identity, action: str, detail: str, reason: str) -> None:
         log.warning("event=query_refused subject=%s role=%s action=%s reason=%r", identity.subject,
                     identity.role, action, reason)
-        self.audit.refused(who=identity.subject, via=VIA_GRPC, action=action, reason=reason,
-                           peer=self.auth.client_ip(context), cert_serial=identity.serial)
-        context.abort(code, reason)
+        try:
+            self.audit.refused(who=identity.subject, via=VIA_GRPC, action=action, reason=reason, detail=detail,
+                               peer=self.auth.client_ip(context), cert_serial=identity.serial)
+        except AuditUnavailable as exc:  # the caller is turned away all the same
+            log.error("event=audit_unavailable reason=%r", str(exc))
 
 
 class _AuditScope:
@@ -214,9 +225,14 @@ class _AuditScope:
             self.context.abort(exc.code, str(exc))
         if isinstance(exc, Exception) and self.context.code() is None:  # a fault of ours, not an abort
             log.error("event=query_failed", exc_info=(kind, exc, tb))
-            self.context.abort(grpc.StatusCode.INTERNAL, f"the collector failed to answer ({type(exc).__name__}); "
+            self.context.abort(grpc.StatusCode.INTERNAL, "the collector failed to answer; "
                                "the reason is in its log and the audit trail")
         return False
+
+
+def answer_budget(max_message_bytes: int) -> int:
+    """Bytes of rows one answer may carry; the CLI's `query` keeps to the same bound."""
+    return max_message_bytes - _ENVELOPE_BYTES
 
 
 def _json(value) -> str:

@@ -65,8 +65,10 @@ class Authenticator:
         self.bootstrap_serial = pki.identity_of(
             x509.load_pem_x509_certificate(bootstrap.certificate_pem())).serial
 
-    def identity(self, context) -> pki.Identity:
-        """The caller's verified identity, or abort UNAUTHENTICATED."""
+    def identity(self, context, refused=None) -> pki.Identity:
+        """The caller's verified identity, or abort UNAUTHENTICATED. `refused(identity, reason)`, if
+        given, hears first of a certificate our CA signed that may not call (any more): revoked or
+        expired (the Query service audits such calls)."""
         pems = context.auth_context().get("x509_pem_cert")
         if not pems:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "a client certificate is required")
@@ -81,6 +83,8 @@ class Authenticator:
                           "this certificate was not signed by the collector's CA itself; enroll again")
         refusal = self.refusal(identity)
         if refusal:
+            if refused is not None:
+                refused(identity, refusal)
             context.abort(grpc.StatusCode.UNAUTHENTICATED, refusal)
         return identity
 

@@ -10,18 +10,25 @@ from farmwatch.collector.cli.shared import CommandError, Commands, open_store, p
 
 
 def cmd_query(args, config):
+    from farmwatch.collector.query_service import answer_budget
     from farmwatch.collector.storage import analyst_sql as sql
 
     open_store(config).close()  # the database exists and has the current schema
+    budget = answer_budget(config.max_message_bytes)  # what a gRPC answer may carry; the table printer too
     with audit.local_question(config.database, "sql", args.sql) as entry:
         try:
-            result = sql.run(config.database, args.sql, max_rows=args.max_rows, timeout=args.timeout)
+            result = sql.run(config.database, args.sql, max_rows=args.max_rows, timeout=args.timeout,
+                             max_bytes=budget)
         except sql.SqlError as exc:
             raise CommandError(str(exc)) from exc
         entry.rows = len(result.rows)
     output.emit(result.dicts(), result.columns, args.format)
-    if result.truncated:
+    if result.truncated and len(result.rows) >= args.max_rows:
         print(f"(stopped at {args.max_rows} rows; raise --max-rows or narrow the query)", file=sys.stderr)
+    elif result.truncated:
+        print(f"(stopped after {len(result.rows)} rows: they hold about {budget} bytes, as much as one answer may "
+              "carry (max_message_bytes in collector.toml); select fewer or smaller columns, or add a LIMIT)",
+              file=sys.stderr)
 
 
 def _statement(text: str) -> str:

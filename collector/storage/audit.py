@@ -26,14 +26,14 @@ class AuditTrail:
     def close(self) -> None:
         self._conn.close()
 
-    def begin(self, who, via, action, detail, peer, cert_serial) -> int:
+    def begin(self, *, who, via, action, detail, detail_sha256, detail_bytes, peer, cert_serial) -> int:
         """The new row's id; WriteFailed when it cannot be written."""
         try:
             with self._lock:
                 cursor = self._conn.execute(
-                    "INSERT INTO audit (at, who, via, cert_serial, peer, action, detail, outcome) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
-                    (now_rfc3339(), who, via, cert_serial, peer, action, detail))
+                    "INSERT INTO audit (at, who, via, cert_serial, peer, action, detail, detail_sha256, detail_bytes, "
+                    "outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')",
+                    (now_rfc3339(), who, via, cert_serial, peer, action, detail, detail_sha256, detail_bytes))
         except sqlite3.Error as exc:
             raise WriteFailed(str(exc)) from exc
         return cursor.lastrowid

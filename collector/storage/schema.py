@@ -9,10 +9,12 @@ import sqlite_utils
 
 from farmwatch.collector.storage import inventory, roster
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _FLEET_DEVICE_COLUMNS = {"own_verdict": str, "own_score": int, "verdict_source": str, "input_languages": str}
 _CLOCK_SKEW_COLUMN = {"clock_skew_seconds": float}  # on reports and devices (schema 4)
+# audit (schema 6): what identifies the whole question, even one too long to keep (see audit.py)
+_AUDIT_DETAIL_COLUMNS = {"detail_sha256": str, "detail_bytes": int}
 FINDING_COLUMNS = {"device_id": str, "rule": str, "severity": str, "summary": str, "evidence": str,
                    "cluster_id": str, "computed_at": str}
 
@@ -32,6 +34,8 @@ def migrate(conn, db: sqlite_utils.Database, transaction) -> None:
             _add_missing_columns(db, _CLOCK_SKEW_COLUMN, ("reports", "devices"))
         if version and version < 5:  # exact day counts, the BSSID beside each location
             rebuild_locations(db)
+        if version and version < 6 and db["audit"].exists():  # the table is made by the first audited question
+            create_audit_schema(db)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
@@ -148,9 +152,11 @@ def _create_location_tables(db: sqlite_utils.Database) -> None:
 def create_audit_schema(db: sqlite_utils.Database) -> None:
     db["audit"].create(
         {"id": int, "at": str, "who": str, "via": str, "cert_serial": str, "peer": str, "action": str,
-         "detail": str, "rows": int, "outcome": str, "finished_at": str, "duration_ms": int},
+         "detail": str, "rows": int, "outcome": str, "finished_at": str, "duration_ms": int,
+         **_AUDIT_DETAIL_COLUMNS},
         pk="id", if_not_exists=True,
     )
+    _add_missing_columns(db, _AUDIT_DETAIL_COLUMNS, ("audit",))  # a schema-5 file opened by AuditTrail first
     db["audit"].create_index(["at"], if_not_exists=True)
     db["audit"].create_index(["who", "at"], if_not_exists=True)
 
