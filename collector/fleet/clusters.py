@@ -18,6 +18,8 @@ What keeps benign places out (docs/fleet.md §1 and docs/detection.md §I4):
 - a public address none of whose devices shows a gateway MAC but which several Wi-Fi networks
   (BSSIDs) reach is a tunnel's exit — a full-tunnel corporate VPN routes the default route
   through a virtual interface with no MAC — not a place;
+- Wi-Fi neighbourhoods (`colocation`) are clusters too, and split an address whose routers'
+  devices live in separate neighbourhoods (docs/fleet.md §10);
 - a device counts at a key only after a stay there: reports on `min_days_at_location` days
   within the window, the first and last at least `min_days_at_location - 1` whole days apart
   (a conference or a two-night hotel stay touches three UTC days but lasts under two).
@@ -40,9 +42,9 @@ members carry remote-control tools) are critical, which makes every member a rel
 from __future__ import annotations
 
 from collections import Counter
-from itertools import combinations
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import combinations
 
 from farmwatch.collector.detect.scoring import MAX_SCORE, RELAY_AT, SEVERITY_WEIGHTS, SUSPICIOUS_AT
 from farmwatch.collector.fleet.colocation import Neighbourhoods, neighbourhoods
@@ -150,10 +152,7 @@ def find_clusters(reads, settings: FleetSettings, window_start: str) -> tuple[li
 def _areas(reads, settings: FleetSettings, start: str, skipped: Counter) -> Neighbourhoods:
     if not settings.wifi_neighbourhood:
         return Neighbourhoods([], set(), {})
-    test = _office_test(settings)
-    return neighbourhoods(reads, start[:13], settings.min_days_at_location,
-                          lambda peer_ip, gateway, bssid: test((None,) * 6 + (peer_ip, gateway, bssid)), skipped,
-                          WIFI_AREA)
+    return neighbourhoods(reads, start[:13], settings.min_days_at_location, _office_test(settings), skipped, WIFI_AREA)
 
 
 def _one_place_with_several_routers(clusters: list[Cluster], candidates: dict, people: dict, verdicts: dict,
@@ -209,7 +208,7 @@ def _shared_keys(reads, settings: FleetSettings, start: str, skipped: Counter) -
     for (kind, value), rows in rows_at.items():
         if len(rows) < 2:
             continue  # shared once, not within the window
-        kept = [row for row in rows if not at_office(row)]
+        kept = [row for row in rows if not at_office(*row[6:9])]
         if len(kept) < 2:
             skipped["office" if len(kept) < len(rows) else "one device"] += 1
             continue
@@ -268,13 +267,12 @@ def _staying(key: tuple, rows: list[tuple], days: dict, min_days: int) -> tuple[
 
 
 def _office_test(settings: FleetSettings):
-    """_SHARED row → whether the device's latest report from its key came from the office, by the
-    address, gateway MAC or BSSID that report showed; addresses judged once each."""
+    """(address, gateway MAC, BSSID) a report showed → whether it came from the office; addresses
+    judged once each."""
     judged: dict[str, bool] = {}
     gateways, bssids = frozenset(settings.office_gateway_macs), frozenset(settings.office_bssids)
 
-    def at_office(row: tuple) -> bool:
-        peer_ip, gateway, bssid = row[6:9]
+    def at_office(peer_ip: str | None, gateway: str | None, bssid: str | None) -> bool:
         if gateway in gateways or bssid in bssids:
             return True
         if peer_ip not in judged:
