@@ -27,6 +27,7 @@ from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from farmwatch.collector.fleet.locations import location_rows
+from farmwatch.collector.fleet.neighbourhood import WifiHasher, take_nearby
 from farmwatch.collector.fleet.verdict import combine
 from farmwatch.collector.storage import Decision, DeviceState, Storage, StoreFull, open_storage
 from farmwatch.common.clock import now_rfc3339
@@ -221,17 +222,18 @@ class IngestQueue:
 
 # -- deciding and storing ------------------------------------------------------------------
 
-def store_batch(storage: Storage, batch: list[Incoming]) -> list[bool]:
-    """Store a batch in one transaction; returns, per report, whether it was new.
+def store_batch(storage: Storage, batch: list[Incoming], wifi: WifiHasher | None = None) -> list[bool]:
+    """Store a batch in one transaction; returns, per report, whether it was new. `wifi` hashes
+    the access points each report heard; without it they are dropped (fleet.neighbourhood).
 
     A report whose `report_id` is already stored is a duplicate: it succeeds and changes
     nothing. Raises StoreFull (and stores nothing) when the database cannot grow.
     """
     with storage.batch() as tx:
-        return [_store_one(tx, item) for item in batch]
+        return [_store_one(tx, item, wifi) for item in batch]
 
 
-def _store_one(tx, item: Incoming) -> bool:
+def _store_one(tx, item: Incoming, wifi: WifiHasher | None) -> bool:
     report = item.report
     if tx.is_stored(report.report_id):
         return False
@@ -241,7 +243,10 @@ def _store_one(tx, item: Incoming) -> bool:
     combined = None if stale else _combined(item.verdict, lambda: tx.fleet_findings(report.device_id))
     locations = location_rows(report.device_id, item.received_at, item.peer_ip,
                               report.network.default_gateway.mac, report.network.wifi.bssid)
-    tx.write(item, Decision(item.replay, not stale, combined, locations), device)
+    if report.network.wifi_nearby:
+        item.raw = None  # serialised again below, without them
+    scans = take_nearby(report, item.received_at, item.peer_ip, wifi)  # stored raw reports keep no neighbour
+    tx.write(item, Decision(item.replay, not stale, combined, locations, scans), device)
     return True
 
 
@@ -287,16 +292,17 @@ class Store:
     decisions applied on the way in (`ingest`, `replace_verdict`); every other attribute is the
     backend's own."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, wifi: WifiHasher | None = None):
         self.storage = open_storage(path)
+        self.wifi = wifi  # None: `[fleet] wifi_neighbourhood = false`, or a store that only reads
 
     def __getattr__(self, name: str):
-        if name == "storage":  # not made yet (open_storage failed)
+        if name in ("storage", "wifi"):  # not made yet (open_storage failed)
             raise AttributeError(name)
         return getattr(self.storage, name)
 
     def ingest(self, batch: list[Incoming]) -> list[bool]:
-        return store_batch(self.storage, batch)
+        return store_batch(self.storage, batch, self.wifi)
 
     def replace_verdict(self, report_id: str, device_id: str, verdict: dict) -> None:
         replace_verdict(self.storage, report_id, device_id, verdict)

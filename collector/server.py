@@ -26,6 +26,7 @@ from grpc_health.v1.health import aio as health_aio
 from farmwatch.collector import enrollment, fleet, ingest, pki, query_service, threads
 from farmwatch.collector.audit import AuditLog
 from farmwatch.collector.config import CollectorConfig, ConfigError
+from farmwatch.collector.fleet.neighbourhood import hasher_for
 from farmwatch.collector.ingest import Store
 from farmwatch.collector.storage import StoreFull
 from farmwatch.collector.undecodable import RejectUndecodable
@@ -319,7 +320,7 @@ class CollectorServer:
     def __init__(self, config: CollectorConfig):
         self.config = config
         self.ca = pki.CertificateAuthority.load(config.pki_dir)
-        self.store = Store(config.database)
+        self.store = Store(config.database, wifi=hasher_for(config))
         self.queue = ingest.IngestQueue(self.store, max_pending=config.max_pending_reports,
                                         max_batch=config.max_batch_reports)
         from farmwatch.collector.detect import Policy

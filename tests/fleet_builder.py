@@ -47,16 +47,24 @@ def router_mac(label: str, kind: str = "gateway") -> str:
     return _ROUTER_OUIS[raw[0] % len(_ROUTER_OUIS)] + "".join(f":{b:02x}" for b in raw[1:4])
 
 
+def airspace(label: str, count: int = 10) -> tuple:
+    """The access points heard at a place: (bssid, ssid, signal in dBm), each a neighbour's
+    network at its own distance (-55 to -88 dBm)."""
+    return tuple((router_mac(f"{label}-{i}", "bssid"), f"{label}-net{i}",
+                  -55 - _digest("signal", label, str(i))[0] % 34) for i in range(count))
+
+
 @dataclass(frozen=True)
 class Place:
     peer_ip: str
     gateway_mac: str | None
     bssid: str | None
+    heard: tuple = ()  # airspace(): the access points in range (the place's own one is added at -38 dBm)
 
     @classmethod
-    def home(cls, label: str) -> "Place":
+    def home(cls, label: str, heard: tuple = ()) -> "Place":
         """A home network of its own: its public address, router and access point."""
-        return cls(public_ip(label), router_mac(label), router_mac(label, "bssid"))
+        return cls(public_ip(label), router_mac(label), router_mac(label, "bssid"), heard)
 
 
 @dataclass(frozen=True)
@@ -107,7 +115,22 @@ def report_for(laptop: Laptop, place: Place, when: datetime, sequence: int) -> r
     report.network.default_gateway.mac = place.gateway_mac or ""
     if report.network.wifi.bssid or not report.network.wifi.ssid:
         report.network.wifi.bssid = place.bssid or ""  # keep a withheld BSSID (macOS without consent) withheld
+    report.network.wifi_nearby.extend(_scan(laptop, place, sequence))
     return report
+
+
+def _scan(laptop: Laptop, place: Place, sequence: int) -> list[report_pb2.WifiAccessPoint]:
+    """What one scan at the place hears: every access point within 3 dB of its level there, the
+    faintest (below -80 dBm) missed one scan in four, as real scans flicker."""
+    heard = [*place.heard, *([(place.bssid, "own", -38)] if place.bssid and place.heard else [])]
+    found = []
+    for bssid, ssid, signal in heard:
+        noise = _digest("scan", laptop.label, str(sequence), bssid)
+        if signal < -80 and noise[0] % 4 == 0:
+            continue
+        found.append(report_pb2.WifiAccessPoint(bssid=bssid, ssid=ssid, signal_dbm=signal + noise[1] % 7 - 3,
+                                                channel=1 + noise[2] % 11))
+    return found
 
 
 def ingest_fleet(store: Store, laptops: list[Laptop], start: datetime) -> int:

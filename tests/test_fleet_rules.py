@@ -10,10 +10,12 @@ import pytest
 from farmwatch.collector.config import CollectorConfig, ConfigError
 from farmwatch.collector.fleet import FleetSettings, correlate
 from farmwatch.collector.fleet.keys import address_key, bssid_key, cluster_id, gateway_key
+from farmwatch.collector.fleet.neighbourhood import WifiHasher
 from farmwatch.collector.fleet.verdict import combine
 from farmwatch.collector.ingest import Store
 from tests.fleet_builder import Laptop, Person, Place, import_roster, ingest_fleet, write_roster, utc
 
+WIFI_KEY = bytes(range(32))
 START = utc(2026, 11, 1)
 NOW = START + timedelta(days=8)
 DAYS = range(4, 8)
@@ -27,9 +29,11 @@ ANN, BOB, CAT = (Person("Ann Ames", "Austin", "TX", "US", "78701"), Person("Bob 
 def fleet(tmp_path):
     stores = []
 
-    def build(laptops, *, settings=FleetSettings(), now=NOW, roster=True, extra=(), interval=300, reorder=None):  # noqa: B008 (frozen settings)
-        """`reorder`: deliver the fleet's reports in that order instead of as they were collected."""
-        store = Store(tmp_path / f"fleet{len(stores)}.sqlite")
+    def build(laptops, *, settings=FleetSettings(), now=NOW, roster=True, extra=(), interval=300, reorder=None,  # noqa: B008 (frozen settings)
+              wifi=True):
+        """`reorder`: deliver the fleet's reports in that order instead of as they were collected;
+        `wifi`: hash the access points the laptops hear (else ingest drops them, as when turned off)."""
+        store = Store(tmp_path / f"fleet{len(stores)}.sqlite", wifi=WifiHasher(WIFI_KEY) if wifi else None)
         stores.append(store)
         if reorder:
             outbox = _Outbox()

@@ -277,7 +277,26 @@ def test_a_redacted_bssid_is_withheld_and_said_so():
     found = network.collect(ctx)
     assert (found.wifi.ssid, found.wifi.bssid, found.default_gateway.interface) == ("ACME-Corp", "", "en7")
     assert {i.name: i.kind for i in found.interfaces}["en7"] == "ethernet"
-    assert gaps(ctx) == ["wifi bssid withheld: Location Services not authorised for farmwatch-agent"]
+    assert list(found.wifi_nearby) == []  # no BSSID in system_profiler either: nothing to place the Mac by
+    assert gaps(ctx) == ["wifi bssid withheld: Location Services not authorised for farmwatch-agent",
+                         "wifi_nearby: BSSIDs of 3 access point(s) withheld: Location Services not authorised for "
+                         "farmwatch-agent"]
+
+
+def test_access_points_in_range_of_the_tinypilot_mac():
+    found = network.collect(context(TINYPILOT, "network")).wifi_nearby
+    assert [(ap.bssid, ap.ssid, ap.signal_dbm, ap.channel) for ap in found][:3] == [
+        ("88:36:6c:0a:1b:2d", "iptime-5G", -52, 149), ("88:36:6c:0a:1b:2c", "iptime", -55, 1),
+        ("00:23:aa:7a:1c:05", "KT_GiGA_5G_Wave2_7A1C", -67, 36)]
+    assert len(found) == 7 and (found[-1].ssid, found[-1].signal_dbm) == ("DIRECT-4B-HP M283 LaserJet", 0)
+    assert ("1c:1c:fd:9f:6e:02", "") in {(ap.bssid, ap.ssid) for ap in found}  # a hidden network
+
+
+def test_system_profiler_answers_that_are_no_json_are_a_gap(tmp_path):
+    root = variant(tmp_path, TINYPILOT, commands={"system_profiler SPAirPortDataType -json": "Wi-Fi:\n\n  Interfaces:\n"})
+    ctx = context(root, "network")
+    assert list(network.collect(ctx).wifi_nearby) == []
+    assert [gap.split(" (")[0] for gap in gaps(ctx)] == ["wifi_nearby: system_profiler SPAirPortDataType gave no JSON"]
 
 
 def test_ipconfig_summary_stands_in_for_wdutil(tmp_path):

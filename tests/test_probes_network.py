@@ -10,7 +10,8 @@ import pytest
 from farmwatch.agent.probes import network
 from farmwatch.agent.probes._addresses import local_ipv4_addresses
 from farmwatch.agent.probes._sockets import normal_ip, parse_socket_table
-from farmwatch.agent.probes._wifi import current_wifi, parse_iw_link, parse_nmcli_wifi
+from farmwatch.agent.probes._wifi import (MAX_NEARBY, access_point, current_wifi, nearby_wifi, parse_iw_link, parse_iw_scan,
+                                          parse_nmcli_nearby, parse_nmcli_wifi, strongest)
 from farmwatch.agent.probes.context import ProbeContext
 from sysroot_builder import SysrootBuilder
 from sysroot_machines import ANYDESK_PEER, SSH_PEER, broken_laptop, gaps, probe_context
@@ -148,6 +149,41 @@ def test_nmcli_terse_output_with_escaped_colons():
     assert parse_nmcli_wifi("no:Other:AA\\:BB\\:CC\\:DD\\:EE\\:03\n").bssid == ""
 
 
+LINUX_FIXTURES = Path(__file__).parent / "fixtures" / "linux"
+NMCLI_LIST = (LINUX_FIXTURES / "nmcli_wifi_list.txt").read_text()
+IW_SCAN = (LINUX_FIXTURES / "iw_scan_dump.txt").read_text()
+
+
+def _aps(found) -> list[tuple]:
+    return [(ap.bssid, ap.ssid, ap.signal_dbm, ap.channel) for ap in found]
+
+
+def test_nmcli_nearby_list_unescapes_bssids_and_turns_quality_into_dbm():
+    found = _aps(parse_nmcli_nearby(NMCLI_LIST))
+    # NetworkManager's quality is linear from -100 dBm (0) to -40 dBm (100): dBm = 0.6 * quality - 100
+    assert found[:3] == [("04:d4:c4:5e:d8:60", "Home Net 5G", -40, 36), ("04:d4:c4:5e:d8:64", "Home Net", -48, 6),
+                         ("a0:63:91:aa:bb:cd", "NETGEAR47", -62, 149)]
+    assert ("3c:37:86:9a:0b:11", "Neighbor:Net", -74, 1) in found and ("3c:37:86:9a:0b:12", "", -76, 1) in found
+    assert len(found) == 8
+    assert _aps(strongest(parse_nmcli_nearby(NMCLI_LIST)))[-1] == ("f4:f2:6d:77:01:02", "xfinitywifi", -84, 44)
+    assert len(strongest(parse_nmcli_nearby(NMCLI_LIST))) == 7  # the BSSID two radios saw, once: its stronger sighting
+
+
+def test_iw_scan_dump_gives_dbm_and_channels_from_frequencies():
+    assert _aps(parse_iw_scan(IW_SCAN)) == [("04:d4:c4:5e:d8:60", "Home Net 5G", -41, 36),
+                                            ("b0:be:76:12:34:56", "TP-Link_3456", -66, 11),
+                                            ("3c:37:86:9a:0b:12", "", -75, 1),
+                                            ("f4:f2:6d:77:01:02", "xfinitywifi", -83, 33)]  # 6 GHz: 5950 + 5 * 33
+    assert parse_iw_scan("") == [] and parse_iw_scan("command failed: Operation not supported (-95)\n") == []
+
+
+def test_the_nearby_list_is_bounded_to_the_strongest():
+    crowd = [access_point(f"00:11:22:33:{i // 256:02x}:{i % 256:02x}", f"net{i}", -30 - i % 70, 6) for i in range(300)]
+    kept = strongest(crowd + [access_point("not a mac", "x", -20, 1), access_point("00:11:22:33:44:55", "", 0, 1)])
+    assert len(kept) == MAX_NEARBY and all(ap.signal_dbm >= -31 - MAX_NEARBY // 4 for ap in kept)
+    assert [ap.signal_dbm for ap in kept] == sorted((ap.signal_dbm for ap in kept), reverse=True)
+
+
 def _tool(directory: Path, name: str, output: str) -> None:
     """A stand-in for a tool on the live machine that prints a recorded output."""
     (directory / f"{name}.out").write_text(output)
@@ -168,6 +204,28 @@ def test_live_wifi_falls_back_to_nmcli(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     ctx = ProbeContext.create().for_probe("network")
     assert current_wifi(ctx, ["wlp0s20f3"]).ssid == "Home Net 5G"
+
+
+def test_live_nearby_list_asks_nmcli_first(tmp_path, monkeypatch):
+    _tool(tmp_path, "nmcli", NMCLI_LIST)
+    _tool(tmp_path, "iw", IW_SCAN)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    ctx = ProbeContext.create().for_probe("network")
+    assert len(nearby_wifi(ctx, ["wlp0s20f3"])) == 7 and gaps(ctx) == []
+
+
+def test_live_nearby_list_falls_back_to_the_kernel_scan_cache(tmp_path, monkeypatch):
+    _tool(tmp_path, "iw", IW_SCAN)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    ctx = ProbeContext.create().for_probe("network")
+    assert [ap.bssid for ap in nearby_wifi(ctx, ["wlp0s20f3"])][:2] == ["04:d4:c4:5e:d8:60", "b0:be:76:12:34:56"]
+
+
+def test_live_nearby_list_without_tools_is_a_gap_not_a_failure(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    ctx = ProbeContext.create().for_probe("network")
+    assert nearby_wifi(ctx, ["wlp0s20f3"]) == []
+    assert gaps(ctx) == ["wifi_nearby: neither nmcli nor iw is installed"]
 
 
 def test_live_wifi_without_tools_is_a_gap(tmp_path, monkeypatch):

@@ -4,6 +4,7 @@ session from outside, Korean keyboard layout, AnyDesk) and one on a Lenovo dock.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -292,6 +293,22 @@ def test_netsh_without_location_access_is_a_gap(tmp_path):
     ctx = context(root, "network")
     assert network.collect(ctx).wifi.ssid == ""
     assert gaps(ctx) == ["netsh wlan show interfaces exited 1: " + refusal["stderr"]]
+
+
+def test_access_points_in_range_of_the_pikvm_pc():
+    found = network.collect(context(PIKVM, "network")).wifi_nearby
+    # Windows' quality runs from -100 dBm (0 %) to -50 dBm (100 %)
+    assert [(ap.bssid, ap.ssid, ap.signal_dbm, ap.channel) for ap in found] == [
+        ("a0:63:91:aa:bb:cc", "NETGEAR47", -51, 6), ("a0:63:91:aa:bb:cd", "NETGEAR47", -54, 149),
+        ("b0:be:76:0f:58:02", "MySpectrumWiFi58-2G", -71, 11), ("70:4f:57:1c:9e:21", "", -80, 44),
+        ("f4:f2:6d:77:01:02", "xfinitywifi", -87, 37)]
+
+
+def test_netsh_networks_in_german_are_read_by_their_structure():
+    text = (Path(__file__).parent / "fixtures" / "windows" / "netsh_networks_de.txt").read_text(encoding="utf-8")
+    found = windows_network.parse_netsh_networks(text)
+    assert [(ap.bssid, ap.ssid, ap.signal_dbm, ap.channel) for ap in found] == [
+        ("3c:a6:2f:11:22:33", "FRITZ!Box 7590 XY", -57, 36), ("34:31:c4:9a:00:7e", "o2-WLAN21", -85, 1)]
 
 
 def test_older_netsh_says_bssid():

@@ -9,7 +9,7 @@ from ._addresses import interface_addresses
 from ._platform import dispatch
 from ._probe import OPERATING_SYSTEMS, Probe
 from ._sockets import Socket, normal_ip, normal_mac, proc_ip, read_sockets, socket_owners
-from ._wifi import current_wifi
+from ._wifi import current_wifi, nearby_wifi
 from .context import ProbeContext
 from .macos import network as macos_network
 from .windows import network as windows_network
@@ -46,6 +46,7 @@ def _linux(ctx: ProbeContext) -> report_pb2.Network:
     wifi_names = [i.name for i in interfaces if i.kind == "wifi"]
     if wifi_names:
         network.wifi.CopyFrom(current_wifi(ctx, wifi_names))
+        network.wifi_nearby.extend(nearby_wifi(ctx, wifi_names))
     _add_sockets(ctx, network)
     return network
 

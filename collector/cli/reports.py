@@ -13,7 +13,7 @@ def cmd_ingest(args, config):
     from farmwatch.collector import ingest
     from farmwatch.collector.cli.progress import Progress
 
-    store = open_store(config)
+    store = open_store(config, ingests=True)
     classify = _classifier(config, store)
     stored = duplicates = failed = 0
     progress = Progress(len(args.files), "ingested")

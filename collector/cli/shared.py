@@ -19,12 +19,14 @@ class CommandError(Exception):
     """A failure to report in one line, with what to do next."""
 
 
-def open_store(config: CollectorConfig):
+def open_store(config: CollectorConfig, *, ingests: bool = False):
+    """The collector's store; one that `ingests` reports hashes their Wi-Fi neighbours (fleet.neighbourhood)."""
+    from farmwatch.collector.fleet.neighbourhood import hasher_for
     from farmwatch.collector.ingest import Store
 
     if not config.database.exists() and not config.pki_dir.exists():
         raise CommandError(f"no collector in {config.home}: run `farmwatch-collector --home {config.home} pki init`")
-    return Store(config.database)
+    return Store(config.database, wifi=hasher_for(config) if ingests else None)
 
 
 class Commands:

@@ -18,6 +18,8 @@ What keeps benign places out (docs/fleet.md §1 and docs/detection.md §I4):
 - a public address none of whose devices shows a gateway MAC but which several Wi-Fi networks
   (BSSIDs) reach is a tunnel's exit — a full-tunnel corporate VPN routes the default route
   through a virtual interface with no MAC — not a place;
+- Wi-Fi neighbourhoods (`colocation`) are clusters too, and split an address whose routers'
+  devices live in separate neighbourhoods (docs/fleet.md §10);
 - a device counts at a key only after a stay there: reports on `min_days_at_location` days
   within the window, the first and last at least `min_days_at_location - 1` whole days apart
   (a conference or a two-night hotel stay touches three UTC days but lasts under two).
@@ -42,9 +44,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import combinations
 
 from farmwatch.collector.detect.scoring import MAX_SCORE, RELAY_AT, SEVERITY_WEIGHTS, SUSPICIOUS_AT
-from farmwatch.collector.fleet.keys import ADDRESS, GATEWAY, KEY_OF, KINDS, cluster_id, in_networks
+from farmwatch.collector.fleet.colocation import Neighbourhoods, neighbourhoods
+from farmwatch.collector.fleet.keys import ADDRESS, CLUSTER_KINDS, GATEWAY, KEY_OF, WIFI_AREA, cluster_id, in_networks
 from farmwatch.collector.fleet.settings import FleetSettings
 from farmwatch.collector.roster import same_household, ship_to
 
@@ -127,6 +131,8 @@ def find_clusters(reads, settings: FleetSettings, window_start: str) -> tuple[li
     `reads`: the run's `storage.correlation.FleetReads`."""
     skipped: Counter = Counter()
     groups, several_routers = _shared_keys(reads, settings, window_start, skipped)
+    areas = _areas(reads, settings, window_start, skipped)
+    groups.update({(WIFI_AREA, area.value): area.rows for area in areas.found})
     devices = {row[2] for rows in [*groups.values(), *several_routers.values()] for row in rows}
     people = _people(reads, devices)
     verdicts = reads.own_verdicts(devices)
@@ -138,27 +144,56 @@ def find_clusters(reads, settings: FleetSettings, window_start: str) -> tuple[li
             continue
         cluster.members.sort(key=lambda m: m.device_id)
         clusters.append(cluster)
-    clusters += _one_place_with_several_routers(clusters, several_routers, people, verdicts, skipped)
-    clusters.sort(key=lambda c: (KINDS.index(c.kind), c.value))
+    clusters += _one_place_with_several_routers(clusters, several_routers, people, verdicts, skipped, areas)
+    clusters.sort(key=lambda c: (CLUSTER_KINDS.index(c.kind), c.value))
     return clusters, skipped
 
 
+def _areas(reads, settings: FleetSettings, start: str, skipped: Counter) -> Neighbourhoods:
+    if not settings.wifi_neighbourhood:
+        return Neighbourhoods([], set(), {})
+    return neighbourhoods(reads, start[:13], settings.min_days_at_location, _office_test(settings), skipped, WIFI_AREA)
+
+
 def _one_place_with_several_routers(clusters: list[Cluster], candidates: dict, people: dict, verdicts: dict,
-                                    skipped: Counter) -> list[Cluster]:
+                                    skipped: Counter, areas: Neighbourhoods) -> list[Cluster]:
     """Addresses behind several routers that are one place: two or more of the routers are
-    shared by people who are not one household (a farm with a router per shelf). Else the
-    address is a shared egress (carrier NAT, a VPN exit) whose routers are separate homes."""
+    shared by people who are not one household (a farm with a router per shelf) — unless the
+    Wi-Fi neighbourhoods put those routers' devices in different places (strangers' flats behind
+    one carrier NAT). Else the address is a shared egress (carrier NAT, a VPN exit) whose
+    routers are separate homes; where one neighbourhood spans several of its routers (a router
+    per laptop), that neighbourhood's own cluster names the place."""
     shared_routers = {c.value for c in clusters if c.kind == GATEWAY and not c.household}
     found = []
     for (kind, value), rows in candidates.items():
         routers = {row[7] for row in rows if row[7]}
         if len(routers & shared_routers) < 2:
-            skipped["shared egress (devices behind different routers)"] += 1
+            skipped[_why_egress(rows, areas)] += 1
+            continue
+        if _separate_neighbourhoods(rows, routers & shared_routers, areas):
+            skipped["shared egress (its routers are in separate Wi-Fi neighbourhoods)"] += 1
             continue
         cluster = Cluster(kind, value, sorted((_member(row, people, verdicts) for row in rows),
                                               key=lambda m: m.device_id))
         found.append(cluster)
     return found
+
+
+def _why_egress(rows: list[tuple], areas: Neighbourhoods) -> str:
+    spanning = Counter(areas.area_of[row[2]] for row in rows if row[2] in areas.area_of)
+    if any(count >= 2 for count in spanning.values()):
+        return "several routers, one Wi-Fi neighbourhood (its wifi_area cluster names the place)"
+    return "shared egress (devices behind different routers)"
+
+
+def _separate_neighbourhoods(rows: list[tuple], routers: set[str], areas: Neighbourhoods) -> bool:
+    """Two or more of the routers have devices whose Wi-Fi was heard, and no neighbourhood
+    holds devices of two of them."""
+    heard: dict[str, set] = {}
+    for row in rows:
+        if row[7] in routers and row[2] in areas.heard:
+            heard.setdefault(row[7], set()).add(areas.area_of.get(row[2], ("alone", row[2])))
+    return len(heard) >= 2 and not any(a & b for a, b in combinations(heard.values(), 2))
 
 
 def _shared_keys(reads, settings: FleetSettings, start: str, skipped: Counter) -> tuple[dict, dict]:
@@ -173,7 +208,7 @@ def _shared_keys(reads, settings: FleetSettings, start: str, skipped: Counter) -
     for (kind, value), rows in rows_at.items():
         if len(rows) < 2:
             continue  # shared once, not within the window
-        kept = [row for row in rows if not at_office(row)]
+        kept = [row for row in rows if not at_office(*row[6:9])]
         if len(kept) < 2:
             skipped["office" if len(kept) < len(rows) else "one device"] += 1
             continue
@@ -232,13 +267,12 @@ def _staying(key: tuple, rows: list[tuple], days: dict, min_days: int) -> tuple[
 
 
 def _office_test(settings: FleetSettings):
-    """_SHARED row → whether the device's latest report from its key came from the office, by the
-    address, gateway MAC or BSSID that report showed; addresses judged once each."""
+    """(address, gateway MAC, BSSID) a report showed → whether it came from the office; addresses
+    judged once each."""
     judged: dict[str, bool] = {}
     gateways, bssids = frozenset(settings.office_gateway_macs), frozenset(settings.office_bssids)
 
-    def at_office(row: tuple) -> bool:
-        peer_ip, gateway, bssid = row[6:9]
+    def at_office(peer_ip: str | None, gateway: str | None, bssid: str | None) -> bool:
         if gateway in gateways or bssid in bssids:
             return True
         if peer_ip not in judged:

@@ -69,6 +69,8 @@ def correlate(store, config, now: datetime | None = None) -> CorrelationResult:
             *device_rules.silent_findings(reads, now, _silence_allowed(settings, interval)),
         ]
     with store.fleet_writes() as writes:
+        # hashed neighbourhoods are kept for the window only, and not at all once turned off
+        writes.forget_scans(window_start[:13] if settings.wifi_neighbourhood else None)
         events = _write_clusters(writes, clusters, stamp)
         changed = _write_findings(writes, findings, stamp)
         verdict_changes = _recombine(writes, changed, stamp)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from farmwatch.collector.fleet.clusters import Cluster, Member
-from farmwatch.collector.fleet.keys import KIND_NAMES, KINDS
+from farmwatch.collector.fleet.keys import CLUSTER_KINDS, KIND_NAMES
 from farmwatch.collector.fleet.timezones import countries_of
 from farmwatch.common.clock import rfc3339
 
@@ -63,7 +63,7 @@ def cluster_findings(reads, clusters: list[Cluster], min_days: int) -> list[Flee
 def _strongest_first(memberships: list[tuple[Cluster, Member]]) -> None:
     """Highest score first; among equals the place the device was at most recently (a farm that
     moved house is shown where it is now), then the strongest key kind."""
-    memberships.sort(key=lambda cm: KINDS.index(cm[0].kind))
+    memberships.sort(key=lambda cm: CLUSTER_KINDS.index(cm[0].kind))
     memberships.sort(key=lambda cm: cm[1].last_seen[:10], reverse=True)
     memberships.sort(key=lambda cm: -cm[0].score)
 
@@ -92,7 +92,7 @@ def _first_move(device_id: str, memberships, places: list[tuple], min_days: int)
     # a place shared with other people (a cluster itself: the farm's previous house) is not its own
     shared = {(cluster.kind, cluster.value) for cluster, _ in memberships}
     own = [place for place in places if (place[0], place[1]) not in shared]
-    for cluster, member in sorted(memberships, key=lambda cm: KINDS.index(cm[0].kind)):
+    for cluster, member in sorted(memberships, key=lambda cm: CLUSTER_KINDS.index(cm[0].kind)):
         usual = _usual_place(own, cluster.kind, cluster.value, member.first_seen, min_days)
         if usual:
             _, value, first_seen, last_seen, reports, _ = usual

@@ -24,8 +24,12 @@ import re
 
 GATEWAY, BSSID, ADDRESS = "gateway_mac", "wifi_bssid", "peer_ip"
 KINDS = (GATEWAY, BSSID, ADDRESS)
-KIND_NAMES = {GATEWAY: "gateway MAC", BSSID: "Wi-Fi BSSID", ADDRESS: "public address"}
-_SHORT = {GATEWAY: "gw", BSSID: "wifi", ADDRESS: "ip"}
+# Not a location key but a cluster kind: laptops that hear the same access points at similar
+# strengths (`fleet.colocation`), named by its members' most common neighbour (a keyed hash).
+WIFI_AREA = "wifi_area"
+CLUSTER_KINDS = (GATEWAY, BSSID, WIFI_AREA, ADDRESS)  # strongest first
+KIND_NAMES = {GATEWAY: "gateway MAC", BSSID: "Wi-Fi BSSID", WIFI_AREA: "Wi-Fi neighbourhood", ADDRESS: "public address"}
+_SHORT = {GATEWAY: "gw", BSSID: "wifi", WIFI_AREA: "area", ADDRESS: "ip"}
 
 # Virtual NICs of VMware, VirtualBox, Hyper-V, Parallels and Xen: a laptop whose gateway has
 # one of these is inside a VM, and every such VM on earth shares the prefix.

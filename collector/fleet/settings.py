@@ -32,12 +32,18 @@ class FleetSettings:
     shared_egress_networks: tuple = ()
     # How often `serve` runs correlation (minutes; 0: only on demand).
     correlate_every_minutes: float = 15
+    # Compare the access points laptops hear (`network.wifi_nearby`, kept as keyed hashes) to
+    # find laptops of different people in one place whatever their routers (docs/fleet.md §10).
+    # Off: ingest drops the list from every report, and correlation deletes what was kept.
+    wifi_neighbourhood: bool = True
 
     def __post_init__(self) -> None:
         for name in ("office_networks", "shared_egress_networks"):
             object.__setattr__(self, name, tuple(_network(value, name) for value in getattr(self, name)))
         for name in ("office_gateway_macs", "office_bssids"):
             object.__setattr__(self, name, tuple(_mac(value, name) for value in getattr(self, name)))
+        if not isinstance(self.wifi_neighbourhood, bool):
+            raise FleetSettingsError(f"fleet.wifi_neighbourhood must be true or false, not {self.wifi_neighbourhood!r}")
         if self.window_days <= 0 or self.min_days_at_location < 1:
             raise FleetSettingsError("fleet: window_days must be > 0 and min_days_at_location >= 1")
 

@@ -70,6 +70,13 @@ class FleetReads:
                 chunk).fetchall())
         return found
 
+    def scans_since(self, start_slot: str) -> list[tuple]:
+        """(device_id, slot, first_seen, last_seen, reports, peer_ip, gateway_mac, wifi_bssid, heard JSON)
+        of every device's Wi-Fi neighbourhood slots from `start_slot` on, by device and slot."""
+        return self.conn.execute(
+            "SELECT device_id, slot, first_seen, last_seen, reports, peer_ip, gateway_mac, wifi_bssid, heard "
+            "FROM device_scans WHERE slot >= ? ORDER BY device_id, slot", (start_slot,)).fetchall()
+
     # -- per-device rules -------------------------------------------------------------------
     def places_of(self, devices: list[str]) -> list[tuple]:
         """(device_id, kind, value, first_seen, last_seen, reports, days) of these devices."""
@@ -167,6 +174,12 @@ class FleetWrites:
     def add_cluster_events(self, events: list[dict]) -> None:
         self.conn.executemany("INSERT INTO cluster_events (cluster_id, at, event, device_id, detail) VALUES "
                               "(:cluster_id, :at, :event, :device_id, :detail)", events)
+
+    def forget_scans(self, before_slot: str | None) -> int:
+        """Delete the Wi-Fi neighbourhood slots before `before_slot` (None: all of them)."""
+        if before_slot is None:
+            return self.conn.execute("DELETE FROM device_scans").rowcount
+        return self.conn.execute("DELETE FROM device_scans WHERE slot < ?", (before_slot,)).rowcount
 
     def fleet_findings(self) -> list[tuple]:
         """(device_id, rule, severity, summary, evidence) of every stored fleet finding."""

@@ -6,9 +6,13 @@ window. Every column is independent of the order reports arrive in (backfill, re
 outbox drained days late): first/last seen are the min/max, the context columns come from the
 latest report, and `days` counts the rows of `device_location_days`, one per (key, device, UTC day).
 The rows themselves are made by `fleet.locations.location_rows`.
+
+`device_scans` keeps the hashed Wi-Fi neighbourhood of each device per 4-hour slot (rows made by
+`fleet.neighbourhood.take_nearby`), merged the same order-independent way.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 
 _UPSERT = (
@@ -28,3 +32,22 @@ def record_locations(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     new_days = [conn.execute(_DAY, (kind, value, device_id, last_seen[:10])).rowcount
                 for device_id, kind, value, _, last_seen, *_ in rows]
     conn.executemany(_UPSERT, [(*row[:6], new, *row[6:]) for row, new in zip(rows, new_days)])
+
+
+def record_scans(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    """Merge `take_nearby` rows (device_id, slot, received_at, peer_ip, gateway_mac, wifi_bssid,
+    {hash: signal}) into their slot's row."""
+    for device_id, slot, received_at, peer_ip, gateway_mac, wifi_bssid, heard in rows:
+        row = conn.execute("SELECT first_seen, last_seen, reports, peer_ip, gateway_mac, wifi_bssid, heard "
+                           "FROM device_scans WHERE device_id = ? AND slot = ?", (device_id, slot)).fetchone()
+        first, last, reports, *context, merged = row or (received_at, received_at, 0, None, None, None, "{}")
+        merged = json.loads(merged)
+        for key, signal in heard.items():
+            count, known, total = merged.get(key, (0, 0, 0))
+            merged[key] = (count + 1, known + bool(signal), total + signal)
+        if received_at >= last or not reports:
+            context = [peer_ip, gateway_mac, wifi_bssid]
+        conn.execute("INSERT OR REPLACE INTO device_scans (device_id, slot, first_seen, last_seen, reports, peer_ip, "
+                     "gateway_mac, wifi_bssid, heard) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (device_id, slot, min(first, received_at), max(last, received_at), reports + 1, *context,
+                      json.dumps(merged, sort_keys=True)))

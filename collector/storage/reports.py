@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from google.protobuf import json_format
 
 from farmwatch.collector.storage import inventory
-from farmwatch.collector.storage.fleet import record_locations
+from farmwatch.collector.storage.fleet import record_locations, record_scans
 from farmwatch.collector.storage.types import Decision, DeviceState
 from farmwatch.common.clock import now_rfc3339
 from farmwatch.v1 import report_pb2
@@ -47,6 +47,7 @@ class ReportBatch:
         report = item.report
         _insert_report(self.conn, item, decision.replay)
         record_locations(self.conn, decision.locations)
+        record_scans(self.conn, decision.scans)
         if item.verdict is not None:
             _insert_findings(self.conn, report.report_id, report.device_id, item.verdict)
         if decision.moves_device:

@@ -9,7 +9,7 @@ import sqlite_utils
 
 from farmwatch.collector.storage import inventory, roster
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _FLEET_DEVICE_COLUMNS = {"own_verdict": str, "own_score": int, "verdict_source": str, "input_languages": str}
 _CLOCK_SKEW_COLUMN = {"clock_skew_seconds": float}  # on reports and devices (schema 4)
@@ -36,6 +36,8 @@ def migrate(conn, db: sqlite_utils.Database, transaction) -> None:
             rebuild_locations(db)
         if version and version < 6 and db["audit"].exists():  # the table is made by the first audited question
             create_audit_schema(db)
+        # schema 7: device_scans (the hashed Wi-Fi neighbourhoods), made empty by create_schema:
+        # reports stored before it carry no wifi_nearby
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
@@ -102,6 +104,7 @@ def _create_report_tables(db: sqlite_utils.Database) -> None:
 
 def create_fleet_schema(db: sqlite_utils.Database) -> None:
     _create_location_tables(db)
+    _create_scan_table(db)
     # silent devices; time zones against the roster; the few devices with a flagged input language
     db["devices"].create_index(["last_seen"], if_not_exists=True)
     db["devices"].create_index(["timezone", "device_id"], if_not_exists=True)
@@ -147,6 +150,18 @@ def _create_location_tables(db: sqlite_utils.Database) -> None:
         "CREATE TRIGGER IF NOT EXISTS device_locations_count AFTER INSERT ON device_locations BEGIN "
         "INSERT INTO location_keys (kind, value, devices) VALUES (new.kind, new.value, 1) "
         "ON CONFLICT(kind, value) DO UPDATE SET devices = devices + 1; END")
+
+
+def _create_scan_table(db: sqlite_utils.Database) -> None:
+    # One row per device and 4-hour UTC slot (fleet.neighbourhood): the reports of the slot, what
+    # the latest of them showed (to recognise the office), and `heard`: JSON {keyed hash of a BSSID:
+    # [reports that heard it, reports that gave its signal, sum of those signals in dBm]}.
+    # Correlation deletes the slots older than its window.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS device_scans (device_id TEXT NOT NULL, slot TEXT NOT NULL, first_seen TEXT, "
+        "last_seen TEXT, reports INTEGER, peer_ip TEXT, gateway_mac TEXT, wifi_bssid TEXT, heard TEXT, "
+        "PRIMARY KEY (device_id, slot)) WITHOUT ROWID")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_device_scans_slot ON device_scans (slot)")
 
 
 def create_audit_schema(db: sqlite_utils.Database) -> None:

@@ -26,12 +26,14 @@ class Decision:
 
     `combined`: the report's verdict combined with the device's fleet findings (an object with
     `verdict`, `score`, `source`, as `fleet.verdict.combine` returns), None when unclassified.
-    `locations`: the device_locations rows `fleet.locations.location_rows` made of it."""
+    `locations`: the device_locations rows `fleet.locations.location_rows` made of it;
+    `scans`: its device_scans row, if any (`fleet.neighbourhood.take_nearby`)."""
 
     replay: bool
     moves_device: bool  # False: an old report arriving late; it only counts
     combined: object | None = None
     locations: list[tuple] = field(default_factory=list)
+    scans: list[tuple] = field(default_factory=list)
 
 
 class WriteFailed(Exception):

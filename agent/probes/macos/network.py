@@ -1,9 +1,11 @@
 """A Mac's network position: interfaces and sockets (psutil), the default gateway and its
-MAC (``route``, ``arp``), the Wi-Fi network (``wdutil``, else ``ipconfig getsummary``),
-DNS servers (``scutil --dns``) and IP forwarding (``sysctl``)."""
+MAC (``route``, ``arp``), the Wi-Fi network (``wdutil``, else ``ipconfig getsummary``), the
+access points in range (``system_profiler SPAirPortDataType -json``), DNS servers
+(``scutil --dns``) and IP forwarding (``sysctl``)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from farmwatch.v1 import report_pb2
@@ -11,12 +13,15 @@ from farmwatch.v1 import report_pb2
 from .. import _psutil_tables
 from .._key_values import colon_fields
 from .._sockets import normal_ip
+from .._wifi import access_point, strongest
 from ..context import ProbeContext
 
 ROUTE_DEFAULT = ["route", "-n", "get", "default"]
 HARDWARE_PORTS = ["networksetup", "-listallhardwareports"]
 DNS = ["scutil", "--dns"]
 FORWARDING = ["sysctl", "-n", "net.inet.ip.forwarding"]
+# The JSON form: its keys are the same in every display language, its text labels are not.
+AIRPORT = ["system_profiler", "SPAirPortDataType", "-json"]
 _REDACTED = "<redacted>"
 _ARP_MAC = re.compile(r"\bat ([0-9a-fA-F:]+) on ")
 _PREFIX_KINDS = (("lo", "loopback"), ("utun", "tunnel"), ("ipsec", "tunnel"), ("ppp", "tunnel"),
@@ -37,6 +42,7 @@ def collect(ctx: ProbeContext) -> report_pb2.Network:
         network.default_gateway.CopyFrom(gateway)
     if wifi_devices:
         network.wifi.CopyFrom(current_wifi(ctx, wifi_devices[0]))
+        network.wifi_nearby.extend(nearby_wifi(ctx))
     _psutil_tables.add_sockets(ctx, network, _psutil_tables.names_by_pid(ctx.machine.processes()))
     return network
 
@@ -98,6 +104,49 @@ def parse_wifi_summary(output: str) -> report_pb2.Wifi:
     fields = colon_fields(output)
     bssid = fields.get("BSSID", "")
     return report_pb2.Wifi(ssid=fields.get("SSID", ""), bssid=bssid if bssid == _REDACTED else bssid.lower())
+
+
+def nearby_wifi(ctx: ProbeContext) -> list[report_pb2.WifiAccessPoint]:
+    output = ctx.run(AIRPORT)
+    if output is None:
+        return []
+    try:
+        found, withheld = parse_airport(output)
+    except ValueError as exc:
+        ctx.gap(f"wifi_nearby: system_profiler SPAirPortDataType gave no JSON ({exc})")
+        return []
+    if withheld:
+        ctx.gap(f"wifi_nearby: BSSIDs of {withheld} access point(s) withheld: Location Services not "
+                "authorised for farmwatch-agent")
+    return strongest(found)
+
+
+def parse_airport(output: str) -> tuple[list[report_pb2.WifiAccessPoint], int]:
+    """The joined network and the "Other Local Wi-Fi Networks" of every Wi-Fi interface, and how
+    many came without a BSSID (macOS 14+ leaves `spairport_network_bssid` out, and may print
+    the name as `<redacted>`, unless the process may use Location Services)."""
+    data = json.loads(output)
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    seen = []
+    for item in data.get("SPAirPortDataType") or []:
+        for interface in item.get("spairport_airport_interfaces") or []:
+            current = interface.get("spairport_current_network_information")
+            seen += [_airport_network(network) for network in
+                     [*([current] if isinstance(current, dict) else []),
+                      *(interface.get("spairport_airport_other_local_wireless_networks") or [])]
+                     if isinstance(network, dict)]
+    found = [ap for ap in seen if ap.bssid]
+    return found, len(seen) - len(found)
+
+
+def _airport_network(network: dict) -> report_pb2.WifiAccessPoint:
+    """"Signal / Noise": "-61 dBm / -92 dBm"; channel: "36 (5GHz, 80MHz)" (an int on old macOS)."""
+    signal = re.match(r"\s*(-?\d+)", str(network.get("spairport_signal_noise") or ""))
+    channel = re.match(r"\s*(\d+)", str(network.get("spairport_network_channel") or ""))
+    ssid = str(network.get("_name") or "")
+    return access_point(str(network.get("spairport_network_bssid") or ""), "" if ssid == _REDACTED else ssid,
+                        int(signal[1]) if signal else 0, channel[1] if channel else 0)
 
 
 def parse_scutil_dns(output: str) -> list[str]:

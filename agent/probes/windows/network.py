@@ -1,6 +1,7 @@
 """A PC's network position: interfaces and sockets (psutil); default gateway, its MAC,
 DNS servers and forwarding from the NetTCPIP cmdlets; the Wi-Fi network from
-``netsh wlan show interfaces`` (which Windows 11 24H2 answers only with location access)."""
+``netsh wlan show interfaces`` and the access points in range from ``netsh wlan show networks
+mode=bssid`` (which Windows 11 24H2 answers only with location access)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from farmwatch.v1 import report_pb2
 from .. import _psutil_tables
 from .._key_values import colon_blocks
 from .._sockets import normal_ip, normal_mac
+from .._wifi import access_point, strongest
 from ..context import ProbeContext
 from ._powershell import as_list, query
 
@@ -29,6 +31,10 @@ $neighbor = if ($route) {
         Where-Object { $_.Forwarding -eq 'Enabled' } | ForEach-Object { $_.InterfaceAlias })
 } | ConvertTo-Json -Depth 3"""
 WLAN = ["netsh", "wlan", "show", "interfaces"]
+WLAN_NETWORKS = ["netsh", "wlan", "show", "networks", "mode=bssid"]
+_NETWORK_SSID = re.compile(r"^SSID \d+\s*: ?(.*)$")
+_NETWORK_BSSID = re.compile(r"^\s+BSSID \d+\s*: ?(\S+)")
+_PERCENT = re.compile(r"^(\d{1,3})\s*%$")
 _NAME_KINDS = (("loopback", "loopback"), ("wi-fi", "wifi"), ("wlan", "wifi"), ("wireless", "wifi"),
                ("vethernet", "virtual"), ("virtualbox", "virtual"), ("vmware", "virtual"),
                ("bluetooth", "other"), ("ethernet", "ethernet"))
@@ -48,6 +54,8 @@ def collect(ctx: ProbeContext) -> report_pb2.Network:
             if interface.name in wifi_names:
                 interface.kind = "wifi"
         network.wifi.CopyFrom(parse_netsh_wlan(output))
+        if wifi_names:
+            network.wifi_nearby.extend(strongest(parse_netsh_networks(ctx.run(WLAN_NETWORKS) or "")))
     _psutil_tables.add_sockets(ctx, network, _psutil_tables.names_by_pid(ctx.machine.processes()))
     return network
 
@@ -111,3 +119,28 @@ def netsh_interface_names(output: str) -> list[str]:
     """The wireless adapters netsh describes: each block's first field ("Name", "Nom", "Имя"…)
     in the blocks that carry the adapter's GUID."""
     return [next(iter(block.values())) for block in colon_blocks(output) if "GUID" in block]
+
+
+def parse_netsh_networks(output: str) -> list[report_pb2.WifiAccessPoint]:
+    """`netsh wlan show networks mode=bssid`: "SSID 1 : name", then per access point "BSSID 1 :
+    aa:bb:…" and its indented "key : value" lines. Labels are in the display language ("Signal",
+    "Kanal", "Canal") but "SSID" and "BSSID" are not: an access point's signal is its first value
+    in percent, its channel the first bare number after it (before "Bss Load" sub-lines, which
+    have no " : "). Windows' quality runs linearly from -100 dBm (0 %) to -50 dBm (100 %)
+    (WLAN_SIGNAL_QUALITY, wlanapi.h), so dBm = quality / 2 - 100."""
+    found: list[report_pb2.WifiAccessPoint] = []
+    ssid, current = "", None
+    for line in output.splitlines():
+        if match := _NETWORK_SSID.match(line):
+            ssid, current = match[1].strip(), None
+        elif match := _NETWORK_BSSID.match(line):
+            current = {"bssid": match[1], "ssid": ssid}
+            found.append(current)
+        elif current is not None and " : " in line:
+            value = line.partition(" : ")[2].strip()
+            if "signal" not in current and (percent := _PERCENT.match(value)):
+                current["signal"] = min(int(percent[1]), 100) // 2 - 100
+            elif "signal" in current and "channel" not in current and value.isdigit():
+                current["channel"] = value
+    return [ap for ap in (access_point(f["bssid"], f["ssid"], f.get("signal", 0), f.get("channel", 0))
+                          for f in found) if ap.bssid]

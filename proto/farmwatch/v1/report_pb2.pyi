@@ -203,6 +203,18 @@ class Wifi(_message.Message):
     bssid: str
     def __init__(self, ssid: _Optional[str] = ..., bssid: _Optional[str] = ...) -> None: ...
 
+class WifiAccessPoint(_message.Message):
+    __slots__ = ("bssid", "ssid", "signal_dbm", "channel")
+    BSSID_FIELD_NUMBER: _ClassVar[int]
+    SSID_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_DBM_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    bssid: str
+    ssid: str
+    signal_dbm: int
+    channel: int
+    def __init__(self, bssid: _Optional[str] = ..., ssid: _Optional[str] = ..., signal_dbm: _Optional[int] = ..., channel: _Optional[int] = ...) -> None: ...
+
 class Connection(_message.Message):
     __slots__ = ("local_ip", "local_port", "remote_ip", "remote_port", "status", "pid", "process_name")
     LOCAL_IP_FIELD_NUMBER: _ClassVar[int]
@@ -236,7 +248,7 @@ class Listener(_message.Message):
     def __init__(self, ip: _Optional[str] = ..., port: _Optional[int] = ..., protocol: _Optional[str] = ..., pid: _Optional[int] = ..., process_name: _Optional[str] = ...) -> None: ...
 
 class Network(_message.Message):
-    __slots__ = ("interfaces", "default_gateway", "wifi", "dns_servers", "ip_forwarding", "connections", "listeners")
+    __slots__ = ("interfaces", "default_gateway", "wifi", "dns_servers", "ip_forwarding", "connections", "listeners", "wifi_nearby")
     INTERFACES_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_GATEWAY_FIELD_NUMBER: _ClassVar[int]
     WIFI_FIELD_NUMBER: _ClassVar[int]
@@ -244,6 +256,7 @@ class Network(_message.Message):
     IP_FORWARDING_FIELD_NUMBER: _ClassVar[int]
     CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
     LISTENERS_FIELD_NUMBER: _ClassVar[int]
+    WIFI_NEARBY_FIELD_NUMBER: _ClassVar[int]
     interfaces: _containers.RepeatedCompositeFieldContainer[NetworkInterface]
     default_gateway: Gateway
     wifi: Wifi
@@ -251,7 +264,8 @@ class Network(_message.Message):
     ip_forwarding: bool
     connections: _containers.RepeatedCompositeFieldContainer[Connection]
     listeners: _containers.RepeatedCompositeFieldContainer[Listener]
-    def __init__(self, interfaces: _Optional[_Iterable[_Union[NetworkInterface, _Mapping]]] = ..., default_gateway: _Optional[_Union[Gateway, _Mapping]] = ..., wifi: _Optional[_Union[Wifi, _Mapping]] = ..., dns_servers: _Optional[_Iterable[str]] = ..., ip_forwarding: _Optional[bool] = ..., connections: _Optional[_Iterable[_Union[Connection, _Mapping]]] = ..., listeners: _Optional[_Iterable[_Union[Listener, _Mapping]]] = ...) -> None: ...
+    wifi_nearby: _containers.RepeatedCompositeFieldContainer[WifiAccessPoint]
+    def __init__(self, interfaces: _Optional[_Iterable[_Union[NetworkInterface, _Mapping]]] = ..., default_gateway: _Optional[_Union[Gateway, _Mapping]] = ..., wifi: _Optional[_Union[Wifi, _Mapping]] = ..., dns_servers: _Optional[_Iterable[str]] = ..., ip_forwarding: _Optional[bool] = ..., connections: _Optional[_Iterable[_Union[Connection, _Mapping]]] = ..., listeners: _Optional[_Iterable[_Union[Listener, _Mapping]]] = ..., wifi_nearby: _Optional[_Iterable[_Union[WifiAccessPoint, _Mapping]]] = ...) -> None: ...
 
 class Session(_message.Message):
     __slots__ = ("user", "terminal", "remote_host", "started_at")
