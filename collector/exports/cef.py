@@ -2,7 +2,10 @@
 
 CEF: `CEF:0|Vendor|Product|Version|SignatureID|Name|Severity|key=value ...`. In the header a
 backslash and a pipe are escaped (`\\\\`, `\\|`); in extension values a backslash and an equals
-sign are (`\\\\`, `\\=`), and line breaks become `\\n` / `\\r`. Severity is 0-10.
+sign are (`\\\\`, `\\=`), and line breaks become `\\n` / `\\r`. Severity is 0-10. CEF has no escape
+for other control characters, yet a laptop's user controls its hostname: ESC, BEL, NUL, C1, bidi
+overrides and U+2028 are written as visible escapes (`printable.escape`, e.g. `\\x1b`), whose
+backslash is escaped in turn, so a CEF reader shows `\\x1b` and a terminal or SIEM never gets them raw.
 
 Over TCP, RFC 5424 messages are framed by octet counting (RFC 6587 §3.4.1, as RFC 5425 does);
 RFC 3164 messages end with a newline, as traditional syslog daemons expect. Over UDP one
@@ -12,13 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import socket
 from dataclasses import dataclass, field
 
 from farmwatch.collector.exports.delivery import DeliveryError
 from farmwatch.collector.exports.feed import CLEARED, FlagEvent
 from farmwatch.collector.exports.registry import Flag, Setting, SinkSpec, register
+from farmwatch.collector.printable import escape, is_hidden, visible
 
 VENDOR, PRODUCT = "farmwatch", "farmwatch-collector"
 CEF_SEVERITY = {"info": 1, "low": 3, "medium": 5, "high": 8, "critical": 10}
@@ -32,13 +35,18 @@ _NAME_LIMIT = 512
 
 
 def escape_header(text: str) -> str:
-    text = text.replace("\\", "\\\\").replace("|", "\\|")
-    return re.sub(r"[\r\n]+", " ", text)
+    """A header field: hidden characters as visible escapes, then the spec's escaping of `\\` and `|`."""
+    return visible(text).replace("\\", "\\\\").replace("|", "\\|")
+
+
+_VALUE_ESCAPES = {"\\": "\\\\", "=": "\\=", "\n": "\\n", "\r": "\\r"}
 
 
 def escape_value(text: str) -> str:
-    text = text.replace("\\", "\\\\").replace("=", "\\=")
-    return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\r")
+    """An extension value: the spec's escapes (`\\`, `=`, line breaks as `\\n` / `\\r`); any other
+    hidden character as a visible escape whose backslash is escaped too (ESC arrives as `\\x1b`)."""
+    return "".join(_VALUE_ESCAPES.get(ch) or (escape(ch).replace("\\", "\\\\") if is_hidden(ch) else ch)
+                   for ch in text)
 
 
 def _product_version() -> str:
