@@ -301,6 +301,25 @@ def test_cef_to_a_closed_tcp_port_fails_and_keeps_events_pending(store):
     assert len(exports.SinkCursor(store, sink.name).pending(store)) == 1
 
 
+def test_cef_over_udp_is_fire_and_forget_as_documented(store, capsys, monkeypatch):
+    """Nothing tells a UDP sender its message was lost: to a closed port the event counts as sent.
+    The help, the deploy guide and the examples say so and show TCP."""
+    report(store, "suspicious/linux_frp_client", "SN-UDP")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = exports.SyslogSink("127.0.0.1", port)
+    assert exports.send_pending(store, exports.SinkCursor(store, sink.name), sink, FAST) == 1
+    assert exports.SinkCursor(store, sink.name).pending(store) == []
+    monkeypatch.setenv("COLUMNS", "200")
+    assert "UDP is fire-and-forget" in help_text(capsys, "export", "cef")
+    repo = Path(__file__).resolve().parent.parent
+    guide = (repo / "docs" / "deploy.md").read_text()
+    section = guide[guide.index("### Exports to a SIEM"):guide.index("### Retention")]
+    assert "fire-and-forget" in section and "export cef --follow --to siem.example.com:514 --tcp" in section
+    assert "export cef --follow --to siem.example.com:514 --tcp" in (repo / "README.md").read_text()
+
+
 def test_cli_cef_over_udp(store, home, udp_receiver):
     report(store, "suspicious/linux_frp_client", "SN-13")
     result = run_cli(home, "export", "cef", "--to", f"127.0.0.1:{udp_receiver.getsockname()[1]}", "--rfc3164")
@@ -522,7 +541,7 @@ def test_example_config_documents_the_export_section(tmp_path):
     settings = load(uncommented)
     for kind in ("jsonl", "cef", "webhook"):
         assert settings.sinks[kind], kind
-    assert build_sink("cef", settings, {}).host == "siem.example.com"
+    assert (build_sink("cef", settings, {}).host, build_sink("cef", settings, {}).transport) == ("siem.example.com", "tcp")
     assert build_sink("webhook", settings, {}).headers == {"Authorization": "Bearer ..."}
 
 

@@ -1,4 +1,4 @@
-"""Flag events as ArcSight CEF inside syslog (RFC 5424 or RFC 3164), over UDP or TCP.
+"""Flag events as ArcSight CEF inside syslog (RFC 5424 or RFC 3164), over TCP or UDP.
 
 CEF: `CEF:0|Vendor|Product|Version|SignatureID|Name|Severity|key=value ...`. In the header a
 backslash and a pipe are escaped (`\\\\`, `\\|`); in extension values a backslash and an equals
@@ -184,12 +184,14 @@ def build(values: dict) -> SyslogSink:
 
 
 SINK = register(SinkSpec(
-    kind="cef", order=20, help="CEF messages over syslog (RFC 5424, or 3164), UDP or TCP",
+    kind="cef", order=20, help="CEF messages over syslog (RFC 5424, or 3164), over TCP or UDP (fire-and-forget)",
     example="farmwatch-collector --home /srv/fw export cef --follow --to siem.example.com:514 --tcp",
     settings=(
         Setting("to", help="syslog receiver", required="say where to send CEF", flag=Flag("--to", "HOST:PORT")),
         Setting("transport", default="udp", help="udp or tcp (default udp)",
-                flag=Flag("--tcp", const="tcp", help="TCP instead of UDP")),
+                flag=Flag("--tcp", const="tcp", help="TCP instead of UDP. UDP is fire-and-forget: a lost message, "
+                          "or one sent to a port nobody listens on, counts as delivered and is not sent again. "
+                          "Over TCP a receiver that is down is an error, and the events wait for the next run")),
         Setting("format", default="rfc5424", help=f"one of {', '.join(FORMATS)} (default rfc5424)",
                 flag=Flag("--rfc3164", const="rfc3164", help="BSD syslog lines instead of RFC 5424")),
         Setting("facility", default="auth", help="syslog facility (default auth)", flag=Flag("--facility")),
