@@ -541,7 +541,8 @@ def test_example_config_documents_the_export_section(tmp_path):
     settings = load(uncommented)
     for kind in ("jsonl", "cef", "webhook"):
         assert settings.sinks[kind], kind
-    assert (build_sink("cef", settings, {}).host, build_sink("cef", settings, {}).transport) == ("siem.example.com", "tcp")
+    cef_sink = build_sink("cef", settings, {})
+    assert (cef_sink.host, cef_sink.transport) == ("siem.example.com", "tcp")  # the example prefers TCP
     assert build_sink("webhook", settings, {}).headers == {"Authorization": "Bearer ..."}
 
 
