@@ -313,6 +313,48 @@ def test_tables_fit_the_width_given_in_COLUMNS(home, tmp_path):
     assert rows[0]["hostname"] == "h" * 80  # machines' formats are never cut
 
 
+@pytest.fixture
+def scenario_home(home, tmp_path) -> Path:
+    """A collector that ingested a few scenario reports, two of them a farm sharing one home for three days,
+    and made a token."""
+    from datetime import datetime, timedelta, timezone
+
+    from conftest import scenario_report
+
+    now = datetime.now(timezone.utc)
+    files = [write_report(tmp_path / f"{device}.json", scenario_report(scenario, device))
+             for device, scenario in (("PFWCWBL5", "relay/win_jetkvm"), ("TCG7ADZ", "relay/linux_anydesk_session"),
+                                      ("C027VREFFHAR", "suspicious/mac_anydesk_idle_with_astrill"),
+                                      ("SN-OFFICE", "clean/linux_office_plain"))]
+    for device in ("SN-FARM-1", "SN-FARM-2"):
+        for day in (3, 2, 1):
+            at = (now - timedelta(days=day)).isoformat().replace("+00:00", "Z")
+            files.append(write_report(tmp_path / f"{device}-{day}.json", make_report(device, 4 - day),
+                                      {"received_at": at, "peer_ip": "38.104.12.77"}))
+    collector(home, "ingest", *files)
+    collector(home, "correlate")
+    collector(home, "token", "create", "--note", "a batch of laptops for the new team in the second office")
+    return home
+
+
+def terminal_width(line: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
+def test_every_table_fits_80_columns(scenario_home):
+    [cluster] = json.loads(collector(scenario_home, "clusters", "--json").stdout)
+    for command in (["devices"], ["flags"], ["clusters"], ["device", "PFWCWBL5"], ["device", "SN-FARM-1"],
+                    ["cluster", cluster["cluster_id"]], ["token", "list"], ["correlate"],
+                    ["query", "SELECT * FROM devices"]):
+        lines = collector(scenario_home, *command, env={"COLUMNS": "80"}).stdout.splitlines()
+        assert max(map(terminal_width, lines)) <= 80, (command, max(lines, key=terminal_width))
+    devices = collector(scenario_home, "devices", env={"COLUMNS": "80"}).stdout.splitlines()
+    assert devices[0].split()[:3] == ["DEVICE_ID", "HOSTNAME", "OS"] and "PFWCWBL5" in devices[1]
+    assert "left out to fit 80 characters" in " ".join(devices[-2:]) and "agent_version" in devices[-1]
+
+
 @pytest.mark.parametrize("command", ["ingest", "classify"])
 def test_a_binary_or_unreadable_file_is_named_not_a_traceback(home, tmp_path, command):
     binary = tmp_path / "report.bin"

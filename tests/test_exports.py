@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -300,6 +301,25 @@ def test_cef_to_a_closed_tcp_port_fails_and_keeps_events_pending(store):
     assert len(exports.SinkCursor(store, sink.name).pending(store)) == 1
 
 
+def test_cef_over_udp_is_fire_and_forget_as_documented(store, capsys, monkeypatch):
+    """Nothing tells a UDP sender its message was lost: to a closed port the event counts as sent.
+    The help, the deploy guide and the examples say so and show TCP."""
+    report(store, "suspicious/linux_frp_client", "SN-UDP")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = exports.SyslogSink("127.0.0.1", port)
+    assert exports.send_pending(store, exports.SinkCursor(store, sink.name), sink, FAST) == 1
+    assert exports.SinkCursor(store, sink.name).pending(store) == []
+    monkeypatch.setenv("COLUMNS", "200")
+    assert "UDP is fire-and-forget" in help_text(capsys, "export", "cef")
+    repo = Path(__file__).resolve().parent.parent
+    guide = (repo / "docs" / "deploy.md").read_text()
+    section = guide[guide.index("### Exports to a SIEM"):guide.index("### Retention")]
+    assert "fire-and-forget" in section and "export cef --follow --to siem.example.com:514 --tcp" in section
+    assert "export cef --follow --to siem.example.com:514 --tcp" in (repo / "README.md").read_text()
+
+
 def test_cli_cef_over_udp(store, home, udp_receiver):
     report(store, "suspicious/linux_frp_client", "SN-13")
     result = run_cli(home, "export", "cef", "--to", f"127.0.0.1:{udp_receiver.getsockname()[1]}", "--rfc3164")
@@ -312,31 +332,43 @@ def test_cli_cef_over_udp(store, home, udp_receiver):
 # -- webhook -----------------------------------------------------------------------------------
 
 class WebhookReceiver:
-    """A real HTTP server answering the first requests with the given statuses, then 200."""
+    """A real HTTP server answering the first requests with the given statuses, then 200; a 3xx
+    answer points to `location`. Every request is recorded, whatever its method."""
 
-    def __init__(self, failures: list[int] = (), retry_after: str | None = None):
+    def __init__(self, failures: list[int] = (), retry_after: str | None = None, location: str | None = None,
+                 pki_dir: Path | None = None):
         self.failures = list(failures)
-        self.bodies, self.attempts = [], []
+        self.bodies, self.attempts, self.requests = [], [], []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.requests.append((self.command, self.path, self.headers.get("Authorization")))
                 receiver.attempts.append((time.monotonic(), self.headers.get("Authorization")))
                 status = receiver.failures.pop(0) if receiver.failures else 200
-                if status == 200:
+                if status == 200 and self.command == "POST":
                     receiver.bodies.append(json.loads(body))
                 self.send_response(status)
                 if retry_after and status == 429:
                     self.send_header("Retry-After", retry_after)
+                if location and 300 <= status < 400:
+                    self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_GET = do_PUT = do_HEAD = do_POST
 
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/farmwatch"
+        if pki_dir:  # HTTPS with the collector's own server certificate
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(pki_dir / "server.crt", pki_dir / "server.key")
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if pki_dir else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/hooks/farmwatch"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
@@ -427,6 +459,55 @@ def test_cli_webhook_failure_says_what_was_delivered(store, home):
     assert "HTTP 404" in result.stderr and "0 event(s) were delivered" in result.stderr
 
 
+@pytest.fixture
+def elsewhere():
+    """A second server, where a redirect would send the webhook."""
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_webhook_never_follows_a_redirect_and_retries_it_as_a_failure(store, elsewhere, status):
+    report(store, "suspicious/linux_frp_client", "SN-REDIRECT")
+    redirecting = WebhookReceiver([status] * 10, location=elsewhere.url.replace("/hooks/", "/steal/"))
+    sink = exports.WebhookSink(redirecting.url, headers={"Authorization": "Bearer t0ken"})
+    try:
+        with pytest.raises(exports.DeliveryError, match=f"HTTP {status}.*redirect") as error:
+            exports.send_pending(store, exports.SinkCursor(store, sink.name), sink, FAST)
+    finally:
+        redirecting.close()
+    assert elsewhere.requests == []  # neither the event nor the bearer token went anywhere else
+    assert not error.value.permanent and len(redirecting.attempts) == FAST.attempts  # retried, then reported
+    assert len(exports.SinkCursor(store, sink.name).pending(store)) == 1  # still to deliver
+
+
+def test_webhook_over_https_trusts_its_ca_file_and_retries_past_a_redirect(store, elsewhere, collector_home):
+    report(store, "suspicious/linux_frp_client", "SN-REDIRECT-TLS")
+    receiver = WebhookReceiver([302], location=elsewhere.url, pki_dir=collector_home / "pki")
+    sink = exports.WebhookSink(receiver.url, ca_file=str(collector_home / "pki" / "ca.crt"))
+    try:
+        assert exports.send_pending(store, exports.SinkCursor(store, sink.name), sink, FAST) == 1
+    finally:
+        receiver.close()
+    assert [method for method, _, _ in receiver.requests] == ["POST", "POST"] and elsewhere.requests == []
+    assert [b["device_id"] for b in receiver.bodies] == ["SN-REDIRECT-TLS"]
+
+
+def test_cli_webhook_reports_a_redirect_and_keeps_the_event(store, home, elsewhere):
+    report(store, "suspicious/linux_frp_client", "SN-REDIRECT-CLI")
+    redirecting = WebhookReceiver([302] * 10, location=elsewhere.url)
+    try:
+        result = run_cli(home, "export", "webhook", "--url", redirecting.url, "--retries", "2",
+                         "--header", "Authorization: Bearer x")
+    finally:
+        redirecting.close()
+    assert result.returncode == 1 and elsewhere.requests == []
+    assert "HTTP 302" in result.stderr and "never follows redirects" in result.stderr
+    assert "0 event(s) were delivered" in result.stderr and "/hooks/" not in result.stderr
+    assert len(exports.SinkCursor(store, exports.WebhookSink(redirecting.url).name).pending(store)) == 1
+
+
 # -- settings ----------------------------------------------------------------------------------
 
 def test_settings_reject_unknown_keys_and_need_a_destination(tmp_path):
@@ -460,7 +541,8 @@ def test_example_config_documents_the_export_section(tmp_path):
     settings = load(uncommented)
     for kind in ("jsonl", "cef", "webhook"):
         assert settings.sinks[kind], kind
-    assert build_sink("cef", settings, {}).host == "siem.example.com"
+    cef_sink = build_sink("cef", settings, {})
+    assert (cef_sink.host, cef_sink.transport) == ("siem.example.com", "tcp")  # the example prefers TCP
     assert build_sink("webhook", settings, {}).headers == {"Authorization": "Bearer ..."}
 
 

@@ -17,8 +17,9 @@ def cmd_correlate(args, config):
     if args.format == "json":
         output.emit(result.to_dict(), (), "json")
         return
-    print(f"correlated in {result.seconds:.2f}s: {len(result.clusters)} active cluster(s), "
-          f"{sum(result.findings.values())} fleet finding(s), {len(result.verdict_changes)} verdict change(s)")
+    print(output.paragraph(f"correlated in {result.seconds:.2f}s: {len(result.clusters)} active cluster(s), "
+                           f"{sum(result.findings.values())} fleet finding(s), "
+                           f"{len(result.verdict_changes)} verdict change(s)"), end="")
     output.emit(found, queries.CLUSTER_COLUMNS, "table")
 
 

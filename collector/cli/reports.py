@@ -1,10 +1,10 @@
 """`ingest`, `classify`, `reclassify`: reports from files, and the rules run again over stored ones."""
 from __future__ import annotations
 
-import json
 import sys
 
 from farmwatch.collector.cli.shared import EXIT_FAIL, EXIT_OK, Commands, open_store
+from farmwatch.collector.printable import json_text
 from farmwatch.common.names import AGENT_PROGRAM
 from farmwatch.common.vocabulary import VERDICTS
 
@@ -71,7 +71,7 @@ def cmd_classify(args, config):
             print(_skipped(path, exc), file=sys.stderr)
             failed += 1
             continue
-        print(json.dumps(classify(loaded.report), ensure_ascii=False))
+        print(json_text(classify(loaded.report)))
     return EXIT_FAIL if failed else EXIT_OK
 
 

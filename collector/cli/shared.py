@@ -3,7 +3,6 @@ a command is declared, one record shown as fields and tables, and the log format
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import textwrap
@@ -11,6 +10,7 @@ import textwrap
 from farmwatch.collector import audit
 from farmwatch.collector.cli import output
 from farmwatch.collector.config import CollectorConfig
+from farmwatch.collector.printable import json_text
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -80,9 +80,7 @@ def show_one(args, config, what: str, key: str, lookup, hint: str, fields: tuple
     if args.format != "table":
         output.emit(info, (), args.format)
         return
-    width = max(map(len, fields))
-    for name in fields:
-        print(f"{name:>{width}}: {output.one_line(info.get(name))}")
+    print(output.fields(info, fields), end="")
     for title, name, columns in sections:
         print(f"\n{title}:")
         output.emit(info[name], columns, "table")
@@ -94,7 +92,7 @@ class JsonLogFormatter(logging.Formatter):
                  "logger": record.name, "message": record.getMessage()}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        return json_text(entry)
 
 
 def setup_logging(fmt: str, level: int) -> None:

@@ -1,8 +1,11 @@
-"""Flag events as ArcSight CEF inside syslog (RFC 5424 or RFC 3164), over UDP or TCP.
+"""Flag events as ArcSight CEF inside syslog (RFC 5424 or RFC 3164), over TCP or UDP.
 
 CEF: `CEF:0|Vendor|Product|Version|SignatureID|Name|Severity|key=value ...`. In the header a
 backslash and a pipe are escaped (`\\\\`, `\\|`); in extension values a backslash and an equals
-sign are (`\\\\`, `\\=`), and line breaks become `\\n` / `\\r`. Severity is 0-10.
+sign are (`\\\\`, `\\=`), and line breaks become `\\n` / `\\r`. Severity is 0-10. CEF has no escape
+for other control characters, yet a laptop's user controls its hostname: ESC, BEL, NUL, C1, bidi
+overrides and U+2028 are written as visible escapes (`printable.escape`, e.g. `\\x1b`), whose
+backslash is escaped in turn, so a CEF reader shows `\\x1b` and a terminal or SIEM never gets them raw.
 
 Over TCP, RFC 5424 messages are framed by octet counting (RFC 6587 §3.4.1, as RFC 5425 does);
 RFC 3164 messages end with a newline, as traditional syslog daemons expect. Over UDP one
@@ -12,13 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import socket
 from dataclasses import dataclass, field
 
 from farmwatch.collector.exports.delivery import DeliveryError
 from farmwatch.collector.exports.feed import CLEARED, FlagEvent
 from farmwatch.collector.exports.registry import Flag, Setting, SinkSpec, register
+from farmwatch.collector.printable import escape, is_hidden, visible
 
 VENDOR, PRODUCT = "farmwatch", "farmwatch-collector"
 CEF_SEVERITY = {"info": 1, "low": 3, "medium": 5, "high": 8, "critical": 10}
@@ -32,13 +35,18 @@ _NAME_LIMIT = 512
 
 
 def escape_header(text: str) -> str:
-    text = text.replace("\\", "\\\\").replace("|", "\\|")
-    return re.sub(r"[\r\n]+", " ", text)
+    """A header field: hidden characters as visible escapes, then the spec's escaping of `\\` and `|`."""
+    return visible(text).replace("\\", "\\\\").replace("|", "\\|")
+
+
+_VALUE_ESCAPES = {"\\": "\\\\", "=": "\\=", "\n": "\\n", "\r": "\\r"}
 
 
 def escape_value(text: str) -> str:
-    text = text.replace("\\", "\\\\").replace("=", "\\=")
-    return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\r")
+    """An extension value: the spec's escapes (`\\`, `=`, line breaks as `\\n` / `\\r`); any other
+    hidden character as a visible escape whose backslash is escaped too (ESC arrives as `\\x1b`)."""
+    return "".join(_VALUE_ESCAPES.get(ch) or (escape(ch).replace("\\", "\\\\") if is_hidden(ch) else ch)
+                   for ch in text)
 
 
 def _product_version() -> str:
@@ -176,12 +184,14 @@ def build(values: dict) -> SyslogSink:
 
 
 SINK = register(SinkSpec(
-    kind="cef", order=20, help="CEF messages over syslog (RFC 5424, or 3164), UDP or TCP",
+    kind="cef", order=20, help="CEF messages over syslog (RFC 5424, or 3164), over TCP or UDP (fire-and-forget)",
     example="farmwatch-collector --home /srv/fw export cef --follow --to siem.example.com:514 --tcp",
     settings=(
         Setting("to", help="syslog receiver", required="say where to send CEF", flag=Flag("--to", "HOST:PORT")),
         Setting("transport", default="udp", help="udp or tcp (default udp)",
-                flag=Flag("--tcp", const="tcp", help="TCP instead of UDP")),
+                flag=Flag("--tcp", const="tcp", help="TCP instead of UDP. UDP is fire-and-forget: a lost message, "
+                          "or one sent to a port nobody listens on, counts as delivered and is not sent again. "
+                          "Over TCP a receiver that is down is an error, and the events wait for the next run")),
         Setting("format", default="rfc5424", help=f"one of {', '.join(FORMATS)} (default rfc5424)",
                 flag=Flag("--rfc3164", const="rfc3164", help="BSD syslog lines instead of RFC 5424")),
         Setting("facility", default="auth", help="syslog facility (default auth)", flag=Flag("--facility")),

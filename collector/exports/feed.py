@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 
 from farmwatch.collector import queries
+from farmwatch.collector.printable import json_text
 from farmwatch.collector.storage import Storage
 from farmwatch.common.vocabulary import severity_rank
 
@@ -42,7 +43,7 @@ class FlagEvent:
         return out
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, default=str, sort_keys=False)
+        return json_text(self.to_dict(), default=str)
 
 
 def flag_key(device_id: str, rule: str) -> str:

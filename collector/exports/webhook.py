@@ -3,6 +3,10 @@
 A 2xx answer means delivered. 408, 429 and 5xx answers and network errors are worth retrying
 (`delivery.with_retries` backs off exponentially, and honours a numeric Retry-After); any other
 answer means the receiver refuses this request as it is, so retrying it cannot help.
+
+Redirects are never followed: urllib would replay the request, with its Authorization header, to
+whatever host the answer names (and turn a POST into a GET with no body). A 3xx is a failed
+delivery, retried like a server error (a receiver being moved) and reported with where it pointed.
 """
 from __future__ import annotations
 
@@ -43,24 +47,44 @@ class WebhookSink:
         body = event.to_json().encode("utf-8")
         request = urllib.request.Request(self.url, data=body, method="POST", headers={
             "Content-Type": "application/json", "User-Agent": "farmwatch-collector", **self.headers})
-        context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout, context=context) as response:
+            with self._opener().open(request, timeout=self.timeout) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
             raise _refusal(self.name, exc) from exc
         except (urllib.error.URLError, OSError) as exc:  # refused, reset, timed out, DNS
             raise DeliveryError(f"{self.name}: {getattr(exc, 'reason', exc)}") from exc
 
+    def _opener(self) -> urllib.request.OpenerDirector:
+        context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+        return urllib.request.build_opener(_NoRedirects, urllib.request.HTTPSHandler(context=context))
+
     def close(self) -> None:
         pass
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Replaces urllib's redirect handler: a 3xx answer reaches `send` as an HTTPError."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
 def _refusal(name: str, exc: urllib.error.HTTPError) -> DeliveryError:
-    retryable = exc.code in _RETRYABLE or exc.code >= 500
-    retry_after = exc.headers.get("Retry-After", "") if exc.headers else ""
-    return DeliveryError(f"{name} answered HTTP {exc.code} {exc.reason}", permanent=not retryable,
+    redirect = 300 <= exc.code < 400
+    retryable = redirect or exc.code in _RETRYABLE or exc.code >= 500
+    headers = exc.headers or {}
+    retry_after = headers.get("Retry-After", "")
+    detail = f" (a redirect to {_where(headers.get('Location'))}; farmwatch never follows redirects: " \
+             "set the webhook URL to the final address)" if redirect else ""
+    return DeliveryError(f"{name} answered HTTP {exc.code} {exc.reason}{detail}", permanent=not retryable,
                          retry_after=float(retry_after) if retry_after.isdigit() else None)
+
+
+def _where(location: str | None) -> str:
+    """Where a redirect points, without its path or query (they may carry a secret)."""
+    parts = urlsplit(location or "")
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else "a relative address"
 
 
 def parse_header(text: str) -> tuple[str, str]:
