@@ -163,7 +163,7 @@ def test_teamviewer_incoming_session_marker():
     rep = report("windows", processes=[process(30, "TeamViewer_Desktop.exe", exe, [exe, "--IPCport", "5939", "--Module", "1"])])
     finding = only(rep, "remote-session-active")
     assert finding["severity"] == "critical"
-    assert finding["evidence"]["session_marker"]["args"] == "--module 1"
+    assert finding["evidence"]["session_signs"][0]["args"] == "--module 1"
 
 
 def test_teamviewer_other_module_is_not_a_session():
