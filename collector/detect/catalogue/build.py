@@ -46,6 +46,7 @@ def _tool(entry: dict) -> Tool:
         source=entry["source"],
         client_names=frozenset(normalise_name(n) for names in entry.get("client_processes", {}).values() for n in names),
         client_bundle_ids=frozenset(b.casefold() for b in entry.get("client_bundle_ids", ())),
+        mesh=entry.get("mesh", False),
     )
 
 
@@ -79,4 +80,5 @@ def build_catalogue(documents: list[tuple[str, dict]]) -> Catalogue:
         proxy_ports={e["port"]: e["name"] for e in parts["proxy_ports"]},
         forwarding_interfaces=list(parts["forwarding_interfaces"]),
         input_languages=list(parts["input_languages"]),
+        peer_to_peer={normalise_name(e["process"]): e for e in parts["peer_to_peer"]},
     )

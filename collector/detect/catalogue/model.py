@@ -50,6 +50,7 @@ class Tool:
     source: str
     client_names: frozenset[str] = frozenset()       # normalised viewer-side process names, any OS
     client_bundle_ids: frozenset[str] = frozenset()  # case-folded
+    mesh: bool = False                               # an overlay whose members reach this laptop's listeners
 
     def is_client(self, names: Iterable[str], bundle_id: str) -> bool:
         """Is the process this tool's viewer, with which the laptop drives another machine?"""

@@ -114,7 +114,7 @@ TOOL_FIELDS: dict[str, Check] = {
     "id": _is_slug,
     "name": _is_str, "category": _one_of(*CATEGORIES), "role": _one_of(*ROLES),
     "client_app_names": _is_str_list, "client_bundle_ids": _is_str_list,
-    "relevance": _one_of(*LEVELS), "builtin": _is_bool, "processes": _per_os, "client_processes": _per_os,
+    "relevance": _one_of(*LEVELS), "builtin": _is_bool, "mesh": _is_bool, "processes": _per_os, "client_processes": _per_os,
     "ambiguous_processes": _is_str_list, "app_names": _is_str_list, "bundle_ids": _is_str_list,
     "macos_team_ids": _is_str_list, "services": _per_os, "install_paths": _per_os,
     "listen_ports": _is_port_list, "ports": _is_port_list, "domains": _is_str_list, "signers": _is_str_list,
@@ -206,6 +206,10 @@ def _check_forwarding(entry: Any, where: str) -> list[str]:
     return _check_fields(entry, {"pattern": _is_str, "reason": _is_str, "source": _is_str}, set(), where)
 
 
+def _check_peer_to_peer(entry: Any, where: str) -> list[str]:
+    return _check_fields(entry, {"process": _is_str, "name": _is_str, "source": _is_str}, set(), where)
+
+
 def _check_language(entry: Any, where: str) -> list[str]:
     spec = {"id": _is_str, "name": _is_str, "markers": _is_str_list, "source": _is_str}
     return _check_fields(entry, spec, set(), where)
@@ -215,7 +219,8 @@ KINDS: dict[str, dict[str, tuple[str, Callable[[Any, str], list[str]]]]] = {
     "remote_tools": {"tools": ("tool", _check_tool)},
     "hardware": {"devices": ("device", _check_hardware)},
     "network": {"proxy_ports": ("proxy port", _check_proxy_port),
-                "forwarding_interfaces": ("forwarding interface", _check_forwarding)},
+                "forwarding_interfaces": ("forwarding interface", _check_forwarding),
+                "peer_to_peer": ("peer-to-peer listener", _check_peer_to_peer)},
     "context": {"input_languages": ("input language", _check_language)},
 }
 
