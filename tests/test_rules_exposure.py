@@ -75,7 +75,8 @@ def test_a_catalogued_tools_session_is_counted_once_by_its_own_rule():
 
 # --- tunnel-exposes-remote-access ----------------------------------------------------------
 
-CLOUDFLARED = process(700, "cloudflared", "/usr/local/bin/cloudflared", ["cloudflared", "tunnel", "run", "--token", "x"])
+CLOUDFLARED = process(700, "cloudflared", "/usr/local/bin/cloudflared",
+                      ["cloudflared", "tunnel", "run", "--token", "x"])
 SSHD = process(701, "sshd", "/usr/sbin/sshd", ["sshd", "-D"])
 ZEROTIER = process(702, "zerotier-one", "/usr/sbin/zerotier-one")
 TAILSCALED = process(703, "tailscaled", "/usr/sbin/tailscaled")
@@ -99,7 +100,8 @@ def test_a_tunnel_alone_or_a_server_alone_is_no_pair():
 
 
 def test_a_mesh_vpn_beside_the_remote_desktop_weighs_the_pair():
-    rep = report("windows", processes=[process(710, "zerotier-one_x64.exe", r"C:\ProgramData\ZeroTier\One\zerotier-one_x64.exe")],
+    zerotier = process(710, "zerotier-one_x64.exe", r"C:\ProgramData\ZeroTier\One\zerotier-one_x64.exe")
+    rep = report("windows", processes=[zerotier],
                  listeners=[listener("0.0.0.0:3389", 1100, "svchost.exe")],
                  remote_access=[{"service": "rdp", "enabled": True}])
     finding = only(rep, "tunnel-exposes-remote-access")

@@ -38,7 +38,8 @@ def test_a_stream_through_the_rustdesk_relay_is_a_session():
 def test_the_relay_port_of_a_viewer_process_is_no_incoming_session():
     """The same binary is RustDesk's viewer: only the host side (`--server`) counts on the relay."""
     viewer = process(70, "rustdesk.exe", RUSTDESK_EXE, [RUSTDESK_EXE, "--connect", "123456789"])
-    rep = report("windows", processes=[viewer], connections=[connection("192.168.1.20:50102", RELAY, 70, "rustdesk.exe")])
+    relayed = connection("192.168.1.20:50102", RELAY, 70, "rustdesk.exe")
+    rep = report("windows", processes=[viewer], connections=[relayed])
     assert findings(rep, "remote-session-active") == []
 
 
@@ -58,7 +59,8 @@ def test_splashtop_streamer_with_a_peer_on_its_session_port(peer, local_port, ex
 
 def test_chrome_remote_desktop_starts_its_desktop_process_for_a_client():
     folder = r"C:\Program Files (x86)\Google\Chrome Remote Desktop\131.0.6778.39"
-    idle = [process(90, "remoting_host.exe", folder + r"\remoting_host.exe", [folder + r"\remoting_host.exe", "--type=daemon"])]
+    host = folder + r"\remoting_host.exe"
+    idle = [process(90, "remoting_host.exe", host, [host, "--type=daemon"])]
     assert findings(report("windows", processes=idle), "remote-session-active") == []
     live = idle + [process(91, "remoting_desktop.exe", folder + r"\remoting_desktop.exe")]
     assert only(report("windows", processes=live), "remote-session-active")["evidence"]["tool"]["id"] == \

@@ -78,7 +78,8 @@ def test_generic_names_match_only_inside_the_tools_folder():
 
 
 def test_management_agents_weigh_little_and_viewers_nothing():
-    agent = report("windows", processes=[process(8, "zabbix_agentd.exe", r"C:\Program Files\Zabbix Agent\zabbix_agentd.exe")])
+    zabbix = r"C:\Program Files\Zabbix Agent\zabbix_agentd.exe"
+    agent = report("windows", processes=[process(8, "zabbix_agentd.exe", zabbix)])
     assert only(agent, "remote-control-running")["severity"] == "low"
     viewer = report("windows", processes=[process(8, "mstsc.exe", r"C:\Windows\System32\mstsc.exe")])
     assert findings(viewer, "remote-control-running") == []

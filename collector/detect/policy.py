@@ -37,6 +37,10 @@ sets `sessions = true` (a help desk that connects in).
 Allowed findings are still reported, marked `evidence["allowed"] = true` with the entry in
 `evidence["allowed_by"]`, and add nothing to the score.
 
+The policy also reads the company's own networks from the `[fleet]` table (`office_networks`,
+`shared_egress_networks`): a peer there inside one of a laptop's listeners is the company, not a
+stranger (`inbound-internet-session`, docs/detection.md §S6).
+
 Device group: the collector gives each device the department its MDM roster row names
 (`farmwatch-collector roster import`), compared exactly, so `groups = ["Help Desk"]` matches
 the roster's "Help Desk"; a device not on the roster has no group. A roster import reaches

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import benign
 import devices as hw
+import exposure
 import field as fc
 import platforms as pc
 import software as sw
@@ -978,4 +979,6 @@ PLATFORM_ONES = [
              + pc.x11vnc_session_linux()),
 ]
 
-SCENARIOS = RELAYS + SUSPICIOUS_ONES + CLEAN_ONES + ALLOWLISTED_ONES + FIELD_ONES + PLATFORM_ONES
+EXPOSURE_ONES = [Scenario(*row) for row in exposure.ROWS]   # issue 14: classes of miss and their look-alikes
+
+SCENARIOS = RELAYS + SUSPICIOUS_ONES + CLEAN_ONES + ALLOWLISTED_ONES + FIELD_ONES + PLATFORM_ONES + EXPOSURE_ONES

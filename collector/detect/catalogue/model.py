@@ -44,8 +44,8 @@ class Tool:
     install_paths: dict[str, tuple[str, ...]]
     listen_ports: tuple[int, ...]
     signers: tuple[str, ...]
-    session_processes: tuple[dict, ...]     # `session.processes`: {process, args?} present only while someone is connected in
-    session_connections: tuple[dict, ...]   # `session.connections`: {process, args?, port} held only during a session
+    session_processes: tuple[dict, ...]     # `session.processes`: {process, args?}, only while someone is connected in
+    session_connections: tuple[dict, ...]   # `session.connections`: {process, args?, port}, held only during a session
     proxy_markers: tuple[str, ...]
     source: str
     client_names: frozenset[str] = frozenset()       # normalised viewer-side process names, any OS
