@@ -61,6 +61,13 @@ def test_the_companys_own_networks_are_no_strangers():
     assert len(findings(_served(UNKNOWN, 47100, "198.51.100.77:52311"), "inbound-internet-session", policy)) == 1
 
 
+def test_the_collector_passes_its_loaded_fleet_networks():
+    from farmwatch.collector.fleet.settings import FleetSettings
+    fleet = FleetSettings.from_dict({"office_networks": ["198.51.100.0/28"]})
+    policy = Policy.from_config({"allow": [], "fleet": fleet})
+    assert findings(_served(UNKNOWN, 47100, "198.51.100.7:52311"), "inbound-internet-session", policy) == []
+
+
 def test_a_bad_company_network_is_named():
     with pytest.raises(ValueError, match="fleet.office_networks: 'the office'"):
         Policy.from_config({"fleet": {"office_networks": ["the office"]}})

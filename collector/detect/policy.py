@@ -149,10 +149,12 @@ TRUSTED_NETWORK_KEYS = ("office_networks", "shared_egress_networks")
 
 
 def _trusted_networks(cfg: dict) -> tuple:
+    """The `[fleet]` table's networks, from the parsed TOML or the collector's loaded fleet settings."""
     fleet = cfg.get("fleet", {}) if isinstance(cfg, dict) else {}
     networks = []
     for key in TRUSTED_NETWORK_KEYS:
-        for value in fleet.get(key, []) if isinstance(fleet, dict) else []:
+        values = fleet.get(key, []) if isinstance(fleet, dict) else getattr(fleet, key, ())
+        for value in values:
             try:
                 networks.append(ipaddress.ip_network(str(value), strict=False))
             except ValueError:
