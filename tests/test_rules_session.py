@@ -47,7 +47,7 @@ SPLASHTOP = r"C:\Program Files (x86)\Splashtop\Splashtop Remote\Server\SRServer.
 
 
 @pytest.mark.parametrize("peer, local_port, expected", [
-    ("198.51.100.77:6783", 50200, 1),     # the streamer reaches a peer on 6783
+    ("198.51.100.77:6783", 50200, 1),     # the streamer reaches a peer on 6783 (through NAT: no inbound socket)
     ("54.200.88.129:443", 50201, 0),      # idle: only the vendor's relay on 443
     ("127.0.0.1:6783", 50202, 0),         # loopback is this machine
 ])
@@ -55,6 +55,15 @@ def test_splashtop_streamer_with_a_peer_on_its_session_port(peer, local_port, ex
     rep = report("windows", processes=[process(80, "SRServer.exe", SPLASHTOP)],
                  connections=[connection(f"192.168.1.20:{local_port}", peer, 80, "SRServer.exe")])
     assert len(findings(rep, "remote-session-active")) == expected
+
+
+def test_a_peer_inside_the_listening_port_is_counted_once_by_the_inbound_rule():
+    exe = r"C:\Program Files (x86)\AnyDesk\AnyDesk.exe"
+    backend = process(100, "AnyDesk.exe", exe, [exe, "--backend"])
+    rep = report("windows", processes=[backend],
+                 connections=[connection("192.168.1.20:7070", "198.51.100.77:50412", 100, "AnyDesk.exe")])
+    assert findings(rep, "remote-session-active") == []
+    assert len(findings(rep, "remote-session-inbound")) == 1
 
 
 def test_chrome_remote_desktop_starts_its_desktop_process_for_a_client():

@@ -99,7 +99,7 @@ def _is_session_sign(sign: Any, required: set[str]) -> bool:
 def _is_session(v: Any) -> str | None:
     """`session`: the signs that a remote user is connected in now — `processes` (a process, optionally
     with `args`, that runs only then) and `connections` (the tool's process, optionally with `args`,
-    holding an established connection with `port` at either end); each sign names its `source`."""
+    holding an established connection to a peer on `port`); each sign names its `source`."""
     if not isinstance(v, dict) or not v or set(v) - set(SESSION_SIGNS):
         return f"must be an object with keys among {', '.join(SESSION_SIGNS)}"
     for key, required in SESSION_SIGNS.items():

@@ -85,9 +85,10 @@ def _is_sign_process(proc: ProcessView, sign: dict) -> bool:
 
 
 def _session_connection(ctx: Context, proc: ProcessView, port: int) -> ConnectionView | None:
-    """An established connection of `proc` with a peer off this machine and `port` at either end."""
+    """An established connection of `proc` to a peer off this machine on `port`. (A peer inside the tool's
+    own listening port is `remote-session-inbound`'s; counting it here too would weigh one fact twice.)"""
     return next((c for c in ctx.view.connections
-                 if c.status == "ESTABLISHED" and port in (c.local_port, c.remote_port) and not is_loopback(c.remote_ip)
+                 if c.status == "ESTABLISHED" and c.remote_port == port and not is_loopback(c.remote_ip)
                  and ctx.view.process_of(c.pid, c.process_name) is proc), None)
 
 
