@@ -325,7 +325,7 @@ class CollectorServer:
                                         max_batch=config.max_batch_reports)
         from farmwatch.collector.detect import Policy
 
-        classify = ingest.classifier(Policy.from_config({"allow": config.allow}),
+        classify = ingest.classifier(Policy.from_config({"allow": config.allow, "fleet": config.fleet}),
                                      ingest.DeviceGroups(self.store))
         self.audit = AuditLog(config.database)
         self.pool = futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="rpc")

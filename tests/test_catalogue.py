@@ -14,7 +14,7 @@ from farmwatch.collector.detect.catalogue import (BUNDLED, CatalogueError, is_ow
                                                   load_catalogue, normalise_hex, normalise_name, path_matches,
                                                   validate_catalogue)
 from farmwatch.collector.detect.catalogue.load import SCHEMA_FOLDER, signature_files
-from farmwatch.collector.detect.catalogue.model import CATEGORIES, HARDWARE_KINDS, LEVELS, ROLES
+from farmwatch.collector.detect.catalogue.model import CATEGORIES, HARDWARE_KINDS, LEVELS, OSES, ROLES
 from farmwatch.collector.detect.catalogue.validate import (EDID_FIELDS, HARDWARE_FIELDS, TOOL_FIELDS, TOOL_REQUIRED,
                                                            USB_FIELDS)
 
@@ -414,3 +414,47 @@ def test_every_file_is_written_in_the_committed_layout(build_script):
         expected = (build_script.document_text(doc["kind"], key, doc[key]) if key
                     else json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         assert text == expected, name
+
+
+RESEARCH_PLATFORMS = json.loads((Path(__file__).parent / "fixtures" / "catalogue" / "research_platforms.json")
+                                .read_text(encoding="utf-8"))["tools"]
+
+
+def _identified_on(tool, os_name: str) -> bool:
+    """Does the catalogue recognise the tool on `os_name` by a process, service/unit, install path or bundle id?"""
+    per_os = (tool.processes, tool.services, tool.install_paths)
+    return any(names.get(os_name) for names in per_os) or (os_name == "macos" and bool(tool.bundle_ids))
+
+
+def test_per_os_coverage_holds_every_identity_the_research_lists(capsys):
+    """Issue 14: DWService on Linux scored 0 because only Windows names were known. Every OS the
+    research names identities for must have one in the catalogue; the coverage per OS is printed, with
+    the OSes LOLRMM says a vendor supports that no source yet names an identity for (the to-do list)."""
+    tools = {t.id: t for t in load_catalogue().tools if t.role != "client"}
+    coverage = {os_name: sum(_identified_on(t, os_name) for t in tools.values()) for os_name in OSES}
+    missing, unsourced = [], {os_name: [] for os_name in OSES}
+    for tool_id, research in RESEARCH_PLATFORMS.items():
+        if tool_id not in tools:
+            continue
+        missing += [f"{tool_id} on {o}" for o in research["identified"] if not _identified_on(tools[tool_id], o)]
+        for os_name in research["supported"]:
+            if not _identified_on(tools[tool_id], os_name):
+                unsourced[os_name].append(tool_id)
+    with capsys.disabled():
+        print(f"\ncatalogue identities per OS ({len(tools)} tools that can be driven or carry traffic): "
+              + ", ".join(f"{o} {coverage[o]}" for o in OSES))
+        print("supported by the vendor, no identity in any source yet: "
+              + ", ".join(f"{o} {len(unsourced[o])}" for o in OSES))
+    assert missing == []
+
+
+@pytest.mark.parametrize("os_name, process, tool_id", [
+    ("linux", "dwagsvc", "dw-service"), ("linux", "dwagent", "dw-service"),
+    ("windows", "sunshine.exe", "sunshine"), ("linux", "sunshine", "sunshine"), ("macos", "sunshine", "sunshine"),
+])
+def test_linux_and_macos_identities_beyond_the_research(os_name, process, tool_id):
+    assert [t.id for t, _ in load_catalogue().tools_for_process(os_name, process)] == [tool_id]
+
+
+def test_dwservice_is_recognised_by_its_systemd_unit():
+    assert [t.id for t, _ in load_catalogue().tools_for_service("linux", "dwagent.service")] == ["dw-service"]

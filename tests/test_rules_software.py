@@ -78,10 +78,26 @@ def test_generic_names_match_only_inside_the_tools_folder():
 
 
 def test_management_agents_weigh_little_and_viewers_nothing():
-    agent = report("windows", processes=[process(8, "ltsvc.exe", r"C:\Windows\LTSvc\ltsvc.exe")])
+    zabbix = r"C:\Program Files\Zabbix Agent\zabbix_agentd.exe"
+    agent = report("windows", processes=[process(8, "zabbix_agentd.exe", zabbix)])
     assert only(agent, "remote-control-running")["severity"] == "low"
     viewer = report("windows", processes=[process(8, "mstsc.exe", r"C:\Windows\System32\mstsc.exe")])
     assert findings(viewer, "remote-control-running") == []
+
+
+@pytest.mark.parametrize("name, exe, tool_id", [
+    ("action1_remote.exe", r"C:\Windows\Action1\action1_remote.exe", "action1"),
+    ("NinjaRMMAgent.exe", r"C:\Program Files (x86)\NinjaRMMAgent\NinjaRMMAgent.exe", "ninjaone-ninjarmm"),
+    ("ltsvc.exe", r"C:\Windows\LTSvc\ltsvc.exe", "connectwise-automate-labtech"),
+    ("tacticalrmm.exe", r"C:\Program Files\TacticalAgent\tacticalrmm.exe", "tactical-rmm"),
+])
+def test_rmm_agents_that_can_take_over_the_desktop_weigh_as_remote_control(name, exe, tool_id):
+    """An RMM whose vendor documents remote desktop control is a remote-control tool (issue 14: Action1
+    beside the company's Intune was clean); the company allow-lists its own."""
+    rep = report("windows", processes=[process(8, name, exe)])
+    finding = only(rep, "remote-control-running")
+    assert (finding["evidence"]["tool"]["id"], finding["severity"]) == (tool_id, "medium")
+    assert verdict(rep)["verdict"] == "suspicious"
 
 
 def test_one_product_matched_by_two_catalogue_entries_is_reported_once():
@@ -163,7 +179,7 @@ def test_teamviewer_incoming_session_marker():
     rep = report("windows", processes=[process(30, "TeamViewer_Desktop.exe", exe, [exe, "--IPCport", "5939", "--Module", "1"])])
     finding = only(rep, "remote-session-active")
     assert finding["severity"] == "critical"
-    assert finding["evidence"]["session_marker"]["args"] == "--module 1"
+    assert finding["evidence"]["session_signs"][0]["args"] == "--module 1"
 
 
 def test_teamviewer_other_module_is_not_a_session():

@@ -56,7 +56,7 @@ def _classifier(config, store=None):
     if store is None and config.database.exists():
         store = open_store(config)
     group_of = ingest.DeviceGroups(store) if store is not None else None
-    return ingest.classifier(Policy.from_config({"allow": config.allow}), group_of)
+    return ingest.classifier(Policy.from_config({"allow": config.allow, "fleet": config.fleet}), group_of)
 
 
 def cmd_classify(args, config):

@@ -37,6 +37,10 @@ sets `sessions = true` (a help desk that connects in).
 Allowed findings are still reported, marked `evidence["allowed"] = true` with the entry in
 `evidence["allowed_by"]`, and add nothing to the score.
 
+The policy also reads the company's own networks from the `[fleet]` table (`office_networks`,
+`shared_egress_networks`): a peer there inside one of a laptop's listeners is the company, not a
+stranger (`inbound-internet-session`, docs/detection.md §S6).
+
 Device group: the collector gives each device the department its MDM roster row names
 (`farmwatch-collector roster import`), compared exactly, so `groups = ["Help Desk"]` matches
 the roster's "Help Desk"; a device not on the roster has no group. A roster import reaches
@@ -48,6 +52,7 @@ given to `classify` without a group applies only its group-less entries.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -139,10 +144,30 @@ def _check_known(entry: AllowEntry, catalogue: Catalogue, where: str) -> None:
     raise ValueError(f"{where}: no {entry.target} '{entry.id}' in the signature catalogue")
 
 
+# Networks of the company's own (the `[fleet]` table's offices and shared egress: VPN/SASE exits): a peer
+# there that reaches a laptop's listener is the company, not a stranger on the internet.
+TRUSTED_NETWORK_KEYS = ("office_networks", "shared_egress_networks")
+
+
+def _trusted_networks(cfg: dict) -> tuple:
+    """The `[fleet]` table's networks, from the parsed TOML or the collector's loaded fleet settings."""
+    fleet = cfg.get("fleet", {}) if isinstance(cfg, dict) else {}
+    networks = []
+    for key in TRUSTED_NETWORK_KEYS:
+        values = fleet.get(key, []) if isinstance(fleet, dict) else getattr(fleet, key, ())
+        for value in values:
+            try:
+                networks.append(ipaddress.ip_network(str(value), strict=False))
+            except ValueError:
+                raise ValueError(f"fleet.{key}: {value!r} is not an address or CIDR range") from None
+    return tuple(networks)
+
+
 @dataclass(frozen=True)
 class Policy:
     entries: tuple[AllowEntry, ...] = ()
     bound: bool = False   # narrowed to one device's group by for_device()
+    trusted_networks: tuple = ()   # the company's offices and egress (`[fleet]`), see TRUSTED_NETWORK_KEYS
 
     @classmethod
     def from_config(cls, cfg: dict, catalogue: Catalogue | None = None) -> "Policy":
@@ -161,11 +186,16 @@ class Policy:
             if catalogue is not None:
                 _check_known(entry, catalogue, where)
             entries.append(entry)
-        return cls(tuple(entries))
+        return cls(tuple(entries), trusted_networks=_trusted_networks(cfg))
 
     def for_device(self, group: str | None) -> "Policy":
         """The entries that apply to a device in `group` (None: a device in no group)."""
-        return Policy(tuple(e for e in self.entries if e.applies_to_group(group)), bound=True)
+        return Policy(tuple(e for e in self.entries if e.applies_to_group(group)), bound=True,
+                      trusted_networks=self.trusted_networks)
+
+    def trusts(self, ip) -> bool:
+        """Is `ip` (an ipaddress object) in one of the company's own networks?"""
+        return any(ip.version == net.version and ip in net for net in self.trusted_networks)
 
     def match(self, rule: str, subject: Subject | None) -> AllowEntry | None:
         return next((e for e in self.entries if e.allows(rule, subject)), None)

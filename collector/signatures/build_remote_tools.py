@@ -103,9 +103,10 @@ CLIENT_IDENTIFIERS = {
                   "processes": {"macos": ["Splashtop Business"], "windows": ["strwinclt.exe"]}},
 }
 # A process argument that means a remote user is connected right now.
-SESSION_MARKERS = {
-    "TeamViewer": [{"process": "teamviewer_desktop", "args": "--module 1",
-                    "source": f"{RESEARCH} §T4 row 2 (--IPCport 5939 --Module 1 marks an incoming session)"}],
+SESSION = {
+    "TeamViewer": {"processes": [{"process": "teamviewer_desktop", "args": "--module 1",
+                                  "source": f"{RESEARCH} §T4 row 2 "
+                                            "(--IPCport 5939 --Module 1 marks an incoming session)"}]},
 }
 # Arguments that turn a tool into a proxy for other machines' traffic.
 PROXY_MARKERS = {
@@ -259,7 +260,7 @@ def normalise(rec: dict) -> dict:
         "domains": sorted(set(rec.get("domains", []))),
         "signers": sorted(set(rec.get("signers", []))),
         "cmdline_markers": sorted(set(rec.get("cmdline_markers", []))),
-        "session_markers": SESSION_MARKERS.get(name, []),
+        "session": SESSION.get(name, {}),
         "proxy_markers": PROXY_MARKERS.get(name, []),
         "source": rec["source"],
         "sources": sorted(set(rec.get("sources", [rec["source"]]))),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import benign
 import devices as hw
+import exposure
 import field as fc
 import platforms as pc
 import software as sw
@@ -653,10 +654,11 @@ FIELD_ONES = [
              fc.remote_desktop_admin_macos()),
     Scenario("mac_windows_app_rdp_client", M, CLEAN, "Microsoft's Windows App (RDP client) connected to a server",
              "docs/detection.md §T5 (RDP clients)", fc.windows_app_rdp_client_macos()),
-    Scenario("win_helpdesk_technician", W, CLEAN,
+    Scenario("win_helpdesk_technician", W, ALLOWLISTED,
              "A help-desk technician: RDCMan and mRemoteNG out to servers, BeyondTrust representative console, the "
-             "company's NinjaOne agent",
-             "docs/detection.md §T5 (RDCMan/mRemoteNG are clients; NinjaOne an RMM agent: low)",
+             "company's NinjaOne agent (allow-listed)",
+             "docs/detection.md §T5 (RDCMan/mRemoteNG are clients); §S6 (NinjaOne can take over the desktop: "
+             "a remote-control tool unless the company allow-lists its own)",
              fc.helpdesk_consoles_windows()),
     Scenario("win_tailscale_corporate", W, CLEAN, "Tailscale as the corporate mesh VPN",
              "docs/detection.md §T5 developers (Tailscale as the corporate mesh VPN)", fc.tailscale_windows()),
@@ -948,9 +950,10 @@ PLATFORM_ONES = [
              "A WiebeTech jiggler and Quick Assist open: two medium signals, no session",
              "docs/detection.md B2, R1; docs/detection.md §S3 (no pile of weak signals makes a relay)",
              usb(pc.wiebetech_mj1(W)) + pc.quick_assist_running_windows()),
-    Scenario("win_three_weak_signals", W, CLEAN,
-             "The company's NinjaOne agent, Tailscale as the mesh VPN and a Korean IME: three weak signals",
-             "scoring: low findings add at most 20; docs/detection.md §I6 #10, L6",
+    Scenario("win_three_weak_signals", W, ALLOWLISTED,
+             "The company's NinjaOne agent (allow-listed), Tailscale as the mesh VPN and a Korean IME: weak signals",
+             "scoring: low findings add at most 20; docs/detection.md §I6 #10, L6; §S6 (the company's RMM is "
+             "allow-listed)",
              pc.ninjaone_tailscale_windows() + host(keyboard_layouts=["00000409", "00000412"])),
     Scenario("win_jiggler_and_zoom_screen_share", W, SUSPICIOUS,
              "A WiebeTech jiggler during a Zoom screen share",
@@ -976,4 +979,6 @@ PLATFORM_ONES = [
              + pc.x11vnc_session_linux()),
 ]
 
-SCENARIOS = RELAYS + SUSPICIOUS_ONES + CLEAN_ONES + ALLOWLISTED_ONES + FIELD_ONES + PLATFORM_ONES
+EXPOSURE_ONES = [Scenario(*row) for row in exposure.ROWS]   # issue 14: classes of miss and their look-alikes
+
+SCENARIOS = RELAYS + SUSPICIOUS_ONES + CLEAN_ONES + ALLOWLISTED_ONES + FIELD_ONES + PLATFORM_ONES + EXPOSURE_ONES

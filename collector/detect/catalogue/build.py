@@ -40,11 +40,14 @@ def _tool(entry: dict) -> Tool:
         bundle_ids=tuple(entry.get("bundle_ids", ())), services=_services(entry),
         install_paths=per_os("install_paths"),
         listen_ports=tuple(entry.get("listen_ports", ())), signers=tuple(entry.get("signers", ())),
-        session_markers=tuple(entry.get("session_markers", ())), proxy_markers=tuple(entry.get("proxy_markers", ())),
+        session_processes=tuple(entry.get("session", {}).get("processes", ())),
+        session_connections=tuple(entry.get("session", {}).get("connections", ())),
+        proxy_markers=tuple(entry.get("proxy_markers", ())),
         source=entry["source"],
         client_names=frozenset(normalise_name(n) for names in entry.get("client_processes", {}).values()
                                for n in names),
         client_bundle_ids=frozenset(b.casefold() for b in entry.get("client_bundle_ids", ())),
+        mesh=entry.get("mesh", False),
     )
 
 
@@ -78,4 +81,5 @@ def build_catalogue(documents: list[tuple[str, dict]]) -> Catalogue:
         proxy_ports={e["port"]: e["name"] for e in parts["proxy_ports"]},
         forwarding_interfaces=list(parts["forwarding_interfaces"]),
         input_languages=list(parts["input_languages"]),
+        peer_to_peer={normalise_name(e["process"]): e for e in parts["peer_to_peer"]},
     )

@@ -30,6 +30,7 @@ class Catalogue:
     proxy_ports: dict[int, str] = field(default_factory=dict)
     forwarding_interfaces: list[dict] = field(default_factory=list)
     input_languages: list[dict] = field(default_factory=list)
+    peer_to_peer: dict[str, dict] = field(default_factory=dict)   # normalised process name -> entry
 
     def __post_init__(self) -> None:
         self.tools_by_id = {t.id: t for t in self.tools}

@@ -44,11 +44,13 @@ class Tool:
     install_paths: dict[str, tuple[str, ...]]
     listen_ports: tuple[int, ...]
     signers: tuple[str, ...]
-    session_markers: tuple[dict, ...]
+    session_processes: tuple[dict, ...]     # `session.processes`: {process, args?}, only while someone is connected in
+    session_connections: tuple[dict, ...]   # `session.connections`: {process, args?, port}, held only during a session
     proxy_markers: tuple[str, ...]
     source: str
     client_names: frozenset[str] = frozenset()       # normalised viewer-side process names, any OS
     client_bundle_ids: frozenset[str] = frozenset()  # case-folded
+    mesh: bool = False                               # an overlay whose members reach this laptop's listeners
 
     def is_client(self, names: Iterable[str], bundle_id: str) -> bool:
         """Is the process this tool's viewer, with which the laptop drives another machine?"""

@@ -87,23 +87,41 @@ def _is_slug(v: Any) -> str | None:
     return None if ok else "must be a lowercase slug (a-z, 0-9, -)"
 
 
-def _is_session_markers(v: Any) -> str | None:
-    ok = isinstance(v, list) and all(
-        isinstance(m, dict) and {"process", "args", "source"} <= set(m)
-        and all(isinstance(m[k], str) and m[k] for k in m)
-        for m in v)
-    return None if ok else "must be a list of {process, args, source} objects"
+SESSION_SIGNS = {"processes": {"process", "source"}, "connections": {"process", "port", "source"}}
+SESSION_SIGN_TEXT = {"process", "args", "source"}
+
+
+def _is_session_sign(sign: Any, required: set[str]) -> bool:
+    if not isinstance(sign, dict) or not required <= set(sign) or set(sign) - required - {"args"}:
+        return False
+    text_ok = all(isinstance(sign[k], str) and sign[k].strip() for k in SESSION_SIGN_TEXT & set(sign))
+    return text_ok and ("port" not in sign or _is_port_list([sign["port"]]) is None)
+
+
+def _is_session(v: Any) -> str | None:
+    """`session`: the signs that a remote user is connected in now — `processes` (a process, optionally
+    with `args`, that runs only then) and `connections` (the tool's process, optionally with `args`,
+    holding an established connection to a peer on `port`); each sign names its `source`."""
+    if not isinstance(v, dict) or not v or set(v) - set(SESSION_SIGNS):
+        return f"must be an object with keys among {', '.join(SESSION_SIGNS)}"
+    for key, required in SESSION_SIGNS.items():
+        signs = v.get(key, [])
+        if not isinstance(signs, list) or not all(_is_session_sign(s, required) for s in signs):
+            fields = "{" + ", ".join(sorted(required)) + ", args?}"
+            return f"[{key}] must be a list of {fields} objects"
+    return None
 
 
 TOOL_FIELDS: dict[str, Check] = {
     "id": _is_slug,
     "name": _is_str, "category": _one_of(*CATEGORIES), "role": _one_of(*ROLES),
     "client_app_names": _is_str_list, "client_bundle_ids": _is_str_list,
-    "relevance": _one_of(*LEVELS), "builtin": _is_bool, "processes": _per_os, "client_processes": _per_os,
+    "relevance": _one_of(*LEVELS), "builtin": _is_bool, "mesh": _is_bool,
+    "processes": _per_os, "client_processes": _per_os,
     "ambiguous_processes": _is_str_list, "app_names": _is_str_list, "bundle_ids": _is_str_list,
     "macos_team_ids": _is_str_list, "services": _per_os, "install_paths": _per_os,
     "listen_ports": _is_port_list, "ports": _is_port_list, "domains": _is_str_list, "signers": _is_str_list,
-    "cmdline_markers": _is_str_list, "session_markers": _is_session_markers, "proxy_markers": _is_str_list,
+    "cmdline_markers": _is_str_list, "session": _is_session, "proxy_markers": _is_str_list,
     "source": _is_str, "sources": _is_str_list, "notes": _is_opt_str,
 }
 # A file leaves out the fields it has nothing for: only what names and classifies the tool is required.
@@ -191,6 +209,10 @@ def _check_forwarding(entry: Any, where: str) -> list[str]:
     return _check_fields(entry, {"pattern": _is_str, "reason": _is_str, "source": _is_str}, set(), where)
 
 
+def _check_peer_to_peer(entry: Any, where: str) -> list[str]:
+    return _check_fields(entry, {"process": _is_str, "name": _is_str, "source": _is_str}, set(), where)
+
+
 def _check_language(entry: Any, where: str) -> list[str]:
     spec = {"id": _is_str, "name": _is_str, "markers": _is_str_list, "source": _is_str}
     return _check_fields(entry, spec, set(), where)
@@ -200,7 +222,8 @@ KINDS: dict[str, dict[str, tuple[str, Callable[[Any, str], list[str]]]]] = {
     "remote_tools": {"tools": ("tool", _check_tool)},
     "hardware": {"devices": ("device", _check_hardware)},
     "network": {"proxy_ports": ("proxy port", _check_proxy_port),
-                "forwarding_interfaces": ("forwarding interface", _check_forwarding)},
+                "forwarding_interfaces": ("forwarding interface", _check_forwarding),
+                "peer_to_peer": ("peer-to-peer listener", _check_peer_to_peer)},
     "context": {"input_languages": ("input language", _check_language)},
 }
 

@@ -7,6 +7,7 @@ import re
 from typing import Iterator
 
 from farmwatch.collector.detect.catalogue import normalise_name
+from farmwatch.collector.detect.report import ConnectionView, ProcessView, is_loopback
 from farmwatch.collector.detect.rules.base import Context, Hit, rule, tool_evidence, tool_subject
 from farmwatch.collector.detect.sightings import Sighting
 
@@ -79,25 +80,44 @@ def _marker_in(args_text: str, marker: str) -> bool:
     return re.search(rf"(^|\s){re.escape(' '.join(marker.split()).casefold())}(\s|$)", args_text) is not None
 
 
-def _session_marker(sighting: Sighting) -> dict | None:
+def _is_sign_process(proc: ProcessView, sign: dict) -> bool:
+    return normalise_name(sign["process"]) in proc.normalised_names and _marker_in(proc.args_text, sign.get("args", ""))
+
+
+def _session_connection(ctx: Context, proc: ProcessView, port: int) -> ConnectionView | None:
+    """An established connection of `proc` to a peer off this machine on `port`. (A peer inside the tool's
+    own listening port is `remote-session-inbound`'s; counting it here too would weigh one fact twice.)"""
+    return next((c for c in ctx.view.connections
+                 if c.status == "ESTABLISHED" and c.remote_port == port and not is_loopback(c.remote_ip)
+                 and ctx.view.process_of(c.pid, c.process_name) is proc), None)
+
+
+def _session_signs(ctx: Context, sighting: Sighting) -> list[dict]:
+    """The tool's `session` signs this process shows: itself a session process, or a session connection."""
     proc = sighting.process
     if proc is None:
-        return None
-    return next((m for m in sighting.tool.session_markers
-                 if normalise_name(m["process"]) in proc.normalised_names and _marker_in(proc.args_text, m["args"])),
-                None)
+        return []
+    found = [{"sign": "process", **sign} for sign in sighting.tool.session_processes if _is_sign_process(proc, sign)]
+    for sign in sighting.tool.session_connections:
+        if _is_sign_process(proc, sign) and (conn := _session_connection(ctx, proc, sign["port"])):
+            found.append({"sign": "connection", **sign, "connection": conn.evidence()})
+    return found
 
 
 @rule("remote-session-active", "critical", "{tool} has a remote user connected now ({where})")
 def remote_session_active(ctx: Context) -> Iterator[Hit]:
-    """The tool's own process arguments say an incoming session is live (TeamViewer starts
-    TeamViewer_Desktop with `--Module 1` for an incoming session, docs/detection.md §T4)."""
+    """The tool shows one of its own signs of an incoming session (its catalogue `session`): a process it
+    starts only for a connected user (RustDesk's `--cm` connection manager, TeamViewer_Desktop with
+    `--Module 1`: docs/detection.md §T4), or its process holding a connection on a port only a session
+    uses (Splashtop's streamer with a peer on 6783). Installed, running and in session are the
+    three strengths of a tool; this is the third, and it makes a relay."""
     for sightings in ctx.running_tools(CONTROLLED).values():
         for sighting in sightings:
-            if marker := _session_marker(sighting):
+            if signs := _session_signs(ctx, sighting):
                 hit = _tool_hit([sighting], "critical")
-                hit.evidence["session_marker"] = marker
+                hit.evidence["session_signs"] = signs
                 yield hit
+                break
 
 
 def _exposed_ports(sightings: list[Sighting], desktop_ports: set[int]) -> set[int]:
