@@ -170,3 +170,15 @@ def test_a_report_the_store_fails_on_fails_alone_not_its_whole_batch(store):
     with pytest.raises(sqlite3.IntegrityError, match="fault"):
         rest["SN-BAD"].result()
     assert sorted(r[0] for r in store.conn.execute("SELECT device_id FROM reports")) == ["SN-A", "SN-B", "SN-C"]
+
+
+def test_commits_reach_the_disk_before_the_ack(tmp_path):
+    """synchronous=FULL on every connection that writes: with NORMAL, a WAL commit (and so an
+    acknowledged report) can be lost on power loss or an OS crash (issue 13, Durability)."""
+    store = Store(tmp_path / "fw.sqlite")
+    try:
+        full = 2
+        assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == full
+        assert store.reader().execute("PRAGMA synchronous").fetchone()[0] == full
+    finally:
+        store.close()
