@@ -14,13 +14,16 @@ Sequences count per certificate (a re-enrolled agent with a fresh state director
   set the device's sequence so high that every honest report after it looks like a replay. Marked
   a replay; history, not news.
 
-Neither side of the comparison is taken on the agent's word alone: a report cannot have been
-collected after the collector received it, so a `collected_at` in the future (9999-12-31) counts
-as its receipt time and cannot make later reports look older than it. Replays of all kinds raise a
-fleet finding when they repeat (`fleet.replays`).
+Neither side of the comparison is taken on the agent's word alone: a `collected_at` more than
+`CLOCK_AHEAD_TRUSTED` after the collector received the report (9999-12-31) counts as its receipt
+time, so it cannot make later reports look older than it for longer than that. Clocks a few hours
+off (time zone mistakes) stay trusted. Replays of all kinds raise a fleet finding when they repeat
+(`fleet.replays`). Times the collector cannot read (none it writes itself) leave the rule as it
+was before these checks: sequences alone.
 """
 from __future__ import annotations
 
+import datetime as dt
 import enum
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -30,6 +33,8 @@ from farmwatch.common.intervals import MIN_REPORT_INTERVAL
 # Reports an agent may make beyond one a minute since its last report reached us: `run --once`
 # by hand, scans while the collector was unreachable are already covered by the elapsed time.
 SEQUENCE_SLACK = 1000
+CLOCK_AHEAD_TRUSTED = dt.timedelta(days=1)
+_AHEAD_NANOS = int(CLOCK_AHEAD_TRUSTED.total_seconds()) * 10**9
 
 
 class Order(enum.Enum):
@@ -59,22 +64,31 @@ def order_of(report, received_at: str, cert_serial: str, device) -> Order:
     return Order.RESTARTED if _collected_after(report, received_at, device) else Order.OLD
 
 
-def sequence_allowance(last_seen: str | None, received_at: str) -> int:
+def sequence_allowance(last_seen: str | None, received_at: str) -> float:
     """How far a sequence may run ahead of the last one received at `last_seen`."""
-    elapsed = (_nanos(received_at) - _nanos(last_seen)) // 10**9 if last_seen else 0
-    return max(0, elapsed) // MIN_REPORT_INTERVAL + SEQUENCE_SLACK
+    then, now = _nanos(last_seen), _nanos(received_at)
+    if then is None or now is None:
+        return float("inf")
+    return max(0, now - then) // 10**9 // MIN_REPORT_INTERVAL + SEQUENCE_SLACK
 
 
 def _collected_after(report, received_at: str, device) -> bool:
-    if not report.HasField("collected_at") or not device.last_seen:
+    if not report.HasField("collected_at") or not device.last_collected_at:
         return False
-    collected = min(report.collected_at.ToNanoseconds(), _nanos(received_at))
-    last_seen = _nanos(device.last_seen)
-    last_collected = min(_nanos(device.last_collected_at), last_seen) if device.last_collected_at else last_seen
-    return collected > last_collected
+    last_collected = _nanos(device.last_collected_at)
+    collected = _trusted(report.collected_at.ToNanoseconds(), _nanos(received_at))
+    return collected > _trusted(last_collected, _nanos(device.last_seen))
 
 
-def _nanos(rfc3339: str) -> int:
+def _trusted(collected: int, received: int | None) -> int:
+    """`collected`, or `received` when `collected` is too far after it to be believed."""
+    return received if received is not None and collected > received + _AHEAD_NANOS else collected
+
+
+def _nanos(rfc3339: str | None) -> int | None:
     stamp = Timestamp()
-    stamp.FromJsonString(rfc3339)
+    try:
+        stamp.FromJsonString(rfc3339 or "")
+    except ValueError:
+        return None
     return stamp.ToNanoseconds()

@@ -55,10 +55,16 @@ def test_duplicates_within_one_batch(store):
     assert store.ingest([incoming(report, "t1"), incoming(report, "t1")]) == [True, False]
 
 
+def collected(report, at: str):
+    report.collected_at.FromJsonString(at)
+    return report
+
+
 def test_replayed_sequence_is_marked_and_does_not_roll_state_back(store):
-    store.ingest([incoming(make_report("SN1", 5, processes=4), "2026-11-01T01:00:00Z")])
-    replay = make_report("SN1", 3, processes=1)
-    replay.collected_at.FromSeconds(replay.collected_at.seconds - 3600)  # an old report sent again
+    # collected before they were received: times further ahead than a day are not believed (ordering.py)
+    store.ingest([incoming(collected(make_report("SN1", 5, processes=4), "2026-11-01T00:59:00Z"),
+                           "2026-11-01T01:00:00Z")])
+    replay = collected(make_report("SN1", 3, processes=1), "2026-11-01T00:00:00Z")  # an old report sent again
     store.ingest([incoming(replay, "2026-11-01T02:00:00Z")])
     assert store.rows("SELECT replay FROM reports WHERE report_id = ?", (replay.report_id,)) == [{"replay": 1}]
     assert store.rows("SELECT last_sequence FROM devices") == [{"last_sequence": 5}]
