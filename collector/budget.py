@@ -3,8 +3,11 @@
 An enrolled laptop is trusted to speak for itself, not to spend the collector: without a budget
 one device could flood it with reports until the disk is full and every agent is refused, or hold
 many workers with reports that are expensive to classify. Each device has two token buckets
-(reports and bytes, refilled continuously up to a burst) and may have one report in progress; past
-either, the report is answered RESOURCE_EXHAUSTED and the agent keeps it spooled and backs off.
+(reports and bytes, refilled continuously up to a burst) and one report in progress at a time: a
+second waits its turn (an agent's retry after a timeout, while its first attempt is still being
+stored), a third is refused. Past any of these the report is answered RESOURCE_EXHAUSTED and the
+agent keeps it spooled and backs off. So a device's flood queues behind itself and holds at most
+two workers, never all of them.
 
 The budgets live in memory: a restarted collector starts every device with a full burst, which
 costs at most one burst per device and restart. Only authenticated devices get an entry.
@@ -44,19 +47,23 @@ class OverBudget(Exception):
 class DeviceBudgets:
     """Per device: `admit(device_id, size)` as a context manager around the work for one report.
 
-    Raises OverBudget (and charges nothing) when the device has a report in progress, or when the
-    report would take more reports or bytes than the device has left."""
+    Raises OverBudget (and charges nothing) when the report would take more reports or bytes than
+    the device has left, when another report of the device already waits its turn, or when the
+    turn does not come within `wait` seconds."""
 
-    def __init__(self, reports: Budget, size: Budget, clock=time.monotonic):
-        self.reports, self.size, self.clock = reports, size, clock
+    WAITING_AT_MOST = 1
+
+    def __init__(self, reports: Budget, size: Budget, wait: float = 10.0, clock=time.monotonic):
+        self.reports, self.size, self.wait, self.clock = reports, size, wait, clock
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[_Bucket, _Bucket]] = {}
-        self._in_progress: set[str] = set()
+        self._turns: dict[str, tuple[threading.Lock, int]] = {}  # device → (its turn, reports holding or awaiting it)
 
     def admit(self, device_id: str, size: int) -> "_Admitted":
         with self._lock:
-            if device_id in self._in_progress:
-                raise OverBudget("another report of this device is still being stored")
+            turn, queued = self._turns.get(device_id) or (threading.Lock(), 0)
+            if queued > self.WAITING_AT_MOST:
+                raise OverBudget("a report of this device is being stored and another one waits its turn")
             now = self.clock()
             counts = self._buckets.get(device_id)
             if counts is None:
@@ -64,7 +71,10 @@ class DeviceBudgets:
             for bucket, budget in zip(counts, (self.reports, self.size)):
                 bucket.refill(budget, now)
             self._charge(counts, size)
-            self._in_progress.add(device_id)
+            self._turns[device_id] = (turn, queued + 1)
+        if not turn.acquire(timeout=self.wait):
+            self._leave(device_id)
+            raise OverBudget("another report of this device is still being stored")
         return _Admitted(self, device_id)
 
     def _charge(self, counts: tuple[_Bucket, _Bucket], size: int) -> None:
@@ -84,8 +94,16 @@ class DeviceBudgets:
         return max(0.0, (needed - bucket.tokens) / budget.per_second)
 
     def _done(self, device_id: str) -> None:
+        self._turns[device_id][0].release()
+        self._leave(device_id)
+
+    def _leave(self, device_id: str) -> None:
         with self._lock:
-            self._in_progress.discard(device_id)
+            turn, queued = self._turns[device_id]
+            if queued > 1:
+                self._turns[device_id] = (turn, queued - 1)
+            else:
+                del self._turns[device_id]
 
 
 class _Admitted:

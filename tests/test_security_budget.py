@@ -129,11 +129,11 @@ def test_the_agent_keeps_a_report_refused_for_budget_and_backs_off(budgeted, tmp
         agent.close()
 
 
-def test_one_report_of_a_device_at_a_time_and_budgets_refill():
+def test_one_report_of_a_device_at_a_time_one_waiting_and_budgets_refill():
     now = [0.0]
-    budgets = DeviceBudgets(Budget(2, 1 / 60), Budget(0, 0), clock=lambda: now[0])
+    budgets = DeviceBudgets(Budget(3, 1 / 60), Budget(0, 0), wait=0.2, clock=lambda: now[0])
     with budgets.admit("SN-A", 10):
-        with pytest.raises(OverBudget, match="still being stored"):
+        with pytest.raises(OverBudget, match="still being stored"):  # waited its turn, in vain
             budgets.admit("SN-A", 10)
         budgets.admit("SN-B", 10).__exit__()  # other devices are not held up
     budgets.admit("SN-A", 10).__exit__()
@@ -141,3 +141,23 @@ def test_one_report_of_a_device_at_a_time_and_budgets_refill():
         budgets.admit("SN-A", 10)
     now[0] = 60.0
     budgets.admit("SN-A", 10).__exit__()
+
+
+def test_a_second_report_of_a_device_waits_a_third_is_refused():
+    budgets = DeviceBudgets(Budget(10, 1), Budget(0, 0), wait=30)
+    first = budgets.admit("SN-A", 1)
+    waiter_done = threading.Event()
+
+    def second():
+        with budgets.admit("SN-A", 1):
+            waiter_done.set()
+
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    while budgets._turns["SN-A"][1] < 2:  # the second is waiting for its turn
+        threading.Event().wait(0.01)
+    with pytest.raises(OverBudget, match="another one waits its turn"):
+        budgets.admit("SN-A", 1)
+    first.__exit__()
+    waiter.join(30)
+    assert waiter_done.is_set() and budgets._turns == {}
