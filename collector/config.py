@@ -40,6 +40,11 @@ class CollectorConfig:
     # reports waiting for the database; beyond this the collector answers RESOURCE_EXHAUSTED
     max_pending_reports: int = 2048
     max_batch_reports: int = 256
+    # what one device may send (collector/budget.py); 0 turns a budget off
+    device_reports_per_hour: int = 60
+    device_report_burst: int = 2000
+    device_bytes_per_day: int = 256 * 1024 * 1024
+    device_byte_burst: int = 64 * 1024 * 1024
     trusted_proxies: list[str] = field(default_factory=list)
     raw_report_retention_days: int = 90
     allow: list[dict] = field(default_factory=list)
@@ -76,6 +81,7 @@ class CollectorConfig:
                               f"would not scan more often anyway), not {values['report_interval_seconds']}")
         if "listen" in values:
             _check_listen(values["listen"])
+        _check_byte_burst(values, path)
         if not isinstance(values.get("fleet", FleetSettings()), FleetSettings):
             try:
                 values["fleet"] = FleetSettings.from_dict(values["fleet"])
@@ -92,6 +98,16 @@ def _check_listen(listen: str) -> None:
     if not match or int(match[1]) > 65535:
         raise ConfigError(f"listen address {listen!r} is not HOST:PORT with a port up to 65535 "
                           "(e.g. 0.0.0.0:7443, [::]:7443, 127.0.0.1:7443)")
+
+
+def _check_byte_burst(values: dict, path: Path) -> None:
+    """A report the transport accepts must fit a device's byte burst, or it could never be taken."""
+    defaults = CollectorConfig(home=Path())
+    burst = values.get("device_byte_burst", defaults.device_byte_burst)
+    largest = values.get("max_message_bytes", defaults.max_message_bytes)
+    if 0 < burst < largest:
+        raise ConfigError(f"{path}: device_byte_burst ({burst}) must be at least max_message_bytes ({largest}), "
+                          "or 0 for no byte budget")
 
 
 def _check_types(cls, values: dict, path: Path) -> None:

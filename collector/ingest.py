@@ -4,9 +4,9 @@ validate → classify → queue → one writer thread stores batches in a single
 acknowledges each report only after its batch is committed (durable before the ack).
 
 Ingest decides, storage writes: per report, inside the batch's transaction (so reports of one
-device in one batch see each other), ingest reads the device's state, applies the replay rule,
-combines the verdict with the device's fleet findings (`fleet.verdict.combine`) and has fleet
-make the location rows (`fleet.locations`); `Storage.batch()` writes that decision.
+device in one batch see each other), ingest reads the device's state, applies the replay rule
+(`ordering`), combines the verdict with the device's fleet findings (`fleet.verdict.combine`) and
+has fleet make the location rows (`fleet.locations`); `Storage.batch()` writes that decision.
 """
 from __future__ import annotations
 
@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from google.protobuf import json_format
-from google.protobuf.timestamp_pb2 import Timestamp
 
+from farmwatch.collector import report_limits
 from farmwatch.collector.fleet.locations import location_rows
 from farmwatch.collector.fleet.neighbourhood import WifiHasher, take_nearby
 from farmwatch.collector.fleet.verdict import combine
-from farmwatch.collector.storage import Decision, DeviceState, Storage, StoreFull, open_storage
+from farmwatch.collector.ordering import order_of
+from farmwatch.collector.storage import Decision, Storage, StoreFull, open_storage
 from farmwatch.common.clock import now_rfc3339
 from farmwatch.common.device_id import valid_device_id
 from farmwatch.common.names import AGENT_PROGRAM
@@ -47,12 +48,18 @@ class Overloaded(Exception):
 
 
 def validate(report: report_pb2.AgentReport) -> None:
+    """InvalidReport naming the field when the report cannot be stored as it is: ids, times, and
+    the size of every list and string (`report_limits`)."""
     try:
         uuid.UUID(report.report_id)
     except ValueError:
         raise InvalidReport(f"report_id {report.report_id!r} is not a UUID") from None
     if not valid_device_id(report.device_id):
         raise InvalidReport(f"device_id {report.device_id!r} is not a hardware serial")
+    try:
+        report_limits.check(report)
+    except report_limits.TooLarge as exc:
+        raise InvalidReport(f"{exc}; this report is dropped, the agent's next ones are taken") from None
     _check_timestamps(report)
 
 
@@ -142,16 +149,18 @@ class Incoming:
     peer_ip: str
     cert_serial: str = ""
     verdict: dict | None = None  # classify() output, computed before the write
-    raw: bytes | None = None  # serialized report when the caller already has it
     replay: bool = field(default=False, init=False)
 
 
 def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | None = None,
-            classify=None, raw: bytes | None = None) -> Incoming:
+            classify=None) -> Incoming:
+    """Validate and classify `report`. Fields this collector does not know (a newer agent's, or
+    padding) are dropped first: they are neither counted against the limits nor stored."""
+    report.DiscardUnknownFields()
     validate(report)
     return Incoming(
         report=report, received_at=received_at or now_rfc3339(), peer_ip=peer_ip,
-        cert_serial=cert_serial, verdict=classify(report) if classify else None, raw=raw,
+        cert_serial=cert_serial, verdict=classify(report) if classify else None,
     )
 
 
@@ -238,34 +247,14 @@ def _store_one(tx, item: Incoming, wifi: WifiHasher | None) -> bool:
     if tx.is_stored(report.report_id):
         return False
     device = tx.device_state(report.device_id)
-    item.replay = is_replay(item, device)
-    stale = item.replay and not _collected_after(report, device.last_collected_at)
-    combined = None if stale else _combined(item.verdict, lambda: tx.fleet_findings(report.device_id))
+    order = order_of(report, item.received_at, item.cert_serial, device)
+    item.replay = order.replay
+    combined = _combined(item.verdict, lambda: tx.fleet_findings(report.device_id)) if order.moves_device else None
     locations = location_rows(report.device_id, item.received_at, item.peer_ip,
                               report.network.default_gateway.mac, report.network.wifi.bssid)
-    if report.network.wifi_nearby:
-        item.raw = None  # serialised again below, without them
     scans = take_nearby(report, item.received_at, item.peer_ip, wifi)  # stored raw reports keep no neighbour
-    tx.write(item, Decision(item.replay, not stale, combined, locations, scans), device)
+    tx.write(item, Decision(item.replay, order.moves_device, combined, locations, scans), device)
     return True
-
-
-def is_replay(item: Incoming, device: DeviceState | None) -> bool:
-    """Sequences count per certificate (a re-enrolled agent with a fresh state directory starts
-    again at 1). A report at or below the last sequence is marked a replay. It moves the
-    device's state only if it was collected after the last one: that is an agent whose
-    outbox was wiped (so its count restarted), not an old report sent again — otherwise
-    wiping the spool would freeze the device's verdict."""
-    return (device is not None and device.last_cert_serial == item.cert_serial
-            and item.report.sequence <= (device.last_sequence or 0))
-
-
-def _collected_after(report, last_collected_at: str | None) -> bool:
-    if not report.HasField("collected_at") or not last_collected_at:
-        return False
-    last = Timestamp()
-    last.FromJsonString(last_collected_at)
-    return report.collected_at.ToNanoseconds() > last.ToNanoseconds()
 
 
 def _combined(verdict: dict | None, fleet_findings):

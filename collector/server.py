@@ -25,6 +25,7 @@ from grpc_health.v1.health import aio as health_aio
 
 from farmwatch.collector import enrollment, fleet, ingest, pki, query_service, threads
 from farmwatch.collector.audit import AuditLog
+from farmwatch.collector.budget import Budget, DeviceBudgets, OverBudget
 from farmwatch.collector.config import CollectorConfig, ConfigError
 from farmwatch.collector.fleet.neighbourhood import hasher_for
 from farmwatch.collector.ingest import Store
@@ -208,6 +209,7 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
         self.enrollment = enrollment.Enrollment(
             store, ca, cert_lifetime=dt.timedelta(days=config.client_cert_days))
         self.ca_pem = ca.cert_pem
+        self.budgets = device_budgets(config)
 
     def Enroll(self, request, context):
         self.auth.identity(context)  # any of ours or the bootstrap one; the token decides
@@ -242,22 +244,42 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
                           f"not {request.device_id}")
         given_id = request.report_id
         request.report_id = _canonical_uuid(given_id)
+        with self._admitted(identity.subject, request.ByteSize(), context):
+            result, refusal = self._store(request, identity, context)
+        if refusal:  # answered once the device's next report may come in
+            context.abort(*refusal)
+        return collector_pb2.ReportAck(report_id=given_id, duplicate=not result.stored,
+                                       report_interval_seconds=self.config.report_interval_seconds)
+
+    def _store(self, request, identity: pki.Identity, context):
+        """(IngestResult, None) once the report is stored, or (None, (code, details)) to answer."""
         try:
             item = ingest.prepare(request, peer_ip=self.auth.client_ip(context),
                                   cert_serial=identity.serial, classify=self.classify)
-            result = self.queue.submit(item).result()
+            return self.queue.submit(item).result(), None
         except ingest.InvalidReport as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            log.warning("event=report_refused reason=invalid device_id=%s error=%r", identity.subject, str(exc))
+            return None, (grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except ingest.Overloaded as exc:
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
+            return None, (grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         except StoreFull:
-            context.abort(grpc.StatusCode.UNAVAILABLE,
+            return None, (grpc.StatusCode.UNAVAILABLE,
                           "the collector cannot store reports right now (storage full); keep them spooled")
         except Exception:
-            _own_fault(context, "report_failed", request.report_id, "store this report",
-                       "nothing was stored: keep it spooled and send it again later")
-        return collector_pb2.ReportAck(report_id=given_id, duplicate=not result.stored,
-                                       report_interval_seconds=self.config.report_interval_seconds)
+            log.exception("event=report_failed subject=%r", request.report_id)
+            return None, (grpc.StatusCode.INTERNAL, "the collector failed to store this report (its log says why); "
+                          "nothing was stored: keep it spooled and send it again later")
+
+    def _admitted(self, device_id: str, size: int, context):
+        """The device's budget for this report (`budget.DeviceBudgets`), or RESOURCE_EXHAUSTED. The
+        answer says "busy": agents back off on that word and keep the report spooled, without
+        counting the refusal against the report (agent/transport.py `about_load`)."""
+        try:
+            return self.budgets.admit(device_id, size)
+        except OverBudget as exc:
+            log.warning("event=report_refused reason=over_budget device_id=%s detail=%r", device_id, str(exc))
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"the collector is busy for device {device_id}: "
+                          f"{exc}; keep the report spooled and retry with backoff")
 
     def Renew(self, request, context):
         identity = self.auth.identity(context)
@@ -273,6 +295,11 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
         response = collector_pb2.RenewResponse(certificate_pem=pem)
         response.not_after.FromDatetime(x509.load_pem_x509_certificate(pem).not_valid_after_utc)
         return response
+
+
+def device_budgets(config: CollectorConfig) -> DeviceBudgets:
+    return DeviceBudgets(Budget(config.device_report_burst, config.device_reports_per_hour / 3600),
+                         Budget(config.device_byte_burst, config.device_bytes_per_day / 86400))
 
 
 def server_credentials(ca: pki.CertificateAuthority) -> grpc.ServerCredentials:

@@ -250,23 +250,25 @@ def test_a_client_sending_its_leaf_with_the_ca_certificate_is_accepted(collector
 
 # -- clients of other stacks and versions ----------------------------------------------------------------
 
-def test_unknown_fields_from_a_newer_agent_are_kept_in_the_raw_report(collector):
-    """Reports are facts: what a newer agent sends in fields this collector does not know yet is
-    stored (raw report), ready for the collector that does, not dropped at parse time."""
+def test_unknown_fields_are_dropped_before_storage(collector):
+    """Fields this collector does not know are dropped before the raw report is stored (issue 13: a
+    megabyte of unknown-field padding was stored verbatim). The report itself is taken: a newer
+    agent's extra fields cost it nothing, and the collector that knows them reads them from the
+    reports that agent sends after the upgrade."""
     import zlib
 
     from farmwatch.v1 import report_pb2
 
     creds = collector.enroll("SN-NEWER")
     known = make_report("SN-NEWER")
-    wire = known.SerializeToString() + b"\xa2\x38\x05hello"  # field 900, string "hello"
-    newer = report_pb2.AgentReport.FromString(wire)
+    padding = b"\xa2\x38\x80\x80\x40" + bytes(1024 * 1024)  # field 900, 1 MiB
+    newer = report_pb2.AgentReport.FromString(known.SerializeToString() + padding)
     newer.host.MergeFromString(b"\xa0\x38\x2a")  # host field 900, varint 42
     call = collector.channel(creds).unary_unary("/farmwatch.v1.Collector/Report")
     call(newer.SerializeToString(), timeout=5)
-    [row] = collector.store.rows("SELECT raw FROM reports")
-    raw = zlib.decompress(row["raw"])
-    assert b"\xa2\x38\x05hello" in raw and b"\xa0\x38\x2a" in raw
+    [row] = collector.store.rows("SELECT raw, size_bytes FROM reports")
+    assert zlib.decompress(row["raw"]) == known.SerializeToString()
+    assert row["size_bytes"] == known.ByteSize()
 
 
 def test_an_old_agent_with_only_the_required_fields_is_stored(collector):

@@ -2,18 +2,23 @@
 the last one seen for the same certificate, is stored as a replay (replay=1), never as news: the
 device's state stays with the newest report, and analysts see the replay in the device's history.
 
-No separate finding is raised: the device's verdict deliberately ignores replays, so a finding on
-the replayed report would never reach a flag, and the device view already lists replay=1 rows.
+The device's own verdict ignores replays, so a device whose reports keep arriving as replays gets a
+fleet finding instead (`fleet-replays`, medium), which reaches `flags`. And a forged counter or
+clock cannot freeze a device (issue 13): a sequence far ahead of what the time since allows, or a
+collected_at after the collector received the report, never makes later reports look old.
 """
 from __future__ import annotations
 
 import json
 import uuid
 
+from google.protobuf.timestamp_pb2 import Timestamp
+
 import pytest
 
 import figures
 from conftest import make_report, scenario_report
+from farmwatch.collector import fleet
 from farmwatch.v1 import query_pb2, query_pb2_grpc
 
 SECTION = "security: replays"
@@ -82,3 +87,62 @@ def test_a_newer_sequence_is_news_not_a_replay(collector, history):
     assert collector.store.rows("SELECT replay FROM reports WHERE report_id = ?", (fresh.report_id,)) == [
         {"replay": 0}]
     assert device(collector)["last_report_id"] == fresh.report_id
+
+
+# -- a forged counter or clock (issue 13, red team 2) ----------------------------------------
+
+def forged(device_id: str):
+    """The red team's report: the largest sequence and the last day a timestamp can hold."""
+    report = make_report(device_id, 4294967295)
+    report.collected_at.CopyFrom(Timestamp(seconds=253402214400))  # 9999-12-31T00:00:00Z
+    return report
+
+
+def verdict_of(collector, device_id: str) -> str:
+    return collector.store.rows("SELECT verdict FROM devices WHERE device_id = ?", (device_id,))[0]["verdict"]
+
+
+@pytest.mark.parametrize("honest_before", [2, 0], ids=["after honest reports", "as the first report"])
+def test_a_forged_sequence_and_time_do_not_freeze_the_device(collector, honest_before):
+    creds = collector.enroll("SN-FREEZE")
+    attack = forged("SN-FREEZE")
+    with collector.client(creds) as client:
+        for sequence in range(1, honest_before + 1):
+            client.report(make_report("SN-FREEZE", sequence))
+        assert not client.report(attack).duplicate  # stored: it is evidence
+        relays = [scenario_report("relay/linux_tinypilot", "SN-FREEZE", honest_before + n) for n in (1, 2)]
+        for report in relays:
+            report.collected_at.GetCurrentTime()  # an honest agent reports what it sees now
+            client.report(report)
+    assert verdict_of(collector, "SN-FREEZE") == "relay"
+    assert device_row(collector, "SN-FREEZE")["last_report_id"] == relays[-1].report_id
+    assert collector.store.rows("SELECT replay FROM reports WHERE report_id = ?", (relays[-1].report_id,)) == [
+        {"replay": 0}]
+    if honest_before:  # a baseline to judge it by: the forged sequence is not trusted at all
+        assert collector.store.rows("SELECT replay FROM reports WHERE report_id = ?", (attack.report_id,)) == [
+            {"replay": 1}]
+        assert device_row(collector, "SN-FREEZE")["last_sequence"] == honest_before + 2
+
+
+def device_row(collector, device_id: str) -> dict:
+    return collector.store.rows("SELECT last_sequence, last_report_id FROM devices WHERE device_id = ?",
+                                (device_id,))[0]
+
+
+def test_repeated_replays_raise_a_fleet_finding_seen_in_flags(collector, history):
+    creds, relay, last = history
+    with collector.client(creds) as client:
+        for _ in range(3):
+            client.report(resent(make_report("SN-RP", 1)))
+    fleet.correlate(collector.store, collector.config)
+    [finding] = [f for f in collector.store.flags() if f["rule"] == "fleet-replays"]
+    assert finding["device_id"] == "SN-RP" and finding["severity"] == "medium"
+    assert finding["evidence"]["replays"] == 3
+
+
+def test_one_replay_is_no_finding(collector, history):
+    creds, relay, _ = history
+    with collector.client(creds) as client:
+        client.report(resent(relay))
+    fleet.correlate(collector.store, collector.config)
+    assert [f for f in collector.store.fleet_findings("SN-RP") if f["rule"] == "fleet-replays"] == []

@@ -55,10 +55,16 @@ def test_duplicates_within_one_batch(store):
     assert store.ingest([incoming(report, "t1"), incoming(report, "t1")]) == [True, False]
 
 
+def collected(report, at: str):
+    report.collected_at.FromJsonString(at)
+    return report
+
+
 def test_replayed_sequence_is_marked_and_does_not_roll_state_back(store):
-    store.ingest([incoming(make_report("SN1", 5, processes=4), "2026-11-01T01:00:00Z")])
-    replay = make_report("SN1", 3, processes=1)
-    replay.collected_at.FromSeconds(replay.collected_at.seconds - 3600)  # an old report sent again
+    # collected before they were received: times further ahead than a day are not believed (ordering.py)
+    store.ingest([incoming(collected(make_report("SN1", 5, processes=4), "2026-11-01T00:59:00Z"),
+                           "2026-11-01T01:00:00Z")])
+    replay = collected(make_report("SN1", 3, processes=1), "2026-11-01T00:00:00Z")  # an old report sent again
     store.ingest([incoming(replay, "2026-11-01T02:00:00Z")])
     assert store.rows("SELECT replay FROM reports WHERE report_id = ?", (replay.report_id,)) == [{"replay": 1}]
     assert store.rows("SELECT last_sequence FROM devices") == [{"last_sequence": 5}]
@@ -170,3 +176,15 @@ def test_a_report_the_store_fails_on_fails_alone_not_its_whole_batch(store):
     with pytest.raises(sqlite3.IntegrityError, match="fault"):
         rest["SN-BAD"].result()
     assert sorted(r[0] for r in store.conn.execute("SELECT device_id FROM reports")) == ["SN-A", "SN-B", "SN-C"]
+
+
+def test_commits_reach_the_disk_before_the_ack(tmp_path):
+    """synchronous=FULL on every connection that writes: with NORMAL, a WAL commit (and so an
+    acknowledged report) can be lost on power loss or an OS crash (issue 13, Durability)."""
+    store = Store(tmp_path / "fw.sqlite")
+    try:
+        full = 2
+        assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == full
+        assert store.reader().execute("PRAGMA synchronous").fetchone()[0] == full
+    finally:
+        store.close()

@@ -4,6 +4,7 @@
 - `locations`: the location rows ingest records per report (the tables: `storage.schema`);
 - `clusters`: a key shared by several people's devices, and its score;
 - `device_rules`: per-device fleet findings (cluster, move, roster, locale, silence);
+- `replays`: a device whose reports keep arriving as replays;
 - `verdict`: how a device's own findings and its fleet findings combine;
 - `correlation`: `correlate()`, one run, written in one transaction.
 """

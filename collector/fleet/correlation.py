@@ -27,6 +27,7 @@ from farmwatch.collector.fleet import device_rules
 from farmwatch.collector.fleet.clusters import Cluster, find_clusters
 from farmwatch.collector.fleet.device_rules import FleetFinding
 from farmwatch.collector.fleet.keys import KIND_NAMES
+from farmwatch.collector.fleet.replays import replay_findings
 from farmwatch.collector.fleet.settings import FleetSettings
 from farmwatch.collector.fleet.verdict import combine
 from farmwatch.common.clock import rfc3339
@@ -67,6 +68,7 @@ def correlate(store, config, now: datetime | None = None) -> CorrelationResult:
             *device_rules.cluster_findings(reads, clusters, settings.min_days_at_location),
             *device_rules.roster_findings(reads, now, timedelta(days=settings.never_reported_grace_days)),
             *device_rules.silent_findings(reads, now, _silence_allowed(settings, interval)),
+            *replay_findings(reads, window_start),
         ]
     with store.fleet_writes() as writes:
         # hashed neighbourhoods are kept for the window only, and not at all once turned off

@@ -126,6 +126,12 @@ class FleetReads:
         return self.conn.execute("SELECT device_id, last_seen, reports FROM devices WHERE last_seen < ?",
                                  (cutoff,)).fetchall()
 
+    def replays_since(self, start: str) -> list[tuple]:
+        """(device_id, replays, latest received_at) of devices with replays received since `start`."""
+        return self.conn.execute("SELECT device_id, count(*), max(received_at) FROM reports "
+                                 "WHERE replay = 1 AND received_at >= ? GROUP BY device_id ORDER BY device_id",
+                                 (start,)).fetchall()
+
 
 _UPSERT_CLUSTER = (
     "INSERT INTO clusters (cluster_id, kind, value, status, first_seen, last_seen, devices, people, households, "

@@ -83,7 +83,7 @@ class ReportBatch:
 
 def _insert_report(conn, item, replay: bool) -> None:
     report = item.report
-    raw = item.raw if item.raw is not None else report.SerializeToString()
+    raw = report.SerializeToString()  # as ingest prepared it: fields this collector does not know dropped
     verdict = item.verdict or {}
     conn.execute(
         "INSERT INTO reports (report_id, device_id, sequence, collected_at, received_at, peer_ip, "

@@ -9,7 +9,7 @@ import sqlite_utils
 
 from farmwatch.collector.storage import inventory, roster
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _FLEET_DEVICE_COLUMNS = {"own_verdict": str, "own_score": int, "verdict_source": str, "input_languages": str}
 _CLOCK_SKEW_COLUMN = {"clock_skew_seconds": float}  # on reports and devices (schema 4)
@@ -83,6 +83,8 @@ def _create_report_tables(db: sqlite_utils.Database) -> None:
         pk="report_id", if_not_exists=True,
     )
     db["reports"].create_index(["device_id", "received_at"], if_not_exists=True)
+    # the few replays, for the fleet's replay finding (schema 8)
+    db.execute("CREATE INDEX IF NOT EXISTS idx_reports_replays ON reports (received_at) WHERE replay = 1")
     db["findings"].create(
         {"report_id": str, "device_id": str, "rule": str, "severity": str, "summary": str,
          "evidence": str, "allowed": int},
