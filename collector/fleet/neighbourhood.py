@@ -80,7 +80,8 @@ def take_nearby(report, received_at: str, peer_ip: str, hasher: WifiHasher | Non
             if bssid is not None:
                 key = hasher(bssid)
                 heard[key] = max(heard.get(key, ap.signal_dbm), ap.signal_dbm) if ap.signal_dbm else heard.get(key, 0)
-    del network.wifi_nearby[:]
+    if network.wifi_nearby:  # clearing an empty list would still mark `network` present
+        del network.wifi_nearby[:]
     if not heard:
         return []
     context = (peer_ip or None, normalise_mac(network.default_gateway.mac), normalise_mac(network.wifi.bssid))
