@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from farmwatch.common.device_id import canonical_device_id
 from farmwatch.common.files import write_private
 
 if TYPE_CHECKING:
@@ -175,7 +176,8 @@ def _write_info_file(path: Path, fingerprint: str, info: CertificateInfo) -> Non
 def check_issued_certificate(
     cert_pem: bytes, *, key: ec.EllipticCurvePrivateKey, ca_pem: bytes, device_id: str
 ) -> CertificateInfo:
-    """Refuse a certificate that is not for our key, not from our CA, or names another device."""
+    """Refuse a certificate that is not for our key, not from our CA, or names another device (a
+    device id first enrolled in another case keeps that spelling: it is the same serial)."""
     from cryptography.exceptions import InvalidSignature
 
     cert = parse_certificate(cert_pem)
@@ -187,7 +189,7 @@ def check_issued_certificate(
     except (ValueError, TypeError, InvalidSignature) as exc:
         raise IdentityError("the collector returned a certificate not signed by the pinned CA") from exc
     info = certificate_info(cert)
-    if info.device_id != device_id:
+    if canonical_device_id(info.device_id) != canonical_device_id(device_id):
         raise IdentityError(
             f"the collector issued a certificate for device {info.device_id!r}, not {device_id!r}"
         )

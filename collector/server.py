@@ -31,6 +31,7 @@ from farmwatch.collector.storage import StoreFull
 from farmwatch.collector.undecodable import RejectUndecodable
 from farmwatch.common import bootstrap
 from farmwatch.common.clock import utcnow
+from farmwatch.common.device_id import canonical_device_id
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc, query_pb2_grpc
 
 log = logging.getLogger("farmwatch.collector.server")
@@ -219,7 +220,7 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
         log.info("event=enrolled device_id=%s peer=%s", request.device_id, peer)
         cert = x509.load_pem_x509_certificate(pem)
         response = collector_pb2.EnrollResponse(
-            device_id=request.device_id, certificate_pem=pem, ca_certificate_pem=self.ca_pem,
+            device_id=pki.identity_of(cert).subject, certificate_pem=pem, ca_certificate_pem=self.ca_pem,
             report_interval_seconds=self.config.report_interval_seconds)
         response.not_after.FromDatetime(cert.not_valid_after_utc)
         return response
@@ -229,12 +230,13 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
         if not request.device_id:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                           f"device_id is empty; set it to this certificate's device id, {identity.subject}")
-        if request.device_id != identity.subject:
+        if canonical_device_id(request.device_id) != canonical_device_id(identity.subject):
             log.warning("event=report_refused reason=device_mismatch cert=%s report=%r",
                         identity.subject, request.device_id)
             context.abort(grpc.StatusCode.PERMISSION_DENIED,
                           f"this certificate speaks for device {identity.subject}, "
                           f"not {request.device_id}")
+        request.device_id = identity.subject  # one spelling in storage: the one certified
         given_id = request.report_id
         request.report_id = _canonical_uuid(given_id)
         try:

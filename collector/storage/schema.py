@@ -9,7 +9,7 @@ import sqlite_utils
 
 from farmwatch.collector.storage import inventory, roster
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6  # 6: certificates_subject_key (create_schema adds it to an older database)
 
 _FLEET_DEVICE_COLUMNS = {"own_verdict": str, "own_score": int, "verdict_source": str, "input_languages": str}
 _CLOCK_SKEW_COLUMN = {"clock_skew_seconds": float}  # on reports and devices (schema 4)
@@ -56,6 +56,8 @@ def _create_enrollment_tables(db: sqlite_utils.Database) -> None:
         pk="serial", if_not_exists=True,
     )
     db["certificates"].create_index(["subject", "role"], if_not_exists=True)
+    # subjects are looked up by their canonical spelling (storage/enrollment.py)
+    db.execute("CREATE INDEX IF NOT EXISTS certificates_subject_key ON certificates (upper(subject), role)")
 
 
 def _create_report_tables(db: sqlite_utils.Database) -> None:
