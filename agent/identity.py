@@ -112,6 +112,26 @@ def parse_certificate(pem: bytes) -> x509.Certificate:
         raise IdentityError("not a PEM certificate") from exc
 
 
+def check_ca_certificate(pem: bytes) -> x509.Certificate:
+    """The collector's CA certificate, or IdentityError: a server or client certificate given in
+    its place (e.g. the collector's server.crt) could never verify the collector, and finding
+    that out only after enrolling would spend the token."""
+    from cryptography import x509
+
+    cert = parse_certificate(pem)
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if not is_ca:
+        holder = certificate_info(cert).device_id or cert.subject.rfc4514_string()
+        raise IdentityError(
+            f"the CA file holds the certificate of {holder!r}, "
+            "not a CA (is it the collector's server.crt?); give the collector's CA certificate, HOME/pki/ca.crt "
+            "on the collector (`pki init` prints its path). Nothing was sent: the token is still unused")
+    return cert
+
+
 def certificate_info(cert: x509.Certificate) -> CertificateInfo:
     from cryptography.x509.oid import NameOID
 

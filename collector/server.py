@@ -394,6 +394,15 @@ class CollectorServer:
             log.info("event=raw_reports_pruned count=%d older_than_days=%d", dropped,
                      self.config.raw_report_retention_days)
 
+    def _check_server_certificate(self, _store) -> None:
+        """Warn well ahead of the server certificate's end: agents cannot connect after it."""
+        cert = self.ca.server_certificate()
+        left = cert.not_valid_after_utc - utcnow() if cert else dt.timedelta(0)
+        if left < pki.SERVER_RENEW_BEFORE:
+            log.warning("event=server_cert_expiring days_left=%d not_after=%s fix=%r", left.days,
+                        cert and f"{cert.not_valid_after_utc:%Y-%m-%d}",
+                        f"farmwatch-collector --home {self.config.home} pki issue-server")
+
     def _correlate(self, store: Store) -> None:
         result = fleet.correlate(store, self.config)
         log.info("event=correlated clusters=%d seconds=%.2f", len(result.clusters), result.seconds)
@@ -401,6 +410,7 @@ class CollectorServer:
     def start(self) -> None:
         self._stopping, self._jobs = threading.Event(), []
         self._every(86400, "retention", self._prune)
+        self._every(86400, "server-certificate", self._check_server_certificate)
         if self.config.fleet.correlate_every_minutes > 0:
             self._every(self.config.fleet.correlate_every_minutes * 60, "correlation", self._correlate)
         self.events.run(self._start())

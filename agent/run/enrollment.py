@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 from farmwatch.agent import __version__
 from farmwatch.agent.identity import (
-    build_csr, check_issued_certificate, load_or_create_key, parse_certificate, store_certificate,
+    build_csr, check_ca_certificate, check_issued_certificate, load_or_create_key, store_certificate,
 )
 from farmwatch.agent.state import AgentConfig, StateDir
-from farmwatch.agent.transport import CollectorClient, check_address, enrollment_channel
+from farmwatch.agent.transport import (
+    CollectorClient, CollectorError, check_address, enrollment_channel, explain_wrong_name,
+)
 from farmwatch.common.clock import utcnow
 from farmwatch.common.device_id import MAX_DEVICE_ID_LENGTH, canonical_device_id, valid_device_id
 from farmwatch.common.files import write_private
@@ -48,7 +50,7 @@ def enroll(state: StateDir, params: EnrollParams, timeout: float = 30.0) -> Agen
             f"device id {params.device_id!r} is not usable: letters, digits and ._:@/+- only, "
             f"starting with a letter or digit, at most {MAX_DEVICE_ID_LENGTH} characters"
         )
-    parse_certificate(params.ca_pem)  # fail here, not inside TLS, if the CA file is wrong
+    check_ca_certificate(params.ca_pem)  # fail here, before the token is sent, if the CA file is wrong
     device_id = canonical_device_id(params.device_id)  # the spelling the collector certifies
     state.ensure()
     key = load_or_create_key(state.key)
@@ -58,7 +60,10 @@ def enroll(state: StateDir, params: EnrollParams, timeout: float = 30.0) -> Agen
     )
     channel = enrollment_channel(params.collector, ca_pem=params.ca_pem, server_name=params.server_name)
     with CollectorClient(channel, timeout) as client:
-        response = client.enroll(request)
+        try:
+            response = client.enroll(request)
+        except CollectorError as exc:
+            raise explain_wrong_name(exc, params.collector, params.ca_pem, params.server_name) from None
     info = check_issued_certificate(
         response.certificate_pem, key=key, ca_pem=params.ca_pem, device_id=device_id
     )
