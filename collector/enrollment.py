@@ -13,7 +13,7 @@ import re
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from dataclasses import dataclass
 
 from farmwatch.collector import pki
@@ -81,8 +81,9 @@ class RateLimiter:
 
     An attempt takes its place in the count before it is checked (`admit`) and gives it back if it
     did not fail (`forgive`): checking first and counting after the token was tried let every
-    attempt in flight pass the check (15 of 64 parallel guesses, with a limit of 10). Addresses
-    whose failures have all aged out are dropped, so the table holds only the last window's."""
+    attempt in flight pass the check (15 of 64 parallel guesses, with a limit of 10). So more
+    than `limit` attempts at once from one address are refused too, even honest ones (they retry).
+    Addresses whose failures have all aged out are dropped: the table holds only the last window's."""
 
     def __init__(self, limit: int = 10, window: float = 60.0, clock=time.monotonic):
         self.limit, self.window, self._clock = limit, window, clock
@@ -144,7 +145,8 @@ class Enrollment:
         """Returns the signed certificate (PEM) or raises EnrollmentRefused."""
         ticket = self.limiter.admit(peer_ip)
         if ticket is None:
-            raise EnrollmentRefused("too many failed enrollment attempts from this address; wait a minute",
+            raise EnrollmentRefused("too many failed (or simultaneous) enrollment attempts from this address; "
+                                    "wait a minute",
                                     "RESOURCE_EXHAUSTED")
         guessed = False
         try:
