@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from farmwatch.common.device_id import canonical_device_id
 from farmwatch.common.files import write_private
 
 if TYPE_CHECKING:
@@ -111,6 +112,26 @@ def parse_certificate(pem: bytes) -> x509.Certificate:
         raise IdentityError("not a PEM certificate") from exc
 
 
+def check_ca_certificate(pem: bytes) -> x509.Certificate:
+    """The collector's CA certificate, or IdentityError: a server or client certificate given in
+    its place (e.g. the collector's server.crt) could never verify the collector, and finding
+    that out only after enrolling would spend the token."""
+    from cryptography import x509
+
+    cert = parse_certificate(pem)
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if not is_ca:
+        holder = certificate_info(cert).device_id or cert.subject.rfc4514_string()
+        raise IdentityError(
+            f"the CA file holds the certificate of {holder!r}, "
+            "not a CA (is it the collector's server.crt?); give the collector's CA certificate, HOME/pki/ca.crt "
+            "on the collector (`pki init` prints its path). Nothing was sent: the token is still unused")
+    return cert
+
+
 def certificate_info(cert: x509.Certificate) -> CertificateInfo:
     from cryptography.x509.oid import NameOID
 
@@ -175,7 +196,8 @@ def _write_info_file(path: Path, fingerprint: str, info: CertificateInfo) -> Non
 def check_issued_certificate(
     cert_pem: bytes, *, key: ec.EllipticCurvePrivateKey, ca_pem: bytes, device_id: str
 ) -> CertificateInfo:
-    """Refuse a certificate that is not for our key, not from our CA, or names another device."""
+    """Refuse a certificate that is not for our key, not from our CA, or names another device (a
+    device id first enrolled in another case keeps that spelling: it is the same serial)."""
     from cryptography.exceptions import InvalidSignature
 
     cert = parse_certificate(cert_pem)
@@ -187,7 +209,7 @@ def check_issued_certificate(
     except (ValueError, TypeError, InvalidSignature) as exc:
         raise IdentityError("the collector returned a certificate not signed by the pinned CA") from exc
     info = certificate_info(cert)
-    if info.device_id != device_id:
+    if canonical_device_id(info.device_id) != canonical_device_id(device_id):
         raise IdentityError(
             f"the collector issued a certificate for device {info.device_id!r}, not {device_id!r}"
         )

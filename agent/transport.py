@@ -79,6 +79,44 @@ class CollectorError(Exception):
             self.code is grpc.StatusCode.RESOURCE_EXHAUSTED and "busy" in self.details)
 
 
+_WRONG_NAME = ("hostname verification", "not in peer certificate")  # grpcio's words, new and old
+
+
+def explain_wrong_name(error: CollectorError, address: str, ca_pem: bytes, server_name: str = "") -> CollectorError:
+    """`error` as is, unless the collector's certificate (from our CA) does not name the host we
+    asked for: then an error naming the names it has and the command that fixes them."""
+    if error.code is not grpc.StatusCode.UNAVAILABLE or not any(w in error.details.lower() for w in _WRONG_NAME):
+        return error
+    wanted = server_name or _host(address)
+    names = certificate_names(address, ca_pem)
+    has = f"it names {', '.join(names)}" if names else "its names could not be read"
+    keep = "".join(f" --san {name}" for name in names or ["..."])
+    return CollectorError(error.code, (
+        f"the collector's certificate is not valid for {wanted} ({has}). On the collector, reissue it with "
+        f"every name agents use: `farmwatch-collector --home HOME pki issue-server --san {wanted}{keep}`; "
+        "or reach it by one of its names (--server-name NAME)"))
+
+
+def certificate_names(address: str, ca_pem: bytes, timeout: float = 5.0) -> list[str]:
+    """The names (SANs) in the certificate the collector at `address` presents, if our CA signed
+    it; [] when that cannot be learnt. A TLS handshake of its own, that sends nothing."""
+    import socket
+    import ssl
+
+    try:
+        context = ssl.create_default_context(cadata=ca_pem.decode("ascii", "replace"))
+        context.check_hostname = False  # the point is to learn its names, not to match ours
+        host, port = _host(address), int(address.rsplit(":", 1)[1])
+        with socket.create_connection((host, port), timeout) as raw, context.wrap_socket(raw) as tls:
+            return [value for _, value in tls.getpeercert().get("subjectAltName", ())]
+    except (OSError, ValueError):  # ssl.SSLError is an OSError
+        return []
+
+
+def _host(address: str) -> str:
+    return address.rsplit(":", 1)[0].strip("[]")
+
+
 def check_address(address: str) -> str:
     """HOST:PORT (IPv6 in brackets), or ValueError with the expected shape."""
     match = _ADDRESS.match(address or "")

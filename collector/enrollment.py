@@ -13,12 +13,12 @@ import re
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from dataclasses import dataclass
 
 from farmwatch.collector import pki
 from farmwatch.collector.storage import Storage
-from farmwatch.common.device_id import MAX_DEVICE_ID_LENGTH, valid_device_id
+from farmwatch.common.device_id import MAX_DEVICE_ID_LENGTH, canonical_device_id, valid_device_id
 
 TOKEN_PREFIX = "fwt_"
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
@@ -77,26 +77,60 @@ def revoke_token(store: Storage, token_id: str) -> bool:
 class RateLimiter:
     """Refuses a key (a client address) once it has `limit` failed attempts within `window`
     seconds. Only failures count, so a site that enrolls a hundred laptops through one NAT
-    address is not slowed down, while guessing tokens is."""
+    address is not slowed down, while guessing tokens is.
 
-    def __init__(self, limit: int = 10, window: float = 60.0):
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque] = defaultdict(deque)
+    An attempt takes its place in the count before it is checked (`admit`) and gives it back if it
+    did not fail (`forgive`): checking first and counting after the token was tried let every
+    attempt in flight pass the check (15 of 64 parallel guesses, with a limit of 10). So more
+    than `limit` attempts at once from one address are refused too, even honest ones (they retry).
+    Addresses whose failures have all aged out are dropped: the table holds only the last window's."""
+
+    def __init__(self, limit: int = 10, window: float = 60.0, clock=time.monotonic):
+        self.limit, self.window, self._clock = limit, window, clock
+        self._attempts: dict[str, deque] = {}
         self._lock = threading.Lock()
+        self._next_sweep = 0.0
 
-    def _recent(self, key: str) -> deque:
-        failures, now = self._failures[key], time.monotonic()
-        while failures and now - failures[0] > self.window:
-            failures.popleft()
-        return failures
-
-    def blocked(self, key: str) -> bool:
+    def admit(self, key: str) -> float | None:
+        """Count an attempt from `key` and return its ticket, or None when `key` is over the limit."""
         with self._lock:
-            return len(self._recent(key)) >= self.limit
+            now = self._clock()
+            self._sweep(now)
+            attempts = self._attempts.setdefault(key, deque())
+            self._age(attempts, now)
+            if len(attempts) >= self.limit:
+                return None
+            attempts.append(now)
+            return now
 
-    def failed(self, key: str) -> None:
+    def forgive(self, key: str, ticket: float) -> None:
+        """The attempt with `ticket` did not fail: it no longer counts."""
         with self._lock:
-            self._recent(key).append(time.monotonic())
+            attempts = self._attempts.get(key)
+            if attempts and ticket in attempts:
+                attempts.remove(ticket)
+            if not attempts:
+                self._attempts.pop(key, None)
+
+    def tracked(self) -> int:
+        """How many addresses the limiter holds failures of (after dropping aged-out ones)."""
+        with self._lock:
+            self._next_sweep = 0.0
+            self._sweep(self._clock())
+            return len(self._attempts)
+
+    def _age(self, attempts: deque, now: float) -> None:
+        while attempts and now - attempts[0] > self.window:
+            attempts.popleft()
+
+    def _sweep(self, now: float) -> None:
+        """At most once a window, forget addresses whose failures are all older than the window."""
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.window
+        stale = [key for key, attempts in self._attempts.items() if not attempts or now - attempts[-1] > self.window]
+        for key in stale:
+            del self._attempts[key]
 
 
 class Enrollment:
@@ -109,15 +143,20 @@ class Enrollment:
 
     def enroll(self, *, token: str, csr_pem: bytes, device_id: str, peer_ip: str) -> bytes:
         """Returns the signed certificate (PEM) or raises EnrollmentRefused."""
-        if self.limiter.blocked(peer_ip):
-            raise EnrollmentRefused("too many failed enrollment attempts from this address; wait a minute",
+        ticket = self.limiter.admit(peer_ip)
+        if ticket is None:
+            raise EnrollmentRefused("too many failed (or simultaneous) enrollment attempts from this address; "
+                                    "wait a minute",
                                     "RESOURCE_EXHAUSTED")
+        guessed = False
         try:
             return self._enroll(token, csr_pem, device_id, peer_ip)
         except EnrollmentRefused as exc:
-            if exc.code != "INVALID_ARGUMENT":  # a malformed request is checked before the token: no guess
-                self.limiter.failed(peer_ip)
+            guessed = exc.code != "INVALID_ARGUMENT"  # a malformed request is checked before the token
             raise
+        finally:
+            if not guessed:  # enrolled, malformed, or the collector's own fault: not a guess
+                self.limiter.forgive(peer_ip, ticket)
 
     def _enroll(self, token: str, csr_pem: bytes, device_id: str, peer_ip: str) -> bytes:
         token = token.strip()  # a token read from a file or pasted keeps its newline
@@ -132,27 +171,29 @@ class Enrollment:
         except pki.PkiError as exc:
             raise EnrollmentRefused(str(exc), "INVALID_ARGUMENT") from exc
         with self.store.enrollment_records() as records:
-            token_id, refusal = self._check_token(records, token, device_id)
+            key = canonical_device_id(device_id)
+            subject = records.subject_on_record(key, pki.ROLE_AGENT) or key
+            token_id, refusal = self._check_token(records, token, key, subject)
             if refusal is None:
                 records.use_token(token_id)
-                cert = self.ca.sign_csr(csr_pem, subject=device_id, role=pki.ROLE_AGENT,
+                cert = self.ca.sign_csr(csr_pem, subject=subject, role=pki.ROLE_AGENT,
                                         lifetime=self.cert_lifetime)
-                self._record_certificate(records, cert, device_id, token_id, peer_ip)
-                _supersede(records, device_id, keep=(pki.serial_hex(cert),),
-                           reason="superseded: the device re-enrolled")
+                self._record_certificate(records, cert, subject, token_id, peer_ip)
+                records.supersede(key, pki.ROLE_AGENT, (pki.serial_hex(cert),), "superseded: the device re-enrolled")
         if refusal is not None:
             with self.store.enrollment_records() as records:
                 records.log(device_id, "refused", refusal, token_id, peer_ip)
             raise EnrollmentRefused(refusal)
         return pki.cert_pem(cert)
 
-    def _check_token(self, records, token: str, device_id: str) -> tuple[str | None, str | None]:
-        """(token id, None) when the token may enroll this device, else (token id, why not)."""
+    def _check_token(self, records, token: str, key: str, subject: str) -> tuple[str | None, str | None]:
+        """(token id, None) when the token may enroll device `key`, else (token id, why not)."""
         row = records.token(_hash(token))
         refusal = _token_problem(row)
-        if refusal is None and not row[4] and records.has_live_certificate(device_id, pki.ROLE_AGENT):
-            refusal = (f"device {device_id} is already enrolled with a live certificate; re-enrolling "
-                       "needs a token made with `farmwatch-collector token create --allow-reenroll`")
+        if refusal is None and not row[4] and records.has_live_certificate(key, pki.ROLE_AGENT):
+            refusal = (f"device {subject} (serials are compared without case) is already enrolled with a live "
+                       "certificate; re-enrolling needs a token made with "
+                       "`farmwatch-collector token create --allow-reenroll`")
         return (row[0] if row else None), refusal
 
     def _record_certificate(self, records, cert, subject: str, token_id: str | None, peer_ip: str,
@@ -165,7 +206,16 @@ class Enrollment:
     def renew(self, identity: pki.Identity, csr_pem: bytes, peer_ip: str) -> bytes:
         """A fresh certificate for the same device id. The caller's certificate stays valid until it
         expires (the agent may not have stored the new one yet); any older one is revoked, so a
-        copied certificate dies at the latest one renewal later."""
+        copied certificate dies at the latest one renewal later.
+
+        Only agents renew. An analyst's certificate is access granted to a person for the days
+        `pki issue-analyst --days` says; a renewal, even one keeping that lifetime, would let the
+        access run on for as long as the analyst renews, so it ends when the certificate does."""
+        if identity.role != pki.ROLE_AGENT:
+            raise EnrollmentRefused(
+                f"{identity.role} certificates are not renewed: this one ends at {_iso(identity.not_after)}. "
+                "Ask the collector's admin for a new one "
+                "(`farmwatch-collector pki issue-analyst NAME --days N`)")
         try:
             cert = self.ca.sign_csr(csr_pem, subject=identity.subject, role=identity.role,
                                     lifetime=self.cert_lifetime)
@@ -173,8 +223,8 @@ class Enrollment:
             raise EnrollmentRefused(str(exc), "INVALID_ARGUMENT") from exc
         with self.store.enrollment_records() as records:
             self._record_certificate(records, cert, identity.subject, None, peer_ip, identity.role)
-            _supersede(records, identity.subject, keep=(pki.serial_hex(cert), identity.serial),
-                       reason="superseded: the device renewed")
+            records.supersede(canonical_device_id(identity.subject), identity.role,
+                              (pki.serial_hex(cert), identity.serial), "superseded: the device renewed")
         return pki.cert_pem(cert)
 
     def issue_analyst(self, name: str, lifetime: dt.timedelta) -> tuple[bytes, bytes]:
@@ -182,11 +232,6 @@ class Enrollment:
         with self.store.enrollment_records() as records:
             self._record_certificate(records, cert, name, None, "", pki.ROLE_ANALYST)
         return key, pki.cert_pem(cert)
-
-
-def _supersede(records, subject: str, keep: tuple[str, ...], reason: str) -> None:
-    """Revoke the subject's other live certificates: one device, one identity in use."""
-    records.supersede(subject, pki.ROLE_AGENT, keep, reason)
 
 
 def _device_id_problem(device_id: str) -> str | None:
@@ -214,9 +259,9 @@ def _token_problem(row) -> str | None:
 
 
 def revoke_subject(store: Storage, subject: str, reason: str = "") -> int:
-    """Revoke every live certificate of a device id (or analyst); returns how many."""
+    """Revoke every live certificate of a device id (or analyst), whatever its case; returns how many."""
     with store.enrollment_records() as records:
-        return records.revoke_subject(subject, reason)
+        return records.revoke_subject(canonical_device_id(subject), reason)
 
 
 def certificate_status(store: Storage, serial: str) -> tuple[str, str, str] | None:

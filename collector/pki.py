@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from farmwatch.common.clock import utcnow
-from farmwatch.common.files import write_private
+from farmwatch.common.files import UnsafeFolder, check_private_folder, private_folder, write_private
 
 ORGANISATION = "farmwatch"
 ROLE_AGENT = "agent"
@@ -31,6 +31,8 @@ CLOCK_SKEW_TOLERANCE = dt.timedelta(hours=2)
 CA_LIFETIME = dt.timedelta(days=3650)
 SERVER_LIFETIME = dt.timedelta(days=397)
 DEFAULT_CLIENT_LIFETIME = dt.timedelta(days=30)
+# `serve` warns once a day from this long before the server certificate ends (`pki issue-server`).
+SERVER_RENEW_BEFORE = dt.timedelta(days=30)
 
 
 class PkiError(Exception):
@@ -104,6 +106,8 @@ class CertificateAuthority:
     @classmethod
     def load(cls, directory: Path) -> "CertificateAuthority":
         directory = Path(directory)
+        if directory.exists():
+            private_folders(directory.parent, directory, create=False)
         try:
             key = serialization.load_pem_private_key((directory / cls.CA_KEY).read_bytes(), None)
             cert = x509.load_pem_x509_certificate((directory / cls.CA_CERT).read_bytes())
@@ -118,12 +122,12 @@ class CertificateAuthority:
         cls, directory: Path, *, common_name: str = "farmwatch collector CA", force: bool = False
     ) -> "CertificateAuthority":
         directory = Path(directory)
+        private_folders(directory.parent, directory)
         if (directory / cls.CA_KEY).exists() and not force:
             raise PkiError(
                 f"a CA already exists in {directory}; every enrolled agent trusts it. "
                 "Use --force to replace it (all agents must then enroll again)."
             )
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = new_key()
         name = x509.Name(
             [
@@ -153,7 +157,7 @@ class CertificateAuthority:
             .sign(key, hashes.SHA256())
         )
         write_private(directory / cls.CA_KEY, key_pem(key), replace=force)
-        (directory / cls.CA_CERT).write_bytes(cert_pem(cert))
+        write_private(directory / cls.CA_CERT, cert_pem(cert), replace=True)
         return cls(directory, key, cert)
 
     @property
@@ -189,8 +193,14 @@ class CertificateAuthority:
             ExtendedKeyUsageOID.SERVER_AUTH, sans=[_san(n) for n in names],
         )
         write_private(self.directory / self.SERVER_KEY, key_pem(key), replace=True)
-        (self.directory / self.SERVER_CERT).write_bytes(cert_pem(cert))
+        write_private(self.directory / self.SERVER_CERT, cert_pem(cert), replace=True)  # last: serve reloads on it
         return cert
+
+    def server_certificate(self) -> x509.Certificate | None:
+        try:
+            return x509.load_pem_x509_certificate((self.directory / self.SERVER_CERT).read_bytes())
+        except (FileNotFoundError, ValueError):
+            return None
 
     def server_credentials_pem(self) -> tuple[bytes, bytes]:
         return (
@@ -211,6 +221,16 @@ class CertificateAuthority:
         key = new_key()
         cert = self._leaf(_name(subject, role), key.public_key(), lifetime, ExtendedKeyUsageOID.CLIENT_AUTH)
         return key_pem(key), cert
+
+
+def private_folders(*folders: Path, create: bool = True) -> None:
+    """Folders for the collector's keys and settings: ours alone (common/files.py), made 0700 with
+    `create`; else PkiError saying the fix."""
+    try:
+        for folder in folders:
+            (private_folder if create else check_private_folder)(folder)
+    except UnsafeFolder as exc:
+        raise PkiError(str(exc)) from None
 
 
 def csr_public_key(csr_pem: bytes):
@@ -244,6 +264,15 @@ def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
     except (ValueError, TypeError, InvalidSignature):
         return False
     return True
+
+
+def names_of(cert: x509.Certificate) -> list[str]:
+    """The host names and IP addresses a server certificate is valid for (its SANs)."""
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return [str(name.value) for name in sans]
 
 
 def _san(name: str) -> x509.GeneralName:

@@ -33,6 +33,7 @@ from farmwatch.collector.storage import StoreFull
 from farmwatch.collector.undecodable import RejectUndecodable
 from farmwatch.common import bootstrap
 from farmwatch.common.clock import utcnow
+from farmwatch.common.device_id import canonical_device_id
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc, query_pb2_grpc
 
 log = logging.getLogger("farmwatch.collector.server")
@@ -226,7 +227,7 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
         log.info("event=enrolled device_id=%s peer=%s", request.device_id, peer)
         cert = x509.load_pem_x509_certificate(pem)
         response = collector_pb2.EnrollResponse(
-            device_id=request.device_id, certificate_pem=pem, ca_certificate_pem=self.ca_pem,
+            device_id=pki.identity_of(cert).subject, certificate_pem=pem, ca_certificate_pem=self.ca_pem,
             report_interval_seconds=self.config.report_interval_seconds)
         response.not_after.FromDatetime(cert.not_valid_after_utc)
         return response
@@ -236,12 +237,13 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
         if not request.device_id:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                           f"device_id is empty; set it to this certificate's device id, {identity.subject}")
-        if request.device_id != identity.subject:
+        if canonical_device_id(request.device_id) != canonical_device_id(identity.subject):
             log.warning("event=report_refused reason=device_mismatch cert=%s report=%r",
                         identity.subject, request.device_id)
             context.abort(grpc.StatusCode.PERMISSION_DENIED,
                           f"this certificate speaks for device {identity.subject}, "
                           f"not {request.device_id}")
+        request.device_id = identity.subject  # one spelling in storage: the one certified
         given_id = request.report_id
         request.report_id = _canonical_uuid(given_id)
         with self._admitted(identity.subject, request.ByteSize(), context):
@@ -424,6 +426,15 @@ class CollectorServer:
             log.info("event=raw_reports_pruned count=%d older_than_days=%d", dropped,
                      self.config.raw_report_retention_days)
 
+    def _check_server_certificate(self, _store) -> None:
+        """Warn well ahead of the server certificate's end: agents cannot connect after it."""
+        cert = self.ca.server_certificate()
+        left = cert.not_valid_after_utc - utcnow() if cert else dt.timedelta(0)
+        if left < pki.SERVER_RENEW_BEFORE:
+            log.warning("event=server_cert_expiring days_left=%d not_after=%s fix=%r", left.days,
+                        cert and f"{cert.not_valid_after_utc:%Y-%m-%d}",
+                        f"farmwatch-collector --home {self.config.home} pki issue-server")
+
     def _correlate(self, store: Store) -> None:
         result = fleet.correlate(store, self.config)
         log.info("event=correlated clusters=%d seconds=%.2f", len(result.clusters), result.seconds)
@@ -431,6 +442,7 @@ class CollectorServer:
     def start(self) -> None:
         self._stopping, self._jobs = threading.Event(), []
         self._every(86400, "retention", self._prune)
+        self._every(86400, "server-certificate", self._check_server_certificate)
         if self.config.fleet.correlate_every_minutes > 0:
             self._every(self.config.fleet.correlate_every_minutes * 60, "correlation", self._correlate)
         self.events.run(self._start())

@@ -127,8 +127,8 @@ def test_hostile_device_id_is_refused(collector, device_id):
 
 
 def test_longest_certificate_subject_enrolls(collector):
-    cert = enroll_call(collector, collector.token(), good_csr(), "x" * MAX_DEVICE_ID_LENGTH)
-    assert pki.identity_of(cert).subject == "x" * MAX_DEVICE_ID_LENGTH
+    cert = enroll_call(collector, collector.token(), good_csr(), "X" * MAX_DEVICE_ID_LENGTH)
+    assert pki.identity_of(cert).subject == "X" * MAX_DEVICE_ID_LENGTH
 
 
 def test_renew_with_an_unusable_csr_records_no_certificate(collector):

@@ -100,7 +100,7 @@ MATRIX = (
     + [(cls, call, UNAUTHENTICATED) for cls in ("revoked", "unrecorded") for call in CALLS]
     + [("bootstrap", call, DENIED) for call in CALLS]
     + [("agent", call, DENIED) for call in QUERY_CALLS]
-    + [("analyst", "Report", DENIED)]
+    + [("analyst", "Report", DENIED), ("analyst", "Renew", DENIED)]  # analysts never renew (enrollment.renew)
 )
 
 

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 
 from farmwatch.agent import __version__
 from farmwatch.agent.identity import (
-    build_csr, check_issued_certificate, load_or_create_key, parse_certificate, store_certificate,
+    build_csr, check_ca_certificate, check_issued_certificate, load_or_create_key, store_certificate,
 )
 from farmwatch.agent.state import AgentConfig, StateDir
-from farmwatch.agent.transport import CollectorClient, check_address, enrollment_channel
+from farmwatch.agent.transport import (
+    CollectorClient, CollectorError, check_address, enrollment_channel, explain_wrong_name,
+)
 from farmwatch.common.clock import utcnow
-from farmwatch.common.device_id import MAX_DEVICE_ID_LENGTH, valid_device_id
+from farmwatch.common.device_id import MAX_DEVICE_ID_LENGTH, canonical_device_id, valid_device_id
 from farmwatch.common.files import write_private
 from farmwatch.common.intervals import MIN_REPORT_INTERVAL
 from farmwatch.v1 import collector_pb2
@@ -48,23 +50,27 @@ def enroll(state: StateDir, params: EnrollParams, timeout: float = 30.0) -> Agen
             f"device id {params.device_id!r} is not usable: letters, digits and ._:@/+- only, "
             f"starting with a letter or digit, at most {MAX_DEVICE_ID_LENGTH} characters"
         )
-    parse_certificate(params.ca_pem)  # fail here, not inside TLS, if the CA file is wrong
+    check_ca_certificate(params.ca_pem)  # fail here, before the token is sent, if the CA file is wrong
+    device_id = canonical_device_id(params.device_id)  # the spelling the collector certifies
     state.ensure()
     key = load_or_create_key(state.key)
     request = collector_pb2.EnrollRequest(
-        token=params.token, csr_pem=build_csr(key, params.device_id), device_id=params.device_id,
+        token=params.token, csr_pem=build_csr(key, device_id), device_id=device_id,
         hostname=socket.gethostname(), agent_version=__version__,
     )
     channel = enrollment_channel(params.collector, ca_pem=params.ca_pem, server_name=params.server_name)
     with CollectorClient(channel, timeout) as client:
-        response = client.enroll(request)
+        try:
+            response = client.enroll(request)
+        except CollectorError as exc:
+            raise explain_wrong_name(exc, params.collector, params.ca_pem, params.server_name) from None
     info = check_issued_certificate(
-        response.certificate_pem, key=key, ca_pem=params.ca_pem, device_id=params.device_id
+        response.certificate_pem, key=key, ca_pem=params.ca_pem, device_id=device_id
     )
     write_private(state.ca_certificate, params.ca_pem, replace=True)
     store_certificate(state.certificate, response.certificate_pem, info)
     config = AgentConfig(
-        collector=params.collector, device_id=params.device_id, server_name=params.server_name,
+        collector=params.collector, device_id=info.device_id, server_name=params.server_name,
         enrolled_at=utcnow().isoformat(timespec="seconds"),
     )
     if response.report_interval_seconds:

@@ -1,4 +1,4 @@
-"""`pki init | revoke | issue-analyst`: the collector's certificate authority."""
+"""`pki init | issue-server | revoke | issue-analyst`: the collector's certificate authority."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from farmwatch.collector import pki
 from farmwatch.collector.cli.shared import CommandError, Commands, open_store, positive_int
+from farmwatch.common.files import write_private
 
 
 def cmd_pki_init(args, config):
@@ -17,12 +18,26 @@ def cmd_pki_init(args, config):
     server = ca.issue_server(names)
     open_store(config).close()
     print(f"CA certificate:     {config.pki_dir / ca.CA_CERT}  (give this to agents: --ca-cert)")
-    print(f"server certificate: {config.pki_dir / ca.SERVER_CERT}  names: {', '.join(names)}"
-          f"  expires {server.not_valid_after_utc:%Y-%m-%d}")
+    _print_server_certificate(config, ca, server)
     if not config.config_file.exists():
         _write_settings(config.config_file, names)
         print(f"settings:           {config.config_file}  (every setting, documented, at its default)")
     print(f"next: farmwatch-collector --home {config.home} token create")
+
+
+def cmd_pki_issue_server(args, config):
+    ca = pki.CertificateAuthority.load(config.pki_dir)
+    current = ca.server_certificate()
+    names = args.san or (current and pki.names_of(current)) or config.server_names
+    server = ca.issue_server(names)
+    _print_server_certificate(config, ca, server)
+    print("same CA: enrolled agents keep working. A running `serve` uses it from the next connection; "
+          "agents make theirs again within the hour")
+
+
+def _print_server_certificate(config, ca, server) -> None:
+    print(f"server certificate: {config.pki_dir / ca.SERVER_CERT}  names: {', '.join(pki.names_of(server))}"
+          f"  expires {server.not_valid_after_utc:%Y-%m-%d}")
 
 
 def _write_settings(path, server_names: list[str]) -> None:
@@ -32,7 +47,7 @@ def _write_settings(path, server_names: list[str]) -> None:
     text = files("farmwatch.collector").joinpath("collector.example.toml").read_text(encoding="utf-8")
     lines = [f"server_names = {json.dumps(server_names)}" if line.startswith("server_names = ") else line
              for line in text.splitlines()]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_private(path, ("\n".join(lines) + "\n").encode("utf-8"))  # webhook secrets may go in it: 0600
 
 
 def cmd_pki_revoke(args, config):
@@ -45,7 +60,6 @@ def cmd_pki_revoke(args, config):
 
 
 def cmd_pki_issue_analyst(args, config):
-    from farmwatch.common.files import write_private
     from farmwatch.collector import enrollment
 
     store = open_store(config)
@@ -53,9 +67,9 @@ def cmd_pki_issue_analyst(args, config):
     key, cert = enrollment.Enrollment(store, ca, cert_lifetime=pki.DEFAULT_CLIENT_LIFETIME).issue_analyst(
         args.name, dt.timedelta(days=args.days))
     out = Path(args.out or config.pki_dir / "analysts")
-    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pki.private_folders(out)
     write_private(out / f"{args.name}.key", key, replace=True)
-    (out / f"{args.name}.crt").write_bytes(cert)
+    write_private(out / f"{args.name}.crt", cert, replace=True)
     print(f"analyst certificate: {out / (args.name + '.crt')}\nkey (mode 0600):     {out / (args.name + '.key')}")
 
 
@@ -71,14 +85,21 @@ def _analyst_name(text: str) -> str:
 
 def register(commands: Commands) -> None:
     pki_cmd = commands.group("pki", "the collector's certificate authority",
-                             "The collector's certificate authority: make it, revoke a device, "
-                             "issue analysts' certificates.", dest="pki_command")
+                             "The collector's certificate authority: make it, reissue the server certificate, "
+                             "revoke a device, issue analysts' certificates.", dest="pki_command")
     p = pki_cmd.command("init", cmd_pki_init, "make the CA and the server certificate",
                         example="farmwatch-collector --home /srv/fw pki init --san collector.example.com "
                                 "--san 10.0.0.5")
     p.add_argument("--san", action="append", metavar="NAME",
                    help="host name or IP agents use to reach the collector (repeat; default localhost, 127.0.0.1)")
     p.add_argument("--force", action="store_true", help="replace an existing CA (every agent must re-enroll)")
+    p = pki_cmd.command("issue-server", cmd_pki_issue_server,
+                        "reissue the server certificate under the same CA (new names, or renewal before it expires)",
+                        example="farmwatch-collector --home /srv/fw pki issue-server --san collector.example.com "
+                                "--san 10.0.0.5")
+    p.add_argument("--san", action="append", metavar="NAME",
+                   help="host name or IP agents use to reach the collector (repeat; every name, not only new "
+                        "ones; default: the names of the current server certificate)")
     p = pki_cmd.command("revoke", cmd_pki_revoke, "refuse every call from a device's certificates from now on",
                         example="farmwatch-collector --home /srv/fw pki revoke C02ZK1ABMD6R --reason "
                                 "'reported stolen'")

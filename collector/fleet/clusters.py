@@ -51,6 +51,7 @@ from farmwatch.collector.fleet.colocation import Neighbourhoods, neighbourhoods
 from farmwatch.collector.fleet.keys import ADDRESS, CLUSTER_KINDS, GATEWAY, KEY_OF, WIFI_AREA, cluster_id, in_networks
 from farmwatch.collector.fleet.settings import FleetSettings
 from farmwatch.collector.roster import same_household, ship_to
+from farmwatch.common.device_id import canonical_device_id
 
 _SIZE_POINTS = {2: 35, 3: 50}
 _HOUSEHOLD_POINTS = 10
@@ -312,7 +313,7 @@ def _people(reads, devices: set[str]) -> dict[str, tuple]:
     """device_id → (person, ship-to address) for devices on the roster with a user (a person: see
     `storage.correlation._PERSON`)."""
     found = {}
-    wanted = {device.strip().upper(): device for device in devices}
+    wanted = {canonical_device_id(device): device for device in devices}
     for serial, person, *address in reads.roster_people(list(wanted)):
         if person:
             found[wanted[serial]] = (person, ship_to(*address))

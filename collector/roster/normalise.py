@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Iterable
 
-from farmwatch.common.device_id import valid_device_id  # the agent and the collector share one rule
+from farmwatch.common.device_id import canonical_device_id, valid_device_id  # one rule, one spelling
 
 
 # Values that stand for "no serial": BIOS defaults of white-box and virtual machines, export
@@ -20,11 +20,13 @@ _PLACEHOLDER_SERIAL_SHAPE = re.compile(r"^[0\-_.X ]+$")
 
 
 def normalise_serial(value: str | None) -> str | None:
-    """The roster key: trimmed, upper-cased; None for blanks, placeholders and impossible ids."""
-    serial = (value or "").strip().upper()
-    if is_placeholder_serial(serial):
+    """The roster key: the serial's canonical spelling (common/device_id.py), the one enrollment
+    certifies; None for blanks, placeholders and impossible ids."""
+    serial = (value or "").strip()
+    if not valid_device_id(serial):
         return None
-    return serial if valid_device_id(serial) else None
+    serial = canonical_device_id(serial)
+    return None if is_placeholder_serial(serial) else serial
 
 
 def is_placeholder_serial(serial: str) -> bool:

@@ -40,11 +40,22 @@ class EnrollmentRecords:
     def use_token(self, token_id: str) -> None:
         self.conn.execute("UPDATE tokens SET uses = uses + 1 WHERE token_id = ?", (token_id,))
 
-    def has_live_certificate(self, subject: str, role: str) -> bool:
+    # Subjects are compared by their canonical spelling (common/device_id.py): `key` is that
+    # spelling, and `upper(subject)` matches the index certificates_subject_key.
+    def has_live_certificate(self, key: str, role: str) -> bool:
         return self.conn.execute(
-            "SELECT 1 FROM certificates WHERE subject = ? AND role = ? AND revoked_at IS NULL "
-            "AND not_after > ?", (subject, role, now_rfc3339()),
+            "SELECT 1 FROM certificates WHERE upper(subject) = ? AND role = ? AND revoked_at IS NULL "
+            "AND not_after > ?", (key, role, now_rfc3339()),
         ).fetchone() is not None
+
+    def subject_on_record(self, key: str, role: str) -> str | None:
+        """How the subject `key` was first certified (ids enrolled before spellings were
+        canonical keep theirs), or None for a subject never certified."""
+        row = self.conn.execute(
+            "SELECT subject FROM certificates WHERE upper(subject) = ? AND role = ? ORDER BY issued_at LIMIT 1",
+            (key, role),
+        ).fetchone()
+        return row[0] if row else None
 
     def add_certificate(self, serial: str, subject: str, role: str, not_after: str, token_id: str | None,
                         peer_ip: str) -> None:
@@ -61,18 +72,18 @@ class EnrollmentRecords:
             (now_rfc3339(), device_id, outcome, detail, serial, token_id, peer_ip),
         )
 
-    def supersede(self, subject: str, role: str, keep: tuple[str, ...], reason: str) -> None:
-        """Revoke the subject's other live certificates of `role`."""
+    def supersede(self, key: str, role: str, keep: tuple[str, ...], reason: str) -> None:
+        """Revoke the subject's other live certificates of `role`, whatever their spelling."""
         self.conn.execute(
-            f"UPDATE certificates SET revoked_at = ?, revoked_reason = ? WHERE subject = ? AND role = ? "
+            f"UPDATE certificates SET revoked_at = ?, revoked_reason = ? WHERE upper(subject) = ? AND role = ? "
             f"AND revoked_at IS NULL AND serial NOT IN ({', '.join('?' * len(keep))})",
-            (now_rfc3339(), reason, subject, role, *keep),
+            (now_rfc3339(), reason, key, role, *keep),
         )
 
-    def revoke_subject(self, subject: str, reason: str) -> int:
+    def revoke_subject(self, key: str, reason: str) -> int:
         cursor = self.conn.execute(
             "UPDATE certificates SET revoked_at = ?, revoked_reason = ? "
-            "WHERE subject = ? AND revoked_at IS NULL", (now_rfc3339(), reason, subject),
+            "WHERE upper(subject) = ? AND revoked_at IS NULL", (now_rfc3339(), reason, key),
         )
         return cursor.rowcount
 

@@ -9,7 +9,10 @@ import sqlite_utils
 
 from farmwatch.collector.storage import inventory, roster
 
-SCHEMA_VERSION = 8
+# 6: the audit's whole-statement columns; 7: device_scans (hashed Wi-Fi neighbourhoods); 8: the replays
+# index; 9: certificates_subject_key (one spelling per serial). create_schema adds the new tables and
+# indexes to an older database; migrate() does what it cannot.
+SCHEMA_VERSION = 9
 
 _FLEET_DEVICE_COLUMNS = {"own_verdict": str, "own_score": int, "verdict_source": str, "input_languages": str}
 _CLOCK_SKEW_COLUMN = {"clock_skew_seconds": float}  # on reports and devices (schema 4)
@@ -36,8 +39,6 @@ def migrate(conn, db: sqlite_utils.Database, transaction) -> None:
             rebuild_locations(db)
         if version and version < 6 and db["audit"].exists():  # the table is made by the first audited question
             create_audit_schema(db)
-        # schema 7: device_scans (the hashed Wi-Fi neighbourhoods), made empty by create_schema:
-        # reports stored before it carry no wifi_nearby
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
@@ -62,6 +63,8 @@ def _create_enrollment_tables(db: sqlite_utils.Database) -> None:
         pk="serial", if_not_exists=True,
     )
     db["certificates"].create_index(["subject", "role"], if_not_exists=True)
+    # subjects are looked up by their canonical spelling (storage/enrollment.py)
+    db.execute("CREATE INDEX IF NOT EXISTS certificates_subject_key ON certificates (upper(subject), role)")
 
 
 def _create_report_tables(db: sqlite_utils.Database) -> None:
