@@ -382,6 +382,16 @@ def test_roster_import_help_names_the_columns_it_reads(tmp_path):
     assert "module's docs" not in text
 
 
+def test_roster_import_refuses_a_misspelt_column_and_imports_nothing(home, tmp_path):
+    export = tmp_path / "roster.csv"
+    export.write_text("serial,usr\nAAA111,Ann Lee\n")
+    result = collector(home, "roster", "import", export, "--format", "csv", check=False)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (f'farmwatch-collector: {export}: column "usr" (did you mean "user"?) is not one format '
+                             "csv reads; rename it (or remove it) and import again\n")
+    assert json.loads(collector(home, "query", "--json", "SELECT count(*) AS n FROM roster").stdout)[0]["n"] == 0
+
+
 def test_ingest_and_classify_read_standard_input(home, tmp_path):
     report = write_report(tmp_path / "a.json", make_report("SN-STDIN")).read_text()
     for command in ("classify", "ingest"):
