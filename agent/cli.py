@@ -284,19 +284,23 @@ def _enroll_or_explain(enroll, address: str):
 
 
 def _enrollment_advice(exc: CollectorError, address: str) -> tuple[int, str]:
-    said = f"({exc.details})" if exc.details else ""
-    code = exc.code
-    if code == grpc.StatusCode.PERMISSION_DENIED and "allow-reenroll" in exc.details:
-        return EXIT_FAILURE, (f"this device is already enrolled {said}; to replace its certificate, ask the "
-                              "collector's admin for a re-enrollment token")
+    code, details = exc.code, exc.details
+
+    def refused(what: str, advice: str) -> tuple[int, str]:  # the collector's words say what to do; ours if none
+        return EXIT_FAILURE, (f"{what}: {details}" if details else f"{what}; {advice}")
+
+    if code == grpc.StatusCode.PERMISSION_DENIED and "allow-reenroll" in details:
+        return refused("the collector will not enroll this device", "ask the collector's admin for a "
+                                                                    "re-enrollment token")
     if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
-        return EXIT_FAILURE, (f"the collector refused the enrollment token {said}; ask for a new token "
-                              "(tokens expire and can be used a limited number of times)")
+        return refused("the collector refused the enrollment token", "ask for a new token (tokens expire and "
+                                                                     "can be used a limited number of times)")
     if code == grpc.StatusCode.INVALID_ARGUMENT:
-        return EXIT_FAILURE, f"the collector rejected the enrollment request {said}; check --device-id"
+        return refused("the collector rejected the enrollment request", "check --device-id")
     if code in (grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.FAILED_PRECONDITION):
-        return EXIT_FAILURE, (f"the collector will not enroll this device {said}; a device that is already "
-                              "enrolled needs a token made for re-enrollment")
+        return refused("the collector will not enroll this device", "a device that is already enrolled needs "
+                                                                    "a token made for re-enrollment")
+    said = f"({details})" if details else ""
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return EXIT_UNREACHABLE, (f"cannot reach the collector at {address} {said}; check the address and "
                                   "port, and that --ca-cert is the collector's CA")

@@ -180,7 +180,18 @@ def test_an_already_enrolled_device_is_told_it_needs_a_reenrollment_token():
     refusal = CollectorError(grpc.StatusCode.PERMISSION_DENIED, "device SN-1 is already enrolled with a live "
                              "certificate; re-enrolling needs a token made with `token create --allow-reenroll`")
     code, advice = cli._enrollment_advice(refusal, "collector:7443")
-    assert code == cli.EXIT_FAILURE and "re-enrollment token" in advice and "ask for a new token" not in advice
+    assert (code, advice) == (cli.EXIT_FAILURE, f"the collector will not enroll this device: {refusal.details}")
+
+
+def test_enrollment_advice_is_the_collectors_when_it_gives_some_and_ours_when_it_gives_none():
+    import grpc
+
+    from farmwatch.agent.transport import CollectorError
+
+    bare = CollectorError(grpc.StatusCode.PERMISSION_DENIED, "")
+    assert cli._enrollment_advice(bare, "collector:7443")[1] == (
+        "the collector refused the enrollment token; ask for a new token (tokens expire and can be used a "
+        "limited number of times)")
 
 
 @pytest.mark.parametrize("command", ["scan", "enroll", "run", "status"])
