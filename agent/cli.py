@@ -21,7 +21,8 @@ import grpc  # noqa: E402  (after the setting above, which gRPC reads when it lo
 from farmwatch.agent import __version__
 from farmwatch.agent.identity import IdentityError, read_certificate_info
 from farmwatch.agent.spool import Spool
-from farmwatch.agent.state import AlreadyRunning, ConfigError, StateDir, default_state_dir
+from farmwatch.agent.state import (SYSTEM_STATE_DIR, AlreadyRunning, ConfigError, StateDir, default_state_dir,
+                                   windows_data_dir)
 from farmwatch.agent.transport import CollectorError, check_address
 from farmwatch.common.clock import utcnow
 
@@ -364,10 +365,14 @@ def collect_status(state: StateDir) -> dict:
     says what is wrong and what to do (kind: identity → exit 4, state → exit 1)."""
     status: dict = {"state_dir": str(state.root), "enrolled": state.is_enrolled()}
     problems: list[tuple[str, str]] = []
-    if status["enrolled"]:
+    collector = "HOST:PORT"
+    if not status["enrolled"]:
+        problems.append(("enrollment", _not_enrolled_problem(state)))
+    else:
         try:
             config = state.load_config()
             status.update(device_id=config.device_id, collector=config.collector)
+            collector = config.collector
         except ConfigError as exc:
             problems.append(("state", f"{exc}; fix it, or enroll again with --force"))
         try:
@@ -383,7 +388,7 @@ def collect_status(state: StateDir) -> dict:
             )
             if info.expired(now):
                 problems.append(("identity", f"the certificate expired at {status['certificate_not_after']}; "
-                                             "enroll again with a token made with --allow-reenroll"))
+                                             + _reenroll_advice(state, collector, "")))
     try:
         spool = _spool_status(state)
     except sqlite3.Error as exc:
@@ -394,10 +399,36 @@ def collect_status(state: StateDir) -> dict:
     refused = spool.get("last_error") or ""
     if status["enrolled"] and refused.startswith(_REFUSALS) and not problems:
         problems.append(("identity", f"the collector refused this agent's certificate ({refused}); "
-                                     "enroll again with a token made with --allow-reenroll"))
+                                     + _reenroll_advice(state, collector, refused)))
     status["problem"] = "; ".join(text for _, text in problems) or None
     status["problem_kind"] = problems[0][0] if problems else None
     return status
+
+
+def _not_enrolled_problem(state: StateDir) -> str:
+    enroll = f"`farmwatch-agent --state-dir {state.root} enroll --collector HOST:PORT --token-file FILE --ca-cert FILE`"
+    if not state.root.exists():
+        return (f"{state.root} does not exist: nothing was enrolled here; enroll with {enroll}, or pass the "
+                f"agent's --state-dir (the service's is {_service_state_dir()})")
+    if state.bootstrap_file.exists():
+        return f"not enrolled yet; `farmwatch-agent run` enrolls from {state.bootstrap_file} when it starts"
+    return f"not enrolled: enroll with {enroll}, or provide {state.bootstrap_file}"
+
+
+def _service_state_dir() -> Path:
+    return windows_data_dir() / "state" if sys.platform == "win32" else SYSTEM_STATE_DIR
+
+
+def _reenroll_advice(state: StateDir, collector: str, refusal: str) -> str:
+    """What to run when the collector no longer takes this laptop's certificate. Revoked or expired,
+    the device id holds no live certificate, so an ordinary token enrolls it again; superseded, another
+    enrollment of the id holds one, and only a re-enrollment token replaces it."""
+    enroll = f"`farmwatch-agent --state-dir {state.root} enroll --force --collector {collector} --token-file FILE " \
+             f"--ca-cert FILE`"
+    if "superseded" in refusal:
+        return (f"another enrollment of this device id replaced it; if this laptop is the one that should report, "
+                f"run {enroll} with a token made with `farmwatch-collector token create --allow-reenroll`")
+    return f"enroll again: {enroll} with a new token (`farmwatch-collector token create`)"
 
 
 def _spool_status(state: StateDir) -> dict:

@@ -259,6 +259,36 @@ def test_status_names_an_expired_certificate(tmp_path, capsys):
     assert run_cli(capsys, "--state-dir", str(state.root), "run", "--once")[0] == cli.EXIT_IDENTITY_REFUSED
 
 
+def test_status_without_a_state_dir_says_what_is_missing_and_what_to_run(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    code, out, _ = run_cli(capsys, "--state-dir", str(missing), "status")
+    lines = dict(line.split(": ", 1) for line in out.splitlines())
+    assert code == cli.EXIT_NOT_ENROLLED and lines["problem"] != "-"
+    assert lines["problem"].startswith(f"{missing} does not exist") and f"--state-dir {missing} enroll" in lines["problem"]
+    assert not missing.exists()
+    missing.mkdir()
+    (missing / "bootstrap.toml").write_text('collector = "c:7443"\n')
+    assert "enrolls from" in json.loads(run_cli(capsys, "--state-dir", str(missing), "status", "--json")[1])["problem"]
+
+
+def test_after_a_revocation_status_names_the_fix_that_works(tmp_path, capsys, collector):
+    from farmwatch.collector import enrollment
+
+    state_dir, ca_file = tmp_path / "state", tmp_path / "ca.crt"
+    ca_file.write_bytes(collector.ca_pem)
+    enroll = ["--state-dir", str(state_dir), "enroll", "--collector", collector.address, "--ca-cert", str(ca_file),
+              "--device-id", DEVICE]
+    assert run_cli(capsys, *enroll, "--token", collector.token())[0] == cli.EXIT_OK
+    enrollment.revoke_subject(collector.store, DEVICE, "laptop returned")  # what `pki revoke` does
+    assert run_cli(capsys, "--state-dir", str(state_dir), "run", "--once")[0] == cli.EXIT_IDENTITY_REFUSED
+    code, out, _ = run_cli(capsys, "--state-dir", str(state_dir), "status", "--json")
+    problem = json.loads(out)["problem"]
+    assert code == cli.EXIT_IDENTITY_REFUSED and "revoked" in problem
+    assert "enroll --force" in problem and "allow-reenroll" not in problem
+    assert run_cli(capsys, *enroll, "--force", "--token", collector.token())[0] == cli.EXIT_OK  # an ordinary token
+    assert run_cli(capsys, "--state-dir", str(state_dir), "run", "--once")[0] == cli.EXIT_OK
+
+
 def test_status_reads_an_unreadable_outbox_without_moving_it(tmp_path, capsys):
     state = enrolled_state(tmp_path, "collector.example.com:8443")
     state.spool_file.write_bytes(b"not a database " * 300)
