@@ -98,8 +98,9 @@ def _as_cli_error(exc: Exception, args) -> CliError:
         return CliError(EXIT_FAILURE, f"the outbox in {_state(args).spool_file} cannot be used ({exc}); "
                                       "check free disk space and the file's owner")
     if isinstance(exc, PermissionError):
-        return CliError(EXIT_FAILURE, f"{exc.filename}: permission denied; run as the agent's user "
-                                      "(root for /var/lib/farmwatch) or pass --state-dir")
+        return CliError(EXIT_FAILURE, f"{exc.filename}: permission denied; run as the agent's user (the "
+                                      f"packages' `farmwatch` on Linux: sudo -u farmwatch farmwatch-agent …; "
+                                      f"root on macOS) or pass --state-dir")
     return CliError(EXIT_FAILURE, str(exc))
 
 
@@ -311,7 +312,7 @@ def _enrollment_advice(exc: CollectorError, address: str) -> tuple[int, str]:
 # -- run ----------------------------------------------------------------------------------------
 
 def cmd_run(args) -> int:
-    from farmwatch.agent.run import Agent, enroll_from_bootstrap, run_forever, run_once
+    from farmwatch.agent.run import run_forever
 
     state = _state(args)
     if not args.once:
@@ -321,18 +322,15 @@ def cmd_run(args) -> int:
         run_forever(state, stop, interval=args.interval, sysroot=args.sysroot)
         log.info("stopped")
         return EXIT_OK
-    if not state.is_enrolled():
-        bootstrap = state.load_bootstrap()
-        if bootstrap is None:
-            raise CliError(EXIT_NOT_ENROLLED, f"not enrolled in {state.root}: run `farmwatch-agent enroll` "
-                                              f"first, or provide {state.bootstrap_file}")
-        _enroll_or_explain(lambda: enroll_from_bootstrap(state, sysroot=args.sysroot),
-                           bootstrap.collector)
-    agent = Agent(state)
+    if not state.is_enrolled() and not state.bootstrap_file.exists():
+        raise CliError(EXIT_NOT_ENROLLED, f"not enrolled in {state.root}: run `farmwatch-agent enroll` "
+                                          f"first, or provide {state.bootstrap_file}")
+    lock = state.lock_for_run()  # AlreadyRunning beside a running `run`, as for a second `run`
     try:
-        result = run_once(agent, sysroot=args.sysroot)
+        result = _run_once_enrolling(state, args.sysroot)
     finally:
-        agent.close()
+        if lock is not None:
+            lock.close()
     print(json.dumps({
         "report_id": result.report_id, "sequence": result.sequence, "delivered": result.delivered,
         "spooled": result.spooled, "sent": result.sent, "pending": result.pending, "error": result.error,
@@ -340,6 +338,19 @@ def cmd_run(args) -> int:
     if result.identity_refused:
         return EXIT_IDENTITY_REFUSED
     return EXIT_OK if result.ok else EXIT_FAILURE
+
+
+def _run_once_enrolling(state: StateDir, sysroot: str | None):
+    from farmwatch.agent.run import Agent, enroll_from_bootstrap, run_once
+
+    if not state.is_enrolled():
+        bootstrap = state.load_bootstrap()
+        _enroll_or_explain(lambda: enroll_from_bootstrap(state, sysroot=sysroot), bootstrap.collector)
+    agent = Agent(state)
+    try:
+        return run_once(agent, sysroot=sysroot)
+    finally:
+        agent.close()
 
 
 # -- status -------------------------------------------------------------------------------------

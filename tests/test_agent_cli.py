@@ -307,9 +307,11 @@ def test_a_second_run_on_one_state_dir_refuses_to_start(tmp_path):
         deadline = time.monotonic() + 30
         while not (state.run_lock.exists() and state.run_lock.read_text().strip()) and time.monotonic() < deadline:
             time.sleep(0.1)
-        second = subprocess.run(agent, capture_output=True, text=True, timeout=60, env=env)
-        assert second.returncode == cli.EXIT_FAILURE
-        assert f"pid {first.pid}" in second.stderr and "already reports" in second.stderr
+        for second_argv in (agent, [*agent[:-3], "run", "--once"]):  # `run --once` refuses like `run`
+            second = subprocess.run(second_argv, capture_output=True, text=True, timeout=60, env=env)
+            assert second.returncode == cli.EXIT_FAILURE, second_argv
+            assert f"pid {first.pid}" in second.stderr and "already reports" in second.stderr
+            assert second.stdout == ""  # no report made
         assert first.poll() is None  # the first one carries on
     finally:
         first.send_signal(signal.SIGTERM)
@@ -319,3 +321,14 @@ def test_a_second_run_on_one_state_dir_refuses_to_start(tmp_path):
     assert third.poll() is None
     third.send_signal(signal.SIGTERM)
     assert third.wait(timeout=30) == cli.EXIT_OK
+
+
+def test_permission_denied_names_the_packages_user():
+    import argparse
+    import errno
+
+    denied = PermissionError(errno.EACCES, "Permission denied", "/var/lib/farmwatch/agent.key")
+    failure = cli._as_cli_error(denied, argparse.Namespace(state_dir=None))
+    assert failure.exit_code == cli.EXIT_FAILURE
+    assert str(failure).startswith("/var/lib/farmwatch/agent.key: permission denied; run as the agent's user")
+    assert "sudo -u farmwatch farmwatch-agent" in str(failure)
