@@ -212,11 +212,30 @@ def test_serve_refuses_a_port_in_use_and_a_bad_address(home):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        busy = collector(home, "serve", "--listen", f"127.0.0.1:{taken.getsockname()[1]}", check=False)
-    assert busy.returncode == 1 and "port is in use" in busy.stderr and "Traceback" not in busy.stderr
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        busy = collector(home, "serve", "--listen", address, check=False)
+    assert busy.returncode == 1
+    assert busy.stderr == (f"farmwatch-collector: cannot listen on {address}: the port is in use (another collector?) "
+                           "or the address is not one of this machine's; pick another with --listen\n")  # only that
     for address in ("garbage", "127.0.0.1:99999"):
         bad = collector(home, "serve", "--listen", address, check=False)
         assert bad.returncode == 1 and "is not HOST:PORT" in bad.stderr
+
+
+def test_a_second_serve_on_one_home_refuses_naming_the_first(home):
+    from collector_process import Collector
+
+    first = Collector(home)
+    first.start()
+    try:
+        second = subprocess.run([str(BIN / "farmwatch-collector"), "--home", str(home), "serve", "--listen", "127.0.0.1:0"],
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1 and "Traceback" not in second.stderr
+        assert f"another farmwatch-collector serve (pid {first.process.pid}) already serves {home}" in second.stderr
+        assert first.running()
+    finally:
+        assert first.stop() == 0
+    assert "event=serving" in first.log and first.log.count("event=serving") == 1
 
 
 def test_a_setting_of_the_wrong_type_is_named(home):
