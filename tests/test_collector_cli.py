@@ -238,10 +238,38 @@ def test_a_second_serve_on_one_home_refuses_naming_the_first(home):
     assert "event=serving" in first.log and first.log.count("event=serving") == 1
 
 
-def test_a_setting_of_the_wrong_type_is_named(home):
-    (home / "collector.toml").write_text('[collector]\nworkers = "16"\n')
+@pytest.mark.parametrize("settings, complaint", [
+    ('[collector]\nworkers = "16"\n', "workers must be a whole number, like 3, not '16'"),
+    ("[collector]\nserver_names = [1]\n", 'server_names must be a list of texts, like ["a", "b"], not [1]'),
+    ('[fleet]\nmin_days_at_location = "three"\n', "[fleet] min_days_at_location must be a whole number, like 3, "
+                                                   "not 'three'"),
+    ("[fleet]\nwindow_days = true\n", "[fleet] window_days must be a number, like 7 or 1.5, not True"),
+    ('[fleet]\noffice_networks = "10.0.0.0/8"\n', "[fleet] office_networks must be a list of texts"),
+    ("fleet = 3\n", "fleet must be a table ([fleet]), not 3"),
+])
+def test_a_setting_of_the_wrong_type_is_named_with_what_it_takes(home, settings, complaint):
+    (home / "collector.toml").write_text(settings)
     result = collector(home, "devices", check=False)
-    assert result.returncode == 1 and "workers must be of type int" in result.stderr
+    assert result.returncode == 1 and result.stderr.startswith(f"farmwatch-collector: {home / 'collector.toml'}: ")
+    assert complaint in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("settings, complaint", [
+    ('[colector]\nworkers = 4\n', "unknown top-level key 'colector'; the file has the tables [collector], [fleet], "
+                                   "[export] and [[allow]]"),
+    ('listen = "0.0.0.0:7443"\n', "`listen` is a setting of [collector]: put it under that table"),
+])
+def test_an_unknown_top_level_key_is_refused_naming_it_and_the_known_ones(home, settings, complaint):
+    (home / "collector.toml").write_text(settings)
+    result = collector(home, "devices", check=False)
+    assert result.returncode == 1 and complaint in result.stderr
+
+
+def test_the_shipped_example_settings_load_as_they_are(tmp_path):
+    from farmwatch.collector.config import CollectorConfig
+
+    example = Path(__file__).resolve().parent.parent / "collector" / "collector.example.toml"
+    assert CollectorConfig.load(tmp_path, example).fleet.min_days_at_location == 3
 
 
 def test_a_report_interval_below_the_agents_floor_is_refused(home):
