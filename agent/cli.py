@@ -43,7 +43,7 @@ sessions) to the company's collector over mutual TLS. Logs go to stderr, data to
 EPILOG = f"""\
 examples:
   farmwatch-agent scan --compact > report.json       look, send nothing
-  farmwatch-agent --state-dir /tmp/fw enroll --collector collector.example.com:8443 \\
+  farmwatch-agent --state-dir /tmp/fw enroll --collector collector.example.com:7443 \\
       --token-file token.txt --ca-cert ca.crt         enroll this laptop (device id = its serial)
   farmwatch-agent --state-dir /tmp/fw run --once      one report, delivered or spooled
   farmwatch-agent run                                 report every interval until SIGTERM
@@ -54,7 +54,7 @@ state dir (--state-dir, else $FARMWATCH_STATE_DIR, else /var/lib/farmwatch for r
 agent.toml (collector, device id, interval, [spool] bounds), spool.sqlite (the outbox).
 
 unattended enrollment (MDM): put <state-dir>/bootstrap.toml with
-  collector = "collector.example.com:8443"
+  collector = "collector.example.com:7443"
   ca_cert = "ca.crt"          # relative to the bootstrap file
   token = "..."
   device_id = "..."           # optional; default: the hardware serial

@@ -17,6 +17,7 @@ from farmwatch.collector.cli import devices, export, flags, fleet, pki, query, r
 from farmwatch.collector.cli.shared import EXIT_FAIL, EXIT_OK, CommandError, Commands, setup_logging
 from farmwatch.collector.config import CollectorConfig, ConfigError, default_home
 from farmwatch.collector.pki import PkiError
+from farmwatch.common.names import COLLECTOR_PROGRAM, installed_version
 
 COMMAND_MODULES = (pki, tokens, roster, serve, reports, devices, fleet, flags, query, export)
 
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="farmwatch-collector", description="Enroll agents, store their reports, flag relays.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"{COLLECTOR_PROGRAM} {installed_version()}")
     _add_common_options(parser)
     common = argparse.ArgumentParser(add_help=False)  # the same options after the command name too
     _add_common_options(common, default=argparse.SUPPRESS)
