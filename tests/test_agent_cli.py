@@ -264,7 +264,8 @@ def test_status_without_a_state_dir_says_what_is_missing_and_what_to_run(tmp_pat
     code, out, _ = run_cli(capsys, "--state-dir", str(missing), "status")
     lines = dict(line.split(": ", 1) for line in out.splitlines())
     assert code == cli.EXIT_NOT_ENROLLED and lines["problem"] != "-"
-    assert lines["problem"].startswith(f"{missing} does not exist") and f"--state-dir {missing} enroll" in lines["problem"]
+    assert lines["problem"].startswith(f"{missing} does not exist")
+    assert f"--state-dir {missing} enroll" in lines["problem"]
     assert not missing.exists()
     missing.mkdir()
     (missing / "bootstrap.toml").write_text('collector = "c:7443"\n')

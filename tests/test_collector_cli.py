@@ -228,8 +228,8 @@ def test_a_second_serve_on_one_home_refuses_naming_the_first(home):
     first = Collector(home)
     first.start()
     try:
-        second = subprocess.run([str(BIN / "farmwatch-collector"), "--home", str(home), "serve", "--listen", "127.0.0.1:0"],
-                                capture_output=True, text=True, timeout=60)
+        second = subprocess.run([str(BIN / "farmwatch-collector"), "--home", str(home), "serve", "--listen",
+                                 "127.0.0.1:0"], capture_output=True, text=True, timeout=60)
         assert second.returncode == 1 and "Traceback" not in second.stderr
         assert f"another farmwatch-collector serve (pid {first.process.pid}) already serves {home}" in second.stderr
         assert first.running()
