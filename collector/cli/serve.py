@@ -30,14 +30,15 @@ def cmd_serve(args, config):
 @contextlib.contextmanager
 def _core_log_kept_back():
     """gRPC's C core writes a failed bind to file descriptor 2 ("E… add_port.cc … Address already in
-    use") before CollectorServer can say it in one line; keep what is written there meanwhile, and
-    pass it on only when the server was made."""
+    use") before CollectorServer can say it in one line; keep what is written there meanwhile (in
+    memory: the service may have no writable temporary folder), and pass it on when the server was made."""
     try:
-        saved = os.dup(2)
-    except OSError:  # no stderr at all: nothing to keep back
+        kept = _memory_file()
+    except OSError:  # nowhere to keep it: let it through
         yield
         return
-    with tempfile.TemporaryFile() as kept:
+    with kept:
+        saved = os.dup(2)
         os.dup2(kept.fileno(), 2)
         try:
             yield
@@ -46,6 +47,12 @@ def _core_log_kept_back():
             os.close(saved)
         kept.seek(0)  # reached only when the server was made
         os.write(2, kept.read())
+
+def _memory_file():
+    if hasattr(os, "memfd_create"):  # Linux
+        return os.fdopen(os.memfd_create("farmwatch-serve-stderr"), "w+b")
+    return tempfile.TemporaryFile()
+
 
 def register(commands: Commands) -> None:
     p = commands.command("serve", cmd_serve, "serve agents over mutual TLS until SIGTERM",
