@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 help:
 	@echo "make demo   run a collector and an enrolled agent on this machine, show what was flagged"
+	@echo "            (DEMO_ARGS=\"--keep DIR\" keeps its folder to explore)"
 	@echo "make test   lint, then run the whole test suite (PYTEST_ARGS=\"tests/test_x.py -k name\" for part of it)"
 	@echo "make lint   ruff check . with the rules in pyproject.toml [tool.ruff]"
 	@echo "make proto  regenerate farmwatch.v1 from proto/farmwatch/v1/*.proto"
@@ -23,7 +24,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(PY) -m farmwatch.demo
+	$(PY) -m farmwatch.demo $(DEMO_ARGS)
 
 test: lint
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -21,7 +21,8 @@ import grpc  # noqa: E402  (after the setting above, which gRPC reads when it lo
 from farmwatch.agent import __version__
 from farmwatch.agent.identity import IdentityError, read_certificate_info
 from farmwatch.agent.spool import Spool
-from farmwatch.agent.state import AlreadyRunning, ConfigError, StateDir, default_state_dir
+from farmwatch.agent.state import (SYSTEM_STATE_DIR, AlreadyRunning, ConfigError, StateDir, default_state_dir,
+                                   windows_data_dir)
 from farmwatch.agent.transport import CollectorError, check_address
 from farmwatch.common.clock import utcnow
 
@@ -42,7 +43,7 @@ sessions) to the company's collector over mutual TLS. Logs go to stderr, data to
 EPILOG = f"""\
 examples:
   farmwatch-agent scan --compact > report.json       look, send nothing
-  farmwatch-agent --state-dir /tmp/fw enroll --collector collector.example.com:8443 \\
+  farmwatch-agent --state-dir /tmp/fw enroll --collector collector.example.com:7443 \\
       --token-file token.txt --ca-cert ca.crt         enroll this laptop (device id = its serial)
   farmwatch-agent --state-dir /tmp/fw run --once      one report, delivered or spooled
   farmwatch-agent run                                 report every interval until SIGTERM
@@ -53,7 +54,7 @@ state dir (--state-dir, else $FARMWATCH_STATE_DIR, else /var/lib/farmwatch for r
 agent.toml (collector, device id, interval, [spool] bounds), spool.sqlite (the outbox).
 
 unattended enrollment (MDM): put <state-dir>/bootstrap.toml with
-  collector = "collector.example.com:8443"
+  collector = "collector.example.com:7443"
   ca_cert = "ca.crt"          # relative to the bootstrap file
   token = "..."
   device_id = "..."           # optional; default: the hardware serial
@@ -97,8 +98,9 @@ def _as_cli_error(exc: Exception, args) -> CliError:
         return CliError(EXIT_FAILURE, f"the outbox in {_state(args).spool_file} cannot be used ({exc}); "
                                       "check free disk space and the file's owner")
     if isinstance(exc, PermissionError):
-        return CliError(EXIT_FAILURE, f"{exc.filename}: permission denied; run as the agent's user "
-                                      "(root for /var/lib/farmwatch) or pass --state-dir")
+        return CliError(EXIT_FAILURE, f"{exc.filename}: permission denied; run as the agent's user (the "
+                                      f"packages' `farmwatch` on Linux: sudo -u farmwatch farmwatch-agent …; "
+                                      f"root on macOS) or pass --state-dir")
     return CliError(EXIT_FAILURE, str(exc))
 
 
@@ -284,19 +286,23 @@ def _enroll_or_explain(enroll, address: str):
 
 
 def _enrollment_advice(exc: CollectorError, address: str) -> tuple[int, str]:
-    said = f"({exc.details})" if exc.details else ""
-    code = exc.code
-    if code == grpc.StatusCode.PERMISSION_DENIED and "allow-reenroll" in exc.details:
-        return EXIT_FAILURE, (f"this device is already enrolled {said}; to replace its certificate, ask the "
-                              "collector's admin for a re-enrollment token")
+    code, details = exc.code, exc.details
+
+    def refused(what: str, advice: str) -> tuple[int, str]:  # the collector's words say what to do; ours if none
+        return EXIT_FAILURE, (f"{what}: {details}" if details else f"{what}; {advice}")
+
+    if code == grpc.StatusCode.PERMISSION_DENIED and "allow-reenroll" in details:
+        return refused("the collector will not enroll this device", "ask the collector's admin for a "
+                                                                    "re-enrollment token")
     if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
-        return EXIT_FAILURE, (f"the collector refused the enrollment token {said}; ask for a new token "
-                              "(tokens expire and can be used a limited number of times)")
+        return refused("the collector refused the enrollment token", "ask for a new token (tokens expire and "
+                                                                     "can be used a limited number of times)")
     if code == grpc.StatusCode.INVALID_ARGUMENT:
-        return EXIT_FAILURE, f"the collector rejected the enrollment request {said}; check --device-id"
+        return refused("the collector rejected the enrollment request", "check --device-id")
     if code in (grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.FAILED_PRECONDITION):
-        return EXIT_FAILURE, (f"the collector will not enroll this device {said}; a device that is already "
-                              "enrolled needs a token made for re-enrollment")
+        return refused("the collector will not enroll this device", "a device that is already enrolled needs "
+                                                                    "a token made for re-enrollment")
+    said = f"({details})" if details else ""
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return EXIT_UNREACHABLE, (f"cannot reach the collector at {address} {said}; check the address and "
                                   "port, and that --ca-cert is the collector's CA")
@@ -306,7 +312,7 @@ def _enrollment_advice(exc: CollectorError, address: str) -> tuple[int, str]:
 # -- run ----------------------------------------------------------------------------------------
 
 def cmd_run(args) -> int:
-    from farmwatch.agent.run import Agent, enroll_from_bootstrap, run_forever, run_once
+    from farmwatch.agent.run import run_forever
 
     state = _state(args)
     if not args.once:
@@ -316,18 +322,15 @@ def cmd_run(args) -> int:
         run_forever(state, stop, interval=args.interval, sysroot=args.sysroot)
         log.info("stopped")
         return EXIT_OK
-    if not state.is_enrolled():
-        bootstrap = state.load_bootstrap()
-        if bootstrap is None:
-            raise CliError(EXIT_NOT_ENROLLED, f"not enrolled in {state.root}: run `farmwatch-agent enroll` "
-                                              f"first, or provide {state.bootstrap_file}")
-        _enroll_or_explain(lambda: enroll_from_bootstrap(state, sysroot=args.sysroot),
-                           bootstrap.collector)
-    agent = Agent(state)
+    if not state.is_enrolled() and not state.bootstrap_file.exists():
+        raise CliError(EXIT_NOT_ENROLLED, f"not enrolled in {state.root}: run `farmwatch-agent enroll` "
+                                          f"first, or provide {state.bootstrap_file}")
+    lock = state.lock_for_run()  # AlreadyRunning beside a running `run`, as for a second `run`
     try:
-        result = run_once(agent, sysroot=args.sysroot)
+        result = _run_once_enrolling(state, args.sysroot)
     finally:
-        agent.close()
+        if lock is not None:
+            lock.close()
     print(json.dumps({
         "report_id": result.report_id, "sequence": result.sequence, "delivered": result.delivered,
         "spooled": result.spooled, "sent": result.sent, "pending": result.pending, "error": result.error,
@@ -335,6 +338,19 @@ def cmd_run(args) -> int:
     if result.identity_refused:
         return EXIT_IDENTITY_REFUSED
     return EXIT_OK if result.ok else EXIT_FAILURE
+
+
+def _run_once_enrolling(state: StateDir, sysroot: str | None):
+    from farmwatch.agent.run import Agent, enroll_from_bootstrap, run_once
+
+    if not state.is_enrolled():
+        bootstrap = state.load_bootstrap()
+        _enroll_or_explain(lambda: enroll_from_bootstrap(state, sysroot=sysroot), bootstrap.collector)
+    agent = Agent(state)
+    try:
+        return run_once(agent, sysroot=sysroot)
+    finally:
+        agent.close()
 
 
 # -- status -------------------------------------------------------------------------------------
@@ -360,10 +376,14 @@ def collect_status(state: StateDir) -> dict:
     says what is wrong and what to do (kind: identity → exit 4, state → exit 1)."""
     status: dict = {"state_dir": str(state.root), "enrolled": state.is_enrolled()}
     problems: list[tuple[str, str]] = []
-    if status["enrolled"]:
+    collector = "HOST:PORT"
+    if not status["enrolled"]:
+        problems.append(("enrollment", _not_enrolled_problem(state)))
+    else:
         try:
             config = state.load_config()
             status.update(device_id=config.device_id, collector=config.collector)
+            collector = config.collector
         except ConfigError as exc:
             problems.append(("state", f"{exc}; fix it, or enroll again with --force"))
         try:
@@ -379,7 +399,7 @@ def collect_status(state: StateDir) -> dict:
             )
             if info.expired(now):
                 problems.append(("identity", f"the certificate expired at {status['certificate_not_after']}; "
-                                             "enroll again with a token made with --allow-reenroll"))
+                                             + _reenroll_advice(state, collector, "")))
     try:
         spool = _spool_status(state)
     except sqlite3.Error as exc:
@@ -390,10 +410,36 @@ def collect_status(state: StateDir) -> dict:
     refused = spool.get("last_error") or ""
     if status["enrolled"] and refused.startswith(_REFUSALS) and not problems:
         problems.append(("identity", f"the collector refused this agent's certificate ({refused}); "
-                                     "enroll again with a token made with --allow-reenroll"))
+                                     + _reenroll_advice(state, collector, refused)))
     status["problem"] = "; ".join(text for _, text in problems) or None
     status["problem_kind"] = problems[0][0] if problems else None
     return status
+
+
+def _not_enrolled_problem(state: StateDir) -> str:
+    enroll = f"`farmwatch-agent --state-dir {state.root} enroll --collector HOST:PORT --token-file FILE --ca-cert FILE`"
+    if not state.root.exists():
+        return (f"{state.root} does not exist: nothing was enrolled here; enroll with {enroll}, or pass the "
+                f"agent's --state-dir (the service's is {_service_state_dir()})")
+    if state.bootstrap_file.exists():
+        return f"not enrolled yet; `farmwatch-agent run` enrolls from {state.bootstrap_file} when it starts"
+    return f"not enrolled: enroll with {enroll}, or provide {state.bootstrap_file}"
+
+
+def _service_state_dir() -> Path:
+    return windows_data_dir() / "state" if sys.platform == "win32" else SYSTEM_STATE_DIR
+
+
+def _reenroll_advice(state: StateDir, collector: str, refusal: str) -> str:
+    """What to run when the collector no longer takes this laptop's certificate. Revoked or expired,
+    the device id holds no live certificate, so an ordinary token enrolls it again; superseded, another
+    enrollment of the id holds one, and only a re-enrollment token replaces it."""
+    enroll = f"`farmwatch-agent --state-dir {state.root} enroll --force --collector {collector} --token-file FILE " \
+             f"--ca-cert FILE`"
+    if "superseded" in refusal:
+        return (f"another enrollment of this device id replaced it; if this laptop is the one that should report, "
+                f"run {enroll} with a token made with `farmwatch-collector token create --allow-reenroll`")
+    return f"enroll again: {enroll} with a new token (`farmwatch-collector token create`)"
 
 
 def _spool_status(state: StateDir) -> dict:

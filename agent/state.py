@@ -23,6 +23,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from farmwatch.common import lock
 from farmwatch.common.files import write_private
 from farmwatch.agent.spool import SpoolLimits
 
@@ -153,48 +154,23 @@ class StateDir:
         write_private(self.config_file, config.to_toml().encode(), replace=True)
 
     def lock_for_run(self):
-        """Hold `run.lock` (an OS lock, released when the process ends however it ends) so that a
-        second `run` on this folder refuses to start: two would scan and send every report twice
-        and race each other's certificate renewals, each revoking the other's new certificate.
+        """Hold `run.lock` (farmwatch.common.lock) so that a second `run`, or a `run --once` beside a
+        running one, refuses to start: two would scan and send every report twice and race each
+        other's certificate renewals, each revoking the other's new certificate.
         Returns the open file; keep it open while running. AlreadyRunning when it is taken."""
         try:
-            handle = os.fdopen(os.open(self.run_lock, os.O_RDWR | os.O_CREAT, 0o600), "r+")
+            return lock.hold(self.run_lock)
+        except lock.LockHeld as held:
+            raise AlreadyRunning(f"another farmwatch-agent run (pid {held.holder}) already reports from {self.root}; "
+                                 "stop it first (it may be the service), or pass another --state-dir") from None
         except OSError as exc:  # a read-only state dir: the outbox cannot work either, run says so
             log.warning("cannot create run.lock; running without it path=%s error=%r", self.run_lock, str(exc))
             return None
-        try:
-            _lock_exclusively(handle)
-        except OSError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            handle.close()
-            raise AlreadyRunning(f"another farmwatch-agent run (pid {holder}) already reports from {self.root}; "
-                                 "stop it first (it may be the service), or pass another --state-dir") from None
-        try:  # the pid is for people; a full disk must not stop the agent here
-            os.ftruncate(handle.fileno(), 0)  # unbuffered: nothing left to fail again at close
-            os.lseek(handle.fileno(), 0, os.SEEK_SET)
-            os.write(handle.fileno(), f"{os.getpid()}\n".encode())
-        except OSError as exc:
-            log.warning("cannot write the pid to run.lock error=%r", str(exc))
-        return handle
 
     def load_bootstrap(self) -> Bootstrap | None:
         if not self.bootstrap_file.exists():
             return None
         return Bootstrap.from_toml(self.bootstrap_file)
-
-
-def _lock_exclusively(handle) -> None:
-    """Non-blocking exclusive lock on an open file; OSError when someone else holds it."""
-    if sys.platform == "win32":
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def read_toml(path: Path) -> dict:

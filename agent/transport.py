@@ -121,7 +121,7 @@ def check_address(address: str) -> str:
     """HOST:PORT (IPv6 in brackets), or ValueError with the expected shape."""
     match = _ADDRESS.match(address or "")
     if not match or not 0 < int(match.group(1)) < 65536:
-        raise ValueError(f"collector address {address!r} is not HOST:PORT (e.g. collector.example.com:8443)")
+        raise ValueError(f"collector address {address!r} is not HOST:PORT (e.g. collector.example.com:7443)")
     return address
 
 

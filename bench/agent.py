@@ -6,7 +6,8 @@ Scans run in a fresh `python` subprocess each (as a freshly started agent would)
 machine: this machine as it is, this machine with `--extra-processes` idle `sleep` processes
 added (300 by default, ~400 in all, like docs/design.md 'Measured baseline'; they are ended by PID afterwards),
 and the `busy_laptop` fixture sysroot (400 processes' worth of /proc, tests/sysroot_machines.py).
-"scan CPU" is the CPU the scan itself used (process time around `build_report`); "process CPU"
+"scan CPU" is the CPU the scan itself used (process time around `build_report`), "processes probe"
+the wall time the processes probe reported for itself (agent_stats.probe_seconds); "process CPU"
 adds interpreter start and imports; peak RSS is the subprocess's maxrss from wait4().
 
 Report size: serialized protobuf, zlib (level 6) and gzip of it, and the delta a second scan a few
@@ -51,6 +52,7 @@ def scan_child(sysroot: str | None, delta: bool) -> None:
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     raw = report.SerializeToString()
     figures = {"scan_cpu_s": cpu, "scan_wall_s": wall, "processes": len(report.processes),
+               "processes_probe_s": report.agent_stats.probe_seconds["processes"],
                "bytes": len(raw), "zlib_bytes": len(zlib.compress(raw, 6)), "gzip_bytes": len(gzip.compress(raw, 6))}
     if delta:
         time.sleep(DELTA_GAP_SECONDS)
@@ -100,7 +102,7 @@ def scan_once(sysroot: Path | None, delta: bool) -> dict:
 def scan_machine(name: str, sysroot: Path | None) -> dict:
     runs = [scan_once(sysroot, delta=index == 0) for index in range(RUNS)]
     summary = {key: spread([run[key] for run in runs]) for key in
-               ("scan_cpu_s", "scan_wall_s", "process_cpu_s", "peak_rss_mib", "processes", "bytes",
+               ("scan_cpu_s", "scan_wall_s", "processes_probe_s", "process_cpu_s", "peak_rss_mib", "processes", "bytes",
                 "zlib_bytes", "gzip_bytes")}
     summary.update(machine=name, delta_bytes=runs[0]["delta_bytes"], delta_zlib_bytes=runs[0]["delta_zlib_bytes"])
     return summary
@@ -168,12 +170,14 @@ def _peak_rss_mib(pid: int) -> float:
 
 def print_table(scans: list[dict], idle: dict) -> None:
     rows = [[s["machine"], format_spread(s["processes"]), format_spread(_ms(s["scan_cpu_s"])),
-             format_spread(_ms(s["scan_wall_s"])), format_spread(_ms(s["process_cpu_s"])),
+             format_spread(_ms(s["scan_wall_s"])), format_spread(_ms(s["processes_probe_s"])),
+             format_spread(_ms(s["process_cpu_s"])),
              format_spread(s["peak_rss_mib"], 1), format_spread(s["bytes"]), format_spread(s["zlib_bytes"]),
              format_spread(s["gzip_bytes"]), f"{s['delta_bytes']:,} / {s['delta_zlib_bytes']:,}"]
             for s in scans]
     print(f"one full scan, fresh subprocess, {RUNS} runs: median [min–max]")
-    print(table(["machine", "processes", "scan CPU ms", "scan wall ms", "process CPU ms", "peak RSS MiB",
+    print(table(["machine", "processes", "scan CPU ms", "scan wall ms", "processes probe ms", "process CPU ms",
+                 "peak RSS MiB",
                  "report B", "zlib B", "gzip B", f"delta B / zlib (2nd scan {DELTA_GAP_SECONDS:g} s later)"], rows))
     print()
     print(table(["`farmwatch-agent run`", "value"], [

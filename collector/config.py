@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from farmwatch.collector.fleet.settings import FleetSettings, FleetSettingsError
+from farmwatch.collector.setting_types import type_problem
 from farmwatch.common.intervals import MIN_REPORT_INTERVAL  # the agent's floor, so the collector asks no less
 
 CONFIG_NAME = "collector.toml"
@@ -112,13 +113,9 @@ def _check_byte_burst(values: dict, path: Path) -> None:
 
 def _check_types(cls, values: dict, path: Path) -> None:
     """A setting of the wrong type (workers = "16") fails here, naming it, not deep inside serve."""
-    for f in fields(cls):
-        if f.name in ("home", "fleet") or f.name not in values:
-            continue
-        default = f.default_factory() if f.default is MISSING else f.default
-        value = values[f.name]
-        if not isinstance(value, type(default)) or isinstance(value, bool) != isinstance(default, bool):
-            raise ConfigError(f"{path}: {f.name} must be of type {type(default).__name__}, not {value!r}")
+    problem = type_problem(cls, values)
+    if problem:
+        raise ConfigError(f"{path}: {problem}")
 
 
 def _read_toml(path: Path) -> dict:
@@ -127,9 +124,31 @@ def _read_toml(path: Path) -> dict:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+    _check_top_level(data, path)
     # `[collector]` holds the scalar settings; `[[allow]]` and `[fleet]` tables sit at the top level
     settings = dict(data.get("collector", {}))
     for table in ("allow", "fleet"):
         if table in data:
             settings[table] = data[table]
     return settings
+
+
+# The top level of collector.toml; `[export]` is read by farmwatch.collector.exports.settings.
+TOP_LEVEL = ("collector", "allow", "fleet", "export")
+
+
+def _check_top_level(data: dict, path: Path) -> None:
+    """A key outside the known tables (a typo like `[colector]`, or a setting above `[collector]`)
+    would be ignored without a word: refuse it, naming it and where settings go."""
+    for key, value in data.items():
+        if key not in TOP_LEVEL:
+            where = (f"; `{key}` is a setting of [collector]: put it under that table" if _is_collector_setting(key)
+                     else "")
+            raise ConfigError(f"{path}: unknown top-level key {key!r}; the file has the tables "
+                              f"{', '.join(f'[{t}]' for t in TOP_LEVEL if t != 'allow')} and [[allow]]{where}")
+        if key in ("collector", "fleet", "export") and not isinstance(value, dict):
+            raise ConfigError(f"{path}: {key} must be a table ([{key}]), not {value!r}")
+
+
+def _is_collector_setting(key: str) -> bool:
+    return key in {f.name for f in fields(CollectorConfig)} - {"home", "allow", "fleet"}

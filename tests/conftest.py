@@ -1,12 +1,15 @@
 """Real parts: a collector with its own PKI and SQLite file, serving mTLS gRPC on 127.0.0.1."""
 from __future__ import annotations
 
+import gc
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # handshake refusals are expected in these tests
 
@@ -95,6 +98,23 @@ def scenario_report(name: str, device_id: str, sequence: int = 1) -> report_pb2.
     report.report_id, report.device_id, report.sequence = str(uuid.uuid4()), device_id, sequence
     report.host.serial_number = device_id
     return report
+
+
+# No example of a property test is bound in time: on a busy machine a slow example (a garbage
+# collection, another process's burst) is not a failing one, and hypothesis reports it as flaky.
+settings.register_profile("farmwatch", deadline=None)
+settings.load_profile("farmwatch")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def no_collector_outlives_its_module():
+    """Every collector a module starts is stopped by it, and what its grpc.aio server and event loop
+    leave for the garbage collector goes now: collected during a later test (a property test's
+    example, say) it would cost that test time, or fail it, for something it never did."""
+    yield
+    gc.collect()
+    running = [thread.name for thread in threading.enumerate() if thread.name == "grpc-aio"]
+    assert not running, f"{len(running)} collector event loop(s) still running: stop every server a test starts"
 
 
 @pytest.fixture

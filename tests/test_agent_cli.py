@@ -180,7 +180,18 @@ def test_an_already_enrolled_device_is_told_it_needs_a_reenrollment_token():
     refusal = CollectorError(grpc.StatusCode.PERMISSION_DENIED, "device SN-1 is already enrolled with a live "
                              "certificate; re-enrolling needs a token made with `token create --allow-reenroll`")
     code, advice = cli._enrollment_advice(refusal, "collector:7443")
-    assert code == cli.EXIT_FAILURE and "re-enrollment token" in advice and "ask for a new token" not in advice
+    assert (code, advice) == (cli.EXIT_FAILURE, f"the collector will not enroll this device: {refusal.details}")
+
+
+def test_enrollment_advice_is_the_collectors_when_it_gives_some_and_ours_when_it_gives_none():
+    import grpc
+
+    from farmwatch.agent.transport import CollectorError
+
+    bare = CollectorError(grpc.StatusCode.PERMISSION_DENIED, "")
+    assert cli._enrollment_advice(bare, "collector:7443")[1] == (
+        "the collector refused the enrollment token; ask for a new token (tokens expire and can be used a "
+        "limited number of times)")
 
 
 @pytest.mark.parametrize("command", ["scan", "enroll", "run", "status"])
@@ -248,6 +259,37 @@ def test_status_names_an_expired_certificate(tmp_path, capsys):
     assert run_cli(capsys, "--state-dir", str(state.root), "run", "--once")[0] == cli.EXIT_IDENTITY_REFUSED
 
 
+def test_status_without_a_state_dir_says_what_is_missing_and_what_to_run(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    code, out, _ = run_cli(capsys, "--state-dir", str(missing), "status")
+    lines = dict(line.split(": ", 1) for line in out.splitlines())
+    assert code == cli.EXIT_NOT_ENROLLED and lines["problem"] != "-"
+    assert lines["problem"].startswith(f"{missing} does not exist")
+    assert f"--state-dir {missing} enroll" in lines["problem"]
+    assert not missing.exists()
+    missing.mkdir()
+    (missing / "bootstrap.toml").write_text('collector = "c:7443"\n')
+    assert "enrolls from" in json.loads(run_cli(capsys, "--state-dir", str(missing), "status", "--json")[1])["problem"]
+
+
+def test_after_a_revocation_status_names_the_fix_that_works(tmp_path, capsys, collector):
+    from farmwatch.collector import enrollment
+
+    state_dir, ca_file = tmp_path / "state", tmp_path / "ca.crt"
+    ca_file.write_bytes(collector.ca_pem)
+    enroll = ["--state-dir", str(state_dir), "enroll", "--collector", collector.address, "--ca-cert", str(ca_file),
+              "--device-id", DEVICE]
+    assert run_cli(capsys, *enroll, "--token", collector.token())[0] == cli.EXIT_OK
+    enrollment.revoke_subject(collector.store, DEVICE, "laptop returned")  # what `pki revoke` does
+    assert run_cli(capsys, "--state-dir", str(state_dir), "run", "--once")[0] == cli.EXIT_IDENTITY_REFUSED
+    code, out, _ = run_cli(capsys, "--state-dir", str(state_dir), "status", "--json")
+    problem = json.loads(out)["problem"]
+    assert code == cli.EXIT_IDENTITY_REFUSED and "revoked" in problem
+    assert "enroll --force" in problem and "allow-reenroll" not in problem
+    assert run_cli(capsys, *enroll, "--force", "--token", collector.token())[0] == cli.EXIT_OK  # an ordinary token
+    assert run_cli(capsys, "--state-dir", str(state_dir), "run", "--once")[0] == cli.EXIT_OK
+
+
 def test_status_reads_an_unreadable_outbox_without_moving_it(tmp_path, capsys):
     state = enrolled_state(tmp_path, "collector.example.com:8443")
     state.spool_file.write_bytes(b"not a database " * 300)
@@ -266,9 +308,11 @@ def test_a_second_run_on_one_state_dir_refuses_to_start(tmp_path):
         deadline = time.monotonic() + 30
         while not (state.run_lock.exists() and state.run_lock.read_text().strip()) and time.monotonic() < deadline:
             time.sleep(0.1)
-        second = subprocess.run(agent, capture_output=True, text=True, timeout=60, env=env)
-        assert second.returncode == cli.EXIT_FAILURE
-        assert f"pid {first.pid}" in second.stderr and "already reports" in second.stderr
+        for second_argv in (agent, [*agent[:-3], "run", "--once"]):  # `run --once` refuses like `run`
+            second = subprocess.run(second_argv, capture_output=True, text=True, timeout=60, env=env)
+            assert second.returncode == cli.EXIT_FAILURE, second_argv
+            assert f"pid {first.pid}" in second.stderr and "already reports" in second.stderr
+            assert second.stdout == ""  # no report made
         assert first.poll() is None  # the first one carries on
     finally:
         first.send_signal(signal.SIGTERM)
@@ -278,3 +322,14 @@ def test_a_second_run_on_one_state_dir_refuses_to_start(tmp_path):
     assert third.poll() is None
     third.send_signal(signal.SIGTERM)
     assert third.wait(timeout=30) == cli.EXIT_OK
+
+
+def test_permission_denied_names_the_packages_user():
+    import argparse
+    import errno
+
+    denied = PermissionError(errno.EACCES, "Permission denied", "/var/lib/farmwatch/agent.key")
+    failure = cli._as_cli_error(denied, argparse.Namespace(state_dir=None))
+    assert failure.exit_code == cli.EXIT_FAILURE
+    assert str(failure).startswith("/var/lib/farmwatch/agent.key: permission denied; run as the agent's user")
+    assert "sudo -u farmwatch farmwatch-agent" in str(failure)

@@ -212,17 +212,64 @@ def test_serve_refuses_a_port_in_use_and_a_bad_address(home):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        busy = collector(home, "serve", "--listen", f"127.0.0.1:{taken.getsockname()[1]}", check=False)
-    assert busy.returncode == 1 and "port is in use" in busy.stderr and "Traceback" not in busy.stderr
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        busy = collector(home, "serve", "--listen", address, check=False)
+    assert busy.returncode == 1
+    assert busy.stderr == (f"farmwatch-collector: cannot listen on {address}: the port is in use (another collector?) "
+                           "or the address is not one of this machine's; pick another with --listen\n")  # only that
     for address in ("garbage", "127.0.0.1:99999"):
         bad = collector(home, "serve", "--listen", address, check=False)
         assert bad.returncode == 1 and "is not HOST:PORT" in bad.stderr
 
 
-def test_a_setting_of_the_wrong_type_is_named(home):
-    (home / "collector.toml").write_text('[collector]\nworkers = "16"\n')
+def test_a_second_serve_on_one_home_refuses_naming_the_first(home):
+    from collector_process import Collector
+
+    first = Collector(home)
+    first.start()
+    try:
+        second = subprocess.run([str(BIN / "farmwatch-collector"), "--home", str(home), "serve", "--listen",
+                                 "127.0.0.1:0"], capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1 and "Traceback" not in second.stderr
+        assert f"another farmwatch-collector serve (pid {first.process.pid}) already serves {home}" in second.stderr
+        assert first.running()
+    finally:
+        assert first.stop() == 0
+    assert "event=serving" in first.log and first.log.count("event=serving") == 1
+
+
+@pytest.mark.parametrize("settings, complaint", [
+    ('[collector]\nworkers = "16"\n', "workers must be a whole number, like 3, not '16'"),
+    ("[collector]\nserver_names = [1]\n", 'server_names must be a list of texts, like ["a", "b"], not [1]'),
+    ('[fleet]\nmin_days_at_location = "three"\n', "[fleet] min_days_at_location must be a whole number, like 3, "
+                                                   "not 'three'"),
+    ("[fleet]\nwindow_days = true\n", "[fleet] window_days must be a number, like 7 or 1.5, not True"),
+    ('[fleet]\noffice_networks = "10.0.0.0/8"\n', "[fleet] office_networks must be a list of texts"),
+    ("fleet = 3\n", "fleet must be a table ([fleet]), not 3"),
+])
+def test_a_setting_of_the_wrong_type_is_named_with_what_it_takes(home, settings, complaint):
+    (home / "collector.toml").write_text(settings)
     result = collector(home, "devices", check=False)
-    assert result.returncode == 1 and "workers must be of type int" in result.stderr
+    assert result.returncode == 1 and result.stderr.startswith(f"farmwatch-collector: {home / 'collector.toml'}: ")
+    assert complaint in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("settings, complaint", [
+    ('[colector]\nworkers = 4\n', "unknown top-level key 'colector'; the file has the tables [collector], [fleet], "
+                                   "[export] and [[allow]]"),
+    ('listen = "0.0.0.0:7443"\n', "`listen` is a setting of [collector]: put it under that table"),
+])
+def test_an_unknown_top_level_key_is_refused_naming_it_and_the_known_ones(home, settings, complaint):
+    (home / "collector.toml").write_text(settings)
+    result = collector(home, "devices", check=False)
+    assert result.returncode == 1 and complaint in result.stderr
+
+
+def test_the_shipped_example_settings_load_as_they_are(tmp_path):
+    from farmwatch.collector.config import CollectorConfig
+
+    example = Path(__file__).resolve().parent.parent / "collector" / "collector.example.toml"
+    assert CollectorConfig.load(tmp_path, example).fleet.min_days_at_location == 3
 
 
 def test_a_report_interval_below_the_agents_floor_is_refused(home):
@@ -422,6 +469,16 @@ def test_roster_import_help_names_the_columns_it_reads(tmp_path):
     for column in ("Serial Number", "Primary user display name", "User Email", "serial,user,email"):
         assert column in text
     assert "module's docs" not in text
+
+
+def test_roster_import_refuses_a_misspelt_column_and_imports_nothing(home, tmp_path):
+    export = tmp_path / "roster.csv"
+    export.write_text("serial,usr\nAAA111,Ann Lee\n")
+    result = collector(home, "roster", "import", export, "--format", "csv", check=False)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (f'farmwatch-collector: {export}: column "usr" (did you mean "user"?) is not one format '
+                             "csv reads; rename it (or remove it) and import again\n")
+    assert json.loads(collector(home, "query", "--json", "SELECT count(*) AS n FROM roster").stdout)[0]["n"] == 0
 
 
 def test_ingest_and_classify_read_standard_input(home, tmp_path):

@@ -336,8 +336,8 @@ class Sandbox:
         return ["unshare", "--mount", "--propagation", "private", "sh", "-c", inner]
 
     def collector(self, *args: str) -> list[str]:
-        # -I: nothing from this checkout may stand in for the installed collector
-        return self.argv([str(self.python), "-I", "-m", "farmwatch.collector.cli", *args])
+        # -I: nothing from this checkout may stand in for the installed collector; the console script's module
+        return self.argv([str(self.python), "-I", "-m", "farmwatch.collector.program", *args])
 
     def run(self, argv: list[str], **kw) -> subprocess.CompletedProcess:
         return subprocess.run(self.argv(argv), capture_output=True, text=True, timeout=120, cwd="/", **kw)

@@ -182,6 +182,43 @@ def test_the_plain_example_lists_its_extra_columns_as_ignored():
     assert roster.parse(PLAIN, "csv").ignored_columns == ["laptop_model", "notes"]
 
 
+def test_a_misspelt_user_column_is_refused_naming_it_and_what_was_meant(tmp_path, db):
+    path = write(tmp_path, "serial,usr,email\nAAA111,Ann Lee,ann@example.com\n")
+    with pytest.raises(roster.RosterError) as error:
+        roster.parse(path, "csv")
+    assert str(error.value) == (f'{path}: column "usr" (did you mean "user"?) is not one format csv reads; '
+                                "rename it (or remove it) and import again")
+
+
+@pytest.mark.parametrize("header, column, meant", [
+    ("Serial Number,Full Name,Ship To Contry", "Ship To Contry", "Ship To Country"),
+    ("Serial Number,Usename", "Usename", "Username"),
+])
+def test_a_near_miss_in_an_mdm_export_is_refused_too(tmp_path, header, column, meant):
+    with pytest.raises(roster.RosterError, match=f'"{column}" \\(did you mean "{meant}"\\?\\)'):
+        roster.parse(write(tmp_path, header + "\nC02ZK1ABMD6R,Amara Okafor,Nigeria\n"), "jamf")
+
+
+def test_the_plain_format_warns_about_columns_it_does_not_read():
+    [warning] = [str(w) for w in roster.parse(PLAIN, "csv").warnings if w.line == 1]
+    assert warning.startswith('line 1: column(s) "laptop_model", "notes" not read; the plain format reads serial, user')
+
+
+def test_a_plain_roster_without_a_user_column_says_so_and_keeps_names_already_imported(tmp_path, db):
+    roster.import_roster(db, roster.parse(PLAIN, "csv"))
+    result = roster.parse(write(tmp_path, "serial,city\nC02YD0DJT90K,Cambridge\n"), "csv")
+    assert [str(w) for w in result.warnings] == [
+        "line 1: no user or email column: this file does not say who has each laptop (names already imported are kept)"]
+    roster.import_roster(db, result)
+    assert rows(db)["C02YD0DJT90K"]["user_name"] == "Dana Whitfield"
+
+
+def test_mdm_exports_are_not_warned_about_the_columns_farmwatch_does_not_use():
+    for path, fmt in ((JAMF, "jamf"), (INTUNE, "intune"), (KANDJI, "kandji")):
+        result = roster.parse(path, fmt)
+        assert result.ignored_columns and not [w for w in result.warnings if w.line == 1]
+
+
 def test_unreadable_values_are_left_empty_and_reported(tmp_path):
     path = write(tmp_path, "serial,email,country,issue_date\nAAA111,not-an-address,Atlantis,someday\n")
     result = roster.parse(path, "csv")

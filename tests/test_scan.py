@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -73,23 +72,23 @@ def test_a_broken_tree_still_gives_a_report(tmp_path):
 
 
 def test_a_probe_past_its_budget_is_skipped_and_its_late_gaps_are_dropped(tmp_path):
-    release = threading.Event()
+    release, finished = threading.Event(), threading.Event()
 
     def stuck(ctx):
-        release.wait(5)
+        release.wait(60)
         ctx.gap("too late to matter")
+        finished.set()
         return [report_pb2.Session(user="late")]
 
-    started = time.perf_counter()
     report = build_report(tmp_path, probe_budget_seconds=0.2, probes={"sessions": stuck, "host": host.collect})
+    assert not finished.is_set()  # the report did not wait for the stuck probe (no clock: a busy machine is slow)
     release.set()
-    assert time.perf_counter() - started < 2
     assert list(report.agent_stats.probes_skipped) == ["sessions"]
     assert report.agent_stats.probe_seconds["sessions"] == pytest.approx(0.2)
     assert ("sessions", "skipped: still running after 0.2 s") in [(e.probe, e.error) for e in report.probe_errors]
     assert list(report.sessions) == []
     assert report.host.os == "linux"  # the probes after it still ran
-    time.sleep(0.05)
+    assert finished.wait(60)
     assert "too late to matter" not in report_to_json(report)
 
 
@@ -142,15 +141,16 @@ def test_the_live_machine():
     json.loads(report_to_json(report))
 
 
-def test_four_hundred_processes_stay_cheap(tmp_path):
-    root = busy_laptop(tmp_path)
-    build_report(root)  # warm the page cache
-    started = time.process_time()
-    report = build_report(root)
-    cpu = time.process_time() - started
-    assert len(report.processes) == 400
-    assert report.agent_stats.probe_seconds["processes"] < 0.15
-    assert cpu < 0.5, f"scan of 400 processes took {cpu * 1000:.0f} ms CPU"
+def test_four_hundred_processes_are_all_reported_and_timed(tmp_path):
+    """What the scan of a busy laptop costs is measured by `python bench/agent.py` ("busy_laptop
+    fixture": scan CPU and the processes probe's own seconds), not asserted here: a CPU bound in a
+    test fails on a busy machine. What must hold on any machine: every process is in the report,
+    the probe's time is recorded, and the report stays far below the collector's message limit."""
+    report = build_report(busy_laptop(tmp_path))
+    assert len({process.pid for process in report.processes}) == len(report.processes) == 400
+    assert [e.error for e in report.probe_errors if e.probe == "processes"] == []
+    assert report.agent_stats.probe_seconds["processes"] > 0
+    assert report.ByteSize() < 1024 * 1024
 
 
 def test_huge_command_lines_are_cut_so_the_report_still_fits(tmp_path):

@@ -18,6 +18,7 @@ from farmwatch.collector.cli.shared import EXIT_FAIL, EXIT_OK, CommandError, Com
 from farmwatch.collector.config import CollectorConfig, ConfigError, default_home
 from farmwatch.collector.pki import PkiError
 from farmwatch.collector.storage import StoreFull
+from farmwatch.common.names import COLLECTOR_PROGRAM, installed_version
 
 COMMAND_MODULES = (pki, tokens, roster, serve, reports, devices, fleet, flags, query, export)
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="farmwatch-collector", description="Enroll agents, store their reports, flag relays.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"{COLLECTOR_PROGRAM} {installed_version()}")
     _add_common_options(parser)
     common = argparse.ArgumentParser(add_help=False)  # the same options after the command name too
     _add_common_options(common, default=argparse.SUPPRESS)

@@ -1,6 +1,6 @@
 """`python -m farmwatch.collector.cli`: the same as the `farmwatch-collector` script."""
 import sys
 
-from farmwatch.collector.cli import main
+from farmwatch.collector.program import main
 
 sys.exit(main())

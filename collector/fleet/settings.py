@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, fields
 
+from farmwatch.collector.setting_types import type_problem
+
 
 class FleetSettingsError(ValueError):
     pass
@@ -53,6 +55,9 @@ class FleetSettings:
         unknown = set(values) - {f.name for f in fields(cls)}
         if unknown:
             raise FleetSettingsError(f"[fleet]: unknown setting(s) {', '.join(sorted(unknown))}")
+        problem = type_problem(cls, values, "[fleet] ")
+        if problem:
+            raise FleetSettingsError(problem)
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 

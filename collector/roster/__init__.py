@@ -65,7 +65,11 @@ A header row with any of these columns, in any order; only `serial` is required:
 
 Reading rules (all formats)
 ---------------------------
-- Header names match ignoring case, spaces, underscores and hyphens; unknown columns are ignored.
+- Header names match ignoring case, spaces, underscores and hyphens. A column whose name is a near
+  miss of one the format reads for a field the file has no column for ("usr" for "user", "Ship To
+  Contry") is an error naming both: read on, it would leave that field empty in every row. Other
+  columns are not read; MDM exports carry dozens, but a plain (`csv`) file is warned about each
+  one, and about having neither a user nor an email column.
 - UTF-8 with or without BOM, UTF-16 with BOM (Excel "Unicode text"), else Windows-1252; comma,
   semicolon or tab separated (chosen from the header line); Excel-style quoting, including line
   breaks inside quoted cells. Line numbers in messages are the file's physical lines.

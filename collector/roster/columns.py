@@ -5,6 +5,7 @@ The formats and the columns each is read from are described in the package docst
 from __future__ import annotations
 
 import ast
+import difflib
 import json
 import re
 from typing import Iterable
@@ -82,7 +83,14 @@ def _header_key(text: str) -> str:
 
 
 def map_columns(name: str, header: list[str], fmt: str) -> dict[str, list[int]]:
+    """Which columns hold each field. RosterError when the file lacks a required column, or has one
+    whose name is a near miss of a column this format reads ("usr" for "user"): reading on would
+    leave that field empty for every row without a word."""
     mapping = _match(header, COLUMNS[fmt])
+    misspelt = [f'"{column}" (did you mean "{meant}"?)' for column, meant in _near_misses(header, mapping, fmt)]
+    if misspelt:
+        raise RosterError(f"{name}: column {', '.join(misspelt)} is not one format {fmt} reads; rename it "
+                          f"(or remove it) and import again")
     if not mapping["serial"]:
         raise RosterError(f"{name}: no serial number column; expected one of "
                           f"{_quoted(COLUMNS[fmt]['serial'])}{_hint(header, fmt)}")
@@ -91,6 +99,34 @@ def map_columns(name: str, header: list[str], fmt: str) -> dict[str, list[int]]:
         raise RosterError(f"{name}: no user column (who has the laptop); expected one of "
                           f"{_quoted(wanted)}{_hint(header, fmt)}")
     return mapping
+
+
+def _near_misses(header: list[str], mapping: dict[str, list[int]], fmt: str) -> list[tuple[str, str]]:
+    """(unread column, the header it resembles) for fields the file has no column for."""
+    wanted = {_header_key(h): h for f, headers in COLUMNS[fmt].items() if not mapping[f] for h in headers}
+    misses = []
+    for column in ignored_columns(header, mapping):
+        close = difflib.get_close_matches(_header_key(column), wanted, n=1, cutoff=0.8)
+        if close:
+            misses.append((column, wanted[close[0]]))
+    return misses
+
+
+def header_warnings(header: list[str], mapping: dict[str, list[int]], fmt: str) -> list[str]:
+    """What the header of a plain (`csv`) roster says that its maker may not know. MDM exports carry
+    dozens of columns farmwatch has no use for, so only the plain format, written for farmwatch,
+    is told about unread columns."""
+    if fmt != "csv":
+        return []
+    warnings = []
+    unread = ignored_columns(header, mapping)
+    if unread:
+        warnings.append(f"column(s) {_quoted(unread)} not read; the plain format reads "
+                        f"{', '.join(h for headers in COLUMNS['csv'].values() for h in headers)}")
+    if not any(mapping[f] for f in IDENTITY_FIELDS):
+        warnings.append("no user or email column: this file does not say who has each laptop "
+                        "(names already imported are kept)")
+    return warnings
 
 
 def _match(header: list[str], candidates: dict[str, tuple[str, ...]]) -> dict[str, list[int]]:

@@ -7,7 +7,8 @@ import io
 from pathlib import Path
 from typing import Iterator
 
-from farmwatch.collector.roster.columns import COLUMNS, FORMATS, ignored_columns, map_columns, raw_values
+from farmwatch.collector.roster.columns import (COLUMNS, FORMATS, header_warnings, ignored_columns, map_columns,
+                                               raw_values)
 from farmwatch.collector.roster.entries import ParseResult, Problem, RosterEntry, RosterError
 from farmwatch.collector.roster.normalise import (is_placeholder_serial, normalise_date, normalise_email,
                                                   normalise_serial, reads_day_first)
@@ -34,6 +35,7 @@ def _build_result(name: str, fmt: str, header: list[str], mapping: dict[str, lis
         source_format=fmt, source_file=name, entries=[], provided=(),
         columns={f: [header[i].strip() for i in mapping[f]] for f in FIELDS if mapping[f]},
         ignored_columns=ignored_columns(header, mapping),
+        warnings=[Problem(1, warning) for warning in header_warnings(header, mapping, fmt)],
     )
     raw_rows = [(line, raw_values(cells, mapping)) for line, cells in rows if any(c.strip() for c in cells)]
     day_first = reads_day_first(values["issue_date"] for _, values in raw_rows)
