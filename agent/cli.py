@@ -25,6 +25,7 @@ from farmwatch.agent.state import (SYSTEM_STATE_DIR, AlreadyRunning, ConfigError
                                    windows_data_dir)
 from farmwatch.agent.transport import CollectorError, check_address
 from farmwatch.common.clock import utcnow
+from farmwatch.common.names import COLLECTOR_PROGRAM
 
 log = logging.getLogger("farmwatch.agent")
 
@@ -438,8 +439,8 @@ def _reenroll_advice(state: StateDir, collector: str, refusal: str) -> str:
              f"--ca-cert FILE`"
     if "superseded" in refusal:
         return (f"another enrollment of this device id replaced it; if this laptop is the one that should report, "
-                f"run {enroll} with a token made with `farmwatch-collector token create --allow-reenroll`")
-    return f"enroll again: {enroll} with a new token (`farmwatch-collector token create`)"
+                f"run {enroll} with a token made with `{COLLECTOR_PROGRAM} token create --allow-reenroll`")
+    return f"enroll again: {enroll} with a new token (`{COLLECTOR_PROGRAM} token create`)"
 
 
 def _spool_status(state: StateDir) -> dict:

@@ -27,6 +27,7 @@ import grpc
 
 from farmwatch.agent import __version__
 from farmwatch.common import bootstrap
+from farmwatch.common.names import COLLECTOR_PROGRAM
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc, report_pb2
 
 DEFAULT_TIMEOUT = 30.0
@@ -93,7 +94,7 @@ def explain_wrong_name(error: CollectorError, address: str, ca_pem: bytes, serve
     keep = "".join(f" --san {name}" for name in names or ["..."])
     return CollectorError(error.code, (
         f"the collector's certificate is not valid for {wanted} ({has}). On the collector, reissue it with "
-        f"every name agents use: `farmwatch-collector --home HOME pki issue-server --san {wanted}{keep}`; "
+        f"every name agents use: `{COLLECTOR_PROGRAM} --home HOME pki issue-server --san {wanted}{keep}`; "
         "or reach it by one of its names (--server-name NAME)"))
 
 
