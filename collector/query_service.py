@@ -18,8 +18,7 @@ import grpc
 from farmwatch.collector import pki, queries
 from farmwatch.collector.audit import VIA_GRPC, AuditLog, AuditUnavailable, describe_filters
 from farmwatch.collector.exports.feed import FlagEvent, MemoryCursor
-from farmwatch.collector.storage import Storage as Store
-from farmwatch.collector.storage.analyst_sql import SqlError
+from farmwatch.collector.storage import SqlError, Storage as Store
 from farmwatch.common.vocabulary import VERDICTS
 from farmwatch.v1 import query_pb2, query_pb2_grpc
 

@@ -11,17 +11,20 @@ from farmwatch.collector.cli.shared import CommandError, Commands, open_store, p
 
 def cmd_query(args, config):
     from farmwatch.collector.query_service import answer_budget
-    from farmwatch.collector.storage import analyst_sql as sql
+    from farmwatch.collector.storage import SqlError
 
-    open_store(config).close()  # the database exists and has the current schema
+    store = open_store(config)  # the database exists and has the current schema
     budget = answer_budget(config.max_message_bytes)  # what a gRPC answer may carry; the table printer too
-    with audit.local_question(config.database, "sql", args.sql) as entry:
-        try:
-            result = sql.run(config.database, args.sql, max_rows=args.max_rows, timeout=args.timeout,
-                             max_bytes=budget)
-        except sql.SqlError as exc:
-            raise CommandError(str(exc)) from exc
-        entry.rows = len(result.rows)
+    try:
+        with audit.local_question(config.database, "sql", args.sql) as entry:
+            try:
+                result = store.analyst_query(args.sql, max_rows=args.max_rows, timeout=args.timeout,
+                                             max_bytes=budget)
+            except SqlError as exc:
+                raise CommandError(str(exc)) from exc
+            entry.rows = len(result.rows)
+    finally:
+        store.close()
     output.emit(result.dicts(), result.columns, args.format)
     if result.truncated and len(result.rows) >= args.max_rows:
         print(f"(stopped at {args.max_rows} rows; raise --max-rows or narrow the query)", file=sys.stderr)

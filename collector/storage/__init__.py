@@ -24,6 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ContextManager, Iterator, Protocol
 
+from farmwatch.collector.storage.analyst_worker import SqlError
 from farmwatch.collector.storage.types import Decision, DeviceState, StoreFull, WriteFailed
 
 
@@ -75,4 +76,4 @@ def open_storage(path: Path) -> Storage:
     return SqliteStorage(Path(path))
 
 
-__all__ = ["Storage", "open_storage", "StoreFull", "WriteFailed", "DeviceState", "Decision"]
+__all__ = ["Storage", "open_storage", "StoreFull", "WriteFailed", "DeviceState", "Decision", "SqlError"]
