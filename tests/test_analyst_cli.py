@@ -183,3 +183,11 @@ def test_usage_errors_exit_2_and_help_documents_the_exit_codes(served):
     assert subprocess.run([str(BIN / "farmwatch-analyst"), "devices"], capture_output=True).returncode == 2
     text = subprocess.run([str(BIN / "farmwatch-analyst"), "--help"], capture_output=True, text=True).stdout
     assert "exit codes: 0 success; 1" in text and "2 bad usage" in text
+
+
+def test_the_analyst_cli_needs_neither_the_collector_nor_its_extras():
+    """Runs where only `pip install farmwatch` was done: nothing of farmwatch.collector or sqlite-utils loads."""
+    probe = ("import sys, farmwatch.analyst.cli as cli; cli.build_parser(); "
+             "print(sorted(m for m in sys.modules if m.startswith(('farmwatch.collector', 'sqlite_utils'))))")
+    result = subprocess.run([str(BIN / "python"), "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
