@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 from farmwatch.analyst import identity
@@ -96,8 +97,9 @@ def _whole(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="farmwatch-analyst", description="Ask a farmwatch collector what its agents reported, from your "
-        "own machine, with the bundle `farmwatch-collector pki issue-analyst NAME` wrote.",
+        prog="farmwatch-analyst", description=textwrap.fill("Ask a farmwatch collector what its agents reported, "
+                                                            "from your own machine, with the bundle "
+                                                            "`farmwatch-collector pki issue-analyst NAME` wrote.", 79),
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connect", required=True, type=_address, metavar="HOST:PORT",
                         help="the collector's address, as agents reach it")

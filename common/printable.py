@@ -1,4 +1,4 @@
-"""Text the collector writes out, made safe to look at: a laptop's user controls its hostname, its
+"""Text farmwatch writes out, made safe to look at: a laptop's user controls its hostname, its
 process names and more, and those end up in terminals, SIEMs and spreadsheets.
 
 A **hidden** character is a control character (C0, DEL, C1: ESC starts terminal sequences), an

@@ -15,7 +15,8 @@ from conftest import RunningCollector, make_report, scenario_report
 from test_collector_cli import BIN, collector, write_report
 
 
-def analyst(served, *args, bundle: Path | None = None, check: bool = True, env: dict | None = None):
+def analyst(served, *args, bundle: Path | bool | None = None, check: bool = True, env: dict | None = None):
+    """farmwatch-analyst against `served`, with alice's bundle unless `bundle` names another (False: none)."""
     environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FARMWATCH_ANALYST")}
     identity = ["--identity", str(bundle or served.bundle)] if bundle is not False else []
     result = subprocess.run([str(BIN / "farmwatch-analyst"), "--connect", served.address, *identity,
