@@ -75,23 +75,26 @@ class QueryService(query_pb2_grpc.QueryServicer):
         return self._answer(context, "devices", describe_filters(**given), run).message()
 
     def Device(self, request, context):
-        def lookup():
-            if not request.device_id:
-                raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, "device_id is empty; name the device to show "
-                               "(Devices lists them)")
-            info = queries.device(self.store, request.device_id, history=request.history or 20)
-            if info is None:
-                raise _Refused(grpc.StatusCode.NOT_FOUND, f"no device {request.device_id!r}")
-            text = _json(info)
-            if _wire_size(text) > self.budget:
-                raise _Refused(grpc.StatusCode.INVALID_ARGUMENT,
-                               f"device {request.device_id} with history={request.history} is "
-                               f"{_wire_size(text)} bytes, more than a response may carry ({self.budget}); "
-                               "ask for a smaller history")
-            return [text]
-
-        text = self._answer(context, "device", request.device_id, lookup)[0]
+        text = self._one(context, "device", "device_id", request.device_id, "Devices lists them",
+                         lambda: queries.device(self.store, request.device_id, history=request.history or 20),
+                         "ask for a smaller history")
         return query_pb2.DeviceResponse(json=text)
+
+    def Clusters(self, request, context):
+        given = {"min_score": request.min_score, "all": request.include_inactive}
+
+        def run():
+            rows = queries.clusters(self.store, include_inactive=request.include_inactive,
+                                    min_score=request.min_score)
+            return self._table(rows, queries.CLUSTER_COLUMNS)
+
+        return self._answer(context, "clusters", describe_filters(**given), run).message()
+
+    def Cluster(self, request, context):
+        text = self._one(context, "cluster", "cluster_id", request.cluster_id, "Clusters lists them",
+                         lambda: queries.cluster(self.store, request.cluster_id),
+                         "ask the database with Sql for its history")
+        return query_pb2.ClusterResponse(json=text)
 
     def Flags(self, request, context):
         table = self._answer(context, "flags", "",
@@ -148,6 +151,24 @@ class QueryService(query_pb2_grpc.QueryServicer):
                 return _Table(list(columns), kept, truncated=True)
             kept.append(text)
         return _Table(list(columns), kept, truncated)
+
+    def _one(self, context, what: str, field: str, key: str, hint: str, lookup, smaller: str) -> str:
+        """One record as JSON (audited under `what`): INVALID_ARGUMENT for an empty key or an answer too
+        big for a response, NOT_FOUND for an unknown one."""
+        def run():
+            if not key:
+                raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, f"{field} is empty; name the {what} to show "
+                               f"({hint})")
+            info = lookup()
+            if info is None:
+                raise _Refused(grpc.StatusCode.NOT_FOUND, f"no {what} {key!r}; {hint}")
+            text = _json(info)
+            if _wire_size(text) > self.budget:
+                raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, f"{what} {key} is {_wire_size(text)} bytes, "
+                               f"more than a response may carry ({self.budget}); {smaller}")
+            return [text]
+
+        return self._answer(context, what, key, run)[0]
 
     def _follow(self, request, context, identity, detail: str):
         ended = threading.Event()

@@ -104,9 +104,14 @@ def test_issue_analyst_names_cannot_leave_the_analysts_folder(home, name):
     assert sorted(p.name for p in (home / "pki").iterdir()) == ["ca.crt", "ca.key", "server.crt", "server.key"]
 
 
-def test_issue_analyst_writes_the_key_private(home):
-    collector(home, "pki", "issue-analyst", "alice@example.com", "--days", "30")
-    assert mode(home / "pki" / "analysts" / "alice@example.com.key") == 0o600
+def test_issue_analyst_writes_the_key_private_and_the_bundle(home):
+    printed = collector(home, "pki", "issue-analyst", "alice@example.com", "--days", "30").stdout
+    analysts = home / "pki" / "analysts"
+    assert mode(analysts / "alice@example.com.key") == 0o600
+    bundle = analysts / "alice@example.com.pem"
+    assert mode(bundle) == 0o600 and str(bundle) in printed and "farmwatch-analyst --identity" in printed
+    assert bundle.read_bytes() == b"".join((analysts / f"alice@example.com.{part}").read_bytes()
+                                           for part in ("key", "crt")) + (home / "pki" / "ca.crt").read_bytes()
 
 
 def test_ingest_reports_and_envelopes_idempotently(home, tmp_path):

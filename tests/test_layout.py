@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PRODUCT = ("agent", "collector", "common", "demo")
+PRODUCT = ("agent", "analyst", "collector", "common", "demo")
 MAX_MODULE_LINES = 500
 # A statement the database runs, not a word in prose: the verb and what it acts on.
 SQL = re.compile(r"\b(SELECT\s+[\w*(]|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX|VIEW))")
@@ -28,6 +28,12 @@ def lines_matching(pattern: re.Pattern, files: list[Path]) -> list[str]:
 def test_neither_side_names_the_other(side, other):
     """Both sides share only farmwatch.common; the other program is named through common.names."""
     assert lines_matching(re.compile(rf"farmwatch.{other}"), python_files(side)) == []
+
+
+@pytest.mark.parametrize("room", ["common", "analyst"])
+def test_shared_rooms_import_neither_side(room):
+    """common/ serves both programs and the analyst CLI installs without the collector's extras."""
+    assert lines_matching(re.compile(r"^\s*(from|import) farmwatch\.(agent|collector)\b"), python_files(room)) == []
 
 
 def test_sql_lives_only_in_storage():

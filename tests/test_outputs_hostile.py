@@ -17,8 +17,8 @@ import pytest
 from google.protobuf import json_format
 
 from conftest import scenario_report
-from farmwatch.collector.cli import output
-from farmwatch.collector import printable
+from farmwatch.common import output
+from farmwatch.common import printable
 
 BIN = Path(sys.executable).parent
 # a formula, ESC (terminal sequences), BEL, NUL, DEL, C1 (NEL, CSI), line and paragraph separators,

@@ -193,7 +193,7 @@ def test_package_holds_the_venv_unit_settings_and_command(deb):
     names = {line.split()[5].removeprefix(".") for line in listing}
     assert {"/usr/lib/systemd/system/farmwatch-agent.service", "/etc/farmwatch/agent.toml",
             "/opt/farmwatch/venv/bin/farmwatch-agent", "/opt/farmwatch/venv/pyvenv.cfg"} <= names
-    assert "/opt/farmwatch/venv/bin/farmwatch-collector" not in names
+    assert not {"/opt/farmwatch/venv/bin/farmwatch-collector", "/opt/farmwatch/venv/bin/farmwatch-analyst"} & names
     assert not any(name.endswith(".pyc") for name in names), "bytecode is made by postinst"
     assert not any("/site-packages/sqlite_utils/" in name for name in names), "collector extra installed"
     assert all(line.split()[1] == "root/root" for line in listing)

@@ -70,6 +70,16 @@ def test_device_detail_and_unknown_device(fleet, analyst):
     assert audit_rows(fleet)[-1]["outcome"].startswith("error: ")
 
 
+def test_clusters_and_an_unknown_cluster_are_audited(fleet, analyst):
+    answer = analyst.Clusters(query_pb2.ClustersRequest(include_inactive=True, min_score=5), timeout=10)
+    assert rows_of(answer) == [] and list(answer.columns)[:3] == ["cluster_id", "kind", "value"]
+    with pytest.raises(grpc.RpcError) as error:
+        analyst.Cluster(query_pb2.ClusterRequest(cluster_id="ip-nope"), timeout=10)
+    assert error.value.code() == grpc.StatusCode.NOT_FOUND and "Clusters lists them" in error.value.details()
+    assert [(e["action"], e["detail"], e["outcome"][:6]) for e in audit_rows(fleet)] == [
+        ("clusters", "min_score=5 all=True", "ok"), ("cluster", "ip-nope", "error:")]
+
+
 def test_flags_are_findings_of_flagged_devices_only(analyst):
     flags = rows_of(analyst.Flags(query_pb2.FlagsRequest(), timeout=10))
     assert {f["device_id"] for f in flags} == {"SN-RELAY", "SN-SUSP"}
@@ -357,6 +367,7 @@ def test_sql_row_larger_than_a_message_is_invalid_argument(analyst):
     ("Devices", query_pb2.DevicesRequest(verdict="RELAY"), "verdict"),
     ("Devices", query_pb2.DevicesRequest(verdict="bad"), "verdict"),
     ("Device", query_pb2.DeviceRequest(device_id=""), "device_id"),
+    ("Cluster", query_pb2.ClusterRequest(cluster_id=""), "cluster_id"),
     ("Sql", query_pb2.SqlRequest(sql=" \n"), "sql is empty"),
 ])
 def test_a_meaningless_request_is_invalid_argument_naming_the_field(fleet, analyst, call, request_, field):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from farmwatch.collector import audit, queries
-from farmwatch.collector.cli import output
+from farmwatch.common import output, views
 from farmwatch.collector.cli.shared import Commands, open_store, show_one
 from farmwatch.common.vocabulary import VERDICTS
 
@@ -18,13 +18,7 @@ def cmd_devices(args, config):
 
 def cmd_device(args, config):
     show_one(args, config, "device", args.device_id, queries.device, "`devices` lists the known ones",
-             ("device_id", "hostname", "os", "os_version", "hardware_model", "verdict", "score",
-              "first_seen", "last_seen", "last_peer_ip", "report_count"),
-             (("findings (latest report)", "findings", ("severity", "rule", "summary", "allowed")),
-              ("fleet findings", "fleet_findings", ("severity", "rule", "summary", "cluster_id")),
-              ("clusters", "clusters", ("cluster_id", "kind", "value", "score", "status", "first_seen", "last_seen")),
-              ("verdict changes", "verdict_changes", ("changed_at", "old_verdict", "new_verdict", "score")),
-              ("recent reports", "reports", ("received_at", "sequence", "peer_ip", "verdict", "score", "replay"))))
+             views.DEVICE)
 
 
 def register(commands: Commands) -> None:

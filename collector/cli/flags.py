@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from farmwatch.collector import audit, queries
-from farmwatch.collector.cli import output
+from farmwatch.common import output
 from farmwatch.collector.cli.shared import Commands, open_store
 
 

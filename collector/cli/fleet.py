@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from farmwatch.collector import audit, queries
-from farmwatch.collector.cli import output
+from farmwatch.common import output, views
 from farmwatch.collector.cli.shared import Commands, open_store, show_one
 
 
@@ -33,11 +33,7 @@ def cmd_clusters(args, config):
 
 def cmd_cluster(args, config):
     show_one(args, config, "cluster", args.cluster_id, queries.cluster, "`clusters --all` lists them",
-             ("cluster_id", "kind", "value", "score", "severity", "people", "devices", "first_seen",
-              "last_seen", "status"),
-             (("members", "members", ("device_id", "hostname", "person", "verdict", "own_verdict", "city",
-                                      "region", "country", "first_seen", "last_seen")),
-              ("history", "events", ("at", "event", "device_id", "detail"))))
+             views.CLUSTER)
 
 
 def register(commands: Commands) -> None:

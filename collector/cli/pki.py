@@ -70,7 +70,11 @@ def cmd_pki_issue_analyst(args, config):
     pki.private_folders(out)
     write_private(out / f"{args.name}.key", key, replace=True)
     write_private(out / f"{args.name}.crt", cert, replace=True)
+    bundle = out / f"{args.name}.pem"  # all an analyst needs: `farmwatch-analyst --identity NAME.pem`
+    write_private(bundle, key + cert + (config.pki_dir / ca.CA_CERT).read_bytes(), replace=True)
     print(f"analyst certificate: {out / (args.name + '.crt')}\nkey (mode 0600):     {out / (args.name + '.key')}")
+    print(f"bundle (mode 0600):  {bundle}  (key, certificate and CA certificate: give this one file to "
+          f"{args.name}, for farmwatch-analyst --identity)")
 
 
 _ANALYST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -106,9 +110,10 @@ def register(commands: Commands) -> None:
     p.add_argument("device_id", help="the device id (hardware serial) as `devices` shows it")
     p.add_argument("--reason", help="kept with the revocation, e.g. 'laptop reported stolen'")
     p = pki_cmd.command("issue-analyst", cmd_pki_issue_analyst,
-                        "make a certificate for a security analyst (for the gRPC Query service)",
+                        "make a certificate for a security analyst and the bundle farmwatch-analyst reads",
                         example="farmwatch-collector --home /srv/fw pki issue-analyst alice@example.com --days 30")
     p.add_argument("name", type=_analyst_name,
                    help="who it is for (letters, digits, . _ @ -); names the files and the audit trail")
     p.add_argument("--days", type=positive_int, default=90, help="how long it is valid (default 90)")
-    p.add_argument("--out", metavar="DIR", help="folder for NAME.crt and NAME.key (default HOME/pki/analysts)")
+    p.add_argument("--out", metavar="DIR",
+                   help="folder for NAME.crt, NAME.key and the bundle NAME.pem (default HOME/pki/analysts)")

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from farmwatch.collector import audit
-from farmwatch.collector.cli import output
+from farmwatch.common import output
 from farmwatch.collector.cli.shared import CommandError, Commands, open_store, positive_int, positive_seconds
 
 

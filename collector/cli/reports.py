@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from farmwatch.collector.cli.shared import EXIT_FAIL, EXIT_OK, Commands, open_store
-from farmwatch.collector.printable import json_text
+from farmwatch.common.printable import json_text
 from farmwatch.common.names import AGENT_PROGRAM
 from farmwatch.common.vocabulary import VERDICTS
 

@@ -1,5 +1,5 @@
 """What every command module shares: exit codes, the one-line failure, the store, option checks, how
-a command is declared, one record shown as fields and tables, and the log format."""
+a command is declared, one record shown (common/views.py), and the log format."""
 from __future__ import annotations
 
 import argparse
@@ -8,9 +8,9 @@ import sys
 import textwrap
 
 from farmwatch.collector import audit
-from farmwatch.collector.cli import output
+from farmwatch.common import views
 from farmwatch.collector.config import CollectorConfig
-from farmwatch.collector.printable import json_text
+from farmwatch.common.printable import json_text
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -69,21 +69,15 @@ def positive_seconds(text: str) -> float:
     return seconds
 
 
-def show_one(args, config, what: str, key: str, lookup, hint: str, fields: tuple, sections: tuple) -> None:
-    """One record (audited): `fields` as `name: value` lines, then each section as a table."""
+def show_one(args, config, what: str, key: str, lookup, hint: str, view: views.View) -> None:
+    """One record (audited), shown as `views.show` shows it."""
     store = open_store(config)
     with audit.local_question(config.database, what, key) as entry:
         info = lookup(store, key)
         entry.rows = int(info is not None)
     if info is None:
         raise CommandError(f"no {what} {key!r}; {hint}")
-    if args.format != "table":
-        output.emit(info, (), args.format)
-        return
-    print(output.fields(info, fields), end="")
-    for title, name, columns in sections:
-        print(f"\n{title}:")
-        output.emit(info[name], columns, "table")
+    views.show(info, view, args.format)
 
 
 class JsonLogFormatter(logging.Formatter):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from farmwatch.collector.cli import output
+from farmwatch.common import output
 from farmwatch.collector.cli.shared import CommandError, Commands, open_store, positive_int
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from farmwatch.collector.exports.delivery import DeliveryError
 from farmwatch.collector.exports.feed import CLEARED, FlagEvent
 from farmwatch.collector.exports.registry import Flag, Setting, SinkSpec, register
-from farmwatch.collector.printable import escape, is_hidden, visible
+from farmwatch.common.printable import escape, is_hidden, visible
 
 VENDOR, PRODUCT = "farmwatch", "farmwatch-collector"
 CEF_SEVERITY = {"info": 1, "low": 3, "medium": 5, "high": 8, "critical": 10}

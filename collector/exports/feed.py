@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 
 from farmwatch.collector import queries
-from farmwatch.collector.printable import json_text
+from farmwatch.common.printable import json_text
 from farmwatch.collector.storage import Storage
 from farmwatch.common.vocabulary import severity_rank
 

@@ -20,6 +20,7 @@ is tied to one Python minor version, which its Depends names.
 The agent's venv holds the agent only: the collector's extra dependencies are not installed, and
 the farmwatch-collector script is left out. The collector's venv holds the `collector` extra; its
 farmwatch-agent script is left out (the collector imports a few agent modules, so the code stays).
+Neither carries the farmwatch-analyst script: analysts install it with pip on their own machines.
 Bytecode is compiled by postinst, not shipped. Each package's control files are in its own folder:
 packaging/debian/ for the agent, packaging/debian/collector/ for the collector.
 """
@@ -47,8 +48,10 @@ SETTINGS = Path("/etc/farmwatch/agent.toml")
 COMMAND_LINK = Path("/usr/bin/farmwatch-agent")
 DOC_DIR = Path("/usr/share/doc/farmwatch-agent")
 MAINTAINER = "farmwatch maintainers <farmwatch@localhost>"
-SOURCE_PARTS = ("pyproject.toml", "README.md", "agent", "collector", "common", "demo", "proto")
-LEFT_OUT_SCRIPTS = ("farmwatch-collector",)  # its extra dependencies are not installed
+SOURCE_PARTS = ("pyproject.toml", "README.md", "agent", "analyst", "collector", "common", "demo", "proto")
+# farmwatch-collector: its extra dependencies are not installed; farmwatch-analyst: analysts install it
+# with pip on their own machines (README, "For analysts"), not on every laptop or the collector host
+LEFT_OUT_SCRIPTS = ("farmwatch-collector", "farmwatch-analyst")
 MAINTAINER_SCRIPTS = ("postinst", "prerm", "postrm")
 
 
@@ -90,7 +93,7 @@ COLLECTOR = Package(
     placements={"packaging/systemd/farmwatch-collector.service":
                 Path("/usr/lib/systemd/system/farmwatch-collector.service"),
                 "docs/deploy.md": Path("/usr/share/doc/farmwatch-collector/deploy.md")},
-    extras=("collector",), left_out_scripts=("farmwatch-agent",),
+    extras=("collector",), left_out_scripts=("farmwatch-agent", "farmwatch-analyst"),
 )
 PACKAGES = {"agent": AGENT, "collector": COLLECTOR}
 

@@ -54,7 +54,7 @@ PAYLOAD="$WORK/payload"
 
 # Sources copied out first, so building never writes into the checkout.
 mkdir -p "$WORK/src"
-cp -R "$REPO/pyproject.toml" "$REPO/README.md" "$REPO/agent" "$REPO/collector" "$REPO/common" "$REPO/demo" "$REPO/proto" "$WORK/src/"
+cp -R "$REPO/pyproject.toml" "$REPO/README.md" "$REPO/agent" "$REPO/analyst" "$REPO/collector" "$REPO/common" "$REPO/demo" "$REPO/proto" "$WORK/src/"
 
 mkdir -p "$PAYLOAD/opt/farmwatch/share" "$PAYLOAD/Library/LaunchDaemons" "$PAYLOAD/private/etc/newsyslog.d"
 cp -R "$PYTHON_PREFIX" "$PAYLOAD/opt/farmwatch/python"

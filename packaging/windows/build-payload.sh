@@ -55,7 +55,7 @@ mkdir -p "$OUT/wheels" "$WORK/src"
 tar -xzf "$PYTHON_ARCHIVE" -C "$OUT"   # unpacks to python/
 [ -f "$OUT/python/python.exe" ] || { echo "build-payload.sh: no python/python.exe in $PYTHON_ARCHIVE" >&2; exit 2; }
 
-cp -R "$REPO/pyproject.toml" "$REPO/README.md" "$REPO/agent" "$REPO/collector" "$REPO/common" "$REPO/demo" "$REPO/proto" "$WORK/src/"
+cp -R "$REPO/pyproject.toml" "$REPO/README.md" "$REPO/agent" "$REPO/analyst" "$REPO/collector" "$REPO/common" "$REPO/demo" "$REPO/proto" "$WORK/src/"
 "$BUILDER" -m pip wheel --quiet --no-deps --disable-pip-version-check --wheel-dir "$OUT/wheels" "$WORK/src"
 "$BUILDER" -m pip download --quiet --disable-pip-version-check --dest "$OUT/wheels" \
     --only-binary=:all: --platform win_amd64 --implementation cp --python-version "$PYTHON_VERSION" \

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x66\x61rmwatch/v1/query.proto\x12\x0c\x66\x61rmwatch.v1\"C\n\x0e\x44\x65vicesRequest\x12\x0f\n\x07verdict\x18\x01 \x01(\t\x12\x0c\n\x04user\x18\x02 \x01(\t\x12\x12\n\ncluster_id\x18\x03 \x01(\t\"3\n\rDeviceRequest\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x0f\n\x07history\x18\x02 \x01(\r\"\x1e\n\x0e\x44\x65viceResponse\x12\x0c\n\x04json\x18\x01 \x01(\t\"\x0e\n\x0c\x46lagsRequest\"+\n\nSqlRequest\x12\x0b\n\x03sql\x18\x01 \x01(\t\x12\x10\n\x08max_rows\x18\x02 \x01(\r\"8\n\x04Rows\x12\x0f\n\x07\x63olumns\x18\x01 \x03(\t\x12\x0c\n\x04rows\x18\x02 \x03(\t\x12\x11\n\ttruncated\x18\x03 \x01(\x08\"@\n\x12\x46ollowFlagsRequest\x12\x14\n\x0cskip_current\x18\x01 \x01(\x08\x12\x14\n\x0cpoll_seconds\x18\x02 \x01(\r\"[\n\tFlagEvent\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\x11\n\tdevice_id\x18\x02 \x01(\t\x12\x0c\n\x04rule\x18\x03 \x01(\t\x12\x10\n\x08severity\x18\x04 \x01(\t\x12\x0c\n\x04json\x18\x05 \x01(\t2\xc3\x02\n\x05Query\x12;\n\x07\x44\x65vices\x12\x1c.farmwatch.v1.DevicesRequest\x1a\x12.farmwatch.v1.Rows\x12\x43\n\x06\x44\x65vice\x12\x1b.farmwatch.v1.DeviceRequest\x1a\x1c.farmwatch.v1.DeviceResponse\x12\x37\n\x05\x46lags\x12\x1a.farmwatch.v1.FlagsRequest\x1a\x12.farmwatch.v1.Rows\x12\x33\n\x03Sql\x12\x18.farmwatch.v1.SqlRequest\x1a\x12.farmwatch.v1.Rows\x12J\n\x0b\x46ollowFlags\x12 .farmwatch.v1.FollowFlagsRequest\x1a\x17.farmwatch.v1.FlagEvent0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x66\x61rmwatch/v1/query.proto\x12\x0c\x66\x61rmwatch.v1\"C\n\x0e\x44\x65vicesRequest\x12\x0f\n\x07verdict\x18\x01 \x01(\t\x12\x0c\n\x04user\x18\x02 \x01(\t\x12\x12\n\ncluster_id\x18\x03 \x01(\t\"3\n\rDeviceRequest\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x0f\n\x07history\x18\x02 \x01(\r\"\x1e\n\x0e\x44\x65viceResponse\x12\x0c\n\x04json\x18\x01 \x01(\t\"\x0e\n\x0c\x46lagsRequest\">\n\x0f\x43lustersRequest\x12\x18\n\x10include_inactive\x18\x01 \x01(\x08\x12\x11\n\tmin_score\x18\x02 \x01(\x05\"$\n\x0e\x43lusterRequest\x12\x12\n\ncluster_id\x18\x01 \x01(\t\"\x1f\n\x0f\x43lusterResponse\x12\x0c\n\x04json\x18\x01 \x01(\t\"+\n\nSqlRequest\x12\x0b\n\x03sql\x18\x01 \x01(\t\x12\x10\n\x08max_rows\x18\x02 \x01(\r\"8\n\x04Rows\x12\x0f\n\x07\x63olumns\x18\x01 \x03(\t\x12\x0c\n\x04rows\x18\x02 \x03(\t\x12\x11\n\ttruncated\x18\x03 \x01(\x08\"@\n\x12\x46ollowFlagsRequest\x12\x14\n\x0cskip_current\x18\x01 \x01(\x08\x12\x14\n\x0cpoll_seconds\x18\x02 \x01(\r\"[\n\tFlagEvent\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\x11\n\tdevice_id\x18\x02 \x01(\t\x12\x0c\n\x04rule\x18\x03 \x01(\t\x12\x10\n\x08severity\x18\x04 \x01(\t\x12\x0c\n\x04json\x18\x05 \x01(\t2\xca\x03\n\x05Query\x12;\n\x07\x44\x65vices\x12\x1c.farmwatch.v1.DevicesRequest\x1a\x12.farmwatch.v1.Rows\x12\x43\n\x06\x44\x65vice\x12\x1b.farmwatch.v1.DeviceRequest\x1a\x1c.farmwatch.v1.DeviceResponse\x12\x37\n\x05\x46lags\x12\x1a.farmwatch.v1.FlagsRequest\x1a\x12.farmwatch.v1.Rows\x12=\n\x08\x43lusters\x12\x1d.farmwatch.v1.ClustersRequest\x1a\x12.farmwatch.v1.Rows\x12\x46\n\x07\x43luster\x12\x1c.farmwatch.v1.ClusterRequest\x1a\x1d.farmwatch.v1.ClusterResponse\x12\x33\n\x03Sql\x12\x18.farmwatch.v1.SqlRequest\x1a\x12.farmwatch.v1.Rows\x12J\n\x0b\x46ollowFlags\x12 .farmwatch.v1.FollowFlagsRequest\x1a\x17.farmwatch.v1.FlagEvent0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,14 +39,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEVICERESPONSE']._serialized_end=194
   _globals['_FLAGSREQUEST']._serialized_start=196
   _globals['_FLAGSREQUEST']._serialized_end=210
-  _globals['_SQLREQUEST']._serialized_start=212
-  _globals['_SQLREQUEST']._serialized_end=255
-  _globals['_ROWS']._serialized_start=257
-  _globals['_ROWS']._serialized_end=313
-  _globals['_FOLLOWFLAGSREQUEST']._serialized_start=315
-  _globals['_FOLLOWFLAGSREQUEST']._serialized_end=379
-  _globals['_FLAGEVENT']._serialized_start=381
-  _globals['_FLAGEVENT']._serialized_end=472
-  _globals['_QUERY']._serialized_start=475
-  _globals['_QUERY']._serialized_end=798
+  _globals['_CLUSTERSREQUEST']._serialized_start=212
+  _globals['_CLUSTERSREQUEST']._serialized_end=274
+  _globals['_CLUSTERREQUEST']._serialized_start=276
+  _globals['_CLUSTERREQUEST']._serialized_end=312
+  _globals['_CLUSTERRESPONSE']._serialized_start=314
+  _globals['_CLUSTERRESPONSE']._serialized_end=345
+  _globals['_SQLREQUEST']._serialized_start=347
+  _globals['_SQLREQUEST']._serialized_end=390
+  _globals['_ROWS']._serialized_start=392
+  _globals['_ROWS']._serialized_end=448
+  _globals['_FOLLOWFLAGSREQUEST']._serialized_start=450
+  _globals['_FOLLOWFLAGSREQUEST']._serialized_end=514
+  _globals['_FLAGEVENT']._serialized_start=516
+  _globals['_FLAGEVENT']._serialized_end=607
+  _globals['_QUERY']._serialized_start=610
+  _globals['_QUERY']._serialized_end=1068
 # @@protoc_insertion_point(module_scope)

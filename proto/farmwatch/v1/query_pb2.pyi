@@ -34,6 +34,26 @@ class FlagsRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class ClustersRequest(_message.Message):
+    __slots__ = ("include_inactive", "min_score")
+    INCLUDE_INACTIVE_FIELD_NUMBER: _ClassVar[int]
+    MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
+    include_inactive: bool
+    min_score: int
+    def __init__(self, include_inactive: _Optional[bool] = ..., min_score: _Optional[int] = ...) -> None: ...
+
+class ClusterRequest(_message.Message):
+    __slots__ = ("cluster_id",)
+    CLUSTER_ID_FIELD_NUMBER: _ClassVar[int]
+    cluster_id: str
+    def __init__(self, cluster_id: _Optional[str] = ...) -> None: ...
+
+class ClusterResponse(_message.Message):
+    __slots__ = ("json",)
+    JSON_FIELD_NUMBER: _ClassVar[int]
+    json: str
+    def __init__(self, json: _Optional[str] = ...) -> None: ...
+
 class SqlRequest(_message.Message):
     __slots__ = ("sql", "max_rows")
     SQL_FIELD_NUMBER: _ClassVar[int]

@@ -49,6 +49,16 @@ class QueryStub:
                 request_serializer=farmwatch_dot_v1_dot_query__pb2.FlagsRequest.SerializeToString,
                 response_deserializer=farmwatch_dot_v1_dot_query__pb2.Rows.FromString,
                 _registered_method=True)
+        self.Clusters = channel.unary_unary(
+                '/farmwatch.v1.Query/Clusters',
+                request_serializer=farmwatch_dot_v1_dot_query__pb2.ClustersRequest.SerializeToString,
+                response_deserializer=farmwatch_dot_v1_dot_query__pb2.Rows.FromString,
+                _registered_method=True)
+        self.Cluster = channel.unary_unary(
+                '/farmwatch.v1.Query/Cluster',
+                request_serializer=farmwatch_dot_v1_dot_query__pb2.ClusterRequest.SerializeToString,
+                response_deserializer=farmwatch_dot_v1_dot_query__pb2.ClusterResponse.FromString,
+                _registered_method=True)
         self.Sql = channel.unary_unary(
                 '/farmwatch.v1.Query/Sql',
                 request_serializer=farmwatch_dot_v1_dot_query__pb2.SqlRequest.SerializeToString,
@@ -80,6 +90,20 @@ class QueryServicer:
 
     def Flags(self, request, context):
         """Every finding of every suspicious or relay device, worst first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Clusters(self, request, context):
+        """Clusters (location keys shared by laptops of different people), strongest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Cluster(self, request, context):
+        """One cluster: its key and score, members with their people and verdicts, history. NOT_FOUND if unknown.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -118,6 +142,16 @@ def add_QueryServicer_to_server(servicer, server):
                     servicer.Flags,
                     request_deserializer=farmwatch_dot_v1_dot_query__pb2.FlagsRequest.FromString,
                     response_serializer=farmwatch_dot_v1_dot_query__pb2.Rows.SerializeToString,
+            ),
+            'Clusters': grpc.unary_unary_rpc_method_handler(
+                    servicer.Clusters,
+                    request_deserializer=farmwatch_dot_v1_dot_query__pb2.ClustersRequest.FromString,
+                    response_serializer=farmwatch_dot_v1_dot_query__pb2.Rows.SerializeToString,
+            ),
+            'Cluster': grpc.unary_unary_rpc_method_handler(
+                    servicer.Cluster,
+                    request_deserializer=farmwatch_dot_v1_dot_query__pb2.ClusterRequest.FromString,
+                    response_serializer=farmwatch_dot_v1_dot_query__pb2.ClusterResponse.SerializeToString,
             ),
             'Sql': grpc.unary_unary_rpc_method_handler(
                     servicer.Sql,
@@ -211,6 +245,60 @@ class Query:
             '/farmwatch.v1.Query/Flags',
             farmwatch_dot_v1_dot_query__pb2.FlagsRequest.SerializeToString,
             farmwatch_dot_v1_dot_query__pb2.Rows.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Clusters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/farmwatch.v1.Query/Clusters',
+            farmwatch_dot_v1_dot_query__pb2.ClustersRequest.SerializeToString,
+            farmwatch_dot_v1_dot_query__pb2.Rows.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Cluster(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/farmwatch.v1.Query/Cluster',
+            farmwatch_dot_v1_dot_query__pb2.ClusterRequest.SerializeToString,
+            farmwatch_dot_v1_dot_query__pb2.ClusterResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,12 +1,12 @@
-"""Text the collector writes out, made safe to look at: a laptop's user controls its hostname, its
+"""Text farmwatch writes out, made safe to look at: a laptop's user controls its hostname, its
 process names and more, and those end up in terminals, SIEMs and spreadsheets.
 
 A **hidden** character is a control character (C0, DEL, C1: ESC starts terminal sequences), an
 invisible format character (a right-to-left override rearranges what is shown) or a line or
 paragraph separator (U+2028/U+2029 end a line in JavaScript and in some log viewers). `visible`
 writes them as escapes people can read; `json_text` writes JSON that carries none of them raw.
-Each output format has its own helper built on these: tables and CSV in `cli/output.py`, CEF in
-`exports/cef.py`.
+Each output format has its own helper built on these: tables and CSV in `common/output.py`, CEF in
+`exports/cef.py` (collector).
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import textwrap
 import unicodedata
 from typing import Iterable, Sequence
 
-from farmwatch.collector.printable import json_text, visible
+from farmwatch.common.printable import json_text, visible
 
 FORMATS = ("table", "json", "csv")
 
