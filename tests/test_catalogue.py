@@ -462,6 +462,8 @@ def test_linux_and_macos_identities_beyond_the_research(os_name, process, tool_i
     ("macos", "folder", "/Applications/HopToDesk.app/Contents/MacOS/HopToDesk", "hoptodesk"),
     ("macos", "folder", "/Applications/Supremo.app/Contents/MacOS/Supremo", "supremo"),
     ("linux", "service", "connectwisecontrol-6069f55815889846.service", "connectwise-screenconnect"),
+    ("linux", "process", "hoptodesk", "hoptodesk"), ("linux", "service", "hoptodesk.service", "hoptodesk"),
+    ("macos", "process", "nezha-agent", "nezha"), ("linux", "process", "nezha-agent", "nezha"),
 ])
 def test_macos_and_linux_identities_from_public_installers(os_name, kind, name, tool_id):
     """Issue 14 coverage: names the vendors' installers (Homebrew casks, the ScreenConnect .deb) put on
