@@ -462,6 +462,7 @@ def test_linux_and_macos_identities_beyond_the_research(os_name, process, tool_i
     ("macos", "folder", "/Applications/HopToDesk.app/Contents/MacOS/HopToDesk", "hoptodesk"),
     ("macos", "folder", "/Applications/Supremo.app/Contents/MacOS/Supremo", "supremo"),
     ("linux", "service", "connectwisecontrol-6069f55815889846.service", "connectwise-screenconnect"),
+    ("macos", "service", "connectwisecontrol-1a5d6cc5d5f07e3e-onlogin", "connectwise-screenconnect"),
     ("linux", "process", "hoptodesk", "hoptodesk"), ("linux", "service", "hoptodesk.service", "hoptodesk"),
     ("macos", "process", "nezha-agent", "nezha"), ("linux", "process", "nezha-agent", "nezha"),
 ])
