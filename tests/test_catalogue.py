@@ -463,6 +463,9 @@ def test_linux_and_macos_identities_beyond_the_research(os_name, process, tool_i
     ("macos", "folder", "/Applications/Supremo.app/Contents/MacOS/Supremo", "supremo"),
     ("linux", "service", "connectwisecontrol-6069f55815889846.service", "connectwise-screenconnect"),
     ("macos", "service", "connectwisecontrol-1a5d6cc5d5f07e3e-onlogin", "connectwise-screenconnect"),
+    ("linux", "service", "pandorarc_agent_daemon.service", "pandora-rc-ehorus"),
+    ("macos", "service", "com.ehorus.ehorus_agent", "pandora-rc-ehorus"),
+    ("macos", "folder", "/usr/local/ehorus_agent/ehorus_agent", "pandora-rc-ehorus"),
     ("linux", "process", "hoptodesk", "hoptodesk"), ("linux", "service", "hoptodesk.service", "hoptodesk"),
     ("macos", "process", "nezha-agent", "nezha"), ("linux", "process", "nezha-agent", "nezha"),
 ])
