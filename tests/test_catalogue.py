@@ -466,6 +466,7 @@ def test_linux_and_macos_identities_beyond_the_research(os_name, process, tool_i
     ("linux", "service", "pandorarc_agent_daemon.service", "pandora-rc-ehorus"),
     ("macos", "service", "com.ehorus.ehorus_agent", "pandora-rc-ehorus"),
     ("macos", "folder", "/usr/local/ehorus_agent/ehorus_agent", "pandora-rc-ehorus"),
+    ("linux", "folder", "/usr/local/sbin/Freshservice/Discovery-Agent/any-file", "freshservice"),
     ("linux", "process", "hoptodesk", "hoptodesk"), ("linux", "service", "hoptodesk.service", "hoptodesk"),
     ("macos", "process", "nezha-agent", "nezha"), ("linux", "process", "nezha-agent", "nezha"),
 ])
