@@ -467,6 +467,8 @@ def test_linux_and_macos_identities_beyond_the_research(os_name, process, tool_i
     ("macos", "service", "com.ehorus.ehorus_agent", "pandora-rc-ehorus"),
     ("macos", "folder", "/usr/local/ehorus_agent/ehorus_agent", "pandora-rc-ehorus"),
     ("linux", "folder", "/usr/local/sbin/Freshservice/Discovery-Agent/any-file", "freshservice"),
+    ("macos", "service", "com.komari.komari-agent", "komari"), ("macos", "process", "tmate", "tmate"),
+    ("macos", "folder", "/usr/local/komari/agent", "komari"),
     ("linux", "process", "hoptodesk", "hoptodesk"), ("linux", "service", "hoptodesk.service", "hoptodesk"),
     ("macos", "process", "nezha-agent", "nezha"), ("linux", "process", "nezha-agent", "nezha"),
 ])
