@@ -456,5 +456,30 @@ def test_linux_and_macos_identities_beyond_the_research(os_name, process, tool_i
     assert [t.id for t, _ in load_catalogue().tools_for_process(os_name, process)] == [tool_id]
 
 
+@pytest.mark.parametrize("os_name, kind, name, tool_id", [
+    ("macos", "process", "loclx", "localxpose"),
+    ("macos", "service", "com.hoptodesk.HopToDesk_service", "hoptodesk"),
+    ("macos", "folder", "/Applications/HopToDesk.app/Contents/MacOS/HopToDesk", "hoptodesk"),
+    ("macos", "folder", "/Applications/Supremo.app/Contents/MacOS/Supremo", "supremo"),
+    ("linux", "service", "connectwisecontrol-6069f55815889846.service", "connectwise-screenconnect"),
+    ("macos", "service", "connectwisecontrol-1a5d6cc5d5f07e3e-onlogin", "connectwise-screenconnect"),
+    ("linux", "service", "pandorarc_agent_daemon.service", "pandora-rc-ehorus"),
+    ("macos", "service", "com.ehorus.ehorus_agent", "pandora-rc-ehorus"),
+    ("macos", "folder", "/usr/local/ehorus_agent/ehorus_agent", "pandora-rc-ehorus"),
+    ("linux", "folder", "/usr/local/sbin/Freshservice/Discovery-Agent/any-file", "freshservice"),
+    ("macos", "service", "com.komari.komari-agent", "komari"), ("macos", "process", "tmate", "tmate"),
+    ("macos", "folder", "/usr/local/komari/agent", "komari"),
+    ("linux", "process", "hoptodesk", "hoptodesk"), ("linux", "service", "hoptodesk.service", "hoptodesk"),
+    ("macos", "process", "nezha-agent", "nezha"), ("linux", "process", "nezha-agent", "nezha"),
+])
+def test_macos_and_linux_identities_from_public_installers(os_name, kind, name, tool_id):
+    """Issue 14 coverage: names the vendors' installers (Homebrew casks, the ScreenConnect .deb) put on
+    macOS and Linux, where LOLRMM lists only Windows executables."""
+    catalogue = load_catalogue()
+    lookup = {"process": catalogue.tools_for_process, "service": catalogue.tools_for_service,
+              "folder": lambda o, n: catalogue.tools_installed_in(n, o)}[kind]
+    assert [t.id for t, _ in lookup(os_name, name)] == [tool_id]
+
+
 def test_dwservice_is_recognised_by_its_systemd_unit():
     assert [t.id for t, _ in load_catalogue().tools_for_service("linux", "dwagent.service")] == ["dw-service"]

@@ -1,7 +1,7 @@
 """Issue 14's classes of miss, each with tools and hardware the first checks did not use, and the
 benign look-alikes that keep the new rules honest: streaming hosts and unknown programs with a
 stranger inside a listener, tools in a live session by their own signs, RMMs that take over the
-desktop, tunnels and mesh VPNs paired with the laptop's own servers, catalogue identities on Linux.
+desktop, tunnels and mesh VPNs paired with the laptop's own servers, catalogue identities on Linux and macOS.
 
 `ROWS` holds `(name, os, verdict, what, fact, delta)`; catalogue.py turns them into scenarios. Values
 not in a source (ports of a peer, pids, versions) are plausible ones; the fact says what the verdict
@@ -115,7 +115,7 @@ def rustdesk_connection_manager_windows() -> Delta:
         connections=(Conn("{lan_ip}", 50990, "5.161.196.64", 21116, "rustdesk#server"),))
 
 
-# --- RMMs that take over the desktop; catalogue identities on Linux ----------------------------
+# --- RMMs that take over the desktop; catalogue identities on Linux and macOS -----------------------
 
 def action1_windows() -> Delta:
     """Action1's agent beside the company's Intune (the base laptop's), its remote-desktop part idle."""
@@ -137,6 +137,20 @@ def dwservice_linux() -> Delta:
                    Proc(folder + "runtime/bin/dwagent", ("-S", "-m", "agent"), user="root", parent="dwagsvc",
                         name="dwagent", started=10)),
         connections=(Conn("{lan_ip}", 43122, "51.159.34.180", 443, "dwagent"),))
+
+
+def hoptodesk_macos_jobs() -> Delta:
+    """HopToDesk's two launchd jobs as its cask lists them, the app itself renamed or moved away."""
+    jobs = (("com.hoptodesk.HopToDesk_service", "/Library/LaunchDaemons/"),
+            ("com.hoptodesk.HopToDesk_server", "/Library/LaunchAgents/"))
+    return Delta(applications=tuple(App(label, path=f"{folder}{label}.plist", bundle_id=label, source="launchd")
+                                    for label, folder in jobs))
+
+
+def screenconnect_linux() -> Delta:
+    """The ScreenConnect client's .deb: an init script the systemd generator turns into a unit."""
+    unit = "connectwisecontrol-6069f55815889846"
+    return Delta(applications=(App(unit + ".service", path="/etc/init.d/" + unit, source="systemd"),))
 
 
 # --- tunnels and mesh VPNs paired with the laptop's own servers --------------------------------
@@ -208,6 +222,14 @@ ROWS = [
     ("linux_dwservice_agent", L, SUSPICIOUS,
      "DWService's Linux agent (dwagsvc, dwagent from /usr/share/dwagent, dwagent.service) running",
      "signatures/remote_tools/dw-service.json (Linux identities)", dwservice_linux()),
+    ("mac_hoptodesk_launchd_jobs_only", M, SUSPICIOUS,
+     "HopToDesk's launchd daemon and agent (com.hoptodesk.HopToDesk_service/_server) without the app bundle",
+     "signatures/remote_tools/hoptodesk.json (Homebrew cask hoptodesk.rb: launchd jobs and their plists)",
+     hoptodesk_macos_jobs()),
+    ("linux_screenconnect_client_unit", L, SUSPICIOUS,
+     "The ScreenConnect client's unit connectwisecontrol-<instance id>.service from its init script",
+     "signatures/remote_tools/connectwise-screenconnect.json (the .deb's /etc/init.d/connectwisecontrol-<id>)",
+     screenconnect_linux()),
     ("linux_cloudflared_publishing_sshd", L, SUSPICIOUS,
      "cloudflared running beside the laptop's own OpenSSH server, nobody logged in",
      "docs/detection.md §T6 (cloudflared tunnel run --token); §S6 tunnel-exposes-remote-access",
