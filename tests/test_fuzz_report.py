@@ -58,7 +58,8 @@ class LiveTarget:
 
     def _assert_stored(self, payload: bytes) -> None:
         report = report_pb2.AgentReport.FromString(payload)
-        rows = self.collector.store.rows("SELECT device_id FROM reports WHERE report_id = ?", (report.report_id,))
+        stored_id = str(uuid.UUID(report.report_id))  # the collector keeps one spelling per UUID
+        rows = self.collector.store.rows("SELECT device_id FROM reports WHERE report_id = ?", (stored_id,))
         assert rows == [{"device_id": DEVICE}]
 
     def assert_still_serving(self) -> None:
