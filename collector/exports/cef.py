@@ -22,6 +22,7 @@ from farmwatch.collector.exports.delivery import DeliveryError
 from farmwatch.collector.exports.feed import CLEARED, FlagEvent
 from farmwatch.collector.exports.registry import Flag, Setting, SinkSpec, register
 from farmwatch.common.printable import escape, is_hidden, visible
+from farmwatch.common.names import installed_version
 
 VENDOR, PRODUCT = "farmwatch", "farmwatch-collector"
 CEF_SEVERITY = {"info": 1, "low": 3, "medium": 5, "high": 8, "critical": 10}
@@ -49,21 +50,12 @@ def escape_value(text: str) -> str:
                    for ch in text)
 
 
-def _product_version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("farmwatch")
-    except metadata.PackageNotFoundError:
-        return "0"
-
-
 def to_cef(event: FlagEvent, version: str | None = None) -> str:
     flag = event.flag
     cleared = event.event == CLEARED
     name = ("cleared: " if cleared else "") + (flag.get("summary") or flag["rule"])
     severity = 1 if cleared else CEF_SEVERITY.get(flag.get("severity"), 5)
-    header = [VENDOR, PRODUCT, version or _product_version(), flag["rule"], name[:_NAME_LIMIT], str(severity)]
+    header = [VENDOR, PRODUCT, version or installed_version(), flag["rule"], name[:_NAME_LIMIT], str(severity)]
     extension = {
         "rt": _epoch_ms(flag.get("received_at")),
         "act": event.event,
