@@ -56,16 +56,23 @@ def parse_cmdline(raw: bytes) -> list[str]:
 
 def read_process_name(ctx: ProbeContext, pid: int) -> str:
     """The name the processes probe gives this pid, or "" when it is gone."""
-    proc_dir = ctx.path(f"/proc/{pid}")
+    proc_dir = f"{ctx.path('/proc')}/{pid}"
     try:
-        comm = parse_stat((proc_dir / "stat").read_bytes()).comm
+        comm = parse_stat(_read(f"{proc_dir}/stat")).comm
     except (OSError, ValueError, IndexError):
         return ""
+    if len(comm) < COMM_MAX_LENGTH:
+        return comm  # not cut short: the command line cannot change it
     try:
-        cmdline = parse_cmdline((proc_dir / "cmdline").read_bytes())
+        cmdline = parse_cmdline(_read(f"{proc_dir}/cmdline"))
     except OSError:
         cmdline = []
     return process_name(comm, cmdline)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb", buffering=0) as file:
+        return file.read()
 
 
 @dataclass(frozen=True)
