@@ -154,8 +154,9 @@ def _ip_forwarding(ctx: ProbeContext) -> bool:
 
 
 def _add_sockets(ctx: ProbeContext, network: report_pb2.Network) -> None:
-    sockets = read_sockets(ctx)
-    owners = socket_owners(ctx, {s.inode for s in sockets if s.inode})
+    # an unconnected, non-listening socket is no connection: left out, and its owner not looked for
+    sockets = [s for s in read_sockets(ctx) if _is_listener(s) or s.remote_port]
+    owners = socket_owners(ctx, {s.inode for s in sockets if s.inode})  # inode 0: TIME_WAIT and the like
     for sock in sockets:
         pid, process_name = owners.get(sock.inode, (0, ""))
         if _is_listener(sock):
@@ -164,7 +165,7 @@ def _add_sockets(ctx: ProbeContext, network: report_pb2.Network) -> None:
                     ip=sock.local_ip, port=sock.local_port, protocol=sock.protocol, pid=pid, process_name=process_name
                 )
             )
-        elif sock.remote_port:  # an unconnected, non-listening socket is no connection
+        else:
             network.connections.append(
                 report_pb2.Connection(
                     local_ip=sock.local_ip,
