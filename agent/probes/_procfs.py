@@ -9,6 +9,7 @@ from .context import ProbeContext
 
 CLOCK_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 COMM_MAX_LENGTH = 15  # the kernel truncates a task's comm to 15 characters
+_READ_SIZE = 65536
 
 
 @dataclass(frozen=True)
@@ -56,23 +57,45 @@ def parse_cmdline(raw: bytes) -> list[str]:
 
 def read_process_name(ctx: ProbeContext, pid: int) -> str:
     """The name the processes probe gives this pid, or "" when it is gone."""
-    proc_dir = f"{ctx.path('/proc')}/{pid}"
     try:
-        comm = parse_stat(_read(f"{proc_dir}/stat")).comm
+        with ProcessDir(ctx, pid) as proc_dir:
+            comm = parse_stat(proc_dir.read("stat")).comm
+            if len(comm) < COMM_MAX_LENGTH:
+                return comm  # not cut short: the command line cannot change it
+            try:
+                cmdline = parse_cmdline(proc_dir.read("cmdline"))
+            except OSError:
+                cmdline = []
     except (OSError, ValueError, IndexError):
         return ""
-    if len(comm) < COMM_MAX_LENGTH:
-        return comm  # not cut short: the command line cannot change it
-    try:
-        cmdline = parse_cmdline(_read(f"{proc_dir}/cmdline"))
-    except OSError:
-        cmdline = []
     return process_name(comm, cmdline)
 
 
-def _read(path: str) -> bytes:
-    with open(path, "rb", buffering=0) as file:
-        return file.read()
+class ProcessDir:
+    """/proc/PID opened once; its files are read relative to it, so the kernel looks up the pid
+    once per process rather than once per file (and no Path is built per file)."""
+
+    def __init__(self, ctx: ProbeContext, pid: int):
+        self.fd = os.open(f"{ctx.path('/proc')}/{pid}", os.O_RDONLY | os.O_DIRECTORY)
+
+    def __enter__(self) -> ProcessDir:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        os.close(self.fd)
+
+    def read(self, name: str) -> bytes:
+        fd = os.open(name, os.O_RDONLY, dir_fd=self.fd)
+        try:
+            chunks = []
+            while chunk := os.read(fd, _READ_SIZE):  # /proc files hand out a page or so per read
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
+
+    def readlink(self, name: str) -> str:
+        return os.readlink(name, dir_fd=self.fd)
 
 
 @dataclass(frozen=True)
