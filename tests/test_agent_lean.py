@@ -1,0 +1,31 @@
+"""The agent loads gRPC without mapping OpenSSL (agent/lean.py), and what it keeps out still
+works when asked for: hashlib hashes with CPython's own code, ssl imports on demand."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+
+CHILD = """
+import json, sys
+import farmwatch.agent.cli, farmwatch.agent.run, farmwatch.agent.scan
+import hashlib
+def openssl_mapped():
+    return sorted({line.split()[-1].rsplit("/", 1)[-1] for line in open("/proc/self/maps")
+                   if "libssl" in line or "libcrypto" in line})
+facts = {"modules": sorted(m for m in ("ssl", "_hashlib") if m in sys.modules), "mapped": openssl_mapped(),
+         "sha256": hashlib.sha256(b"farmwatch").hexdigest()}
+import ssl
+ssl.create_default_context()
+facts["mapped_after_ssl"] = openssl_mapped()
+print(json.dumps(facts))
+"""
+
+
+def test_the_agent_process_maps_no_openssl_until_ssl_is_asked_for():
+    facts = json.loads(subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, check=True).stdout)
+    assert facts["modules"] == [] and facts["mapped"] == []
+    assert facts["sha256"] == hashlib.sha256(b"farmwatch").hexdigest()  # this process's hashlib is OpenSSL's
+    assert any(name.startswith("libssl") for name in facts["mapped_after_ssl"])
