@@ -29,3 +29,16 @@ def test_the_agent_process_maps_no_openssl_until_ssl_is_asked_for():
     assert facts["modules"] == [] and facts["mapped"] == []
     assert facts["sha256"] == hashlib.sha256(b"farmwatch").hexdigest()  # this process's hashlib is OpenSSL's
     assert any(name.startswith("libssl") for name in facts["mapped_after_ssl"])
+
+
+SCAN_CHILD = """
+import json, sys
+from farmwatch.agent.scan import build_report
+build_report()
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("farmwatch.agent.probes.macos", "farmwatch.agent.probes.windows")))))
+"""
+
+
+def test_a_linux_scan_loads_no_other_os_probe_code():
+    loaded = json.loads(subprocess.run([sys.executable, "-c", SCAN_CHILD], capture_output=True, text=True, check=True).stdout)
+    assert loaded == []

@@ -9,8 +9,6 @@ from ._platform import dispatch
 from ._probe import OPERATING_SYSTEMS, Probe
 from ._systemd import enabled_units
 from .context import ProbeContext
-from .macos import applications as macos_applications
-from .windows import applications as windows_applications
 
 _DPKG_STATUS = "/var/lib/dpkg/status"
 _INSTALLED_STATES = ("install ok installed", "hold ok installed")
@@ -21,7 +19,7 @@ _FLATPAK_USER_DIR = ".local/share/flatpak/app"
 
 
 def collect(ctx: ProbeContext) -> list[report_pb2.Application]:
-    return dispatch(ctx, list, linux=_linux, macos=macos_applications.collect, windows=windows_applications.collect)
+    return dispatch(ctx, list, linux=_linux, macos="macos.applications", windows="windows.applications")
 
 
 PROBE = Probe("applications", collect, field="applications", platforms=OPERATING_SYSTEMS)

@@ -11,8 +11,6 @@ from ._probe import OPERATING_SYSTEMS, Probe
 from ._sockets import Socket, normal_ip, normal_mac, proc_ip, read_sockets, socket_owners
 from ._wifi import current_wifi, nearby_wifi
 from .context import ProbeContext
-from .macos import network as macos_network
-from .windows import network as windows_network
 
 NET_CLASS_DIR = "/sys/class/net"
 _ARPHRD_LOOPBACK = "772"
@@ -27,7 +25,7 @@ _RESOLVED_UPSTREAM = "/run/systemd/resolve/resolv.conf"
 
 
 def collect(ctx: ProbeContext) -> report_pb2.Network:
-    return dispatch(ctx, report_pb2.Network, linux=_linux, macos=macos_network.collect, windows=windows_network.collect)
+    return dispatch(ctx, report_pb2.Network, linux=_linux, macos="macos.network", windows="windows.network")
 
 
 PROBE = Probe("network", collect, field="network", platforms=OPERATING_SYSTEMS)

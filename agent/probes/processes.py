@@ -18,14 +18,13 @@ from ._platform import dispatch
 from ._probe import OPERATING_SYSTEMS, Probe
 from ._procfs import CLOCK_TICKS_PER_SECOND, ProcessDir, boot_time, parse_cmdline, parse_stat, pids, process_name
 from .context import ProbeContext
-from .macos import processes as macos_processes
 
 _DELETED_SUFFIX = " (deleted)"
 _NANOS = 1_000_000_000
 
 
 def collect(ctx: ProbeContext) -> list[report_pb2.Process]:
-    return dispatch(ctx, list, linux=_linux, macos=macos_processes.collect, windows=_psutil_tables.processes)
+    return dispatch(ctx, list, linux=_linux, macos="macos.processes", windows=_psutil_tables.processes)
 
 
 PROBE = Probe("processes", collect, field="processes", platforms=OPERATING_SYSTEMS)
