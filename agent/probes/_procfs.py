@@ -19,6 +19,11 @@ class ProcStat:
     start_ticks: int  # clock ticks after boot
 
 
+def proc_root(ctx: ProbeContext) -> str:
+    """Where the machine's /proc is, as a string to build paths on (cheaper than a Path per file)."""
+    return str(ctx.path("/proc"))
+
+
 def pids(ctx: ProbeContext) -> list[int]:
     return sorted(int(name) for name in ctx.list_dir("/proc") if name.isdigit())
 
@@ -55,10 +60,11 @@ def parse_cmdline(raw: bytes) -> list[str]:
     return [arg.decode("utf-8", errors="replace") for arg in raw.rstrip(b"\0").split(b"\0")]
 
 
-def read_process_name(ctx: ProbeContext, pid: int) -> str:
-    """The name the processes probe gives this pid, or "" when it is gone."""
+def read_process_name(proc_root: str, pid: int) -> str:
+    """The name the processes probe gives this pid, or "" when it is gone; ``proc_root`` is
+    where the machine's /proc is (`proc_root(ctx)`)."""
     try:
-        with ProcessDir(ctx, pid) as proc_dir:
+        with ProcessDir(proc_root, pid) as proc_dir:
             comm = parse_stat(proc_dir.read("stat")).comm
             if len(comm) < COMM_MAX_LENGTH:
                 return comm  # not cut short: the command line cannot change it
@@ -75,8 +81,8 @@ class ProcessDir:
     """/proc/PID opened once; its files are read relative to it, so the kernel looks up the pid
     once per process rather than once per file (and no Path is built per file)."""
 
-    def __init__(self, ctx: ProbeContext, pid: int):
-        self.fd = os.open(f"{ctx.path('/proc')}/{pid}", os.O_RDONLY | os.O_DIRECTORY)
+    def __init__(self, proc_root: str, pid: int):
+        self.fd = os.open(f"{proc_root}/{pid}", os.O_RDONLY | os.O_DIRECTORY)
 
     def __enter__(self) -> ProcessDir:
         return self
@@ -87,9 +93,11 @@ class ProcessDir:
     def read(self, name: str) -> bytes:
         fd = os.open(name, os.O_RDONLY, dir_fd=self.fd)
         try:
-            chunks = []
-            while chunk := os.read(fd, _READ_SIZE):  # /proc files hand out a page or so per read
-                chunks.append(chunk)
+            chunks = [os.read(fd, _READ_SIZE)]
+            # /proc (seq_file, cmdline) and plain files return less than asked for only at the end,
+            # which spares the second read a loop-until-empty would make for every small file
+            while len(chunks[-1]) == _READ_SIZE:
+                chunks.append(os.read(fd, _READ_SIZE))
             return b"".join(chunks)
         finally:
             os.close(fd)

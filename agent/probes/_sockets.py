@@ -9,7 +9,7 @@ import struct
 import sys
 from dataclasses import dataclass
 
-from ._procfs import pids, read_process_name
+from ._procfs import pids, proc_root, read_process_name
 from .context import ProbeContext
 
 # include/net/tcp_states.h, named as psutil names them
@@ -113,11 +113,11 @@ def socket_owners(ctx: ProbeContext, inodes: set[int]) -> dict[int, tuple[int, s
     owners: dict[int, tuple[int, str]] = {}
     if not inodes:
         return owners
-    proc = str(ctx.path("/proc"))
+    proc = proc_root(ctx)
     for pid in pids(ctx):
         held = [inode for inode in _socket_inodes(f"{proc}/{pid}/fd") if inode in inodes and inode not in owners]
         if held:
-            owners.update(dict.fromkeys(held, (pid, read_process_name(ctx, pid))))
+            owners.update(dict.fromkeys(held, (pid, read_process_name(proc, pid))))
             if len(owners) == len(inodes):
                 break
     return owners

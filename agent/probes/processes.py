@@ -16,7 +16,8 @@ from . import _psutil_tables
 from ._accounts import user_names_by_uid
 from ._platform import dispatch
 from ._probe import OPERATING_SYSTEMS, Probe
-from ._procfs import CLOCK_TICKS_PER_SECOND, ProcessDir, boot_time, parse_cmdline, parse_stat, pids, process_name
+from ._procfs import (CLOCK_TICKS_PER_SECOND, ProcessDir, boot_time, parse_cmdline, parse_stat, pids, proc_root,
+                      process_name)
 from .context import ProbeContext
 
 _DELETED_SUFFIX = " (deleted)"
@@ -40,6 +41,7 @@ def _linux(ctx: ProbeContext) -> list[report_pb2.Process]:
 class _ProcessReader:
     def __init__(self, ctx: ProbeContext):
         self.ctx = ctx
+        self.proc_root = proc_root(ctx)
         self.boot_time = boot_time(ctx)
         if self.boot_time is None:
             ctx.gap("no btime in /proc/stat: process start times unknown")
@@ -48,7 +50,7 @@ class _ProcessReader:
 
     def read(self, pid: int) -> report_pb2.Process | None:
         try:
-            with ProcessDir(self.ctx, pid) as proc_dir:
+            with ProcessDir(self.proc_root, pid) as proc_dir:
                 return self._process(pid, proc_dir)
         except OSError:
             return None  # exited while we looked, or not a process directory
@@ -73,7 +75,8 @@ class _ProcessReader:
         )
         if self.boot_time is not None:
             nanoseconds = self.boot_time * _NANOS + stat.start_ticks * _NANOS // CLOCK_TICKS_PER_SECOND
-            process.create_time.FromNanoseconds(nanoseconds)
+            # what Timestamp.FromNanoseconds does, minus its range checks (~10 % of this probe's time)
+            process.create_time.seconds, process.create_time.nanos = divmod(nanoseconds, _NANOS)
         return process
 
     def report_denials(self) -> None:
