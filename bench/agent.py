@@ -19,7 +19,9 @@ present byte for byte in the previous scan, plus the scalar sections when they c
 
 Idle: a collector in a temporary home, an agent enrolled with it and `farmwatch-agent run
 --interval 3600`; after its first report is stored, the agent's CPU (psutil) over 60 s (10 s
-with --quick), and its peak RSS (VmHWM) over its whole life.
+with --quick), and its peak RSS (VmHWM) over its whole life. Then, with the same enrollment,
+what `run` does step by step in one fresh process (imports as the entry point makes them, then
+three report cycles, `run_once`), with VmRSS and VmHWM after each step: where the memory goes.
 """
 from __future__ import annotations
 
@@ -140,8 +142,10 @@ def idle_run(seconds: float, workdir: Path) -> dict:
         finally:
             agent.terminate()
             agent.wait(timeout=30)
+        stages = subprocess.run([sys.executable, str(Path(__file__).parent / "benchlib" / "rss_stages.py"), str(state)],
+                                env=ENV, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
     return {"idle_seconds": round(elapsed, 1), "idle_cpu_s": used, "idle_cpu_percent": used / elapsed * 100,
-            "run_peak_rss_mib": peak_rss, "run_threads": threads}
+            "run_peak_rss_mib": peak_rss, "run_threads": threads, "rss_stages": json.loads(stages)}
 
 
 def _wait_for_first_report(server: CollectorProcess, agent: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -182,6 +186,10 @@ def print_table(scans: list[dict], idle: dict, load: list[float]) -> None:
                                    f"in {idle['idle_seconds']:g} s)"],
         ["peak RSS (VmHWM, whole life incl. first scan and report)", f"{idle['run_peak_rss_mib']:.1f} MiB"],
         ["threads", idle["run_threads"]]]))
+    print()
+    print(table(["`run` step by step, one process", "VmRSS MiB", "VmHWM MiB"],
+                [[stage["stage"], f"{stage['rss_mib']:.1f}", f"{stage['peak_mib']:.1f}"]
+                 for stage in idle["rss_stages"]]))
 
 
 def _ms(summary: dict) -> dict:
