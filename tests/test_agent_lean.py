@@ -42,3 +42,28 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith(("farmwatch.agent
 def test_a_linux_scan_loads_no_other_os_probe_code():
     loaded = json.loads(subprocess.run([sys.executable, "-c", SCAN_CHILD], capture_output=True, text=True, check=True).stdout)
     assert loaded == []
+
+
+ARENA_CHILD = """
+import ctypes, sys, threading
+if sys.argv[1] == "agent":
+    import farmwatch.agent.cli  # noqa: F401
+def allocate():
+    kept = [bytes(4096) for _ in range(200)]  # past pymalloc's 512 bytes: glibc's malloc
+threads = [threading.Thread(target=allocate) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+ctypes.CDLL(None).malloc_stats()  # one "Arena N:" block per heap, on stderr
+"""
+
+
+def _arenas(program: str) -> int:
+    done = subprocess.run([sys.executable, "-c", ARENA_CHILD, program], capture_output=True, text=True, check=True)
+    return done.stderr.count("Arena ")
+
+
+def test_the_agent_keeps_one_malloc_heap_however_many_threads_allocate():
+    assert _arenas("plain python") > 1  # what glibc does without being told
+    assert _arenas("agent") == 1
