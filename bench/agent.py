@@ -51,6 +51,7 @@ DELTA_GAP_SECONDS = 5.0
 
 def scan_child(sysroot: str | None, delta: bool) -> None:
     """Runs in the fresh subprocess: one scan, its cost, its sizes; prints one JSON line."""
+    import farmwatch.agent.cli  # noqa: F401  (the agent's entry point: its imports and process settings first)
     from farmwatch.agent.scan import build_report
 
     cpu, wall = time.process_time(), time.perf_counter()
