@@ -60,11 +60,11 @@ def parse_cmdline(raw: bytes) -> list[str]:
     return [arg.decode("utf-8", errors="replace") for arg in raw.rstrip(b"\0").split(b"\0")]
 
 
-def read_process_name(proc_root: str, pid: int) -> str:
-    """The name the processes probe gives this pid, or "" when it is gone; ``proc_root`` is
-    where the machine's /proc is (`proc_root(ctx)`)."""
+def read_process_name(proc: str, pid: int) -> str:
+    """The name the processes probe gives this pid, or "" when it is gone; ``proc`` is where the
+    machine's /proc is (`proc_root(ctx)`)."""
     try:
-        with ProcessDir(proc_root, pid) as proc_dir:
+        with ProcessDir(proc, pid) as proc_dir:
             comm = parse_stat(proc_dir.read("stat")).comm
             if len(comm) < COMM_MAX_LENGTH:
                 return comm  # not cut short: the command line cannot change it
@@ -81,8 +81,8 @@ class ProcessDir:
     """/proc/PID opened once; its files are read relative to it, so the kernel looks up the pid
     once per process rather than once per file (and no Path is built per file)."""
 
-    def __init__(self, proc_root: str, pid: int):
-        self.fd = os.open(f"{proc_root}/{pid}", os.O_RDONLY | os.O_DIRECTORY)
+    def __init__(self, proc: str, pid: int):
+        self.fd = os.open(f"{proc}/{pid}", os.O_RDONLY | os.O_DIRECTORY)
 
     def __enter__(self) -> ProcessDir:
         return self
