@@ -1,0 +1,94 @@
+"""Microsoft Intune through Microsoft Graph v1.0: app-only client credentials, managed devices, and
+write-back to an Entra device extension attribute.
+
+Vendor documentation followed (and noted beside each test fixture in tests/mdm_standins.py):
+- token: POST {login_url}/{tenant}/oauth2/v2.0/token, form client_id, client_secret,
+  scope=https://graph.microsoft.com/.default, grant_type=client_credentials
+  (learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow)
+- devices: GET /v1.0/deviceManagement/managedDevices?$select=…; {"value": [...], "@odata.nextLink"}
+  followed until absent (learn.microsoft.com/graph/api/intune-devices-manageddevice-list,
+  learn.microsoft.com/graph/paging); 429 with Retry-After (learn.microsoft.com/graph/throttling)
+- write-back: GET /v1.0/devices?$filter=deviceId eq '{azureADDeviceId}'&$select=id, then
+  PATCH /v1.0/devices/{id} {"extensionAttributes": {"extensionAttributeN": …}}
+  (learn.microsoft.com/graph/api/device-update)
+
+Why an Entra extension attribute and not an Intune device category: a device has one category,
+often chosen by the user at enrollment and used by IT for its own grouping, so farmwatch would
+overwrite it; extensionAttribute1–15 are free text fields meant for this, and Entra dynamic device
+groups (`device.extensionAttribute1 -eq "relay"`) feed Intune policy and Conditional Access.
+
+Managed devices carry no department, and their issue date is the enrollment date.
+"""
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+from farmwatch.collector.mdm.http import ApiClient, ClientCredentials, MdmError
+from farmwatch.collector.mdm.inventory import Inventory, MalformedRecord, MdmDevice, entry, serial_at, text
+
+_SELECT = ("id,serialNumber,userPrincipalName,userDisplayName,emailAddress,deviceName,operatingSystem,"
+           "enrolledDateTime,azureADDeviceId")
+
+
+class IntuneClient:
+    kind = "intune"
+    provided = ("serial", "user_name", "email", "issue_date")
+
+    def __init__(self, settings, mdm, sleep):
+        token_url = f"{settings.login_url.rstrip('/')}/{quote(settings.tenant, safe='')}/oauth2/v2.0/token"
+        auth = ClientCredentials(token_url, {
+            "client_id": settings.client_id, "client_secret": settings.secret(),
+            "scope": "https://graph.microsoft.com/.default", "grant_type": "client_credentials"})
+        self.api = ApiClient("Microsoft Graph", settings.url, auth, ca_file=settings.ca_file,
+                             timeout=settings.timeout_seconds, max_retry_wait=mdm.max_retry_wait_seconds, sleep=sleep)
+        self.settings = settings
+
+    def inventory(self) -> Inventory:
+        found = Inventory(self.settings.source, self.provided)
+        params = [("$select", _SELECT)] + ([("$top", self.settings.page_size)] if self.settings.page_size else [])
+        for position, record in enumerate(self._pages("/v1.0/deviceManagement/managedDevices", params), start=1):
+            found.add(position, record, _device, lambda r: serial_at(r, "serialNumber"))
+        return found
+
+    def _pages(self, path: str, params):
+        answer = self.api.get(path, params)
+        while True:
+            if not isinstance(answer, dict) or not isinstance(answer.get("value"), list):
+                raise MdmError(f"Microsoft Graph: a page of {path} has no \"value\" list; nothing was changed")
+            yield from answer["value"]
+            link = answer.get("@odata.nextLink")
+            if not link:
+                return
+            if not isinstance(link, str) or urlsplit(link).netloc != urlsplit(self.api.base_url).netloc:
+                # the token must go nowhere but Graph
+                raise MdmError(f"Microsoft Graph: @odata.nextLink points away from {self.api.base_url}; refused")
+            answer = self.api.get(link)
+
+    def write(self, target: dict, values: dict[str, str]) -> None:
+        if not target.get("directory_id"):
+            raise MdmError(f"Microsoft Graph: managed device {target['mdm_id']} has no Entra device id "
+                           "(not Entra joined or registered); nothing to write to")
+        found = self.api.get("/v1.0/devices", [("$filter", f"deviceId eq '{target['directory_id']}'"),
+                                               ("$select", "id")])
+        objects = found.get("value") if isinstance(found, dict) else None
+        if not objects or not isinstance(objects[0], dict) or not objects[0].get("id"):
+            raise MdmError(f"Microsoft Graph: no Entra device with deviceId {target['directory_id']}")
+        attributes = {getattr(self.settings, name): value for name, value in values.items()
+                      if getattr(self.settings, name)}
+        self.api.call("PATCH", f"/v1.0/devices/{quote(objects[0]['id'], safe='')}",
+                      body={"extensionAttributes": attributes})
+
+
+def _device(position: int, record) -> MdmDevice | None:
+    if not isinstance(record, dict):
+        raise MalformedRecord(f"the record is {type(record).__name__}, not an object")
+    mdm_id = text(record, "id")
+    if not mdm_id:
+        raise MalformedRecord("it has no id")
+    found = entry(position, text(record, "serialNumber"), user_name=text(record, "userDisplayName"),
+                  email=text(record, "emailAddress") or text(record, "userPrincipalName"),
+                  issue_date=text(record, "enrolledDateTime"))
+    if found is None:
+        return None
+    return MdmDevice(mdm_id, found, device_name=text(record, "deviceName"), os=text(record, "operatingSystem"),
+                     directory_id=text(record, "azureADDeviceId"))
