@@ -54,11 +54,10 @@ class Inventory:
             else:
                 self.hold_removals = True
             return
-        if device is not None:
+        if device is None:
+            self.skipped.append(Problem(position, "the device has no usable serial number; not on the roster"))
+        else:
             self.devices.append(device)
-
-    def no_serial(self, position: int, mdm_id: str) -> None:
-        self.skipped.append(Problem(position, f"device {mdm_id} has no usable serial number; not on the roster"))
 
 
 def text(record: dict, key: str, where: str = "") -> str:

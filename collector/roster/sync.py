@@ -112,3 +112,11 @@ def history_row(change: RosterChange, source: str, stamp: str, run_id: str) -> d
             "user_name": after.get("user_name"), "email": after.get("email"),
             "previous_user_name": before.get("user_name"), "previous_email": before.get("email"),
             "fields": ",".join(change.fields) or None}
+
+
+def history(conn_or_store, serial: str) -> list[dict]:
+    """Who had this laptop when: its roster changes, oldest first (`roster_changes`)."""
+    from farmwatch.collector.roster.normalise import normalise_serial
+
+    key = normalise_serial(serial)
+    return storage.history(storage.database(conn_or_store), serial=key) if key else []
