@@ -203,6 +203,8 @@ def test_rows_from_a_csv_import_are_taken_over_when_listed_and_never_removed(sto
     rows = {r["serial"]: r for r in store.rows("SELECT * FROM roster")}
     assert rows[listed]["source_format"] == "jamf-api" and rows[listed]["country"] == "US"  # Jamf has no country
     assert rows["CSVONLY001"]["source_format"] == "csv"
+    assert [(h["change"], h["source"], h["email"]) for h in csv_roster.history(store, listed)] == \
+        [("new", "csv", "old@acme.example"), ("reassigned", "jamf-api", "person0@acme.example")]
     jamf.devices = []
     sync(store, jamf, settings_for(jamf, tls, monkeypatch), accept_removals=True)
     assert set(roster(store)) == {"CSVONLY001"}

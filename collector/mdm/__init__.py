@@ -24,7 +24,7 @@ from farmwatch.collector.mdm.jamf import JamfClient
 from farmwatch.collector.mdm.kandji import KandjiClient
 from farmwatch.collector.mdm.settings import KINDS, MdmSettings, MdmSettingsError, SourceSettings
 from farmwatch.collector.mdm.sync import SyncOutcome, last_runs, sync_source
-from farmwatch.collector.mdm.writeback import WriteBackOutcome, write_back
+from farmwatch.collector.mdm.writeback import WriteBackOutcome, due_writes, write_back
 
 CLIENTS = {"jamf": JamfClient, "intune": IntuneClient, "kandji": KandjiClient}
 
@@ -39,4 +39,4 @@ def clients(mdm: MdmSettings, only: str | None = None, sleep=time.sleep) -> list
 
 
 __all__ = ["KINDS", "MdmError", "MdmSettings", "MdmSettingsError", "SourceSettings", "SyncOutcome",
-           "WriteBackOutcome", "client_for", "clients", "last_runs", "sync_source", "write_back"]
+           "WriteBackOutcome", "client_for", "clients", "due_writes", "last_runs", "sync_source", "write_back"]

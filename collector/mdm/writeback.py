@@ -42,11 +42,16 @@ class WriteBackOutcome:
         return {"source": self.source, "due": self.due, "written": self.written, "failed": self.failed}
 
 
+def due_writes(store, source: str) -> list[dict]:
+    """The devices whose verdict the next write-back to `source` would write."""
+    return storage.write_back_due(store.reader(), source)
+
+
 def write_back(store, client, *, mdm, limit: int | None = None, sleep=time.sleep,
                clock=time.monotonic) -> WriteBackOutcome:
     """Write the verdicts that changed since the last write to `client`'s MDM."""
     settings = client.settings
-    due = storage.write_back_due(store.reader(), settings.source)
+    due = due_writes(store, settings.source)
     outcome = WriteBackOutcome(settings.source, len(due))
     pace, next_at = 60.0 / settings.writes_per_minute, clock()
     audit = AuditLog(store.path)

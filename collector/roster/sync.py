@@ -63,7 +63,7 @@ def plan_sync(conn: sqlite3.Connection, source: str, entries: list[RosterEntry],
     stored = storage.existing_rows(conn, [e.serial for e in entries])
     plan = SyncPlan(source, len(entries), skipped=list(skipped), owned=len(owned))
     for entry in entries:
-        change = _change(entry, stored.get(entry.serial), provided)
+        change = change_for(entry, stored.get(entry.serial), provided)
         if change:
             plan.changes.append(change)
         else:
@@ -77,7 +77,9 @@ def plan_sync(conn: sqlite3.Connection, source: str, entries: list[RosterEntry],
     return plan
 
 
-def _change(entry: RosterEntry, stored: dict | None, provided: tuple[str, ...]) -> RosterChange | None:
+def change_for(entry: RosterEntry, stored: dict | None, provided: tuple[str, ...]) -> RosterChange | None:
+    """What writing `entry` over the `stored` row changes; `provided`: the fields the source has
+    (the others are left alone)."""
     if stored is None:
         return RosterChange(entry.serial, NEW, None, entry.values(FIELDS))
     new = entry.values(f for f in provided if f != "serial")
