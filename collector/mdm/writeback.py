@@ -47,9 +47,10 @@ def due_writes(store, source: str) -> list[dict]:
     return storage.write_back_due(store.reader(), source)
 
 
-def write_back(store, client, *, mdm, limit: int | None = None, sleep=time.sleep,
-               clock=time.monotonic) -> WriteBackOutcome:
-    """Write the verdicts that changed since the last write to `client`'s MDM."""
+def write_back(store, client, *, mdm, limit: int | None = None, sleep=time.sleep, clock=time.monotonic,
+               stop=None) -> WriteBackOutcome:
+    """Write the verdicts that changed since the last write to `client`'s MDM: at most `limit`,
+    until `stop` (a threading.Event) is set."""
     settings = client.settings
     due = due_writes(store, settings.source)
     outcome = WriteBackOutcome(settings.source, len(due))
@@ -60,6 +61,8 @@ def write_back(store, client, *, mdm, limit: int | None = None, sleep=time.sleep
             wait = next_at - clock()
             if wait > 0:
                 sleep(wait)
+            if stop is not None and stop.is_set():
+                break
             next_at = max(next_at, clock()) + pace
             _write_one(store, client, audit, target, mdm.evidence_url(target["device_id"]), outcome)
     finally:
