@@ -3,7 +3,7 @@ are, and one table per MDM (documented in collector.example.toml and docs/deploy
 
     [mdm]
     sync_every_minutes = 60
-    console_url = "https://farmwatch.example.com:8443"
+    console_url = "https://farmwatch.example.com"
     max_removed_percent = 10
 
     [mdm.jamf]
