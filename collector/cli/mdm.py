@@ -24,7 +24,7 @@ def cmd_mdm_sync(args, config):
                            f"{config.config_file} (docs/deploy.md, \"MDM integration\")")
     try:
         clients = mdm.clients(settings, args.only)
-    except mdm.MdmSettingsError as exc:
+    except (mdm.MdmSettingsError, mdm.MdmError) as exc:
         raise CommandError(str(exc)) from exc
     if not clients:
         raise CommandError(f"no [mdm.{args.only}] table in {config.config_file}")

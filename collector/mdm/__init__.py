@@ -30,7 +30,8 @@ CLIENTS = {"jamf": JamfClient, "intune": IntuneClient, "kandji": KandjiClient}
 
 
 def client_for(source: SourceSettings, mdm: MdmSettings, sleep=time.sleep):
-    """The API client of one `[mdm.KIND]` table; reads its secret now (MdmSettingsError if it cannot)."""
+    """The API client of one `[mdm.KIND]` table; reads its secret now (MdmSettingsError if it cannot;
+    MdmError if its ca_file cannot be read)."""
     return CLIENTS[source.kind](source, mdm, sleep)
 
 

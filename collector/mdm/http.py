@@ -80,7 +80,11 @@ class ApiClient:
                  max_retry_wait: float = 120, retries: int = 5, sleep: Callable[[float], None] = time.sleep):
         self.name, self.base_url, self.auth = name, base_url.rstrip("/"), auth
         self.timeout, self.max_retry_wait, self.retries, self.sleep = timeout, max_retry_wait, retries, sleep
-        context = ssl.create_default_context(cafile=ca_file or None)
+        try:
+            context = ssl.create_default_context(cafile=ca_file or None)
+        except (OSError, ssl.SSLError) as exc:
+            raise MdmError(f"{name}: ca_file {ca_file}: {getattr(exc, 'strerror', None) or exc}; it must be a "
+                           "PEM file of the CA certificates to trust") from None
         self._opener = urllib.request.build_opener(_NoRedirects, urllib.request.HTTPSHandler(context=context))
 
     def get(self, path: str, params: dict | list | None = None):

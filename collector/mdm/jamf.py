@@ -74,6 +74,8 @@ def _device(position: int, record, departments: dict) -> MdmDevice | None:
     general, hardware, person = (section(record, "general"), section(record, "hardware"),
                                  section(record, "userAndLocation"))
     mdm_id = record.get("id")
+    if isinstance(mdm_id, int) and not isinstance(mdm_id, bool):
+        mdm_id = str(mdm_id)
     if not isinstance(mdm_id, str) or not mdm_id:
         raise MalformedRecord(f"id is {mdm_id!r}, not an id")
     department = person.get("departmentId")

@@ -11,6 +11,7 @@ import logging
 import threading
 
 from farmwatch.collector.mdm import client_for
+from farmwatch.collector.mdm.http import MdmError
 from farmwatch.collector.mdm.settings import MdmSettingsError
 from farmwatch.collector.mdm.sync import sync_source
 from farmwatch.collector.mdm.writeback import write_back
@@ -25,7 +26,7 @@ def run_scheduled(store, config, stopping: threading.Event) -> None:
             return
         try:
             client = client_for(source, settings, sleep=stopping.wait)
-        except MdmSettingsError as exc:
+        except (MdmSettingsError, MdmError) as exc:
             log.error("event=mdm_sync_skipped mdm=%s error=%r", source.source, str(exc))
             continue
         outcome = sync_source(store, client, mdm=settings)
