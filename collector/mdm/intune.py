@@ -24,7 +24,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 from farmwatch.collector.mdm.http import ApiClient, ClientCredentials, MdmError
-from farmwatch.collector.mdm.inventory import Inventory, MalformedRecord, MdmDevice, entry, serial_at, text
+from farmwatch.collector.mdm.inventory import Inventory, MdmDevice, entry, record_id, serial_at, text
 
 _SELECT = ("id,serialNumber,userPrincipalName,userDisplayName,emailAddress,deviceName,operatingSystem,"
            "enrolledDateTime,azureADDeviceId")
@@ -80,11 +80,7 @@ class IntuneClient:
 
 
 def _device(position: int, record) -> MdmDevice | None:
-    if not isinstance(record, dict):
-        raise MalformedRecord(f"the record is {type(record).__name__}, not an object")
-    mdm_id = text(record, "id")
-    if not mdm_id:
-        raise MalformedRecord("it has no id")
+    mdm_id = record_id(record, "id")
     found = entry(position, text(record, "serialNumber"), user_name=text(record, "userDisplayName"),
                   email=text(record, "emailAddress") or text(record, "userPrincipalName"),
                   issue_date=text(record, "enrolledDateTime"))

@@ -70,6 +70,19 @@ def text(record: dict, key: str, where: str = "") -> str:
     return value.strip()
 
 
+def record_id(record, key: str) -> str:
+    """The MDM's own id of a record (text; Jamf's numeric ids taken as text); MalformedRecord when
+    the record is no object or has no id, since write-back could not address it."""
+    if not isinstance(record, dict):
+        raise MalformedRecord(f"the record is {type(record).__name__}, not an object")
+    value = record.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise MalformedRecord(f"{key} is {value!r}, not an id")
+    return value.strip()
+
+
 def section(record, key: str) -> dict:
     """A nested object ({} when null); MalformedRecord when it is anything else."""
     if not isinstance(record, dict):

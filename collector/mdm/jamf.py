@@ -18,7 +18,8 @@ total is reached, the listing is incomplete and the sync fails: nothing is appli
 from __future__ import annotations
 
 from farmwatch.collector.mdm.http import ApiClient, ClientCredentials, MdmError
-from farmwatch.collector.mdm.inventory import Inventory, MalformedRecord, MdmDevice, entry, section, serial_at, text
+from farmwatch.collector.mdm.inventory import (Inventory, MalformedRecord, MdmDevice, entry, record_id, section,
+                                               serial_at, text)
 
 PAGE_SIZE = 200
 _SECTIONS = [("section", "GENERAL"), ("section", "HARDWARE"), ("section", "USER_AND_LOCATION")]
@@ -71,13 +72,9 @@ class JamfClient:
 
 
 def _device(position: int, record, departments: dict) -> MdmDevice | None:
+    mdm_id = record_id(record, "id")
     general, hardware, person = (section(record, "general"), section(record, "hardware"),
                                  section(record, "userAndLocation"))
-    mdm_id = record.get("id")
-    if isinstance(mdm_id, int) and not isinstance(mdm_id, bool):
-        mdm_id = str(mdm_id)
-    if not isinstance(mdm_id, str) or not mdm_id:
-        raise MalformedRecord(f"id is {mdm_id!r}, not an id")
     department = person.get("departmentId")
     if department is not None and not isinstance(department, (str, int)):
         raise MalformedRecord(f"userAndLocation.departmentId is {type(department).__name__}")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from farmwatch.collector.mdm.http import ApiClient, MdmError, StaticToken
-from farmwatch.collector.mdm.inventory import Inventory, MalformedRecord, MdmDevice, entry, serial_at, text
+from farmwatch.collector.mdm.inventory import Inventory, MalformedRecord, MdmDevice, entry, record_id, serial_at, text
 
 PAGE_SIZE = 300
 TAG_PREFIX = "farmwatch-"
@@ -58,11 +58,7 @@ class KandjiClient:
 
 
 def _device(position: int, record) -> MdmDevice | None:
-    if not isinstance(record, dict):
-        raise MalformedRecord(f"the record is {type(record).__name__}, not an object")
-    mdm_id = text(record, "device_id")
-    if not mdm_id:
-        raise MalformedRecord("it has no device_id")
+    mdm_id = record_id(record, "device_id")
     user = record.get("user")
     if user in ("", None):
         user = {}
