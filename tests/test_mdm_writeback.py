@@ -145,3 +145,16 @@ def test_write_back_stops_short_when_told_and_leaves_the_rest_due(store, laptops
     outcome = mdm.write_back(store, client, mdm=settings, limit=1, sleep=Sleeps(), clock=_Clock(None))
     assert (outcome.due, len(outcome.written)) == (2, 1)
     assert "1 left for the next run" in outcome.describe()[0]
+
+
+def test_a_new_console_address_rewrites_the_links_once(store, laptops, standins, tls, monkeypatch):
+    jamf = standins("jamf")
+    jamf.devices = [jamf.computer(n + 1, laptop.serial, f"P{n}", f"p{n}@acme.example") for n, laptop in enumerate(laptops)]
+    settings = write_settings(jamf, tls, monkeypatch, verdict_attribute="42", link_attribute="43")
+    sync(store, jamf, settings)
+    run(store, jamf, settings)
+    moved = settings_for(jamf, tls, monkeypatch, console_url="https://farmwatch.acme.example",
+                         table={"write_back": True, "verdict_attribute": "42", "link_attribute": "43"})
+    assert len(run(store, jamf, moved).written) == 2
+    assert jamf.attributes["1"]["43"] == [f"https://farmwatch.acme.example/devices/{laptops[0].serial}/evidence"]
+    assert run(store, jamf, moved).due == 0

@@ -47,7 +47,7 @@ def _write_back(store, client, settings, args):
     if not client.settings.write_back or args.no_write_back:
         return None
     if args.dry_run:
-        due = mdm.due_writes(store, client.settings.source)
+        due = mdm.due_writes(store, client.settings.source, settings)
         return mdm.WriteBackOutcome(client.settings.source, len(due))
     return mdm.write_back(store, client, mdm=settings)
 

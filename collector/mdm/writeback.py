@@ -2,7 +2,7 @@
 the MDM, where admins build smart groups and policies on it (opt-in per MDM: `write_back = true`).
 
 - Only on change: `mdm_writes` keeps what was last written per device; a device never written is
-  written once it is not clean (storage.mdm.write_back_due says why).
+  written once it is not clean (`due_writes` says why).
 - Bounded rate: at most `writes_per_minute` per MDM, paced evenly.
 - Every write is audited before it is made (`audit` table, via "mdm", who "farmwatch-collector"),
   and completed with its outcome; a write that cannot be audited is not made.
@@ -42,9 +42,21 @@ class WriteBackOutcome:
         return {"source": self.source, "due": self.due, "written": self.written, "failed": self.failed}
 
 
-def due_writes(store, source: str) -> list[dict]:
-    """The devices whose verdict the next write-back to `source` would write."""
-    return storage.write_back_due(store.reader(), source)
+def due_writes(store, source: str, mdm) -> list[dict]:
+    """The devices the next write-back to `source` would write, each with its evidence `link`.
+
+    A device is due when its verdict or link differs from what was last written. A device never
+    written is due only once it is not clean: admins build groups on relay and suspicious, and
+    writing "clean" to the whole fleet at the first sync would be thousands of writes. A device
+    once written is due again on any change, so a cleared verdict reaches the MDM."""
+    due = []
+    for row in storage.verdicts_and_writes(store.reader(), source):
+        link = mdm.evidence_url(row["device_id"])
+        if row["written"] is None and row["verdict"] == "clean":
+            continue
+        if (row["written"], row["written_link"] or "") != (row["verdict"], link):
+            due.append({**row, "link": link})
+    return due
 
 
 def write_back(store, client, *, mdm, limit: int | None = None, sleep=time.sleep, clock=time.monotonic,
@@ -52,7 +64,7 @@ def write_back(store, client, *, mdm, limit: int | None = None, sleep=time.sleep
     """Write the verdicts that changed since the last write to `client`'s MDM: at most `limit`,
     until `stop` (a threading.Event) is set."""
     settings = client.settings
-    due = due_writes(store, settings.source)
+    due = due_writes(store, settings.source, mdm)
     outcome = WriteBackOutcome(settings.source, len(due))
     pace, next_at = 60.0 / settings.writes_per_minute, clock()
     audit = AuditLog(store.path)
@@ -64,14 +76,14 @@ def write_back(store, client, *, mdm, limit: int | None = None, sleep=time.sleep
             if stop is not None and stop.is_set():
                 break
             next_at = max(next_at, clock()) + pace
-            _write_one(store, client, audit, target, mdm.evidence_url(target["device_id"]), outcome)
+            _write_one(store, client, audit, target, outcome)
     finally:
         audit.close()
     return outcome
 
 
-def _write_one(store, client, audit: AuditLog, target: dict, link: str, outcome: WriteBackOutcome) -> None:
-    settings = client.settings
+def _write_one(store, client, audit: AuditLog, target: dict, outcome: WriteBackOutcome) -> None:
+    settings, link = client.settings, target["link"]
     values = {"verdict_attribute": target["verdict"], "link_attribute": link}
     detail = (f"{settings.kind} device {target['mdm_id']} serial {target['serial']}: verdict "
               f"{target['written'] or 'unset'} -> {target['verdict']}" + (f", link {link}" if link else ""))

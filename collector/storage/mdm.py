@@ -55,19 +55,16 @@ def keep_devices(conn: sqlite3.Connection, source: str, serials: set[str]) -> li
     return [dict(zip(DEVICE_COLUMNS, row)) for row in rows if row[1] in serials]
 
 
-def write_back_due(conn: sqlite3.Connection, source: str) -> list[dict]:
-    """Devices of this MDM whose verdict differs from what was last written back, worst first.
-    A device never written is due only when it is not clean: admins build groups on relay and
-    suspicious, and writing "clean" to the whole fleet at first sync would be thousands of writes.
-    A device once written is due again on any change, so a cleared verdict reaches the MDM."""
+def verdicts_and_writes(conn: sqlite3.Connection, source: str) -> list[dict]:
+    """Each device this MDM lists that has reported: its verdict, and what was last written back
+    (`written`, `written_link`: None when nothing was), worst verdict first."""
     cursor = conn.execute(
-        "SELECT m.serial, m.mdm_id, m.directory_id, d.device_id, d.verdict, w.verdict FROM mdm_devices m "
+        "SELECT m.serial, m.mdm_id, m.directory_id, d.device_id, d.verdict, w.verdict, w.link FROM mdm_devices m "
         "JOIN devices d ON upper(trim(d.device_id)) = m.serial "
         "LEFT JOIN mdm_writes w ON w.source = m.source AND w.serial = m.serial "
-        "WHERE m.source = ? AND d.verdict IS NOT NULL AND ((w.verdict IS NULL AND d.verdict <> 'clean') "
-        "OR (w.verdict IS NOT NULL AND w.verdict <> d.verdict)) "
+        "WHERE m.source = ? AND d.verdict IS NOT NULL "
         "ORDER BY CASE d.verdict WHEN 'relay' THEN 0 WHEN 'suspicious' THEN 1 ELSE 2 END, m.serial", (source,))
-    names = ("serial", "mdm_id", "directory_id", "device_id", "verdict", "written")
+    names = ("serial", "mdm_id", "directory_id", "device_id", "verdict", "written", "written_link")
     return [dict(zip(names, row)) for row in cursor]
 
 
