@@ -254,8 +254,7 @@ class GraphStandIn(StandIn):
     def routes(self):
         return [("POST", f"/{self.tenant}/oauth2/v2.0/token".__eq__, "token", self._token),
                 ("GET", "/v1.0/deviceManagement/managedDevices".__eq__, "inventory", self._page),
-                ("GET", "/v1.0/devices".__eq__, "lookup", self._lookup),
-                ("PATCH", lambda p: p.startswith("/v1.0/devices/"), "write", self._write)]
+                ("PATCH", lambda p: p.startswith("/v1.0/devices(deviceId="), "write", self._write)]
 
     def _token(self, request: Request):
         form = request.body or {}
@@ -276,12 +275,9 @@ class GraphStandIn(StandIn):
                                          f"{','.join(selected)}&$top={size}&$skiptoken={skip + size}")
         return 200, answer
 
-    def _lookup(self, request: Request):
-        wanted = _first(request.query, "$filter").removeprefix("deviceId eq '").removesuffix("'")
-        return 200, {"value": [{"id": d["id"]} for d in self.entra.values() if d["deviceId"] == wanted]}
-
     def _write(self, request: Request):
-        device = self.entra.get(request.path.rsplit("/", 1)[1])
+        wanted = request.path.removeprefix("/v1.0/devices(deviceId='").removesuffix("')")
+        device = next((d for d in self.entra.values() if d["deviceId"] == wanted), None)
         if device is None:
             return 404, {"error": {"code": "Request_ResourceNotFound"}}
         device["extensionAttributes"].update(request.body["extensionAttributes"])

@@ -8,8 +8,9 @@ Vendor documentation followed (and noted beside each test fixture in tests/mdm_s
 - devices: GET /v1.0/deviceManagement/managedDevices?$select=…; {"value": [...], "@odata.nextLink"}
   followed until absent (learn.microsoft.com/graph/api/intune-devices-manageddevice-list,
   learn.microsoft.com/graph/paging); 429 with Retry-After (learn.microsoft.com/graph/throttling)
-- write-back: GET /v1.0/devices?$filter=deviceId eq '{azureADDeviceId}'&$select=id, then
-  PATCH /v1.0/devices/{id} {"extensionAttributes": {"extensionAttributeN": …}}
+- write-back: PATCH /v1.0/devices(deviceId='{azureADDeviceId}') {"extensionAttributes":
+  {"extensionAttributeN": …}}: a device is addressed by its id or its deviceId; an app-only caller
+  may update only extensionAttributes, which is all farmwatch writes
   (learn.microsoft.com/graph/api/device-update)
 
 Why an Entra extension attribute and not an Intune device category: a device has one category,
@@ -68,14 +69,9 @@ class IntuneClient:
         if not target.get("directory_id"):
             raise MdmError(f"Microsoft Graph: managed device {target['mdm_id']} has no Entra device id "
                            "(not Entra joined or registered); nothing to write to")
-        found = self.api.get("/v1.0/devices", [("$filter", f"deviceId eq '{target['directory_id']}'"),
-                                               ("$select", "id")])
-        objects = found.get("value") if isinstance(found, dict) else None
-        if not objects or not isinstance(objects[0], dict) or not objects[0].get("id"):
-            raise MdmError(f"Microsoft Graph: no Entra device with deviceId {target['directory_id']}")
         attributes = {getattr(self.settings, name): value for name, value in values.items()
                       if getattr(self.settings, name)}
-        self.api.call("PATCH", f"/v1.0/devices/{quote(objects[0]['id'], safe='')}",
+        self.api.call("PATCH", f"/v1.0/devices(deviceId='{quote(target['directory_id'], safe='')}')",
                       body={"extensionAttributes": attributes})
 
 
