@@ -196,13 +196,18 @@ def test_a_listing_that_would_empty_the_roster_is_refused_unless_accepted(store,
 def test_rows_from_a_csv_import_are_taken_over_when_listed_and_never_removed(store, jamf, tls, monkeypatch, tmp_path):
     listed = jamf.devices[0]["hardware"]["serialNumber"]
     csv_file = tmp_path / "roster.csv"
-    csv_file.write_text(f"serial,user,email,country\n{listed},Old Name,old@acme.example,US\nCSVONLY001,Cy,cy@acme.example,US\n")
+    same = jamf.devices[1]  # on file exactly as Jamf lists it
+    department = {"1": "Engineering", "2": "Finance"}[same["userAndLocation"]["departmentId"]]
+    csv_file.write_text(f"serial,user,email,department,issue_date,country\n"
+                        f"{listed},Old Name,old@acme.example,,,US\nCSVONLY001,Cy,cy@acme.example,,,US\n"
+                        f"{same['hardware']['serialNumber']},Person 1,person1@acme.example,{department},2026-03-05,US\n")
     csv_roster.import_roster(store, csv_roster.parse(csv_file, "csv"))
     outcome = sync(store, jamf, settings_for(jamf, tls, monkeypatch))
-    assert outcome.plan.counts()["reassigned"] == 1
+    assert outcome.plan.counts()["reassigned"] == 1 and outcome.plan.unchanged == 1
     rows = {r["serial"]: r for r in store.rows("SELECT * FROM roster")}
     assert rows[listed]["source_format"] == "jamf-api" and rows[listed]["country"] == "US"  # Jamf has no country
     assert rows["CSVONLY001"]["source_format"] == "csv"
+    assert rows[same["hardware"]["serialNumber"]]["source_format"] == "jamf-api"  # listed, so Jamf's, though equal
     assert [(h["change"], h["source"], h["email"]) for h in csv_roster.history(store, listed)] == \
         [("new", "csv", "old@acme.example"), ("reassigned", "jamf-api", "person0@acme.example")]
     jamf.devices = []

@@ -3,8 +3,9 @@ what is new, reassigned (the person changed), updated (other fields), unchanged 
 
 `plan_sync` only reads; `apply_sync` writes the plan and its history (`roster_changes`) inside the
 caller's transaction, so the roster moves from one complete listing to the next and never shows a
-half-applied one. Rows another source wrote (a CSV import, another MDM) are updated when this MDM
-lists their serial (it takes them over) and never removed by it.
+half-applied one. Rows another source wrote (a CSV import, another MDM) are taken over when this
+MDM lists their serial (their `source_format` becomes this MDM's, changed or not) and are never
+removed by it otherwise.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ class RosterChange:
 class SyncPlan:
     source: str
     listed: int
+    listed_serials: list[str] = field(default_factory=list)
     changes: list[RosterChange] = field(default_factory=list)
     unchanged: int = 0
     skipped: list[Problem] = field(default_factory=list)
@@ -61,7 +63,7 @@ def plan_sync(conn: sqlite3.Connection, source: str, entries: list[RosterEntry],
     serials listed but unreadable, left as they are; `hold_removals`: remove nothing this time."""
     owned = storage.rows_from(conn, source)
     stored = storage.existing_rows(conn, [e.serial for e in entries])
-    plan = SyncPlan(source, len(entries), skipped=list(skipped), owned=len(owned))
+    plan = SyncPlan(source, len(entries), [e.serial for e in entries], skipped=list(skipped), owned=len(owned))
     for entry in entries:
         change = change_for(entry, stored.get(entry.serial), provided)
         if change:
@@ -106,6 +108,7 @@ def apply_sync(conn: sqlite3.Connection, plan: SyncPlan, *, source_file: str, st
         else:
             storage.update_row(conn, change.serial, {**{f: change.after[f] for f in change.fields}, **provenance})
     storage.record_changes(conn, [history_row(c, plan.source, stamp, run_id) for c in plan.changes])
+    storage.claim_rows(conn, plan.listed_serials, plan.source, source_file)
 
 
 def history_row(change: RosterChange, source: str, stamp: str, run_id: str) -> dict:

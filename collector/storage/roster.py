@@ -61,6 +61,14 @@ def delete_row(conn: sqlite3.Connection, serial: str) -> None:
     conn.execute("DELETE FROM roster WHERE serial = ?", (serial,))
 
 
+def claim_rows(conn: sqlite3.Connection, serials: list[str], source: str, source_file: str) -> None:
+    """Make `source` the owner of these rows (those another source wrote), values unchanged."""
+    for start in range(0, len(serials), 500):
+        chunk = serials[start:start + 500]
+        conn.execute(f"UPDATE roster SET source_format = ?, source_file = ? WHERE source_format <> ? AND serial IN "
+                     f"({', '.join('?' * len(chunk))})", (source, source_file, source, *chunk))
+
+
 def rows_from(conn: sqlite3.Connection, source: str) -> dict[str, dict]:
     """The rows a source (`jamf-api` …) last wrote, by serial: the ones its next sync may remove."""
     cursor = conn.execute(f"SELECT {', '.join(FIELDS)} FROM roster WHERE source_format = ?", (source,))
