@@ -96,7 +96,9 @@ Re-import
 A column present in the file is authoritative (an empty cell clears the stored value); a column
 the file does not have leaves the stored value alone, so an Intune export does not wipe the
 departments an earlier Jamf export supplied. `source_format`/`source_file` name the import that
-last changed the row; `imported_at` is when the serial was first imported.
+last changed the row (or, for an MDM sync, `jamf-api` etc., the MDM that last listed it);
+`imported_at` is when the serial was first imported. Every change an import or a sync makes is
+kept in `roster_changes`: who had which laptop when (`farmwatch-collector mdm history SERIAL`).
 """
 from farmwatch.collector.roster.columns import FORMATS, IDENTITY_FIELDS
 from farmwatch.collector.roster.csv_input import parse
