@@ -135,3 +135,18 @@ def test_an_unreadable_or_empty_secret_is_named_without_its_value(tmp_path, monk
     settings = mdm.MdmSettings.from_dict({"kandji": {"url": "https://k", "token_env": "EMPTY_SECRET"}})
     with pytest.raises(mdm.MdmSettingsError, match="environment variable EMPTY_SECRET .* is empty"):
         mdm.client_for(settings.source("kandji"), settings)
+
+
+def test_the_shipped_example_mdm_tables_are_valid_once_uncommented(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from farmwatch.collector.config import CollectorConfig
+
+    text = (Path(__file__).resolve().parent.parent / "collector" / "collector.example.toml").read_text()
+    section = text[text.index("[mdm]"):text.index("# Exports of flags")]
+    uncommented = "\n".join(line[2:].split("  #")[0] if line.startswith("# ") and ("=" in line or "[mdm." in line)
+                            else line for line in section.splitlines())
+    (tmp_path / "collector.toml").write_text(uncommented)
+    settings = CollectorConfig.load(tmp_path).mdm
+    assert [s.kind for s in settings.sources] == ["jamf", "intune", "kandji"]
+    assert all(s.write_back for s in settings.sources) and settings.source("jamf").verdict_attribute == "42"
