@@ -78,6 +78,7 @@ class StandIn:
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server.daemon_threads = False  # close() waits for a delayed answer: nothing outlives its test
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(tls.cert_file, tls.key_file)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)

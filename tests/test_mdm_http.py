@@ -68,3 +68,17 @@ def test_an_older_database_gets_the_mdm_tables_on_upgrade(tmp_path):
         assert {"roster_changes", "mdm_devices", "mdm_runs", "mdm_writes"} <= set(store.db.table_names())
     finally:
         store.close()
+
+
+def test_a_serve_stopping_mid_listing_ends_the_sync_and_changes_nothing(store, standins, tls, monkeypatch):
+    import threading
+
+    kandji = standins("kandji")
+    kandji.devices = [kandji.device(f"FVFX{n:05d}", f"Person {n}", f"p{n}@acme.example") for n in range(5)]
+    settings = settings_for(kandji, tls, monkeypatch, table={"page_size": 2})
+    stopping = threading.Event()
+    kandji.faults = [Fault("inventory"), Fault("inventory", status=429, headers={"Retry-After": "30"})]
+    client = mdm.client_for(settings.source("kandji"), settings, sleep=lambda _: stopping.set(), stop=stopping)
+    outcome = mdm.sync_source(store, client, mdm=settings)  # SIGTERM arrives while the second page is throttled
+    assert not outcome.ok and "the collector is stopping" in outcome.error
+    assert roster(store) == {} and len(kandji.made("/api/v1/devices")) == 2

@@ -29,14 +29,14 @@ from farmwatch.collector.mdm.writeback import WriteBackOutcome, due_writes, writ
 CLIENTS = {"jamf": JamfClient, "intune": IntuneClient, "kandji": KandjiClient}
 
 
-def client_for(source: SourceSettings, mdm: MdmSettings, sleep=time.sleep):
+def client_for(source: SourceSettings, mdm: MdmSettings, sleep=time.sleep, stop=None):
     """The API client of one `[mdm.KIND]` table; reads its secret now (MdmSettingsError if it cannot;
-    MdmError if its ca_file cannot be read)."""
-    return CLIENTS[source.kind](source, mdm, sleep)
+    MdmError if its ca_file cannot be read). `sleep` and `stop`: see http.ApiClient."""
+    return CLIENTS[source.kind](source, mdm, sleep=sleep, stop=stop)
 
 
-def clients(mdm: MdmSettings, only: str | None = None, sleep=time.sleep) -> list:
-    return [client_for(source, mdm, sleep) for source in mdm.sources if only in (None, source.kind)]
+def clients(mdm: MdmSettings, only: str | None = None) -> list:
+    return [client_for(source, mdm) for source in mdm.sources if only in (None, source.kind)]
 
 
 __all__ = ["KINDS", "MdmError", "MdmSettings", "MdmSettingsError", "SourceSettings", "SyncOutcome",

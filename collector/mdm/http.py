@@ -76,15 +76,21 @@ class StaticToken:
 
 
 class ApiClient:
-    def __init__(self, name: str, base_url: str, auth, *, ca_file: str = "", timeout: float = 30,
-                 max_retry_wait: float = 120, retries: int = 5, sleep: Callable[[float], None] = time.sleep):
-        self.name, self.base_url, self.auth = name, base_url.rstrip("/"), auth
-        self.timeout, self.max_retry_wait, self.retries, self.sleep = timeout, max_retry_wait, retries, sleep
+    """One MDM's API as its `[mdm.KIND]` table (`source`) and `[mdm]` (`mdm`) describe it. `sleep`
+    waits out a Retry-After; once `stop` (a threading.Event) is set, the next request fails, so a
+    stopping serve does not finish a long listing first."""
+
+    retries = 5  # waits for one throttled request
+
+    def __init__(self, name: str, source, mdm, auth, *, sleep: Callable[[float], None] = time.sleep, stop=None):
+        self.name, self.base_url, self.auth = name, source.url.rstrip("/"), auth
+        self.timeout, self.max_retry_wait = source.timeout_seconds, mdm.max_retry_wait_seconds
+        self.sleep, self.stop = sleep, stop
         try:
-            context = ssl.create_default_context(cafile=ca_file or None)
+            context = ssl.create_default_context(cafile=source.ca_file or None)
         except (OSError, ssl.SSLError) as exc:
-            raise MdmError(f"{name}: ca_file {ca_file}: {getattr(exc, 'strerror', None) or exc}; it must be a "
-                           "PEM file of the CA certificates to trust") from None
+            raise MdmError(f"{name}: ca_file {source.ca_file}: {getattr(exc, 'strerror', None) or exc}; it must "
+                           "be a PEM file of the CA certificates to trust") from None
         self._opener = urllib.request.build_opener(_NoRedirects, urllib.request.HTTPSHandler(context=context))
 
     def get(self, path: str, params: dict | list | None = None):
@@ -95,6 +101,8 @@ class ApiClient:
         url = self.url(path, params)
         renewed, throttled = False, 0
         while True:
+            if self.stop is not None and self.stop.is_set():
+                raise MdmError(f"{self.name}: the collector is stopping; nothing was changed")
             headers = {"Accept": "application/json", "User-Agent": "farmwatch-collector"}
             if authorised:
                 headers["Authorization"] = f"Bearer {self.auth.token(self)}"

@@ -35,13 +35,12 @@ class IntuneClient:
     kind = "intune"
     provided = ("serial", "user_name", "email", "issue_date")
 
-    def __init__(self, settings, mdm, sleep):
+    def __init__(self, settings, mdm, **http):
         token_url = f"{settings.login_url.rstrip('/')}/{quote(settings.tenant, safe='')}/oauth2/v2.0/token"
         auth = ClientCredentials(token_url, {
             "client_id": settings.client_id, "client_secret": settings.secret(),
             "scope": "https://graph.microsoft.com/.default", "grant_type": "client_credentials"})
-        self.api = ApiClient("Microsoft Graph", settings.url, auth, ca_file=settings.ca_file,
-                             timeout=settings.timeout_seconds, max_retry_wait=mdm.max_retry_wait_seconds, sleep=sleep)
+        self.api = ApiClient("Microsoft Graph", settings, mdm, auth, **http)
         self.settings = settings
 
     def inventory(self) -> Inventory:

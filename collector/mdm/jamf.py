@@ -29,12 +29,11 @@ class JamfClient:
     kind = "jamf"
     provided = ("serial", "user_name", "email", "department", "issue_date")
 
-    def __init__(self, settings, mdm, sleep):
+    def __init__(self, settings, mdm, **http):
         auth = ClientCredentials(f"{settings.url.rstrip('/')}/api/oauth/token", {
             "grant_type": "client_credentials", "client_id": settings.client_id,
             "client_secret": settings.secret()})
-        self.api = ApiClient("Jamf Pro", settings.url, auth, ca_file=settings.ca_file,
-                             timeout=settings.timeout_seconds, max_retry_wait=mdm.max_retry_wait_seconds, sleep=sleep)
+        self.api = ApiClient("Jamf Pro", settings, mdm, auth, **http)
         self.settings, self.page_size = settings, settings.page_size or PAGE_SIZE
 
     def inventory(self) -> Inventory:

@@ -28,9 +28,8 @@ class KandjiClient:
     kind = "kandji"
     provided = ("serial", "user_name", "email", "issue_date")
 
-    def __init__(self, settings, mdm, sleep):
-        self.api = ApiClient("Kandji", settings.url, StaticToken(settings.secret()), ca_file=settings.ca_file,
-                             timeout=settings.timeout_seconds, max_retry_wait=mdm.max_retry_wait_seconds, sleep=sleep)
+    def __init__(self, settings, mdm, **http):
+        self.api = ApiClient("Kandji", settings, mdm, StaticToken(settings.secret()), **http)
         self.settings, self.page_size = settings, min(settings.page_size or PAGE_SIZE, PAGE_SIZE)
 
     def inventory(self) -> Inventory:

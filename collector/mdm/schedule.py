@@ -25,7 +25,7 @@ def run_scheduled(store, config, stopping: threading.Event) -> None:
         if stopping.is_set():
             return
         try:
-            client = client_for(source, settings, sleep=stopping.wait)
+            client = client_for(source, settings, sleep=stopping.wait, stop=stopping)
         except (MdmSettingsError, MdmError) as exc:
             log.error("event=mdm_sync_skipped mdm=%s error=%r", source.source, str(exc))
             continue
