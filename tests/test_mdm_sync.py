@@ -86,8 +86,8 @@ def test_throttling_longer_than_the_bound_fails_the_sync_and_changes_nothing(sto
     outcome = sync(store, jamf, settings)
     assert not outcome.ok and "throttled for 3600 s" in outcome.error
     assert roster(store) == before
-    runs = store.rows("SELECT outcome FROM mdm_runs ORDER BY started_at")
-    assert runs[-1]["outcome"].startswith("failed: Jamf Pro:")
+    runs = store.rows("SELECT outcome, detail FROM mdm_runs ORDER BY started_at")
+    assert runs[-1]["outcome"] == "failed" and runs[-1]["detail"].startswith("Jamf Pro:")
 
 
 def test_an_expired_token_is_renewed_once_and_the_sync_goes_on(store, jamf, tls, monkeypatch):
@@ -153,7 +153,7 @@ def test_a_malformed_record_is_skipped_and_reported_and_its_row_kept(store, jamf
     outcome = sync(store, jamf, settings)
     assert outcome.ok
     assert [p.message for p in outcome.plan.skipped] == \
-        ["malformed record skipped: userAndLocation.email is list, not text"]
+        ["malformed: userAndLocation.email is list, not text"]
     after = roster(store)
     serial = broken["hardware"]["serialNumber"]
     assert after[serial] == before[serial]  # kept, not removed, not changed

@@ -6,6 +6,8 @@ the MDM's own console, where its audit and approvals apply (docs/deploy.md, "MDM
 """
 from __future__ import annotations
 
+import logging
+
 from farmwatch.collector import audit, mdm
 from farmwatch.collector.cli.shared import EXIT_FAIL, CommandError, Commands, open_store
 from farmwatch.collector.storage import mdm as mdm_storage
@@ -13,7 +15,8 @@ from farmwatch.collector.storage import roster as roster_storage
 from farmwatch.common import output
 
 STATUS_COLUMNS = ("source", "started_at", "finished_at", "outcome", "dry_run", "devices", "new", "reassigned",
-                  "updated", "removed", "skipped", "held_removals")
+                  "updated", "removed", "unchanged", "skipped", "held_removals", "detail")
+_STATUS_TABLE = ("source", "started_at", "outcome", "devices", "new", "reassigned", "removed", "skipped", "detail")
 HISTORY_COLUMNS = ("at", "change", "source", "user_name", "email", "previous_user_name", "previous_email", "fields")
 
 
@@ -28,6 +31,8 @@ def cmd_mdm_sync(args, config):
         raise CommandError(str(exc)) from exc
     if not clients:
         raise CommandError(f"no [mdm.{args.only}] table in {config.config_file}")
+    if not args.verbose:  # the output says it all; serve's log is where these events go
+        logging.getLogger("farmwatch.collector.mdm").setLevel(logging.ERROR)
     store = open_store(config)
     results, failed = [], False
     for client in clients:
@@ -66,7 +71,9 @@ def cmd_mdm_status(args, config):
         print(f"{source}: {listed} devices listed at the last sync, {written} with a verdict written back")
     if not configured:
         print("no MDM is configured (docs/deploy.md, \"MDM integration\")")
-    output.emit(rows, STATUS_COLUMNS, "table")
+    output.emit([{**row, "started_at": row["started_at"][:19],
+                  "outcome": f"{row['outcome']} (dry run)" if row["dry_run"] else row["outcome"]} for row in rows],
+                _STATUS_TABLE, "table")
 
 
 def cmd_mdm_history(args, config):

@@ -48,7 +48,7 @@ class Inventory:
             device = read(position, record)
         except MalformedRecord as exc:
             serial = serial_of(record)
-            self.skipped.append(Problem(position, f"malformed record skipped: {exc}"))
+            self.skipped.append(Problem(position, f"malformed: {exc}"))
             if serial:
                 self.kept.add(serial)
             else:

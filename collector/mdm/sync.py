@@ -81,7 +81,7 @@ def sync_source(store, client, *, mdm, dry_run: bool = False, accept_removals: b
     except MdmError as exc:
         outcome.error = str(exc)
         with store.transaction() as conn:
-            storage.finish_run(conn, outcome.run_id, now_rfc3339(), f"failed: {exc}"[:2000], {})
+            storage.finish_run(conn, outcome.run_id, now_rfc3339(), "failed", {}, str(exc)[:2000])
         log.warning("event=mdm_sync_failed mdm=%s run=%s error=%r", outcome.source, outcome.run_id, str(exc))
         return outcome
     log.info("event=mdm_synced mdm=%s run=%s dry_run=%s %s", outcome.source, outcome.run_id, dry_run,

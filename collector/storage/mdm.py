@@ -3,7 +3,8 @@
 - `mdm_devices`: per MDM (`source`, e.g. jamf-api) and serial, the MDM's own device id and what
   write-back needs; replaced by each completed sync, in the roster's transaction.
 - `mdm_runs`: one row per sync run, written when it starts and completed when it ends, so a run
-  that died is on record as `running`; its counts say what changed (`roster_changes` the detail).
+  that died is on record as `running`; `outcome` ok or failed (`detail` says why), its counts
+  what changed (`roster_changes` the detail).
 - `mdm_writes`: per MDM and serial, the values last written back, so a write happens only on change.
 Every write-back is also an `audit` row (collector/audit.py).
 """
