@@ -114,13 +114,15 @@ def test_intune_writes_the_entra_device_extension_attributes(store, laptops, sta
     assert graph.entra["obj-aad-1"]["extensionAttributes"].get("extensionAttribute3") is None  # clean
 
 
-def test_an_intune_device_without_an_entra_id_is_reported_not_written(store, laptops, standins, tls, monkeypatch):
+def test_an_intune_device_without_an_entra_id_is_reported_not_attempted(store, laptops, standins, tls, monkeypatch):
     graph = standins("intune")
     graph.devices = [graph.device(laptops[0].serial, "P0", "p0@acme.example", "")]
     settings = write_settings(graph, tls, monkeypatch, verdict_attribute="extensionAttribute3")
     sync(store, graph, settings)
     outcome = run(store, graph, settings)
-    assert outcome.written == [] and "no Entra device id" in outcome.failed[0]
+    assert (outcome.written, outcome.failed) == ([], []) and "no Entra device" in outcome.skipped[0]
+    assert "1 cannot be written, 0 left" in outcome.describe()[0]
+    assert graph.made("/v1.0/devices(") == [] and audit_rows(store) == []
 
 
 def test_kandji_gets_one_farmwatch_tag_and_keeps_its_other_tags(store, laptops, standins, tls, monkeypatch):

@@ -64,10 +64,14 @@ class IntuneClient:
                 raise MdmError(f"Microsoft Graph: @odata.nextLink points away from {self.api.base_url}; refused")
             answer = self.api.get(link)
 
-    def write(self, target: dict, values: dict[str, str]) -> None:
+    def unwritable(self, target: dict) -> str | None:
+        """Why this device can take no write-back, or None: the extension attributes live on its
+        Entra device, which a device that is neither Entra joined nor registered lacks."""
         if not target.get("directory_id"):
-            raise MdmError(f"Microsoft Graph: managed device {target['mdm_id']} has no Entra device id "
-                           "(not Entra joined or registered); nothing to write to")
+            return "no Entra device (not Entra joined or registered), so no extension attributes to write"
+        return None
+
+    def write(self, target: dict, values: dict[str, str]) -> None:
         attributes = {getattr(self.settings, name): value for name, value in values.items()
                       if getattr(self.settings, name)}
         self.api.call("PATCH", f"/v1.0/devices(deviceId='{quote(target['directory_id'], safe='')}')",

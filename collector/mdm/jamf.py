@@ -63,6 +63,9 @@ class JamfClient:
             yield from results
             page += 1
 
+    def unwritable(self, _target: dict) -> None:
+        return None  # every listed device has a record to write to
+
     def write(self, target: dict, values: dict[str, str]) -> None:
         attributes = [{"definitionId": getattr(self.settings, name), "values": [value]}
                       for name, value in values.items() if getattr(self.settings, name)]

@@ -45,6 +45,9 @@ class KandjiClient:
                 return found
             offset += len(page)
 
+    def unwritable(self, _target: dict) -> None:
+        return None  # every listed device has a record to write to
+
     def write(self, target: dict, values: dict[str, str]) -> None:
         path = f"/api/v1/devices/{quote(target['mdm_id'], safe='')}"
         current = self.api.get(path)

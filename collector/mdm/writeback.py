@@ -8,7 +8,8 @@ the MDM, where admins build smart groups and policies on it (opt-in per MDM: `wr
   and completed with its outcome; a write that cannot be audited is not made.
 - Nothing destructive, ever: farmwatch writes a text field or a tag. It never locks, wipes, retires
   or deletes a device; there is no `mdm lock` (docs/deploy.md says why).
-A failed write is recorded and retried at the next run; the others go on.
+A failed write is recorded and retried at the next run; the others go on. A device the MDM has
+nowhere to write to (an Intune device without an Entra device) is reported, not attempted.
 """
 from __future__ import annotations
 
@@ -31,15 +32,19 @@ class WriteBackOutcome:
     source: str
     due: int = 0
     written: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)  # "SERIAL: why"
+    failed: list[str] = field(default_factory=list)  # "SERIAL: why"; retried at the next run
+    skipped: list[str] = field(default_factory=list)  # "SERIAL: why"; the MDM has nowhere to write it
 
     def describe(self) -> list[str]:
+        left = self.due - len(self.written) - len(self.failed) - len(self.skipped)
         lines = [f"{self.source} write-back: {len(self.written)} written, {len(self.failed)} failed, "
-                 f"{self.due - len(self.written) - len(self.failed)} left for the next run"]
-        return lines + [f"  failed {failure}" for failure in self.failed]
+                 f"{len(self.skipped)} cannot be written, {left} left for the next run"]
+        return lines + [f"  failed {failure}" for failure in self.failed] + \
+            [f"  cannot write {reason}" for reason in self.skipped]
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "due": self.due, "written": self.written, "failed": self.failed}
+        return {"source": self.source, "due": self.due, "written": self.written, "failed": self.failed,
+                "skipped": self.skipped}
 
 
 def due_writes(store, source: str, mdm) -> list[dict]:
@@ -69,7 +74,13 @@ def write_back(store, client, *, mdm, limit: int | None = None, sleep=time.sleep
     pace, next_at = 60.0 / settings.writes_per_minute, clock()
     audit = AuditLog(store.path)
     try:
-        for target in due[:limit]:
+        for target in due:
+            reason = client.unwritable(target)
+            if reason:  # no request, no audit row: nothing is written
+                outcome.skipped.append(f"{target['serial']}: {reason}")
+                continue
+            if limit is not None and len(outcome.written) + len(outcome.failed) >= limit:
+                break
             wait = next_at - clock()
             if wait > 0:
                 sleep(wait)
