@@ -92,3 +92,23 @@ def test_serve_syncs_the_roster_on_its_schedule(home, jamf):
             {"C02CLI0001", "C02CLI0002", "C02CLI0003"}
     finally:
         running.stop()
+
+
+def test_a_relay_reaches_the_mdm_record_within_one_sync(home, jamf, tls):
+    """The issue's "done when": IT configures the client, a relay verdict lands on the device's
+    record in Jamf at the next sync."""
+    scenario = Path(__file__).parent / "scenarios" / "relay" / "win_pikvm.json"
+    assert collector(home, "ingest", str(scenario)).returncode == 0
+    jamf.devices.append(jamf.computer(9, "PFKDNT1G", "Ann Ames", "ann@acme.example"))
+    with open(home / "collector.toml", "a") as settings:
+        settings.write('write_back = true\nverdict_attribute = "42"\nlink_attribute = "43"\n')
+    text = (home / "collector.toml").read_text().replace(
+        "sync_every_minutes = 60\n", 'sync_every_minutes = 60\nconsole_url = "https://farmwatch.acme.example"\n')
+    (home / "collector.toml").write_text(text)
+    done = collector(home, "mdm", "sync")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "jamf-api write-back: 1 written" in done.stdout
+    assert jamf.attributes["9"] == {"42": ["relay"],
+                                    "43": ["https://farmwatch.acme.example/devices/PFKDNT1G/evidence"]}
+    assert "jamf-api: 4 devices listed at the last sync, 1 with a verdict written back" in \
+        collector(home, "mdm", "status").stdout
