@@ -82,3 +82,13 @@ def test_a_serve_stopping_mid_listing_ends_the_sync_and_changes_nothing(store, s
     outcome = mdm.sync_source(store, client, mdm=settings)  # SIGTERM arrives while the second page is throttled
     assert not outcome.ok and "the collector is stopping" in outcome.error
     assert roster(store) == {} and len(kandji.made("/api/v1/devices")) == 2
+
+
+def test_a_token_about_to_end_is_replaced_before_it_is_used(store, standins, tls, monkeypatch):
+    jamf = standins("jamf")
+    jamf.devices = [jamf.computer(n, f"C02TOK{n:04d}", f"P{n}", f"p{n}@acme.example") for n in range(1, 6)]
+    jamf.fixture["token"]["expires_in"] = 30  # no longer than the client's slack: never reused
+    outcome = sync(store, jamf, settings_for(jamf, tls, monkeypatch, table={"page_size": 2}))
+    listing = [r for r in jamf.requests if r.path != "/api/oauth/token"]
+    assert outcome.ok and len(listing) == 4  # departments, three pages
+    assert len({r.token for r in listing}) == 4  # a fresh token for each, none refused
