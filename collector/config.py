@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from farmwatch.collector.fleet.settings import FleetSettings, FleetSettingsError
+from farmwatch.collector.mdm.settings import MdmSettings, MdmSettingsError
 from farmwatch.collector.setting_types import type_problem
 from farmwatch.common.intervals import MIN_REPORT_INTERVAL  # the agent's floor, so the collector asks no less
 
@@ -51,6 +52,7 @@ class CollectorConfig:
     allow: list[dict] = field(default_factory=list)
     log_format: str = "text"
     fleet: FleetSettings = field(default_factory=FleetSettings)  # the `[fleet]` table
+    mdm: MdmSettings = field(default_factory=MdmSettings)  # the `[mdm]` tables (collector/mdm/settings.py)
 
     @property
     def pki_dir(self) -> Path:
@@ -87,6 +89,11 @@ class CollectorConfig:
             try:
                 values["fleet"] = FleetSettings.from_dict(values["fleet"])
             except (FleetSettingsError, TypeError) as exc:
+                raise ConfigError(f"{path}: {exc}") from exc
+        if not isinstance(values.get("mdm", MdmSettings()), MdmSettings):
+            try:
+                values["mdm"] = MdmSettings.from_dict(values["mdm"])
+            except (MdmSettingsError, TypeError) as exc:
                 raise ConfigError(f"{path}: {exc}") from exc
         return cls(home=home, **values)
 
@@ -127,14 +134,14 @@ def _read_toml(path: Path) -> dict:
     _check_top_level(data, path)
     # `[collector]` holds the scalar settings; `[[allow]]` and `[fleet]` tables sit at the top level
     settings = dict(data.get("collector", {}))
-    for table in ("allow", "fleet"):
+    for table in ("allow", "fleet", "mdm"):
         if table in data:
             settings[table] = data[table]
     return settings
 
 
 # The top level of collector.toml; `[export]` is read by farmwatch.collector.exports.settings.
-TOP_LEVEL = ("collector", "allow", "fleet", "export")
+TOP_LEVEL = ("collector", "allow", "fleet", "export", "mdm")
 
 
 def _check_top_level(data: dict, path: Path) -> None:
@@ -146,9 +153,9 @@ def _check_top_level(data: dict, path: Path) -> None:
                      else "")
             raise ConfigError(f"{path}: unknown top-level key {key!r}; the file has the tables "
                               f"{', '.join(f'[{t}]' for t in TOP_LEVEL if t != 'allow')} and [[allow]]{where}")
-        if key in ("collector", "fleet", "export") and not isinstance(value, dict):
+        if key in ("collector", "fleet", "export", "mdm") and not isinstance(value, dict):
             raise ConfigError(f"{path}: {key} must be a table ([{key}]), not {value!r}")
 
 
 def _is_collector_setting(key: str) -> bool:
-    return key in {f.name for f in fields(CollectorConfig)} - {"home", "allow", "fleet"}
+    return key in {f.name for f in fields(CollectorConfig)} - {"home", "allow", "fleet", "mdm"}

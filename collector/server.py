@@ -439,12 +439,19 @@ class CollectorServer:
         result = fleet.correlate(store, self.config)
         log.info("event=correlated clusters=%d seconds=%.2f", len(result.clusters), result.seconds)
 
+    def _sync_mdm(self, store: Store) -> None:
+        from farmwatch.collector.mdm.schedule import run_scheduled
+
+        run_scheduled(store, self.config, self._stopping)
+
     def start(self) -> None:
         self._stopping, self._jobs = threading.Event(), []
         self._every(86400, "retention", self._prune)
         self._every(86400, "server-certificate", self._check_server_certificate)
         if self.config.fleet.correlate_every_minutes > 0:
             self._every(self.config.fleet.correlate_every_minutes * 60, "correlation", self._correlate)
+        if self.config.mdm.sources and self.config.mdm.sync_every_minutes > 0:
+            self._every(self.config.mdm.sync_every_minutes * 60, "mdm-sync", self._sync_mdm)
         self.events.run(self._start())
         log.info("event=serving listen=%s port=%d database=%s", self.config.listen, self.port,
                  self.config.database)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from farmwatch.collector.storage import inventory, roster
+from farmwatch.collector.storage import inventory, mdm, roster
 
 # 6: the audit's whole-statement columns; 7: device_scans (hashed Wi-Fi neighbourhoods); 8: the replays
-# index; 9: certificates_subject_key (one spelling per serial). create_schema adds the new tables and
-# indexes to an older database; migrate() does what it cannot.
-SCHEMA_VERSION = 9
+# index; 9: certificates_subject_key (one spelling per serial); 12: roster_changes and the mdm_* tables
+# (MDM sync and write-back). create_schema adds the new tables and indexes to an older database;
+# migrate() does what it cannot.
+SCHEMA_VERSION = 12
 
 _FLEET_DEVICE_COLUMNS = {"own_verdict": str, "own_score": int, "verdict_source": str, "input_languages": str}
 _CLOCK_SKEW_COLUMN = {"clock_skew_seconds": float}  # on reports and devices (schema 4)
@@ -47,6 +48,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     _create_report_tables(db)
     inventory.create_schema(db)
     roster.create_schema(db)
+    mdm.create_schema(db)
     create_fleet_schema(db)
 
 
