@@ -3,6 +3,11 @@
 A check reads the `Context` (the normalised report, the catalogue, the sightings) and yields
 `Hit`s; `classify` turns each hit into a finding, filling the summary template with the hit's
 values and marking it allowed when the policy says so.
+
+Each rule declares what of the report it `reads` (INPUTS): the incremental classifier re-runs a
+rule only when one of those changed since the device's previous report, so a rule that reads
+more than it declares would keep a stale finding (tests/test_classify_incremental.py checks
+every rule's reads against what it touches on the scenario corpus).
 """
 
 from __future__ import annotations
@@ -17,6 +22,19 @@ from farmwatch.collector.detect.findings import Subject
 from farmwatch.collector.detect.policy import Policy
 from farmwatch.collector.detect.report import ReportView
 from farmwatch.collector.detect.sightings import Sighting, find_sightings
+
+
+# What a rule may declare it reads: ReportView fields (the device id is no rule's business), and
+# "sightings", the catalogue's tools found in processes and applications (`Context.sightings`, with
+# `products`, `running_tools` and the rest derived from them).
+VIEW_INPUTS = ("os", "timezone", "locale", "keyboard_layouts", "processes", "applications", "usb_devices",
+               "displays", "interfaces", "ip_forwarding", "connections", "listeners", "sessions",
+               "remote_access", "probe_errors", "probes_skipped")
+SIGHTINGS = "sightings"
+INPUTS = frozenset(VIEW_INPUTS) | {SIGHTINGS}
+# What a socket rule reads: the sockets, the process behind each (`process_of`, `tools_of_process`)
+# and the OS whose remote-desktop servers the catalogue's ports stand for.
+SOCKETS = frozenset({"connections", "listeners", "processes", SIGHTINGS, "os"})
 
 
 @dataclass(frozen=True)
@@ -116,6 +134,7 @@ class Rule:
     severity: str
     summary: str
     check: Check
+    reads: frozenset[str]
     description: str = ""
 
     def run(self, ctx: Context) -> Iterator[Hit]:
@@ -125,10 +144,15 @@ class Rule:
 REGISTRY: list[Rule] = []
 
 
-def rule(id: str, severity: str, summary: str) -> Callable[[Check], Check]:
-    """Register `check` as the rule `id`; its docstring says why the rule exists."""
+def rule(id: str, severity: str, summary: str, reads: Iterable[str]) -> Callable[[Check], Check]:
+    """Register `check` as the rule `id`, reading the INPUTS named in `reads`; its docstring says
+    why the rule exists."""
+    reads = frozenset(reads)
+    if not reads or not reads <= INPUTS:
+        raise ValueError(f"rule {id}: reads must name some of {sorted(INPUTS)}, not {sorted(reads - INPUTS)}")
+
     def register(check: Check) -> Check:
-        REGISTRY.append(Rule(id, severity, summary, check, (check.__doc__ or "").strip()))
+        REGISTRY.append(Rule(id, severity, summary, check, reads, (check.__doc__ or "").strip()))
         return check
     return register
 

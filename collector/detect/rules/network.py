@@ -5,12 +5,13 @@ remote-control tools, remote logins, IP forwarding, proxies and tunnels listenin
 from __future__ import annotations
 
 import fnmatch
+import functools
 import ipaddress
 import re
 from typing import Iterator
 
 from farmwatch.collector.detect.report import ConnectionView, ProcessView, SessionView, is_loopback, plain_ip
-from farmwatch.collector.detect.rules.base import Context, Hit, rule, tool_evidence, tool_subject
+from farmwatch.collector.detect.rules.base import SOCKETS, Context, Hit, rule, tool_evidence, tool_subject
 from farmwatch.collector.detect.rules.software import CONTROLLED
 
 ESTABLISHED = "ESTABLISHED"
@@ -93,7 +94,8 @@ def _service_name(tools: list) -> str:
     return " / ".join(names) or "remote-control"
 
 
-@rule("remote-session-inbound", "critical", "Inbound {service} session from {remote} (local port {port})")
+@rule("remote-session-inbound", "critical", "Inbound {service} session from {remote} (local port {port})",
+      reads=SOCKETS)
 def remote_session_inbound(ctx: Context) -> Iterator[Hit]:
     """An established connection from another machine into a remote-desktop port (3389,
     5900, 5938, 7070 … as the catalogue lists, or any port a remote-control process listens
@@ -116,7 +118,7 @@ def remote_session_inbound(ctx: Context) -> Iterator[Hit]:
                   evidence, subject=subject)
 
 
-@rule("remote-tool-connected", "low", "{tool} holds a live connection to {remote}")
+@rule("remote-tool-connected", "low", "{tool} holds a live connection to {remote}", reads=SOCKETS)
 def remote_tool_connected(ctx: Context) -> Iterator[Hit]:
     """A running remote-control tool is online with an outside peer (its vendor relay or a
     viewer); it can be reached now, though the connection alone does not prove a session."""
@@ -136,6 +138,7 @@ def remote_tool_connected(ctx: Context) -> Iterator[Hit]:
                       subject=tool_subject(tool, sightings))
 
 
+@functools.lru_cache(maxsize=65536)  # by address text, as plain_ip: the same peers report after report
 def _origin(remote_host: str) -> str:
     """local (a display, this host), private (LAN, VPN, CGNAT), public, or unknown (a name)."""
     host = remote_host.strip()
@@ -177,7 +180,8 @@ def _remote_sessions(ctx: Context) -> Iterator[tuple[SessionView, str, bool]]:
             yield session, origin, driven
 
 
-@rule("remote-login-session", "medium", "{user} is logged in remotely from {remote_host} ({origin})")
+@rule("remote-login-session", "medium", "{user} is logged in remotely from {remote_host} ({origin})",
+      reads={"sessions"})
 def remote_login_session(ctx: Context) -> Iterator[Hit]:
     """A login session that came over the network (SSH, RDP). From the LAN or a VPN it is
     everyday developer life (info); from a public address it means a remote user (medium).
@@ -189,7 +193,7 @@ def remote_login_session(ctx: Context) -> Iterator[Hit]:
 
 
 @rule("remote-desktop-session", "critical",
-      "{user} is driving this laptop's desktop from {remote_host} (session {terminal})")
+      "{user} is driving this laptop's desktop from {remote_host} (session {terminal})", reads={"sessions"})
 def remote_desktop_session(ctx: Context) -> Iterator[Hit]:
     """The OS lists a graphical remote session (RDP `RDP-Tcp#N`, an xrdp display) whose client sits
     on a public address: the session table's record of a live inbound remote-desktop session, the
@@ -212,7 +216,7 @@ def _forwarding_reasons(ctx: Context) -> list[dict]:
     return reasons
 
 
-@rule("ip-forwarding", "medium", "IP forwarding is on{explained}")
+@rule("ip-forwarding", "medium", "IP forwarding is on{explained}", reads={"ip_forwarding", "interfaces"})
 def ip_forwarding(ctx: Context) -> Iterator[Hit]:
     """The laptop routes packets for other machines: Internet Sharing/ICS, a hotspot, a subnet
     router — the network half of a relay (docs/design.md; docs/detection.md V6). Container and VM
@@ -226,7 +230,7 @@ def ip_forwarding(ctx: Context) -> Iterator[Hit]:
               "info" if reasons else "medium")
 
 
-@rule("proxy-listening", "medium", "{what} is listening on {address}")
+@rule("proxy-listening", "medium", "{what} is listening on {address}", reads={"listeners", "processes", "sightings"})
 def proxy_listening(ctx: Context) -> Iterator[Hit]:
     """Something offers to relay other machines' traffic: a SOCKS/HTTP proxy port or a tunnel
     tool listening beyond loopback, or a tool started in proxy mode (`tailscaled
@@ -293,7 +297,8 @@ def _is_ssh_client(proc: ProcessView) -> bool:
     return not set(proc.normalised_names).isdisjoint(_SSH_CLIENTS)
 
 
-@rule("ssh-reverse-tunnel", "medium", "SSH reverse tunnel from {process} publishes {forwards} on another host")
+@rule("ssh-reverse-tunnel", "medium", "SSH reverse tunnel from {process} publishes {forwards} on another host",
+      reads={"processes"})
 def ssh_reverse_tunnel(ctx: Context) -> Iterator[Hit]:
     """An ssh client with a remote forward (`-R`) lets whoever reaches the far host connect into
     this laptop — the SSH variant of the tunnels in docs/detection.md §T (ssh clients are catalogued
@@ -327,7 +332,7 @@ def _tunnel_carrying(ctx: Context, conn: ConnectionView) -> str | None:
 
 @rule("remote-session-tunnelled", "critical",
       "{tunnel} carries a connection into this laptop's {service} (local port {port}): a remote-desktop session "
-      "through a tunnel")
+      "through a tunnel", reads=SOCKETS)
 def remote_session_tunnelled(ctx: Context) -> Iterator[Hit]:
     """A tunnel (ngrok, frp, chisel, cloudflared … or ssh with `-R`) holds an established connection to a
     remote-desktop port on this laptop. Such a tunnel connects to the local port only when a client at
