@@ -122,7 +122,7 @@ def process_names(name: str, exe: str) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=65536)
-def _normalised_process_names(name: str, exe: str) -> tuple[str, ...]:
+def process_names_normalised(name: str, exe: str) -> tuple[str, ...]:
     return tuple(normalise_name(n) for n in process_names(name, exe))
 
 
@@ -142,7 +142,7 @@ class ProcessView:
 
     @property
     def normalised_names(self) -> tuple[str, ...]:
-        return _normalised_process_names(self.name, self.exe)
+        return process_names_normalised(self.name, self.exe)
 
     @property
     def cmdline_tokens(self) -> set[str]:
@@ -419,20 +419,17 @@ def _views(raw: Any, build, memo: ItemMemo | None, section: str) -> tuple:
     """The views of the items of repeated field `raw`. With `memo`, an item message seen before
     (byte for byte) gives back the view built for it then, the very object: a laptop repeats most of
     its items from report to report, and comparing two reports' views is then mostly identity checks."""
-    items = _items(raw)
-    if memo is None:
-        return tuple(map(build, items))
+    if memo is None or raw is None or isinstance(raw, list):  # no memo, or the JSON form
+        return tuple(map(build, _items(raw)))
     seen = memo.setdefault(section, {})
-    views = []
-    for item in items:
-        if isinstance(item, dict):
-            views.append(build(item))
-            continue
-        key = item.SerializeToString()
-        view = seen.get(key)
-        if view is None:
-            view = seen[key] = build(item)
-        views.append(view)
+    keys = [item.SerializeToString() for item in raw]
+    if len(set(keys)) < len(keys):  # a repeated item gets its own object, as without the memo
+        return tuple(map(build, raw))
+    views = [seen.get(key) for key in keys]
+    if None in views:
+        for index, view in enumerate(views):
+            if view is None:
+                views[index] = seen[keys[index]] = build(raw[index])
     return tuple(views)
 
 

@@ -24,17 +24,24 @@ from farmwatch.collector.detect.report import ReportView
 from farmwatch.collector.detect.sightings import Sighting, find_sightings
 
 
-# What a rule may declare it reads: ReportView fields (the device id is no rule's business), and
+# What a rule may declare it reads: ReportView fields (the device id is no rule's business);
 # "sightings", the catalogue's tools found in processes and applications (`Context.sightings`, with
-# `products`, `running_tools` and the rest derived from them).
+# `products`, `running_tools` and the rest derived from them); and "socket_processes", the process
+# behind each connection and listener (`socket_processes`), which is all of the process list that a
+# rule reading sockets through `process_of` or `tools_of_process` sees.
 VIEW_INPUTS = ("os", "timezone", "locale", "keyboard_layouts", "processes", "applications", "usb_devices",
                "displays", "interfaces", "ip_forwarding", "connections", "listeners", "sessions",
                "remote_access", "probe_errors", "probes_skipped")
-SIGHTINGS = "sightings"
-INPUTS = frozenset(VIEW_INPUTS) | {SIGHTINGS}
-# What a socket rule reads: the sockets, the process behind each (`process_of`, `tools_of_process`)
-# and the OS whose remote-desktop servers the catalogue's ports stand for.
-SOCKETS = frozenset({"connections", "listeners", "processes", SIGHTINGS, "os"})
+SIGHTINGS, SOCKET_PROCESSES = "sightings", "socket_processes"
+INPUTS = frozenset(VIEW_INPUTS) | {SIGHTINGS, SOCKET_PROCESSES}
+# What a socket rule reads: the sockets, their processes and tools, and the OS whose remote-desktop
+# servers the catalogue's ports stand for.
+SOCKETS = frozenset({"connections", "listeners", SOCKET_PROCESSES, SIGHTINGS, "os"})
+
+
+def socket_processes(view: ReportView) -> tuple:
+    """`view.process_of` of every connection, then every listener."""
+    return tuple(view.process_of(s.pid, s.process_name) for s in (*view.connections, *view.listeners))
 
 
 @dataclass(frozen=True)

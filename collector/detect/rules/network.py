@@ -10,7 +10,8 @@ import ipaddress
 import re
 from typing import Iterator
 
-from farmwatch.collector.detect.report import ConnectionView, ProcessView, SessionView, is_loopback, plain_ip
+from farmwatch.collector.detect.report import (ConnectionView, ProcessView, SessionView, is_loopback, plain_ip,
+                                               process_names_normalised)
 from farmwatch.collector.detect.rules.base import SOCKETS, Context, Hit, rule, tool_evidence, tool_subject
 from farmwatch.collector.detect.rules.software import CONTROLLED
 
@@ -230,7 +231,8 @@ def ip_forwarding(ctx: Context) -> Iterator[Hit]:
               "info" if reasons else "medium")
 
 
-@rule("proxy-listening", "medium", "{what} is listening on {address}", reads={"listeners", "processes", "sightings"})
+@rule("proxy-listening", "medium", "{what} is listening on {address}",
+      reads={"listeners", "socket_processes", "sightings"})
 def proxy_listening(ctx: Context) -> Iterator[Hit]:
     """Something offers to relay other machines' traffic: a SOCKS/HTTP proxy port or a tunnel
     tool listening beyond loopback, or a tool started in proxy mode (`tailscaled
@@ -265,7 +267,7 @@ def _proxy_markers(ctx: Context) -> Iterator[Hit]:
 
 
 # OpenSSH and PuTTY's command-line client share the -R syntax; names compare as normalise_name gives them.
-_SSH_CLIENTS = {"ssh", "autossh", "plink"}
+_SSH_CLIENTS = frozenset({"ssh", "autossh", "plink"})
 # ssh's flags that take no value may be bundled before -R (`-fNR 8080:localhost:80`).
 _SSH_BUNDLED_R = re.compile(r"^-[46AaCfGgKkMNnqsTtVvXxYy]*R(.*)$")
 # `-o RemoteForward=spec`, `-oRemoteForward=spec`, `-o "RemoteForward spec"`: the option name is case-insensitive.
@@ -294,7 +296,12 @@ def _remote_forwards(cmdline: tuple[str, ...]) -> list[str]:
 
 
 def _is_ssh_client(proc: ProcessView) -> bool:
-    return not set(proc.normalised_names).isdisjoint(_SSH_CLIENTS)
+    return _ssh_client_named(proc.name, proc.exe)
+
+
+@functools.lru_cache(maxsize=65536)  # asked of every process of every report
+def _ssh_client_named(name: str, exe: str) -> bool:
+    return not _SSH_CLIENTS.isdisjoint(process_names_normalised(name, exe))
 
 
 @rule("ssh-reverse-tunnel", "medium", "SSH reverse tunnel from {process} publishes {forwards} on another host",
@@ -305,9 +312,7 @@ def ssh_reverse_tunnel(ctx: Context) -> Iterator[Hit]:
     as tunnels for their port forwarding). A plain ssh login does not match; developers use
     `-R` rarely, so medium. High when a remote-desktop port is what gets published."""
     desktop_ports = {str(p) for p in ctx.catalogue.listen_ports}
-    for proc in ctx.view.processes:
-        if not _is_ssh_client(proc):
-            continue
+    for proc in [p for p in ctx.view.processes if _ssh_client_named(p.name, p.exe)]:
         forwards = _remote_forwards(proc.cmdline)
         if not forwards:
             continue

@@ -106,7 +106,7 @@ def _session_signs(ctx: Context, sighting: Sighting) -> list[dict]:
 
 
 @rule("remote-session-active", "critical", "{tool} has a remote user connected now ({where})",
-      reads={"sightings", "connections", "processes"})
+      reads={"sightings", "connections", "socket_processes"})
 def remote_session_active(ctx: Context) -> Iterator[Hit]:
     """The tool shows one of its own signs of an incoming session (its catalogue `session`): a process it
     starts only for a connected user (RustDesk's `--cm` connection manager, TeamViewer_Desktop with
