@@ -281,7 +281,7 @@ def _configuration(roll: int, current: tuple) -> tuple:
 @given(start=st.integers(0, len(CORPUS) - 1), sequence=st.lists(steps, min_size=20, max_size=60),
        max_devices=st.sampled_from([1, 2, 64]))
 def test_incremental_verdict_equals_full_classify_over_random_sequences(start, sequence, max_devices):
-    classifier = IncrementalClassifier(max_devices=max_devices, max_items=4096)
+    classifier = IncrementalClassifier(max_devices=max_devices)
     reports = {}
     for device in DEVICES:
         reports[device] = report_pb2.AgentReport()
@@ -372,16 +372,16 @@ def test_devices_beyond_the_bound_are_forgotten_oldest_first():
     assert classifier.rules_run("B") is None and classifier.rules_run("A") == set()
 
 
-def test_item_memo_stays_within_its_bound():
-    classifier, report = IncrementalClassifier(max_items=50), _laptop()
-    for offset in range(5):
+def test_a_device_keeps_only_its_latest_reports_items():
+    classifier, report = IncrementalClassifier(), _laptop()
+    for offset in range(1, 4):
         for proc in report.processes:
             proc.pid += 1000 * offset
         assert classifier.classify(report).to_dict() == detect.classify(report).to_dict()
-    assert all(len(seen) <= 50 for seen in classifier._memo.values())
+    kept = classifier._devices[report.device_id].memo.seen["processes"]
+    assert sorted(v.pid for v in kept.values()) == sorted(p.pid for p in report.processes)
 
 
-@pytest.mark.parametrize("bound", [{"max_devices": 0}, {"max_items": 0}])
-def test_a_bound_below_one_is_refused(bound):
+def test_a_bound_below_one_is_refused():
     with pytest.raises(ValueError, match="at least 1"):
-        IncrementalClassifier(**bound)
+        IncrementalClassifier(max_devices=0)

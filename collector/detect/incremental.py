@@ -5,8 +5,8 @@ and application are byte-identical. `IncrementalClassifier` keeps, per device (a
 `max_devices`), the previous report's rule inputs, its sightings and every rule's findings, and
 for the next report:
 
-1. builds the view through a memo of item views keyed by the item's serialized bytes (shared by
-   all devices, at most `max_items` per section), so an unchanged item is the very object it was;
+1. builds the view through the previous report's item views keyed by the item's serialized bytes
+   (`report.ItemMemo`), so an unchanged item is the very object it was;
 2. finds the sightings of new processes and applications only;
 3. compares each input a rule may read (`rules.base.INPUTS`: the view's fields, the sightings) with
    the previous report's — mostly identity checks after step 1;
@@ -24,21 +24,18 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from itertools import islice
 
 from farmwatch.collector.detect.catalogue import Catalogue, load_catalogue
 from farmwatch.collector.detect.classify import bound_policy, rule_findings, verdict_of
 from farmwatch.collector.detect.findings import Finding, Verdict
 from farmwatch.collector.detect.policy import Policy
-from farmwatch.collector.detect.report import ItemMemo, ReportView, read_report
+from farmwatch.collector.detect.report import ItemMemo, ReportView, device_id_of, read_report
 from farmwatch.collector.detect.rules import RULES, Context
 from farmwatch.collector.detect.rules.base import SIGHTINGS, SOCKET_PROCESSES, VIEW_INPUTS, socket_processes
 from farmwatch.collector.detect.sightings import Sighting, application_sightings, process_sightings
 
 DEFAULT_DEVICES = 4096
-DEFAULT_ITEMS = 131072   # item views remembered per section (processes, applications, connections …)
-NONE: tuple = ()         # the sightings of most items, shared
-OS = VIEW_INPUTS.index("os")
+OS, PROCESSES, APPLICATIONS = (VIEW_INPUTS.index(name) for name in ("os", "processes", "applications"))
 
 
 @dataclass(frozen=True)
@@ -46,8 +43,10 @@ class _DeviceState:
     catalogue: Catalogue
     policy: Policy
     group: str | None
+    memo: ItemMemo                         # this report's item views by serialized item
     inputs: tuple                          # the view's VIEW_INPUTS fields, in that order
-    sightings_of: dict[int, tuple]         # id(process or application view) -> its sightings; `inputs` keeps them alive
+    sighted: dict[int, tuple]              # id() of process and application views with sightings -> those;
+                                           # `inputs` keeps the views alive, so no other object takes their id
     sightings: list[Sighting]
     sockets: tuple                         # socket_processes(view)
     findings: dict[str, list[Finding]]     # rule id -> its findings, in RULES order
@@ -65,24 +64,25 @@ class IncrementalClassifier:
     """`classify(report, policy, catalogue, device_group)` with `detect.classify`'s arguments and
     result, remembering each device's previous report. Safe to call from several threads."""
 
-    def __init__(self, max_devices: int = DEFAULT_DEVICES, max_items: int = DEFAULT_ITEMS):
-        if max_devices < 1 or max_items < 1:
-            raise ValueError("max_devices and max_items must be at least 1")
-        self.max_devices, self.max_items = max_devices, max_items
+    def __init__(self, max_devices: int = DEFAULT_DEVICES):
+        if max_devices < 1:
+            raise ValueError("max_devices must be at least 1")
+        self.max_devices = max_devices
         self._devices: OrderedDict[str, _DeviceState] = OrderedDict()
-        self._memo: ItemMemo = {}
         self._lock = threading.Lock()
 
     def classify(self, report, policy: Policy | None = None, catalogue: Catalogue | None = None,
                  device_group: str | None = None) -> Verdict:
         catalogue = catalogue or load_catalogue()
         policy = bound_policy(policy, device_group)
-        view = read_report(report, self._memo)
-        self._trim_memo()
-        previous = self._previous(view.device_id, catalogue, policy, device_group)
+        device_id = device_id_of(report)
+        with self._lock:
+            state = self._devices.get(device_id)
+        memo = ItemMemo(state.memo.seen if state is not None else {})
+        view = read_report(report, memo)
+        previous = state if state is not None and state.matches(catalogue, policy, device_group) else None
         inputs = _inputs(view)
-        sightings_of = self._sightings_of(view, catalogue, previous)
-        sightings = [s for item in (*view.processes, *view.applications) for s in sightings_of[id(item)]]
+        sighted, sightings = _sightings(view, catalogue, previous)
         sockets = socket_processes(view)
         changed = _changed(previous, inputs, sightings, sockets)
         ctx = Context(view, catalogue, policy)
@@ -94,7 +94,7 @@ class IncrementalClassifier:
                 ran.add(rule.id)
             else:
                 findings[rule.id] = previous.findings[rule.id]
-        self._remember(view.device_id, _DeviceState(catalogue, policy, device_group, inputs, sightings_of,
+        self._remember(view.device_id, _DeviceState(catalogue, policy, device_group, memo, inputs, sighted,
                                                     sightings, sockets, findings, frozenset(ran)))
         return verdict_of(view.device_id, [f for found in findings.values() for f in found])
 
@@ -106,11 +106,6 @@ class IncrementalClassifier:
     def __len__(self) -> int:
         return len(self._devices)
 
-    def _previous(self, device_id: str, catalogue: Catalogue, policy: Policy, group: str | None):
-        with self._lock:
-            state = self._devices.get(device_id)
-        return state if state is not None and state.matches(catalogue, policy, group) else None
-
     def _remember(self, device_id: str, state: _DeviceState) -> None:
         with self._lock:
             self._devices[device_id] = state
@@ -118,27 +113,30 @@ class IncrementalClassifier:
             while len(self._devices) > self.max_devices:
                 self._devices.popitem(last=False)
 
-    def _sightings_of(self, view: ReportView, catalogue: Catalogue, previous: _DeviceState | None) -> dict:
-        """Each process's and application's sightings, those of the previous report's very objects
-        reused (same catalogue: `previous` matched it; same OS: the matches depend on it)."""
-        known = previous.sightings_of if previous is not None and previous.inputs[OS] == view.os else {}
-        found = {}
-        for proc in view.processes:
-            key = id(proc)
-            found[key] = known[key] if key in known else (tuple(process_sightings(catalogue, view.os, proc)) or NONE)
-        for app in view.applications:
-            key = id(app)
-            found[key] = known[key] if key in known else (tuple(application_sightings(catalogue, view.os, app))
-                                                          or NONE)
-        return found
 
-    def _trim_memo(self) -> None:
-        """Forget the oldest item views of a section beyond `max_items` (first in, first out)."""
-        for seen in self._memo.values():
-            excess = len(seen) - self.max_items
-            if excess > 0:
-                for key in list(islice(seen, excess)):
-                    seen.pop(key, None)
+def _sightings(view: ReportView, catalogue: Catalogue, previous: _DeviceState | None):
+    """(id -> sightings of the view's processes and applications with some, the sightings in report
+    order as `find_sightings` gives them). Only items that were not in the
+    previous report, the very objects, are matched (same catalogue: `previous` matched it; same OS:
+    the matches depend on it); the rest is set arithmetic on ids, so a report of 400 unchanged
+    processes costs no loop over them in Python."""
+    items = (*view.processes, *view.applications)
+    ids = list(map(id, items))
+    reuse = previous is not None and previous.inputs[OS] == view.os
+    known = frozenset(map(id, (*previous.inputs[PROCESSES], *previous.inputs[APPLICATIONS]))) if reuse else ()
+    sighted = previous.sighted if reuse else {}
+    present = frozenset(ids)
+    kept = {i: found for i, found in sighted.items() if i in present}
+    new = present.difference(known)
+    position = dict(zip(ids, range(len(ids))))
+    processes = len(view.processes)
+    for i in new:
+        at = position[i]
+        found = (process_sightings(catalogue, view.os, items[at]) if at < processes
+                 else application_sightings(catalogue, view.os, items[at]))
+        if found:
+            kept[i] = tuple(found)
+    return kept, [s for i in sorted(kept, key=position.__getitem__) for s in kept[i]]
 
 
 def _changed(previous: _DeviceState | None, inputs: tuple, sightings: list[Sighting],

@@ -25,8 +25,13 @@ def _endpoint(address: str, port: int) -> str:
 
 
 def _live_remote(conn: ConnectionView) -> bool:
-    ip = plain_ip(conn.remote_ip)
-    return conn.status == ESTABLISHED and ip is not None and not ip.is_loopback and not ip.is_unspecified
+    return conn.status == ESTABLISHED and _another_machine(conn.remote_ip)
+
+
+@functools.lru_cache(maxsize=65536)  # by address text, as plain_ip
+def _another_machine(address: str) -> bool:
+    ip = plain_ip(address)
+    return ip is not None and not ip.is_loopback and not ip.is_unspecified
 
 
 def _listening_ports_of_tools(ctx: Context) -> set[int]:
