@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -385,3 +386,19 @@ def test_a_device_keeps_only_its_latest_reports_items():
 def test_a_bound_below_one_is_refused():
     with pytest.raises(ValueError, match="at least 1"):
         IncrementalClassifier(max_devices=0)
+
+
+def test_threads_classifying_the_same_devices_get_the_full_verdicts():
+    """gRPC workers classify concurrently, a device's reports sometimes side by side (a replay)."""
+    classifier, rng = IncrementalClassifier(max_devices=3), random.Random(15)
+    reports = []
+    for index in range(24):
+        report = _laptop()
+        report.device_id = DEVICES[index % 2] if index % 3 else "SN-INCR-3"
+        for _ in range(index % 4):
+            _step(rng, report, rng.choice(MOVES))
+        reports.append(report)
+    expected = [detect.classify(r).to_dict() for r in reports]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda r: classifier.classify(r).to_dict(), reports * 3))
+    assert got == expected * 3
