@@ -439,12 +439,11 @@ def _views(raw: Any, build, memo: ItemMemo | None, section: str) -> tuple:
     checks."""
     if memo is None or raw is None or isinstance(raw, list):  # no memo, or the JSON form
         return tuple(map(build, _items(raw)))
-    keys = [item.SerializeToString() for item in raw]
+    keys = list(map(type(raw[0]).SerializeToString, raw))  # raw holds messages of one type; map: no Python loop
     if len(set(keys)) < len(keys):  # a repeated item gets its own object, as without the memo
         views = list(map(build, raw))
     else:
-        known = memo.known.get(section, {})
-        views = [known.get(key) for key in keys]
+        views = list(map(memo.known.get(section, {}).get, keys))
         if None in views:
             for index, view in enumerate(views):
                 if view is None:
