@@ -34,7 +34,7 @@ from farmwatch.collector.detect.rules import RULES, Context
 from farmwatch.collector.detect.rules.base import SIGHTINGS, SOCKET_PROCESSES, VIEW_INPUTS, socket_processes
 from farmwatch.collector.detect.sightings import Sighting, application_sightings, process_sightings
 
-DEFAULT_DEVICES = 4096
+DEFAULT_DEVICES = 2048    # ~164 KiB each for a 400-process laptop (bench/classify.py): ~330 MiB
 OS, PROCESSES, APPLICATIONS = (VIEW_INPUTS.index(name) for name in ("os", "processes", "applications"))
 
 
