@@ -61,10 +61,14 @@ def _served_by_other_software(ctx: Context, port: int) -> bool:
 
 
 def _inbound(ctx: Context) -> list[ConnectionView]:
-    tool_ports = _listening_ports_of_tools(ctx)
-    ports = set(ctx.catalogue.listen_ports) | tool_ports
-    return [c for c in ctx.view.connections if _live_remote(c) and c.local_port in ports
-            and (c.local_port in tool_ports or not _someone_elses_port(ctx, c)) and not _desk_input_sharing(ctx, c)]
+    """Live connections from elsewhere into a remote-desktop port (three rules ask: worked out once)."""
+    def compute() -> list[ConnectionView]:
+        tool_ports = _listening_ports_of_tools(ctx)
+        ports = set(ctx.catalogue.listen_ports) | tool_ports
+        return [c for c in ctx.view.connections if _live_remote(c) and c.local_port in ports
+                and (c.local_port in tool_ports or not _someone_elses_port(ctx, c))
+                and not _desk_input_sharing(ctx, c)]
+    return ctx.cached(("inbound",), compute)
 
 
 def _desk_input_sharing(ctx: Context, conn: ConnectionView) -> bool:
