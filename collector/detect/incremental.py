@@ -8,9 +8,10 @@ for the next report:
 1. builds the view through the previous report's item views keyed by the item's serialized bytes
    (`report.ItemMemo`), so an unchanged item is the very object it was;
 2. finds the sightings of new processes and applications only;
-3. compares each input a rule may read (`rules.base.INPUTS`: the view's fields, the sightings) with
-   the previous report's — mostly identity checks after step 1;
-4. re-runs only the rules that read a changed input and keeps the others' findings.
+3. compares each input a rule may read (`rules.base.INPUTS`: the view's fields, the sightings, the
+   process behind each socket) with the previous report's — mostly identity checks after step 1;
+4. re-runs only the rules that read a changed input and keeps the others' findings (the same
+   Finding objects: a verdict's evidence is shared with the next ones, so it is read, never changed).
 
 Per-item work is remembered by content without pids (catalogue matches by process identity and
 application, address parsing by address text: `sightings`, `report.plain_ip`). The device's state
