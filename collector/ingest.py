@@ -98,17 +98,21 @@ def _fields_with_times(descriptor) -> tuple:
     )
 
 
-def classifier(policy=None, group_of=None):
+def classifier(policy=None, group_of=None, *, incremental: bool = True):
     """A function report → contract verdict dict, with the collector's allow-list applied.
 
     `group_of(device_id)` names the device's group for allow-list entries with `groups`
-    (see `DeviceGroups`); without it only the entries without groups apply."""
+    (see `DeviceGroups`); without it only the entries without groups apply. `incremental` keeps
+    each device's previous report and re-runs only the rules whose inputs changed
+    (`detect.IncrementalClassifier`: the same verdicts as `detect.classify`)."""
     from farmwatch.collector import detect
+
+    run = detect.IncrementalClassifier().classify if incremental else detect.classify
 
     def classify(report: report_pb2.AgentReport) -> dict | None:
         try:
             group = group_of(report.device_id) if group_of else None
-            return detect.classify(report, policy, device_group=group).to_dict()
+            return run(report, policy, device_group=group).to_dict()
         except Exception:  # reports are facts: store it even when an opinion cannot be formed
             log.exception("event=classify_failed report_id=%s", report.report_id)
             return None

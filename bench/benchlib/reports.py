@@ -66,3 +66,31 @@ def _make_own(report: report_pb2.AgentReport, device_id: str, index: int) -> Non
     for offset, process in enumerate(list(report.processes)[-3:]):
         process.pid = 70000 + index * 3 + offset
         process.name = f"{process.name}-{index % 7}"
+
+
+def real_like_scan(processes: int = 93, applications: int = 724, connections: int = 277) -> report_pb2.AgentReport:
+    """A report shaped like a real `scan` of a developer's Linux laptop as issue 15 profiled it (53 KB:
+    93 processes, 724 packages, 277 connections): the scenario laptop's user-space processes first,
+    its packages repeated under numbered names, its connections repeated to distinct public peers."""
+    report = load_report_file(BASE_SCENARIO).report
+    kept = sorted(report.processes, key=lambda p: not p.exe)[:processes]
+    del report.processes[:]
+    report.processes.extend(kept)
+    _grow(report.applications, applications, lambda app, i: setattr(app, "name", f"{app.name}-{i}"))
+    owners = [p for p in kept if p.exe]
+
+    def spread(conn, i):
+        owner = owners[i % len(owners)]
+        conn.remote_ip, conn.local_port = f"{140 + i % 20}.{82 + i % 7}.{i % 251}.{(i * 7) % 253 + 1}", 40000 + i
+        conn.pid, conn.process_name = owner.pid, owner.name
+    _grow(report.network.connections, connections, spread)
+    return report
+
+
+def _grow(items, count: int, vary) -> None:
+    """Add copies of the first items, each varied by `vary(copy, index)`, until there are `count`."""
+    originals = list(items)
+    while len(items) < count:
+        clone = items.add()
+        clone.CopyFrom(originals[len(items) % len(originals)])
+        vary(clone, len(items))
