@@ -2,7 +2,8 @@
 
 Writes go through one connection owned by one thread at a time (the ingest writer, enrollment in
 RPC threads, a CLI command); readers open their own connections, which WAL lets run beside the
-writer. `transaction`, `reader`, `rows`, `conn` and `db` are this backend's own, for the roster
+writer. Every write transaction waits for its turn first (`write_turns`), first come first served
+across the threads and processes writing the file: `serve --workers N`'s processes, CLI commands. `transaction`, `reader`, `rows`, `conn` and `db` are this backend's own, for the roster
 import and for tests that look at the file; the rest of the collector uses the `Storage` methods.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import sqlite_utils
 
 from farmwatch.collector.storage import analyst_sql, enrollment, feeds, queries, reports, schema
+from farmwatch.collector.storage.write_turns import WriteTurns
 from farmwatch.collector.storage.correlation import FleetReads, FleetWrites
 from farmwatch.collector.storage.types import StoreFull
 
@@ -39,7 +41,8 @@ class SqliteStorage:
         if new:
             self.path.chmod(0o600)
         self.db = sqlite_utils.Database(self.conn)
-        self._write_lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self.turns = WriteTurns(self.path)
         schema.migrate(self.conn, self.db, self.transaction)
         self._readers = threading.local()
 
@@ -49,9 +52,9 @@ class SqliteStorage:
     # -- this backend's own ---------------------------------------------------------------
     @contextmanager
     def transaction(self):
-        """One write transaction on the writer connection. The ingest writer, enrollment in RPC
-        threads and CLI commands share that connection, so one thread at a time holds it."""
-        with self._write_lock:
+        """One write transaction on the writer connection, in its turn (`write_turns`). The ingest
+        writer, enrollment in RPC threads and jobs share that connection: one thread at a time holds it."""
+        with self.turns.turn(), self._write_lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
