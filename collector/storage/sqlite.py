@@ -3,8 +3,9 @@
 Writes go through one connection owned by one thread at a time (the ingest writer, enrollment in
 RPC threads, a CLI command); readers open their own connections, which WAL lets run beside the
 writer. Every write transaction waits for its turn first (`write_turns`), first come first served
-across the threads and processes writing the file: `serve --workers N`'s processes, CLI commands. `transaction`, `reader`, `rows`, `conn` and `db` are this backend's own, for the roster
-import and for tests that look at the file; the rest of the collector uses the `Storage` methods.
+across the threads and processes writing the file: `serve --workers N`'s processes, CLI commands.
+`transaction`, `reader`, `rows`, `conn` and `db` are this backend's own, for the roster import and
+for tests that look at the file; the rest of the collector uses the `Storage` methods.
 """
 from __future__ import annotations
 
