@@ -266,6 +266,7 @@ def test_kill_9_of_a_worker_loses_nothing_and_it_is_started_again(served, tmp_pa
                  outcome["lost"])
     assert outcome["generated"] == AGENTS * REPORTS_EACH
     assert outcome["lost"] == 0 and outcome["extra"] == 0
+    assert outcome["failed_drains"] > 0  # the kill did hit agents mid-send
     assert victim not in after and before[1] in after
     assert served.stop() == 0
     assert f"event=worker_died worker=0 pid={victim} exit_code=-9" in served.log
@@ -286,6 +287,7 @@ def test_kill_9_of_the_parent_ends_its_workers_and_a_new_serve_loses_nothing(ser
     figures.note("faults: serve --workers 2, parent kill -9 with 20 agents sending", "reports lost", outcome["lost"])
     assert outcome["generated"] == AGENTS * REPORTS_EACH
     assert outcome["lost"] == 0 and outcome["extra"] == 0
+    assert outcome["failed_drains"] > 0
 
 
 # -- write turns ------------------------------------------------------------------------------------
