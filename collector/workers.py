@@ -140,7 +140,8 @@ class Workers:
         """Returns once `worker` serves; ConfigError with its reason when it cannot."""
         worker.control.settimeout(READY_WITHIN)
         try:
-            said = worker.control.makefile("rb").readline()
+            with worker.control.makefile("rb") as reader:
+                said = reader.readline()
         except TimeoutError:
             said = b""
         worker.control.settimeout(None)
@@ -162,7 +163,10 @@ class Workers:
         code = dead.process.wait()
         dead.control.close()
         log.error("event=worker_died worker=%d pid=%d exit_code=%s", dead.index, dead.process.pid, code)
-        if time.monotonic() - dead.started < RESTART_PAUSE and self._stopping.wait(RESTART_PAUSE):
+        # Exit code 0: the worker was stopped by a signal of its own, most likely the one that stops
+        # the whole collector too (systemd signals every process of the service): give that a moment.
+        pause = code == 0 or time.monotonic() - dead.started < RESTART_PAUSE
+        if pause and self._stopping.wait(RESTART_PAUSE):
             return  # stopping: the watch ends, and the stop finds this worker ended
         worker = self._workers[dead.index] = self._spawn(dead.index)
         try:
@@ -249,8 +253,13 @@ def _memory_file():
 
 # -- one worker (`python -m farmwatch.collector.workers FD`, started by `Workers`) -------------------
 
-def _tell(control: socket.socket, **message) -> None:
-    control.sendall(json.dumps(message).encode() + b"\n")
+def _tell(control: socket.socket, **message) -> bool:
+    """Say `message` to the parent; False when it has gone (or stopped listening)."""
+    try:
+        control.sendall(json.dumps(message).encode() + b"\n")
+    except OSError:
+        return False
+    return True
 
 
 def _worker_main(control_fd: int) -> int:
@@ -270,7 +279,9 @@ def _worker_main(control_fd: int) -> int:
         _tell(control, error=str(exc))
         return 1
     server.start()
-    _tell(control, ready=server.port)
+    if not _tell(control, ready=server.port):  # the parent has gone while this worker started
+        server.stop()
+        return 1
 
     def parent_gone():
         control.recv(1)  # end-of-file: the parent stopped us, or ended without a word

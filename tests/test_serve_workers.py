@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -221,6 +222,23 @@ def test_a_second_collector_cannot_share_the_port(served, tmp_path):
                                  "(another collector?) or the address is not one of this machine's; pick another "
                                  "with --listen\n")
     assert served.running() and len(every_worker_listens(served)) == WORKERS
+
+
+def test_workers_that_cannot_listen_fail_the_serve_with_the_reason(collector_home, monkeypatch):
+    """The port taken between the parent's check and the workers' bind (by a program that shares no
+    port): the collector does not start, says why in one line, and leaves no worker behind."""
+    from farmwatch.collector import workers
+    from farmwatch.collector.config import CollectorConfig, ConfigError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setattr(workers, "_claim_port", lambda listen: (port, socket.socket(socket.AF_UNIX)))
+        config = CollectorConfig.load(collector_home, listen=f"127.0.0.1:{port}")
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}: the port is in use"):
+            workers.Workers(config, WORKERS)
+    assert psutil.Process().children() == []
 
 
 def test_sigterm_stops_every_worker(served):

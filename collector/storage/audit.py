@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlite_utils
 
 from farmwatch.collector.storage.schema import create_audit_schema
-from farmwatch.collector.storage.sqlite import connect
+from farmwatch.collector.storage.sqlite import connect, write_transaction
 from farmwatch.collector.storage.types import WriteFailed
 from farmwatch.collector.storage.write_turns import WriteTurns
 from farmwatch.common.clock import now_rfc3339
@@ -24,7 +24,8 @@ class AuditTrail:
         self._conn = connect(Path(database))
         self._lock = threading.Lock()
         self._turns = WriteTurns(Path(database))
-        create_audit_schema(sqlite_utils.Database(self._conn))  # also for a database made before this table
+        with write_transaction(self._conn, self._turns, self._lock):  # also for a database made before this table
+            create_audit_schema(sqlite_utils.Database(self._conn))
 
     def close(self) -> None:
         self._conn.close()

@@ -33,6 +33,22 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+@contextmanager
+def write_transaction(conn: sqlite3.Connection, turns: WriteTurns, lock: threading.Lock):
+    """BEGIN IMMEDIATE … COMMIT on `conn` (shared by the threads that hold `lock`), in its turn
+    (`write_turns`); rolled back on an exception. Immediate: a transaction that read before it
+    writes would fail at its first write, without waiting, once another connection has committed."""
+    with turns.turn(), lock:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:  # SQLite has already rolled back after e.g. SQLITE_FULL
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
 class SqliteStorage:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -53,17 +69,10 @@ class SqliteStorage:
     # -- this backend's own ---------------------------------------------------------------
     @contextmanager
     def transaction(self):
-        """One write transaction on the writer connection, in its turn (`write_turns`). The ingest
-        writer, enrollment in RPC threads and jobs share that connection: one thread at a time holds it."""
-        with self.turns.turn(), self._write_lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                if self.conn.in_transaction:  # SQLite has already rolled back after e.g. SQLITE_FULL
-                    self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+        """One write transaction on the writer connection. The ingest writer, enrollment in RPC
+        threads and jobs share that connection: one thread at a time holds it."""
+        with write_transaction(self.conn, self.turns, self._write_lock):
+            yield self.conn
 
     def reader(self) -> sqlite3.Connection:
         """A connection for the calling thread, for lookups beside the writer."""
@@ -154,7 +163,8 @@ class SqliteStorage:
 
     # -- export cursors -------------------------------------------------------------------
     def export_cursor(self, sink: str) -> dict[str, dict]:
-        schema.create_export_cursor_schema(self.db)  # also for a database made before this table
+        with self.transaction():  # also for a database made before this table
+            schema.create_export_cursor_schema(self.db)
         return feeds.load_cursor(self.reader(), sink)
 
     def mark_exported(self, sink: str, key: str, state: str, flag: dict) -> None:
