@@ -166,9 +166,15 @@ class Workers:
         # Exit code 0: the worker was stopped by a signal of its own, most likely the one that stops
         # the whole collector too (systemd signals every process of the service): give that a moment.
         pause = code == 0 or time.monotonic() - dead.started < RESTART_PAUSE
-        if pause and self._stopping.wait(RESTART_PAUSE):
+        while not self._stopping.wait(RESTART_PAUSE if pause else 0):
+            try:
+                worker = self._workers[dead.index] = self._spawn(dead.index)
+                break
+            except OSError as exc:  # no process to be had now (memory, the process limit)
+                log.error("event=worker_start_failed worker=%d error=%r", dead.index, str(exc))
+                pause = True
+        else:
             return  # stopping: the watch ends, and the stop finds this worker ended
-        worker = self._workers[dead.index] = self._spawn(dead.index)
         try:
             self._await_ready(worker)
         except ConfigError as exc:  # it ended: the next turn of the watch sees it and tries again

@@ -20,7 +20,7 @@ import psutil
 import pytest
 
 import figures
-from agent_fleet import AgentLog, Counter, provision, run_agent
+from agent_fleet import agents_across, provision
 from collector_process import Collector, cli
 from conftest import make_report
 from farmwatch.agent import identity
@@ -257,17 +257,7 @@ AGENTS, REPORTS_EACH = 20, 6
 def _agents_across_a_kill(served: Collector, tmp_path: Path, kill) -> dict:
     """AGENTS agents send REPORTS_EACH reports each; `kill()` strikes once a third are acknowledged."""
     states = provision(served.home, served.address, tmp_path / "fleet", [f"SN-K-{i:02d}" for i in range(AGENTS)])
-    logs, acked = [AgentLog() for _ in states], Counter()
-    deadline = time.monotonic() + 90
-    threads = [threading.Thread(target=run_agent, args=(state, REPORTS_EACH, log, acked, deadline))
-               for state, log in zip(states, logs)]
-    for thread in threads:
-        thread.start()
-    assert acked.wait_for(AGENTS * REPORTS_EACH // 3, timeout=60), "agents never got going"
-    kill()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
+    logs, _ = agents_across(states, REPORTS_EACH, kill)
     generated = [rid for log in logs for rid in log.generated]
     stored = [row[0] for row in served.sql("SELECT report_id FROM reports")]
     return {"generated": len(generated), "lost": len(set(generated) - set(stored)),
