@@ -180,8 +180,10 @@ def test_a_token_is_spent_once_across_workers(served):
 
 
 def test_calls_that_never_send_their_request_hold_no_worker(served, tmp_path):
-    """test_security_clients' silent calls, on every worker at once: more silent calls than each
-    worker has threads; an agent's report still gets through."""
+    """test_security_clients' silent calls and test_collector_service's health watchers, on every
+    worker at once: more of each than a worker has threads; an agent's report still gets through."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
     creds = agent_credentials(served, tmp_path, "SN-HONEST")
     stalled = channels_on_every_worker(served, enrollment_credentials(served))
     never = threading.Event()
@@ -196,6 +198,10 @@ def test_calls_that_never_send_their_request_hold_no_worker(served, tmp_path):
         for method in ("/farmwatch.v1.Collector/Report", "/farmwatch.v1.Collector/Enroll", "/farmwatch.v1.Query/Sql"):
             open_call = channel.stream_unary(method, request_serializer=lambda m: m, response_deserializer=lambda b: b)
             calls += [open_call.future(silence(), timeout=60) for _ in range(16 + 4)]  # `workers` threads each, + 4
+        watches = [health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(), timeout=60)
+                   for _ in range(16 + 4)]
+        assert {next(watch).status for watch in watches} == {health_pb2.HealthCheckResponse.SERVING}
+        calls += watches
     honest = grpc.secure_channel(served.address, creds)
     try:
         time.sleep(1.0)  # the stalled calls have reached the workers
@@ -224,6 +230,20 @@ def test_a_second_collector_cannot_share_the_port(served, tmp_path):
     assert served.running() and len(every_worker_listens(served)) == WORKERS
 
 
+def test_a_collector_starting_at_the_same_moment_is_refused(tmp_path):
+    """Two collectors started at once both find the port free; the name the first holds for it
+    (held here as the first would) refuses the second."""
+    from farmwatch.demo.launch import free_port
+
+    home, port = tmp_path / "collector", free_port()
+    cli("farmwatch-collector", "--home", home, "pki", "init")
+    with socket.socket(socket.AF_UNIX) as first:
+        first.bind(f"\0farmwatch-collector port {port}")
+        second = cli("farmwatch-collector", "--home", home, "serve", "--listen", f"127.0.0.1:{port}", "--workers", "2",
+                     check=False)
+    assert second.returncode == 1 and "the port is in use" in second.stderr
+
+
 def test_workers_that_cannot_listen_fail_the_serve_with_the_reason(collector_home, monkeypatch):
     """The port taken between the parent's check and the workers' bind (by a program that shares no
     port): the collector does not start, says why in one line, and leaves no worker behind."""
@@ -239,6 +259,24 @@ def test_workers_that_cannot_listen_fail_the_serve_with_the_reason(collector_hom
         with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}: the port is in use"):
             workers.Workers(config, WORKERS)
     assert psutil.Process().children() == []
+
+
+def test_worker_processes_in_the_settings(tmp_path):
+    """`worker_processes = 1` is one process, as before workers; a negative count is refused."""
+    home = tmp_path / "collector"
+    cli("farmwatch-collector", "--home", home, "pki", "init")
+    settings = home / "collector.toml"
+    settings.write_text(settings.read_text().replace("worker_processes = 0", "worker_processes = -1"))
+    refused = cli("farmwatch-collector", "--home", home, "serve", check=False)
+    assert refused.returncode == 1 and "worker_processes must be 0 (one per CPU core) or more, not -1" in refused.stderr
+    settings.write_text(settings.read_text().replace("worker_processes = -1", "worker_processes = 1"))
+    single = Collector(home)
+    single.start()
+    try:
+        assert workers_of(single) == []
+    finally:
+        assert single.stop() == 0
+    assert "event=serving" in single.log and "workers=" not in single.log
 
 
 def test_sigterm_stops_every_worker(served):
