@@ -101,10 +101,6 @@ class Workers:
             self._close()
             raise
 
-    @property
-    def pids(self) -> list[int]:
-        return [worker.process.pid for worker in self._workers]
-
     def start(self) -> None:
         self.jobs.start()
         self._watcher = threading.Thread(target=self._watch, name="workers", daemon=True)
