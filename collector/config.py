@@ -38,7 +38,8 @@ class CollectorConfig:
     client_cert_days: int = 30
     report_interval_seconds: int = 300
     max_message_bytes: int = 4 * 1024 * 1024
-    workers: int = 16
+    workers: int = 16  # threads per serving process
+    worker_processes: int = 0  # `serve --workers`: serving processes; 0 = one per CPU core
     # reports waiting for the database; beyond this the collector answers RESOURCE_EXHAUSTED
     max_pending_reports: int = 2048
     max_batch_reports: int = 256
@@ -85,6 +86,9 @@ class CollectorConfig:
         if "listen" in values:
             _check_listen(values["listen"])
         _check_byte_burst(values, path)
+        if values.get("worker_processes", 0) < 0:
+            raise ConfigError(f"{path}: worker_processes must be 0 (one per CPU core) or more, "
+                              f"not {values['worker_processes']}")
         if not isinstance(values.get("fleet", FleetSettings()), FleetSettings):
             try:
                 values["fleet"] = FleetSettings.from_dict(values["fleet"])

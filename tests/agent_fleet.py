@@ -79,6 +79,25 @@ def run_agent(state: StateDir, reports: int, log: AgentLog, acked: "Counter", de
         agent.close()
 
 
+def agents_across(states: list[StateDir], reports_each: int, strike) -> tuple[list[AgentLog], int]:
+    """An agent per state dir sends `reports_each` reports; `strike()` (a kill, say) comes once a
+    third of them are acknowledged. Returns every agent's log once all have finished, and how many
+    reports were acknowledged before the strike."""
+    logs, acked = [AgentLog() for _ in states], Counter()
+    deadline = time.monotonic() + 90
+    threads = [threading.Thread(target=run_agent, args=(state, reports_each, log, acked, deadline))
+               for state, log in zip(states, logs)]
+    for thread in threads:
+        thread.start()
+    assert acked.wait_for(len(states) * reports_each // 3, timeout=60), "agents never got going"
+    struck_at = acked.value
+    strike()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return logs, struck_at
+
+
 class Counter:
     """A thread-safe count the test can wait on."""
 

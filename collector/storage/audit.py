@@ -1,7 +1,8 @@
 """The `audit` table's writes: one row before an analyst's question runs, completed after.
 
 `AuditTrail` has its own connection, safe to share between RPC threads, so an audit row never
-waits for the ingest writer's batch.
+waits for the ingest writer's thread; it still takes its turn at writing (`write_turns`), so a
+busy ingest cannot starve it.
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pathlib import Path
 import sqlite_utils
 
 from farmwatch.collector.storage.schema import create_audit_schema
-from farmwatch.collector.storage.sqlite import connect
+from farmwatch.collector.storage.sqlite import connect, write_transaction
 from farmwatch.collector.storage.types import WriteFailed
+from farmwatch.collector.storage.write_turns import WriteTurns
 from farmwatch.common.clock import now_rfc3339
 
 
@@ -21,7 +23,9 @@ class AuditTrail:
     def __init__(self, database: Path):
         self._conn = connect(Path(database))
         self._lock = threading.Lock()
-        create_audit_schema(sqlite_utils.Database(self._conn))  # also for a database made before this table
+        self._turns = WriteTurns(Path(database))
+        with write_transaction(self._conn, self._turns, self._lock):  # also for a database made before this table
+            create_audit_schema(sqlite_utils.Database(self._conn))
 
     def close(self) -> None:
         self._conn.close()
@@ -29,7 +33,7 @@ class AuditTrail:
     def begin(self, *, who, via, action, detail, detail_sha256, detail_bytes, peer, cert_serial) -> int:
         """The new row's id; WriteFailed when it cannot be written."""
         try:
-            with self._lock:
+            with self._turns.turn(), self._lock:
                 cursor = self._conn.execute(
                     "INSERT INTO audit (at, who, via, cert_serial, peer, action, detail, detail_sha256, detail_bytes, "
                     "outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')",
@@ -39,7 +43,7 @@ class AuditTrail:
         return cursor.lastrowid
 
     def finish(self, entry_id: int, rows: int, outcome: str, duration_ms: int) -> None:
-        with self._lock:
+        with self._turns.turn(), self._lock:
             self._conn.execute(
                 "UPDATE audit SET rows = ?, outcome = ?, finished_at = ?, duration_ms = ? WHERE id = ?",
                 (rows, outcome, now_rfc3339(), duration_ms, entry_id))
