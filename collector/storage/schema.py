@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from farmwatch.collector.storage import inventory, roster
+from farmwatch.collector.storage import inventory, roster, triage
 
 # 6: the audit's whole-statement columns; 7: device_scans (hashed Wi-Fi neighbourhoods); 8: the replays
 # index; 9: certificates_subject_key (one spelling per serial). create_schema adds the new tables and
-# indexes to an older database; migrate() does what it cannot.
-SCHEMA_VERSION = 9
+# indexes to an older database; migrate() does what it cannot. 11: triage and triage_events (storage/triage.py).
+SCHEMA_VERSION = 11
 
 _FLEET_DEVICE_COLUMNS = {"own_verdict": str, "own_score": int, "verdict_source": str, "input_languages": str}
 _CLOCK_SKEW_COLUMN = {"clock_skew_seconds": float}  # on reports and devices (schema 4)
@@ -48,6 +48,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     inventory.create_schema(db)
     roster.create_schema(db)
     create_fleet_schema(db)
+    triage.create_schema(db)
 
 
 def _create_enrollment_tables(db: sqlite_utils.Database) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from farmwatch.collector.storage import analyst_sql, enrollment, feeds, queries, reports, schema
+from farmwatch.collector.storage import analyst_sql, enrollment, feeds, queries, reports, schema, triage
 from farmwatch.collector.storage.correlation import FleetReads, FleetWrites
 from farmwatch.collector.storage.types import StoreFull
 
@@ -147,6 +147,21 @@ class SqliteStorage:
     def analyst_query(self, query: str, **limits) -> analyst_sql.SqlResult:
         """One read-only analyst statement, bounded (see `analyst_sql.run` for `limits`)."""
         return analyst_sql.run(self.path, query, **limits)
+
+    # -- triage ---------------------------------------------------------------------------
+    def triage(self, device_id: str) -> dict:
+        verdict = self.device_verdicts([device_id]).get(device_id, {}).get("verdict")
+        return queries.triage_of(self.reader(), device_id, verdict)
+
+    def record_triage(self, change: dict) -> dict:
+        with self.transaction() as conn:
+            return triage.record(conn, change)
+
+    def triage_history(self, device_id: str) -> list[dict]:
+        return triage.history(self.reader(), device_id)
+
+    def triage_events_after(self, after_id: int, limit: int = 1000) -> list[dict]:
+        return triage.events_after(self.reader(), after_id, limit)
 
     # -- export cursors -------------------------------------------------------------------
     def export_cursor(self, sink: str) -> dict[str, dict]:
