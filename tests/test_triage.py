@@ -116,3 +116,17 @@ def test_a_triage_change_is_exported_as_a_changed_flag(home, tmp_path):
     assert changed and all(e["event"] == "changed" and e["device_id"] == "PFWCWBL5" for e in changed)
     assert all(e["triage"] == "confirmed-farm" and e["assignee"] == "bob" and e["previous"]["triage"] != "confirmed-farm"
                for e in changed)
+
+
+def test_issue_analyst_p12_is_a_passphrase_protected_browser_bundle(home):
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    out = collector(home, "pki", "issue-analyst", "carol", "--p12").stdout
+    path = home / "pki" / "analysts" / "carol.p12"
+    passphrase = out.split("passphrase: ")[1].split()[0]
+    assert path.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(ValueError):
+        pkcs12.load_pkcs12(path.read_bytes(), b"wrong")
+    loaded = pkcs12.load_pkcs12(path.read_bytes(), passphrase.encode())
+    assert "CN=carol" in loaded.cert.certificate.subject.rfc4514_string()
+    assert loaded.key is not None and len(loaded.additional_certs) == 1  # the CA, for the browser to trust
