@@ -47,6 +47,10 @@ class CollectorConfig:
     device_bytes_per_day: int = 256 * 1024 * 1024
     device_byte_burst: int = 64 * 1024 * 1024
     trusted_proxies: list[str] = field(default_factory=list)
+    # the web console (collector/console): where it listens, and the SSO proxies whose identity header it takes
+    console_listen: str = "127.0.0.1:8443"
+    console_trusted_proxies: list[str] = field(default_factory=list)
+    console_identity_header: str = "X-Forwarded-Email"
     raw_report_retention_days: int = 90
     allow: list[dict] = field(default_factory=list)
     log_format: str = "text"
