@@ -56,6 +56,8 @@ class Console:
             with self.audit.record(who=viewer.who, via=viewer.via, action=action, detail=detail, peer=peer,
                                    cert_serial=viewer.cert_serial) as entry:
                 return page(pages.Request(self, request, viewer, entry, form))
+        except pages.Answered as answered:
+            return answered.response
         except AuditUnavailable as exc:
             log.error("event=audit_unavailable reason=%r", str(exc))
             return self.message(request, 503, "The audit trail cannot be written, so nothing is shown", str(exc))

@@ -23,6 +23,15 @@ SQL_TIMEOUT = 10.0
 CHART_DAYS = 30
 
 
+class Answered(Exception):
+    """A page that answered with a refusal or an error: raised through the audit record (whose outcome
+    then says why), and its `response` sent."""
+
+    def __init__(self, response, reason: str):
+        super().__init__(reason)
+        self.response = response
+
+
 @dataclass
 class Request:
     console: object
@@ -38,8 +47,8 @@ class Request:
     def param(self, name: str) -> str:
         return (self.http.query_params.get(name) or "").strip()
 
-    def not_found(self, what: str):
-        return self.console.message(self.http, 404, "Not found", what)
+    def not_found(self, what: str) -> Answered:
+        return Answered(self.console.message(self.http, 404, "Not found", what), what)
 
     @property
     def store(self):
@@ -68,8 +77,8 @@ def devices(req: Request):
     sort, page = req.param("sort") or "score", req.param("page") or "1"
     problem = _device_filter_problem(where, sort, page)
     if problem:
-        return req.render("devices.html", 400, rows=[], total=0, where=where, sort=sort, page=1, pages=1,
-                          error=problem, choices=req.store.device_choices(), sorts=SORTS)
+        raise Answered(req.render("devices.html", 400, rows=[], total=0, where=where, sort=sort, page=1, pages=1,
+                          error=problem, choices=req.store.device_choices(), sorts=SORTS), problem)
     page = int(page)
     rows, total = req.store.device_page(where, sort, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     req.entry.rows = len(rows)
@@ -93,12 +102,15 @@ def device(req: Request, error: str = "", status: int = 200):
     device_id = req.http.path_params["device_id"]
     info = req.store.device(device_id)
     if info is None:
-        return req.not_found(f"no device {device_id!r}; the devices page lists the known ones")
+        raise req.not_found(f"no device {device_id!r}; the devices page lists the known ones")
     req.entry.rows = 1
     roster = req.store.roster_facts(device_id)
-    return req.render("device.html", status, device=info, roster=roster, places=req.store.places(device_id),
+    page = req.render("device.html", status, device=info, roster=roster, places=req.store.places(device_id),
                       changes=req.store.inventory_changes(device_id), states=TRIAGE_STATES, error=error,
                       allow_diff=_allow_diff(req, info, roster))
+    if error:
+        raise Answered(page, error)
+    return page
 
 
 def _allow_diff(req: Request, info: dict, roster: dict | None) -> str:
@@ -116,9 +128,9 @@ def change_triage(req: Request):
         triage.change(req.store, device_id, who=req.viewer.who, via=req.viewer.via,
                       state=form.get("state") or None, assignee=form.get("assignee"), note=form.get("note") or "")
     except triage.UnknownDevice as exc:
-        return req.not_found(str(exc))
+        raise req.not_found(str(exc)) from exc
     except triage.TriageError as exc:
-        return device(req, error=str(exc), status=400)
+        device(req, error=str(exc), status=400)
     req.entry.rows = 1
     return RedirectResponse(f"/devices/{device_id}", status_code=303)
 
@@ -127,7 +139,7 @@ def evidence(req: Request):
     device_id = req.http.path_params["device_id"]
     info = req.store.device(device_id)
     if info is None:
-        return req.not_found(f"no device {device_id!r}")
+        raise req.not_found(f"no device {device_id!r}")
     req.entry.rows = 1
     envelope = req.store.envelope(info["last_report_id"]) if info.get("last_report_id") else None
     return req.render("evidence.html", device=info, roster=req.store.roster_facts(device_id),
@@ -145,7 +157,7 @@ def cluster(req: Request):
     cluster_id = req.http.path_params["cluster_id"]
     info = req.store.cluster(cluster_id)
     if info is None:
-        return req.not_found(f"no cluster {cluster_id!r}")
+        raise req.not_found(f"no cluster {cluster_id!r}")
     req.entry.rows = 1
     return req.render("cluster.html", cluster=info)
 
@@ -163,7 +175,8 @@ def sql(req: Request):
     try:
         result = req.store.analyst_query(statement, max_rows=SQL_MAX_ROWS, timeout=SQL_TIMEOUT)
     except SqlError as exc:
-        return req.render("sql.html", 400, statement=statement, result=None, error=str(exc))
+        raise Answered(req.render("sql.html", 400, statement=statement, result=None, error=str(exc)),
+                       f"refused: {exc}") from exc
     req.entry.rows = len(result.rows)
     if req.param("format") == "csv":
         out = io.StringIO()

@@ -1,0 +1,86 @@
+"""The web console as analysts meet it: `farmwatch-collector console` as a subprocess on 127.0.0.1, a
+collector home with relays, a suspicious laptop, a clean one and a cluster, and HTTPS requests made
+with real client certificates."""
+from __future__ import annotations
+
+import http.client
+import signal
+import ssl
+import subprocess
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from conftest import make_report, scenario_report
+from collector_process import BIN, ENV
+from test_collector_cli import collector, write_report
+
+from farmwatch.demo.launch import free_port, wait_for_port
+
+TRUSTED_PROXY = "127.0.0.2"  # loopback too: a test connects from it to play the SSO proxy
+IDENTITY_HEADER = "X-Forwarded-Email"
+
+
+def make_home(tmp: Path) -> Path:
+    """A collector home with data, alice's analyst bundle (and .p12), and 127.0.0.2 as the trusted proxy."""
+    home = tmp / "home"
+    collector(home, "pki", "init", "--san", "127.0.0.1", "--san", "localhost")
+    now = datetime.now(timezone.utc)
+    files = [write_report(tmp / f"{device}.json", scenario_report(scenario, device))
+             for device, scenario in (("PFWCWBL5", "relay/win_jetkvm"),
+                                      ("C027VREFFHAR", "suspicious/mac_anydesk_idle_with_astrill"),
+                                      ("SN-OFFICE", "clean/linux_office_plain"))]
+    for device in ("SN-FARM-1", "SN-FARM-2"):
+        for day in (3, 2, 1):
+            at = (now - timedelta(days=day)).isoformat().replace("+00:00", "Z")
+            files.append(write_report(tmp / f"{device}-{day}.json", make_report(device, 4 - day),
+                                      {"received_at": at, "peer_ip": "38.104.12.77"}))
+    collector(home, "ingest", *files)
+    collector(home, "correlate")
+    settings = home / "collector.toml"
+    settings.write_text(settings.read_text().replace("console_trusted_proxies = []",
+                                                     f'console_trusted_proxies = ["{TRUSTED_PROXY}"]'))
+    return home
+
+
+def issue_analyst(home: Path, name: str, p12: bool = False) -> tuple[Path, Path, str]:
+    """(certificate, key, p12 passphrase or "") as `pki issue-analyst` writes them."""
+    out = collector(home, "pki", "issue-analyst", name, *(["--p12"] if p12 else [])).stdout
+    folder = home / "pki" / "analysts"
+    passphrase = out.split("passphrase: ")[1].split()[0] if p12 else ""
+    return folder / f"{name}.crt", folder / f"{name}.key", passphrase
+
+
+class Console:
+    def __init__(self, home: Path):
+        self.home, self.port = home, free_port()
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [str(BIN / "farmwatch-collector"), "--home", str(home), "console", "--listen", f"127.0.0.1:{self.port}"],
+            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_for_port(self.port, self.process)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.communicate(timeout=30)
+
+    def connection(self, cert: Path | None = None, key: Path | None = None, source: str = "127.0.0.1"):
+        """One HTTPS connection (kept alive across requests) that trusts only our CA."""
+        context = ssl.create_default_context(cafile=str(self.home / "pki" / "ca.crt"))
+        if cert:
+            context.load_cert_chain(str(cert), str(key))
+        return http.client.HTTPSConnection("127.0.0.1", self.port, context=context, source_address=(source, 0),
+                                           timeout=30)
+
+    def get(self, path: str, cert=None, key=None, headers=None, source: str = "127.0.0.1",
+            method: str = "GET", body=None) -> tuple[int, str]:
+        conn = self.connection(cert, key, source)
+        try:
+            return request(conn, path, headers, method, body)
+        finally:
+            conn.close()
+
+
+def request(conn, path: str, headers=None, method: str = "GET", body=None) -> tuple[int, str]:
+    conn.request(method, path, body=body, headers=headers or {})
+    answer = conn.getresponse()
+    return answer.status, answer.read().decode("utf-8")
