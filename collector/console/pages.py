@@ -192,7 +192,12 @@ def _pretty(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str, sort_keys=True)
 
 
-FILTERS = {"pretty": _pretty}
+def _when(value) -> str:
+    """An RFC 3339 time to the minute, for tables (the full value stays in the <time> element)."""
+    return str(value)[:16].replace("T", " ") if value else ""
+
+
+FILTERS = {"pretty": _pretty, "when": _when}
 
 # path, page, audit action, methods
 ROUTES = (
