@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from farmwatch.collector.storage import inventory, roster, triage
+from farmwatch.collector.storage import browse, inventory, roster, triage
 
 # 6: the audit's whole-statement columns; 7: device_scans (hashed Wi-Fi neighbourhoods); 8: the replays
 # index; 9: certificates_subject_key (one spelling per serial). create_schema adds the new tables and
@@ -49,6 +49,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     roster.create_schema(db)
     create_fleet_schema(db)
     triage.create_schema(db)
+    browse.create_schema(db)
 
 
 def _create_enrollment_tables(db: sqlite_utils.Database) -> None:
