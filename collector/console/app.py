@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import logging
 import os
+import time
 from importlib.resources import files
 
 from starlette.applications import Starlette
@@ -23,6 +24,7 @@ from farmwatch.collector.console.tls import PEER_CERT
 
 log = logging.getLogger("farmwatch.collector.console")
 _HERE = files("farmwatch.collector.console")
+CHOICES_SECONDS = 60
 
 
 class Console:
@@ -31,6 +33,14 @@ class Console:
         self.templates = Jinja2Templates(directory=str(_HERE / "templates"))
         self.templates.env.filters.update(pages.FILTERS)
         self._secret = os.urandom(32)  # form tokens last as long as this process
+        self._choices, self._choices_at = None, 0.0
+
+    def device_choices(self) -> dict[str, list[str]]:
+        """The devices page's filter values, read at most once a minute (they change with new OSes,
+        departments and rules, not with every report)."""
+        if self._choices is None or time.monotonic() - self._choices_at > CHOICES_SECONDS:
+            self._choices, self._choices_at = self.store.device_choices(), time.monotonic()
+        return self._choices
 
     def form_token(self, viewer: Viewer) -> str:
         return hmac.new(self._secret, viewer.who.encode("utf-8"), hashlib.sha256).hexdigest()

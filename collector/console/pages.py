@@ -78,12 +78,12 @@ def devices(req: Request):
     problem = _device_filter_problem(where, sort, page)
     if problem:
         raise Answered(req.render("devices.html", 400, rows=[], total=0, where=where, sort=sort, page=1, pages=1,
-                          error=problem, choices=req.store.device_choices(), sorts=SORTS), problem)
+                          error=problem, choices=req.console.device_choices(), sorts=SORTS), problem)
     page = int(page)
     rows, total = req.store.device_page(where, sort, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     req.entry.rows = len(rows)
     return req.render("devices.html", rows=rows, total=total, where=where, sort=sort, page=page,
-                      pages=max(1, -(-total // PAGE_SIZE)), error="", choices=req.store.device_choices(), sorts=SORTS)
+                      pages=max(1, -(-total // PAGE_SIZE)), error="", choices=req.console.device_choices(), sorts=SORTS)
 
 
 def _device_filter_problem(where: DeviceFilter, sort: str, page: str) -> str:
