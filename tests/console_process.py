@@ -7,12 +7,11 @@ import http.client
 import signal
 import ssl
 import subprocess
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from conftest import make_report, scenario_report
 from collector_process import BIN, ENV
-from test_collector_cli import collector, write_report
+from test_analyst_cli import fleet_home
+from test_collector_cli import collector
 
 from farmwatch.demo.launch import free_port, wait_for_port
 
@@ -21,21 +20,8 @@ IDENTITY_HEADER = "X-Forwarded-Email"
 
 
 def make_home(tmp: Path) -> Path:
-    """A collector home with data, alice's analyst bundle (and .p12), and 127.0.0.2 as the trusted proxy."""
-    home = tmp / "home"
-    collector(home, "pki", "init", "--san", "127.0.0.1", "--san", "localhost")
-    now = datetime.now(timezone.utc)
-    files = [write_report(tmp / f"{device}.json", scenario_report(scenario, device))
-             for device, scenario in (("PFWCWBL5", "relay/win_jetkvm"),
-                                      ("C027VREFFHAR", "suspicious/mac_anydesk_idle_with_astrill"),
-                                      ("SN-OFFICE", "clean/linux_office_plain"))]
-    for device in ("SN-FARM-1", "SN-FARM-2"):
-        for day in (3, 2, 1):
-            at = (now - timedelta(days=day)).isoformat().replace("+00:00", "Z")
-            files.append(write_report(tmp / f"{device}-{day}.json", make_report(device, 4 - day),
-                                      {"received_at": at, "peer_ip": "38.104.12.77"}))
-    collector(home, "ingest", *files)
-    collector(home, "correlate")
+    """`fleet_home` (relays, a suspicious laptop, a clean one, a cluster) with 127.0.0.2 as the trusted proxy."""
+    home = fleet_home(tmp)
     settings = home / "collector.toml"
     settings.write_text(settings.read_text().replace("console_trusted_proxies = []",
                                                      f'console_trusted_proxies = ["{TRUSTED_PROXY}"]'))

@@ -8,8 +8,8 @@ import sqlite3
 
 import pytest
 
-from conftest import scenario_report
-from test_collector_cli import collector, write_report
+from test_analyst_cli import fleet_home
+from test_collector_cli import collector
 
 from farmwatch.collector import triage
 from farmwatch.collector.config import CollectorConfig
@@ -18,15 +18,7 @@ from farmwatch.collector.ingest import Store
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("triage")
-    home = tmp / "home"
-    collector(home, "pki", "init")
-    files = [write_report(tmp / f"{device}.json", scenario_report(scenario, device))
-             for device, scenario in (("PFWCWBL5", "relay/win_jetkvm"),
-                                      ("C027VREFFHAR", "suspicious/mac_anydesk_idle_with_astrill"),
-                                      ("SN-OFFICE", "clean/linux_office_plain"))]
-    collector(home, "ingest", *files)
-    return home
+    return fleet_home(tmp_path_factory.mktemp("triage"))
 
 
 def _json(home, *args):

@@ -50,6 +50,15 @@ class Request:
     def not_found(self, what: str) -> Answered:
         return Answered(self.console.message(self.http, 404, "Not found", what), what)
 
+    def one(self, what: str, lookup) -> tuple[str, dict]:
+        """The record the path names (`/devices/{device_id}`): its key and itself, or a 404 page."""
+        key = self.http.path_params[f"{what}_id"]
+        info = lookup(key)
+        if info is None:
+            raise self.not_found(f"no {what} {key!r}; the {what} list shows the known ones")
+        self.entry.rows = 1
+        return key, info
+
     @property
     def store(self):
         return self.console.store
@@ -99,11 +108,7 @@ def _device_filter_problem(where: DeviceFilter, sort: str, page: str) -> str:
 
 
 def device(req: Request, error: str = "", status: int = 200):
-    device_id = req.http.path_params["device_id"]
-    info = req.store.device(device_id)
-    if info is None:
-        raise req.not_found(f"no device {device_id!r}; the devices page lists the known ones")
-    req.entry.rows = 1
+    device_id, info = req.one("device", req.store.device)
     roster = req.store.roster_facts(device_id)
     page = req.render("device.html", status, device=info, roster=roster, places=req.store.places(device_id),
                       changes=req.store.inventory_changes(device_id), states=TRIAGE_STATES, error=error,
@@ -136,11 +141,7 @@ def change_triage(req: Request):
 
 
 def evidence(req: Request):
-    device_id = req.http.path_params["device_id"]
-    info = req.store.device(device_id)
-    if info is None:
-        raise req.not_found(f"no device {device_id!r}")
-    req.entry.rows = 1
+    device_id, info = req.one("device", req.store.device)
     envelope = req.store.envelope(info["last_report_id"]) if info.get("last_report_id") else None
     return req.render("evidence.html", device=info, roster=req.store.roster_facts(device_id),
                       places=req.store.places(device_id), printed_at=utcnow().isoformat(timespec="seconds"),
@@ -154,11 +155,7 @@ def clusters(req: Request):
 
 
 def cluster(req: Request):
-    cluster_id = req.http.path_params["cluster_id"]
-    info = req.store.cluster(cluster_id)
-    if info is None:
-        raise req.not_found(f"no cluster {cluster_id!r}")
-    req.entry.rows = 1
+    _, info = req.one("cluster", req.store.cluster)
     return req.render("cluster.html", cluster=info)
 
 
