@@ -179,9 +179,6 @@ class SqliteStorage:
     def triage_history(self, device_id: str) -> list[dict]:
         return triage.history(self.reader(), device_id)
 
-    def triage_events_after(self, after_id: int, limit: int = 1000) -> list[dict]:
-        return triage.events_after(self.reader(), after_id, limit)
-
     # -- export cursors -------------------------------------------------------------------
     def export_cursor(self, sink: str) -> dict[str, dict]:
         schema.create_export_cursor_schema(self.db)  # also for a database made before this table

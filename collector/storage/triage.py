@@ -1,9 +1,9 @@
 """Triage records (schema 11): where the security team stands on each flagged device, and how it got there.
 
 `triage` holds the one current row per device (state, assignee, who changed it last and when);
-`triage_events` keeps every change, notes included, in order (`id` grows), so the history is never
-rewritten and an export can pick up the changes it has not sent yet. A device with no row is `new`
-while it is flagged; `collector.triage` decides what a change may be, this module only writes it.
+`triage_events` keeps every change, notes included, in order (`id` grows): the history is never
+rewritten. A device with no row is `new` while it is flagged; `collector.triage` decides what a
+change may be, this module only writes it.
 """
 from __future__ import annotations
 
@@ -45,11 +45,6 @@ def record(conn, change: dict) -> dict:
 def history(conn, device_id: str) -> list[dict]:
     """One device's changes, oldest first."""
     return _events(conn, "WHERE device_id = ? ORDER BY id", (device_id,))
-
-
-def events_after(conn, after_id: int, limit: int = 1000) -> list[dict]:
-    """Changes of every device with an id above `after_id`, in order (exports)."""
-    return _events(conn, "WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))
 
 
 def _events(conn, where: str, params) -> list[dict]:
