@@ -84,8 +84,9 @@ class CollectorConfig:
         if values.get("report_interval_seconds", MIN_REPORT_INTERVAL) < MIN_REPORT_INTERVAL:
             raise ConfigError(f"{path}: report_interval_seconds must be at least {MIN_REPORT_INTERVAL} (agents "
                               f"would not scan more often anyway), not {values['report_interval_seconds']}")
-        if "listen" in values:
-            _check_listen(values["listen"])
+        for key in ("listen", "console_listen"):
+            if key in values:
+                _check_listen(values[key])
         _check_byte_burst(values, path)
         if not isinstance(values.get("fleet", FleetSettings()), FleetSettings):
             try:

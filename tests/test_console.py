@@ -180,3 +180,17 @@ def test_sql_reads_exports_csv_and_refuses_a_write_with_a_clear_message(home, co
     assert collector(home, "devices", "--json").stdout.count('"device_id"') == 5
     [(_, _, _, _, outcome)] = _audit(home, "action = 'sql' AND detail LIKE '%DELETE%'")
     assert outcome.startswith("error: refused:")
+
+
+def test_a_console_on_a_taken_port_says_so_and_exits_1(home):
+    import socket
+
+    from collector_process import cli
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("farmwatch-collector", "--home", home, "console", "--listen", f"127.0.0.1:{port}", check=False)
+    assert result.returncode == 1 and "address already in use" in result.stderr
+    assert "could not start on 127.0.0.1:" in result.stderr and "pass another --listen" in result.stderr

@@ -16,22 +16,16 @@ def cmd_console(args, config):
     store = open_store(config)
     print(f"console: https://{host.strip('[]') if host not in ('0.0.0.0', '::', '[::]') else 'THIS-HOST'}:{port}/  "
           f"(analysts import NAME.p12 from `pki issue-analyst NAME --p12`; every page view is audited)", flush=True)
-    run(config, store, host.strip("[]"), int(port))
-
-
-def _listen(text: str) -> str:
-    from farmwatch.collector.config import ConfigError, _check_listen
-    import argparse
-
     try:
-        _check_listen(text)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
+        run(config, store, host.strip("[]"), int(port))
+    except SystemExit as exc:  # uvicorn's way of saying it could not start (the reason is logged above)
+        raise CommandError(f"the console could not start on {host}:{port} (see above); pass another --listen, or "
+                           "stop what holds that port") from exc
 
 
 def register(commands: Commands) -> None:
     p = commands.command("console", cmd_console, "serve the analysts' web console over HTTPS until SIGTERM",
                          example="farmwatch-collector --home /srv/fw console --listen 0.0.0.0:8443")
-    p.add_argument("--listen", metavar="HOST:PORT", type=_listen,
+    # checked as `serve --listen` is (CollectorConfig.load takes it as the `listen` override)
+    p.add_argument("--listen", metavar="HOST:PORT",
                    help="address to listen on (default: console_listen in collector.toml, else 127.0.0.1:8443)")
