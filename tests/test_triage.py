@@ -122,3 +122,20 @@ def test_issue_analyst_p12_is_a_passphrase_protected_browser_bundle(home):
     loaded = pkcs12.load_pkcs12(path.read_bytes(), passphrase.encode())
     assert "CN=carol" in loaded.cert.certificate.subject.rfc4514_string()
     assert loaded.key is not None and len(loaded.additional_certs) == 1  # the CA, for the browser to trust
+
+
+def test_a_schema_9_database_gains_the_triage_tables(tmp_path):
+    from farmwatch.collector.storage import open_storage
+    from farmwatch.collector.storage.schema import SCHEMA_VERSION
+
+    open_storage(tmp_path / "old.sqlite").close()
+    with sqlite3.connect(tmp_path / "old.sqlite") as conn:  # as a collector before triage left it
+        conn.execute("DROP TABLE triage")
+        conn.execute("DROP TABLE triage_events")
+        conn.execute("PRAGMA user_version=9")
+    store = open_storage(tmp_path / "old.sqlite")
+    try:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
+        assert store.triage_history("ANY") == [] and store.devices() == []
+    finally:
+        store.close()

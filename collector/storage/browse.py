@@ -115,7 +115,8 @@ def overview(conn, days: int, since: str) -> dict:
         "SELECT rule, count(DISTINCT device_id) AS n FROM ("
         f"SELECT f.rule, d.device_id FROM devices d JOIN findings f ON f.report_id = d.last_report_id "
         f"WHERE f.allowed = 0 AND d.verdict IN ({_FLAGGED}) "
-        "UNION ALL SELECT rule, device_id FROM fleet_findings) GROUP BY rule ORDER BY n DESC, rule LIMIT 10").fetchall()
+        "UNION ALL SELECT rule, device_id FROM fleet_findings) AS fired GROUP BY rule ORDER BY n DESC, rule LIMIT 10"
+    ).fetchall()
     verdicts = dict(conn.execute("SELECT verdict, count(*) FROM devices GROUP BY verdict").fetchall())
     return {"verdicts": verdicts, "flags_per_day": per_day, "top_rules": top, "days": days}
 
