@@ -69,4 +69,6 @@ class Console:
 def request(conn, path: str, headers=None, method: str = "GET", body=None) -> tuple[int, str]:
     conn.request(method, path, body=body, headers=headers or {})
     answer = conn.getresponse()
-    return answer.status, answer.read().decode("utf-8")
+    body = answer.read().decode("utf-8")
+    assert answer.getheader("Cache-Control") == "no-store" and answer.getheader("X-Frame-Options") == "DENY"
+    return answer.status, body

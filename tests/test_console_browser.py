@@ -90,6 +90,9 @@ def test_an_analyst_finds_the_relays_reads_why_and_triages_in_the_browser(setup,
     _, console, served, _ = setup
     page.goto(console.url + "/")
     assert "alice@example.com" in page.inner_text("header")
+    tallest = page.evaluate("Math.max(...[...document.querySelectorAll('svg.chart rect')]"
+                            ".map(r => r.getBoundingClientRect().height))")
+    assert tallest > 50  # today's bar is drawn (the page's CSP allows no inline style)
     _shot(page, "overview")
     page.click("nav >> text=Devices")
     page.select_option("select[name=verdict]", "relay")

@@ -12,6 +12,7 @@ from importlib.resources import files
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -88,8 +89,30 @@ class Console:
         return self.render(request, "message.html", status, title=title, text=text, viewer=None)
 
 
+# Pages hold people's names and evidence: never cached, never framed by another site, no script but
+# our own files (there is none), nothing sent on in a Referer.
+SECURITY_HEADERS = [(b"cache-control", b"no-store"), (b"x-frame-options", b"DENY"),
+                    (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+                    (b"referrer-policy", b"no-referrer"), (b"x-content-type-options", b"nosniff")]
+
+
+class SecurityHeaders:
+    """ASGI middleware: SECURITY_HEADERS on every response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
+
+
 def build(config, store, gate: Gate, audit: AuditLog) -> Starlette:
     console = Console(config, store, gate, audit)
     routes = [console.route(path, page, action, methods) for path, page, action, methods in pages.ROUTES]
     routes.append(Mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static"))
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
