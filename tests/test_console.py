@@ -138,6 +138,8 @@ def test_triage_from_the_device_page(home, console, alice):
     history = json.loads(collector(home, "triage", "C027VREFFHAR", "--json").stdout)["history"]
     assert (history[-1]["who"], history[-1]["via"]) == ("alice@example.com", "console")
     assert _audit(home, "action = 'triage' AND who = 'alice@example.com' AND via = 'console'")
+    evidence = console.get("/devices/C027VREFFHAR/evidence", *alice)[1]  # facts about the laptop, no opinion
+    assert "remote-control-running" in evidence and "called IT" not in evidence and "investigating" not in evidence
 
 
 def test_triage_without_the_form_token_or_with_a_bad_state_changes_nothing(home, console, alice):
@@ -161,6 +163,7 @@ def test_a_false_positive_shows_the_allow_list_diff(home, console, alice):
 def test_devices_filters_search_sort_and_bad_input(console, alice):
     assert "PFWCWBL5" in console.get("/devices?search=pfwc", *alice)[1]
     assert "SN-OFFICE" not in console.get("/devices?search=pfwc", *alice)[1]
+    assert "no device matches" in console.get("/devices?search=pfw_", *alice)[1]  # _ is a character, not a wildcard
     assert "C027VREFFHAR" in console.get("/devices?os=macos", *alice)[1]
     status, body = console.get("/devices?sort=nonsense", *alice)
     assert status == 400 and "sort must be one of" in body

@@ -58,11 +58,19 @@ class DeviceFilter:
                            "UNION SELECT device_id FROM fleet_findings WHERE rule = ?)")
             params += [self.rule, self.rule]
         if self.search:  # device ids are kept in their one spelling, upper case (common.device_id)
-            like = f"%{self.search.strip().lower()}%"
-            clauses.append(f"(d.device_id LIKE ? OR lower(d.hostname) LIKE ? OR {_SERIAL} IN (SELECT serial "
-                           "FROM roster WHERE lower(email) LIKE ? OR lower(user_name) LIKE ?))")
+            like = f"%{_literal(self.search.strip().lower())}%"
+            clauses.append(f"(d.device_id LIKE ? {_ESCAPE} OR lower(d.hostname) LIKE ? {_ESCAPE} OR {_SERIAL} IN "
+                           f"(SELECT serial FROM roster WHERE lower(email) LIKE ? {_ESCAPE} OR lower(user_name) "
+                           f"LIKE ? {_ESCAPE}))")
             params += [canonical_device_id(like), like, like, like]
         return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
+
+
+_ESCAPE = "ESCAPE '\\'"  # a search for "a_b" or "50%" means those characters, not LIKE's wildcards
+
+
+def _literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 _SERIAL = "upper(trim(d.device_id))"  # the roster's spelling of a device id
