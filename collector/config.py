@@ -49,6 +49,10 @@ class CollectorConfig:
     device_bytes_per_day: int = 256 * 1024 * 1024
     device_byte_burst: int = 64 * 1024 * 1024
     trusted_proxies: list[str] = field(default_factory=list)
+    # the web console (collector/console): where it listens, and the SSO proxies whose identity header it takes
+    console_listen: str = "127.0.0.1:8443"
+    console_trusted_proxies: list[str] = field(default_factory=list)
+    console_identity_header: str = "X-Forwarded-Email"
     raw_report_retention_days: int = 90
     allow: list[dict] = field(default_factory=list)
     log_format: str = "text"
@@ -83,8 +87,9 @@ class CollectorConfig:
         if values.get("report_interval_seconds", MIN_REPORT_INTERVAL) < MIN_REPORT_INTERVAL:
             raise ConfigError(f"{path}: report_interval_seconds must be at least {MIN_REPORT_INTERVAL} (agents "
                               f"would not scan more often anyway), not {values['report_interval_seconds']}")
-        if "listen" in values:
-            _check_listen(values["listen"])
+        for key in ("listen", "console_listen"):
+            if key in values:
+                _check_listen(values[key])
         _check_byte_burst(values, path)
         if values.get("worker_processes", 0) < 0:
             raise ConfigError(f"{path}: worker_processes must be 0 (one per CPU core) or more, "

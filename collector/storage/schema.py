@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from farmwatch.collector.storage import inventory, mdm, roster
+from farmwatch.collector.storage import browse, inventory, mdm, roster, triage
 
 # 6: the audit's whole-statement columns; 7: device_scans (hashed Wi-Fi neighbourhoods); 8: the replays
-# index; 9: certificates_subject_key (one spelling per serial); 12: roster_changes and the mdm_* tables
-# (MDM sync and write-back). create_schema adds the new tables and indexes to an older database;
-# migrate() does what it cannot.
+# index; 9: certificates_subject_key (one spelling per serial); 11: triage and triage_events (storage/triage.py);
+# 12: roster_changes and the mdm_* tables (MDM sync and write-back). create_schema adds the new tables and
+# indexes to an older database; migrate() does what it cannot.
 SCHEMA_VERSION = 12
 
 _FLEET_DEVICE_COLUMNS = {"own_verdict": str, "own_score": int, "verdict_source": str, "input_languages": str}
@@ -50,6 +50,8 @@ def create_schema(db: sqlite_utils.Database) -> None:
     roster.create_schema(db)
     mdm.create_schema(db)
     create_fleet_schema(db)
+    triage.create_schema(db)
+    browse.create_schema(db)
 
 
 def _create_enrollment_tables(db: sqlite_utils.Database) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from farmwatch.collector.storage import analyst_sql, enrollment, feeds, queries, reports, schema
+from farmwatch.collector.storage import analyst_sql, browse, enrollment, feeds, queries, reports, schema, triage
 from farmwatch.collector.storage.write_turns import WriteTurns
 from farmwatch.collector.storage.correlation import FleetReads, FleetWrites
 from farmwatch.collector.storage.types import StoreFull
@@ -160,6 +160,37 @@ class SqliteStorage:
     def analyst_query(self, query: str, **limits) -> analyst_sql.SqlResult:
         """One read-only analyst statement, bounded (see `analyst_sql.run` for `limits`)."""
         return analyst_sql.run(self.path, query, **limits)
+
+    # -- the web console's reads (browse.py) ---------------------------------------------------
+    def device_page(self, where: browse.DeviceFilter, sort: str, offset: int, limit: int):
+        return browse.device_page(self.reader(), where, sort, offset, limit)
+
+    def device_choices(self) -> dict[str, list[str]]:
+        return browse.choices(self.reader())
+
+    def overview(self, days: int, since: str) -> dict:
+        return browse.overview(self.reader(), days, since)
+
+    def places(self, device_id: str) -> list[dict]:
+        return browse.places(self.reader(), device_id)
+
+    def inventory_changes(self, device_id: str) -> dict[str, list[dict]]:
+        return browse.inventory_changes(self.reader(), device_id)
+
+    def roster_facts(self, serial: str) -> dict | None:
+        return browse.roster_facts(self.reader(), serial)
+
+    # -- triage ---------------------------------------------------------------------------
+    def triage(self, device_id: str) -> dict:
+        verdict = self.device_verdicts([device_id]).get(device_id, {}).get("verdict")
+        return queries.triage_of(self.reader(), device_id, verdict)
+
+    def record_triage(self, change: dict) -> dict:
+        with self.transaction() as conn:
+            return triage.record(conn, change)
+
+    def triage_history(self, device_id: str) -> list[dict]:
+        return triage.history(self.reader(), device_id)
 
     # -- export cursors -------------------------------------------------------------------
     def export_cursor(self, sink: str) -> dict[str, dict]:
