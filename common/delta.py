@@ -1,0 +1,158 @@
+"""Delta reports: what changed in a laptop's report since the one the collector acknowledged.
+
+Both sides use this module: the agent makes a delta (`make_delta`), the collector turns it back
+into the full report (`DeviceState.apply`) and proves the result with the digest the agent sent.
+
+A report's *state* is, per inventory section (`SECTIONS`), the multiset of its items; an item is
+known by the digest of its bytes (`item_digest`). Everything outside the sections (host,
+network's scalars and DNS servers, agent_stats, ids, times) is small and travels whole in every
+report. A delta report is an AgentReport whose sections hold only the added items, with
+`delta` naming the base and the digests of the items that went away. Applied to the base, kept
+items stay in the base's order and added ones follow in the agent's order; the order of a
+section is not part of the state (`state_digest` sorts).
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+
+from farmwatch.v1 import report_pb2
+
+SECTIONS = ("processes", "applications", "usb_devices", "displays", "sessions", "probe_errors",
+            "remote_access", "network.interfaces", "network.connections", "network.listeners",
+            "network.wifi_nearby")
+DIGEST_BYTES = 16
+
+
+class DeltaMismatch(ValueError):
+    """The delta does not fit the state it names as its base; only a full report can fix it."""
+
+
+def item_digest(item) -> bytes:
+    return hashlib.blake2b(item.SerializeToString(deterministic=True), digest_size=DIGEST_BYTES).digest()
+
+
+def section(report, name: str):
+    """The repeated field `name` ("processes", "network.connections") of `report`."""
+    owner, _, field = name.rpartition(".")
+    return getattr(getattr(report, owner) if owner else report, field)
+
+
+@dataclass
+class DeviceState:
+    """A full report with its items' digests, per section, in the report's order."""
+
+    report: report_pb2.AgentReport
+    digests: dict[str, list[bytes]]
+
+    @classmethod
+    def of(cls, report: report_pb2.AgentReport) -> DeviceState:
+        return cls(report, {name: [item_digest(item) for item in section(report, name)] for name in SECTIONS})
+
+    def state_digest(self) -> bytes:
+        hasher = hashlib.sha256()
+        for name in SECTIONS:
+            hasher.update(name.encode() + b"\0")
+            for digest in sorted(self.digests[name]):
+                hasher.update(digest)
+        return hasher.digest()
+
+    def apply(self, delta_report: report_pb2.AgentReport) -> DeviceState:
+        """The full state `delta_report` describes, built on this one; DeltaMismatch when a removed
+        item is not here or the result is not the state the agent digested."""
+        removed = {entry.section: Counter(entry.item_digests) for entry in delta_report.delta.removed}
+        unknown = removed.keys() - set(SECTIONS)
+        if unknown:
+            raise DeltaMismatch(f"the delta removes items from unknown sections {sorted(unknown)}")
+        full = report_pb2.AgentReport()
+        full.CopyFrom(self.report)
+        _take_whole(full, delta_report, "")
+        _take_whole(full.network, delta_report.network, "network.")
+        digests = {name: _rebuild(section(full, name), section(delta_report, name), self.digests[name],
+                                  removed.get(name, Counter()), name) for name in SECTIONS}
+        if not delta_report.HasField("network"):  # the laptop reported no network at all
+            full.ClearField("network")
+        state = DeviceState(full, digests)
+        if state.state_digest() != delta_report.delta.state_digest:
+            raise DeltaMismatch("base + delta does not make the state the agent digested")
+        return state
+
+
+def _take_whole(target, source, prefix: str) -> None:
+    """Copy into `target` every field of `source` that travels whole (not a section, not the
+    delta, not `network`, whose parts are taken separately)."""
+    for field in source.DESCRIPTOR.fields:
+        name = field.name
+        if prefix + name in SECTIONS or (not prefix and name in ("delta", "network")):
+            continue
+        target.ClearField(name)
+        if field.is_repeated:
+            getattr(target, name).extend(getattr(source, name))
+        elif field.message_type is not None:
+            if source.HasField(name):
+                getattr(target, name).CopyFrom(getattr(source, name))
+        else:
+            setattr(target, name, getattr(source, name))
+
+
+def _rebuild(target, added, base_digests: list[bytes], removed: Counter, name: str) -> list[bytes]:
+    """Make `target` (a copy of the base's section) base − removed + `added`; returns its digests."""
+    kept_digests = []
+    gone = []
+    for index, digest in enumerate(base_digests):
+        if removed[digest] > 0:
+            removed[digest] -= 1
+            gone.append(index)
+        else:
+            kept_digests.append(digest)
+    if +removed:
+        raise DeltaMismatch(f"the delta removes {sum(removed.values())} {name} items the base does not hold")
+    for index in reversed(gone):
+        del target[index]
+    target.extend(added)
+    return kept_digests + [item_digest(item) for item in added]
+
+
+def _replace(target, items: list) -> None:
+    """Make the repeated field `target` hold `items` (copies); an empty field stays untouched, so
+    an absent `network` is not made present."""
+    if not items and not target:
+        return
+    items = [type(item).FromString(item.SerializeToString()) for item in items]
+    del target[:]
+    target.extend(items)
+
+
+def make_delta(base: DeviceState, base_report_id: str, base_sequence: int,
+               report: report_pb2.AgentReport) -> report_pb2.AgentReport:
+    """`report` (full) as a delta on `base`: its sections cut to the items added since."""
+    delta = report_pb2.AgentReport()
+    delta.CopyFrom(report)
+    new = DeviceState.of(report)
+    delta.delta.base_report_id = base_report_id
+    delta.delta.base_sequence = base_sequence
+    delta.delta.state_digest = new.state_digest()
+    for name in SECTIONS:
+        left = Counter(base.digests[name])
+        added = []
+        for item, digest in zip(section(report, name), new.digests[name]):
+            if left[digest] > 0:
+                left[digest] -= 1
+            else:
+                added.append(item)
+        _replace(section(delta, name), added)
+        gone = list(left.elements())
+        if gone:
+            delta.delta.removed.add(section=name, item_digests=gone)
+    return delta
+
+
+def canonical(report: report_pb2.AgentReport) -> bytes:
+    """The report's bytes with every section sorted: equal for equal states (tests, tools)."""
+    copy = report_pb2.AgentReport()
+    copy.CopyFrom(report)
+    for name in SECTIONS:
+        target = section(copy, name)
+        _replace(target, sorted(target, key=lambda item: item.SerializeToString(deterministic=True)))
+    return copy.SerializeToString(deterministic=True)
