@@ -23,6 +23,7 @@ SECTIONS = ("processes", "applications", "usb_devices", "displays", "sessions", 
             "remote_access", "network.interfaces", "network.connections", "network.listeners",
             "network.wifi_nearby")
 DIGEST_BYTES = 16
+MAX_REMOVED = 1000  # digests a section may list: the collector's default limit on a list's length
 
 
 class DeltaMismatch(ValueError):
@@ -49,6 +50,14 @@ class DeviceState:
     @classmethod
     def of(cls, report: report_pb2.AgentReport) -> DeviceState:
         return cls(report, {name: [item_digest(item) for item in section(report, name)] for name in SECTIONS})
+
+    @classmethod
+    def of_chain(cls, reports: list[report_pb2.AgentReport]) -> DeviceState:
+        """The state at the end of a chain: a full report, then the deltas made on it in order."""
+        state = cls.of(reports[0])
+        for change in reports[1:]:
+            state = state.apply(change)
+        return state
 
     def state_digest(self) -> bytes:
         hasher = hashlib.sha256()
@@ -146,6 +155,14 @@ def make_delta(base: DeviceState, base_report_id: str, base_sequence: int,
         if gone:
             delta.delta.removed.add(section=name, item_digests=gone)
     return delta
+
+
+def worth_sending(delta_report: report_pb2.AgentReport, full: report_pb2.AgentReport) -> bool:
+    """A delta is sent when it is under half the full report and within the collector's limits;
+    otherwise (a reinstall, a new user profile) the full report is as cheap and simpler."""
+    if any(len(entry.item_digests) > MAX_REMOVED for entry in delta_report.delta.removed):
+        return False
+    return delta_report.ByteSize() * 2 < full.ByteSize()
 
 
 def canonical(report: report_pb2.AgentReport) -> bytes:

@@ -11,11 +11,12 @@ from farmwatch.collector.storage import inventory, roster
 
 # 6: the audit's whole-statement columns; 7: device_scans (hashed Wi-Fi neighbourhoods); 8: the replays
 # index; 9: certificates_subject_key (one spelling per serial). create_schema adds the new tables and
-# indexes to an older database; migrate() does what it cannot.
-SCHEMA_VERSION = 9
+# indexes to an older database; migrate() does what it cannot. 10: reports.base_report_id (delta reports).
+SCHEMA_VERSION = 10
 
 _FLEET_DEVICE_COLUMNS = {"own_verdict": str, "own_score": int, "verdict_source": str, "input_languages": str}
 _CLOCK_SKEW_COLUMN = {"clock_skew_seconds": float}  # on reports and devices (schema 4)
+_DELTA_COLUMN = {"base_report_id": str}  # on reports (schema 10): NULL for a full report
 # audit (schema 6): what identifies the whole question, even one too long to keep (see audit.py)
 _AUDIT_DETAIL_COLUMNS = {"detail_sha256": str, "detail_bytes": int}
 FINDING_COLUMNS = {"device_id": str, "rule": str, "severity": str, "summary": str, "evidence": str,
@@ -39,6 +40,8 @@ def migrate(conn, db: sqlite_utils.Database, transaction) -> None:
             rebuild_locations(db)
         if version and version < 6 and db["audit"].exists():  # the table is made by the first audited question
             create_audit_schema(db)
+        if version and version < 10:
+            _add_missing_columns(db, _DELTA_COLUMN, ("reports",))
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
@@ -82,7 +85,8 @@ def _create_report_tables(db: sqlite_utils.Database) -> None:
     db["reports"].create(
         {"report_id": str, "device_id": str, "sequence": int, "collected_at": str, "received_at": str,
          "peer_ip": str, "cert_serial": str, "gateway_mac": str, "wifi_bssid": str, "timezone": str,
-         "size_bytes": int, "verdict": str, "score": int, "replay": int, **_CLOCK_SKEW_COLUMN, "raw": bytes},
+         "size_bytes": int, "verdict": str, "score": int, "replay": int, **_CLOCK_SKEW_COLUMN, **_DELTA_COLUMN,
+         "raw": bytes},
         pk="report_id", if_not_exists=True,
     )
     db["reports"].create_index(["device_id", "received_at"], if_not_exists=True)

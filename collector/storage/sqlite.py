@@ -101,6 +101,9 @@ class SqliteStorage:
         """(report_id, device_id, report) for every stored report, oldest first."""
         return reports.stored_reports(self.reader, batch)
 
+    def device_chain(self, device_id: str):
+        return reports.device_chain(self.reader(), device_id)
+
     def envelope(self, report_id: str) -> dict | None:
         return reports.envelope(self.reader(), report_id)
 

@@ -15,13 +15,11 @@ class FullReportReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FULL_REPORT_UNNEEDED: _ClassVar[FullReportReason]
     FULL_REPORT_BASE_UNKNOWN: _ClassVar[FullReportReason]
     FULL_REPORT_SEQUENCE_GAP: _ClassVar[FullReportReason]
-    FULL_REPORT_CATALOGUE_CHANGED: _ClassVar[FullReportReason]
     FULL_REPORT_DAILY_REFRESH: _ClassVar[FullReportReason]
     FULL_REPORT_STATE_MISMATCH: _ClassVar[FullReportReason]
 FULL_REPORT_UNNEEDED: FullReportReason
 FULL_REPORT_BASE_UNKNOWN: FullReportReason
 FULL_REPORT_SEQUENCE_GAP: FullReportReason
-FULL_REPORT_CATALOGUE_CHANGED: FullReportReason
 FULL_REPORT_DAILY_REFRESH: FullReportReason
 FULL_REPORT_STATE_MISMATCH: FullReportReason
 
