@@ -61,16 +61,16 @@ class DeviceState:
 
     def state_digest(self) -> bytes:
         hasher = hashlib.sha256()
-        for name in SECTIONS:
-            hasher.update(name.encode() + b"\0")
-            for digest in sorted(self.digests[name]):
-                hasher.update(digest)
+        for name in SECTIONS:  # digests are of one length: joined, they cannot run into each other
+            hasher.update(name.encode() + b"\0" + b"".join(sorted(self.digests[name])))
         return hasher.digest()
 
     def apply(self, delta_report: report_pb2.AgentReport) -> DeviceState:
         """The full state `delta_report` describes, built on this one; DeltaMismatch when a removed
         item is not here or the result is not the state the agent digested."""
-        removed = {entry.section: Counter(entry.item_digests) for entry in delta_report.delta.removed}
+        removed: dict[str, list[bytes]] = {}
+        for entry in delta_report.delta.removed:
+            removed.setdefault(entry.section, []).extend(entry.item_digests)
         unknown = removed.keys() - set(SECTIONS)
         if unknown:
             raise DeltaMismatch(f"the delta removes items from unknown sections {sorted(unknown)}")
@@ -79,7 +79,7 @@ class DeviceState:
         _take_whole(full, delta_report, "")
         _take_whole(full.network, delta_report.network, "network.")
         digests = {name: _rebuild(section(full, name), section(delta_report, name), self.digests[name],
-                                  removed.get(name, Counter()), name) for name in SECTIONS}
+                                  removed.get(name, []), name) for name in SECTIONS}
         if not delta_report.HasField("network"):  # the laptop reported no network at all
             full.ClearField("network")
         state = DeviceState(full, digests)
@@ -105,22 +105,22 @@ def _take_whole(target, source, prefix: str) -> None:
             setattr(target, name, getattr(source, name))
 
 
-def _rebuild(target, added, base_digests: list[bytes], removed: Counter, name: str) -> list[bytes]:
-    """Make `target` (a copy of the base's section) base − removed + `added`; returns its digests."""
-    kept_digests = []
+def _rebuild(target, added, base_digests: list[bytes], removed: list[bytes], name: str) -> list[bytes]:
+    """Make `target` (a copy of the base's section) base − removed + `added`; returns its digests.
+    A removed digest takes the first base item of that digest not yet taken (a multiset)."""
+    kept = list(base_digests)
     gone = []
-    for index, digest in enumerate(base_digests):
-        if removed[digest] > 0:
-            removed[digest] -= 1
-            gone.append(index)
-        else:
-            kept_digests.append(digest)
-    if +removed:
-        raise DeltaMismatch(f"the delta removes {sum(removed.values())} {name} items the base does not hold")
-    for index in reversed(gone):
+    for digest in removed:
+        try:
+            index = kept.index(digest)
+        except ValueError:
+            raise DeltaMismatch(f"the delta removes {name} items the base does not hold") from None
+        kept[index] = None
+        gone.append(index)
+    for index in sorted(gone, reverse=True):
         del target[index]
     target.extend(added)
-    return kept_digests + [item_digest(item) for item in added]
+    return [digest for digest in kept if digest is not None] + [item_digest(item) for item in added]
 
 
 def _replace(target, items: list) -> None:
