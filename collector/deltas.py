@@ -51,7 +51,8 @@ class DeviceStates:
         self._lock = threading.Lock()
 
     def rebuild(self, report: report_pb2.AgentReport, received_at: str) -> tuple[Known | None, int]:
-        """(the full report `report` stands for, 0), or (None, the FullReportReason to answer)."""
+        """(the full report `report` stands for, 0), or (None, the FullReportReason to answer), or
+        (None, 0) when `report` is the device's latest report already (stored: a duplicate)."""
         base = report.delta
         known = self._get(report.device_id)
         if known is not None and known.report_id not in (base.base_report_id, report.report_id):
@@ -59,7 +60,7 @@ class DeviceStates:
         if known is None:
             return None, collector_pb2.FULL_REPORT_BASE_UNKNOWN
         if known.report_id == report.report_id:  # sent again after a lost ack: the writer says duplicate
-            return known, 0
+            return None, 0
         if known.report_id != base.base_report_id:
             return None, (collector_pb2.FULL_REPORT_BASE_UNKNOWN if base.base_sequence > known.sequence
                           else collector_pb2.FULL_REPORT_SEQUENCE_GAP)

@@ -175,17 +175,15 @@ def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | N
         raise InvalidReport("a delta report means nothing outside the agent's chain of reports; "
                             "give the full report (an envelope from `report show` holds it)")
     known, reason = states.rebuild(report, received_at)
-    if known is None:
+    if known is None:  # not taken (`send_full`), or already stored: the writer answers "duplicate"
         return Incoming(report=report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,
                         delta=report, send_full=reason)
     try:
         check_counts(known.report)
     except report_limits.TooLarge as exc:
         raise InvalidReport(f"{exc} once rebuilt from its delta; send a full report") from None
-    duplicate = known.report_id == report.report_id  # already stored: the writer answers so
     return Incoming(report=known.report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,
-                    verdict=classify(known.report) if classify and not duplicate else None,
-                    delta=report, known=known)
+                    verdict=classify(known.report) if classify else None, delta=report, known=known)
 
 
 @dataclass

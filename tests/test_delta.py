@@ -92,10 +92,10 @@ def collector_state(collector, device_id: str) -> bytes:
 
 def assert_converged(collector, laptop: Laptop) -> None:
     """The collector holds the laptop's latest report, and every report it stored is, read back
-    in full, the report the agent made under that id: nothing lost, nothing invented."""
+    in full, the report the agent made under that id and classified: nothing lost, nothing invented."""
     assert collector_state(collector, laptop.device_id) == laptop.made[laptop.last_made]
-    stored = collector.store.rows("SELECT report_id FROM reports WHERE device_id = ?", (laptop.device_id,))
-    assert stored
+    stored = collector.store.rows("SELECT report_id, verdict FROM reports WHERE device_id = ?", (laptop.device_id,))
+    assert stored and all(row["verdict"] for row in stored)  # each classified on its full report
     for row in stored:
         envelope = collector.store.envelope(row["report_id"])
         report = report_pb2.AgentReport()

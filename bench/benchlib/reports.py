@@ -141,9 +141,10 @@ class LaptopReports:
         for _ in range(rng.randint(1, 3)):
             if len(self.report.network.connections) > 4:
                 self._remove("network.connections", 0)
+            remote = f"140.82.{rng.randrange(256)}.{rng.randrange(256)}"
             self._add("network.connections", report_pb2.Connection(
-                local_ip="192.168.1.20", local_port=rng.randrange(32768, 61000), remote_ip=f"140.82.{rng.randrange(256)}."
-                f"{rng.randrange(256)}", remote_port=443, status="ESTABLISHED", pid=self.report.processes[0].pid))
+                local_ip="192.168.1.20", local_port=rng.randrange(32768, 61000), remote_ip=remote, remote_port=443,
+                status="ESTABLISHED", pid=self.report.processes[0].pid))
         if rng.randrange(50) == 0:
             self._add("applications", report_pb2.Application(name=f"tool-{rng.randrange(10**6)}", version="1.0",
                                                              source="dpkg"))
