@@ -157,6 +157,12 @@ def make_delta(base: DeviceState, base_report_id: str, base_sequence: int,
     return delta
 
 
+def changed_sections(delta_report: report_pb2.AgentReport) -> set[str]:
+    """The sections a delta report adds items to or removes items from."""
+    return ({entry.section for entry in delta_report.delta.removed if entry.item_digests}
+            | {name for name in SECTIONS if section(delta_report, name)})
+
+
 def worth_sending(delta_report: report_pb2.AgentReport, full: report_pb2.AgentReport) -> bool:
     """A delta is sent when it is under half the full report and within the collector's limits;
     otherwise (a reinstall, a new user profile) the full report is as cheap and simpler."""

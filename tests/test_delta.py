@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from conftest import RunningCollector
 from delta_laptop import Laptop
 from farmwatch.agent.transport import CollectorError
+from farmwatch.collector.inventory import TABLES
 from farmwatch.common import delta
 from farmwatch.v1 import collector_pb2, report_pb2
 
@@ -94,6 +95,11 @@ def assert_converged(collector, laptop: Laptop) -> None:
     """The collector holds the laptop's latest report, and every report it stored is, read back
     in full, the report the agent made under that id and classified: nothing lost, nothing invented."""
     assert collector_state(collector, laptop.device_id) == laptop.made[laptop.last_made]
+    latest = report_pb2.AgentReport.FromString(laptop.made[laptop.last_made])
+    for table in TABLES:  # the inventory tables show what the latest report holds
+        present = collector.store.rows(f"SELECT {', '.join(table.identity)} FROM {table.name} "
+                                       "WHERE device_id = ? AND present = 1", (laptop.device_id,))
+        assert {tuple(row.values()) for row in present} == set(table.identities(latest)), table.name
     stored = collector.store.rows("SELECT report_id, verdict FROM reports WHERE device_id = ?", (laptop.device_id,))
     assert stored and all(row["verdict"] for row in stored)  # each classified on its full report
     for row in stored:

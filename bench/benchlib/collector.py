@@ -56,8 +56,8 @@ def create_token(home: Path, uses: int) -> str:
 class CollectorProcess:
     """`farmwatch-collector --home HOME serve` on a free loopback port; a context manager."""
 
-    def __init__(self, home: Path, log_path: Path | None = None):
-        self.home = home
+    def __init__(self, home: Path, log_path: Path | None = None, serve_args: list[str] | None = None):
+        self.home, self.serve_args = home, list(serve_args or ())
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.log_path = log_path or home / "serve.log"
@@ -78,7 +78,8 @@ class CollectorProcess:
     def start(self) -> "CollectorProcess":
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [str(BIN / "farmwatch-collector"), "--home", str(self.home), "serve", "--listen", self.address],
+                [str(BIN / "farmwatch-collector"), "--home", str(self.home), "serve", "--listen", self.address,
+                 *self.serve_args],
                 env=ENV, stdout=log, stderr=log)
         wait_for_port(self.port, self.process)
         return self

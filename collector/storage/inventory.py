@@ -62,14 +62,26 @@ def _type_of(field: FieldDescriptor | None) -> type:
 
 
 def apply(conn, device_id: str, report_id: str, seen_at: str, previous_seen: str | None,
-          report, digests: dict[str, str]) -> dict[str, str]:
-    """Bring the device's inventory up to this report; returns the new digests."""
+          report, digests: dict[str, str], changed: set[str] | None = None) -> dict[str, str]:
+    """Bring the device's inventory up to this report; returns the new digests. `changed`: the
+    report sections that differ from the report `digests` are of (a delta report's), so tables
+    made from other sections are left as they are, unread; None: any may differ."""
     new_digests = {}
     for table in TABLES:
+        if changed is not None and table.name in digests and not _inputs(table) & changed:
+            new_digests[table.name] = digests[table.name]
+            continue
         new_digests[table.name] = digest(table, report)
         if digests.get(table.name) != new_digests[table.name]:
             _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, report)
     return new_digests
+
+
+def _inputs(table: InventoryTable) -> set[str]:
+    """The report sections a table's rows are made from (connections: also the listeners, which
+    tell inbound from outbound)."""
+    made_from = {table.source or table.typed_by}
+    return made_from | {"network.listeners"} if table.name == "connections" else made_from
 
 
 def _diff(conn, table, device_id, report_id, seen_at, previous_seen, report):

@@ -122,9 +122,10 @@ def _update_device(conn, item, device: DeviceState | None, combined) -> None:
     previous_seen = device.last_seen if device else None
     digests_json = device.inventory_digests if device else None
     old_verdict = device.verdict if device else None
-    digests = inventory.apply(
+    digests = inventory.apply(  # a delta's base is the device's latest report: its digests are the base's
         conn, report.device_id, report.report_id, item.received_at, previous_seen, report,
         json.loads(digests_json) if digests_json else {},
+        delta.changed_sections(item.delta) if item.delta is not None else None,
     )
     verdict = item.verdict or {}
     host = report.host
