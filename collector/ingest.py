@@ -173,7 +173,7 @@ def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | N
                         verdict=classify(report) if classify else None, known=known)
     if states is None:
         raise InvalidReport("a delta report means nothing outside the agent's chain of reports; "
-                            "give the full report (an envelope from `report show` holds it)")
+                            "give the full report (as `farmwatch-agent scan` prints it, or an envelope)")
     known, reason = states.rebuild(report, received_at)
     if known is None:  # not taken (`send_full`), or already stored: the writer answers "duplicate"
         return Incoming(report=report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,

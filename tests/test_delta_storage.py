@@ -1,4 +1,4 @@
-"""Delta reports in the database: read back in full (reclassify, report show), kept whole by the
+"""Delta reports in the database: read back in full (reclassify, envelopes), kept whole by the
 raw-report retention, refreshed by a full report daily, and refused where they mean nothing."""
 from __future__ import annotations
 
