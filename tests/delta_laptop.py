@@ -86,6 +86,7 @@ class Laptop:
 
     # -- the laptop changing ------------------------------------------------------------------
     def change(self, kind: str) -> None:
+        """One kind of change ("nothing": none, the next scan is the same laptop)."""
         rng, state = self.rng, self.laptop
         if kind == "process" and state.processes:
             del state.processes[rng.randrange(len(state.processes))]
@@ -136,6 +137,13 @@ class Laptop:
             if not self.spool.depth():
                 return
         raise AssertionError(f"the outbox did not empty: {self.spool.depth()} reports left")
+
+    def report(self, *changes: str) -> None:
+        """Per change: the laptop changes, the agent scans and delivers all it holds."""
+        for kind in changes:
+            self.change(kind)
+            self.scan()
+            self.drain_all()
 
     def wipe(self) -> None:
         """The agent's state dir lost (reinstalled): a new outbox, the count starting again."""

@@ -113,10 +113,7 @@ def assert_converged(collector, laptop: Laptop) -> None:
 
 def test_steady_reports_go_as_deltas_and_the_collector_holds_the_laptop(fleet_collector, tmp_path_factory):
     laptop = new_laptop(fleet_collector, tmp_path_factory)
-    for kind in ("process", "connection", "install", "usb", "twin", "twin", "host", "process"):
-        laptop.change(kind)
-        laptop.scan()
-        laptop.drain_all()
+    laptop.report("process", "connection", "install", "usb", "twin", "twin", "host", "process")
     assert (laptop.client.fulls, laptop.client.deltas) == (1, 7)  # full on first contact only
     assert_converged(fleet_collector, laptop)
     raw = fleet_collector.store.rows("SELECT base_report_id FROM reports WHERE device_id = ? ORDER BY rowid",
@@ -127,16 +124,12 @@ def test_steady_reports_go_as_deltas_and_the_collector_holds_the_laptop(fleet_co
 
 def test_a_lost_ack_ends_in_one_stored_report(fleet_collector, tmp_path_factory):
     laptop = new_laptop(fleet_collector, tmp_path_factory)
-    laptop.scan()
-    laptop.drain_all()
+    laptop.report("nothing")
     laptop.change("process")
     laptop.scan()
     laptop.client.fail_call = (0, "ack")  # the delta is stored, its answer lost
     assert isinstance(laptop.drain().error, CollectorError)
-    laptop.change("install")
-    laptop.scan()
-    laptop.drain_all()
-    assert fleet_collector.store.count("reports") >= 3
+    laptop.report("install")
     assert len(fleet_collector.store.rows("SELECT 1 FROM reports WHERE device_id = ?", (laptop.device_id,))) == 3
     assert_converged(fleet_collector, laptop)
     laptop.close()
@@ -144,8 +137,7 @@ def test_a_lost_ack_ends_in_one_stored_report(fleet_collector, tmp_path_factory)
 
 def test_a_delta_on_a_base_the_collector_lacks_is_answered_with_a_reason(fleet_collector, tmp_path_factory):
     laptop = new_laptop(fleet_collector, tmp_path_factory)
-    laptop.scan()
-    laptop.drain_all()
+    laptop.report("nothing")
     laptop.change("process")
     report = laptop.scan()
     change = delta.make_delta(delta.DeviceState.of(report), "9d5ed678-fe57-4ffe-a3bc-3b8f1d1e2a3c", 999, report)
@@ -159,17 +151,9 @@ def test_a_delta_on_a_base_the_collector_lacks_is_answered_with_a_reason(fleet_c
 
 def test_a_restarted_agent_starts_again_with_a_full_report(fleet_collector, tmp_path_factory):
     laptop = new_laptop(fleet_collector, tmp_path_factory)
-    for _ in range(2):
-        laptop.change("process")
-        laptop.scan()
-        laptop.drain_all()
+    laptop.report("process", "process")
     laptop.wipe()
-    laptop.change("connection")
-    laptop.scan()
-    laptop.drain_all()
-    laptop.change("usb")
-    laptop.scan()
-    laptop.drain_all()
+    laptop.report("connection", "usb")
     assert (laptop.client.fulls, laptop.client.deltas) == (2, 2)
     assert_converged(fleet_collector, laptop)
     laptop.close()

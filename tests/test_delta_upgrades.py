@@ -57,32 +57,19 @@ def test_an_agent_upgraded_with_its_old_outbox_converges(collector, laptop):
     assert laptop.spool.delta_base() is None and laptop.spool.depth() == 2
 
     laptop.drain_all()
-    laptop.change("process")
-    laptop.scan()
-    laptop.drain_all()
+    laptop.report("process")
     assert (laptop.client.fulls, laptop.client.deltas) == (3, 2)  # first after the upgrade full, then deltas
     assert_converged(collector, laptop)
 
 
 def test_a_collector_restored_from_an_older_backup_converges(collector, laptop, tmp_path):
-    for kind in ("process", "connection"):
-        laptop.change(kind)
-        laptop.scan()
-        laptop.drain_all()
+    laptop.report("process", "connection")
     backup = _backup(collector, tmp_path / "backup.sqlite")
-    for kind in ("install", "usb"):  # the collector acknowledges these, then loses them
-        laptop.change(kind)
-        laptop.scan()
-        laptop.drain_all()
+    laptop.report("install", "usb")  # the collector acknowledges these, then loses them
     restored = _restore(collector, backup, tmp_path / "restored")
     try:
         _reconnect(laptop, restored)
-        laptop.change("process")
-        laptop.scan()
-        laptop.drain_all()
-        laptop.change("twin")
-        laptop.scan()
-        laptop.drain_all()
+        laptop.report("process", "twin")
         # the delta on a report the restored collector never saw was answered "send it in full"
         assert (laptop.client.fulls, laptop.client.deltas) == (1, 2)
         assert_converged(restored, laptop)
@@ -97,18 +84,11 @@ def test_a_backup_of_the_previous_schema_is_migrated_and_converges(collector, la
     with sqlite3.connect(backup) as db:
         db.execute("ALTER TABLE reports DROP COLUMN base_report_id")
         db.execute("PRAGMA user_version = 9")
-    laptop.change("process")
-    laptop.scan()
-    laptop.drain_all()
+    laptop.report("process")
     restored = _restore(collector, backup, tmp_path / "restored")
     try:
         _reconnect(laptop, restored)
-        laptop.change("install")
-        laptop.scan()
-        laptop.drain_all()
-        laptop.change("connection")
-        laptop.scan()
-        laptop.drain_all()
+        laptop.report("install", "connection")
         assert restored.store.rows("PRAGMA user_version") == [{"user_version": 10}]
         assert (laptop.client.fulls, laptop.client.deltas) == (1, 2)
         assert_converged(restored, laptop)
