@@ -3,8 +3,8 @@ collector process: no call fails, no report is lost, none is stored twice. Agent
 does: full on first contact, then delta reports of a laptop's churn (5 % of them full reports only).
 
 FARMWATCH_LOAD_SECONDS (default 30) sets the window; FARMWATCH_LOAD_AGENTS (default 500) the fleet;
-FARMWATCH_LOAD_RATE (reports/s over all agents) defaults to three reports per agent per window, i.e. a
-fleet whose report interval is a third of the window: a first full report, then deltas. The figures are printed (run with -s to see them).
+FARMWATCH_LOAD_RATE (reports/s over all agents) defaults to two reports per agent per window, i.e. a
+fleet whose report interval is half the window: a first full report, then a delta. The figures are printed (run with -s to see them).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from loadgen import enroll_agents, run_load  # noqa: E402
 
 SECONDS = float(os.environ.get("FARMWATCH_LOAD_SECONDS", "30"))
 AGENTS = int(os.environ.get("FARMWATCH_LOAD_AGENTS", "500"))
-RATE = float(os.environ.get("FARMWATCH_LOAD_RATE", 3 * AGENTS / SECONDS))
+RATE = float(os.environ.get("FARMWATCH_LOAD_RATE", 2 * AGENTS / SECONDS))
 
 
 @pytest.mark.slow
