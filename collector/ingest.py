@@ -287,6 +287,8 @@ def _store_one(tx, item: Incoming, wifi: WifiHasher | None) -> bool:
     locations = location_rows(report.device_id, item.received_at, item.peer_ip,
                               report.network.default_gateway.mac, report.network.wifi.bssid)
     scans = take_nearby(report, item.received_at, item.peer_ip, wifi)  # stored raw reports keep no neighbour
+    if item.delta is not None and item.delta.network.wifi_nearby:  # nor does a delta, stored as received
+        del item.delta.network.wifi_nearby[:]
     tx.write(item, Decision(item.replay, order.moves_device, combined, locations, scans), device)
     return True
 

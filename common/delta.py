@@ -5,8 +5,8 @@ into the full report (`DeviceState.apply`) and proves the result with the digest
 
 A report's *state* is, per inventory section (`SECTIONS`), the multiset of its items; an item is
 known by the digest of its bytes (`item_digest`). Everything outside the sections (host,
-network's scalars and DNS servers, agent_stats, ids, times) is small and travels whole in every
-report. A delta report is an AgentReport whose sections hold only the added items, with
+network's scalars, DNS servers and the access points it heard, agent_stats, ids, times) is small
+and travels whole in every report. A delta report is an AgentReport whose sections hold only the added items, with
 `delta` naming the base and the digests of the items that went away. Applied to the base, kept
 items stay in the base's order and added ones follow in the agent's order; the order of a
 section is not part of the state (`state_digest` sorts).
@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from farmwatch.v1 import report_pb2
 
+# network.wifi_nearby travels whole: the collector keeps no access point a laptop heard (it stores
+# their hashes apart, fleet.neighbourhood), so no stored state could serve as a base for it.
 SECTIONS = ("processes", "applications", "usb_devices", "displays", "sessions", "probe_errors",
-            "remote_access", "network.interfaces", "network.connections", "network.listeners",
-            "network.wifi_nearby")
+            "remote_access", "network.interfaces", "network.connections", "network.listeners")
 DIGEST_BYTES = 16
 MAX_REMOVED = 1000  # digests a section may list: the collector's default limit on a list's length
 

@@ -108,6 +108,10 @@ class Laptop:
         elif kind == "host":
             state.host.hostname = f"host-{rng.randrange(100)}"
             state.network.wifi.ssid = f"net-{rng.randrange(3)}"
+        elif kind == "wifi":  # heard anew each scan; the collector keeps only their hashes
+            del state.network.wifi_nearby[:]
+            for n in range(rng.randrange(1, 4)):
+                state.network.wifi_nearby.add(bssid=f"02:00:00:00:00:{n:02x}", ssid=f"cafe-{n}", signal_dbm=-60 - n)
         elif kind == "reinstall":  # most of the laptop changes: the agent sends it in full
             del state.applications[:]
             for n in range(60):
@@ -124,7 +128,11 @@ class Laptop:
         report.report_id = str(uuid.uuid4())
         report.collected_at.GetCurrentTime()
         self.spool.put(report)  # numbers it, as collect() does
-        self.made[report.report_id] = canonical(report)
+        kept = report_pb2.AgentReport()
+        kept.CopyFrom(report)
+        if kept.network.wifi_nearby:  # what the collector keeps of it: no access point heard
+            del kept.network.wifi_nearby[:]
+        self.made[report.report_id] = canonical(kept)
         self.last_made = report.report_id
         return report
 

@@ -113,8 +113,8 @@ def assert_converged(collector, laptop: Laptop) -> None:
 
 def test_steady_reports_go_as_deltas_and_the_collector_holds_the_laptop(fleet_collector, tmp_path_factory):
     laptop = new_laptop(fleet_collector, tmp_path_factory)
-    laptop.report("process", "connection", "install", "usb", "twin", "twin", "host", "process")
-    assert (laptop.client.fulls, laptop.client.deltas) == (1, 7)  # full on first contact only
+    laptop.report("process", "connection", "install", "usb", "twin", "twin", "wifi", "host", "wifi", "process")
+    assert (laptop.client.fulls, laptop.client.deltas) == (1, 9)  # full on first contact only
     assert_converged(fleet_collector, laptop)
     raw = fleet_collector.store.rows("SELECT base_report_id FROM reports WHERE device_id = ? ORDER BY rowid",
                                      (laptop.device_id,))
@@ -159,7 +159,7 @@ def test_a_restarted_agent_starts_again_with_a_full_report(fleet_collector, tmp_
     laptop.close()
 
 
-CHANGES = ("process", "connection", "install", "usb", "twin", "host", "reinstall")
+CHANGES = ("process", "connection", "install", "usb", "twin", "host", "wifi", "reinstall")
 STEPS = st.one_of(
     st.tuples(st.just("change"), st.sampled_from(CHANGES)),
     st.tuples(st.just("scan")),

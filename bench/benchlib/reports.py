@@ -121,6 +121,7 @@ class LaptopReports:
             if network.HasField(field_name):
                 getattr(whole, field_name).CopyFrom(getattr(network, field_name))
         whole.dns_servers.extend(network.dns_servers)
+        whole.wifi_nearby.extend(network.wifi_nearby)
         whole.ip_forwarding = network.ip_forwarding
         for name, items in self._added.items():
             delta.section(change, name).extend(items)
