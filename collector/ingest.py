@@ -156,6 +156,10 @@ class Incoming:
     replay: bool = field(default=False, init=False)
     moved: bool = field(default=False, init=False)
 
+    def __post_init__(self):
+        if self.known is None and self.delta is None:  # a full report is the device's state as it is
+            self.known = Known(self.report.report_id, self.report.sequence, self.received_at, self.report)
+
 
 def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | None = None,
             classify=None, states: DeviceStates | None = None) -> Incoming:
@@ -168,12 +172,11 @@ def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | N
     validate(report)
     received_at = received_at or now_rfc3339()
     if not report.HasField("delta"):
-        known = Known(report.report_id, report.sequence, received_at, report)
         return Incoming(report=report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,
-                        verdict=classify(report) if classify else None, known=known)
+                        verdict=classify(report) if classify else None)
     if states is None:
         raise InvalidReport("a delta report means nothing outside the agent's chain of reports; "
-                            "give the full report (as `farmwatch-agent scan` prints it, or an envelope)")
+                            f"give the full report (as `{AGENT_PROGRAM} scan` prints it, or an envelope)")
     known, reason = states.rebuild(report, received_at)
     if known is None:  # not taken (`send_full`), or already stored: the writer answers "duplicate"
         return Incoming(report=report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,
@@ -320,7 +323,7 @@ class Store:
     def __init__(self, path: Path, wifi: WifiHasher | None = None):
         self.storage = open_storage(path)
         self.wifi = wifi  # None: `[fleet] wifi_neighbourhood = false`, or a store that only reads
-        self.states = DeviceStates(self.storage.device_chain)  # for delta reports
+        self.states = DeviceStates(self.storage.device_state)  # for delta reports
 
     def __getattr__(self, name: str):
         if name in ("storage", "wifi", "states"):  # not made yet (open_storage failed)

@@ -12,6 +12,7 @@ from conftest import RunningCollector
 from delta_laptop import Laptop
 from farmwatch.agent.transport import CollectorError
 from farmwatch.collector.inventory import TABLES
+from farmwatch.collector.storage import reports
 from farmwatch.common import delta
 from farmwatch.v1 import collector_pb2, report_pb2
 
@@ -86,9 +87,15 @@ def new_laptop(collector, tmp_path_factory, seed=0) -> Laptop:
 
 
 def collector_state(collector, device_id: str) -> bytes:
-    """The device's state as the collector holds it, rebuilt from the database alone."""
-    chain = collector.store.device_chain(device_id)
-    return delta.canonical(delta.DeviceState.of_chain([stored for _, _, stored in chain]).report)
+    """The device's state as the collector holds it in the database: its latest state, and the
+    same rebuilt from the stored chain of reports."""
+    *_, latest = collector.store.device_state(device_id)
+    last_report_id = collector.store.rows("SELECT last_report_id FROM devices WHERE device_id = ?",
+                                          (device_id,))[0]["last_report_id"]
+    chain = reports.report_chain(collector.store.storage.reader(), last_report_id)
+    assert delta.canonical(delta.DeviceState.of_chain([stored for _, _, stored in chain]).report) == \
+        delta.canonical(latest)
+    return delta.canonical(latest)
 
 
 def assert_converged(collector, laptop: Laptop) -> None:

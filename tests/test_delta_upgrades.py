@@ -94,3 +94,15 @@ def test_a_backup_of_the_previous_schema_is_migrated_and_converges(collector, la
         assert_converged(restored, laptop)
     finally:
         restored.stop()
+
+
+def test_a_restarted_collector_takes_the_next_delta_from_its_database(collector, laptop, tmp_path):
+    laptop.report("process", "connection")
+    moved = _restore(collector, _backup(collector, tmp_path / "now.sqlite"), tmp_path / "moved")
+    try:  # the same database, nothing in memory: the base is read from device_states
+        _reconnect(laptop, moved)
+        laptop.report("install", "usb")
+        assert (laptop.client.fulls, laptop.client.deltas) == (0, 2)
+        assert_converged(moved, laptop)
+    finally:
+        moved.stop()

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from google.protobuf import json_format
 
-from farmwatch.collector.storage import inventory
+from farmwatch.collector.storage import device_states, inventory
 from farmwatch.collector.storage.fleet import record_locations, record_scans
 from farmwatch.collector.storage.types import Decision, DeviceState
 from farmwatch.common.clock import now_rfc3339
@@ -53,6 +53,7 @@ class ReportBatch:
             _insert_findings(self.conn, report.report_id, report.device_id, item.verdict)
         if decision.moves_device:
             _update_device(self.conn, item, device, decision.combined)
+            device_states.save(self.conn, report.device_id, item.known)
         else:  # an older report arriving late still counts, and may be the first ever seen
             self.conn.execute("UPDATE devices SET reports = reports + 1, first_seen = min(first_seen, ?) "
                               "WHERE device_id = ?", (item.received_at, report.device_id))
@@ -217,12 +218,6 @@ def report_chain(conn, report_id: str | None) -> list[tuple[str, str, report_pb2
         chain.append((report_id, row[0], decode_raw(row[2])))
         report_id = row[1]
     return chain[::-1] or None
-
-
-def device_chain(conn, device_id: str):
-    """The `report_chain` of the device's latest report (the one that last moved it)."""
-    row = conn.execute("SELECT last_report_id FROM devices WHERE device_id = ?", (device_id,)).fetchone()
-    return report_chain(conn, row[0]) if row else None
 
 
 def full_report(conn, report_id: str, report: report_pb2.AgentReport,

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from farmwatch.collector.storage import inventory, roster
+from farmwatch.collector.storage import device_states, inventory, roster
 
 # 6: the audit's whole-statement columns; 7: device_scans (hashed Wi-Fi neighbourhoods); 8: the replays
 # index; 9: certificates_subject_key (one spelling per serial). create_schema adds the new tables and
-# indexes to an older database; migrate() does what it cannot. 10: reports.base_report_id (delta reports).
+# indexes to an older database; migrate() does what it cannot. 10: reports.base_report_id and
+# device_states (delta reports).
 SCHEMA_VERSION = 10
 
 _FLEET_DEVICE_COLUMNS = {"own_verdict": str, "own_score": int, "verdict_source": str, "input_languages": str}
@@ -50,6 +51,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     _create_report_tables(db)
     inventory.create_schema(db)
     roster.create_schema(db)
+    device_states.create_schema(db)
     create_fleet_schema(db)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from farmwatch.collector.storage import analyst_sql, enrollment, feeds, queries, reports, schema
+from farmwatch.collector.storage import analyst_sql, device_states, enrollment, feeds, queries, reports, schema
 from farmwatch.collector.storage.correlation import FleetReads, FleetWrites
 from farmwatch.collector.storage.types import StoreFull
 
@@ -101,8 +101,8 @@ class SqliteStorage:
         """(report_id, device_id, report) for every stored report, oldest first."""
         return reports.stored_reports(self.reader, batch)
 
-    def device_chain(self, device_id: str):
-        return reports.device_chain(self.reader(), device_id)
+    def device_state(self, device_id: str):
+        return device_states.load(self.reader(), device_id)
 
     def envelope(self, report_id: str) -> dict | None:
         return reports.envelope(self.reader(), report_id)
