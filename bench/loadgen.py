@@ -230,7 +230,7 @@ async def _send(loop, stub, agent: SimulatedAgent, reports, window, result: Load
         if deltas and ack.send_full:
             result.resent_full += 1
             reports.sent_full = True
-            ack = await stub.Report(reports.report, timeout=CALL_TIMEOUT, metadata=agent.metadata)
+            ack = await stub.Report(reports.full(), timeout=CALL_TIMEOUT, metadata=agent.metadata)
     except grpc.aio.AioRpcError as exc:
         result.failed[exc.code().name] += 1
         if deltas:

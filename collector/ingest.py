@@ -278,7 +278,7 @@ def store_batch(storage: Storage, batch: list[Incoming], wifi: WifiHasher | None
 
 def _store_one(tx, item: Incoming, wifi: WifiHasher | None) -> bool:
     report = item.report
-    if tx.is_stored(report.report_id):
+    if item.send_full or tx.is_stored(report.report_id):  # a delta not taken stores nothing
         return False
     device = tx.device_state(report.device_id)
     if item.delta is not None and (device is None or device.last_report_id != item.delta.delta.base_report_id):

@@ -34,10 +34,8 @@ def send(store, laptop: LaptopReports, received_at: str) -> ingest.Incoming:
     message.CopyFrom(laptop.message())
     item = ingest.prepare(message, peer_ip="198.18.0.1", received_at=received_at, states=store.states)
     if item.send_full:
-        full = report_pb2.AgentReport()
-        full.CopyFrom(laptop.report)
         laptop.sent_full = True
-        item = ingest.prepare(full, peer_ip="198.18.0.1", received_at=received_at, states=store.states)
+        item = ingest.prepare(laptop.full(), peer_ip="198.18.0.1", received_at=received_at, states=store.states)
     laptop.acked(store.ingest([item])[0])
     return item
 
@@ -73,6 +71,7 @@ def test_a_device_whose_last_full_report_is_a_day_old_is_asked_for_one(store):
     assert late.HasField("delta")
     item = ingest.prepare(late, peer_ip="198.18.0.1", received_at=_at(start, 25 * 60), states=store.states)
     assert item.send_full == collector_pb2.FULL_REPORT_DAILY_REFRESH
+    assert store.ingest([item]) == [False] and store.count("reports") == 2  # not taken: nothing stored
 
 
 def test_retention_keeps_every_report_a_kept_delta_is_built_on(store, monkeypatch):

@@ -102,7 +102,11 @@ class LaptopReports:
         report.report_id, report.sequence = str(uuid.uuid4()), report.sequence + 1
         report.collected_at.GetCurrentTime()
         self.sent_full = (self.full_only or self._acked is None or self.rng.randrange(self.FULL_EVERY) == 0)
-        return report if self.sent_full else self._delta()
+        return self.full() if self.sent_full else self._delta()
+
+    def full(self) -> report_pb2.AgentReport:
+        """The latest report in full, a copy of its own (as each report the agent spools is)."""
+        return copy.deepcopy(self.report)
 
     def acked(self, taken: bool) -> None:
         """The last message's answer: `taken` (stored, or a duplicate) makes it the base of the next
