@@ -117,12 +117,18 @@ def _send(agent: Agent, entry: SpooledReport):
 
 
 def _delivered(agent: Agent, entry: SpooledReport, ack, outcome: DrainOutcome) -> None:
-    agent.spool.ack(entry.report_id, DeltaBase(entry.report, ack.deltas_accepted))
+    agent.spool.ack(entry.report_id, DeltaBase(_newer(agent.spool.delta_base(), entry), ack.deltas_accepted))
     outcome.acked.append(entry.report_id)
     if ack.report_interval_seconds:
         agent.interval = float(collector_interval(ack.report_interval_seconds))
     log.info("report delivered report_id=%s sequence=%d duplicate=%s", entry.report_id,
              entry.sequence, ack.duplicate)
+
+
+def _newer(base: DeltaBase | None, entry: SpooledReport):
+    """The next delta's base: the acknowledged report, unless it is older than the base (sent late,
+    after a newer one went through): the collector's state stays the newer one, and so does ours."""
+    return base.report if base is not None and base.report.sequence > entry.sequence else entry.report
 
 
 def _blame(agent: Agent, entry: SpooledReport, exc: CollectorError, outcome: DrainOutcome) -> None:
