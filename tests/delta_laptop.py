@@ -20,7 +20,8 @@ from farmwatch.v1 import report_pb2
 
 
 class Link:
-    """The agent's client with faults: `fail_call` = (which call from now, "request" | "ack")."""
+    """The agent's client with faults: `fail_call` = (which call from now, "request" | "ack" |
+    "refuse": the collector answered with an error, storing nothing)."""
 
     def __init__(self, client):
         self.client = client
@@ -36,6 +37,8 @@ class Link:
             fault = fault if countdown == 0 else None
         if fault == "request":
             raise CollectorError(grpc.StatusCode.UNAVAILABLE, "connection reset (test)")
+        if fault == "refuse":
+            raise CollectorError(grpc.StatusCode.INTERNAL, "the collector failed to store this report (test)")
         copy = report_pb2.AgentReport()
         copy.CopyFrom(report)
         self.sent.append(copy)

@@ -166,11 +166,27 @@ def test_a_restarted_agent_starts_again_with_a_full_report(fleet_collector, tmp_
     laptop.close()
 
 
+def test_a_report_delivered_after_a_newer_one_leaves_the_base_on_the_newer(fleet_collector, tmp_path_factory):
+    laptop = new_laptop(fleet_collector, tmp_path_factory)
+    laptop.report("nothing")
+    for kind in ("process", "install"):
+        laptop.change(kind)
+        laptop.scan()
+    laptop.client.fail_call = (0, "refuse")  # the collector chokes on the older; the newer goes through
+    laptop.drain()
+    laptop.drain_all()  # the older, late: stored as history on the newer's state
+    assert laptop.spool.delta_base().report.report_id == laptop.last_made
+    laptop.report("usb")
+    assert (laptop.client.fulls, laptop.client.deltas) == (1, 3)  # no full report asked for
+    assert_converged(fleet_collector, laptop)
+    laptop.close()
+
+
 CHANGES = ("process", "connection", "install", "usb", "twin", "host", "wifi", "reinstall")
 STEPS = st.one_of(
     st.tuples(st.just("change"), st.sampled_from(CHANGES)),
     st.tuples(st.just("scan")),
-    st.tuples(st.just("drain"), st.sampled_from(("ok", "request", "ack")), st.integers(0, 2)),
+    st.tuples(st.just("drain"), st.sampled_from(("ok", "request", "ack", "refuse")), st.integers(0, 2)),
     st.tuples(st.just("replay"), st.integers(0, 50)),  # an earlier request arriving again, late
     st.tuples(st.just("wipe")),
 )
