@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from farmwatch.v1 import report_pb2
 
@@ -47,6 +47,7 @@ class DeviceState:
 
     report: report_pb2.AgentReport
     digests: dict[str, list[bytes]]
+    removed: dict[str, list] = field(default_factory=dict)  # from the base, when made by `apply`
 
     @classmethod
     def of(cls, report: report_pb2.AgentReport) -> DeviceState:
@@ -79,11 +80,12 @@ class DeviceState:
         full.CopyFrom(self.report)
         _take_whole(full, delta_report, "")
         _take_whole(full.network, delta_report.network, "network.")
+        gone: dict[str, list] = {}
         digests = {name: _rebuild(section(full, name), section(delta_report, name), self.digests[name],
-                                  removed.get(name, []), name) for name in SECTIONS}
+                                  removed.get(name, []), name, gone) for name in SECTIONS}
         if not delta_report.HasField("network"):  # the laptop reported no network at all
             full.ClearField("network")
-        state = DeviceState(full, digests)
+        state = DeviceState(full, digests, gone)
         if state.state_digest() != delta_report.delta.state_digest:
             raise DeltaMismatch("base + delta does not make the state the agent digested")
         return state
@@ -92,23 +94,25 @@ class DeviceState:
 def _take_whole(target, source, prefix: str) -> None:
     """Copy into `target` every field of `source` that travels whole (not a section, not the
     delta, not `network`, whose parts are taken separately)."""
-    for field in source.DESCRIPTOR.fields:
-        name = field.name
+    for descriptor in source.DESCRIPTOR.fields:
+        name = descriptor.name
         if prefix + name in SECTIONS or (not prefix and name in ("delta", "network")):
             continue
         target.ClearField(name)
-        if field.is_repeated:
+        if descriptor.is_repeated:
             getattr(target, name).extend(getattr(source, name))
-        elif field.message_type is not None:
+        elif descriptor.message_type is not None:
             if source.HasField(name):
                 getattr(target, name).CopyFrom(getattr(source, name))
         else:
             setattr(target, name, getattr(source, name))
 
 
-def _rebuild(target, added, base_digests: list[bytes], removed: list[bytes], name: str) -> list[bytes]:
-    """Make `target` (a copy of the base's section) base − removed + `added`; returns its digests.
-    A removed digest takes the first base item of that digest not yet taken (a multiset)."""
+def _rebuild(target, added, base_digests: list[bytes], removed: list[bytes], name: str,
+             removed_items: dict[str, list]) -> list[bytes]:
+    """Make `target` (a copy of the base's section) base − removed + `added`; returns its digests
+    and puts the removed items in `removed_items[name]`. A removed digest takes the first base item of that
+    digest not yet taken (a multiset)."""
     kept = list(base_digests)
     gone = []
     for digest in removed:
@@ -118,6 +122,8 @@ def _rebuild(target, added, base_digests: list[bytes], removed: list[bytes], nam
             raise DeltaMismatch(f"the delta removes {name} items the base does not hold") from None
         kept[index] = None
         gone.append(index)
+    if gone:
+        removed_items[name] = [type(target[index]).FromString(target[index].SerializeToString()) for index in gone]
     for index in sorted(gone, reverse=True):
         del target[index]
     target.extend(added)

@@ -126,7 +126,7 @@ def _update_device(conn, item, device: DeviceState | None, combined) -> None:
     digests = inventory.apply(  # a delta's base is the device's latest report: its digests are the base's
         conn, report.device_id, report.report_id, item.received_at, previous_seen, report,
         json.loads(digests_json) if digests_json else {},
-        delta.changed_sections(item.delta) if item.delta is not None else None,
+        inventory.Change(item.delta, item.known.state().removed) if item.delta is not None else None,
     )
     verdict = item.verdict or {}
     host = report.host
