@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from contextlib import contextmanager
 
 import pytest
 
@@ -22,22 +23,25 @@ def laptop(collector, tmp_path):
     made.close()
 
 
-def _reconnect(laptop: Laptop, collector: RunningCollector) -> None:
-    laptop.client.close()
-    laptop.client = Link(collector.client(laptop.creds))
-
-
 def _backup(collector: RunningCollector, to):
     with sqlite3.connect(collector.config.database) as source, sqlite3.connect(to) as copy:
         source.backup(copy)
     return to
 
 
-def _restore(collector: RunningCollector, backup, home) -> RunningCollector:
-    """The collector brought back on another machine from its PKI and a backup of its database."""
+@contextmanager
+def restored(collector: RunningCollector, backup, home, laptop: Laptop):
+    """The collector brought back on another machine from its PKI and a backup of its database,
+    the laptop's agent pointed at it."""
     shutil.copytree(collector.home / "pki", home / "pki")
     shutil.copyfile(backup, home / collector.config.database.name)
-    return RunningCollector(home)
+    running = RunningCollector(home)
+    try:
+        laptop.client.close()
+        laptop.client = Link(running.client(laptop.creds))
+        yield running
+    finally:
+        running.stop()
 
 
 def test_an_agent_upgraded_with_its_old_outbox_converges(collector, laptop):
@@ -66,43 +70,32 @@ def test_a_collector_restored_from_an_older_backup_converges(collector, laptop, 
     laptop.report("process", "connection")
     backup = _backup(collector, tmp_path / "backup.sqlite")
     laptop.report("install", "usb")  # the collector acknowledges these, then loses them
-    restored = _restore(collector, backup, tmp_path / "restored")
-    try:
-        _reconnect(laptop, restored)
+    with restored(collector, backup, tmp_path / "restored", laptop) as collector_now:
         laptop.report("process", "twin")
         # the delta on a report the restored collector never saw was answered "send it in full"
         assert (laptop.client.fulls, laptop.client.deltas) == (1, 2)
-        assert_converged(restored, laptop)
-    finally:
-        restored.stop()
+        assert_converged(collector_now, laptop)
 
 
 def test_a_backup_of_the_previous_schema_is_migrated_and_converges(collector, laptop, tmp_path):
-    laptop.scan()
-    laptop.drain_all()  # a full report: all the previous collector ever stored
+    laptop.report("nothing")  # a full report: all the previous collector ever stored
     backup = _backup(collector, tmp_path / "backup.sqlite")
-    with sqlite3.connect(backup) as db:
+    with sqlite3.connect(backup) as db:  # what the previous schema lacks
         db.execute("ALTER TABLE reports DROP COLUMN base_report_id")
+        db.execute("DROP TABLE device_states")
         db.execute("PRAGMA user_version = 9")
     laptop.report("process")
-    restored = _restore(collector, backup, tmp_path / "restored")
-    try:
-        _reconnect(laptop, restored)
+    with restored(collector, backup, tmp_path / "restored", laptop) as collector_now:
         laptop.report("install", "connection")
-        assert restored.store.rows("PRAGMA user_version") == [{"user_version": 10}]
+        assert collector_now.store.rows("PRAGMA user_version") == [{"user_version": 10}]
         assert (laptop.client.fulls, laptop.client.deltas) == (1, 2)
-        assert_converged(restored, laptop)
-    finally:
-        restored.stop()
+        assert_converged(collector_now, laptop)
 
 
 def test_a_restarted_collector_takes_the_next_delta_from_its_database(collector, laptop, tmp_path):
     laptop.report("process", "connection")
-    moved = _restore(collector, _backup(collector, tmp_path / "now.sqlite"), tmp_path / "moved")
-    try:  # the same database, nothing in memory: the base is read from device_states
-        _reconnect(laptop, moved)
-        laptop.report("install", "usb")
+    backup = _backup(collector, tmp_path / "now.sqlite")
+    with restored(collector, backup, tmp_path / "moved", laptop) as collector_now:
+        laptop.report("install", "usb")  # nothing in memory: the base is read from device_states
         assert (laptop.client.fulls, laptop.client.deltas) == (0, 2)
-        assert_converged(moved, laptop)
-    finally:
-        moved.stop()
+        assert_converged(collector_now, laptop)
