@@ -251,14 +251,14 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
             result, refusal = self._store(request, identity, context)
         if refusal:  # answered once the device's next report may come in
             context.abort(*refusal)
-        return collector_pb2.ReportAck(report_id=given_id, duplicate=not result.stored,
-                                       report_interval_seconds=self.config.report_interval_seconds)
+        return collector_pb2.ReportAck(report_id=given_id, report_interval_seconds=self.config.report_interval_seconds,
+                                       **result.ack_fields())
 
     def _store(self, request, identity: pki.Identity, context):
         """(IngestResult, None) once the report is stored, or (None, (code, details)) to answer."""
         try:
             item = ingest.prepare(request, peer_ip=self.auth.client_ip(context),
-                                  cert_serial=identity.serial, classify=self.classify)
+                                  cert_serial=identity.serial, classify=self.classify, states=self.queue.store.states)
             return self.queue.submit(item).result(), None
         except ingest.InvalidReport as exc:
             log.warning("event=report_refused reason=invalid device_id=%s error=%r", identity.subject, str(exc))

@@ -5,6 +5,7 @@ get them, but without the per-address rate limit that 50 agents on 127.0.0.1 wou
 """
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -47,6 +48,18 @@ def scanner_for(device_id: str, processes: int = 3):
     return lambda sysroot=None: make_report(device_id, processes=processes)
 
 
+def changing_scanner(device_id: str, processes: int = 40):
+    """Like `scanner_for`, with a laptop's churn: one short-lived process new in every scan, so the
+    agent's delta reports (against its last acknowledged report) carry a change each time."""
+    scans = itertools.count(1)
+
+    def scan(sysroot=None):
+        report = make_report(device_id, processes=processes)
+        report.processes.add(pid=10_000 + next(scans), name="git", exe="/usr/bin/git", username="alice")
+        return report
+    return scan
+
+
 @dataclass
 class AgentLog:
     """What one agent did: every report it made, and how many delivery cycles failed."""
@@ -65,7 +78,7 @@ def drain_until_empty(agent: runner.Agent, log: AgentLog, deadline: float, pause
 def run_agent(state: StateDir, reports: int, log: AgentLog, acked: "Counter", deadline: float,
               interval: float = 0.02) -> None:
     """Make `reports` reports (scan → spool → drain, like `run`), then deliver what is left."""
-    agent = runner.Agent(state, scanner_for(state.load_config().device_id), timeout=5)
+    agent = runner.Agent(state, changing_scanner(state.load_config().device_id), timeout=5)
     try:
         for _ in range(reports):
             log.generated.append(runner.collect(agent).report_id)

@@ -47,10 +47,13 @@ def test_every_report_arrives_exactly_once_across_a_kill_9(collector, tmp_path):
     figures.note(SECTION, "reports generated", len(generated))
     figures.note(SECTION, "acknowledged before the kill", killed_at)
     figures.note(SECTION, "failed delivery cycles while down", sum(log.failed_drains for log in logs))
+    deltas = collector.sql("SELECT count(*) FROM reports WHERE base_report_id IS NOT NULL")[0][0]
+    figures.note(SECTION, "stored as delta reports", deltas)
     figures.note(SECTION, "reports lost", lost)
     figures.note(SECTION, "duplicates stored", duplicates)
     assert len(generated) == AGENTS * REPORTS_EACH
     assert lost == 0
     assert sorted(row[0] for row in stored) == sorted(generated)  # exactly once: nothing extra, nothing twice
     assert duplicates == 0
+    assert deltas > len(generated) // 2  # most went as deltas on the agent's last acknowledged report
     assert sum(log.failed_drains for log in logs) > 0  # the kill did hit agents mid-send

@@ -63,8 +63,9 @@ class CollectorProcess:
     """`farmwatch-collector --home HOME serve` on a free loopback port; a context manager.
     `workers`: `serve --workers N` (None: serve's default, one per core)."""
 
-    def __init__(self, home: Path, log_path: Path | None = None, workers: int | None = None):
-        self.home, self.workers = home, workers
+    def __init__(self, home: Path, log_path: Path | None = None, workers: int | None = None,
+                 serve_args: list[str] | None = None):
+        self.home, self.workers, self.serve_args = home, workers, list(serve_args or ())
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.log_path = log_path or home / "serve.log"
@@ -86,7 +87,7 @@ class CollectorProcess:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [str(BIN / "farmwatch-collector"), "--home", str(self.home), "serve", "--listen", self.address,
-                 *(["--workers", str(self.workers)] if self.workers else [])],
+                 *(["--workers", str(self.workers)] if self.workers else []), *self.serve_args],
                 env=ENV, stdout=log, stderr=log)
         wait_for_port(self.port, self.process)
         return self

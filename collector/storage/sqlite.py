@@ -16,7 +16,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from farmwatch.collector.storage import analyst_sql, browse, enrollment, feeds, queries, reports, schema, triage
+from farmwatch.collector.storage import (analyst_sql, browse, device_states, enrollment, feeds, queries, reports,
+                                         schema, triage)
 from farmwatch.collector.storage.write_turns import WriteTurns
 from farmwatch.collector.storage.correlation import FleetReads, FleetWrites
 from farmwatch.collector.storage.types import StoreFull
@@ -113,6 +114,9 @@ class SqliteStorage:
     def stored_reports(self, batch: int = 500):
         """(report_id, device_id, report) for every stored report, oldest first."""
         return reports.stored_reports(self.reader, batch)
+
+    def device_state(self, device_id: str):
+        return device_states.load(self.reader(), device_id)
 
     def envelope(self, report_id: str) -> dict | None:
         return reports.envelope(self.reader(), report_id)
