@@ -79,7 +79,8 @@ def user_facing_texts() -> dict[str, str]:
 
 def test_one_example_port_everywhere():
     """The README's 7443: an installer who copies one example and then another must not be told two ports."""
-    others = {443, 514, 6514}  # https and syslog receivers in export examples: other services' ports
+    # https and syslog receivers in export examples: other services' ports; 8443: the web console's own
+    others = {443, 514, 6514, 8443}
     ports = {text_name: sorted({int(port) for port in EXAMPLE_ADDRESS.findall(text)} - {7443} - others)
              for text_name, text in user_facing_texts().items()}
     assert {name: found for name, found in ports.items() if found} == {}

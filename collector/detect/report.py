@@ -32,9 +32,10 @@ from farmwatch.v1.report_pb2 import AgentReport
 OS_ALIASES = {"windows": "windows", "win32": "windows", "macos": "macos", "darwin": "macos", "mac": "macos",
               "osx": "macos", "linux": "linux"}
 BUILT_IN_CONNECTORS = re.compile(r"(^|-)(edp|lvds|dsi)(-|$)", re.IGNORECASE)
-# AgentReport's own fields (which report, from whom, when, what went wrong); every other field of
-# it is one a probe fills, so a new probe's field is known here from report.proto alone.
-REPORT_ENVELOPE = frozenset({"report_id", "device_id", "sequence", "collected_at", "probe_errors", "agent_stats"})
+# AgentReport's own fields (which report, from whom, when, what went wrong, what it changes); every
+# other field of it is one a probe fills, so a new probe's field is known here from report.proto alone.
+REPORT_ENVELOPE = frozenset({"report_id", "device_id", "sequence", "collected_at", "probe_errors", "agent_stats",
+                             "delta"})
 PROBE_FIELDS = tuple(f.name for f in AgentReport.DESCRIPTOR.fields if f.name not in REPORT_ENVELOPE)
 
 
