@@ -172,17 +172,38 @@ def test_devices_filters_search_sort_and_bad_input(console, alice):
     assert console.get("/devices/NO-SUCH", *alice)[0] == 404
 
 
+def _sql(console, alice, fields: dict) -> tuple[int, str]:
+    token = _token(console.get("/sql", *alice)[1])
+    return _post(console, "/sql", {"token": token, **fields}, alice)
+
+
 def test_sql_reads_exports_csv_and_refuses_a_write_with_a_clear_message(home, console, alice):
-    status, body = console.get("/sql?q=" + urllib.parse.quote("SELECT device_id FROM devices ORDER BY 1"), *alice)
-    assert status == 200 and "SN-FARM-1" in body
-    status, body = console.get("/sql?format=csv&q=" + urllib.parse.quote("SELECT device_id FROM devices ORDER BY 1"),
-                               *alice)
+    status, body = _sql(console, alice, {"q": "SELECT device_id FROM devices ORDER BY 1"})
+    assert status == 200 and "SN-FARM-1" in body and 'name="format" value="csv"' in body
+    status, body = _sql(console, alice, {"q": "SELECT device_id FROM devices ORDER BY 1", "format": "csv"})
     assert status == 200 and body.splitlines()[0] == "device_id" and "PFWCWBL5" in body
-    status, body = console.get("/sql?q=" + urllib.parse.quote("DELETE FROM devices"), *alice)
+    status, body = _sql(console, alice, {"q": "DELETE FROM devices"})
     assert status == 400 and "Refused:" in body
     assert collector(home, "devices", "--json").stdout.count('"device_id"') == 5
     [(_, _, _, _, outcome)] = _audit(home, "action = 'sql' AND detail LIKE '%DELETE%'")
     assert outcome.startswith("error: refused:")
+
+
+def test_a_statement_in_a_link_is_shown_not_run(home, console, alice):
+    status, body = console.get("/sql?q=" + urllib.parse.quote("SELECT 'ran' || 'now' AS x"), *alice)
+    assert status == 200 and "SELECT &#39;ran&#39; || &#39;now&#39; AS x</textarea>" in body and "rannow" not in body
+
+
+def test_a_cross_site_sql_post_is_refused_and_audited(home, console, alice):
+    """Another site's page can make the analyst's browser post (with the certificate) but cannot read
+    the console's pages, so it has no token: the statement does not run, and the attempt is audited."""
+    for fields in ({"q": "SELECT count(*) FROM devices"}, {"q": "SELECT count(*) FROM devices", "token": "0" * 64,
+                                                           "format": "csv"}):
+        status, body = _post(console, "/sql", fields, alice)
+        assert status == 403 and "stale or came from another site" in body
+    refused = _audit(home, "action = 'sql' AND who = 'alice@example.com' AND outcome LIKE 'refused: this form is stale%'")
+    assert [detail for _, _, _, detail, _ in refused] == ["/sql?q=SELECT+count%28%2A%29+FROM+devices",
+                                                           "/sql?q=SELECT+count%28%2A%29+FROM+devices&format=csv"]
 
 
 def test_a_console_on_a_taken_port_says_so_and_exits_1(home):
