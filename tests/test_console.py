@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import socket
 import sqlite3
 import ssl
+import time
 import urllib.parse
 
 import pytest
@@ -16,6 +18,7 @@ from console_process import IDENTITY_HEADER, TRUSTED_PROXY, Console, issue_analy
 from test_collector_cli import collector
 
 from farmwatch.collector import pki
+from farmwatch.collector.console.tls import RefusedHandshakes
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +75,53 @@ def test_no_certificate_is_refused_and_audited(home, console):
     assert _audit(home, "who = 'unknown' AND detail = '/devices' AND outcome LIKE 'refused: %'")
 
 
-def test_a_certificate_from_another_ca_fails_the_handshake(console, tmp_path):
+def _audit_peer(home, peer: str) -> list[tuple]:
+    with sqlite3.connect(home / "farmwatch.sqlite") as conn:
+        return conn.execute("SELECT who, via, action, outcome FROM audit WHERE peer = ? ORDER BY id", (peer,)).fetchall()
+
+
+def test_a_certificate_from_another_ca_is_refused_in_the_handshake_and_audited(home, console, tmp_path):
     other = pki.CertificateAuthority.create(tmp_path / "other")
     key, cert = other.issue_client("mallory", pki.ROLE_ANALYST, dt.timedelta(days=1))
+    mallory = _pem_files(tmp_path, "mallory", key, cert)
     with pytest.raises((ssl.SSLError, ConnectionError)):
-        console.get("/", *_pem_files(tmp_path, "mallory", key, cert))
+        console.get("/", *mallory, source="127.0.0.4")
+    [(who, via, action, outcome)] = _wait_for(lambda: _audit_peer(home, "127.0.0.4"))
+    assert (who, via, action) == ("unknown", "console", "console-tls")
+    assert outcome.startswith("refused: TLS handshake refused: the client certificate failed verification: ")
+    assert "not issued by this collector's CA" in outcome
+
+
+def test_a_flood_of_refused_handshakes_leaves_one_audit_row_a_minute_per_address(home, console, tmp_path):
+    other = pki.CertificateAuthority.create(tmp_path / "other")
+    key, cert = other.issue_client("scanner", pki.ROLE_ANALYST, dt.timedelta(days=1))
+    scanner = _pem_files(tmp_path, "scanner", key, cert)
+    for _ in range(15):
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            console.get("/", *scanner, source="127.0.0.5")
+    with socket.create_connection(("127.0.0.1", console.port), source_address=("127.0.0.5", 0)) as plain:
+        plain.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # plain HTTP on the HTTPS port
+        plain.recv(100)
+    assert len(_wait_for(lambda: _audit_peer(home, "127.0.0.5"))) == 1
+    status, _ = console.get("/devices", source="127.0.0.5")  # the console still answers that address
+    assert status == 401
+
+
+def test_refused_handshakes_are_audited_once_per_address_a_minute_and_the_rest_counted():
+    limit = RefusedHandshakes(audit=None, per_minute=3)
+    assert limit.allow("10.0.0.1", 0.0) and not limit.allow("10.0.0.1", 59.0)
+    assert limit.allow("10.0.0.2", 1.0) and limit.allow("10.0.0.3", 2.0)
+    assert not limit.allow("10.0.0.4", 3.0)  # three rows this minute already
+    assert limit.passed_over == 2
+    assert limit.allow("10.0.0.4", 61.0) and limit.allow("10.0.0.1", 62.0)
+
+
+def _wait_for(read, seconds: float = 10.0):
+    """The audit row of a refused handshake is written after the connection is closed: poll for it."""
+    deadline = time.monotonic() + seconds
+    while not (found := read()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
 
 
 def test_an_agent_certificate_is_refused_and_audited(home, console, tmp_path):
