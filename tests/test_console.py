@@ -19,6 +19,8 @@ from test_collector_cli import collector
 
 from farmwatch.collector import pki
 from farmwatch.collector.console.tls import RefusedHandshakes
+from farmwatch.collector.ingest import Store
+from farmwatch.collector.storage.browse import DeviceFilter
 
 
 @pytest.fixture(scope="module")
@@ -215,6 +217,26 @@ def test_devices_filters_search_sort_and_bad_input(console, alice):
     status, body = console.get("/devices?page=0", *alice)
     assert status == 400 and "page must be a whole number" in body
     assert console.get("/devices/NO-SUCH", *alice)[0] == 404
+
+
+def test_a_person_search_finds_devices_stored_in_any_spelling_of_their_serial(tmp_path):
+    """The search reads the roster's serials as they are, and spells over only the device ids stored
+    unlike the roster (a partial index holds those): both kinds must be found, and nothing else."""
+    store = Store(tmp_path / "farmwatch.sqlite")
+    try:
+        with sqlite3.connect(tmp_path / "farmwatch.sqlite") as conn:
+            conn.executemany("INSERT INTO devices (device_id, hostname, score) VALUES (?, ?, ?)",
+                             [("SN-PLAIN-1", "desk-1", 10), (" sn-odd-2", "desk-2", 20), ("SN-OTHER-3", "desk-3", 30)])
+            conn.executemany("INSERT INTO roster (serial, email, user_name) VALUES (?, ?, ?)",
+                             [("SN-PLAIN-1", "dana@example.com", "Dana Park"), ("SN-ODD-2", "dan@example.com", "Dan Roe"),
+                              ("SN-OTHER-3", "erin@example.com", "Erin Lee")])
+        rows, total = store.device_page(DeviceFilter(search="DAN"), "score", 0, 50)
+        assert [row["device_id"] for row in rows] == [" sn-odd-2", "SN-PLAIN-1"] and total == 2
+        assert [row["person"] for row in rows] == ["dan@example.com", "dana@example.com"]
+        assert store.device_page(DeviceFilter(search="roe"), "score", 0, 50)[1] == 1
+        assert store.device_page(DeviceFilter(search="desk-3"), "score", 0, 50)[0][0]["device_id"] == "SN-OTHER-3"
+    finally:
+        store.close()
 
 
 def _sql(console, alice, fields: dict) -> tuple[int, str]:
