@@ -66,8 +66,8 @@ class DeviceFilter:
             params += [self.rule, self.rule]
         if self.search:  # device ids are kept in their one spelling, upper case (common.device_id)
             like = f"%{_literal(self.search.strip().lower())}%"
-            people = (f"SELECT serial FROM roster WHERE lower(email) LIKE ? {_ESCAPE} OR lower(user_name) LIKE ? "
-                      f"{_ESCAPE}")
+            # e-mails are stored in lower case (roster.normalise_email): one lower() fewer per person
+            people = f"SELECT serial FROM roster WHERE email LIKE ? {_ESCAPE} OR lower(user_name) LIKE ? {_ESCAPE}"
             clauses.append(f"(d.device_id LIKE ? {_ESCAPE} OR lower(d.hostname) LIKE ? {_ESCAPE} OR d.device_id IN "
                            f"({people} UNION SELECT device_id FROM devices WHERE {_UNUSUAL_ID} AND "
                            f"upper(trim(device_id)) IN ({people})))")
