@@ -212,6 +212,8 @@ def test_devices_filters_search_sort_and_bad_input(console, alice):
     assert "SN-OFFICE" not in console.get("/devices?search=pfwc", *alice)[1]
     assert "no device matches" in console.get("/devices?search=pfw_", *alice)[1]  # _ is a character, not a wildcard
     assert "C027VREFFHAR" in console.get("/devices?os=macos", *alice)[1]
+    first, past_the_end = (console.get(f"/devices?verdict=relay&page={n}", *alice)[1] for n in (1, 9))
+    assert re.search(r"\((\d+) matching\)", first)[1] == re.search(r"\((\d+) matching\)", past_the_end)[1] != "0"
     status, body = console.get("/devices?sort=nonsense", *alice)
     assert status == 400 and "sort must be one of" in body
     status, body = console.get("/devices?page=0", *alice)

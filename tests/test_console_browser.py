@@ -117,6 +117,21 @@ def test_an_analyst_finds_the_relays_reads_why_and_triages_in_the_browser(setup,
     page.emulate_media(media="print")
     _shot(page, "evidence-print")
     page.emulate_media(media="screen")
+    page.pdf(path=str(ARTIFACTS / "evidence.pdf"), format="A4")  # as HR prints it (pdftoppm shows the pages)
+    assert (ARTIFACTS / "evidence.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_keyboard_focus_is_visible_and_reaches_the_content(setup, page):
+    _, console, _, _ = setup
+    page.goto(console.url + "/devices")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")  # the skip link: the next Tab lands in the page's own controls
+    page.keyboard.press("Tab")
+    focused = page.evaluate("[document.activeElement.name, getComputedStyle(document.activeElement).outlineStyle, "
+                            "getComputedStyle(document.activeElement).outlineWidth]")
+    assert focused == ["search", "solid", "3px"]
+    _shot(page, "devices-keyboard-focus")
 
 
 def test_a_refused_sql_write_is_explained_in_the_browser(setup, page):

@@ -96,10 +96,12 @@ def device_page(conn, where: DeviceFilter, sort: str, offset: int, limit: int) -
     count = "count(*) OVER ()" if clause else "NULL"
     found = conn.execute(f"SELECT d.device_id, {count} FROM devices d {person_join}{clause} "
                          f"ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
-    if not found or not clause:  # unfiltered, or past the last page: the count alone
-        total = conn.execute(f"SELECT count(*) FROM devices d {clause}", params).fetchone()[0]
-    else:
+    if found and clause:
         total = found[0][1]
+    elif clause and not offset:  # nothing matches: no second pass to count nothing
+        total = 0
+    else:  # unfiltered, or past the last page: the count alone
+        total = conn.execute(f"SELECT count(*) FROM devices d {clause}", params).fetchone()[0]
     if not found:
         return [], total
     ids = [row[0] for row in found]
