@@ -116,9 +116,10 @@ def test_an_analyst_finds_the_relays_reads_why_and_triages_in_the_browser(setup,
     assert "not a finding about any person" in page.inner_text("main")
     page.emulate_media(media="print")
     _shot(page, "evidence-print")
-    page.emulate_media(media="screen")
+    assert page.is_hidden("header.top") and page.is_hidden("a.skip")  # nothing but the evidence on paper
     page.pdf(path=str(ARTIFACTS / "evidence.pdf"), format="A4")  # as HR prints it (pdftoppm shows the pages)
     assert (ARTIFACTS / "evidence.pdf").read_bytes().startswith(b"%PDF")
+    page.emulate_media(media="screen")
 
 
 def test_keyboard_focus_is_visible_and_reaches_the_content(setup, page):
