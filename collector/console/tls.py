@@ -77,7 +77,8 @@ class PeerCertificateProtocol(H11Protocol):
 
     def __init__(self, *args, tls: ssl.SSLContext, handshakes: RefusedHandshakes, **kwargs):
         super().__init__(*args, **kwargs)
-        self.tls, self.handshakes, self.upgraded, self.handshake = tls, handshakes, False, None
+        self.tls, self.handshakes, self.handshake = tls, handshakes, None
+        self.upgraded = self.lost = False
         self._early: list[bytes] = []  # what the TLS layer passed up before our task resumed after the handshake
 
     def connection_made(self, transport) -> None:
@@ -94,6 +95,8 @@ class PeerCertificateProtocol(H11Protocol):
             return
         except (OSError, asyncio.TimeoutError):  # the client went away, or never finished: nothing was claimed
             return
+        if self.lost:  # gone between the handshake and now: never registered, so nothing to close
+            return
         der = tls.get_extra_info("ssl_object").getpeercert(binary_form=True)
         self.app_state = {**self.app_state, PEER_CERT: der}  # this connection's copy; uvicorn copies it per request
         self.upgraded = True
@@ -109,8 +112,10 @@ class PeerCertificateProtocol(H11Protocol):
             self._early.append(data)
 
     def connection_lost(self, exc) -> None:
-        if self.upgraded:  # before, the handshake's own failure ends `_upgrade`
+        if self.upgraded:
             super().connection_lost(exc)
+        else:  # a failed handshake ends `_upgrade` by itself; one that succeeded must not go on
+            self.lost = True
 
 
 def client_certificate_context(pki_dir) -> ssl.SSLContext:
