@@ -7,7 +7,8 @@ devices, the roster, triage and the latest report's findings, not report history
 `farmwatch-collector console` serves it over HTTPS; an analyst certificate asks for devices pages
 over one kept-alive connection, so each figure is the server's time plus a loopback round trip.
 Timed, first call then median and maximum of 5 more: the first page sorted by score; relays;
-a rule filter; a search by part of a serial; the last page; and the storage read alone
+a rule filter; a search by part of a serial, of a person's e-mail or name, of a hostname, and one
+that matches nothing (every search reads all hostnames and people); the last page; and the storage read alone
 (`device_page`) for the same unfiltered page.
 """
 from __future__ import annotations
@@ -33,7 +34,8 @@ from farmwatch.demo.launch import free_port, wait_for_port
 BIN = Path(sys.executable).parent
 PAGES = {"first page (by score)": "/devices", "relays": "/devices?verdict=relay",
          "rule filter": "/devices?rule=remote-control-running", "search serial": "/devices?search=FLT00123",
-         "last page": "/devices?page=2000"}
+         "search person": "/devices?search=person123", "search hostname": "/devices?search=lt-00012",
+         "search, no match": "/devices?search=nobody", "last page": "/devices?page=2000"}
 
 
 def _collector(home: Path, *args) -> str:

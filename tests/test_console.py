@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import socket
 import sqlite3
 import ssl
+import time
 import urllib.parse
 
 import pytest
@@ -16,6 +18,9 @@ from console_process import IDENTITY_HEADER, TRUSTED_PROXY, Console, issue_analy
 from test_collector_cli import collector
 
 from farmwatch.collector import pki
+from farmwatch.collector.console.tls import RefusedHandshakes
+from farmwatch.collector.ingest import Store
+from farmwatch.collector.storage.browse import DeviceFilter
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +77,53 @@ def test_no_certificate_is_refused_and_audited(home, console):
     assert _audit(home, "who = 'unknown' AND detail = '/devices' AND outcome LIKE 'refused: %'")
 
 
-def test_a_certificate_from_another_ca_fails_the_handshake(console, tmp_path):
+def _audit_peer(home, peer: str) -> list[tuple]:
+    with sqlite3.connect(home / "farmwatch.sqlite") as conn:
+        return conn.execute("SELECT who, via, action, outcome FROM audit WHERE peer = ? ORDER BY id", (peer,)).fetchall()
+
+
+def test_a_certificate_from_another_ca_is_refused_in_the_handshake_and_audited(home, console, tmp_path):
     other = pki.CertificateAuthority.create(tmp_path / "other")
     key, cert = other.issue_client("mallory", pki.ROLE_ANALYST, dt.timedelta(days=1))
+    mallory = _pem_files(tmp_path, "mallory", key, cert)
     with pytest.raises((ssl.SSLError, ConnectionError)):
-        console.get("/", *_pem_files(tmp_path, "mallory", key, cert))
+        console.get("/", *mallory, source="127.0.0.4")
+    [(who, via, action, outcome)] = _wait_for(lambda: _audit_peer(home, "127.0.0.4"))
+    assert (who, via, action) == ("unknown", "console", "console-tls")
+    assert outcome.startswith("refused: TLS handshake refused: the client certificate failed verification: ")
+    assert "not issued by this collector's CA" in outcome
+
+
+def test_a_flood_of_refused_handshakes_leaves_one_audit_row_a_minute_per_address(home, console, tmp_path):
+    other = pki.CertificateAuthority.create(tmp_path / "other")
+    key, cert = other.issue_client("scanner", pki.ROLE_ANALYST, dt.timedelta(days=1))
+    scanner = _pem_files(tmp_path, "scanner", key, cert)
+    for _ in range(15):
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            console.get("/", *scanner, source="127.0.0.5")
+    with socket.create_connection(("127.0.0.1", console.port), source_address=("127.0.0.5", 0)) as plain:
+        plain.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # plain HTTP on the HTTPS port
+        plain.recv(100)
+    assert len(_wait_for(lambda: _audit_peer(home, "127.0.0.5"))) == 1
+    status, _ = console.get("/devices", source="127.0.0.5")  # the console still answers that address
+    assert status == 401
+
+
+def test_refused_handshakes_are_audited_once_per_address_a_minute_and_the_rest_counted():
+    limit = RefusedHandshakes(audit=None, per_minute=3)
+    assert limit.allow("10.0.0.1", 0.0) and not limit.allow("10.0.0.1", 59.0)
+    assert limit.allow("10.0.0.2", 1.0) and limit.allow("10.0.0.3", 2.0)
+    assert not limit.allow("10.0.0.4", 3.0)  # three rows this minute already
+    assert limit.passed_over == 2
+    assert limit.allow("10.0.0.4", 61.0) and limit.allow("10.0.0.1", 62.0)
+
+
+def _wait_for(read, seconds: float = 10.0):
+    """The audit row of a refused handshake is written after the connection is closed: poll for it."""
+    deadline = time.monotonic() + seconds
+    while not (found := read()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
 
 
 def test_an_agent_certificate_is_refused_and_audited(home, console, tmp_path):
@@ -165,6 +212,8 @@ def test_devices_filters_search_sort_and_bad_input(console, alice):
     assert "SN-OFFICE" not in console.get("/devices?search=pfwc", *alice)[1]
     assert "no device matches" in console.get("/devices?search=pfw_", *alice)[1]  # _ is a character, not a wildcard
     assert "C027VREFFHAR" in console.get("/devices?os=macos", *alice)[1]
+    first, past_the_end = (console.get(f"/devices?verdict=relay&page={n}", *alice)[1] for n in (1, 9))
+    assert re.search(r"\((\d+) matching\)", first)[1] == re.search(r"\((\d+) matching\)", past_the_end)[1] != "0"
     status, body = console.get("/devices?sort=nonsense", *alice)
     assert status == 400 and "sort must be one of" in body
     status, body = console.get("/devices?page=0", *alice)
@@ -172,17 +221,58 @@ def test_devices_filters_search_sort_and_bad_input(console, alice):
     assert console.get("/devices/NO-SUCH", *alice)[0] == 404
 
 
+def test_a_person_search_finds_devices_stored_in_any_spelling_of_their_serial(tmp_path):
+    """The search reads the roster's serials as they are, and spells over only the device ids stored
+    unlike the roster (a partial index holds those): both kinds must be found, and nothing else."""
+    store = Store(tmp_path / "farmwatch.sqlite")
+    try:
+        with sqlite3.connect(tmp_path / "farmwatch.sqlite") as conn:
+            conn.executemany("INSERT INTO devices (device_id, hostname, score) VALUES (?, ?, ?)",
+                             [("SN-PLAIN-1", "desk-1", 10), (" sn-odd-2", "desk-2", 20), ("SN-OTHER-3", "desk-3", 30)])
+            conn.executemany("INSERT INTO roster (serial, email, user_name) VALUES (?, ?, ?)",
+                             [("SN-PLAIN-1", "dana@example.com", "Dana Park"), ("SN-ODD-2", "dan@example.com", "Dan Roe"),
+                              ("SN-OTHER-3", "erin@example.com", "Erin Lee")])
+        rows, total = store.device_page(DeviceFilter(search="DAN"), "score", 0, 50)
+        assert [row["device_id"] for row in rows] == [" sn-odd-2", "SN-PLAIN-1"] and total == 2
+        assert [row["person"] for row in rows] == ["dan@example.com", "dana@example.com"]
+        assert store.device_page(DeviceFilter(search="roe"), "score", 0, 50)[1] == 1
+        assert store.device_page(DeviceFilter(search="desk-3"), "score", 0, 50)[0][0]["device_id"] == "SN-OTHER-3"
+    finally:
+        store.close()
+
+
+def _sql(console, alice, fields: dict) -> tuple[int, str]:
+    token = _token(console.get("/sql", *alice)[1])
+    return _post(console, "/sql", {"token": token, **fields}, alice)
+
+
 def test_sql_reads_exports_csv_and_refuses_a_write_with_a_clear_message(home, console, alice):
-    status, body = console.get("/sql?q=" + urllib.parse.quote("SELECT device_id FROM devices ORDER BY 1"), *alice)
-    assert status == 200 and "SN-FARM-1" in body
-    status, body = console.get("/sql?format=csv&q=" + urllib.parse.quote("SELECT device_id FROM devices ORDER BY 1"),
-                               *alice)
+    status, body = _sql(console, alice, {"q": "SELECT device_id FROM devices ORDER BY 1"})
+    assert status == 200 and "SN-FARM-1" in body and 'name="format" value="csv"' in body
+    status, body = _sql(console, alice, {"q": "SELECT device_id FROM devices ORDER BY 1", "format": "csv"})
     assert status == 200 and body.splitlines()[0] == "device_id" and "PFWCWBL5" in body
-    status, body = console.get("/sql?q=" + urllib.parse.quote("DELETE FROM devices"), *alice)
+    status, body = _sql(console, alice, {"q": "DELETE FROM devices"})
     assert status == 400 and "Refused:" in body
     assert collector(home, "devices", "--json").stdout.count('"device_id"') == 5
     [(_, _, _, _, outcome)] = _audit(home, "action = 'sql' AND detail LIKE '%DELETE%'")
     assert outcome.startswith("error: refused:")
+
+
+def test_a_statement_in_a_link_is_shown_not_run(home, console, alice):
+    status, body = console.get("/sql?q=" + urllib.parse.quote("SELECT 'ran' || 'now' AS x"), *alice)
+    assert status == 200 and "SELECT &#39;ran&#39; || &#39;now&#39; AS x</textarea>" in body and "rannow" not in body
+
+
+def test_a_cross_site_sql_post_is_refused_and_audited(home, console, alice):
+    """Another site's page can make the analyst's browser post (with the certificate) but cannot read
+    the console's pages, so it has no token: the statement does not run, and the attempt is audited."""
+    for fields in ({"q": "SELECT count(*) FROM devices"}, {"q": "SELECT count(*) FROM devices", "token": "0" * 64,
+                                                           "format": "csv"}):
+        status, body = _post(console, "/sql", fields, alice)
+        assert status == 403 and "stale or came from another site" in body
+    refused = _audit(home, "action = 'sql' AND who = 'alice@example.com' AND outcome LIKE 'refused: this form is stale%'")
+    assert [detail for _, _, _, detail, _ in refused] == ["/sql?q=SELECT+count%28%2A%29+FROM+devices",
+                                                           "/sql?q=SELECT+count%28%2A%29+FROM+devices&format=csv"]
 
 
 def test_a_console_on_a_taken_port_says_so_and_exits_1(home):

@@ -116,7 +116,23 @@ def test_an_analyst_finds_the_relays_reads_why_and_triages_in_the_browser(setup,
     assert "not a finding about any person" in page.inner_text("main")
     page.emulate_media(media="print")
     _shot(page, "evidence-print")
+    assert page.is_hidden("header.top") and page.is_hidden("a.skip")  # nothing but the evidence on paper
+    page.pdf(path=str(ARTIFACTS / "evidence.pdf"), format="A4")  # as HR prints it (pdftoppm shows the pages)
+    assert (ARTIFACTS / "evidence.pdf").read_bytes().startswith(b"%PDF")
     page.emulate_media(media="screen")
+
+
+def test_keyboard_focus_is_visible_and_reaches_the_content(setup, page):
+    _, console, _, _ = setup
+    page.goto(console.url + "/devices")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")  # the skip link: the next Tab lands in the page's own controls
+    page.keyboard.press("Tab")
+    focused = page.evaluate("[document.activeElement.name, getComputedStyle(document.activeElement).outlineStyle, "
+                            "getComputedStyle(document.activeElement).outlineWidth]")
+    assert focused == ["search", "solid", "3px"]
+    _shot(page, "devices-keyboard-focus")
 
 
 def test_a_refused_sql_write_is_explained_in_the_browser(setup, page):

@@ -8,6 +8,7 @@ import hmac
 import logging
 import os
 import time
+import urllib.parse
 from importlib.resources import files
 
 from starlette.applications import Starlette
@@ -55,7 +56,7 @@ class Console:
 
     def _serve(self, request, page, action: str, form):
         peer = request.client.host if request.client else ""
-        detail = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        detail = _detail(request, form)
         try:
             viewer = self.gate.admit(peer, getattr(request.state, PEER_CERT, None), request.headers)
             if form is not None and not hmac.compare_digest(str(form.get("token", "")), self.form_token(viewer)):
@@ -87,6 +88,15 @@ class Console:
 
     def message(self, request, status: int, title: str, text: str) -> HTMLResponse:
         return self.render(request, "message.html", status, title=title, text=text, viewer=None)
+
+
+def _detail(request, form) -> str:
+    """What was asked, for the audit: the path with its query, and a form's fields (a statement, a
+    triage change) in the same encoding — all but the token, which proves nothing to a reader."""
+    fields = [(name, str(value)) for name, value in (form.multi_items() if form is not None else [])
+              if name != "token"]
+    query = "&".join(part for part in (request.url.query, urllib.parse.urlencode(fields)) if part)
+    return request.url.path + (f"?{query}" if query else "")
 
 
 # Pages hold people's names and evidence: never cached, never framed by another site, no script but

@@ -166,7 +166,11 @@ def flags(req: Request):
 
 
 def sql(req: Request):
-    statement = req.param("q")
+    """GET shows the form (a link may carry a statement to fill in, never to run); POST runs it: a POST
+    carries the viewer's form token, so another site cannot run a statement in an analyst's name."""
+    if req.form is None:
+        return req.render("sql.html", statement=req.param("q"), result=None, error="")
+    statement = str(req.form.get("q") or "").strip()
     if not statement:
         return req.render("sql.html", statement="", result=None, error="")
     try:
@@ -175,7 +179,7 @@ def sql(req: Request):
         raise Answered(req.render("sql.html", 400, statement=statement, result=None, error=str(exc)),
                        f"refused: {exc}") from exc
     req.entry.rows = len(result.rows)
-    if req.param("format") == "csv":
+    if req.form.get("format") == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(result.columns)
@@ -206,5 +210,5 @@ ROUTES = (
     ("/clusters", clusters, "console-clusters", ("GET",)),
     ("/clusters/{cluster_id}", cluster, "console-cluster", ("GET",)),
     ("/flags", flags, "console-flags", ("GET",)),
-    ("/sql", sql, "sql", ("GET",)),
+    ("/sql", sql, "sql", ("GET", "POST")),
 )

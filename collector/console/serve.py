@@ -13,6 +13,6 @@ def run(config, store, host: str, port: int) -> None:
     gate = Gate(Authenticator(store, [], ca.cert), config.console_trusted_proxies, config.console_identity_header)
     audit = AuditLog(config.database)
     try:
-        tls.server(app.build(config, store, gate, audit), config.pki_dir, host, port).run()
+        tls.server(app.build(config, store, gate, audit), config.pki_dir, host, port, audit).run()
     finally:
         audit.close()

@@ -24,6 +24,13 @@ def create_schema(db) -> None:
     db["devices"].create_index(["os"], if_not_exists=True)
     db["findings"].create_index(["rule", "report_id"], if_not_exists=True)
     db["roster"].create_index(["department"], if_not_exists=True)
+    # A search reads every hostname and every person, so it scans these narrow indexes instead of the
+    # wide rows; the few devices stored under a spelling that is not the roster's (`_UNUSUAL_ID`) sit
+    # in a partial index, so the common case never spells a device id over per row.
+    db["devices"].create_index(["hostname", "score", "device_id"], index_name="idx_devices_search",
+                               if_not_exists=True)
+    db["roster"].create_index(["email", "user_name", "serial"], index_name="idx_roster_people", if_not_exists=True)
+    db.execute(f"CREATE INDEX IF NOT EXISTS idx_devices_unusual_id ON devices (device_id) WHERE {_UNUSUAL_ID}")
 
 
 @dataclass(frozen=True)
@@ -59,10 +66,12 @@ class DeviceFilter:
             params += [self.rule, self.rule]
         if self.search:  # device ids are kept in their one spelling, upper case (common.device_id)
             like = f"%{_literal(self.search.strip().lower())}%"
-            clauses.append(f"(d.device_id LIKE ? {_ESCAPE} OR lower(d.hostname) LIKE ? {_ESCAPE} OR {_SERIAL} IN "
-                           f"(SELECT serial FROM roster WHERE lower(email) LIKE ? {_ESCAPE} OR lower(user_name) "
-                           f"LIKE ? {_ESCAPE}))")
-            params += [canonical_device_id(like), like, like, like]
+            # e-mails are stored in lower case (roster.normalise_email): one lower() fewer per person
+            people = f"SELECT serial FROM roster WHERE email LIKE ? {_ESCAPE} OR lower(user_name) LIKE ? {_ESCAPE}"
+            clauses.append(f"(d.device_id LIKE ? {_ESCAPE} OR lower(d.hostname) LIKE ? {_ESCAPE} OR d.device_id IN "
+                           f"({people} UNION SELECT device_id FROM devices WHERE {_UNUSUAL_ID} AND "
+                           f"upper(trim(device_id)) IN ({people})))")
+            params += [canonical_device_id(like), like, like, like, like, like]
         return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
 
 
@@ -74,6 +83,7 @@ def _literal(text: str) -> str:
 
 
 _SERIAL = "upper(trim(d.device_id))"  # the roster's spelling of a device id
+_UNUSUAL_ID = "device_id <> upper(trim(device_id))"  # a device stored under another spelling than the roster's
 _TRIAGE_OF_D = _TRIAGE.replace("t.state", "(SELECT state FROM triage WHERE triage.device_id = d.device_id)")
 
 
@@ -86,10 +96,12 @@ def device_page(conn, where: DeviceFilter, sort: str, offset: int, limit: int) -
     count = "count(*) OVER ()" if clause else "NULL"
     found = conn.execute(f"SELECT d.device_id, {count} FROM devices d {person_join}{clause} "
                          f"ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
-    if not found or not clause:  # unfiltered, or past the last page: the count alone
-        total = conn.execute(f"SELECT count(*) FROM devices d {clause}", params).fetchone()[0]
-    else:
+    if found and clause:
         total = found[0][1]
+    elif clause and not offset:  # nothing matches: no second pass to count nothing
+        total = 0
+    else:  # unfiltered, or past the last page: the count alone
+        total = conn.execute(f"SELECT count(*) FROM devices d {clause}", params).fetchone()[0]
     if not found:
         return [], total
     ids = [row[0] for row in found]
