@@ -30,6 +30,7 @@ from farmwatch.collector import pki
 REPO = Path(__file__).resolve().parents[1]
 PACKAGING = REPO / "packaging"
 UNIT_FILE = PACKAGING / "systemd" / "farmwatch-collector.service"
+CONSOLE_UNIT_FILE = PACKAGING / "systemd" / "farmwatch-console.service"
 CONTROL = PACKAGING / "debian" / "collector"
 GUIDE = (REPO / "docs" / "deploy.md").read_text()
 DEB_PYTHON = "/usr/bin/python3"
@@ -113,6 +114,28 @@ def test_unit_waits_for_the_server_certificate_pki_init_makes():
     assert condition == HOME / "pki" / pki.CertificateAuthority.SERVER_CERT
 
 
+def test_console_unit_serves_the_packaged_home_under_the_collectors_confinement():
+    console, collector = read_unit(CONSOLE_UNIT_FILE.read_text()), read_unit(UNIT_FILE.read_text())
+    argv = shlex.split(console["Service"]["ExecStart"])
+    assert argv[0] == f"{COLLECTOR.venv}/bin/farmwatch-collector"
+    args = collector_cli.build_parser().parse_args(argv[1:])
+    assert (args.command, Path(args.home), args.listen) == ("console", HOME, "127.0.0.1:8443")
+    assert console["Unit"]["ConditionPathExists"] == collector["Unit"]["ConditionPathExists"]
+    differs = {"ExecStart", "SyslogIdentifier", "LimitNOFILE"}  # the command, its name, agents' connections
+    assert {key: value for key, value in console["Service"].items() if key not in differs} == \
+        {key: value for key, value in collector["Service"].items() if key not in differs}
+
+
+def test_console_unit_verifies_and_is_not_enabled_by_the_package(tmp_path):
+    text = CONSOLE_UNIT_FILE.read_text().replace(f"ExecStart={COLLECTOR.venv}/bin/farmwatch-collector",
+                                                 f"ExecStart={sys.executable}")
+    done = verify(text, tmp_path, CONSOLE_UNIT_FILE.name)
+    assert done.returncode == 0, done.stderr
+    postinst = (CONTROL / "postinst").read_text()
+    assert "enable farmwatch-console" not in postinst and "farmwatch-console.service" in postinst
+    assert "farmwatch-console.service" in (CONTROL / "prerm").read_text()
+
+
 def unit_for(root: Path, home: Path, listen: str) -> str:
     """The installed unit with its paths pointed into `root` and `home` and another address."""
     text = (root / COLLECTOR.placements["packaging/systemd/farmwatch-collector.service"].relative_to("/")).read_text()
@@ -121,9 +144,9 @@ def unit_for(root: Path, home: Path, listen: str) -> str:
     return text.replace(f"ConditionPathExists={HOME}/", f"ConditionPathExists={home}/")
 
 
-def verify(text: str, tmp_path: Path) -> subprocess.CompletedProcess:
+def verify(text: str, tmp_path: Path, name: str = UNIT_FILE.name) -> subprocess.CompletedProcess:
     analyze = ensure_tool("systemd-analyze", "systemd")
-    unit = tmp_path / UNIT_FILE.name
+    unit = tmp_path / name
     unit.write_text(text)
     return subprocess.run([analyze, "verify", "--man=no", "--generators=no", str(unit)], capture_output=True, text=True)
 
@@ -147,10 +170,10 @@ def test_unit_exposure_is_low(tmp_path):
 # -- the maintainer scripts ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("script", COLLECTOR.maintainer_scripts)
-def test_maintainer_scripts_parse_and_name_only_the_collector_unit(script):
+def test_maintainer_scripts_parse_and_name_only_the_collectors_units(script):
     path = CONTROL / script
     subprocess.run(["sh", "-n", str(path)], check=True)
-    assert set(re.findall(r"[\w-]+\.service", path.read_text())) <= {UNIT_FILE.name}
+    assert set(re.findall(r"[\w-]+\.service", path.read_text())) <= {UNIT_FILE.name, CONSOLE_UNIT_FILE.name}
     assert "/var/lib/farmwatch\n" not in path.read_text() and "/opt/farmwatch/venv" not in path.read_text()
 
 
@@ -275,8 +298,10 @@ def test_package_holds_its_venv_unit_and_command_and_not_the_agents(deb, tmp_pat
     names = {line.split()[5].removeprefix(".") for line in listing}
     venv = str(COLLECTOR.venv)
     assert {"/usr/lib/systemd/system/farmwatch-collector.service", f"{venv}/bin/farmwatch-collector",
-            f"{venv}/pyvenv.cfg", "/usr/share/doc/farmwatch-collector/deploy.md"} <= names
+            f"{venv}/pyvenv.cfg", "/usr/share/doc/farmwatch-collector/deploy.md",
+            "/usr/lib/systemd/system/farmwatch-console.service", "/usr/share/doc/farmwatch-collector/console.md"} <= names
     assert any("/site-packages/sqlite_utils/" in name for name in names), "the collector extra is installed"
+    assert any("/site-packages/starlette/" in name for name in names), "the console extra is installed"
     assert f"{venv}/bin/farmwatch-agent" not in names
     assert not any(name.startswith(("/opt/farmwatch/venv", "/etc/", "/var/")) for name in names), \
         "nothing of the agent's package, no conffile, no state shipped"

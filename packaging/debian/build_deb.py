@@ -18,8 +18,9 @@ in postinst) keeps installs offline and identical on every laptop; the price is 
 is tied to one Python minor version, which its Depends names.
 
 The agent's venv holds the agent only: the collector's extra dependencies are not installed, and
-the farmwatch-collector script is left out. The collector's venv holds the `collector` extra; its
-farmwatch-agent script is left out (the collector imports a few agent modules, so the code stays).
+the farmwatch-collector script is left out. The collector's venv holds the `collector` and `console`
+extras (the web console's unit ships beside the collector's, not enabled); its farmwatch-agent
+script is left out.
 Neither carries the farmwatch-analyst script: analysts install it with pip on their own machines.
 Bytecode is compiled by postinst, not shipped. Each package's control files are in its own folder:
 packaging/debian/ for the agent, packaging/debian/collector/ for the collector.
@@ -92,8 +93,11 @@ COLLECTOR = Package(
     command_link=Path("/usr/bin/farmwatch-collector"),
     placements={"packaging/systemd/farmwatch-collector.service":
                 Path("/usr/lib/systemd/system/farmwatch-collector.service"),
-                "docs/deploy.md": Path("/usr/share/doc/farmwatch-collector/deploy.md")},
-    extras=("collector",), left_out_scripts=("farmwatch-agent", "farmwatch-analyst"),
+                "packaging/systemd/farmwatch-console.service":
+                Path("/usr/lib/systemd/system/farmwatch-console.service"),
+                "docs/deploy.md": Path("/usr/share/doc/farmwatch-collector/deploy.md"),
+                "docs/console.md": Path("/usr/share/doc/farmwatch-collector/console.md")},
+    extras=("collector", "console"), left_out_scripts=("farmwatch-agent", "farmwatch-analyst"),
 )
 PACKAGES = {"agent": AGENT, "collector": COLLECTOR}
 
