@@ -245,7 +245,7 @@ def test_purge_keeps_the_home_with_the_ca(tmp_path):
 
 def test_upgrade_stops_the_service_before_dpkg_swaps_the_code(tmp_path):
     calls, _, _ = run_script(tmp_path, "prerm", "upgrade", systemd=True)
-    assert f"deb-systemd-invoke stop {UNIT_FILE.name}" in calls
+    assert f"deb-systemd-invoke stop {UNIT_FILE.name} {CONSOLE_UNIT_FILE.name}" in calls
 
 
 # -- make help ----------------------------------------------------------------------------------
