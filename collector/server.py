@@ -24,6 +24,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 
 from farmwatch.collector import enrollment, fleet, ingest, pki, query_service, threads
+from farmwatch.collector.storage import describe as describe_database
 from farmwatch.collector.audit import AuditLog
 from farmwatch.collector.budget import Budget, DeviceBudgets, OverBudget
 from farmwatch.collector.config import CollectorConfig, ConfigError
@@ -447,7 +448,7 @@ class CollectorServer:
             self._every(self.config.fleet.correlate_every_minutes * 60, "correlation", self._correlate)
         self.events.run(self._start())
         log.info("event=serving listen=%s port=%d database=%s", self.config.listen, self.port,
-                 self.config.database)
+                 describe_database(self.config.database))
 
     def stop(self, grace: float = 10.0) -> None:
         self._stopping.set()

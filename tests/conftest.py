@@ -117,6 +117,43 @@ def no_collector_outlives_its_module():
     assert not running, f"{len(running)} collector event loop(s) still running: stop every server a test starts"
 
 
+# -- both engines: SQLite (a file) and PostgreSQL (a real server, tests/pg_server.py) --------------
+
+ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from pg_server import Server
+
+    server = Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A new, empty PostgreSQL database for one test."""
+    url = postgres_server.new_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, monkeypatch):
+    """Each test that takes it runs on both engines; on PostgreSQL every collector and store the
+    test opens through its config uses a database of its own ($FARMWATCH_DATABASE_URL)."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("FARMWATCH_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    return request.param
+
+
+@pytest.fixture
+def database(engine, tmp_path):
+    """Where a test's store lives on this engine: a SQLite path, or the PostgreSQL URL."""
+    return os.environ["FARMWATCH_DATABASE_URL"] if engine == "postgresql" else tmp_path / "farmwatch.sqlite"
+
+
 @pytest.fixture
 def collector_home(tmp_path) -> Path:
     home = tmp_path / "collector"

@@ -1,7 +1,7 @@
 """The `audit` table's writes: one row before an analyst's question runs, completed after.
 
 `AuditTrail` has its own connection, safe to share between RPC threads, so an audit row never
-waits for the ingest writer's batch.
+waits for the ingest writer's batch. On PostgreSQL the table is made with the rest of the schema.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from farmwatch.collector.storage import is_url
 from farmwatch.collector.storage.schema import create_audit_schema
 from farmwatch.collector.storage.sqlite import connect
 from farmwatch.collector.storage.types import WriteFailed
@@ -18,9 +19,14 @@ from farmwatch.common.clock import now_rfc3339
 
 
 class AuditTrail:
-    def __init__(self, database: Path):
-        self._conn = connect(Path(database))
+    def __init__(self, database: Path | str):
         self._lock = threading.Lock()
+        if is_url(database):
+            from farmwatch.collector.storage import postgres
+
+            self._conn, self._errors = postgres.connect(str(database)), postgres.errors()
+            return
+        self._conn, self._errors = connect(Path(database)), (sqlite3.Error,)
         create_audit_schema(sqlite_utils.Database(self._conn))  # also for a database made before this table
 
     def close(self) -> None:
@@ -32,11 +38,11 @@ class AuditTrail:
             with self._lock:
                 cursor = self._conn.execute(
                     "INSERT INTO audit (at, who, via, cert_serial, peer, action, detail, detail_sha256, detail_bytes, "
-                    "outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')",
+                    "outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running') RETURNING id",
                     (now_rfc3339(), who, via, cert_serial, peer, action, detail, detail_sha256, detail_bytes))
-        except sqlite3.Error as exc:
+                return cursor.fetchall()[0][0]  # all of it: SQLite ends the statement only then
+        except self._errors as exc:
             raise WriteFailed(str(exc)) from exc
-        return cursor.lastrowid
 
     def finish(self, entry_id: int, rows: int, outcome: str, duration_ms: int) -> None:
         with self._lock:

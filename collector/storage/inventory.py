@@ -19,7 +19,7 @@ def create_schema(db) -> None:
         columns.update({"first_seen": str, "last_seen": str, "first_report_id": str, "present": int})
         db[table.name].create(columns, if_not_exists=True)
         db[table.name].create_index(["device_id", "present", "key"], if_not_exists=True)
-        select = ", ".join(f"t.{c}" for c in table.columns)
+        select = ", ".join(f't."{c}"' for c in table.columns)  # `user` is reserved in PostgreSQL
         db.create_view(
             f"current_{table.name}",
             f"SELECT t.device_id, {select}, t.first_seen, d.last_seen "
@@ -77,7 +77,7 @@ def _diff(conn, table, device_id, report_id, seen_at, previous_seen, report):
     present = {
         tuple(values): rowid
         for rowid, *values in conn.execute(
-            f"SELECT rowid, {', '.join(table.identity)} FROM {table.name} WHERE device_id = ? AND present = 1",
+            f"SELECT rowid, {_names(table.identity)} FROM {table.name} WHERE device_id = ? AND present = 1",
             (device_id,),
         )
     }
@@ -88,8 +88,13 @@ def _diff(conn, table, device_id, report_id, seen_at, previous_seen, report):
     columns = table.columns
     placeholders = ", ".join("?" * (len(columns) + 6))
     conn.executemany(
-        f"INSERT INTO {table.name} (device_id, key, {', '.join(columns)}, first_seen, last_seen, "
+        f"INSERT INTO {table.name} (device_id, key, {_names(columns)}, first_seen, last_seen, "
         f"first_report_id, present) VALUES ({placeholders})",
         [(device_id, table.key(row), *(row[c] for c in columns), seen_at, seen_at, report_id, 1)
          for row in new.values()],
     )
+
+
+def _names(columns) -> str:
+    """Column names quoted: an inventory column may be a word PostgreSQL reserves (`user`)."""
+    return ", ".join(f'"{c}"' for c in columns)

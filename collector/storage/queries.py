@@ -53,7 +53,7 @@ def flags(conn) -> list[dict]:
         "SELECT ff.device_id, d.hostname, d.verdict, d.score, ff.severity, ff.rule, ff.summary, "
         "ff.computed_at, NULL, ff.evidence, 'fleet' FROM fleet_findings ff "
         "LEFT JOIN devices d ON d.device_id = ff.device_id "
-        f"WHERE d.device_id IS NULL OR d.verdict IN ({_FLAGGED})) "
+        f"WHERE d.device_id IS NULL OR d.verdict IN ({_FLAGGED})) AS flagged "
         f"ORDER BY score DESC, device_id, {_SEVERITY_ORDER.format('')}")
     for row in rows:
         row["evidence"] = json.loads(row["evidence"])

@@ -1,5 +1,7 @@
 """The database's one description: tables, indexes, views, triggers and the migrations between
-schema versions (`PRAGMA user_version`). Made through sqlite-utils (readable, migratable).
+schema versions (`PRAGMA user_version`). Made through sqlite-utils (readable, migratable); the
+same calls make the PostgreSQL schema through `postgres_schema.PgDatabase`, so a table declared
+here exists on both engines with the same name and columns.
 
 Users query these tables (README.md "The database"): names and columns do not change lightly.
 """
@@ -7,7 +9,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from farmwatch.collector.storage import inventory, roster
+from farmwatch.collector.storage import inventory, jobs, roster
 
 # 6: the audit's whole-statement columns; 7: device_scans (hashed Wi-Fi neighbourhoods); 8: the replays
 # index; 9: certificates_subject_key (one spelling per serial). create_schema adds the new tables and
@@ -48,6 +50,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     inventory.create_schema(db)
     roster.create_schema(db)
     create_fleet_schema(db)
+    jobs.create_schema(db)
 
 
 def _create_enrollment_tables(db: sqlite_utils.Database) -> None:
@@ -151,6 +154,12 @@ def _create_location_tables(db: sqlite_utils.Database) -> None:
     db["location_keys"].create({"kind": str, "value": str, "devices": int}, pk=("kind", "value"),
                                if_not_exists=True)
     db.execute("CREATE INDEX IF NOT EXISTS idx_location_keys_shared ON location_keys (devices) WHERE devices >= 2")
+    if getattr(db, "engine", "sqlite") == "postgresql":
+        from farmwatch.collector.storage.postgres_schema import LOCATION_KEYS_TRIGGER
+
+        for statement in LOCATION_KEYS_TRIGGER:
+            db.execute(statement)
+        return
     db.execute(
         "CREATE TRIGGER IF NOT EXISTS device_locations_count AFTER INSERT ON device_locations BEGIN "
         "INSERT INTO location_keys (kind, value, devices) VALUES (new.kind, new.value, 1) "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from farmwatch.collector.storage import analyst_sql, enrollment, feeds, queries, reports, schema
+from farmwatch.collector.storage import analyst_sql, enrollment, feeds, jobs, queries, reports, schema
 from farmwatch.collector.storage.correlation import FleetReads, FleetWrites
 from farmwatch.collector.storage.types import StoreFull
 
@@ -31,6 +31,8 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 
 class SqliteStorage:
+    engine = "sqlite"
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -179,3 +181,10 @@ class SqliteStorage:
     def fleet_writes(self):
         with self.transaction() as conn:
             yield FleetWrites(conn)
+
+    def claim_job(self, job: str, every_seconds: float, owner: str) -> bool:
+        """Whether this process runs `job` now (`jobs.claim`; one collector per file, so it always
+        does unless a run started within the interval)."""
+        jobs.create_schema(self.db)  # also for a database made before this table
+        with self.transaction() as conn:
+            return jobs.claim(conn, job, every_seconds, owner)

@@ -1,0 +1,248 @@
+"""The PostgreSQL backend: several collectors sharing one database (docs/scale.md).
+
+The same storage modules (`reports`, `enrollment`, `queries`, ...) run on a psycopg connection
+through `postgres_sql.PgConnection`, with the schema `schema` describes (`postgres_schema`).
+Connections: one writer, used by one thread at a time as SQLite's is; one reader per thread;
+every connection is in autocommit mode and a unit of work opens its own transaction.
+
+What several collectors on one database need, and where it is kept:
+- an ingest batch locks (transaction-scoped advisory locks) each report id and device it stores,
+  so the same report sent to two collectors at once is stored once and a device's reports are
+  ordered one batch after the other;
+- enrollment takes one cluster-wide advisory lock for its transaction: a token is checked and
+  used once across every collector (SQLite's BEGIN IMMEDIATE does the same on one host);
+- revocation and replay state are read from the database on every call (no cache to go stale);
+- `claim_job` lets one collector of the cluster run a periodic job per interval.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+from farmwatch.collector.storage import enrollment, feeds, jobs, queries, reports, schema
+from farmwatch.collector.storage.correlation import FleetReads, FleetWrites
+from farmwatch.collector.storage.postgres_schema import (JULIANDAY, PgDatabase, schema_version,
+                                                         set_schema_version)
+from farmwatch.collector.storage.postgres_sql import PgConnection
+from farmwatch.collector.storage.types import StoreFull, Unavailable
+
+# Advisory lock keys (one namespace per purpose; the second key is a hash of what is locked).
+_MIGRATE, _ENROLL, _REPORT, _DEVICE = 7001, 7002, 7003, 7004
+
+
+def connect(url: str) -> PgConnection:
+    """An autocommit connection; Unavailable (naming the host, never the password) when the server
+    cannot be reached."""
+    import psycopg
+
+    try:
+        conn = psycopg.connect(url, autocommit=True, application_name="farmwatch-collector")
+    except psycopg.OperationalError as exc:
+        raise Unavailable(f"PostgreSQL at {redact(url)} cannot be reached: {_first_line(exc)}") from None
+    return PgConnection(conn)
+
+
+def errors() -> tuple[type[Exception], ...]:
+    """The exceptions a failed statement raises (psycopg is imported only for PostgreSQL)."""
+    import psycopg
+
+    return (psycopg.Error,)
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        params = conninfo_to_dict(url)
+    except Exception:  # not parseable: say nothing of it
+        return "postgresql://(unreadable URL)"
+    params.pop("password", None)
+    user, host, port, db = (params.get(k) for k in ("user", "host", "port", "dbname"))
+    where = f"{host or 'localhost'}{':' + port if port else ''}"
+    return f"postgresql://{user + '@' if user else ''}{where}/{db or ''}" if "://" in url else make_conninfo(**params)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+class PostgresStorage:
+    engine = "postgresql"
+
+    def __init__(self, url: str):
+        self.url = url
+        self.path = url  # what `open_storage` was given, as SqliteStorage's path
+        self.conn = connect(url)
+        self.db = PgDatabase(self.conn)
+        self._write_lock = threading.RLock()
+        self._readers = threading.local()
+        self._all_readers: list[PgConnection] = []
+        self._migrate()
+
+    def __str__(self) -> str:
+        return redact(self.url)
+
+    def close(self) -> None:
+        for conn in [self.conn, *self._all_readers]:
+            conn.close()
+
+    def _migrate(self) -> None:
+        with self.transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(?, 0)", (_MIGRATE,))  # two collectors starting at once
+            if schema_version(conn) >= schema.SCHEMA_VERSION:
+                return
+            conn.execute(JULIANDAY)
+            schema.create_schema(self.db)
+            schema.create_audit_schema(self.db)
+            schema.create_export_cursor_schema(self.db)
+            set_schema_version(conn, schema.SCHEMA_VERSION)
+
+    # -- this backend's own ---------------------------------------------------------------
+    @contextmanager
+    def transaction(self, *lock_keys: int):
+        """One transaction on the writer connection (one thread at a time), holding the cluster-wide
+        advisory locks `lock_keys` until it ends."""
+        with self._write_lock:
+            yield from _in_transaction(self.conn, lock_keys)
+
+    def reader(self) -> PgConnection:
+        conn = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = self._readers.conn = connect(self.url)
+            self._all_readers.append(conn)
+        return conn
+
+    def rows(self, sql: str, params=()) -> list[dict]:
+        return queries._rows(self.reader(), sql, params)
+
+    # -- reports --------------------------------------------------------------------------
+    @contextmanager
+    def batch(self):
+        import psycopg
+
+        try:
+            with self.transaction() as conn:
+                yield _LockingBatch(conn)
+        except psycopg.errors.DiskFull as exc:
+            raise StoreFull(_first_line(exc)) from exc
+        except psycopg.OperationalError as exc:
+            raise Unavailable(_first_line(exc)) from exc
+
+    def prune_raw(self, older_than_days: int) -> int:
+        if older_than_days <= 0:
+            return 0
+        with self.transaction() as conn:
+            return reports.prune_raw(conn, older_than_days)
+
+    def stored_reports(self, batch: int = 500):
+        return reports.stored_reports(self.reader, batch)
+
+    def envelope(self, report_id: str) -> dict | None:
+        return reports.envelope(self.reader(), report_id)
+
+    def count(self, table: str) -> int:
+        return self.reader().execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    # -- enrollment -----------------------------------------------------------------------
+    @contextmanager
+    def enrollment_records(self):
+        with self.transaction(_ENROLL) as conn:
+            yield enrollment.EnrollmentRecords(conn)
+
+    def certificate_status(self, serial: str):
+        return enrollment.certificate_status(self.reader(), serial)
+
+    def tokens(self) -> list[dict]:
+        return enrollment.tokens(self.reader())
+
+    # -- questions ------------------------------------------------------------------------
+    def devices(self, verdict=None, cluster=None, user=None) -> list[dict]:
+        return queries.devices(self.reader(), verdict, cluster, user)
+
+    def flags(self) -> list[dict]:
+        return queries.flags(self.reader())
+
+    def device(self, device_id: str, history: int = 20) -> dict | None:
+        return queries.device(self.reader(), device_id, history)
+
+    def fleet_findings(self, device_id: str | None = None) -> list[dict]:
+        return queries.fleet_findings(self.reader(), device_id)
+
+    def clusters(self, include_inactive: bool = False, min_score: int = 0) -> list[dict]:
+        return queries.clusters(self.reader(), include_inactive, min_score)
+
+    def cluster(self, cluster_id: str, history: int = 100) -> dict | None:
+        return queries.cluster(self.reader(), cluster_id, history)
+
+    def verdict_counts(self) -> dict[str, int]:
+        return queries.verdict_counts(self.reader())
+
+    def department_of(self, serial: str) -> str | None:
+        return queries.department_of(self.reader(), serial)
+
+    def analyst_query(self, query: str, **limits):
+        from farmwatch.collector.storage import analyst_sql
+
+        return analyst_sql.run(self.url, query, **limits)
+
+    # -- export cursors -------------------------------------------------------------------
+    def export_cursor(self, sink: str) -> dict[str, dict]:
+        return feeds.load_cursor(self.reader(), sink)
+
+    def mark_exported(self, sink: str, key: str, state: str, flag: dict) -> None:
+        with self.transaction() as conn:
+            feeds.mark_sent(conn, sink, key, state, flag)
+
+    def forget_exported(self, sink: str, key: str | None = None) -> None:
+        with self.transaction() as conn:
+            feeds.forget(conn, sink, key)
+
+    def device_verdicts(self, device_ids: list[str]) -> dict[str, dict]:
+        return feeds.device_verdicts(self.reader(), device_ids)
+
+    # -- fleet correlation ----------------------------------------------------------------
+    @contextmanager
+    def fleet_snapshot(self):
+        """One consistent read (REPEATABLE READ) on a connection of its own."""
+        conn = connect(self.url)
+        try:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield FleetReads(conn)
+        finally:
+            conn.close()
+
+    @contextmanager
+    def fleet_writes(self):
+        with self.transaction() as conn:
+            yield FleetWrites(conn)
+
+    def claim_job(self, job: str, every_seconds: float, owner: str) -> bool:
+        with self.transaction() as conn:
+            return jobs.claim(conn, job, every_seconds, owner)
+
+
+def _in_transaction(conn: PgConnection, lock_keys):
+    conn.execute("BEGIN")
+    try:
+        for key in lock_keys:
+            conn.execute("SELECT pg_advisory_xact_lock(?, 0)", (key,))
+        yield conn
+    except BaseException:
+        if not conn.raw.closed:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+class _LockingBatch(reports.ReportBatch):
+    """A batch that locks each report id and device across the cluster before reading it (see
+    the module docstring); the locks end with the batch's transaction."""
+
+    def is_stored(self, report_id: str) -> bool:
+        self.conn.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", (_REPORT, report_id))
+        return super().is_stored(report_id)
+
+    def device_state(self, device_id: str):
+        self.conn.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", (_DEVICE, device_id))
+        return super().device_state(device_id)
