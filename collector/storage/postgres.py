@@ -16,16 +16,26 @@ What several collectors on one database need, and where it is kept:
 """
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import contextmanager
 
 from farmwatch.collector.storage import enrollment, feeds, jobs, queries, reports, schema
 from farmwatch.collector.storage.correlation import FleetReads, FleetWrites
+from farmwatch.collector.storage.postgres_analyst import ROLE as ANALYST
 from farmwatch.collector.storage.postgres_schema import (JULIANDAY, PgDatabase, schema_version,
                                                          set_schema_version)
 from farmwatch.collector.storage.postgres_sql import PgConnection
 from farmwatch.collector.storage.types import StoreFull, Unavailable
 
+log = logging.getLogger("farmwatch.collector.storage")
+
+ANALYST_ROLE = (
+    f"DO $$ BEGIN CREATE ROLE {ANALYST} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+    f"GRANT {ANALYST} TO CURRENT_USER",
+    f"GRANT USAGE ON SCHEMA public TO {ANALYST}",
+    f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {ANALYST}",
+)
 # Advisory lock keys (one namespace per purpose; the second key is a hash of what is locked).
 _MIGRATE, _ENROLL, _REPORT, _DEVICE = 7001, 7002, 7003, 7004
 
@@ -97,6 +107,19 @@ class PostgresStorage:
             schema.create_audit_schema(self.db)
             schema.create_export_cursor_schema(self.db)
             set_schema_version(conn, schema.SCHEMA_VERSION)
+        self._grant_analyst_role()
+
+    def _grant_analyst_role(self) -> None:
+        """The role analyst SQL runs as: SELECT on these tables only (postgres_analyst). Made when this
+        database user may; otherwise analyst queries say how to make it (docs/scale.md)."""
+        import psycopg
+
+        for statement in ANALYST_ROLE:
+            try:
+                self.conn.execute(statement)
+            except psycopg.errors.InsufficientPrivilege as exc:
+                log.warning("event=analyst_role_missing reason=%r", _first_line(exc))
+                return
 
     # -- this backend's own ---------------------------------------------------------------
     @contextmanager
