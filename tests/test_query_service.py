@@ -13,6 +13,9 @@ from farmwatch.agent import transport
 from farmwatch.collector import enrollment
 from farmwatch.v1 import query_pb2, query_pb2_grpc
 
+# on both engines: SQLite and a real PostgreSQL server (conftest `engine`)
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 @pytest.fixture
 def fleet(collector):

@@ -40,8 +40,8 @@ def translate(sql: str) -> str:
                 out.append(_RENAMED[function])
             else:  # two or more arguments: the scalar form; one: the aggregate, left as it is
                 out.append(_SCALAR[function] if _has_top_level_comma(sql, match.end()) else token)
-        else:
-            out.append(token)
+        else:  # a quoted string or name, `::`: psycopg reads `%` even inside quotes
+            out.append(token.replace("%", "%%"))
     out.append(sql[at:])
     return "".join(out)
 
