@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import os
 import signal
+import socket
 import threading
 import uuid
 from concurrent import futures
@@ -30,7 +31,7 @@ from farmwatch.collector.budget import Budget, DeviceBudgets, OverBudget
 from farmwatch.collector.config import CollectorConfig, ConfigError
 from farmwatch.collector.fleet.neighbourhood import hasher_for
 from farmwatch.collector.ingest import Store
-from farmwatch.collector.storage import StoreFull
+from farmwatch.collector.storage import StoreFull, Unavailable
 from farmwatch.collector.undecodable import RejectUndecodable
 from farmwatch.common import bootstrap
 from farmwatch.common.clock import utcnow
@@ -265,9 +266,10 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
             return None, (grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except ingest.Overloaded as exc:
             return None, (grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
-        except StoreFull:
+        except (StoreFull, Unavailable) as exc:
+            why = "storage full" if isinstance(exc, StoreFull) else "its database cannot be reached"
             return None, (grpc.StatusCode.UNAVAILABLE,
-                          "the collector cannot store reports right now (storage full); keep them spooled")
+                          f"the collector cannot store reports right now ({why}); keep them spooled")
         except Exception:
             log.exception("event=report_failed subject=%r", request.report_id)
             return None, (grpc.StatusCode.INTERNAL, "the collector failed to store this report (its log says why); "
@@ -437,11 +439,16 @@ class CollectorServer:
                         f"farmwatch-collector --home {self.config.home} pki issue-server")
 
     def _correlate(self, store: Store) -> None:
+        # several collectors on one database: the first to claim the interval runs it (storage.jobs)
+        if not store.claim_job("correlation", self.config.fleet.correlate_every_minutes * 60, self.instance):
+            log.info("event=correlation_skipped reason=another_collector_ran_it")
+            return
         result = fleet.correlate(store, self.config)
         log.info("event=correlated clusters=%d seconds=%.2f", len(result.clusters), result.seconds)
 
     def start(self) -> None:
         self._stopping, self._jobs = threading.Event(), []
+        self.instance = f"{socket.gethostname()}:{self.port}:{os.getpid()}"  # who ran a cluster job
         self._every(86400, "retention", self._prune)
         self._every(86400, "server-certificate", self._check_server_certificate)
         if self.config.fleet.correlate_every_minutes > 0:

@@ -45,9 +45,8 @@ class Server:
                        check=True, capture_output=True)
         # fsync off: a test server's durability is not what is tested; the collector's own is.
         options = f"-p {port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
-        subprocess.run([*as_user, bin_dir / "pg_ctl", "-D", data, "-o", options, "-l", self.folder / "server.log",
-                        "-w", "start"], check=True, capture_output=True)
-        self._as_user, self._bin_dir, self._data = as_user, bin_dir, data
+        self._as_user, self._bin_dir, self._data, self._options = as_user, bin_dir, data, options
+        self.resume()
         return f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
     def new_database(self) -> str:
@@ -64,11 +63,19 @@ class Server:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
+    def halt(self) -> None:
+        """Stop the server at once, as a crash would (only for a server this session started)."""
+        subprocess.run([*self._as_user, self._bin_dir / "pg_ctl", "-D", self._data, "-m", "immediate", "stop"],
+                       capture_output=True)
+
+    def resume(self) -> None:
+        subprocess.run([*self._as_user, self._bin_dir / "pg_ctl", "-D", self._data, "-o", self._options, "-l",
+                        self.folder / "server.log", "-w", "start"], check=True, capture_output=True)
+
     def stop(self) -> None:
         if self.folder is None:
             return
-        subprocess.run([*self._as_user, self._bin_dir / "pg_ctl", "-D", self._data, "-m", "immediate", "stop"],
-                       capture_output=True)
+        self.halt()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

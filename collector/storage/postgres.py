@@ -106,6 +106,7 @@ class PostgresStorage:
             schema.create_schema(self.db)
             schema.create_audit_schema(self.db)
             schema.create_export_cursor_schema(self.db)
+            jobs.create_schema(self.db)  # several collectors share the periodic jobs
             set_schema_version(conn, schema.SCHEMA_VERSION)
         self._grant_analyst_role()
 
@@ -127,11 +128,13 @@ class PostgresStorage:
         """One transaction on the writer connection (one thread at a time), holding the cluster-wide
         advisory locks `lock_keys` until it ends."""
         with self._write_lock:
+            if self.conn.raw.closed or self.conn.raw.broken:  # the server went away and came back: start afresh
+                self.conn = self.db.conn = connect(self.url)
             yield from _in_transaction(self.conn, lock_keys)
 
     def reader(self) -> PgConnection:
         conn = getattr(self._readers, "conn", None)
-        if conn is None:
+        if conn is None or conn.raw.closed or conn.raw.broken:
             conn = self._readers.conn = connect(self.url)
             self._all_readers.append(conn)
         return conn
@@ -252,7 +255,7 @@ def _in_transaction(conn: PgConnection, lock_keys):
             conn.execute("SELECT pg_advisory_xact_lock(?, 0)", (key,))
         yield conn
     except BaseException:
-        if not conn.raw.closed:
+        if not (conn.raw.closed or conn.raw.broken):
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")

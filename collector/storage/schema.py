@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from farmwatch.collector.storage import inventory, jobs, roster
+from farmwatch.collector.storage import inventory, roster
 
 # 6: the audit's whole-statement columns; 7: device_scans (hashed Wi-Fi neighbourhoods); 8: the replays
 # index; 9: certificates_subject_key (one spelling per serial). create_schema adds the new tables and
@@ -50,7 +50,6 @@ def create_schema(db: sqlite_utils.Database) -> None:
     inventory.create_schema(db)
     roster.create_schema(db)
     create_fleet_schema(db)
-    jobs.create_schema(db)
 
 
 def _create_enrollment_tables(db: sqlite_utils.Database) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from farmwatch.collector.storage import analyst_sql, enrollment, feeds, jobs, queries, reports, schema
+from farmwatch.collector.storage import analyst_sql, enrollment, feeds, queries, reports, schema
 from farmwatch.collector.storage.correlation import FleetReads, FleetWrites
 from farmwatch.collector.storage.types import StoreFull
 
@@ -183,8 +183,5 @@ class SqliteStorage:
             yield FleetWrites(conn)
 
     def claim_job(self, job: str, every_seconds: float, owner: str) -> bool:
-        """Whether this process runs `job` now (`jobs.claim`; one collector per file, so it always
-        does unless a run started within the interval)."""
-        jobs.create_schema(self.db)  # also for a database made before this table
-        with self.transaction() as conn:
-            return jobs.claim(conn, job, every_seconds, owner)
+        """Always: one collector serves a SQLite file, and runs its jobs on its own timer."""
+        return True
