@@ -72,7 +72,15 @@ class PgConnection:
         self.raw = conn
 
     def execute(self, sql: str, params=None):
+        if sql == "BEGIN IMMEDIATE":  # SQLite's write lock up front; PostgreSQL locks rows as it writes
+            sql = "BEGIN"
         return self.raw.execute(translate(sql), _params(params))
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
 
     def executemany(self, sql: str, rows):
         rows = [_params(row) for row in rows]
