@@ -122,6 +122,20 @@ def no_collector_outlives_its_module():
 ENGINES = ("sqlite", "postgresql")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_dialect: the statement under test is SQLite's own SQL; runs on "
+                            "SQLite only (tests/test_postgres_sql.py holds the PostgreSQL counterparts)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A `sqlite_dialect` test is not collected for PostgreSQL: its SQL is not PostgreSQL's."""
+    kept = [item for item in items
+            if not (item.get_closest_marker("sqlite_dialect") and "postgresql" in item.name)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     from pg_server import Server

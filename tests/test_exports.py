@@ -20,8 +20,6 @@ from farmwatch.collector.exports import cef
 from farmwatch.collector.exports.settings import ExportConfigError, build_sink, load
 from farmwatch.collector.ingest import Store
 
-# on both engines: SQLite and a real PostgreSQL server (conftest `engine`)
-pytestmark = pytest.mark.usefixtures("engine")
 
 BIN = Path(sys.executable).parent
 CLASSIFY = ingest.classifier()
