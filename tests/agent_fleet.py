@@ -18,9 +18,11 @@ from farmwatch.collector.ingest import Store
 from farmwatch.common.files import write_private
 
 
-def provision(collector_home: Path, collector_address: str, states: Path, device_ids: list[str]) -> list[StateDir]:
-    """One enrolled state dir per device id, each with its own key and certificate."""
-    store = Store(collector_home / "farmwatch.sqlite")
+def provision(collector_home: Path, collector_address: str, states: Path, device_ids: list[str],
+              database=None) -> list[StateDir]:
+    """One enrolled state dir per device id, each with its own key and certificate (`database`:
+    the collector's, when not the SQLite file in its home)."""
+    store = Store(database or collector_home / "farmwatch.sqlite")
     ca = pki.CertificateAuthority.load(collector_home / "pki")
     signer = enrollment.Enrollment(store, ca, cert_lifetime=pki.DEFAULT_CLIENT_LIFETIME,
                                    limiter=enrollment.RateLimiter(limit=len(device_ids) + 1))

@@ -24,8 +24,9 @@ def cli(tool: str, *args, check: bool = True) -> subprocess.CompletedProcess:
 class Collector:
     """`farmwatch-collector serve` on a fixed port, so a restart is found where agents expect it."""
 
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, env: dict | None = None):
         self.home = home
+        self.env = env or ENV
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.process = None
@@ -34,7 +35,7 @@ class Collector:
     def start(self):
         self.process = subprocess.Popen(
             [str(BIN / "farmwatch-collector"), "--home", str(self.home), "serve", "--listen", self.address],
-            env=ENV, stderr=subprocess.PIPE, text=True)
+            env=self.env, stderr=subprocess.PIPE, text=True)
         wait_for_port(self.port, self.process)
 
     def stop(self) -> int:
