@@ -44,9 +44,10 @@ def _toml(value) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def create_token(home: Path, uses: int) -> str:
-    """An enrollment token good for `uses` enrollments, written straight into the home's database."""
-    store = Store(home / DATABASE_NAME)
+def create_token(home: Path, uses: int, database=None) -> str:
+    """An enrollment token good for `uses` enrollments, written straight into the home's database
+    (`database`: a postgresql:// URL instead)."""
+    store = Store(database or home / DATABASE_NAME)
     try:
         return enrollment.create_token(store, uses=uses, note="benchmark").secret
     finally:
@@ -56,8 +57,9 @@ def create_token(home: Path, uses: int) -> str:
 class CollectorProcess:
     """`farmwatch-collector --home HOME serve` on a free loopback port; a context manager."""
 
-    def __init__(self, home: Path, log_path: Path | None = None):
+    def __init__(self, home: Path, log_path: Path | None = None, env: dict | None = None):
         self.home = home
+        self.env = env or ENV
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.log_path = log_path or home / "serve.log"
@@ -79,7 +81,7 @@ class CollectorProcess:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [str(BIN / "farmwatch-collector"), "--home", str(self.home), "serve", "--listen", self.address],
-                env=ENV, stdout=log, stderr=log)
+                env=self.env, stdout=log, stderr=log)
         wait_for_port(self.port, self.process)
         return self
 
