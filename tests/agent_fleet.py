@@ -96,3 +96,31 @@ class Counter:
     def wait_for(self, at_least: int, timeout: float) -> bool:
         with self._changed:
             return self._changed.wait_for(lambda: self.value >= at_least, timeout)
+
+
+@dataclass
+class RunningFleet:
+    """Agents running in threads (`run_agent`), each with its log, and the count of acknowledgements."""
+
+    logs: list[AgentLog]
+    acked: Counter
+    threads: list[threading.Thread]
+
+    def join(self, timeout: float = 120) -> None:
+        for thread in self.threads:
+            thread.join(timeout=timeout)
+        assert not any(thread.is_alive() for thread in self.threads)
+
+    def generated(self) -> list[str]:
+        return [report_id for log in self.logs for report_id in log.generated]
+
+
+def start_agents(states: list[StateDir], reports_each: int, seconds: float = 90) -> RunningFleet:
+    """Start one `run_agent` thread per state dir; they stop by themselves within `seconds`."""
+    fleet = RunningFleet([AgentLog() for _ in states], Counter(), [])
+    deadline = time.monotonic() + seconds
+    fleet.threads = [threading.Thread(target=run_agent, args=(state, reports_each, log, fleet.acked, deadline))
+                     for state, log in zip(states, fleet.logs)]
+    for thread in fleet.threads:
+        thread.start()
+    return fleet

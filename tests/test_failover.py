@@ -8,13 +8,11 @@ serve` processes, the agents the agent's own runner code with their own state di
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 
 import pytest
 
 import figures
-from agent_fleet import AgentLog, Counter, provision, run_agent
+from agent_fleet import provision, start_agents
 from collector_process import ENV, Collector, cli
 from farmwatch.agent.state import AgentConfig
 from farmwatch.collector.ingest import Store
@@ -45,18 +43,11 @@ def test_agents_fail_over_when_one_collector_is_killed_and_nothing_is_lost_or_do
         state.save_config(AgentConfig(collector=f"{b.address},{a.address}", device_id=config.device_id))
     a.start()
     b.start()
-    logs, acked = [AgentLog() for _ in states], Counter()
-    deadline = time.monotonic() + 90
-    threads = [threading.Thread(target=run_agent, args=(state, REPORTS_EACH, log, acked, deadline))
-               for state, log in zip(states, logs)]
-    for thread in threads:
-        thread.start()
-    assert acked.wait_for(AGENTS * REPORTS_EACH // 3, timeout=60), "agents never got going"
+    fleet = start_agents(states, REPORTS_EACH)
+    assert fleet.acked.wait_for(AGENTS * REPORTS_EACH // 3, timeout=60), "agents never got going"
     assert a.kill() == -9
-    killed_at = acked.value
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
+    killed_at = fleet.acked.value
+    fleet.join()
     b.stop()
 
     store = Store(postgres_url)
@@ -67,11 +58,11 @@ def test_agents_fail_over_when_one_collector_is_killed_and_nothing_is_lost_or_do
         correlations = store.rows("SELECT job, collector FROM job_runs")
     finally:
         store.close()
-    generated = [rid for log in logs for rid in log.generated]
+    generated = fleet.generated()
     lost = len(set(generated) - stored)
     figures.note(SECTION, "reports generated", len(generated))
     figures.note(SECTION, "acknowledged before the kill", killed_at)
-    figures.note(SECTION, "failed delivery cycles", sum(log.failed_drains for log in logs))
+    figures.note(SECTION, "failed delivery cycles", sum(log.failed_drains for log in fleet.logs))
     figures.note(SECTION, "reports lost", lost)
     figures.note(SECTION, "duplicates stored", duplicates[0]["n"])
     assert len(generated) == AGENTS * REPORTS_EACH and by_collector[0]["n"] == len(generated)

@@ -5,13 +5,12 @@ the agent's own runner code with its own state dir, certificate and spool.
 """
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 
 import figures
-from agent_fleet import AgentLog, Counter, provision, run_agent
+from agent_fleet import provision, start_agents
 from collector_process import Collector, cli
 
 AGENTS = 50
@@ -33,12 +32,8 @@ def test_every_report_arrives_exactly_once_across_a_kill_9(collector, tmp_path):
     states = provision(collector.home, collector.address, tmp_path / "agents",
                        [f"SN-FLEET-{i:03d}" for i in range(AGENTS)])
     collector.start()
-    logs, acked = [AgentLog() for _ in states], Counter()
-    deadline = time.monotonic() + 90
-    threads = [threading.Thread(target=run_agent, args=(state, REPORTS_EACH, log, acked, deadline))
-               for state, log in zip(states, logs)]
-    for thread in threads:
-        thread.start()
+    fleet = start_agents(states, REPORTS_EACH)
+    logs, acked, threads = fleet.logs, fleet.acked, fleet.threads
     assert acked.wait_for(AGENTS * REPORTS_EACH // 3, timeout=60), "agents never got going"
     assert collector.kill() == -9
     killed_at = acked.value

@@ -20,8 +20,9 @@ import logging
 import threading
 from contextlib import contextmanager
 
-from farmwatch.collector.storage import enrollment, feeds, jobs, queries, reports, schema
-from farmwatch.collector.storage.correlation import FleetReads, FleetWrites
+from farmwatch.collector.storage import enrollment, feeds, jobs, reports, schema
+from farmwatch.collector.storage.common import StorageMethods
+from farmwatch.collector.storage.correlation import FleetReads
 from farmwatch.collector.storage.postgres_analyst import ROLE as ANALYST
 from farmwatch.collector.storage.postgres_schema import (JULIANDAY, PgDatabase, schema_version,
                                                          set_schema_version)
@@ -77,7 +78,7 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-class PostgresStorage:
+class PostgresStorage(StorageMethods):
     engine = "postgresql"
 
     def __init__(self, url: str):
@@ -139,9 +140,6 @@ class PostgresStorage:
             self._all_readers.append(conn)
         return conn
 
-    def rows(self, sql: str, params=()) -> list[dict]:
-        return queries._rows(self.reader(), sql, params)
-
     # -- reports --------------------------------------------------------------------------
     @contextmanager
     def batch(self):
@@ -155,77 +153,15 @@ class PostgresStorage:
         except psycopg.OperationalError as exc:
             raise Unavailable(_first_line(exc)) from exc
 
-    def prune_raw(self, older_than_days: int) -> int:
-        if older_than_days <= 0:
-            return 0
-        with self.transaction() as conn:
-            return reports.prune_raw(conn, older_than_days)
-
-    def stored_reports(self, batch: int = 500):
-        return reports.stored_reports(self.reader, batch)
-
-    def envelope(self, report_id: str) -> dict | None:
-        return reports.envelope(self.reader(), report_id)
-
-    def count(self, table: str) -> int:
-        return self.reader().execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-
     # -- enrollment -----------------------------------------------------------------------
     @contextmanager
     def enrollment_records(self):
         with self.transaction(_ENROLL) as conn:
             yield enrollment.EnrollmentRecords(conn)
 
-    def certificate_status(self, serial: str):
-        return enrollment.certificate_status(self.reader(), serial)
-
-    def tokens(self) -> list[dict]:
-        return enrollment.tokens(self.reader())
-
-    # -- questions ------------------------------------------------------------------------
-    def devices(self, verdict=None, cluster=None, user=None) -> list[dict]:
-        return queries.devices(self.reader(), verdict, cluster, user)
-
-    def flags(self) -> list[dict]:
-        return queries.flags(self.reader())
-
-    def device(self, device_id: str, history: int = 20) -> dict | None:
-        return queries.device(self.reader(), device_id, history)
-
-    def fleet_findings(self, device_id: str | None = None) -> list[dict]:
-        return queries.fleet_findings(self.reader(), device_id)
-
-    def clusters(self, include_inactive: bool = False, min_score: int = 0) -> list[dict]:
-        return queries.clusters(self.reader(), include_inactive, min_score)
-
-    def cluster(self, cluster_id: str, history: int = 100) -> dict | None:
-        return queries.cluster(self.reader(), cluster_id, history)
-
-    def verdict_counts(self) -> dict[str, int]:
-        return queries.verdict_counts(self.reader())
-
-    def department_of(self, serial: str) -> str | None:
-        return queries.department_of(self.reader(), serial)
-
-    def analyst_query(self, query: str, **limits):
-        from farmwatch.collector.storage import analyst_sql
-
-        return analyst_sql.run(self.url, query, **limits)
-
-    # -- export cursors -------------------------------------------------------------------
+    # -- what differs from the other engine (the rest: common.StorageMethods) ---------------
     def export_cursor(self, sink: str) -> dict[str, dict]:
         return feeds.load_cursor(self.reader(), sink)
-
-    def mark_exported(self, sink: str, key: str, state: str, flag: dict) -> None:
-        with self.transaction() as conn:
-            feeds.mark_sent(conn, sink, key, state, flag)
-
-    def forget_exported(self, sink: str, key: str | None = None) -> None:
-        with self.transaction() as conn:
-            feeds.forget(conn, sink, key)
-
-    def device_verdicts(self, device_ids: list[str]) -> dict[str, dict]:
-        return feeds.device_verdicts(self.reader(), device_ids)
 
     # -- fleet correlation ----------------------------------------------------------------
     @contextmanager
@@ -237,11 +173,6 @@ class PostgresStorage:
             yield FleetReads(conn)
         finally:
             conn.close()
-
-    @contextmanager
-    def fleet_writes(self):
-        with self.transaction() as conn:
-            yield FleetWrites(conn)
 
     def claim_job(self, job: str, every_seconds: float, owner: str) -> bool:
         with self.transaction() as conn:
