@@ -162,6 +162,17 @@ def engine(request, monkeypatch):
     return request.param
 
 
+def new_database(request, engine: str, folder: Path, name: str = "farmwatch.sqlite"):
+    """A fresh database on `engine` (a SQLite path in `folder`, or a new PostgreSQL database dropped
+    when the requesting test or module ends), for fixtures that make several or share one."""
+    if engine == "sqlite":
+        return folder / name
+    server = request.getfixturevalue("postgres_server")
+    url = server.new_database()
+    request.addfinalizer(lambda: server.drop_database(url))
+    return url
+
+
 @pytest.fixture
 def database(engine, tmp_path):
     """Where a test's store lives on this engine: a SQLite path, or the PostgreSQL URL."""
