@@ -290,6 +290,7 @@ def test_sql_stops_when_the_caller_deadline_passes(fleet, analyst):
     assert _finished_audit_entry(fleet, "sql")["outcome"] == STOPPED
 
 
+@pytest.mark.sqlite_dialect
 def test_cancelled_calls_inside_one_long_function_give_their_sql_slots_back(fleet, analyst):
     """Four such calls held every SQL slot for ~25 s each after their callers had gone: the
     statement now stops when the call ends, and the next analyst's query is answered."""
