@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help demo test lint proto bench clean postgresql
+.PHONY: help demo test lint proto bench clean postgresql browser
 
 help:
 	@echo "make demo   run a collector and an enrolled agent on this machine, show what was flagged"
@@ -20,13 +20,13 @@ help:
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[collector,dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[collector,console,dev]'
 	touch $@
 
 demo: $(STAMP)
 	$(PY) -m farmwatch.demo $(DEMO_ARGS)
 
-test: lint postgresql
+test: lint postgresql browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The PostgreSQL tests start their own server from Debian's package (tests/pg_server.py), unless
@@ -34,6 +34,12 @@ test: lint postgresql
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "$$FARMWATCH_TEST_DATABASE_URL" ] || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
+# The console's browser tests drive Debian's chromium with a client certificate from an NSS database
+# (pk12util, certutil): installed here when missing, never downloaded by Playwright.
+browser:
+	@test -x /usr/lib/chromium/chromium && command -v pk12util >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libnss3-tools)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

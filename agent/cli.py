@@ -16,6 +16,7 @@ from pathlib import Path
 # stderr; our error messages say what happened. GRPC_VERBOSITY=INFO brings them back.
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
+import farmwatch.agent.lean  # noqa: E402,F401  (first: keeps OpenSSL and spare malloc heaps out, see there)
 import grpc  # noqa: E402  (after the setting above, which gRPC reads when it loads)
 
 from farmwatch.agent import __version__

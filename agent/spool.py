@@ -39,6 +39,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     body BLOB NOT NULL                           -- zlib(serialized AgentReport)
 );
 CREATE TABLE IF NOT EXISTS agent_state (name TEXT PRIMARY KEY, value);
+CREATE TABLE IF NOT EXISTS delta_base (            -- the last report the collector acknowledged
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    report_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    deltas_accepted INTEGER NOT NULL,            -- the collector said it takes delta reports
+    body BLOB NOT NULL                           -- zlib(serialized full AgentReport)
+);
 """
 
 
@@ -56,6 +63,12 @@ class SpooledReport:
     created_at: float
     attempts: int
     report: report_pb2.AgentReport
+
+
+@dataclass(frozen=True)
+class DeltaBase:
+    report: report_pb2.AgentReport  # full, as spooled
+    deltas_accepted: bool           # the collector's last ack said it takes delta reports
 
 
 @dataclass(frozen=True)
@@ -112,13 +125,28 @@ class Spool:
             self._enforce_limits(db, now, keep=sequence)
         return SpooledReport(sequence, report.report_id, now, 0, report)
 
-    def ack(self, report_id: str) -> bool:
-        """The collector has the report: forget it. False if it was not (or no longer) spooled."""
+    def ack(self, report_id: str, base: DeltaBase | None = None) -> bool:
+        """The collector has the report: forget it, and make `base` (that report, in full) what the
+        next delta reports are made against, in the same transaction. False if it was not (or no
+        longer) spooled."""
         with self._transaction() as db:
             deleted = db.execute("DELETE FROM outbox WHERE report_id = ?", (report_id,)).rowcount
             _set(db, "last_delivery_at", self._clock())
             _set(db, "last_error", None)
+            if base is not None:
+                db.execute(
+                    "INSERT INTO delta_base (id, report_id, sequence, deltas_accepted, body) VALUES (1, ?, ?, ?, ?)"
+                    " ON CONFLICT(id) DO UPDATE SET report_id = excluded.report_id, sequence = excluded.sequence,"
+                    " deltas_accepted = excluded.deltas_accepted, body = excluded.body",
+                    (base.report.report_id, base.report.sequence, int(base.deltas_accepted),
+                     zlib.compress(base.report.SerializeToString())))
         return bool(deleted)
+
+    def delta_base(self) -> DeltaBase | None:
+        """The last report the collector acknowledged, in full (None: none yet, e.g. an outbox
+        made by an agent older than delta reports)."""
+        row = self._db.execute("SELECT deltas_accepted, body FROM delta_base WHERE id = 1").fetchone()
+        return DeltaBase(_decode(row[1]), bool(row[0])) if row else None
 
     def discard(self, report_id: str, reason: str) -> bool:
         """Give up on a report the collector will never take; it counts as dropped."""

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from farmwatch.analyst import identity
 from farmwatch.analyst.client import Client, QueryFailed
-from farmwatch.common import output, views
-from farmwatch.common.vocabulary import VERDICTS
+from farmwatch.common import output, triage_view, views
+from farmwatch.common.vocabulary import TRIAGE_STATES, VERDICTS
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2  # as farmwatch-collector's
 
@@ -24,6 +24,7 @@ examples:
   export FARMWATCH_ANALYST=~/alice.pem
   farmwatch-analyst --connect collector.example.com:7443 device C02ZK1ABMD6R --json
   farmwatch-analyst --connect collector.example.com:7443 query "SELECT device_id, verdict FROM devices" --csv
+  farmwatch-analyst --connect collector.example.com:7443 triage PFWCWBL5 --state investigating --note "asked IT"
   farmwatch-analyst --connect collector.example.com:7443 follow >> flags.jsonl
 
 exit codes: 0 success; 1 the command failed: the collector cannot be reached, refused the
@@ -62,6 +63,10 @@ def cmd_query(args, client: Client) -> None:
     if truncated:
         print(f"(stopped after {len(rows)} rows: the collector's row limit or what one answer may carry; "
               "raise --max-rows, select fewer or smaller columns, or add a LIMIT)", file=sys.stderr)
+
+
+def cmd_triage(args, client: Client) -> None:
+    views.show(client.triage(args.device_id, **triage_view.changes_given(args)), views.TRIAGE, args.format)
 
 
 def cmd_follow(args, client: Client) -> None:
@@ -135,6 +140,10 @@ def _declare(commands) -> None:
     p.add_argument("--max-rows", type=_whole, default=0, metavar="N",
                    help="rows at most (default and ceiling: the collector's, 10000)")
     _formats(p, cmd_query)
+    p = commands.add_parser("triage", help="show or change where the security team stands on a device (state, "
+                            "assignee, notes; every change kept, under your name)")
+    triage_view.add_arguments(p, TRIAGE_STATES)
+    _formats(p, cmd_triage, "print one JSON object (for scripts)")
     p = commands.add_parser("follow", help="new, changed and cleared flags as JSON lines, until interrupted")
     p.add_argument("--skip-current", action="store_true", help="only changes, not the flags already there")
     p.set_defaults(func=cmd_follow)

@@ -52,6 +52,13 @@ class Client:
     def sql(self, statement: str, max_rows: int = 0) -> tuple[list[dict], list[str], bool]:
         return _rows(self._call(self._stub.Sql, query_pb2.SqlRequest(sql=statement, max_rows=max_rows)))
 
+    def triage(self, device_id: str, state: str = "", assignee: str | None = None, note: str = "") -> dict:
+        """The device's triage after recording the change given (none: only show it)."""
+        request = query_pb2.TriageRequest(device_id=device_id, state=state, note=note)
+        if assignee is not None:
+            request.assignee = assignee
+        return json.loads(self._call(self._stub.Triage, request).json)
+
     def follow(self, skip_current: bool = False, poll_seconds: int = 0):
         """Each flag event as the JSON line `export jsonl` writes, until the caller stops iterating."""
         stream = self._stub.FollowFlags(query_pb2.FollowFlagsRequest(skip_current=skip_current,

@@ -3,12 +3,15 @@
     python bench/agent.py [--quick] [--json]
 
 Scans run in a fresh `python` subprocess each (as a freshly started agent would), 3 times per
-machine: this machine as it is, this machine with `--extra-processes` idle `sleep` processes
-added (300 by default, ~400 in all, like docs/design.md 'Measured baseline'; they are ended by PID afterwards),
-and the `busy_laptop` fixture sysroot (400 processes' worth of /proc, tests/sysroot_machines.py).
-"scan CPU" is the CPU the scan itself used (process time around `build_report`), "processes probe"
-the wall time the processes probe reported for itself (agent_stats.probe_seconds); "process CPU"
-adds interpreter start and imports; peak RSS is the subprocess's maxrss from wait4().
+machine: this machine as it is; this machine made a busy laptop for real (bench/benchlib/busy.py:
+`sleep` processes up to `--processes` in all, 400 by default, holding `--connections` loopback
+TCP connections, 300 by default, i.e. 150 pairs with both ends reported; all ended by PID
+afterwards); and the `busy_laptop` fixture sysroot (400 processes' worth of /proc,
+tests/sysroot_machines.py). The busy machine's counts are what its scans reported (other
+programs' processes and connections come and go). "scan CPU" is the CPU the scan itself used
+(process time around `build_report`), "processes probe" and "network probe" the wall time those
+probes reported for themselves (agent_stats.probe_seconds); "process CPU" adds interpreter start
+and imports; peak RSS is the subprocess's maxrss from wait4().
 
 Report size: serialized protobuf, zlib (level 6) and gzip of it, and the delta a second scan a few
 seconds later would send if only items that changed were sent (the items of each list not
@@ -16,7 +19,9 @@ present byte for byte in the previous scan, plus the scalar sections when they c
 
 Idle: a collector in a temporary home, an agent enrolled with it and `farmwatch-agent run
 --interval 3600`; after its first report is stored, the agent's CPU (psutil) over 60 s (10 s
-with --quick), and its peak RSS (VmHWM) over its whole life.
+with --quick), and its peak RSS (VmHWM) over its whole life. Then, with the same enrollment,
+what `run` does step by step in one fresh process (imports as the entry point makes them, then
+three report cycles, `run_once`), with VmRSS and VmHWM after each step: where the memory goes.
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ from pathlib import Path
 
 import psutil
 
+from benchlib.busy import BusyLaptop
 from benchlib.collector import BIN, ENV, CollectorProcess, create_token, init_home
 from benchlib.stats import format_spread, spread, table
 
@@ -45,6 +51,7 @@ DELTA_GAP_SECONDS = 5.0
 
 def scan_child(sysroot: str | None, delta: bool) -> None:
     """Runs in the fresh subprocess: one scan, its cost, its sizes; prints one JSON line."""
+    import farmwatch.agent.cli  # noqa: F401  (the agent's entry point: its imports and process settings first)
     from farmwatch.agent.scan import build_report
 
     cpu, wall = time.process_time(), time.perf_counter()
@@ -52,7 +59,9 @@ def scan_child(sysroot: str | None, delta: bool) -> None:
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     raw = report.SerializeToString()
     figures = {"scan_cpu_s": cpu, "scan_wall_s": wall, "processes": len(report.processes),
+               "connections": len(report.network.connections),
                "processes_probe_s": report.agent_stats.probe_seconds["processes"],
+               "network_probe_s": report.agent_stats.probe_seconds["network"],
                "bytes": len(raw), "zlib_bytes": len(zlib.compress(raw, 6)), "gzip_bytes": len(gzip.compress(raw, 6))}
     if delta:
         time.sleep(DELTA_GAP_SECONDS)
@@ -102,21 +111,10 @@ def scan_once(sysroot: Path | None, delta: bool) -> dict:
 def scan_machine(name: str, sysroot: Path | None) -> dict:
     runs = [scan_once(sysroot, delta=index == 0) for index in range(RUNS)]
     summary = {key: spread([run[key] for run in runs]) for key in
-               ("scan_cpu_s", "scan_wall_s", "processes_probe_s", "process_cpu_s", "peak_rss_mib", "processes", "bytes",
-                "zlib_bytes", "gzip_bytes")}
+               ("scan_cpu_s", "scan_wall_s", "processes_probe_s", "network_probe_s", "process_cpu_s", "peak_rss_mib",
+                "processes", "connections", "bytes", "zlib_bytes", "gzip_bytes")}
     summary.update(machine=name, delta_bytes=runs[0]["delta_bytes"], delta_zlib_bytes=runs[0]["delta_zlib_bytes"])
     return summary
-
-
-def extra_processes(count: int) -> list[subprocess.Popen]:
-    return [subprocess.Popen(["sleep", "3600"]) for _ in range(count)]
-
-
-def end(processes: list[subprocess.Popen]) -> None:
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.wait()
 
 
 def busy_sysroot(directory: Path) -> Path:
@@ -145,8 +143,10 @@ def idle_run(seconds: float, workdir: Path) -> dict:
         finally:
             agent.terminate()
             agent.wait(timeout=30)
+        stages = subprocess.run([sys.executable, str(Path(__file__).parent / "benchlib" / "rss_stages.py"), str(state)],
+                                env=ENV, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
     return {"idle_seconds": round(elapsed, 1), "idle_cpu_s": used, "idle_cpu_percent": used / elapsed * 100,
-            "run_peak_rss_mib": peak_rss, "run_threads": threads}
+            "run_peak_rss_mib": peak_rss, "run_threads": threads, "rss_stages": json.loads(stages)}
 
 
 def _wait_for_first_report(server: CollectorProcess, agent: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -168,16 +168,18 @@ def _peak_rss_mib(pid: int) -> float:
     raise SystemExit("no VmHWM in /proc/PID/status")
 
 
-def print_table(scans: list[dict], idle: dict) -> None:
-    rows = [[s["machine"], format_spread(s["processes"]), format_spread(_ms(s["scan_cpu_s"])),
-             format_spread(_ms(s["scan_wall_s"])), format_spread(_ms(s["processes_probe_s"])),
+def print_table(scans: list[dict], idle: dict, load: list[float]) -> None:
+    rows = [[s["machine"], format_spread(s["processes"]), format_spread(s["connections"]),
+             format_spread(_ms(s["scan_cpu_s"])), format_spread(_ms(s["scan_wall_s"])),
+             format_spread(_ms(s["processes_probe_s"])), format_spread(_ms(s["network_probe_s"])),
              format_spread(_ms(s["process_cpu_s"])),
              format_spread(s["peak_rss_mib"], 1), format_spread(s["bytes"]), format_spread(s["zlib_bytes"]),
              format_spread(s["gzip_bytes"]), f"{s['delta_bytes']:,} / {s['delta_zlib_bytes']:,}"]
             for s in scans]
-    print(f"one full scan, fresh subprocess, {RUNS} runs: median [min–max]")
-    print(table(["machine", "processes", "scan CPU ms", "scan wall ms", "processes probe ms", "process CPU ms",
-                 "peak RSS MiB",
+    print(f"one full scan, fresh subprocess, {RUNS} runs: median [min–max]; load average (1 min) "
+          f"{load[0]:.2f} before, {load[1]:.2f} after")
+    print(table(["machine", "processes", "connections", "scan CPU ms", "scan wall ms", "processes probe ms",
+                 "network probe ms", "process CPU ms", "peak RSS MiB",
                  "report B", "zlib B", "gzip B", f"delta B / zlib (2nd scan {DELTA_GAP_SECONDS:g} s later)"], rows))
     print()
     print(table(["`farmwatch-agent run`", "value"], [
@@ -185,6 +187,10 @@ def print_table(scans: list[dict], idle: dict) -> None:
                                    f"in {idle['idle_seconds']:g} s)"],
         ["peak RSS (VmHWM, whole life incl. first scan and report)", f"{idle['run_peak_rss_mib']:.1f} MiB"],
         ["threads", idle["run_threads"]]]))
+    print()
+    print(table(["`run` step by step, one process", "VmRSS MiB", "VmHWM MiB"],
+                [[stage["stage"], f"{stage['rss_mib']:.1f}", f"{stage['peak_mib']:.1f}"]
+                 for stage in idle["rss_stages"]]))
 
 
 def _ms(summary: dict) -> dict:
@@ -195,7 +201,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="idle measurement over 10 s instead of 60 s")
-    parser.add_argument("--extra-processes", type=int, default=300, help="sleep processes added (default 300)")
+    parser.add_argument("--processes", type=int, default=400, help="processes on the busy machine (default 400)")
+    parser.add_argument("--connections", type=int, default=300,
+                        help="loopback connections reported on the busy machine, both ends counted (default 300)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--scan-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--sysroot", help=argparse.SUPPRESS)
@@ -204,19 +212,19 @@ def main(argv=None) -> int:
     if args.scan_child:
         scan_child(args.sysroot, args.delta)
         return 0
+    load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="farmwatch-agent-bench-") as tmp:
         scans = [scan_machine("this machine", None)]
-        sleepers = extra_processes(args.extra_processes)
-        try:
-            scans.append(scan_machine(f"this machine + {args.extra_processes} sleep", None))
-        finally:
-            end(sleepers)
+        with BusyLaptop(args.processes, args.connections):
+            scans.append(scan_machine(f"this machine, busy ({args.processes} processes, +{args.connections} "
+                                      "connections)", None))
         scans.append(scan_machine("busy_laptop fixture", busy_sysroot(Path(tmp) / "busy")))
         idle = idle_run(10.0 if args.quick else 60.0, Path(tmp))
+    load.append(os.getloadavg()[0])
     if args.json:
-        print(json.dumps({"scans": scans, "run": idle}))
+        print(json.dumps({"scans": scans, "run": idle, "load_average": load}))
     else:
-        print_table(scans, idle)
+        print_table(scans, idle, load)
     return 0
 
 

@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from benchlib.collector import CollectorProcess, create_token, init_home
-from benchlib.reports import AgentReports, base_report
+from benchlib.reports import AgentReports, LaptopReports, base_report
 from benchlib.stats import percentile, table
 from farmwatch.agent import identity, transport
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc
@@ -109,6 +109,8 @@ class LoadResult:
     report_ids: list[str] = field(default_factory=list)  # every report sent, warm-up included
     acked_ids: list[str] = field(default_factory=list)
     duplicates_acked: int = 0  # acks that said "already stored"
+    full_in_window: int = 0  # of `ok`: reports that went in full (delta mode: first, daily, resync, asked for)
+    resent_full: int = 0  # deltas the collector answered "send it in full"
     late: int = 0  # rate mode: sends that started after their slot because the previous call was slow
 
     @property
@@ -128,6 +130,7 @@ class LoadResult:
             "p50_ms": _round(percentile(ms, 0.50)), "p99_ms": _round(percentile(ms, 0.99)),
             "max_ms": _round(max(ms) if ms else None), "reports_sent": len(self.report_ids),
             "duplicates_acked": self.duplicates_acked, "late_sends": self.late,
+            "full_in_window": self.full_in_window, "resent_full": self.resent_full,
         }
 
 
@@ -136,7 +139,8 @@ def _round(value):
 
 
 def run_load(address: str, agents: list[SimulatedAgent], *, seconds: float, rate: float | None = None,
-             warmup: float = 0.0, base=None, window_hooks=None, prime: bool = False) -> LoadResult:
+             warmup: float = 0.0, base=None, window_hooks=None, prime: bool = False,
+             deltas: bool = False, full_share: float = 0.05) -> LoadResult:
     """Every agent sends reports for `warmup + seconds`, then stops; returns what happened.
 
     `rate`: reports/s over all agents (each agent sends every len(agents)/rate seconds, with a random
@@ -144,15 +148,19 @@ def run_load(address: str, agents: list[SimulatedAgent], *, seconds: float, rate
     sent and their report_ids kept, but not counted. `window_hooks`: (on_start, on_end) callables run
     at the edges of the measured window (e.g. to read a server's CPU time). `prime`: every agent's
     first report (the collector's first sight of a device, which writes its whole inventory) is sent
-    and acknowledged before the warm-up, so the window measures steady state.
+    and acknowledged before the warm-up, so the window measures steady state. `deltas`: agents send
+    as the agent does, a laptop's churn as delta reports (`LaptopReports`), `full_share` of them
+    sending only full reports (new laptops, resyncs); otherwise every report is full.
     """
-    return asyncio.run(_run(address, agents, seconds, rate, warmup, base or base_report(), window_hooks, prime))
+    base = base or base_report()
+    sources = [LaptopReports(base, agent.device_id, agent.index, full_only=agent.index < len(agents) * full_share)
+               if deltas else AgentReports(base, agent.device_id, agent.index) for agent in agents]
+    return asyncio.run(_run(address, agents, seconds, rate, warmup, sources, window_hooks, prime))
 
 
-async def _run(address, agents, seconds, rate, warmup, base, window_hooks, prime) -> LoadResult:
+async def _run(address, agents, seconds, rate, warmup, sources, window_hooks, prime) -> LoadResult:
     result = LoadResult(len(agents), seconds, rate)
     channels = [_channel(address, agent) for agent in agents]
-    sources = [AgentReports(base, agent.device_id, agent.index) for agent in agents]
     try:
         await asyncio.gather(*(asyncio.wait_for(c.channel_ready(), CALL_TIMEOUT) for c in channels))
         loop = asyncio.get_running_loop()
@@ -208,23 +216,34 @@ async def _agent_loop(loop, channel, agent, reports: AgentReports, window, rate,
         await _send(loop, stub, agent, reports, window, result)
 
 
-async def _send(loop, stub, agent: SimulatedAgent, reports: AgentReports, window, result: LoadResult) -> None:
+async def _send(loop, stub, agent: SimulatedAgent, reports, window, result: LoadResult) -> None:
     """One report; counted in the figures when its ack arrived inside the window (like a server's
-    count of acknowledged reports), with its latency."""
+    count of acknowledged reports), with its latency. A delta the collector answers "send it in
+    full" goes again in full, as the agent does: one report, two calls."""
     sent = loop.time()
-    report = reports.next()
+    deltas = isinstance(reports, LaptopReports)
+    report = reports.message() if deltas else reports.next()
     report_id = report.report_id
     result.report_ids.append(report_id)
     try:
         ack = await stub.Report(report, timeout=CALL_TIMEOUT, metadata=agent.metadata)
+        if deltas and ack.send_full:
+            result.resent_full += 1
+            reports.sent_full = True
+            ack = await stub.Report(reports.full(), timeout=CALL_TIMEOUT, metadata=agent.metadata)
     except grpc.aio.AioRpcError as exc:
         result.failed[exc.code().name] += 1
+        if deltas:
+            reports.acked(False)
         return
+    if deltas:
+        reports.acked(not ack.send_full)
     finished = loop.time()
     result.acked_ids.append(report_id)
     result.duplicates_acked += ack.duplicate
     if window[0] <= finished <= window[1]:
         result.ok += 1
+        result.full_in_window += not deltas or reports.sent_full
         result.latencies.append(finished - sent)
 
 
@@ -246,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="each agent's first report (which writes its whole inventory) acknowledged before the "
                              "warm-up, so the window measures steady state")
     parser.add_argument("--processes", type=int, default=400, help="processes per report (default 400)")
+    parser.add_argument("--deltas", action="store_true",
+                        help="send as the agent does: a laptop's churn as delta reports, 5%% of agents full only")
     parser.add_argument("--enroll-parallel", type=int, default=1,
                         help="enrollments in flight at once (default 1: the collector's Enroll shares one "
                              "database connection between RPC threads, so concurrent enrollments collide)")
@@ -277,7 +298,7 @@ def _drive(args, address: str, home: Path) -> tuple[dict, LoadResult]:
     enroll_seconds = time.perf_counter() - enroll_started
     base = base_report(args.processes)
     result = run_load(address, agents, seconds=args.seconds, rate=args.rate, warmup=args.warmup, base=base,
-                      prime=args.prime)
+                      prime=args.prime, deltas=args.deltas)
     if args.report_ids:
         args.report_ids.write_text("\n".join(result.report_ids) + "\n")
     return {**result.summary(), "enroll_seconds": round(enroll_seconds, 2), "report_bytes": base.ByteSize()}, result

@@ -10,7 +10,10 @@ agent keeps it spooled and backs off. So a device's flood queues behind itself a
 two workers, never all of them.
 
 The budgets live in memory: a restarted collector starts every device with a full burst, which
-costs at most one burst per device and restart. Only authenticated devices get an entry.
+costs at most one burst per device and restart. Only authenticated devices get an entry. Each of
+`serve --workers N`'s processes keeps its own: an agent holds one connection, so one worker sees
+all its reports; a device that opens connections to k workers gets k budgets, still at most two
+threads in each.
 """
 from __future__ import annotations
 

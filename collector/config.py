@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from farmwatch.collector.fleet.settings import FleetSettings, FleetSettingsError
+from farmwatch.collector.mdm.settings import MdmSettings, MdmSettingsError
 from farmwatch.collector.setting_types import type_problem
 from farmwatch.common.intervals import MIN_REPORT_INTERVAL  # the agent's floor, so the collector asks no less
 
@@ -39,7 +40,8 @@ class CollectorConfig:
     client_cert_days: int = 30
     report_interval_seconds: int = 300
     max_message_bytes: int = 4 * 1024 * 1024
-    workers: int = 16
+    workers: int = 16  # threads per serving process
+    worker_processes: int = 0  # `serve --workers`: serving processes; 0 = one per CPU core
     # reports waiting for the database; beyond this the collector answers RESOURCE_EXHAUSTED
     max_pending_reports: int = 2048
     max_batch_reports: int = 256
@@ -49,12 +51,17 @@ class CollectorConfig:
     device_bytes_per_day: int = 256 * 1024 * 1024
     device_byte_burst: int = 64 * 1024 * 1024
     trusted_proxies: list[str] = field(default_factory=list)
+    # the web console (collector/console): where it listens, and the SSO proxies whose identity header it takes
+    console_listen: str = "127.0.0.1:8443"
+    console_trusted_proxies: list[str] = field(default_factory=list)
+    console_identity_header: str = "X-Forwarded-Email"
     raw_report_retention_days: int = 90
     allow: list[dict] = field(default_factory=list)
     log_format: str = "text"
     fleet: FleetSettings = field(default_factory=FleetSettings)  # the `[fleet]` table
     # `[storage] url`: "" is the SQLite file in home; "postgresql://..." a shared database
     database_url: str = ""
+    mdm: MdmSettings = field(default_factory=MdmSettings)  # the `[mdm]` tables (collector/mdm/settings.py)
 
     @property
     def pki_dir(self) -> Path:
@@ -93,13 +100,22 @@ class CollectorConfig:
         if values.get("report_interval_seconds", MIN_REPORT_INTERVAL) < MIN_REPORT_INTERVAL:
             raise ConfigError(f"{path}: report_interval_seconds must be at least {MIN_REPORT_INTERVAL} (agents "
                               f"would not scan more often anyway), not {values['report_interval_seconds']}")
-        if "listen" in values:
-            _check_listen(values["listen"])
+        for key in ("listen", "console_listen"):
+            if key in values:
+                _check_listen(values[key])
         _check_byte_burst(values, path)
+        if values.get("worker_processes", 0) < 0:
+            raise ConfigError(f"{path}: worker_processes must be 0 (one per CPU core) or more, "
+                              f"not {values['worker_processes']}")
         if not isinstance(values.get("fleet", FleetSettings()), FleetSettings):
             try:
                 values["fleet"] = FleetSettings.from_dict(values["fleet"])
             except (FleetSettingsError, TypeError) as exc:
+                raise ConfigError(f"{path}: {exc}") from exc
+        if not isinstance(values.get("mdm", MdmSettings()), MdmSettings):
+            try:
+                values["mdm"] = MdmSettings.from_dict(values["mdm"])
+            except (MdmSettingsError, TypeError) as exc:
                 raise ConfigError(f"{path}: {exc}") from exc
         return cls(home=home, **values)
 
@@ -147,7 +163,7 @@ def _read_toml(path: Path) -> dict:
     _check_top_level(data, path)
     # `[collector]` holds the scalar settings; `[[allow]]` and `[fleet]` tables sit at the top level
     settings = dict(data.get("collector", {}))
-    for table in ("allow", "fleet"):
+    for table in ("allow", "fleet", "mdm"):
         if table in data:
             settings[table] = data[table]
     storage = data.get("storage", {})
@@ -160,7 +176,7 @@ def _read_toml(path: Path) -> dict:
 
 
 # The top level of collector.toml; `[export]` is read by farmwatch.collector.exports.settings.
-TOP_LEVEL = ("collector", "allow", "fleet", "export", "storage")
+TOP_LEVEL = ("collector", "allow", "fleet", "export", "storage", "mdm")
 
 
 def _check_top_level(data: dict, path: Path) -> None:
@@ -172,9 +188,9 @@ def _check_top_level(data: dict, path: Path) -> None:
                      else "")
             raise ConfigError(f"{path}: unknown top-level key {key!r}; the file has the tables "
                               f"{', '.join(f'[{t}]' for t in TOP_LEVEL if t != 'allow')} and [[allow]]{where}")
-        if key in ("collector", "fleet", "export", "storage") and not isinstance(value, dict):
+        if key in ("collector", "fleet", "export", "storage", "mdm") and not isinstance(value, dict):
             raise ConfigError(f"{path}: {key} must be a table ([{key}]), not {value!r}")
 
 
 def _is_collector_setting(key: str) -> bool:
-    return key in {f.name for f in fields(CollectorConfig)} - {"home", "allow", "fleet", "database_url"}
+    return key in {f.name for f in fields(CollectorConfig)} - {"home", "allow", "fleet", "database_url", "mdm"}

@@ -26,6 +26,7 @@ from pathlib import Path
 from google.protobuf import json_format
 
 from farmwatch.collector import report_limits
+from farmwatch.collector.deltas import DeviceStates, Known, check_counts
 from farmwatch.collector.fleet.locations import location_rows
 from farmwatch.collector.fleet.neighbourhood import WifiHasher, take_nearby
 from farmwatch.collector.fleet.verdict import combine
@@ -34,7 +35,7 @@ from farmwatch.collector.storage import Decision, Storage, StoreFull, Unavailabl
 from farmwatch.common.clock import now_rfc3339
 from farmwatch.common.device_id import valid_device_id
 from farmwatch.common.names import AGENT_PROGRAM
-from farmwatch.v1 import report_pb2
+from farmwatch.v1 import collector_pb2, report_pb2
 
 log = logging.getLogger("farmwatch.collector.ingest")
 
@@ -98,17 +99,21 @@ def _fields_with_times(descriptor) -> tuple:
     )
 
 
-def classifier(policy=None, group_of=None):
+def classifier(policy=None, group_of=None, *, incremental: bool = True):
     """A function report → contract verdict dict, with the collector's allow-list applied.
 
     `group_of(device_id)` names the device's group for allow-list entries with `groups`
-    (see `DeviceGroups`); without it only the entries without groups apply."""
+    (see `DeviceGroups`); without it only the entries without groups apply. `incremental` keeps
+    each device's previous report and re-runs only the rules whose inputs changed
+    (`detect.IncrementalClassifier`: the same verdicts as `detect.classify`)."""
     from farmwatch.collector import detect
+
+    run = detect.IncrementalClassifier().classify if incremental else detect.classify
 
     def classify(report: report_pb2.AgentReport) -> dict | None:
         try:
             group = group_of(report.device_id) if group_of else None
-            return detect.classify(report, policy, device_group=group).to_dict()
+            return run(report, policy, device_group=group).to_dict()
         except Exception:  # reports are facts: store it even when an opinion cannot be formed
             log.exception("event=classify_failed report_id=%s", report.report_id)
             return None
@@ -149,24 +154,54 @@ class Incoming:
     peer_ip: str
     cert_serial: str = ""
     verdict: dict | None = None  # classify() output, computed before the write
+    delta: report_pb2.AgentReport | None = None  # a delta report as received; `report` is then its full one
+    known: Known | None = None  # `report` as the device's state, once the write moved the device
+    send_full: int = 0  # a FullReportReason: nothing is stored, the agent sends the report in full
     replay: bool = field(default=False, init=False)
+    moved: bool = field(default=False, init=False)
+
+    def __post_init__(self):
+        if self.known is None and self.delta is None:  # a full report is the device's state as it is
+            self.known = Known(self.report.report_id, self.report.sequence, self.received_at, self.report)
 
 
 def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | None = None,
-            classify=None) -> Incoming:
+            classify=None, states: DeviceStates | None = None) -> Incoming:
     """Validate and classify `report`. Fields this collector does not know (a newer agent's, or
-    padding) are dropped first: they are neither counted against the limits nor stored."""
+    padding) are dropped first: they are neither counted against the limits nor stored.
+
+    A delta report is first rebuilt into its full report on the device's state (`states`); when
+    that cannot be proved, the Incoming says `send_full` and must not be stored."""
     report.DiscardUnknownFields()
     validate(report)
-    return Incoming(
-        report=report, received_at=received_at or now_rfc3339(), peer_ip=peer_ip,
-        cert_serial=cert_serial, verdict=classify(report) if classify else None,
-    )
+    received_at = received_at or now_rfc3339()
+    if not report.HasField("delta"):
+        return Incoming(report=report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,
+                        verdict=classify(report) if classify else None)
+    if states is None:
+        raise InvalidReport("a delta report means nothing outside the agent's chain of reports; "
+                            f"give the full report (as `{AGENT_PROGRAM} scan` prints it, or an envelope)")
+    known, reason = states.rebuild(report, received_at)
+    if known is None:  # not taken (`send_full`), or already stored: the writer answers "duplicate"
+        return Incoming(report=report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,
+                        delta=report, send_full=reason)
+    try:
+        check_counts(known.report)
+    except report_limits.TooLarge as exc:
+        raise InvalidReport(f"{exc} once rebuilt from its delta; send a full report") from None
+    return Incoming(report=known.report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,
+                    verdict=classify(known.report) if classify else None, delta=report, known=known)
 
 
 @dataclass
 class IngestResult:
-    stored: bool  # False: a duplicate of a report stored earlier
+    stored: bool  # False: a duplicate of a report stored earlier, or nothing stored (`send_full`)
+    send_full: int = 0  # a FullReportReason (collector.proto): send this report again in full
+
+    def ack_fields(self) -> dict:
+        """What a ReportAck says of this result (beside the report id and interval)."""
+        return {"duplicate": not self.stored and not self.send_full, "deltas_accepted": True,
+                "send_full": self.send_full}
 
 
 class IngestQueue:
@@ -180,6 +215,9 @@ class IngestQueue:
 
     def submit(self, item: Incoming) -> Future:
         future: Future = Future()
+        if item.send_full:  # a delta that cannot be taken: answered at once, nothing to write
+            future.set_result(IngestResult(stored=False, send_full=item.send_full))
+            return future
         try:
             self._queue.put_nowait((item, future))
         except queue.Full:
@@ -226,8 +264,8 @@ class IngestQueue:
             log.exception("event=store_failed report_id=%s", batch[0][0].report.report_id)
             batch[0][1].set_exception(exc)
             return
-        for (_item, future), new in zip(batch, stored):
-            future.set_result(IngestResult(stored=new))
+        for (item, future), new in zip(batch, stored):
+            future.set_result(IngestResult(stored=new, send_full=item.send_full))
 
 
 # -- deciding and storing ------------------------------------------------------------------
@@ -245,15 +283,20 @@ def store_batch(storage: Storage, batch: list[Incoming], wifi: WifiHasher | None
 
 def _store_one(tx, item: Incoming, wifi: WifiHasher | None) -> bool:
     report = item.report
-    if tx.is_stored(report.report_id):
+    if item.send_full or tx.is_stored(report.report_id):  # a delta not taken stores nothing
         return False
     device = tx.device_state(report.device_id)
+    if item.delta is not None and (device is None or device.last_report_id != item.delta.delta.base_report_id):
+        item.send_full = collector_pb2.FULL_REPORT_SEQUENCE_GAP  # the device moved on since prepare()
+        return False
     order = order_of(report, item.received_at, item.cert_serial, device)
-    item.replay = order.replay
+    item.replay, item.moved = order.replay, order.moves_device
     combined = _combined(item.verdict, lambda: tx.fleet_findings(report.device_id)) if order.moves_device else None
     locations = location_rows(report.device_id, item.received_at, item.peer_ip,
                               report.network.default_gateway.mac, report.network.wifi.bssid)
     scans = take_nearby(report, item.received_at, item.peer_ip, wifi)  # stored raw reports keep no neighbour
+    if item.delta is not None and item.delta.network.wifi_nearby:  # nor does a delta, stored as received
+        del item.delta.network.wifi_nearby[:]
     tx.write(item, Decision(item.replay, order.moves_device, combined, locations, scans), device)
     return True
 
@@ -285,14 +328,21 @@ class Store:
     def __init__(self, path: Path, wifi: WifiHasher | None = None):
         self.storage = open_storage(path)
         self.wifi = wifi  # None: `[fleet] wifi_neighbourhood = false`, or a store that only reads
+        self.states = DeviceStates(self.storage.device_state)  # for delta reports
 
     def __getattr__(self, name: str):
-        if name in ("storage", "wifi"):  # not made yet (open_storage failed)
+        if name in ("storage", "wifi", "states"):  # not made yet (open_storage failed)
             raise AttributeError(name)
         return getattr(self.storage, name)
 
     def ingest(self, batch: list[Incoming]) -> list[bool]:
-        return store_batch(self.storage, batch, self.wifi)
+        stored = store_batch(self.storage, batch, self.wifi)
+        for item, new in zip(batch, stored):  # committed: the next deltas build on these
+            if new and item.moved:
+                self.states.remember(item.report.device_id, item.known)
+            elif item.send_full:
+                self.states.forget(item.report.device_id)
+        return stored
 
     def replace_verdict(self, report_id: str, device_id: str, verdict: dict) -> None:
         replace_verdict(self.storage, report_id, device_id, verdict)

@@ -145,10 +145,11 @@ TABLES = (
 )
 
 
-def digest(table: InventoryTable, report) -> str:
+def digest(table: InventoryTable, report, identities: set[tuple] | None = None) -> str:
     """A digest of the set of items' identities: equal digests, same items (attributes aside).
 
     Computed on every report, so it builds no rows: a laptop's inventory rarely changes.
+    `identities`: the report's, when the caller has them already.
     """
-    keys = {"\x1f".join(map(str, values)) for values in table.identities(report)}
+    keys = {"\x1f".join(map(str, values)) for values in (identities or table.identities(report))}
     return hashlib.blake2b("\n".join(sorted(keys)).encode(), digest_size=12).hexdigest()

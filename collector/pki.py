@@ -280,3 +280,14 @@ def _san(name: str) -> x509.GeneralName:
         return x509.IPAddress(ipaddress.ip_address(name))
     except ValueError:
         return x509.DNSName(name)
+
+
+def pkcs12(key_pem: bytes, cert_pem_bytes: bytes, ca_pem: bytes, name: str, passphrase: bytes) -> bytes:
+    """The analyst's key, certificate and our CA as a PKCS#12 file browsers import, encrypted with
+    `passphrase` (AES-256 and PBKDF2: what current browsers and NSS's pk12util read)."""
+    from cryptography.hazmat.primitives.serialization import pkcs12 as p12
+
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    return p12.serialize_key_and_certificates(
+        name.encode("utf-8"), key, x509.load_pem_x509_certificate(cert_pem_bytes),
+        [x509.load_pem_x509_certificate(ca_pem)], serialization.BestAvailableEncryption(passphrase))

@@ -12,8 +12,9 @@ if TYPE_CHECKING:  # storage reads these column lists
     from farmwatch.collector.storage import Storage
 
 DEVICE_COLUMNS = ("device_id", "hostname", "os", "verdict", "score", "last_seen", "last_peer_ip",
-                  "reports", "agent_version")
-FLAG_COLUMNS = ("device_id", "hostname", "verdict", "score", "severity", "rule", "summary", "received_at")
+                  "reports", "agent_version", "triage", "assignee")
+FLAG_COLUMNS = ("device_id", "hostname", "verdict", "score", "severity", "rule", "summary", "received_at",
+                "triage", "assignee")
 CLUSTER_COLUMNS = ("cluster_id", "kind", "value", "score", "severity", "people", "devices", "first_seen",
                    "last_seen", "status")
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import grpc
 
-from farmwatch.collector import pki, queries
+from farmwatch.collector import pki, queries, triage
 from farmwatch.collector.audit import VIA_GRPC, AuditLog, AuditUnavailable, describe_filters
 from farmwatch.collector.exports.feed import FlagEvent, MemoryCursor
 from farmwatch.collector.storage import SqlError, Storage as Store
+from farmwatch.common import triage_view
 from farmwatch.common.vocabulary import VERDICTS
 from farmwatch.v1 import query_pb2, query_pb2_grpc
 
@@ -128,6 +129,31 @@ class QueryService(query_pb2_grpc.QueryServicer):
             return table
 
         return self._answer(context, "sql", request.sql, answer).message()
+
+    def Triage(self, request, context):
+        changes = {name: value for name, value in (("state", request.state), ("note", request.note)) if value}
+        if request.HasField("assignee"):
+            changes["assignee"] = request.assignee
+        action, detail = "triage" if changes else "triage-show", triage_view.describe(request.device_id, changes)
+        identity = self._analyst(context, action, detail)
+        with self._audited(context, identity, action, detail) as entry:
+            text = self._triage(request.device_id, changes, identity)
+            entry.rows = 1
+        return query_pb2.TriageResponse(json=text)
+
+    def _triage(self, device_id: str, changes: dict, identity: pki.Identity) -> str:
+        """The device's triage as JSON, after recording `changes` (if any) under the analyst's name."""
+        if not device_id:
+            raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, "device_id is empty; name the device (Devices lists them)")
+        try:
+            if changes:
+                triage.change(self.store, device_id, who=identity.subject, via=VIA_GRPC, **changes)
+            record = triage.current(self.store, device_id)
+        except triage.UnknownDevice as exc:
+            raise _Refused(grpc.StatusCode.NOT_FOUND, str(exc)) from exc
+        except triage.TriageError as exc:
+            raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from exc
+        return _json({**record, "history": self.store.triage_history(device_id)})
 
     def FollowFlags(self, request, context):
         detail = f"skip_current={request.skip_current}"

@@ -13,7 +13,6 @@ import ipaddress
 import logging
 import os
 import signal
-import socket
 import threading
 import uuid
 from concurrent import futures
@@ -24,12 +23,13 @@ from cryptography import x509
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 
-from farmwatch.collector import enrollment, fleet, ingest, pki, query_service, threads
+from farmwatch.collector import enrollment, ingest, pki, query_service, threads
 from farmwatch.collector.storage import describe as describe_database
 from farmwatch.collector.audit import AuditLog
 from farmwatch.collector.budget import Budget, DeviceBudgets, OverBudget
 from farmwatch.collector.config import CollectorConfig, ConfigError
 from farmwatch.collector.fleet.neighbourhood import hasher_for
+from farmwatch.collector.jobs import Jobs
 from farmwatch.collector.ingest import Store
 from farmwatch.collector.storage import StoreFull, Unavailable
 from farmwatch.collector.undecodable import RejectUndecodable
@@ -252,14 +252,14 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
             result, refusal = self._store(request, identity, context)
         if refusal:  # answered once the device's next report may come in
             context.abort(*refusal)
-        return collector_pb2.ReportAck(report_id=given_id, duplicate=not result.stored,
-                                       report_interval_seconds=self.config.report_interval_seconds)
+        return collector_pb2.ReportAck(report_id=given_id, report_interval_seconds=self.config.report_interval_seconds,
+                                       **result.ack_fields())
 
     def _store(self, request, identity: pki.Identity, context):
         """(IngestResult, None) once the report is stored, or (None, (code, details)) to answer."""
         try:
             item = ingest.prepare(request, peer_ip=self.auth.client_ip(context),
-                                  cert_serial=identity.serial, classify=self.classify)
+                                  cert_serial=identity.serial, classify=self.classify, states=self.queue.store.states)
             return self.queue.submit(item).result(), None
         except ingest.InvalidReport as exc:
             log.warning("event=report_refused reason=invalid device_id=%s error=%r", identity.subject, str(exc))
@@ -300,6 +300,11 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
         response = collector_pb2.RenewResponse(certificate_pem=pem)
         response.not_after.FromDatetime(x509.load_pem_x509_certificate(pem).not_valid_after_utc)
         return response
+
+
+def cannot_listen(listen: str) -> ConfigError:
+    return ConfigError(f"cannot listen on {listen}: the port is in use (another collector?) or the address is not "
+                       "one of this machine's; pick another with --listen")
 
 
 def device_budgets(config: CollectorConfig) -> DeviceBudgets:
@@ -347,11 +352,15 @@ class _EventLoop:
 
 
 class CollectorServer:
-    """The running service: gRPC server, health, ingest writer. `stop()` drains in-flight reports."""
+    """The running service: gRPC server, health, ingest writer. `stop()` drains in-flight reports.
 
-    def __init__(self, config: CollectorConfig):
-        self.config = config
+    `worker=True` makes one of `serve --workers N`'s processes (collector/workers.py): it shares
+    the port with the others (SO_REUSEPORT) and leaves the jobs to the parent."""
+
+    def __init__(self, config: CollectorConfig, worker: bool = False):
+        self.config, self.worker = config, worker
         self.ca = pki.CertificateAuthority.load(config.pki_dir)
+        self.jobs = None if worker else Jobs(config, self.ca)
         self.store = Store(config.database, wifi=hasher_for(config))
         self.queue = ingest.IngestQueue(self.store, max_pending=config.max_pending_reports,
                                         max_batch=config.max_batch_reports)
@@ -375,14 +384,15 @@ class CollectorServer:
             self.queue.close()
             self.audit.close()
             self.store.close()
-            raise ConfigError(f"cannot listen on {config.listen}: the port is in use (another collector?) or the "
-                              "address is not one of this machine's; pick another with --listen")
+            raise cannot_listen(config.listen)
 
     async def _build(self, services) -> int:
         """The grpc.aio server, made on its event loop; returns the port it listens on."""
         options = [("grpc.max_receive_message_length", self.config.max_message_bytes),
                    ("grpc.max_send_message_length", self.config.max_message_bytes),
-                   ("grpc.so_reuseport", 0),  # a second collector on this port must fail, not share it
+                   # A second collector on this port must fail, not share it: only the workers of one
+                   # share it, once their parent has made sure the port is theirs (workers.py).
+                   ("grpc.so_reuseport", int(self.worker)),
                    *TRANSPORT_LIMITS]
         # Interceptors nest: InThreads sees the handler RejectUndecodable made, and runs it in the pool.
         self.grpc = grpc.aio.server(migration_thread_pool=self.pool, options=options,
@@ -403,64 +413,17 @@ class CollectorServer:
         await self.health.enter_graceful_shutdown()
         await self.grpc.stop(grace)
 
-    def _every(self, seconds: float, name: str, job) -> None:
-        """Run `job(store)` now and then every `seconds` until stop, on a connection of its own
-        (the ingest writer's connection belongs to the writer thread)."""
-        def loop():
-            store = Store(self.config.database)
-            try:
-                while True:
-                    try:
-                        job(store)
-                    except Exception:
-                        log.exception("event=job_failed job=%s", name)
-                    if self._stopping.wait(seconds):
-                        return
-            finally:
-                store.close()
-
-        thread = threading.Thread(target=loop, name=name, daemon=True)
-        thread.start()
-        self._jobs.append(thread)
-
-    def _prune(self, store: Store) -> None:
-        dropped = store.prune_raw(self.config.raw_report_retention_days)
-        if dropped:
-            log.info("event=raw_reports_pruned count=%d older_than_days=%d", dropped,
-                     self.config.raw_report_retention_days)
-
-    def _check_server_certificate(self, _store) -> None:
-        """Warn well ahead of the server certificate's end: agents cannot connect after it."""
-        cert = self.ca.server_certificate()
-        left = cert.not_valid_after_utc - utcnow() if cert else dt.timedelta(0)
-        if left < pki.SERVER_RENEW_BEFORE:
-            log.warning("event=server_cert_expiring days_left=%d not_after=%s fix=%r", left.days,
-                        cert and f"{cert.not_valid_after_utc:%Y-%m-%d}",
-                        f"farmwatch-collector --home {self.config.home} pki issue-server")
-
-    def _correlate(self, store: Store) -> None:
-        # several collectors on one database: the first to claim the interval runs it (storage.jobs)
-        if not store.claim_job("correlation", self.config.fleet.correlate_every_minutes * 60, self.instance):
-            log.info("event=correlation_skipped reason=another_collector_ran_it")
-            return
-        result = fleet.correlate(store, self.config)
-        log.info("event=correlated clusters=%d seconds=%.2f", len(result.clusters), result.seconds)
-
     def start(self) -> None:
-        self._stopping, self._jobs = threading.Event(), []
-        self.instance = f"{socket.gethostname()}:{self.port}:{os.getpid()}"  # who ran a cluster job
-        self._every(86400, "retention", self._prune)
-        self._every(86400, "server-certificate", self._check_server_certificate)
-        if self.config.fleet.correlate_every_minutes > 0:
-            self._every(self.config.fleet.correlate_every_minutes * 60, "correlation", self._correlate)
+        if self.jobs is not None:
+            self.jobs.start()
         self.events.run(self._start())
-        log.info("event=serving listen=%s port=%d database=%s", self.config.listen, self.port,
-                 describe_database(self.config.database))
+        if self.jobs is not None:  # the one process of this collector; a worker's parent says it for all
+            log.info("event=serving listen=%s port=%d database=%s", self.config.listen, self.port,
+                     describe_database(self.config.database))
 
     def stop(self, grace: float = 10.0) -> None:
-        self._stopping.set()
-        for job in self._jobs:
-            job.join()
+        if self.jobs is not None:
+            self.jobs.stop()
         self.events.run(self._stop(grace))
         # Every call has ended; handlers still running (their call cancelled at the end of the grace
         # period) finish now — a report in hand is still stored — while the loop still runs to
@@ -473,10 +436,15 @@ class CollectorServer:
         log.info("event=stopped")
 
     def serve_until_signal(self) -> None:
-        stopping = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stopping.set())
-        self.start()
-        stopping.wait()
-        log.info("event=stopping reason=signal")
-        self.stop()
+        serve_until_signal(self)
+
+
+def serve_until_signal(server) -> None:
+    """`server.start()`, then `server.stop()` on SIGTERM or SIGINT (a CollectorServer, or workers.Workers)."""
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    server.start()
+    stopping.wait()
+    log.info("event=stopping reason=signal")
+    server.stop()

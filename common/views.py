@@ -22,6 +22,7 @@ DEVICE = View(
      ("fleet findings", "fleet_findings", ("severity", "rule", "summary", "cluster_id")),
      ("clusters", "clusters", ("cluster_id", "kind", "value", "score", "status", "first_seen", "last_seen")),
      ("verdict changes", "verdict_changes", ("changed_at", "old_verdict", "new_verdict", "score")),
+     ("triage", "triage_history", ("at", "who", "state", "assignee", "note")),
      ("recent reports", "reports", ("received_at", "sequence", "peer_ip", "verdict", "score", "replay"))))
 
 CLUSTER = View(
@@ -29,6 +30,9 @@ CLUSTER = View(
     (("members", "members", ("device_id", "hostname", "person", "verdict", "own_verdict", "city", "region",
                              "country", "first_seen", "last_seen")),
      ("history", "events", ("at", "event", "device_id", "detail"))))
+
+TRIAGE = View(("device_id", "state", "assignee", "updated_at", "updated_by"),
+              (("history", "history", ("at", "who", "via", "previous_state", "state", "assignee", "note")),))
 
 
 def show(info: dict, view: View, fmt: str, out=None) -> None:

@@ -36,3 +36,16 @@ SEVERITIES: tuple[str, ...] = tuple(severity.value for severity in Severity)
 
 def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
+
+
+class TriageState(enum.StrEnum):
+    """Where the security team stands on a flagged device (`farmwatch-analyst triage`, the console)."""
+
+    NEW = "new"
+    INVESTIGATING = "investigating"
+    CONFIRMED_FARM = "confirmed-farm"
+    FALSE_POSITIVE = "false-positive"
+    RESOLVED = "resolved"
+
+
+TRIAGE_STATES: tuple[str, ...] = tuple(state.value for state in TriageState)

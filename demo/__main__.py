@@ -2,8 +2,9 @@
 
 A fresh CA in a temporary folder, a collector on 127.0.0.1, an agent that enrolls with a token,
 scans this machine and reports, simulated laptops beside it, then what the collector stored and
-flagged. Every step runs the real command-line tools as separate processes. The folder is removed
-at the end unless `--keep DIR` names one to keep it in.
+flagged, and the web console answering an analyst's certificate (the demo ends with its address).
+Every step runs the real command-line tools as separate processes. The folder is removed at the end
+unless `--keep DIR` names one to keep it in.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from farmwatch.common.names import AGENT_PROGRAM, COLLECTOR_PROGRAM
+from farmwatch.demo.console import how_to_open, show_console
 from farmwatch.demo.launch import free_port, wait_for_port
 
 BIN = Path(sys.executable).parent
@@ -185,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
             run(COLLECTOR_PROGRAM, "--home", home, "devices", capture=True)
             print()
             run(COLLECTOR_PROGRAM, "--home", home, "flags", capture=True)
+            step("7. the security team's web console: an analyst's certificate for the browser, the console "
+                 "over HTTPS")
+            passphrase = show_console(home, run, BIN)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -195,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("\ndemo finished: the collector stopped cleanly and its temporary folder was removed "
               "(--keep DIR keeps it).")
+    print(how_to_open(home, passphrase, kept=bool(args.keep)))
     return 0
 
 if __name__ == "__main__":

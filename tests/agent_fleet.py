@@ -5,6 +5,7 @@ get them, but without the per-address rate limit that 50 agents on 127.0.0.1 wou
 """
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -50,6 +51,18 @@ def scanner_for(device_id: str, processes: int = 3):
     return lambda sysroot=None: make_report(device_id, processes=processes)
 
 
+def changing_scanner(device_id: str, processes: int = 40):
+    """Like `scanner_for`, with a laptop's churn: one short-lived process new in every scan, so the
+    agent's delta reports (against its last acknowledged report) carry a change each time."""
+    scans = itertools.count(1)
+
+    def scan(sysroot=None):
+        report = make_report(device_id, processes=processes)
+        report.processes.add(pid=10_000 + next(scans), name="git", exe="/usr/bin/git", username="alice")
+        return report
+    return scan
+
+
 @dataclass
 class AgentLog:
     """What one agent did: every report it made, and how many delivery cycles failed."""
@@ -68,7 +81,7 @@ def drain_until_empty(agent: runner.Agent, log: AgentLog, deadline: float, pause
 def run_agent(state: StateDir, reports: int, log: AgentLog, acked: "Counter", deadline: float,
               interval: float = 0.02) -> None:
     """Make `reports` reports (scan → spool → drain, like `run`), then deliver what is left."""
-    agent = runner.Agent(state, scanner_for(state.load_config().device_id), timeout=5)
+    agent = runner.Agent(state, changing_scanner(state.load_config().device_id), timeout=5)
     try:
         for _ in range(reports):
             log.generated.append(runner.collect(agent).report_id)
@@ -80,6 +93,25 @@ def run_agent(state: StateDir, reports: int, log: AgentLog, acked: "Counter", de
         drain_until_empty(agent, log, deadline)
     finally:
         agent.close()
+
+
+def agents_across(states: list[StateDir], reports_each: int, strike) -> tuple[list[AgentLog], int]:
+    """An agent per state dir sends `reports_each` reports; `strike()` (a kill, say) comes once a
+    third of them are acknowledged. Returns every agent's log once all have finished, and how many
+    reports were acknowledged before the strike."""
+    logs, acked = [AgentLog() for _ in states], Counter()
+    deadline = time.monotonic() + 90
+    threads = [threading.Thread(target=run_agent, args=(state, reports_each, log, acked, deadline))
+               for state, log in zip(states, logs)]
+    for thread in threads:
+        thread.start()
+    assert acked.wait_for(len(states) * reports_each // 3, timeout=60), "agents never got going"
+    struck_at = acked.value
+    strike()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return logs, struck_at
 
 
 class Counter:
@@ -97,31 +129,3 @@ class Counter:
     def wait_for(self, at_least: int, timeout: float) -> bool:
         with self._changed:
             return self._changed.wait_for(lambda: self.value >= at_least, timeout)
-
-
-@dataclass
-class RunningFleet:
-    """Agents running in threads (`run_agent`), each with its log, and the count of acknowledgements."""
-
-    logs: list[AgentLog]
-    acked: Counter
-    threads: list[threading.Thread]
-
-    def join(self, timeout: float = 120) -> None:
-        for thread in self.threads:
-            thread.join(timeout=timeout)
-        assert not any(thread.is_alive() for thread in self.threads)
-
-    def generated(self) -> list[str]:
-        return [report_id for log in self.logs for report_id in log.generated]
-
-
-def start_agents(states: list[StateDir], reports_each: int, seconds: float = 90) -> RunningFleet:
-    """Start one `run_agent` thread per state dir; they stop by themselves within `seconds`."""
-    fleet = RunningFleet([AgentLog() for _ in states], Counter(), [])
-    deadline = time.monotonic() + seconds
-    fleet.threads = [threading.Thread(target=run_agent, args=(state, reports_each, log, fleet.acked, deadline))
-                     for state, log in zip(states, fleet.logs)]
-    for thread in fleet.threads:
-        thread.start()
-    return fleet

@@ -24,8 +24,8 @@ def cli(tool: str, *args, check: bool = True) -> subprocess.CompletedProcess:
 class Collector:
     """`farmwatch-collector serve` on a fixed port, so a restart is found where agents expect it."""
 
-    def __init__(self, home: Path, env: dict | None = None):
-        self.home = home
+    def __init__(self, home: Path, *serve_args, env: dict | None = None):
+        self.home, self.serve_args = home, [str(arg) for arg in serve_args]
         self.env = env or ENV
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
@@ -34,7 +34,8 @@ class Collector:
 
     def start(self):
         self.process = subprocess.Popen(
-            [str(BIN / "farmwatch-collector"), "--home", str(self.home), "serve", "--listen", self.address],
+            [str(BIN / "farmwatch-collector"), "--home", str(self.home), "serve", "--listen", self.address,
+             *self.serve_args],
             env=self.env, stderr=subprocess.PIPE, text=True)
         wait_for_port(self.port, self.process)
 

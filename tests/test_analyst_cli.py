@@ -27,11 +27,8 @@ def analyst(served, *args, bundle: Path | bool | None = None, check: bool = True
     return result
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """A collector home with relays, a suspicious laptop, a clean one and a cluster, served on
-    127.0.0.1, and analyst alice's bundle as `pki issue-analyst` writes it."""
-    tmp = tmp_path_factory.mktemp("analyst")
+def fleet_home(tmp: Path) -> Path:
+    """A collector home with relays, a suspicious laptop, a clean one and a cluster."""
     home = tmp / "home"
     collector(home, "pki", "init", "--san", "127.0.0.1", "--san", "localhost")
     now = datetime.now(timezone.utc)
@@ -46,6 +43,13 @@ def served(tmp_path_factory):
                                       {"received_at": at, "peer_ip": "38.104.12.77"}))
     collector(home, "ingest", *files)
     collector(home, "correlate")
+    return home
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """`fleet_home` served on 127.0.0.1, and analyst alice's bundle as `pki issue-analyst` writes it."""
+    home = fleet_home(tmp_path_factory.mktemp("analyst"))
     collector(home, "pki", "issue-analyst", "alice@example.com")
     running = RunningCollector(home)
     running.bundle = home / "pki" / "analysts" / "alice@example.com.pem"

@@ -33,6 +33,8 @@ def test_the_demo_keeps_its_folder_and_names_the_farms_people(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "roster import" in result.stdout and "unknown:" not in result.stdout
     assert f"everything is kept in {kept.resolve()}" in result.stdout
+    assert "with analyst's certificate: HTTP 200, 'Overview · farmwatch console'" in result.stdout
+    assert result.stdout.rstrip().endswith("open https://127.0.0.1:8443/")  # the demo ends with the console
     home = kept / "collector"
     listed = subprocess.run([os.path.join(os.path.dirname(sys.executable), "farmwatch-collector"), "--home",
                              str(home), "clusters", "--json"], capture_output=True, text=True, timeout=120, env=ENV)

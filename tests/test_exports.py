@@ -67,7 +67,7 @@ def test_flags_go_new_then_changed_then_cleared(store):
     assert ("new", "remote-session-inbound") in second
     changed = second[("changed", "remote-control-running")]
     assert changed.flag["verdict"] == "relay"
-    assert changed.previous == {"verdict": "suspicious", "severity": "high"}
+    assert changed.previous == {"verdict": "suspicious", "severity": "high", "triage": "new"}
     assert list(second)[0] == ("new", "remote-session-inbound")  # the worst goes first
     for event in second.values():
         cursor.mark(event)

@@ -43,6 +43,18 @@ def test_absent_files_are_quiet_and_broken_ones_are_gaps(tmp_path):
         ("usb", "/sys/thing: Is a directory"), ("usb", "/sys/link: dangling symlink")]
 
 
+def test_lines_come_as_read_text_gives_them_with_the_same_gaps(tmp_path):
+    b = SysrootBuilder(tmp_path)
+    b.directory("/var/thing")
+    b.symlink("/var/link", "nowhere")
+    b.file("/var/status", b"Package: a\r\nVersion: caf\xc3\xa9 \xff\n\nPackage: b")
+    ctx = ProbeContext.create(tmp_path).for_probe("applications")
+    assert "".join(ctx.read_lines("/var/status")) == ctx.read_text("/var/status")
+    assert list(ctx.read_lines("/var/status")) == ["Package: a\r\n", "Version: café \ufffd\n", "\n", "Package: b"]
+    assert [list(ctx.read_lines(path)) for path in ("/var/absent", "/var/thing", "/var/link")] == [[], [], []]
+    assert gaps(ctx) == ["/var/thing: Is a directory", "/var/link: dangling symlink"]
+
+
 def test_each_probe_view_keeps_its_own_gaps(tmp_path):
     scan_ctx = ProbeContext.create(tmp_path)
     first, second = scan_ctx.for_probe("a"), scan_ctx.for_probe("b")

@@ -51,7 +51,7 @@ def test_dpkg_status_parsing_keeps_installed_and_held_packages():
         "Package: c\nStatus: deinstall ok config-files\nVersion: 3.0\n\n"
         "Package: d\nStatus: install ok half-configured\nVersion: 4.0\n"
     )
-    assert parse_dpkg_status(status) == [("a", "1.0"), ("b", "2.0")]
+    assert parse_dpkg_status(status.splitlines(keepends=True)) == [("a", "1.0"), ("b", "2.0")]
 
 
 def test_desktop_entry_takes_the_unlocalised_name_of_the_main_group():

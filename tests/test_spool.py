@@ -14,7 +14,7 @@ import uuid
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from farmwatch.agent.spool import Spool, SpoolLimits
+from farmwatch.agent.spool import DeltaBase, Spool, SpoolLimits
 from farmwatch.v1 import report_pb2
 
 
@@ -44,6 +44,20 @@ def test_pending_is_oldest_first_and_ack_removes(tmp_path):
         assert spool.ack(ids[1]) is False
         assert [entry.report_id for entry in spool.pending(10)] == [ids[0], ids[2], ids[3]]
         assert spool.depth() == 3
+
+
+def test_the_acknowledged_report_becomes_the_delta_base_and_survives_reopen(tmp_path):
+    with Spool(tmp_path / "spool.sqlite") as spool:
+        assert spool.delta_base() is None  # a new outbox, or one an older agent wrote: full reports first
+        first, second = spool.put(report(5)), spool.put(report(5))
+        spool.ack(first.report_id, DeltaBase(first.report, deltas_accepted=True))
+        spool.ack("not-spooled")  # an ack without a base leaves the base as it is
+    with Spool(tmp_path / "spool.sqlite") as spool:
+        base = spool.delta_base()
+        assert base.report == first.report and base.deltas_accepted
+        spool.ack(second.report_id, DeltaBase(second.report, deltas_accepted=False))
+        assert spool.delta_base().report.report_id == second.report_id
+        assert not spool.delta_base().deltas_accepted and spool.depth() == 0
 
 
 def test_put_numbers_reports_and_the_counter_survives_reopen(tmp_path):
@@ -220,7 +234,7 @@ def test_a_full_disk_keeps_the_outbox_instead_of_moving_it_aside(tmp_path):
 
 WRITER = textwrap.dedent("""
     import sys, uuid
-    from farmwatch.agent.spool import Spool, SpoolLimits
+    from farmwatch.agent.spool import DeltaBase, Spool, SpoolLimits
     from farmwatch.v1 import report_pb2
 
     spool = Spool(sys.argv[1], SpoolLimits(max_reports=50))

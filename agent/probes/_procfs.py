@@ -9,6 +9,7 @@ from .context import ProbeContext
 
 CLOCK_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 COMM_MAX_LENGTH = 15  # the kernel truncates a task's comm to 15 characters
+_READ_SIZE = 65536
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,11 @@ class ProcStat:
     comm: str
     ppid: int
     start_ticks: int  # clock ticks after boot
+
+
+def proc_root(ctx: ProbeContext) -> str:
+    """Where the machine's /proc is, as a string to build paths on (cheaper than a Path per file)."""
+    return str(ctx.path("/proc"))
 
 
 def pids(ctx: ProbeContext) -> list[int]:
@@ -54,18 +60,50 @@ def parse_cmdline(raw: bytes) -> list[str]:
     return [arg.decode("utf-8", errors="replace") for arg in raw.rstrip(b"\0").split(b"\0")]
 
 
-def read_process_name(ctx: ProbeContext, pid: int) -> str:
-    """The name the processes probe gives this pid, or "" when it is gone."""
-    proc_dir = ctx.path(f"/proc/{pid}")
+def read_process_name(proc: str, pid: int) -> str:
+    """The name the processes probe gives this pid, or "" when it is gone; ``proc`` is where the
+    machine's /proc is (`proc_root(ctx)`)."""
     try:
-        comm = parse_stat((proc_dir / "stat").read_bytes()).comm
+        with ProcessDir(proc, pid) as proc_dir:
+            comm = parse_stat(proc_dir.read("stat")).comm
+            if len(comm) < COMM_MAX_LENGTH:
+                return comm  # not cut short: the command line cannot change it
+            try:
+                cmdline = parse_cmdline(proc_dir.read("cmdline"))
+            except OSError:
+                cmdline = []
     except (OSError, ValueError, IndexError):
         return ""
-    try:
-        cmdline = parse_cmdline((proc_dir / "cmdline").read_bytes())
-    except OSError:
-        cmdline = []
     return process_name(comm, cmdline)
+
+
+class ProcessDir:
+    """/proc/PID opened once; its files are read relative to it, so the kernel looks up the pid
+    once per process rather than once per file (and no Path is built per file)."""
+
+    def __init__(self, proc: str, pid: int):
+        self.fd = os.open(f"{proc}/{pid}", os.O_RDONLY | os.O_DIRECTORY)
+
+    def __enter__(self) -> ProcessDir:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        os.close(self.fd)
+
+    def read(self, name: str) -> bytes:
+        fd = os.open(name, os.O_RDONLY, dir_fd=self.fd)
+        try:
+            chunks = [os.read(fd, _READ_SIZE)]
+            # /proc (seq_file, cmdline) and plain files return less than asked for only at the end,
+            # which spares the second read a loop-until-empty would make for every small file
+            while len(chunks[-1]) == _READ_SIZE:
+                chunks.append(os.read(fd, _READ_SIZE))
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
+
+    def readlink(self, name: str) -> str:
+        return os.readlink(name, dir_fd=self.fd)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
-import re
 import struct
 import sys
 from dataclasses import dataclass
 
-from ._procfs import pids, read_process_name
+from ._procfs import pids, proc_root, read_process_name
 from .context import ProbeContext
 
 # include/net/tcp_states.h, named as psutil names them
@@ -27,7 +27,7 @@ TCP_STATES = {
     0x0B: "CLOSING",
 }
 _TABLES = (("tcp", "tcp"), ("tcp6", "tcp"), ("udp", "udp"), ("udp6", "udp"))
-_SOCKET_LINK = re.compile(r"^socket:\[(\d+)\]$")
+_SOCKET_PREFIX = "socket:["  # an fd link to a socket reads socket:[INODE]
 _NATIVE_WORD = "<I" if sys.byteorder == "little" else ">I"
 
 
@@ -81,6 +81,7 @@ def _endpoint(text: str) -> tuple[str, int]:
     return proc_ip(address_hex), int(port_hex, 16)
 
 
+@functools.lru_cache(maxsize=4096)  # the same few local and peer addresses fill every table
 def proc_ip(address_hex: str) -> str:
     """An address as /proc/net prints it: native-endian 32-bit words in hex, so it is
     turned back into bytes word by word ("0100007F" is 127.0.0.1 on x86)."""
@@ -104,26 +105,45 @@ def normal_mac(text: str) -> str:
 
 
 def socket_owners(ctx: ProbeContext, inodes: set[int]) -> dict[int, tuple[int, str]]:
-    """inode → (pid, process name), found through each process's fd links."""
+    """inode → (pid, process name) of the lowest pid holding each socket in ``inodes``.
+
+    The kernel keeps no socket → process table: the only way is every process's fd links. The
+    walk reads links and nothing else, names a process only when it holds a wanted socket, and
+    stops once every wanted socket has its owner."""
     owners: dict[int, tuple[int, str]] = {}
-    for pid in pids(ctx) if inodes else []:
-        fd_dir = str(ctx.path(f"/proc/{pid}/fd"))
-        try:
-            fds = os.listdir(fd_dir)
-        except OSError:
-            continue  # exited, or not ours to look at
-        for fd in fds:
-            inode = _socket_inode(f"{fd_dir}/{fd}")
-            if inode in inodes and inode not in owners:
-                owners[inode] = (pid, read_process_name(ctx, pid))
-        if len(owners) == len(inodes):
-            break
+    if not inodes:
+        return owners
+    proc = proc_root(ctx)
+    for pid in pids(ctx):
+        held = [inode for inode in _socket_inodes(f"{proc}/{pid}/fd") if inode in inodes and inode not in owners]
+        if held:
+            owners.update(dict.fromkeys(held, (pid, read_process_name(proc, pid))))
+            if len(owners) == len(inodes):
+                break
     return owners
 
 
-def _socket_inode(fd_path: str) -> int | None:
+def _socket_inodes(fd_dir: str) -> list[int]:
+    """The inodes of the sockets among a process's fds; none when it exited or is not ours to see.
+    The directory is opened once and each link read relative to it: the kernel then looks up
+    only the fd number, not /proc/PID/fd again."""
     try:
-        match = _SOCKET_LINK.match(os.readlink(fd_path))
+        dir_fd = os.open(fd_dir, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
-        return None
-    return int(match[1]) if match else None
+        return []
+    inodes = []
+    try:
+        for fd in os.listdir(dir_fd):
+            try:
+                target = os.readlink(fd, dir_fd=dir_fd)
+            except OSError:
+                continue
+            if target.startswith(_SOCKET_PREFIX) and target.endswith("]"):
+                digits = target[len(_SOCKET_PREFIX) : -1]
+                if digits.isascii() and digits.isdigit():
+                    inodes.append(int(digits))
+    except OSError:
+        pass  # exited while we looked
+    finally:
+        os.close(dir_fd)
+    return inodes

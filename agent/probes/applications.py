@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from farmwatch.v1 import report_pb2
 
 from ._accounts import human_homes
@@ -9,11 +11,10 @@ from ._platform import dispatch
 from ._probe import OPERATING_SYSTEMS, Probe
 from ._systemd import enabled_units
 from .context import ProbeContext
-from .macos import applications as macos_applications
-from .windows import applications as windows_applications
 
 _DPKG_STATUS = "/var/lib/dpkg/status"
 _INSTALLED_STATES = ("install ok installed", "hold ok installed")
+_DPKG_FIELDS = ("Package", "Status", "Version")
 _SYSTEM_DESKTOP_DIRS = ("/usr/share/applications",)
 _USER_DESKTOP_DIR = ".local/share/applications"
 _FLATPAK_SYSTEM_DIR = "/var/lib/flatpak/app"
@@ -21,7 +22,7 @@ _FLATPAK_USER_DIR = ".local/share/flatpak/app"
 
 
 def collect(ctx: ProbeContext) -> list[report_pb2.Application]:
-    return dispatch(ctx, list, linux=_linux, macos=macos_applications.collect, windows=windows_applications.collect)
+    return dispatch(ctx, list, linux=_linux, macos="macos.applications", windows="windows.applications")
 
 
 PROBE = Probe("applications", collect, field="applications", platforms=OPERATING_SYSTEMS)
@@ -39,34 +40,32 @@ def _linux(ctx: ProbeContext) -> list[report_pb2.Application]:
 
 
 def dpkg_packages(ctx: ProbeContext) -> list[report_pb2.Application]:
-    text = ctx.read_text(_DPKG_STATUS)
-    if text is None:
-        return []
     return [
         report_pb2.Application(name=name, version=version, source="dpkg")
-        for name, version in parse_dpkg_status(text)
+        for name, version in parse_dpkg_status(ctx.read_lines(_DPKG_STATUS))
     ]
 
 
-def parse_dpkg_status(text: str) -> list[tuple[str, str]]:
-    """(package, version) of each installed stanza of a dpkg status file."""
-    installed = []
-    for stanza in text.split("\n\n"):
-        fields = _stanza_fields(stanza, ("Package", "Status", "Version"))
-        if fields.get("Status") in _INSTALLED_STATES and fields.get("Package"):
-            installed.append((fields["Package"], fields.get("Version", "")))
+def parse_dpkg_status(lines: Iterable[str]) -> list[tuple[str, str]]:
+    """(package, version) of each installed stanza of a dpkg status file, given line by line
+    with line ends (stanzas end at an empty line)."""
+    installed: list[tuple[str, str]] = []
+    fields: dict[str, str] = {}
+    for line in lines:
+        if line == "\n":
+            _keep_installed(fields, installed)
+            fields = {}
+        elif len(fields) < len(_DPKG_FIELDS):
+            key, sep, value = line.partition(": ")
+            if sep and key in _DPKG_FIELDS:
+                fields[key] = value.strip()
+    _keep_installed(fields, installed)
     return installed
 
 
-def _stanza_fields(stanza: str, wanted: tuple[str, ...]) -> dict[str, str]:
-    fields = {}
-    for line in stanza.splitlines():
-        key, sep, value = line.partition(": ")
-        if sep and key in wanted:
-            fields[key] = value.strip()
-            if len(fields) == len(wanted):
-                break
-    return fields
+def _keep_installed(fields: dict[str, str], installed: list[tuple[str, str]]) -> None:
+    if fields.get("Status") in _INSTALLED_STATES and fields.get("Package"):
+        installed.append((fields["Package"], fields.get("Version", "")))
 
 
 def desktop_entries(ctx: ProbeContext, homes: list[str]) -> list[report_pb2.Application]:

@@ -22,7 +22,7 @@ import errno
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -107,6 +107,16 @@ class ProbeContext:
     def read_text(self, machine_path: str) -> str | None:
         data = self.read_bytes(machine_path)
         return None if data is None else data.decode("utf-8", errors="replace")
+
+    def read_lines(self, machine_path: str) -> Iterator[str]:
+        """The file's lines with their line ends, read as they are used, so a big file (dpkg's
+        status, ~1 MB) is never whole in memory; none, with the same gap as read_text, when
+        it cannot be read."""
+        try:
+            with open(self.path(machine_path), encoding="utf-8", errors="replace", newline="") as file:
+                yield from file
+        except OSError as exc:
+            self._note_failure(machine_path, exc)
 
     def read_value(self, machine_path: str) -> str | None:
         """A one-value file such as a sysfs attribute, without its trailing newline."""

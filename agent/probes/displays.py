@@ -10,8 +10,6 @@ from farmwatch.v1 import report_pb2
 from ._platform import dispatch
 from ._probe import OPERATING_SYSTEMS, Probe
 from .context import ProbeContext
-from .macos import displays as macos_displays
-from .windows import displays as windows_displays
 
 DRM_DIR = "/sys/class/drm"
 _CONNECTOR = re.compile(r"^card\d+-(?P<type>[A-Za-z]+)")
@@ -19,7 +17,7 @@ _BUILT_IN_TYPES = ("eDP", "LVDS", "DSI")
 
 
 def collect(ctx: ProbeContext) -> list[report_pb2.Display]:
-    return dispatch(ctx, list, linux=_linux, macos=macos_displays.collect, windows=windows_displays.collect)
+    return dispatch(ctx, list, linux=_linux, macos="macos.displays", windows="windows.displays")
 
 
 PROBE = Probe("displays", collect, field="displays", platforms=OPERATING_SYSTEMS)

@@ -16,8 +16,6 @@ from ._platform import dispatch
 from ._probe import OPERATING_SYSTEMS, Probe
 from ._procfs import boot_time as procfs_boot_time
 from .context import ProbeContext
-from .macos import host as macos_host
-from .windows import host as windows_host
 
 _DMI = "/sys/class/dmi/id"
 # ARM laptops without DMI (Snapdragon, Chromebooks, Pinebook) describe themselves in the device
@@ -49,7 +47,7 @@ _ZONEINFO_COPIES = ("posix/", "right/")
 
 
 def collect(ctx: ProbeContext) -> report_pb2.Host:
-    return dispatch(ctx, report_pb2.Host, linux=_linux, macos=macos_host.collect, windows=windows_host.collect)
+    return dispatch(ctx, report_pb2.Host, linux=_linux, macos="macos.host", windows="windows.host")
 
 
 PROBE = Probe("host", collect, field="host", platforms=OPERATING_SYSTEMS)

@@ -11,8 +11,6 @@ from ._probe import OPERATING_SYSTEMS, Probe
 from ._sockets import Socket, normal_ip, normal_mac, proc_ip, read_sockets, socket_owners
 from ._wifi import current_wifi, nearby_wifi
 from .context import ProbeContext
-from .macos import network as macos_network
-from .windows import network as windows_network
 
 NET_CLASS_DIR = "/sys/class/net"
 _ARPHRD_LOOPBACK = "772"
@@ -27,7 +25,7 @@ _RESOLVED_UPSTREAM = "/run/systemd/resolve/resolv.conf"
 
 
 def collect(ctx: ProbeContext) -> report_pb2.Network:
-    return dispatch(ctx, report_pb2.Network, linux=_linux, macos=macos_network.collect, windows=windows_network.collect)
+    return dispatch(ctx, report_pb2.Network, linux=_linux, macos="macos.network", windows="windows.network")
 
 
 PROBE = Probe("network", collect, field="network", platforms=OPERATING_SYSTEMS)
@@ -154,8 +152,9 @@ def _ip_forwarding(ctx: ProbeContext) -> bool:
 
 
 def _add_sockets(ctx: ProbeContext, network: report_pb2.Network) -> None:
-    sockets = read_sockets(ctx)
-    owners = socket_owners(ctx, {s.inode for s in sockets if s.inode})
+    # an unconnected, non-listening socket is no connection: left out, and its owner not looked for
+    sockets = [s for s in read_sockets(ctx) if _is_listener(s) or s.remote_port]
+    owners = socket_owners(ctx, {s.inode for s in sockets if s.inode})  # inode 0: TIME_WAIT and the like
     for sock in sockets:
         pid, process_name = owners.get(sock.inode, (0, ""))
         if _is_listener(sock):
@@ -164,7 +163,7 @@ def _add_sockets(ctx: ProbeContext, network: report_pb2.Network) -> None:
                     ip=sock.local_ip, port=sock.local_port, protocol=sock.protocol, pid=pid, process_name=process_name
                 )
             )
-        elif sock.remote_port:  # an unconnected, non-listening socket is no connection
+        else:
             network.connections.append(
                 report_pb2.Connection(
                     local_ip=sock.local_ip,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import pwd
 from collections import Counter
-from pathlib import Path
 
 from farmwatch.v1 import report_pb2
 
@@ -17,16 +16,16 @@ from . import _psutil_tables
 from ._accounts import user_names_by_uid
 from ._platform import dispatch
 from ._probe import OPERATING_SYSTEMS, Probe
-from ._procfs import CLOCK_TICKS_PER_SECOND, boot_time, parse_cmdline, parse_stat, pids, process_name
+from ._procfs import (CLOCK_TICKS_PER_SECOND, ProcessDir, boot_time, parse_cmdline, parse_stat, pids, proc_root,
+                      process_name)
 from .context import ProbeContext
-from .macos import processes as macos_processes
 
 _DELETED_SUFFIX = " (deleted)"
 _NANOS = 1_000_000_000
 
 
 def collect(ctx: ProbeContext) -> list[report_pb2.Process]:
-    return dispatch(ctx, list, linux=_linux, macos=macos_processes.collect, windows=_psutil_tables.processes)
+    return dispatch(ctx, list, linux=_linux, macos="macos.processes", windows=_psutil_tables.processes)
 
 
 PROBE = Probe("processes", collect, field="processes", platforms=OPERATING_SYSTEMS)
@@ -42,6 +41,7 @@ def _linux(ctx: ProbeContext) -> list[report_pb2.Process]:
 class _ProcessReader:
     def __init__(self, ctx: ProbeContext):
         self.ctx = ctx
+        self.proc_root = proc_root(ctx)
         self.boot_time = boot_time(ctx)
         if self.boot_time is None:
             ctx.gap("no btime in /proc/stat: process start times unknown")
@@ -49,27 +49,34 @@ class _ProcessReader:
         self.denied: Counter[str] = Counter()
 
     def read(self, pid: int) -> report_pb2.Process | None:
-        proc_dir = self.ctx.path(f"/proc/{pid}")
-        raw_stat = self._read(proc_dir / "stat")
-        if raw_stat is None:
+        try:
+            with ProcessDir(self.proc_root, pid) as proc_dir:
+                return self._process(pid, proc_dir)
+        except OSError:
             return None  # exited while we looked, or not a process directory
+
+    def _process(self, pid: int, proc_dir: ProcessDir) -> report_pb2.Process | None:
+        raw_stat = self._read(proc_dir, "stat")
+        if raw_stat is None:
+            return None
         try:
             stat = parse_stat(raw_stat)
         except (ValueError, IndexError):
             self.ctx.gap(f"/proc/{pid}/stat: unparsable")
             return None
-        cmdline = self._cmdline(proc_dir)
+        cmdline = parse_cmdline(self._read(proc_dir, "cmdline") or b"")
         process = report_pb2.Process(
             pid=pid,
             ppid=stat.ppid,
             name=process_name(stat.comm, cmdline),
-            exe=self._exe(proc_dir),
+            exe=self._exe(pid, proc_dir),
             cmdline=cmdline,
             username=self._username(proc_dir),
         )
         if self.boot_time is not None:
             nanoseconds = self.boot_time * _NANOS + stat.start_ticks * _NANOS // CLOCK_TICKS_PER_SECOND
-            process.create_time.FromNanoseconds(nanoseconds)
+            # what Timestamp.FromNanoseconds does, minus its range checks (~10 % of this probe's time)
+            process.create_time.seconds, process.create_time.nanos = divmod(nanoseconds, _NANOS)
         return process
 
     def report_denials(self) -> None:
@@ -77,32 +84,29 @@ class _ProcessReader:
             noun = "process" if count == 1 else "processes"
             self.ctx.gap(f"{what} unreadable for {count} {noun} (permission denied)")
 
-    def _read(self, path: Path, what: str = "") -> bytes | None:
+    def _read(self, proc_dir: ProcessDir, name: str) -> bytes | None:
         try:
-            return path.read_bytes()
+            return proc_dir.read(name)
         except PermissionError:
-            self.denied[what or path.name] += 1
+            self.denied[name] += 1
         except OSError:
             pass  # the process exited, or a kernel thread has nothing to show
         return None
 
-    def _cmdline(self, proc_dir: Path) -> list[str]:
-        return parse_cmdline(self._read(proc_dir / "cmdline") or b"")
-
-    def _exe(self, proc_dir: Path) -> str:
+    def _exe(self, pid: int, proc_dir: ProcessDir) -> str:
         try:
-            target = str(Path.readlink(proc_dir / "exe"))
+            target = proc_dir.readlink("exe")
         except PermissionError:
             self.denied["exe"] += 1
             return ""
         except OSError as exc:
             if exc.errno not in (errno.ENOENT, errno.ESRCH, errno.EINVAL):
-                self.ctx.gap(f"{proc_dir.name}/exe: {exc.strerror}")
+                self.ctx.gap(f"{pid}/exe: {exc.strerror}")
             return ""  # kernel threads have no executable
         return target.removesuffix(_DELETED_SUFFIX)
 
-    def _username(self, proc_dir: Path) -> str:
-        uid = _real_uid(self._read(proc_dir / "status") or b"")
+    def _username(self, proc_dir: ProcessDir) -> str:
+        uid = _real_uid(self._read(proc_dir, "status") or b"")
         if uid is None:
             return ""
         name = self.user_names.get(uid)

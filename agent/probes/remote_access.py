@@ -17,8 +17,6 @@ from ._platform import dispatch
 from ._probe import OPERATING_SYSTEMS, Probe
 from ._systemd import enabled_units, installed_unit_files, user_enabled_units
 from .context import ProbeContext
-from .macos import remote_access as macos_remote_access
-from .windows import remote_access as windows_remote_access
 
 # service → unit-name patterns that provide it
 LINUX_SERVICES: dict[str, tuple[str, ...]] = {
@@ -35,7 +33,7 @@ _USER_AUTOSTART_DIR = ".config/autostart"
 
 
 def collect(ctx: ProbeContext) -> list[report_pb2.RemoteAccessSetting]:
-    return dispatch(ctx, list, linux=_linux, macos=macos_remote_access.collect, windows=windows_remote_access.collect)
+    return dispatch(ctx, list, linux=_linux, macos="macos.remote_access", windows="windows.remote_access")
 
 
 PROBE = Probe("remote_access", collect, field="remote_access", platforms=OPERATING_SYSTEMS)

@@ -9,8 +9,6 @@ from farmwatch.v1 import report_pb2
 from ._platform import dispatch
 from ._probe import OPERATING_SYSTEMS, Probe
 from .context import ProbeContext
-from .macos import usb as macos_usb
-from .windows import usb as windows_usb
 
 USB_DEVICES_DIR = "/sys/bus/usb/devices"
 # "1-2", "3-1.4.2"; root hubs are "usbN" and interfaces "<device>:<config>.<n>"
@@ -18,7 +16,7 @@ _DEVICE_NAME = re.compile(r"^\d+-\d+(\.\d+)*$")
 
 
 def collect(ctx: ProbeContext) -> list[report_pb2.UsbDevice]:
-    return dispatch(ctx, list, linux=_linux, macos=macos_usb.collect, windows=windows_usb.collect)
+    return dispatch(ctx, list, linux=_linux, macos="macos.usb", windows="windows.usb")
 
 
 PROBE = Probe("usb", collect, field="usb_devices", platforms=OPERATING_SYSTEMS)

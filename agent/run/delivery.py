@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 import grpc
 
 from farmwatch.agent.identity import IdentityError, read_certificate_info
-from farmwatch.agent.spool import SpooledReport
+from farmwatch.agent.spool import DeltaBase, SpooledReport
 from farmwatch.agent.state import StateDir
 from farmwatch.agent.transport import MAX_CHOKED_ATTEMPTS, CollectorError, Disposition
+from farmwatch.common import delta
 from farmwatch.common.clock import utcnow
+from farmwatch.v1 import collector_pb2
 
 from .agent import Agent
 from .enrollment import collector_interval
@@ -70,7 +72,7 @@ def _drain(agent: Agent, outcome: DrainOutcome, stop: threading.Event | None, ba
         if stop is not None and stop.is_set():
             return outcome
         try:
-            ack = agent.client.report(entry.report)
+            ack = _send(agent, entry)
         except CollectorError as exc:
             if exc.code is grpc.StatusCode.UNAVAILABLE and _LOCAL_CREDENTIALS_BROKEN in exc.details:
                 raise IdentityError(f"the key, certificate and CA in {agent.state.root} cannot be used "
@@ -97,13 +99,36 @@ def _drain(agent: Agent, outcome: DrainOutcome, stop: threading.Event | None, ba
     return outcome
 
 
+def _send(agent: Agent, entry: SpooledReport):
+    """Send `entry` as a delta on the last acknowledged report when the collector takes deltas
+    and the delta is worth it, else in full. A delta the collector cannot prove was not stored: the
+    same report goes again at once, in full (docs/design.md, "Delta reports")."""
+    base = agent.spool.delta_base()
+    if base is not None and base.deltas_accepted and base.report.report_id != entry.report_id:
+        change = delta.make_delta(delta.DeviceState.of(base.report), base.report.report_id,
+                                  base.report.sequence, entry.report)
+        if delta.worth_sending(change, entry.report):
+            ack = agent.client.report(change)
+            if ack.send_full == collector_pb2.FULL_REPORT_UNNEEDED:
+                return ack
+            log.info("collector asked for the full report report_id=%s reason=%s", entry.report_id,
+                     collector_pb2.FullReportReason.Name(ack.send_full))
+    return agent.client.report(entry.report)
+
+
 def _delivered(agent: Agent, entry: SpooledReport, ack, outcome: DrainOutcome) -> None:
-    agent.spool.ack(entry.report_id)
+    agent.spool.ack(entry.report_id, DeltaBase(_newer(agent.spool.delta_base(), entry), ack.deltas_accepted))
     outcome.acked.append(entry.report_id)
     if ack.report_interval_seconds:
         agent.interval = float(collector_interval(ack.report_interval_seconds))
     log.info("report delivered report_id=%s sequence=%d duplicate=%s", entry.report_id,
              entry.sequence, ack.duplicate)
+
+
+def _newer(base: DeltaBase | None, entry: SpooledReport):
+    """The next delta's base: the acknowledged report, unless it is older than the base (sent late,
+    after a newer one went through): the collector's state stays the newer one, and so does ours."""
+    return base.report if base is not None and base.report.sequence > entry.sequence else entry.report
 
 
 def _blame(agent: Agent, entry: SpooledReport, exc: CollectorError, outcome: DrainOutcome) -> None:

@@ -44,6 +44,12 @@ def _toml(value) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of its live children (`serve --workers N`'s workers)."""
+    parent = psutil.Process(pid)
+    return sum(sum(process.cpu_times()[:2]) for process in (parent, *parent.children(recursive=True)))
+
+
 def create_token(home: Path, uses: int, database=None) -> str:
     """An enrollment token good for `uses` enrollments, written straight into the home's database
     (`database`: a postgresql:// URL instead)."""
@@ -55,10 +61,12 @@ def create_token(home: Path, uses: int, database=None) -> str:
 
 
 class CollectorProcess:
-    """`farmwatch-collector --home HOME serve` on a free loopback port; a context manager."""
+    """`farmwatch-collector --home HOME serve` on a free loopback port; a context manager.
+    `workers`: `serve --workers N` (None: serve's default, one per core)."""
 
-    def __init__(self, home: Path, log_path: Path | None = None, env: dict | None = None):
-        self.home = home
+    def __init__(self, home: Path, log_path: Path | None = None, workers: int | None = None,
+                 serve_args: list[str] | None = None, env: dict | None = None):
+        self.home, self.workers, self.serve_args = home, workers, list(serve_args or ())
         self.env = env or ENV
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
@@ -80,7 +88,8 @@ class CollectorProcess:
     def start(self) -> "CollectorProcess":
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [str(BIN / "farmwatch-collector"), "--home", str(self.home), "serve", "--listen", self.address],
+                [str(BIN / "farmwatch-collector"), "--home", str(self.home), "serve", "--listen", self.address,
+                 *(["--workers", str(self.workers)] if self.workers else []), *self.serve_args],
                 env=self.env, stdout=log, stderr=log)
         wait_for_port(self.port, self.process)
         return self
@@ -92,8 +101,7 @@ class CollectorProcess:
         return self.process.wait(timeout=timeout)
 
     def cpu_seconds(self) -> float:
-        times = psutil.Process(self.pid).cpu_times()
-        return times.user + times.system
+        return cpu_seconds(self.pid)
 
     def stored_report_ids(self) -> list[str]:
         """Every stored report_id (duplicates, if the schema ever allowed them, would show twice)."""

@@ -75,6 +75,19 @@ def cmd_pki_issue_analyst(args, config):
     print(f"analyst certificate: {out / (args.name + '.crt')}\nkey (mode 0600):     {out / (args.name + '.key')}")
     print(f"bundle (mode 0600):  {bundle}  (key, certificate and CA certificate: give this one file to "
           f"{args.name}, for farmwatch-analyst --identity)")
+    if args.p12:
+        _write_p12(out / f"{args.name}.p12", key, cert, (config.pki_dir / ca.CA_CERT).read_bytes(), args.name)
+
+
+def _write_p12(path: Path, key: bytes, cert: bytes, ca_pem: bytes, name: str) -> None:
+    """The browser's copy (the web console): PKCS#12 under a passphrase made here and shown once."""
+    import secrets
+
+    passphrase = secrets.token_urlsafe(15)  # 120 bits, no characters a browser dialog might mangle
+    write_private(path, pki.pkcs12(key, cert, ca_pem, name, passphrase.encode("ascii")), replace=True)
+    print(f"browser (mode 0600): {path}  passphrase: {passphrase}\n"
+          f"                     (import it in the browser's certificate settings for the web console; hand the "
+          "passphrase over apart from the file, e.g. by phone: it is shown only now)")
 
 
 _ANALYST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -117,3 +130,5 @@ def register(commands: Commands) -> None:
     p.add_argument("--days", type=positive_int, default=90, help="how long it is valid (default 90)")
     p.add_argument("--out", metavar="DIR",
                    help="folder for NAME.crt, NAME.key and the bundle NAME.pem (default HOME/pki/analysts)")
+    p.add_argument("--p12", action="store_true",
+                   help="also write NAME.p12 for a browser (the web console), under a passphrase shown once")

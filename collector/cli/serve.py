@@ -1,19 +1,22 @@
-"""`serve`: answer agents over mutual TLS until SIGTERM; one per home (`serve.lock`)."""
+"""`serve`: answer agents over mutual TLS until SIGTERM; one per home (`serve.lock`), with
+`--workers N` serving processes on one port (collector/workers.py)."""
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
+import functools
+import logging
 
-from farmwatch.collector.cli.shared import CommandError, Commands, open_store
+from farmwatch.collector.cli.shared import CommandError, Commands, open_store, positive_int, setup_logging
 from farmwatch.common import lock
 
 LOCK_NAME = "serve.lock"
 
 
 def cmd_serve(args, config):
+    from farmwatch.collector import workers
     from farmwatch.collector.server import CollectorServer
 
+    count = args.workers or config.worker_processes or workers.default_count()
+    workers.check_count(count)
     open_store(config).close()
     try:
         held = lock.hold(config.home / LOCK_NAME)
@@ -22,40 +25,20 @@ def cmd_serve(args, config):
                            "stop it first (it may be the service: systemctl stop farmwatch-collector), or pass "
                            "another --home") from None
     with held:
-        with _core_log_kept_back():
-            server = CollectorServer(config)
+        if count == 1:
+            with workers.core_log_kept_back():
+                server = CollectorServer(config)
+        else:
+            level = logging.getLogger().getEffectiveLevel()
+            server = workers.Workers(config, count, functools.partial(setup_logging, config.log_format, level))
         server.serve_until_signal()
-
-
-@contextlib.contextmanager
-def _core_log_kept_back():
-    """gRPC's C core writes a failed bind to file descriptor 2 ("E… add_port.cc … Address already in
-    use") before CollectorServer can say it in one line; keep what is written there meanwhile (in
-    memory: the service may have no writable temporary folder), and pass it on when the server was made."""
-    try:
-        kept = _memory_file()
-    except OSError:  # nowhere to keep it: let it through
-        yield
-        return
-    with kept:
-        saved = os.dup(2)
-        os.dup2(kept.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        kept.seek(0)  # reached only when the server was made
-        os.write(2, kept.read())
-
-def _memory_file():
-    if hasattr(os, "memfd_create"):  # Linux
-        return os.fdopen(os.memfd_create("farmwatch-serve-stderr"), "w+b")
-    return tempfile.TemporaryFile()
 
 
 def register(commands: Commands) -> None:
     p = commands.command("serve", cmd_serve, "serve agents over mutual TLS until SIGTERM",
-                         example="farmwatch-collector --home /srv/fw serve --listen 0.0.0.0:7443")
+                         example="farmwatch-collector --home /srv/fw serve --listen 0.0.0.0:7443 --workers 4")
     p.add_argument("--listen", metavar="HOST:PORT",
                    help="address to listen on (default: listen in collector.toml, else 127.0.0.1:7443)")
+    p.add_argument("--workers", type=positive_int, metavar="N",
+                   help="serving processes sharing the port, one per core to keep every core busy (default: "
+                        "worker_processes in collector.toml, else one per CPU core; 1: one process, as before)")

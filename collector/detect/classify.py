@@ -25,6 +25,23 @@ def _order(finding: Finding) -> tuple:
     return (finding.allowed, -severity_rank(finding.severity), finding.rule, finding.summary)
 
 
+def bound_policy(policy: Policy | None, device_group: str | None) -> Policy:
+    """The allow-list entries that apply to a device in `device_group` (see `classify`)."""
+    policy = policy or Policy()
+    return policy.for_device(device_group) if not policy.bound or device_group is not None else policy
+
+
+def rule_findings(rule: Rule, ctx: Context) -> list[Finding]:
+    return [_finding(rule, hit, ctx.policy) for hit in rule.run(ctx)]
+
+
+def verdict_of(device_id: str, findings: list[Finding]) -> Verdict:
+    """Findings strongest first, allowed ones last, and their score."""
+    findings = sorted(findings, key=_order)
+    score = score_findings(findings)
+    return Verdict(device_id, verdict_for(score), score, findings)
+
+
 def classify(report: dict | AgentReport, policy: Policy | None = None, catalogue: Catalogue | None = None,
              device_group: str | None = None) -> Verdict:
     """Run every rule over `report` (an AgentReport message, its JSON dict, or a stored envelope
@@ -34,11 +51,5 @@ def classify(report: dict | AgentReport, policy: Policy | None = None, catalogue
     `device_group` apply (or those of a policy already narrowed with `for_device`). `catalogue`
     defaults to the bundled signatures. Findings come strongest first, allowed ones last.
     """
-    catalogue = catalogue or load_catalogue()
-    policy = policy or Policy()
-    if not policy.bound or device_group is not None:
-        policy = policy.for_device(device_group)
-    ctx = Context(read_report(report), catalogue, policy)
-    findings = sorted((_finding(rule, hit, policy) for rule in RULES for hit in rule.run(ctx)), key=_order)
-    score = score_findings(findings)
-    return Verdict(ctx.view.device_id, verdict_for(score), score, findings)
+    ctx = Context(read_report(report), catalogue or load_catalogue(), bound_policy(policy, device_group))
+    return verdict_of(ctx.view.device_id, [f for rule in RULES for f in rule_findings(rule, ctx)])

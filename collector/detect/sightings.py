@@ -80,48 +80,52 @@ def _process_matches(catalogue: Catalogue, os: str | None, names: tuple[str, ...
     return [m for m in found if not m[0].is_client(names, bundle_id)]
 
 
-# A laptop reports the same few hundred processes all day, and a fleet mostly the same ones:
-# remember each process identity's matches, per catalogue (dropped with the catalogue).
-PROCESS_MATCH_CACHE_SIZE = 32768
-_process_match_caches: dict[int, object] = {}
+# A laptop reports the same few hundred processes and applications all day, and a fleet mostly the
+# same ones: remember each process identity's and each application's matches, per catalogue (dropped
+# with the catalogue). Keys hold no pid, so one process seen under many pids is matched once.
+MATCH_CACHE_SIZE = 32768
+_match_caches: dict[tuple[int, str], object] = {}
 
 
-def _cached_process_matches(catalogue: Catalogue):
-    """`(os, name, exe, bundle_id, signer) -> ((tool, value, field), ...)`, first match per tool."""
-    key = id(catalogue)
-    cached = _process_match_caches.get(key)
+def _per_catalogue(catalogue: Catalogue, match):
+    """`match(catalogue, *key)` remembered per key for `catalogue`'s life, first match per tool."""
+    key = (id(catalogue), match.__name__)
+    cached = _match_caches.get(key)
     if cached is None:
         ref = weakref.ref(catalogue)  # the cache must not keep its catalogue alive
 
-        @lru_cache(maxsize=PROCESS_MATCH_CACHE_SIZE)
-        def cached(os, name, exe, bundle_id, signer):
-            matches = _process_matches(ref(), os, process_names(name, exe), exe, bundle_id, signer)
-            return tuple(_first_per_tool(matches))
+        @lru_cache(maxsize=MATCH_CACHE_SIZE)
+        def cached(*args):
+            return tuple(_first_per_tool(match(ref(), *args)))
 
-        _process_match_caches[key] = cached
-        weakref.finalize(catalogue, _process_match_caches.pop, key, None)
+        _match_caches[key] = cached
+        weakref.finalize(catalogue, _match_caches.pop, key, None)
     return cached
 
 
-def _app_matches(view: ReportView, catalogue: Catalogue, app: ApplicationView) -> list[tuple[Tool, str, str]]:
+def _identity_matches(catalogue: Catalogue, os, name, exe, bundle_id, signer) -> list[tuple[Tool, str, str]]:
+    return _process_matches(catalogue, os, process_names(name, exe), exe, bundle_id, signer)
+
+
+def _app_matches(catalogue: Catalogue, os: str | None, app: ApplicationView) -> list[tuple[Tool, str, str]]:
     found: list[tuple[Tool, str, str]] = []
     for key in app_name_keys(app.name):
         found += [(t, app.name, "app_names") for t in catalogue.app_names.get(key, [])]
     if app.bundle_id:
         found += [(t, app.bundle_id, "bundle_ids") for t in catalogue.bundle_ids.get(app.bundle_id.casefold(), [])]
     if app.source in SERVICE_SOURCES:
-        found += [(t, v, f"services.{view.os or 'any'}") for t, v in catalogue.tools_for_service(view.os, app.name)]
-        found += _service_executable_matches(view, catalogue, app)
+        found += [(t, v, f"services.{os or 'any'}") for t, v in catalogue.tools_for_service(os, app.name)]
+        found += _service_executable_matches(catalogue, os, app)
     return found
 
 
-def _service_executable_matches(view: ReportView, catalogue: Catalogue,
+def _service_executable_matches(catalogue: Catalogue, os: str | None,
                                 app: ApplicationView) -> list[tuple[Tool, str, str]]:
     """A service is the tool whose executable it runs (`ToDesk_Service.exe`, or a file in the tool's own
     install folder), whatever the service is called: the process identity applied to its executable."""
     if not app.path:
         return []
-    return list(_cached_process_matches(catalogue)(view.os, "", app.path, "", app.signer))
+    return list(_per_catalogue(catalogue, _identity_matches)(os, "", app.path, "", app.signer))
 
 
 def _first_per_tool(found: list[tuple[Tool, str, str]]) -> list[tuple[Tool, str, str]]:
@@ -131,14 +135,19 @@ def _first_per_tool(found: list[tuple[Tool, str, str]]) -> list[tuple[Tool, str,
     return list(seen.values())
 
 
+def process_sightings(catalogue: Catalogue, os: str | None, proc: ProcessView) -> list[Sighting]:
+    matches = _per_catalogue(catalogue, _identity_matches)(os, proc.name, proc.exe, proc.bundle_id, proc.signer)
+    return [Sighting(tool, "process", field, value, proc.evidence(), proc.exe, proc.signer, proc)
+            for tool, value, field in matches]
+
+
+def application_sightings(catalogue: Catalogue, os: str | None, app: ApplicationView) -> list[Sighting]:
+    how = "service" if app.source in SERVICE_SOURCES else "application"
+    return [Sighting(tool, how, field, value, app.evidence(), app.path, app.signer)
+            for tool, value, field in _per_catalogue(catalogue, _app_matches)(os, app)]
+
+
 def find_sightings(view: ReportView, catalogue: Catalogue) -> list[Sighting]:
-    sightings = []
-    process_matches = _cached_process_matches(catalogue)
-    for proc in view.processes:
-        for tool, value, field in process_matches(view.os, proc.name, proc.exe, proc.bundle_id, proc.signer):
-            sightings.append(Sighting(tool, "process", field, value, proc.evidence(), proc.exe, proc.signer, proc))
-    for app in view.applications:
-        how = "service" if app.source in SERVICE_SOURCES else "application"
-        for tool, value, field in _first_per_tool(_app_matches(view, catalogue, app)):
-            sightings.append(Sighting(tool, how, field, value, app.evidence(), app.path, app.signer))
-    return sightings
+    """Processes first, then applications, each in report order."""
+    return [s for proc in view.processes for s in process_sightings(catalogue, view.os, proc)] + \
+        [s for app in view.applications for s in application_sightings(catalogue, view.os, app)]

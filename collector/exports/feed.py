@@ -3,8 +3,8 @@
 A **flag** is one rule firing on a suspicious or relay device (`queries.flags`). Its identity is
 (device, rule): a device reports every few minutes and the same AnyDesk session comes back with
 a new source port each time, so the summary is not part of the identity. A flag **changes** when
-its severity or the device's verdict changes; it **clears** when the rule no longer fires on the
-device's latest report or the device is no longer flagged.
+its severity, the device's verdict or its triage state (`collector.triage`) changes; it **clears**
+when the rule no longer fires on the device's latest report or the device is no longer flagged.
 
 Each export sink keeps its cursor in the database (`export_cursor`): the flags it has been sent,
 each with the state it was sent in. Events are marked sent only after the sink took them, so a
@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from farmwatch.collector import queries
 from farmwatch.common.printable import json_text
 from farmwatch.collector.storage import Storage
-from farmwatch.common.vocabulary import severity_rank
+from farmwatch.common.vocabulary import TriageState, severity_rank
 
 NEW, CHANGED, CLEARED = "new", "changed", "cleared"
 _FLAG_FIELDS = ("device_id", "hostname", "verdict", "score", "rule", "severity", "summary", "evidence",
-                "report_id", "received_at", "source")  # source: "report" or "fleet"
+                "report_id", "received_at", "source", "triage", "assignee")  # source: "report" or "fleet"
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,9 @@ def current_flags(store: Storage) -> dict[str, dict]:
 
 
 def _state(flag: dict) -> str:
-    return json.dumps({"verdict": flag.get("verdict"), "severity": flag.get("severity")}, sort_keys=True)
+    # a flag sent before triage existed (no "triage" key) was new: no change to report for it
+    return json.dumps({"verdict": flag.get("verdict"), "severity": flag.get("severity"),
+                       "triage": flag.get("triage") or TriageState.NEW.value}, sort_keys=True)
 
 
 def diff(now: dict[str, dict], sent: dict[str, dict]) -> list[FlagEvent]:

@@ -10,7 +10,9 @@ Modules: `csv_input` (`parse`: bytes, encoding, CSV dialect, rows into entries),
 header names each format is read from), `normalise` (serials, e-mail addresses, dates), `places`
 (countries, regions, postal codes, `ship_to`), `households` (`same_household`), `entries` (what a
 parse returns), `importer` (`import_roster`, `find`: what changes; the SQL is in
-`farmwatch.collector.storage.roster`).
+`farmwatch.collector.storage.roster`), `sync` (a whole MDM API listing against the rows that MDM
+supplied: new, reassigned, updated, removed, and the history of who had which laptop when, used by
+`farmwatch.collector.mdm`).
 
 Formats (`fmt`)
 ---------------
@@ -94,7 +96,9 @@ Re-import
 A column present in the file is authoritative (an empty cell clears the stored value); a column
 the file does not have leaves the stored value alone, so an Intune export does not wipe the
 departments an earlier Jamf export supplied. `source_format`/`source_file` name the import that
-last changed the row; `imported_at` is when the serial was first imported.
+last changed the row (or, for an MDM sync, `jamf-api` etc., the MDM that last listed it);
+`imported_at` is when the serial was first imported. Every change an import or a sync makes is
+kept in `roster_changes`: who had which laptop when (`farmwatch-collector mdm history SERIAL`).
 """
 from farmwatch.collector.roster.columns import FORMATS, IDENTITY_FIELDS
 from farmwatch.collector.roster.csv_input import parse
@@ -103,10 +107,11 @@ from farmwatch.collector.roster.households import same_household
 from farmwatch.collector.roster.importer import Change, ImportSummary, find, import_roster
 from farmwatch.collector.roster.normalise import normalise_date, normalise_email, normalise_serial
 from farmwatch.collector.roster.places import normalise_country, normalise_postal_code, normalise_region, ship_to
+from farmwatch.collector.roster.sync import history
 
 __all__ = [
     "FORMATS", "IDENTITY_FIELDS", "parse", "ParseResult", "Problem", "RosterEntry", "RosterError",
     "same_household", "Change", "ImportSummary", "find", "import_roster", "normalise_date",
     "normalise_email", "normalise_serial", "normalise_country", "normalise_postal_code",
-    "normalise_region", "ship_to",
+    "normalise_region", "ship_to", "history",
 ]

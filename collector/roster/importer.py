@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from farmwatch.collector.roster.entries import ParseResult, Problem, RosterEntry
 from farmwatch.collector.roster.normalise import normalise_serial
+from farmwatch.collector.roster.sync import NEW, change_for, history_row
 from farmwatch.collector.storage import roster as storage
-from farmwatch.collector.storage.roster import FIELDS
 from farmwatch.common.clock import now_rfc3339
 
 
@@ -46,8 +46,9 @@ def import_roster(conn_or_store, result: ParseResult, *, now: str | None = None)
     with storage.transaction(db.conn):
         storage.create_schema(db)
         existing = storage.existing_rows(db.conn, [entry.serial for entry in result.entries])
-        for entry in result.entries:
-            _upsert(db.conn, entry, existing.get(entry.serial), result, stamp, summary)
+        history = [_upsert(db.conn, entry, existing.get(entry.serial), result, stamp, summary)
+                   for entry in result.entries]
+        storage.record_changes(db.conn, [row for row in history if row])
     return summary
 
 
@@ -61,18 +62,19 @@ def find(conn_or_store, device_id: str) -> dict | None:
 
 
 def _upsert(conn: sqlite3.Connection, entry: RosterEntry, stored: dict | None, result: ParseResult,
-            stamp: str, summary: ImportSummary) -> None:
+            stamp: str, summary: ImportSummary) -> dict | None:
+    """Write one entry; its `roster_changes` row (who had the laptop from now), None when unchanged."""
     provenance = {"source_format": result.source_format, "source_file": result.source_file, "updated_at": stamp}
-    if stored is None:
-        storage.insert_row(conn, {**entry.values(FIELDS), **provenance, "imported_at": stamp})
-        summary.inserted += 1
-        return
-    new = entry.values(f for f in result.provided if f != "serial")
-    changed = tuple(name for name, value in new.items() if stored[name] != value)
-    if not changed:
+    change = change_for(entry, stored, result.provided)
+    if change is None:
         summary.unchanged += 1
-        return
-    storage.update_row(conn, entry.serial, {**{name: new[name] for name in changed}, **provenance})
-    summary.updated += 1
-    summary.changes.append(Change(entry.serial, changed))
+        return None
+    if change.change == NEW:
+        storage.insert_row(conn, {**change.after, **provenance, "imported_at": stamp})
+        summary.inserted += 1
+    else:
+        storage.update_row(conn, entry.serial, {**{name: change.after[name] for name in change.fields}, **provenance})
+        summary.updated += 1
+        summary.changes.append(Change(entry.serial, change.fields))
+    return history_row(change, result.source_format, stamp, run_id=None)
 

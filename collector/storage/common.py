@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from farmwatch.collector.storage import analyst_sql, enrollment, feeds, queries, reports
+from farmwatch.collector.storage import analyst_sql, browse, device_states, enrollment, feeds, queries, reports, triage
 from farmwatch.collector.storage.correlation import FleetWrites
 
 
@@ -25,6 +25,9 @@ class StorageMethods:
     def stored_reports(self, batch: int = 500):
         """(report_id, device_id, report) for every stored report, oldest first."""
         return reports.stored_reports(self.reader, batch)
+
+    def device_state(self, device_id: str):
+        return device_states.load(self.reader(), device_id)
 
     def envelope(self, report_id: str) -> dict | None:
         return reports.envelope(self.reader(), report_id)
@@ -71,6 +74,37 @@ class StorageMethods:
     def analyst_query(self, query: str, **limits) -> analyst_sql.SqlResult:
         """One read-only analyst statement, bounded (see `analyst_sql.run` for `limits`)."""
         return analyst_sql.run(self.path, query, **limits)
+
+    # -- the web console's reads (browse.py) ---------------------------------------------------
+    def device_page(self, where: browse.DeviceFilter, sort: str, offset: int, limit: int):
+        return browse.device_page(self.reader(), where, sort, offset, limit)
+
+    def device_choices(self) -> dict[str, list[str]]:
+        return browse.choices(self.reader())
+
+    def overview(self, days: int, since: str) -> dict:
+        return browse.overview(self.reader(), days, since)
+
+    def places(self, device_id: str) -> list[dict]:
+        return browse.places(self.reader(), device_id)
+
+    def inventory_changes(self, device_id: str) -> dict[str, list[dict]]:
+        return browse.inventory_changes(self.reader(), device_id)
+
+    def roster_facts(self, serial: str) -> dict | None:
+        return browse.roster_facts(self.reader(), serial)
+
+    # -- triage ---------------------------------------------------------------------------
+    def triage(self, device_id: str) -> dict:
+        verdict = self.device_verdicts([device_id]).get(device_id, {}).get("verdict")
+        return queries.triage_of(self.reader(), device_id, verdict)
+
+    def record_triage(self, change: dict) -> dict:
+        with self.transaction() as conn:
+            return triage.record(conn, change)
+
+    def triage_history(self, device_id: str) -> list[dict]:
+        return triage.history(self.reader(), device_id)
 
     # -- export cursors -------------------------------------------------------------------
     def mark_exported(self, sink: str, key: str, state: str, flag: dict) -> None:

@@ -101,10 +101,13 @@ class PostgresStorage(StorageMethods):
     def _migrate(self) -> None:
         with self.transaction() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(?, 0)", (_MIGRATE,))  # two collectors starting at once
-            if schema_version(conn) >= schema.SCHEMA_VERSION:
+            version = schema_version(conn)
+            if version >= schema.SCHEMA_VERSION:
                 return
             conn.execute(JULIANDAY)
             schema.create_schema(self.db)
+            if version:
+                schema.add_new_columns(self.db)
             schema.create_audit_schema(self.db)
             schema.create_export_cursor_schema(self.db)
             jobs.create_schema(self.db)  # several collectors share the periodic jobs

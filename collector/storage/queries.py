@@ -8,14 +8,18 @@ from __future__ import annotations
 import json
 
 from farmwatch.collector.queries import CLUSTER_COLUMNS, DEVICE_COLUMNS
-from farmwatch.common.vocabulary import SEVERITIES, VERDICTS, Verdict
+from farmwatch.collector.storage import triage
+from farmwatch.common.vocabulary import SEVERITIES, VERDICTS, TriageState, Verdict
 
 # Strongest first; the words come from the one vocabulary.
 _SEVERITY_ORDER = ("CASE {0}severity "
                    + " ".join(f"WHEN '{word}' THEN {rank}" for rank, word in enumerate(reversed(SEVERITIES)))
                    + f" ELSE {len(SEVERITIES)} END")
-_FLAGGED = ", ".join(f"'{verdict}'" for verdict in VERDICTS if verdict != Verdict.CLEAN)  # 'suspicious', 'relay'
+_FLAGGED_VERDICTS = tuple(verdict for verdict in VERDICTS if verdict != Verdict.CLEAN)
+_FLAGGED = ", ".join(f"'{verdict}'" for verdict in _FLAGGED_VERDICTS)  # 'suspicious', 'relay'
 _PERSON = "coalesce(r.email, lower(r.user_name))"
+# A flagged device nobody has triaged yet is `new`; a clean one without a triage row has no state.
+_TRIAGE = f"coalesce(t.state, CASE WHEN d.verdict IN ({_FLAGGED}) THEN '{TriageState.NEW}' END)"
 
 
 def devices(conn, verdict: str | None = None, cluster: str | None = None,
@@ -34,9 +38,10 @@ def devices(conn, verdict: str | None = None, cluster: str | None = None,
         params += [user.strip(), user.strip()]
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     return _rows(conn,
-        f"SELECT {', '.join('d.' + c for c in DEVICE_COLUMNS)}, d.first_seen, d.os_version, d.hardware_model, "
+        f"SELECT {', '.join('d.' + c for c in DEVICE_COLUMNS[:-2])}, {_TRIAGE} AS triage, t.assignee, "
+        "d.first_seen, d.os_version, d.hardware_model, "
         f"d.timezone, d.own_verdict, d.own_score, d.verdict_source, {_PERSON} AS assigned_to FROM devices d "
-        f"LEFT JOIN roster r ON r.serial = upper(trim(d.device_id)) {clause} "
+        f"LEFT JOIN roster r ON r.serial = upper(trim(d.device_id)) {_JOIN_TRIAGE} {clause} "
         "ORDER BY d.score DESC NULLS LAST, d.device_id", params)
 
 
@@ -46,14 +51,16 @@ def flags(conn) -> list[dict]:
     rows = _rows(conn,
         "SELECT * FROM ("
         "SELECT d.device_id, d.hostname, d.verdict, d.score, f.severity, f.rule, f.summary, "
-        "r.received_at, f.report_id, f.evidence, 'report' AS source FROM devices d "
+        f"r.received_at, {_TRIAGE} AS triage, t.assignee, f.report_id, f.evidence, 'report' AS source FROM devices d "
         "JOIN findings f ON f.report_id = d.last_report_id "
+        f"{_JOIN_TRIAGE} "
         "JOIN reports r ON r.report_id = d.last_report_id "
         f"WHERE d.verdict IN ({_FLAGGED}) AND f.allowed = 0 "
         "UNION ALL "
         "SELECT ff.device_id, d.hostname, d.verdict, d.score, ff.severity, ff.rule, ff.summary, "
-        "ff.computed_at, NULL, ff.evidence, 'fleet' FROM fleet_findings ff "
-        "LEFT JOIN devices d ON d.device_id = ff.device_id "
+        f"ff.computed_at, coalesce(t.state, '{TriageState.NEW}'), t.assignee, NULL, ff.evidence, 'fleet' "
+        "FROM fleet_findings ff LEFT JOIN devices d ON d.device_id = ff.device_id "
+        "LEFT JOIN triage t ON t.device_id = ff.device_id "
         f"WHERE d.device_id IS NULL OR d.verdict IN ({_FLAGGED})) AS flagged "
         f"ORDER BY score DESC NULLS LAST, device_id, {_SEVERITY_ORDER.format('')}, source DESC, rule")
     for row in rows:
@@ -76,6 +83,8 @@ def device(conn, device_id: str, history: int = 20) -> dict | None:
         f["allowed"] = bool(f["allowed"])
     info["findings"] = findings
     info["fleet_findings"] = fleet_findings(conn, device_id)
+    info["triage"] = triage_of(conn, device_id, info["verdict"])
+    info["triage_history"] = triage.history(conn, device_id)
     info["clusters"] = _rows(conn,
         "SELECT c.cluster_id, c.kind, c.value, c.score, c.severity, c.status, m.first_seen, m.last_seen "
         "FROM cluster_members m JOIN clusters c USING (cluster_id) WHERE m.device_id = ? "
@@ -88,6 +97,15 @@ def device(conn, device_id: str, history: int = 20) -> dict | None:
         "SELECT report_id, sequence, collected_at, received_at, peer_ip, verdict, score, replay, size_bytes "
         "FROM reports WHERE device_id = ? ORDER BY received_at DESC LIMIT ?", (device_id, history))
     return info
+
+
+def triage_of(conn, device_id: str, verdict: str | None) -> dict:
+    """A device's triage now: its row, or `new` for a flagged device nobody has triaged yet."""
+    row = triage.current(conn, device_id)
+    if row:
+        return row
+    return {"device_id": device_id, "state": TriageState.NEW.value if verdict in _FLAGGED_VERDICTS else None,
+            "assignee": None, "updated_at": None, "updated_by": None}
 
 
 def fleet_findings(conn, device_id: str | None = None) -> list[dict]:
@@ -137,6 +155,9 @@ def cluster(conn, cluster_id: str, history: int = 100) -> dict | None:
 def verdict_counts(conn) -> dict[str, int]:
     """verdict -> how many devices have it now (`reclassify`'s summary)."""
     return {verdict: n for verdict, n in conn.execute("SELECT verdict, count(*) AS n FROM devices GROUP BY verdict")}
+
+
+_JOIN_TRIAGE = "LEFT JOIN triage t ON t.device_id = d.device_id"
 
 
 def _rows(conn, sql: str, params=()) -> list[dict]:

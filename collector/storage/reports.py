@@ -12,10 +12,11 @@ from datetime import datetime, timedelta, timezone
 
 from google.protobuf import json_format
 
-from farmwatch.collector.storage import inventory
+from farmwatch.collector.storage import device_states, inventory
 from farmwatch.collector.storage.fleet import record_locations, record_scans
 from farmwatch.collector.storage.types import Decision, DeviceState
 from farmwatch.common.clock import now_rfc3339
+from farmwatch.common import delta
 from farmwatch.v1 import report_pb2
 
 
@@ -31,7 +32,7 @@ class ReportBatch:
     def device_state(self, device_id: str) -> DeviceState | None:
         row = self.conn.execute(
             "SELECT last_seen, last_sequence, inventory_digests, verdict, last_cert_serial, "
-            "(SELECT collected_at FROM reports WHERE report_id = devices.last_report_id) "
+            "(SELECT collected_at FROM reports WHERE report_id = devices.last_report_id), last_report_id "
             "FROM devices WHERE device_id = ?",
             (device_id,),
         ).fetchone()
@@ -52,6 +53,7 @@ class ReportBatch:
             _insert_findings(self.conn, report.report_id, report.device_id, item.verdict)
         if decision.moves_device:
             _update_device(self.conn, item, device, decision.combined)
+            device_states.save(self.conn, report.device_id, item.known)
         else:  # an older report arriving late still counts, and may be the first ever seen
             self.conn.execute("UPDATE devices SET reports = reports + 1, first_seen = min(first_seen, ?) "
                               "WHERE device_id = ?", (item.received_at, report.device_id))
@@ -82,20 +84,23 @@ class ReportBatch:
 
 
 def _insert_report(conn, item, replay: bool) -> None:
+    """The report as received (fields this collector does not know dropped): a delta report stays a
+    delta, read back in full through its chain (`report_chain`)."""
     report = item.report
-    raw = report.SerializeToString()  # as ingest prepared it: fields this collector does not know dropped
+    raw = (item.delta or report).SerializeToString()
     verdict = item.verdict or {}
     conn.execute(
         "INSERT INTO reports (report_id, device_id, sequence, collected_at, received_at, peer_ip, "
         "cert_serial, gateway_mac, wifi_bssid, timezone, size_bytes, verdict, score, replay, "
-        "clock_skew_seconds, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "clock_skew_seconds, base_report_id, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             report.report_id, report.device_id, report.sequence,
             report.collected_at.ToJsonString() if report.HasField("collected_at") else None,
             item.received_at, item.peer_ip, item.cert_serial,
             report.network.default_gateway.mac or None, report.network.wifi.bssid or None,
             report.host.timezone or None, len(raw), verdict.get("verdict"), verdict.get("score"),
-            int(replay), clock_skew_seconds(item), zlib.compress(raw, 6),
+            int(replay), clock_skew_seconds(item), item.delta.delta.base_report_id if item.delta else None,
+            zlib.compress(raw, 6),
         ),
     )
 
@@ -118,9 +123,10 @@ def _update_device(conn, item, device: DeviceState | None, combined) -> None:
     previous_seen = device.last_seen if device else None
     digests_json = device.inventory_digests if device else None
     old_verdict = device.verdict if device else None
-    digests = inventory.apply(
+    digests = inventory.apply(  # a delta's base is the device's latest report: its digests are the base's
         conn, report.device_id, report.report_id, item.received_at, previous_seen, report,
         json.loads(digests_json) if digests_json else {},
+        inventory.Change(item.delta, item.known.state().removed) if item.delta is not None else None,
     )
     verdict = item.verdict or {}
     host = report.host
@@ -187,26 +193,89 @@ def _input_languages(verdict: dict) -> str | None:
 
 def prune_raw(conn, older_than_days: int) -> int:
     """Drop raw reports older than the retention; each device's latest raw report stays (see
-    `Storage.prune_raw`). Runs in the caller's transaction."""
+    `Storage.prune_raw`), and so does every report a kept delta is rebuilt from: a raw report goes
+    only once a later full report of its device that moved it (replay = 0) is itself past the
+    retention. Runs in the caller's transaction."""
     cutoff = (datetime.now(timezone.utc) - timedelta(days=older_than_days)).isoformat()
     cursor = conn.execute(
         "UPDATE reports SET raw = NULL WHERE raw IS NOT NULL AND received_at < ? "
-        "AND report_id NOT IN (SELECT last_report_id FROM devices)", (cutoff,))
+        "AND report_id NOT IN (SELECT last_report_id FROM devices) "
+        "AND EXISTS (SELECT 1 FROM reports later WHERE later.device_id = reports.device_id "
+        "AND later.base_report_id IS NULL AND later.replay = 0 AND later.received_at > reports.received_at "
+        "AND later.received_at < ?)", (cutoff, cutoff))
     return cursor.rowcount
 
 
+def report_chain(conn, report_id: str | None) -> list[tuple[str, str, report_pb2.AgentReport]] | None:
+    """(report_id, received_at, report as stored) from the full report `report_id` is built on to
+    `report_id` itself; None when a link is unknown or past retention."""
+    chain = []
+    while report_id:
+        row = conn.execute("SELECT received_at, base_report_id, raw FROM reports WHERE report_id = ?",
+                           (report_id,)).fetchone()
+        if row is None or row[2] is None:
+            return None
+        chain.append((report_id, row[0], decode_raw(row[2])))
+        report_id = row[1]
+    return chain[::-1] or None
+
+
+def full_report(conn, report_id: str, report: report_pb2.AgentReport,
+                known: dict[str, _LazyState] | None = None) -> report_pb2.AgentReport | None:
+    """`report` (stored under `report_id`) in full: itself, or its delta applied to its base
+    (from `known`, report id → state, when there; else rebuilt from the chain). None when its
+    chain is past retention. `known` learns this report's state."""
+    if not report.HasField("delta"):
+        if known is not None:
+            known[report_id] = _LazyState(report)
+        return report
+    base = known.get(report.delta.base_report_id) if known is not None else None
+    if base is not None:
+        state = base.state().apply(report)
+    else:
+        chain = report_chain(conn, report_id)
+        if chain is None:
+            return None
+        state = delta.DeviceState.of_chain([stored for _, _, stored in chain])
+    if known is not None:
+        known[report_id] = _LazyState(state.report, state)
+    return state.report
+
+
+class _LazyState:
+    """A stored report's state whose item digests are made only if a delta is built on it."""
+
+    def __init__(self, report, state: delta.DeviceState | None = None):
+        self.report, self._state = report, state
+
+    def state(self) -> delta.DeviceState:
+        if self._state is None:
+            self._state = delta.DeviceState.of(self.report)
+        return self._state
+
+
+_KNOWN_STATES = 256  # reports whose states stored_reports keeps, for the deltas built on them
+
+
 def stored_reports(reader, batch: int = 500):
-    """(report_id, device_id, report) for every stored report, oldest first."""
+    """(report_id, device_id, report in full) for every stored report, oldest first; one whose
+    chain is past retention is left out, as a raw report past retention is."""
     last = 0
+    known: dict[str, _LazyState] = {}
     while True:
-        rows = reader().execute(
+        conn = reader()
+        rows = conn.execute(
             "SELECT rowid, report_id, device_id, raw FROM reports WHERE rowid > ? AND raw IS NOT NULL "
             "ORDER BY rowid LIMIT ?",
             (last, batch)).fetchall()
         if not rows:
             return
         for _rowid, report_id, device_id, raw in rows:
-            yield report_id, device_id, decode_raw(raw)
+            report = full_report(conn, report_id, decode_raw(raw), known)
+            while len(known) > _KNOWN_STATES:
+                del known[next(iter(known))]
+            if report is not None:
+                yield report_id, device_id, report
         last = rows[-1][0]
 
 
@@ -216,7 +285,8 @@ def envelope(conn, report_id: str) -> dict | None:
     ).fetchone()
     if row is None or row[2] is None:  # unknown, or its raw report is past retention
         return None
-    return make_envelope(row[0], row[1], decode_raw(row[2]))
+    report = full_report(conn, report_id, decode_raw(row[2]))
+    return make_envelope(row[0], row[1], report) if report is not None else None
 
 
 def decode_raw(blob: bytes) -> report_pb2.AgentReport:

@@ -16,6 +16,12 @@ FIELDS = ("serial", "user_name", "email", "department", "city", "region", "count
 
 _ROW_COLUMNS = FIELDS + ("source_format", "source_file", "imported_at", "updated_at")
 
+# roster_changes (schema 12): who had which laptop when. One row per change a sync or an import
+# made to a serial: `new`, `reassigned` (the person changed), `updated` (other fields), `removed`.
+# previous_* hold the person before the change; user_name/email the person after (none when removed).
+CHANGE_COLUMNS = ("serial", "at", "change", "source", "run_id", "user_name", "email", "previous_user_name",
+                  "previous_email", "fields")
+
 
 def create_schema(db: sqlite_utils.Database) -> None:
     db["roster"].create({name: str for name in _ROW_COLUMNS}, pk="serial", if_not_exists=True)
@@ -23,6 +29,9 @@ def create_schema(db: sqlite_utils.Database) -> None:
     db["roster"].create_index(["email"], if_not_exists=True)
     db["roster"].create_index(["user_name"], if_not_exists=True)
     db["roster"].create_index(["country"], if_not_exists=True)
+    db["roster_changes"].create({"id": int, **{name: str for name in CHANGE_COLUMNS}}, pk="id", if_not_exists=True)
+    db["roster_changes"].create_index(["serial", "at"], if_not_exists=True)
+    db["roster_changes"].create_index(["run_id"], if_not_exists=True)
 
 
 def find_row(db: sqlite_utils.Database, serial: str) -> dict | None:
@@ -46,6 +55,48 @@ def _write(conn: sqlite3.Connection, template: str, values: dict, *key) -> None:
     sql = template.format(names=", ".join(values), marks=", ".join("?" * len(values)),
                           assignments=", ".join(f"{name} = ?" for name in values))
     conn.execute(sql, (*values.values(), *key))
+
+
+def delete_row(conn: sqlite3.Connection, serial: str) -> None:
+    conn.execute("DELETE FROM roster WHERE serial = ?", (serial,))
+
+
+def claim_rows(conn: sqlite3.Connection, serials: list[str], source: str, source_file: str) -> None:
+    """Make `source` the owner of these rows (those another source wrote), values unchanged."""
+    for start in range(0, len(serials), 500):
+        chunk = serials[start:start + 500]
+        conn.execute(f"UPDATE roster SET source_format = ?, source_file = ? WHERE source_format <> ? AND serial IN "
+                     f"({', '.join('?' * len(chunk))})", (source, source_file, source, *chunk))
+
+
+def rows_from(conn: sqlite3.Connection, source: str) -> dict[str, dict]:
+    """The rows a source (`jamf-api` …) last wrote, by serial: the ones its next sync may remove."""
+    cursor = conn.execute(f"SELECT {', '.join(FIELDS)} FROM roster WHERE source_format = ?", (source,))
+    return {row[0]: dict(zip(FIELDS, row)) for row in cursor}
+
+
+def count_from(conn: sqlite3.Connection, source: str) -> int:
+    return conn.execute("SELECT count(*) FROM roster WHERE source_format = ?", (source,)).fetchone()[0]
+
+
+def record_changes(conn: sqlite3.Connection, rows: list[dict]) -> None:
+    insert_rows(conn, "roster_changes", CHANGE_COLUMNS, rows)
+
+
+def insert_rows(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], rows: list[dict]) -> None:
+    """Insert `rows` (dicts; a missing key is NULL). Table and column names are the caller's constants."""
+    conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                     [[row.get(c) for c in columns] for row in rows])
+
+
+def history(db: sqlite_utils.Database, serial: str | None = None, run_id: str | None = None) -> list[dict]:
+    """Changes, oldest first: of one serial (who had it when), or of one sync run."""
+    if not db["roster_changes"].exists():
+        return []
+    where, args = ("serial = ?", (serial,)) if serial else ("run_id = ?", (run_id,))
+    cursor = db.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM roster_changes WHERE {where} "
+                        "ORDER BY at, id", args)
+    return [dict(zip(CHANGE_COLUMNS, row)) for row in cursor]
 
 
 def existing_rows(conn: sqlite3.Connection, serials: list[str]) -> dict[str, dict]:

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from farmwatch.collector.storage import inventory, roster
+from farmwatch.collector.storage import browse, device_states, inventory, mdm, roster, triage
 
 # 6: the audit's whole-statement columns; 7: device_scans (hashed Wi-Fi neighbourhoods); 8: the replays
-# index; 9: certificates_subject_key (one spelling per serial). create_schema adds the new tables and
-# indexes to an older database; migrate() does what it cannot.
-SCHEMA_VERSION = 9
+# index; 9: certificates_subject_key (one spelling per serial); 10: reports.base_report_id and device_states
+# (delta reports); 11: triage and triage_events (storage/triage.py); 12: roster_changes and the mdm_* tables
+# (MDM sync and write-back). create_schema adds the new tables and indexes to an older database;
+# migrate() does what it cannot.
+SCHEMA_VERSION = 12
 
 _FLEET_DEVICE_COLUMNS = {"own_verdict": str, "own_score": int, "verdict_source": str, "input_languages": str}
 _CLOCK_SKEW_COLUMN = {"clock_skew_seconds": float}  # on reports and devices (schema 4)
+_DELTA_COLUMN = {"base_report_id": str}  # on reports (schema 10): NULL for a full report
 # audit (schema 6): what identifies the whole question, even one too long to keep (see audit.py)
 _AUDIT_DETAIL_COLUMNS = {"detail_sha256": str, "detail_bytes": int}
 FINDING_COLUMNS = {"device_id": str, "rule": str, "severity": str, "summary": str, "evidence": str,
@@ -41,6 +44,8 @@ def migrate(conn, db: sqlite_utils.Database, transaction) -> None:
             rebuild_locations(db)
         if version and version < 6 and db["audit"].exists():  # the table is made by the first audited question
             create_audit_schema(db)
+        if version and version < 10:
+            _add_missing_columns(db, _DELTA_COLUMN, ("reports",))
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
@@ -49,7 +54,11 @@ def create_schema(db: sqlite_utils.Database) -> None:
     _create_report_tables(db)
     inventory.create_schema(db)
     roster.create_schema(db)
+    mdm.create_schema(db)
+    device_states.create_schema(db)
     create_fleet_schema(db)
+    triage.create_schema(db)
+    browse.create_schema(db)
 
 
 def _create_enrollment_tables(db: sqlite_utils.Database) -> None:
@@ -84,7 +93,8 @@ def _create_report_tables(db: sqlite_utils.Database) -> None:
     db["reports"].create(
         {"report_id": str, "device_id": str, "sequence": int, "collected_at": str, "received_at": str,
          "peer_ip": str, "cert_serial": str, "gateway_mac": str, "wifi_bssid": str, "timezone": str,
-         "size_bytes": int, "verdict": str, "score": int, "replay": int, **_CLOCK_SKEW_COLUMN, "raw": bytes},
+         "size_bytes": int, "verdict": str, "score": int, "replay": int, **_CLOCK_SKEW_COLUMN, **_DELTA_COLUMN,
+         "raw": bytes},
         pk="report_id", if_not_exists=True,
     )
     db["reports"].create_index(["device_id", "received_at"], if_not_exists=True)
@@ -197,6 +207,12 @@ def create_export_cursor_schema(db: sqlite_utils.Database) -> None:
 
 
 # -- migrations ------------------------------------------------------------------------------
+
+def add_new_columns(db) -> None:
+    """The columns later schemas added to tables an older database already has (PostgreSQL's upgrade:
+    create_schema makes only what is missing whole)."""
+    _add_missing_columns(db, _DELTA_COLUMN, ("reports",))
+
 
 def _add_missing_columns(db: sqlite_utils.Database, columns: dict, tables) -> None:
     for table in tables:

@@ -2,8 +2,10 @@
 
 Writes go through one connection owned by one thread at a time (the ingest writer, enrollment in
 RPC threads, a CLI command); readers open their own connections, which WAL lets run beside the
-writer. `transaction`, `reader`, `rows`, `conn` and `db` are this backend's own, for the roster
-import and for tests that look at the file; the rest of the collector uses the `Storage` methods.
+writer. Every write transaction waits for its turn first (`write_turns`), first come first served
+across the threads and processes writing the file: `serve --workers N`'s processes, CLI commands.
+`transaction`, `reader`, `rows`, `conn` and `db` are this backend's own, for the roster import and
+for tests that look at the file; the rest of the collector uses the `Storage` methods.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from farmwatch.collector.storage import enrollment, feeds, reports, schema
 from farmwatch.collector.storage.common import StorageMethods
 from farmwatch.collector.storage.correlation import FleetReads
 from farmwatch.collector.storage.types import StoreFull
+from farmwatch.collector.storage.write_turns import WriteTurns
 
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -31,6 +34,22 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+@contextmanager
+def write_transaction(conn: sqlite3.Connection, turns: WriteTurns, lock: threading.Lock):
+    """BEGIN IMMEDIATE … COMMIT on `conn` (shared by the threads that hold `lock`), in its turn
+    (`write_turns`); rolled back on an exception. Immediate: a transaction that read before it
+    writes would fail at its first write, without waiting, once another connection has committed."""
+    with turns.turn(), lock:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:  # SQLite has already rolled back after e.g. SQLITE_FULL
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
 class SqliteStorage(StorageMethods):
     engine = "sqlite"
 
@@ -42,7 +61,8 @@ class SqliteStorage(StorageMethods):
         if new:
             self.path.chmod(0o600)
         self.db = sqlite_utils.Database(self.conn)
-        self._write_lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self.turns = WriteTurns(self.path)
         schema.migrate(self.conn, self.db, self.transaction)
         self._readers = threading.local()
 
@@ -53,16 +73,9 @@ class SqliteStorage(StorageMethods):
     @contextmanager
     def transaction(self):
         """One write transaction on the writer connection. The ingest writer, enrollment in RPC
-        threads and CLI commands share that connection, so one thread at a time holds it."""
-        with self._write_lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                if self.conn.in_transaction:  # SQLite has already rolled back after e.g. SQLITE_FULL
-                    self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+        threads and jobs share that connection: one thread at a time holds it."""
+        with write_transaction(self.conn, self.turns, self._write_lock):
+            yield self.conn
 
     def reader(self) -> sqlite3.Connection:
         """A connection for the calling thread, for lookups beside the writer."""
@@ -92,7 +105,8 @@ class SqliteStorage(StorageMethods):
 
     # -- what differs from the other engine (the rest: common.StorageMethods) ---------------
     def export_cursor(self, sink: str) -> dict[str, dict]:
-        schema.create_export_cursor_schema(self.db)  # also for a database made before this table
+        with self.transaction():  # also for a database made before this table
+            schema.create_export_cursor_schema(self.db)
         return feeds.load_cursor(self.reader(), sink)
 
     # -- fleet correlation ----------------------------------------------------------------

@@ -18,6 +18,7 @@ class DeviceState:
     verdict: str | None
     last_cert_serial: str | None
     last_collected_at: str | None  # of the device's latest report
+    last_report_id: str | None = None  # the report that last moved the device: the base of its next delta
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ name a folder of a tool's own."""
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from typing import Any
 
@@ -12,6 +13,7 @@ from typing import Any
 DUPLICATE_SUFFIX = re.compile(r"\s*\(\d+\)$")
 
 
+@functools.lru_cache(maxsize=65536)  # every process and socket name of every report: the same few thousand
 def normalise_name(name: str | None) -> str:
     """Case-folded executable/app name without a trailing `.exe` or `.app` or a browser's ` (N)`."""
     text = (name or "").strip().casefold()

@@ -3,6 +3,11 @@
 A check reads the `Context` (the normalised report, the catalogue, the sightings) and yields
 `Hit`s; `classify` turns each hit into a finding, filling the summary template with the hit's
 values and marking it allowed when the policy says so.
+
+Each rule declares what of the report it `reads` (INPUTS): the incremental classifier re-runs a
+rule only when one of those changed since the device's previous report, so a rule that reads
+more than it declares would keep a stale finding (tests/test_classify_incremental.py checks
+every rule's reads against what it touches on the scenario corpus).
 """
 
 from __future__ import annotations
@@ -17,6 +22,26 @@ from farmwatch.collector.detect.findings import Subject
 from farmwatch.collector.detect.policy import Policy
 from farmwatch.collector.detect.report import ReportView
 from farmwatch.collector.detect.sightings import Sighting, find_sightings
+
+
+# What a rule may declare it reads: ReportView fields (the device id is no rule's business);
+# "sightings", the catalogue's tools found in processes and applications (`Context.sightings`, with
+# `products`, `running_tools` and the rest derived from them); and "socket_processes", the process
+# behind each connection and listener (`socket_processes`), which is all of the process list that a
+# rule reading sockets through `process_of` or `tools_of_process` sees.
+VIEW_INPUTS = ("os", "timezone", "locale", "keyboard_layouts", "processes", "applications", "usb_devices",
+               "displays", "interfaces", "ip_forwarding", "connections", "listeners", "sessions",
+               "remote_access", "probe_errors", "probes_skipped")
+SIGHTINGS, SOCKET_PROCESSES = "sightings", "socket_processes"
+INPUTS = frozenset(VIEW_INPUTS) | {SIGHTINGS, SOCKET_PROCESSES}
+# What a socket rule reads: the sockets, their processes and tools, and the OS whose remote-desktop
+# servers the catalogue's ports stand for.
+SOCKETS = frozenset({"connections", "listeners", SOCKET_PROCESSES, SIGHTINGS, "os"})
+
+
+def socket_processes(view: ReportView) -> tuple:
+    """`view.process_of` of every connection, then every listener."""
+    return tuple(view.process_of(s.pid, s.process_name) for s in (*view.connections, *view.listeners))
 
 
 @dataclass(frozen=True)
@@ -116,6 +141,7 @@ class Rule:
     severity: str
     summary: str
     check: Check
+    reads: frozenset[str]
     description: str = ""
 
     def run(self, ctx: Context) -> Iterator[Hit]:
@@ -125,10 +151,15 @@ class Rule:
 REGISTRY: list[Rule] = []
 
 
-def rule(id: str, severity: str, summary: str) -> Callable[[Check], Check]:
-    """Register `check` as the rule `id`; its docstring says why the rule exists."""
+def rule(id: str, severity: str, summary: str, reads: Iterable[str]) -> Callable[[Check], Check]:
+    """Register `check` as the rule `id`, reading the INPUTS named in `reads`; its docstring says
+    why the rule exists."""
+    reads = frozenset(reads)
+    if not reads or not reads <= INPUTS:
+        raise ValueError(f"rule {id}: reads must name some of {sorted(INPUTS)}, not {sorted(reads - INPUTS)}")
+
     def register(check: Check) -> Check:
-        REGISTRY.append(Rule(id, severity, summary, check, (check.__doc__ or "").strip()))
+        REGISTRY.append(Rule(id, severity, summary, check, reads, (check.__doc__ or "").strip()))
         return check
     return register
 

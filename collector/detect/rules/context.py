@@ -22,7 +22,7 @@ INVITED_HELP = re.compile(r"remote[ _-]?assistance", re.IGNORECASE)
 DETECTION_PROBES = (set(PROBE_FIELDS) - {"host"}) | {"usb"}
 
 
-@rule("os-remote-access-enabled", "medium", "{service} is enabled in the OS")
+@rule("os-remote-access-enabled", "medium", "{service} is enabled in the OS", reads={"remote_access"})
 def os_remote_access_enabled(ctx: Context) -> Iterator[Hit]:
     """The OS's own remote desktop (RDP, Screen Sharing/Remote Management, VNC) is switched on
     (docs/detection.md R4: medium strength, medium false positives — help desks use it, and the
@@ -45,7 +45,7 @@ def _language_markers(ctx: Context) -> list[tuple[dict, str]]:
     return found
 
 
-@rule("input-language", "info", "{language} configured ({values})")
+@rule("input-language", "info", "{language} configured ({values})", reads={"keyboard_layouts", "locale"})
 def input_language(ctx: Context) -> Iterator[Hit]:
     """Keyboard layouts or locale in a language the research associates with these workers
     (Korean IME). Unverified and common among honest staff: info for the fleet stage only."""
@@ -60,7 +60,8 @@ def input_language(ctx: Context) -> Iterator[Hit]:
                   {"language": lang_id, "values": list(dict.fromkeys(values)), "source": language["source"]})
 
 
-@rule("probe-gap", "info", "The {probe} probe did not report fully, so detection is partial ({error})")
+@rule("probe-gap", "info", "The {probe} probe did not report fully, so detection is partial ({error})",
+      reads={"probe_errors", "probes_skipped"})
 def probe_gap(ctx: Context) -> Iterator[Hit]:
     """A probe failed or ran out of time: absent evidence is then not evidence of absence."""
     gaps = [(p, e) for p, e in ctx.view.probe_errors] + [(p, "skipped: over its time budget")

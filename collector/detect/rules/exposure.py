@@ -9,7 +9,7 @@ from typing import Iterator
 
 from farmwatch.collector.detect.catalogue import normalise_name
 from farmwatch.collector.detect.report import ConnectionView, ListenerView, is_loopback, plain_ip
-from farmwatch.collector.detect.rules.base import Context, Hit, rule, tool_evidence
+from farmwatch.collector.detect.rules.base import SOCKETS, Context, Hit, rule, tool_evidence
 from farmwatch.collector.detect.rules.context import DESKTOP_SHARING
 from farmwatch.collector.detect.rules.network import ESTABLISHED, _endpoint, _forwarding_reasons, _inbound, _origin
 from farmwatch.collector.detect.rules.software import CONTROLLED
@@ -44,7 +44,7 @@ def _stranger(ctx: Context, conn: ConnectionView) -> bool:
 
 
 @rule("inbound-internet-session", "high",
-      "{process} on local port {port} holds a connection that came in from {remote} on the internet")
+      "{process} on local port {port} holds a connection that came in from {remote} on the internet", reads=SOCKETS)
 def inbound_internet_session(ctx: Context) -> Iterator[Hit]:
     """An established connection from a public address into a port this laptop listens on, whatever
     program holds it (Sunshine, a renamed or unknown tool). A laptop behind a home router accepts
@@ -102,7 +102,8 @@ def _exposed_services(ctx: Context, loopback_counts: bool) -> dict[str, bool]:
 
 
 @rule("tunnel-exposes-remote-access", "high",
-      "{carrier} makes this laptop's own {services} reachable from elsewhere")
+      "{carrier} makes this laptop's own {services} reachable from elsewhere",
+      reads=SOCKETS | {"ip_forwarding", "interfaces", "remote_access"})
 def tunnel_exposes_remote_access(ctx: Context) -> Iterator[Hit]:
     """A tunnel (cloudflared, ngrok, frp, chisel …) running beside the laptop's own SSH or
     remote-desktop server, or a mesh VPN (Tailscale, ZeroTier, Hamachi …) beside its remote desktop or

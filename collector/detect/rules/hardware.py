@@ -121,7 +121,7 @@ def _usb_signature_hits(ctx: Context, kinds: set[str]) -> Iterator[Hit]:
                       _hardware_subject(match.entry, usb_device_id(device)))
 
 
-@rule("usb-ip-kvm", "critical", "IP-KVM attached over USB: {name} ({device})")
+@rule("usb-ip-kvm", "critical", "IP-KVM attached over USB: {name} ({device})", reads={"usb_devices"})
 def usb_ip_kvm(ctx: Context) -> Iterator[Hit]:
     """A USB identity of an IP-KVM (PiKVM, TinyPilot, JetKVM, NanoKVM, GL.iNet Comet, BliKVM,
     enterprise KVM dongles): the keyboard and mouse belong to a box someone drives over the
@@ -129,33 +129,34 @@ def usb_ip_kvm(ctx: Context) -> Iterator[Hit]:
     yield from _usb_signature_hits(ctx, {"ip_kvm"})
 
 
-@rule("usb-gadget-default", "high", "Linux USB gadget with a default id attached: {name} ({device})")
+@rule("usb-gadget-default", "high", "Linux USB gadget with a default id attached: {name} ({device})",
+      reads={"usb_devices"})
 def usb_gadget_default(ctx: Context) -> Iterator[Hit]:
     """A Linux board posing as a USB device with the kernel's default ids (1d6b:0104 is what
     most IP-KVMs ship with; docs/detection.md K1). Root hubs share the vendor id and are benign."""
     yield from _usb_signature_hits(ctx, {"gadget_default"})
 
 
-@rule("usb-hid-injector", "high", "Keystroke-injection device attached: {name} ({device})")
+@rule("usb-hid-injector", "high", "Keystroke-injection device attached: {name} ({device})", reads={"usb_devices"})
 def usb_hid_injector(ctx: Context) -> Iterator[Hit]:
     """Hak5 Rubber Ducky, Bash Bunny, Digispark and similar type on their own."""
     yield from _usb_signature_hits(ctx, {"injector"})
 
 
-@rule("usb-mouse-jiggler", "medium", "Mouse jiggler attached: {name} ({device})")
+@rule("usb-mouse-jiggler", "medium", "Mouse jiggler attached: {name} ({device})", reads={"usb_devices"})
 def usb_mouse_jiggler(ctx: Context) -> Iterator[Hit]:
     """A hardware jiggler keeps the session alive with nobody at the keyboard (docs/detection.md B2)."""
     yield from _usb_signature_hits(ctx, {"jiggler"})
 
 
-@rule("usb-capture-device", "low", "HDMI capture device attached: {name} ({device})")
+@rule("usb-capture-device", "low", "HDMI capture device attached: {name} ({device})", reads={"usb_devices"})
 def usb_capture_device(ctx: Context) -> Iterator[Hit]:
     """An HDMI-to-USB capture dongle plugged into this laptop: this laptop watches another
     screen. Weak for the laptop under watch (docs/detection.md §H3)."""
     yield from _usb_signature_hits(ctx, {"capture"})
 
 
-@rule("usb-diy-hid", "low", "Keyboard or mouse built on a hobby board: {name} ({device})")
+@rule("usb-diy-hid", "low", "Keyboard or mouse built on a hobby board: {name} ({device})", reads={"usb_devices"})
 def usb_diy_hid(ctx: Context) -> Iterator[Hit]:
     """An HID device on a microcontroller platform's vendor id, what DIY jigglers and
     injectors are built on (Detect_My_Jiggler risk list); many honest gadgets too."""
@@ -201,7 +202,8 @@ def _composite_tells(ctx: Context, device: UsbView, storage: bool, network: bool
     return tells
 
 
-@rule("usb-kvm-composite", "high", "USB device {device} combines keyboard, mouse and {extra}, like an IP-KVM")
+@rule("usb-kvm-composite", "high", "USB device {device} combines keyboard, mouse and {extra}, like an IP-KVM",
+      reads={"usb_devices"})
 def usb_kvm_composite(ctx: Context) -> Iterator[Hit]:
     """One USB device exposing a HID keyboard and a HID pointer together with mass storage
     and/or a network function (RNDIS/ECM): the gadget composite of most IP-KVMs, which survives
@@ -235,7 +237,7 @@ def _display_signature_hits(ctx: Context, kind: str) -> Iterator[tuple[DisplayVi
             yield display, match
 
 
-@rule("display-kvm-edid", "critical", "Display output goes into an IP-KVM: {name} ({display})")
+@rule("display-kvm-edid", "critical", "Display output goes into an IP-KVM: {name} ({display})", reads={"displays"})
 def display_kvm_edid(ctx: Context) -> Iterator[Hit]:
     """The 'monitor' on a video output has the EDID of an IP-KVM's capture input (PiKVM's LNX
     EDIDs, TinyPilot, JetKVM and its monitor presets, NanoKVM; docs/detection.md K7)."""
@@ -245,7 +247,8 @@ def display_kvm_edid(ctx: Context) -> Iterator[Hit]:
                   _hardware_subject(match.entry, display_device_id(display)))
 
 
-@rule("display-capture-edid", "high", "Display output goes into an HDMI capture device: {name} ({display})")
+@rule("display-capture-edid", "high", "Display output goes into an HDMI capture device: {name} ({display})",
+      reads={"displays"})
 def display_capture_edid(ctx: Context) -> Iterator[Hit]:
     """The 'monitor' is an HDMI-to-USB capture dongle's fixed EDID: another computer records
     this screen, the DIY-KVM path (docs/detection.md K8; docs/detection.md §H3)."""
@@ -272,7 +275,8 @@ def _display_tells(display: DisplayView) -> list[str]:
     return tells
 
 
-@rule("display-capture-like", "low", "External display {display} looks like a capture input: {tells}")
+@rule("display-capture-like", "low", "External display {display} looks like a capture input: {tells}",
+      reads={"displays"})
 def display_capture_like(ctx: Context) -> Iterator[Hit]:
     """Catches unknown capture inputs: an external 'monitor' whose name says KVM/capture
     (medium), or which has neither a physical size nor a plausible identity (low). Projectors
@@ -316,7 +320,8 @@ def _foreign_input_devices(ctx: Context) -> list[UsbView]:
     return found
 
 
-@rule("kvm-assembled", "critical", "Screen goes into {display} while {device} supplies keyboard/mouse input: a KVM")
+@rule("kvm-assembled", "critical", "Screen goes into {display} while {device} supplies keyboard/mouse input: a KVM",
+      reads={"usb_devices", "displays"})
 def kvm_assembled(ctx: Context) -> Iterator[Hit]:
     """The two halves of a KVM seen separately: the video output feeds a capture or KVM input,
     and a Linux gadget, keystroke injector or KVM HID bridge is attached (DIY

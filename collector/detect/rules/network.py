@@ -5,12 +5,14 @@ remote-control tools, remote logins, IP forwarding, proxies and tunnels listenin
 from __future__ import annotations
 
 import fnmatch
+import functools
 import ipaddress
 import re
 from typing import Iterator
 
-from farmwatch.collector.detect.report import ConnectionView, ProcessView, SessionView, is_loopback, plain_ip
-from farmwatch.collector.detect.rules.base import Context, Hit, rule, tool_evidence, tool_subject
+from farmwatch.collector.detect.report import (ConnectionView, ProcessView, SessionView, is_loopback, plain_ip,
+                                               process_names_normalised)
+from farmwatch.collector.detect.rules.base import SOCKETS, Context, Hit, rule, tool_evidence, tool_subject
 from farmwatch.collector.detect.rules.software import CONTROLLED
 
 ESTABLISHED = "ESTABLISHED"
@@ -23,8 +25,13 @@ def _endpoint(address: str, port: int) -> str:
 
 
 def _live_remote(conn: ConnectionView) -> bool:
-    ip = plain_ip(conn.remote_ip)
-    return conn.status == ESTABLISHED and ip is not None and not ip.is_loopback and not ip.is_unspecified
+    return conn.status == ESTABLISHED and _another_machine(conn.remote_ip)
+
+
+@functools.lru_cache(maxsize=65536)  # by address text, as plain_ip
+def _another_machine(address: str) -> bool:
+    ip = plain_ip(address)
+    return ip is not None and not ip.is_loopback and not ip.is_unspecified
 
 
 def _listening_ports_of_tools(ctx: Context) -> set[int]:
@@ -54,10 +61,14 @@ def _served_by_other_software(ctx: Context, port: int) -> bool:
 
 
 def _inbound(ctx: Context) -> list[ConnectionView]:
-    tool_ports = _listening_ports_of_tools(ctx)
-    ports = set(ctx.catalogue.listen_ports) | tool_ports
-    return [c for c in ctx.view.connections if _live_remote(c) and c.local_port in ports
-            and (c.local_port in tool_ports or not _someone_elses_port(ctx, c)) and not _desk_input_sharing(ctx, c)]
+    """Live connections from elsewhere into a remote-desktop port (three rules ask: worked out once)."""
+    def compute() -> list[ConnectionView]:
+        tool_ports = _listening_ports_of_tools(ctx)
+        ports = set(ctx.catalogue.listen_ports) | tool_ports
+        return [c for c in ctx.view.connections if _live_remote(c) and c.local_port in ports
+                and (c.local_port in tool_ports or not _someone_elses_port(ctx, c))
+                and not _desk_input_sharing(ctx, c)]
+    return ctx.cached(("inbound",), compute)
 
 
 def _desk_input_sharing(ctx: Context, conn: ConnectionView) -> bool:
@@ -93,7 +104,8 @@ def _service_name(tools: list) -> str:
     return " / ".join(names) or "remote-control"
 
 
-@rule("remote-session-inbound", "critical", "Inbound {service} session from {remote} (local port {port})")
+@rule("remote-session-inbound", "critical", "Inbound {service} session from {remote} (local port {port})",
+      reads=SOCKETS)
 def remote_session_inbound(ctx: Context) -> Iterator[Hit]:
     """An established connection from another machine into a remote-desktop port (3389,
     5900, 5938, 7070 … as the catalogue lists, or any port a remote-control process listens
@@ -116,7 +128,7 @@ def remote_session_inbound(ctx: Context) -> Iterator[Hit]:
                   evidence, subject=subject)
 
 
-@rule("remote-tool-connected", "low", "{tool} holds a live connection to {remote}")
+@rule("remote-tool-connected", "low", "{tool} holds a live connection to {remote}", reads=SOCKETS)
 def remote_tool_connected(ctx: Context) -> Iterator[Hit]:
     """A running remote-control tool is online with an outside peer (its vendor relay or a
     viewer); it can be reached now, though the connection alone does not prove a session."""
@@ -136,6 +148,7 @@ def remote_tool_connected(ctx: Context) -> Iterator[Hit]:
                       subject=tool_subject(tool, sightings))
 
 
+@functools.lru_cache(maxsize=65536)  # by address text, as plain_ip: the same peers report after report
 def _origin(remote_host: str) -> str:
     """local (a display, this host), private (LAN, VPN, CGNAT), public, or unknown (a name)."""
     host = remote_host.strip()
@@ -177,7 +190,8 @@ def _remote_sessions(ctx: Context) -> Iterator[tuple[SessionView, str, bool]]:
             yield session, origin, driven
 
 
-@rule("remote-login-session", "medium", "{user} is logged in remotely from {remote_host} ({origin})")
+@rule("remote-login-session", "medium", "{user} is logged in remotely from {remote_host} ({origin})",
+      reads={"sessions"})
 def remote_login_session(ctx: Context) -> Iterator[Hit]:
     """A login session that came over the network (SSH, RDP). From the LAN or a VPN it is
     everyday developer life (info); from a public address it means a remote user (medium).
@@ -189,7 +203,7 @@ def remote_login_session(ctx: Context) -> Iterator[Hit]:
 
 
 @rule("remote-desktop-session", "critical",
-      "{user} is driving this laptop's desktop from {remote_host} (session {terminal})")
+      "{user} is driving this laptop's desktop from {remote_host} (session {terminal})", reads={"sessions"})
 def remote_desktop_session(ctx: Context) -> Iterator[Hit]:
     """The OS lists a graphical remote session (RDP `RDP-Tcp#N`, an xrdp display) whose client sits
     on a public address: the session table's record of a live inbound remote-desktop session, the
@@ -212,7 +226,7 @@ def _forwarding_reasons(ctx: Context) -> list[dict]:
     return reasons
 
 
-@rule("ip-forwarding", "medium", "IP forwarding is on{explained}")
+@rule("ip-forwarding", "medium", "IP forwarding is on{explained}", reads={"ip_forwarding", "interfaces"})
 def ip_forwarding(ctx: Context) -> Iterator[Hit]:
     """The laptop routes packets for other machines: Internet Sharing/ICS, a hotspot, a subnet
     router — the network half of a relay (docs/design.md; docs/detection.md V6). Container and VM
@@ -226,7 +240,8 @@ def ip_forwarding(ctx: Context) -> Iterator[Hit]:
               "info" if reasons else "medium")
 
 
-@rule("proxy-listening", "medium", "{what} is listening on {address}")
+@rule("proxy-listening", "medium", "{what} is listening on {address}",
+      reads={"listeners", "socket_processes", "sightings"})
 def proxy_listening(ctx: Context) -> Iterator[Hit]:
     """Something offers to relay other machines' traffic: a SOCKS/HTTP proxy port or a tunnel
     tool listening beyond loopback, or a tool started in proxy mode (`tailscaled
@@ -261,7 +276,7 @@ def _proxy_markers(ctx: Context) -> Iterator[Hit]:
 
 
 # OpenSSH and PuTTY's command-line client share the -R syntax; names compare as normalise_name gives them.
-_SSH_CLIENTS = {"ssh", "autossh", "plink"}
+_SSH_CLIENTS = frozenset({"ssh", "autossh", "plink"})
 # ssh's flags that take no value may be bundled before -R (`-fNR 8080:localhost:80`).
 _SSH_BUNDLED_R = re.compile(r"^-[46AaCfGgKkMNnqsTtVvXxYy]*R(.*)$")
 # `-o RemoteForward=spec`, `-oRemoteForward=spec`, `-o "RemoteForward spec"`: the option name is case-insensitive.
@@ -290,19 +305,23 @@ def _remote_forwards(cmdline: tuple[str, ...]) -> list[str]:
 
 
 def _is_ssh_client(proc: ProcessView) -> bool:
-    return not set(proc.normalised_names).isdisjoint(_SSH_CLIENTS)
+    return _ssh_client_named(proc.name, proc.exe)
 
 
-@rule("ssh-reverse-tunnel", "medium", "SSH reverse tunnel from {process} publishes {forwards} on another host")
+@functools.lru_cache(maxsize=65536)  # asked of every process of every report
+def _ssh_client_named(name: str, exe: str) -> bool:
+    return not _SSH_CLIENTS.isdisjoint(process_names_normalised(name, exe))
+
+
+@rule("ssh-reverse-tunnel", "medium", "SSH reverse tunnel from {process} publishes {forwards} on another host",
+      reads={"processes"})
 def ssh_reverse_tunnel(ctx: Context) -> Iterator[Hit]:
     """An ssh client with a remote forward (`-R`) lets whoever reaches the far host connect into
     this laptop — the SSH variant of the tunnels in docs/detection.md §T (ssh clients are catalogued
     as tunnels for their port forwarding). A plain ssh login does not match; developers use
     `-R` rarely, so medium. High when a remote-desktop port is what gets published."""
     desktop_ports = {str(p) for p in ctx.catalogue.listen_ports}
-    for proc in ctx.view.processes:
-        if not _is_ssh_client(proc):
-            continue
+    for proc in [p for p in ctx.view.processes if _ssh_client_named(p.name, p.exe)]:
         forwards = _remote_forwards(proc.cmdline)
         if not forwards:
             continue
@@ -327,7 +346,7 @@ def _tunnel_carrying(ctx: Context, conn: ConnectionView) -> str | None:
 
 @rule("remote-session-tunnelled", "critical",
       "{tunnel} carries a connection into this laptop's {service} (local port {port}): a remote-desktop session "
-      "through a tunnel")
+      "through a tunnel", reads=SOCKETS)
 def remote_session_tunnelled(ctx: Context) -> Iterator[Hit]:
     """A tunnel (ngrok, frp, chisel, cloudflared … or ssh with `-R`) holds an established connection to a
     remote-desktop port on this laptop. Such a tunnel connects to the local port only when a client at

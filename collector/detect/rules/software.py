@@ -37,7 +37,7 @@ def _tool_hit(sightings: list[Sighting], severity: str, **values) -> Hit:
                tool_subject(tool, sightings))
 
 
-@rule("remote-control-running", "high", "{tool} is running ({where})")
+@rule("remote-control-running", "high", "{tool} is running ({where})", reads={"sightings"})
 def remote_control_running(ctx: Context) -> Iterator[Hit]:
     """A remote-control, RMM or software-KVM process runs: someone else can drive this laptop.
     Severity follows how closely the research ties the tool to laptop farms."""
@@ -45,7 +45,7 @@ def remote_control_running(ctx: Context) -> Iterator[Hit]:
         yield _tool_hit(sightings, RUNNING_SEVERITY[sightings[0].tool.relevance])
 
 
-@rule("remote-control-installed", "medium", "{tool} is installed but not running ({where})")
+@rule("remote-control-installed", "medium", "{tool} is installed but not running ({where})", reads={"sightings"})
 def remote_control_installed(ctx: Context) -> Iterator[Hit]:
     """Installed (application, service, launchd/systemd unit) but no process: ready to be used,
     weighs less than running. Tools shipped with the OS are left to the settings rule."""
@@ -63,7 +63,8 @@ def _unallowed_tools(ctx: Context, rule_id: str, how: set[str]) -> dict[str, lis
             and ctx.policy.match(rule_id, tool_subject(s[0].tool, s)) is None}
 
 
-@rule("multiple-remote-control-tools", "high", "{count} different remote-control tools on one laptop: {tools}")
+@rule("multiple-remote-control-tools", "high", "{count} different remote-control tools on one laptop: {tools}",
+      reads={"sightings"})
 def multiple_remote_control_tools(ctx: Context) -> Iterator[Hit]:
     """Several unsanctioned remote-control vendors on one host (Elastic's >=2-vendor rule;
     Sophos, Mandiant). High when two or more run, medium when they are only installed."""
@@ -104,7 +105,8 @@ def _session_signs(ctx: Context, sighting: Sighting) -> list[dict]:
     return found
 
 
-@rule("remote-session-active", "critical", "{tool} has a remote user connected now ({where})")
+@rule("remote-session-active", "critical", "{tool} has a remote user connected now ({where})",
+      reads={"sightings", "connections", "socket_processes"})
 def remote_session_active(ctx: Context) -> Iterator[Hit]:
     """The tool shows one of its own signs of an incoming session (its catalogue `session`): a process it
     starts only for a connected user (RustDesk's `--cm` connection manager, TeamViewer_Desktop with
@@ -127,7 +129,7 @@ def _exposed_ports(sightings: list[Sighting], desktop_ports: set[int]) -> set[in
     return numbers & desktop_ports
 
 
-@rule("tunnel-running", "medium", "Tunnel tool {tool} is running ({where})")
+@rule("tunnel-running", "medium", "Tunnel tool {tool} is running ({where})", reads={"sightings"})
 def tunnel_running(ctx: Context) -> Iterator[Hit]:
     """ngrok, frp, chisel, cloudflared and the like carry traffic from the internet into this
     laptop (docs/design.md "network relaying"; docs/detection.md V5). Developers use them too, so
@@ -142,7 +144,7 @@ def tunnel_running(ctx: Context) -> Iterator[Hit]:
         yield hit
 
 
-@rule("vpn-client", "low", "VPN client {tool} is present ({where})")
+@rule("vpn-client", "low", "VPN client {tool} is present ({where})", reads={"sightings"})
 def vpn_client(ctx: Context) -> Iterator[Hit]:
     """A VPN client. Astrill is the one named in DPRK IT-worker cases (Mandiant, Sophos,
     LevelBlue: docs/detection.md V1, strong); mesh VPNs are usually corporate (weak)."""
@@ -154,7 +156,7 @@ def vpn_client(ctx: Context) -> Iterator[Hit]:
         yield _tool_hit(sightings, severity)
 
 
-@rule("jiggler-software", "medium", "Mouse-jiggler software {tool} is running ({where})")
+@rule("jiggler-software", "medium", "Mouse-jiggler software {tool} is running ({where})", reads={"sightings"})
 def jiggler_software(ctx: Context) -> Iterator[Hit]:
     """Keeps the laptop looking busy with nobody at it; Mandiant found DPRK workers using
     jigglers and advises watching for them (docs/detection.md B1, medium)."""

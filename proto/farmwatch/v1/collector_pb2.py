@@ -26,23 +26,25 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from farmwatch.v1 import report_pb2 as farmwatch_dot_v1_dot_report__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x66\x61rmwatch/v1/collector.proto\x12\x0c\x66\x61rmwatch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19\x66\x61rmwatch/v1/report.proto\"k\n\rEnrollRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x0f\n\x07\x63sr_pem\x18\x02 \x01(\x0c\x12\x11\n\tdevice_id\x18\x03 \x01(\t\x12\x10\n\x08hostname\x18\x04 \x01(\t\x12\x15\n\ragent_version\x18\x05 \x01(\t\"\xa8\x01\n\x0e\x45nrollResponse\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x02 \x01(\x0c\x12\x1a\n\x12\x63\x61_certificate_pem\x18\x03 \x01(\x0c\x12-\n\tnot_after\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1f\n\x17report_interval_seconds\x18\x05 \x01(\r\"R\n\tReportAck\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\x12\x1f\n\x17report_interval_seconds\x18\x03 \x01(\r\"\x1f\n\x0cRenewRequest\x12\x0f\n\x07\x63sr_pem\x18\x01 \x01(\x0c\"W\n\rRenewResponse\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x01 \x01(\x0c\x12-\n\tnot_after\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xd0\x01\n\tCollector\x12\x43\n\x06\x45nroll\x12\x1b.farmwatch.v1.EnrollRequest\x1a\x1c.farmwatch.v1.EnrollResponse\x12<\n\x06Report\x12\x19.farmwatch.v1.AgentReport\x1a\x17.farmwatch.v1.ReportAck\x12@\n\x05Renew\x12\x1a.farmwatch.v1.RenewRequest\x1a\x1b.farmwatch.v1.RenewResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x66\x61rmwatch/v1/collector.proto\x12\x0c\x66\x61rmwatch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19\x66\x61rmwatch/v1/report.proto\"k\n\rEnrollRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x0f\n\x07\x63sr_pem\x18\x02 \x01(\x0c\x12\x11\n\tdevice_id\x18\x03 \x01(\t\x12\x10\n\x08hostname\x18\x04 \x01(\t\x12\x15\n\ragent_version\x18\x05 \x01(\t\"\xa8\x01\n\x0e\x45nrollResponse\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x02 \x01(\x0c\x12\x1a\n\x12\x63\x61_certificate_pem\x18\x03 \x01(\x0c\x12-\n\tnot_after\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1f\n\x17report_interval_seconds\x18\x05 \x01(\r\"\x9e\x01\n\tReportAck\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\x12\x1f\n\x17report_interval_seconds\x18\x03 \x01(\r\x12\x17\n\x0f\x64\x65ltas_accepted\x18\x04 \x01(\x08\x12\x31\n\tsend_full\x18\x05 \x01(\x0e\x32\x1e.farmwatch.v1.FullReportReason\"\x1f\n\x0cRenewRequest\x12\x0f\n\x07\x63sr_pem\x18\x01 \x01(\x0c\"W\n\rRenewResponse\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x01 \x01(\x0c\x12-\n\tnot_after\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xad\x01\n\x10\x46ullReportReason\x12\x18\n\x14\x46ULL_REPORT_UNNEEDED\x10\x00\x12\x1c\n\x18\x46ULL_REPORT_BASE_UNKNOWN\x10\x01\x12\x1c\n\x18\x46ULL_REPORT_SEQUENCE_GAP\x10\x02\x12\x1d\n\x19\x46ULL_REPORT_DAILY_REFRESH\x10\x04\x12\x1e\n\x1a\x46ULL_REPORT_STATE_MISMATCH\x10\x05\"\x04\x08\x03\x10\x03\x32\xd0\x01\n\tCollector\x12\x43\n\x06\x45nroll\x12\x1b.farmwatch.v1.EnrollRequest\x1a\x1c.farmwatch.v1.EnrollResponse\x12<\n\x06Report\x12\x19.farmwatch.v1.AgentReport\x1a\x17.farmwatch.v1.ReportAck\x12@\n\x05Renew\x12\x1a.farmwatch.v1.RenewRequest\x1a\x1b.farmwatch.v1.RenewResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'farmwatch.v1.collector_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_FULLREPORTREASON']._serialized_start=670
+  _globals['_FULLREPORTREASON']._serialized_end=843
   _globals['_ENROLLREQUEST']._serialized_start=106
   _globals['_ENROLLREQUEST']._serialized_end=213
   _globals['_ENROLLRESPONSE']._serialized_start=216
   _globals['_ENROLLRESPONSE']._serialized_end=384
-  _globals['_REPORTACK']._serialized_start=386
-  _globals['_REPORTACK']._serialized_end=468
-  _globals['_RENEWREQUEST']._serialized_start=470
-  _globals['_RENEWREQUEST']._serialized_end=501
-  _globals['_RENEWRESPONSE']._serialized_start=503
-  _globals['_RENEWRESPONSE']._serialized_end=590
-  _globals['_COLLECTOR']._serialized_start=593
-  _globals['_COLLECTOR']._serialized_end=801
+  _globals['_REPORTACK']._serialized_start=387
+  _globals['_REPORTACK']._serialized_end=545
+  _globals['_RENEWREQUEST']._serialized_start=547
+  _globals['_RENEWREQUEST']._serialized_end=578
+  _globals['_RENEWRESPONSE']._serialized_start=580
+  _globals['_RENEWRESPONSE']._serialized_end=667
+  _globals['_COLLECTOR']._serialized_start=846
+  _globals['_COLLECTOR']._serialized_end=1054
 # @@protoc_insertion_point(module_scope)

@@ -93,3 +93,21 @@ class FlagEvent(_message.Message):
     severity: str
     json: str
     def __init__(self, event: _Optional[str] = ..., device_id: _Optional[str] = ..., rule: _Optional[str] = ..., severity: _Optional[str] = ..., json: _Optional[str] = ...) -> None: ...
+
+class TriageRequest(_message.Message):
+    __slots__ = ("device_id", "state", "assignee", "note")
+    DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNEE_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    device_id: str
+    state: str
+    assignee: str
+    note: str
+    def __init__(self, device_id: _Optional[str] = ..., state: _Optional[str] = ..., assignee: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class TriageResponse(_message.Message):
+    __slots__ = ("json",)
+    JSON_FIELD_NUMBER: _ClassVar[int]
+    json: str
+    def __init__(self, json: _Optional[str] = ...) -> None: ...

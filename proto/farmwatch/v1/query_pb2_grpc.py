@@ -69,6 +69,11 @@ class QueryStub:
                 request_serializer=farmwatch_dot_v1_dot_query__pb2.FollowFlagsRequest.SerializeToString,
                 response_deserializer=farmwatch_dot_v1_dot_query__pb2.FlagEvent.FromString,
                 _registered_method=True)
+        self.Triage = channel.unary_unary(
+                '/farmwatch.v1.Query/Triage',
+                request_serializer=farmwatch_dot_v1_dot_query__pb2.TriageRequest.SerializeToString,
+                response_deserializer=farmwatch_dot_v1_dot_query__pb2.TriageResponse.FromString,
+                _registered_method=True)
 
 
 class QueryServicer:
@@ -125,6 +130,14 @@ class QueryServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Triage(self, request, context):
+        """A device's triage (state, assignee, history), after recording the change asked for, if any: the one
+        call here that writes. INVALID_ARGUMENT for a bad state or note, NOT_FOUND for an unknown device.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_QueryServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -162,6 +175,11 @@ def add_QueryServicer_to_server(servicer, server):
                     servicer.FollowFlags,
                     request_deserializer=farmwatch_dot_v1_dot_query__pb2.FollowFlagsRequest.FromString,
                     response_serializer=farmwatch_dot_v1_dot_query__pb2.FlagEvent.SerializeToString,
+            ),
+            'Triage': grpc.unary_unary_rpc_method_handler(
+                    servicer.Triage,
+                    request_deserializer=farmwatch_dot_v1_dot_query__pb2.TriageRequest.FromString,
+                    response_serializer=farmwatch_dot_v1_dot_query__pb2.TriageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -353,6 +371,33 @@ class Query:
             '/farmwatch.v1.Query/FollowFlags',
             farmwatch_dot_v1_dot_query__pb2.FollowFlagsRequest.SerializeToString,
             farmwatch_dot_v1_dot_query__pb2.FlagEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Triage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/farmwatch.v1.Query/Triage',
+            farmwatch_dot_v1_dot_query__pb2.TriageRequest.SerializeToString,
+            farmwatch_dot_v1_dot_query__pb2.TriageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AgentReport(_message.Message):
-    __slots__ = ("report_id", "device_id", "sequence", "collected_at", "host", "processes", "applications", "usb_devices", "displays", "network", "sessions", "probe_errors", "agent_stats", "remote_access")
+    __slots__ = ("report_id", "device_id", "sequence", "collected_at", "host", "processes", "applications", "usb_devices", "displays", "network", "sessions", "probe_errors", "agent_stats", "remote_access", "delta")
     REPORT_ID_FIELD_NUMBER: _ClassVar[int]
     DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
@@ -25,6 +25,7 @@ class AgentReport(_message.Message):
     PROBE_ERRORS_FIELD_NUMBER: _ClassVar[int]
     AGENT_STATS_FIELD_NUMBER: _ClassVar[int]
     REMOTE_ACCESS_FIELD_NUMBER: _ClassVar[int]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
     report_id: str
     device_id: str
     sequence: int
@@ -39,7 +40,28 @@ class AgentReport(_message.Message):
     probe_errors: _containers.RepeatedCompositeFieldContainer[ProbeError]
     agent_stats: AgentStats
     remote_access: _containers.RepeatedCompositeFieldContainer[RemoteAccessSetting]
-    def __init__(self, report_id: _Optional[str] = ..., device_id: _Optional[str] = ..., sequence: _Optional[int] = ..., collected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., host: _Optional[_Union[Host, _Mapping]] = ..., processes: _Optional[_Iterable[_Union[Process, _Mapping]]] = ..., applications: _Optional[_Iterable[_Union[Application, _Mapping]]] = ..., usb_devices: _Optional[_Iterable[_Union[UsbDevice, _Mapping]]] = ..., displays: _Optional[_Iterable[_Union[Display, _Mapping]]] = ..., network: _Optional[_Union[Network, _Mapping]] = ..., sessions: _Optional[_Iterable[_Union[Session, _Mapping]]] = ..., probe_errors: _Optional[_Iterable[_Union[ProbeError, _Mapping]]] = ..., agent_stats: _Optional[_Union[AgentStats, _Mapping]] = ..., remote_access: _Optional[_Iterable[_Union[RemoteAccessSetting, _Mapping]]] = ...) -> None: ...
+    delta: ReportDelta
+    def __init__(self, report_id: _Optional[str] = ..., device_id: _Optional[str] = ..., sequence: _Optional[int] = ..., collected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., host: _Optional[_Union[Host, _Mapping]] = ..., processes: _Optional[_Iterable[_Union[Process, _Mapping]]] = ..., applications: _Optional[_Iterable[_Union[Application, _Mapping]]] = ..., usb_devices: _Optional[_Iterable[_Union[UsbDevice, _Mapping]]] = ..., displays: _Optional[_Iterable[_Union[Display, _Mapping]]] = ..., network: _Optional[_Union[Network, _Mapping]] = ..., sessions: _Optional[_Iterable[_Union[Session, _Mapping]]] = ..., probe_errors: _Optional[_Iterable[_Union[ProbeError, _Mapping]]] = ..., agent_stats: _Optional[_Union[AgentStats, _Mapping]] = ..., remote_access: _Optional[_Iterable[_Union[RemoteAccessSetting, _Mapping]]] = ..., delta: _Optional[_Union[ReportDelta, _Mapping]] = ...) -> None: ...
+
+class ReportDelta(_message.Message):
+    __slots__ = ("base_report_id", "base_sequence", "removed", "state_digest")
+    BASE_REPORT_ID_FIELD_NUMBER: _ClassVar[int]
+    BASE_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    STATE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    base_report_id: str
+    base_sequence: int
+    removed: _containers.RepeatedCompositeFieldContainer[SectionRemovals]
+    state_digest: bytes
+    def __init__(self, base_report_id: _Optional[str] = ..., base_sequence: _Optional[int] = ..., removed: _Optional[_Iterable[_Union[SectionRemovals, _Mapping]]] = ..., state_digest: _Optional[bytes] = ...) -> None: ...
+
+class SectionRemovals(_message.Message):
+    __slots__ = ("section", "item_digests")
+    SECTION_FIELD_NUMBER: _ClassVar[int]
+    ITEM_DIGESTS_FIELD_NUMBER: _ClassVar[int]
+    section: str
+    item_digests: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, section: _Optional[str] = ..., item_digests: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class Host(_message.Message):
     __slots__ = ("hostname", "os", "os_version", "arch", "agent_version", "serial_number", "hardware_model", "boot_time", "timezone", "utc_offset_minutes", "locale", "keyboard_layouts")
