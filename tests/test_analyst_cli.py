@@ -27,10 +27,14 @@ def analyst(served, *args, bundle: Path | bool | None = None, check: bool = True
     return result
 
 
-def fleet_home(tmp: Path) -> Path:
-    """A collector home with relays, a suspicious laptop, a clean one and a cluster."""
+def fleet_home(tmp: Path, database_url: str = "") -> Path:
+    """A collector home with relays, a suspicious laptop, a clean one and a cluster; its `[storage] url`
+    `database_url` when given (then every command and server on the home uses that database)."""
     home = tmp / "home"
     collector(home, "pki", "init", "--san", "127.0.0.1", "--san", "localhost")
+    if database_url:
+        with open(home / "collector.toml", "a") as settings:
+            settings.write(f'\n[storage]\nurl = "{database_url}"\n')
     now = datetime.now(timezone.utc)
     files = [write_report(tmp / f"{device}.json", scenario_report(scenario, device))
              for device, scenario in (("PFWCWBL5", "relay/win_jetkvm"), ("C027VREFFHAR",

@@ -6,21 +6,26 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sqlite3
 import ssl
 import urllib.parse
 
 import pytest
 
+from conftest import ENGINES, new_database
 from console_process import IDENTITY_HEADER, TRUSTED_PROXY, Console, issue_analyst, make_home, request
 from test_collector_cli import collector
 
 from farmwatch.collector import pki
+from farmwatch.collector.config import CollectorConfig
+from farmwatch.collector.ingest import Store
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    return make_home(tmp_path_factory.mktemp("console"))
+@pytest.fixture(scope="module", params=ENGINES)
+def home(request, tmp_path_factory):
+    """On each engine (on PostgreSQL, a database of its own named in the home's collector.toml)."""
+    folder = tmp_path_factory.mktemp("console")
+    database = new_database(request, request.param, folder)
+    return make_home(folder, "" if request.param == "sqlite" else database)
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +42,12 @@ def alice(home):
 
 
 def _audit(home, where: str, params=()) -> list[tuple]:
-    with sqlite3.connect(home / "farmwatch.sqlite") as conn:
-        return conn.execute(f"SELECT who, via, action, detail, outcome FROM audit WHERE {where} ORDER BY id",
-                            params).fetchall()
+    store = Store(CollectorConfig.load(home).database)
+    try:
+        return [tuple(row.values()) for row in store.rows(
+            f"SELECT who, via, action, detail, outcome FROM audit WHERE {where} ORDER BY id", params)]
+    finally:
+        store.close()
 
 
 def _pem_files(tmp_path, name: str, key: bytes, cert) -> tuple:

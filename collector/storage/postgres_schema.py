@@ -15,6 +15,8 @@ and columns on both. What differs:
 """
 from __future__ import annotations
 
+from sqlite_utils.db import DescIndex
+
 from farmwatch.collector.storage.postgres_sql import translate
 
 _TYPES = {str: "TEXT", int: "BIGINT", float: "DOUBLE PRECISION", bytes: "BYTEA", bool: "BIGINT"}
@@ -62,8 +64,9 @@ class PgTable:
 
     def create_index(self, columns, unique: bool = False, if_not_exists: bool = False, index_name=None) -> None:
         name = index_name or f"idx_{self.name}_{'_'.join(columns)}"  # sqlite-utils' naming
+        ordered = ", ".join(f"{c} DESC" if isinstance(c, DescIndex) else c for c in columns)
         self.db.conn.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX {'IF NOT EXISTS ' if if_not_exists else ''}"
-                             f"{name} ON {self.name} ({', '.join(columns)})")
+                             f"{name} ON {self.name} ({ordered})")
 
     def exists(self) -> bool:
         return self.db.conn.execute("SELECT to_regclass(?) IS NOT NULL", (self.name,)).fetchone()[0]
