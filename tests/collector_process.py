@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+from farmwatch.collector.config import CollectorConfig
+from farmwatch.collector.storage import open_storage
 from farmwatch.demo.launch import free_port, wait_for_port
 
 BIN = Path(sys.executable).parent
@@ -57,5 +58,16 @@ class Collector:
         return self.process is not None and self.process.poll() is None
 
     def sql(self, query: str) -> list[tuple]:
-        with sqlite3.connect(self.home / "farmwatch.sqlite") as conn:
-            return conn.execute(query).fetchall()
+        """Rows of `query` on the home's database, whichever engine its settings name."""
+        store = open_storage(CollectorConfig.load(self.home).database)
+        try:
+            return [tuple(row.values()) for row in store.rows(query)]
+        finally:
+            store.close()
+
+
+def name_database(home: Path, url: str) -> None:
+    """Point the home's collector.toml at `url` (`[storage] url`): every command and server on the
+    home then uses that database."""
+    with open(home / "collector.toml", "a") as settings:
+        settings.write(f'\n[storage]\nurl = "{url}"\n')

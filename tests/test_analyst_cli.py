@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from collector_process import name_database
 from conftest import RunningCollector, make_report, scenario_report
 from test_collector_cli import BIN, collector, write_report
 
@@ -33,8 +34,7 @@ def fleet_home(tmp: Path, database_url: str = "") -> Path:
     home = tmp / "home"
     collector(home, "pki", "init", "--san", "127.0.0.1", "--san", "localhost")
     if database_url:
-        with open(home / "collector.toml", "a") as settings:
-            settings.write(f'\n[storage]\nurl = "{database_url}"\n')
+        name_database(home, database_url)
     now = datetime.now(timezone.utc)
     files = [write_report(tmp / f"{device}.json", scenario_report(scenario, device))
              for device, scenario in (("PFWCWBL5", "relay/win_jetkvm"), ("C027VREFFHAR",

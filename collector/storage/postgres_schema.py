@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from sqlite_utils.db import DescIndex
 
-from farmwatch.collector.storage.postgres_sql import translate
-
 _TYPES = {str: "TEXT", int: "BIGINT", float: "DOUBLE PRECISION", bytes: "BYTEA", bool: "BIGINT"}
 
 
@@ -82,7 +80,7 @@ class PgTable:
 
 
 def _portable_ddl(sql: str) -> str:
-    return translate(sql).replace(") WITHOUT ROWID", ")")
+    return sql.replace(") WITHOUT ROWID", ")")  # the connection translates the rest (PgConnection.execute)
 
 
 SCHEMA_TABLE = "farmwatch_schema"
