@@ -61,7 +61,7 @@ class Collector:
         """Rows of `query` on the home's database, whichever engine its settings name."""
         store = open_storage(CollectorConfig.load(self.home).database)
         try:
-            return [tuple(row.values()) for row in store.rows(query)]
+            return [tuple(row) for row in store.reader().execute(query).fetchall()]
         finally:
             store.close()
 
