@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 _BATCH = 2000
+_NUMBERED = {"audit", "triage_events", "roster_changes"}  # an integer `id` key: an identity column on PostgreSQL
 
 
 @dataclass
@@ -40,7 +41,7 @@ def copy_all(source, target) -> list[TableCopy]:
             if table in present:
                 _copy_table(source, conn, target, table)
         conn.execute("ALTER TABLE device_locations ENABLE TRIGGER device_locations_count")
-        for table in ("audit",):  # its ids go on from the copied ones
+        for table in _NUMBERED & present:  # their ids go on from the copied ones
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                          f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
     return [TableCopy(t, source.count(t), target.count(t) if t in present else None) for t in tables]
