@@ -53,7 +53,7 @@ def one_setup(workdir: Path, collectors: int, url: str | None, agents_count: int
         shutil.copy(homes[0] / "collector.toml", workdir / f"c{n}" / "collector.toml")
         homes.append(workdir / f"c{n}")
     env = {**ENV, "FARMWATCH_DATABASE_URL": url} if url else ENV
-    servers = [CollectorProcess(home, env=env).start() for home in homes]
+    servers = [CollectorProcess(home, env=env, workers=1).start() for home in homes]  # per process
     try:
         token = create_token(homes[0], agents_count, database=url)
         agents = enroll_agents(servers[0].address, servers[0].ca_pem, token, agents_count)
