@@ -112,7 +112,8 @@ def main() -> None:
     columns = ["engine", "collectors", "reports_per_second", "collector_cpu_ms_per_report",
                "postgres_cpu_ms_per_report", "failed_calls"]
     print(table(["engine", "collector processes", "reports/s", "collector CPU ms/report",
-                 "PostgreSQL CPU ms/report", "failed"], [[row[c] for c in columns] for row in rows]))
+                 "PostgreSQL CPU ms/report", "failed"],
+                [["–" if row[c] is None else row[c] for c in columns] for row in rows]))
 
 
 if __name__ == "__main__":
