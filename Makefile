@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help demo test lint proto bench clean browser
+.PHONY: help demo test lint proto bench clean postgresql browser
 
 help:
 	@echo "make demo   run a collector and an enrolled agent on this machine, show what was flagged"
@@ -27,8 +27,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m farmwatch.demo $(DEMO_ARGS)
 
-test: lint browser
+test: lint postgresql browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The PostgreSQL tests start their own server from Debian's package (tests/pg_server.py), unless
+# FARMWATCH_TEST_DATABASE_URL names one; install the package when its binaries are missing (as root).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "$$FARMWATCH_TEST_DATABASE_URL" ] || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
 # The console's browser tests drive Debian's chromium with a client certificate from an NSS database
 # (pk12util, certutil): installed here when missing, never downloaded by Playwright.

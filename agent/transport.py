@@ -119,11 +119,32 @@ def _host(address: str) -> str:
 
 
 def check_address(address: str) -> str:
-    """HOST:PORT (IPv6 in brackets), or ValueError with the expected shape."""
-    match = _ADDRESS.match(address or "")
-    if not match or not 0 < int(match.group(1)) < 65536:
-        raise ValueError(f"collector address {address!r} is not HOST:PORT (e.g. collector.example.com:7443)")
+    """HOST:PORT (IPv6 in brackets), or several separated by commas (collectors sharing one
+    database, docs/scale.md); ValueError with the expected shape otherwise."""
+    for one in (address or "").split(","):
+        match = _ADDRESS.match(one.strip())
+        if not match or not 0 < int(match.group(1)) < 65536:
+            raise ValueError(f"collector address {address!r} is not HOST:PORT (e.g. collector.example.com:7443), "
+                             "or several of them separated by commas")
     return address
+
+
+def _target(address: str) -> str:
+    """The gRPC target: HOST:PORT as it is; several as one target of all their IPv4 addresses, so
+    the channel uses the first that answers and moves to the next when it stops answering."""
+    several = [one.strip() for one in check_address(address).split(",")]
+    if len(several) == 1:
+        return address
+    import socket
+
+    resolved = []
+    for one in several:
+        host, port = _host(one), one.rsplit(":", 1)[1]
+        try:
+            resolved += [f"{info[4][0]}:{port}" for info in socket.getaddrinfo(host, port, socket.AF_INET)]
+        except OSError:  # a name that does not resolve now: the others still serve
+            continue
+    return "ipv4:" + ",".join(dict.fromkeys(resolved)) if resolved else several[0]
 
 
 def mtls_channel(address: str, *, ca_pem: bytes, key_pem: bytes, cert_pem: bytes,
@@ -148,11 +169,13 @@ def enrollment_channel(address: str, *, ca_pem: bytes, server_name: str = "") ->
 
 def _secure_channel(address: str, credentials, server_name: str) -> grpc.Channel:
     options = [("grpc.primary_user_agent", f"farmwatch-agent/{__version__}")]
+    if "," in address:  # several collectors share pki/ and so one server certificate: expect the first name
+        server_name = server_name or _host(address.split(",")[0].strip())
     if server_name:
         options.append(("grpc.ssl_target_name_override", server_name))
     # Reports are text-heavy (package and process names): gzip sends a 40-110 KB report as 8-18 KB.
     # The collector's gRPC server takes gzip without being told.
-    return grpc.secure_channel(check_address(address), credentials, options=options,
+    return grpc.secure_channel(_target(address), credentials, options=options,
                                compression=grpc.Compression.Gzip)
 
 

@@ -72,8 +72,8 @@ class AuditLog:
     """Writes audit rows through its own connection (`storage.audit.AuditTrail`), safe to share
     between RPC threads."""
 
-    def __init__(self, database: Path):
-        self._trail = AuditTrail(Path(database))
+    def __init__(self, database: Path | str):
+        self._trail = AuditTrail(database)
 
     def close(self) -> None:
         self._trail.close()

@@ -14,6 +14,8 @@ from farmwatch.common.intervals import MIN_REPORT_INTERVAL  # the agent's floor,
 
 CONFIG_NAME = "collector.toml"
 DATABASE_NAME = "farmwatch.sqlite"
+# A PostgreSQL database shared by several collectors (docs/scale.md); over `[storage] url`.
+DATABASE_URL_VARIABLE = "FARMWATCH_DATABASE_URL"
 
 
 def default_home() -> Path:
@@ -57,6 +59,8 @@ class CollectorConfig:
     allow: list[dict] = field(default_factory=list)
     log_format: str = "text"
     fleet: FleetSettings = field(default_factory=FleetSettings)  # the `[fleet]` table
+    # `[storage] url`: "" is the SQLite file in home; "postgresql://..." a shared database
+    database_url: str = ""
     mdm: MdmSettings = field(default_factory=MdmSettings)  # the `[mdm]` tables (collector/mdm/settings.py)
 
     @property
@@ -64,8 +68,14 @@ class CollectorConfig:
         return self.home / "pki"
 
     @property
-    def database(self) -> Path:
-        return self.home / DATABASE_NAME
+    def database(self) -> Path | str:
+        """What `storage.open_storage` opens: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.database_url or self.home / DATABASE_NAME
+
+    @property
+    def database_exists(self) -> bool:
+        """Whether there is a database to open (a PostgreSQL database is made or migrated on opening)."""
+        return bool(self.database_url) or (self.home / DATABASE_NAME).exists()
 
     @property
     def config_file(self) -> Path:
@@ -83,7 +93,10 @@ class CollectorConfig:
         if unknown:
             raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if os.environ.get(DATABASE_URL_VARIABLE):
+            values["database_url"] = os.environ[DATABASE_URL_VARIABLE]
         _check_types(cls, values, path)
+        _check_database_url(values.get("database_url", ""), path)
         if values.get("report_interval_seconds", MIN_REPORT_INTERVAL) < MIN_REPORT_INTERVAL:
             raise ConfigError(f"{path}: report_interval_seconds must be at least {MIN_REPORT_INTERVAL} (agents "
                               f"would not scan more often anyway), not {values['report_interval_seconds']}")
@@ -105,6 +118,13 @@ class CollectorConfig:
             except (MdmSettingsError, TypeError) as exc:
                 raise ConfigError(f"{path}: {exc}") from exc
         return cls(home=home, **values)
+
+
+def _check_database_url(url: str, path: Path) -> None:
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"{path}: [storage] url (or ${DATABASE_URL_VARIABLE}) must be a postgresql:// URL, e.g. "
+                          "postgresql://farmwatch@db.example.net/farmwatch (password from ~/.pgpass or PGPASSWORD), "
+                          "or left out for the SQLite file in the collector's home")
 
 
 _LISTEN = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$")
@@ -146,11 +166,17 @@ def _read_toml(path: Path) -> dict:
     for table in ("allow", "fleet", "mdm"):
         if table in data:
             settings[table] = data[table]
+    storage = data.get("storage", {})
+    unknown = set(storage) - {"url"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) in [storage]: {', '.join(sorted(unknown))} (it has `url`)")
+    if "url" in storage:
+        settings["database_url"] = storage["url"]
     return settings
 
 
 # The top level of collector.toml; `[export]` is read by farmwatch.collector.exports.settings.
-TOP_LEVEL = ("collector", "allow", "fleet", "export", "mdm")
+TOP_LEVEL = ("collector", "allow", "fleet", "export", "storage", "mdm")
 
 
 def _check_top_level(data: dict, path: Path) -> None:
@@ -162,9 +188,9 @@ def _check_top_level(data: dict, path: Path) -> None:
                      else "")
             raise ConfigError(f"{path}: unknown top-level key {key!r}; the file has the tables "
                               f"{', '.join(f'[{t}]' for t in TOP_LEVEL if t != 'allow')} and [[allow]]{where}")
-        if key in ("collector", "fleet", "export", "mdm") and not isinstance(value, dict):
+        if key in ("collector", "fleet", "export", "storage", "mdm") and not isinstance(value, dict):
             raise ConfigError(f"{path}: {key} must be a table ([{key}]), not {value!r}")
 
 
 def _is_collector_setting(key: str) -> bool:
-    return key in {f.name for f in fields(CollectorConfig)} - {"home", "allow", "fleet", "mdm"}
+    return key in {f.name for f in fields(CollectorConfig)} - {"home", "allow", "fleet", "database_url", "mdm"}

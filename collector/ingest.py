@@ -31,7 +31,7 @@ from farmwatch.collector.fleet.locations import location_rows
 from farmwatch.collector.fleet.neighbourhood import WifiHasher, take_nearby
 from farmwatch.collector.fleet.verdict import combine
 from farmwatch.collector.ordering import order_of
-from farmwatch.collector.storage import Decision, Storage, StoreFull, open_storage
+from farmwatch.collector.storage import Decision, Storage, StoreFull, Unavailable, open_storage
 from farmwatch.common.clock import now_rfc3339
 from farmwatch.common.device_id import valid_device_id
 from farmwatch.common.names import AGENT_PROGRAM
@@ -249,9 +249,10 @@ class IngestQueue:
     def _write(self, batch) -> None:
         try:
             stored = self.store.ingest([item for item, _ in batch])
-        except StoreFull as exc:
-            log.error("event=store_full reports=%d error=%r: free disk space; agents keep their spool",
-                      len(batch), str(exc))
+        except (StoreFull, Unavailable) as exc:
+            event, fix = (("store_full", "free disk space") if isinstance(exc, StoreFull)
+                          else ("database_unavailable", "bring the database back"))
+            log.error("event=%s reports=%d error=%r: %s; agents keep their spool", event, len(batch), str(exc), fix)
             for _, future in batch:
                 future.set_exception(exc)
             return

@@ -1,10 +1,14 @@
 """What `serve` does now and then besides answering calls: retention, the server certificate's
 end, fleet correlation, the MDM sync. Once per collector: in the one process of `serve --workers 1`, in the
-parent of `serve --workers N` (never in each worker)."""
+parent of `serve --workers N` (never in each worker). Several collectors on one PostgreSQL database
+each run this loop; correlation and the MDM sync are claimed per interval (storage/jobs.py), so the
+cluster runs them once."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import threading
 
 from farmwatch.collector import fleet, pki
@@ -22,27 +26,32 @@ class Jobs:
     def __init__(self, config: CollectorConfig, ca: pki.CertificateAuthority):
         self.config, self.ca = config, ca
         self._stopping, self._threads = threading.Event(), []
+        self.instance = f"{socket.gethostname()}:{config.listen}:{os.getpid()}"  # who ran a cluster's job
 
     def start(self) -> None:
         self._every(86400, "retention", self._prune)
         self._every(86400, "server-certificate", self._check_server_certificate)
         if self.config.fleet.correlate_every_minutes > 0:
-            self._every(self.config.fleet.correlate_every_minutes * 60, "correlation", self._correlate)
+            self._every(self.config.fleet.correlate_every_minutes * 60, "correlation", self._correlate, claim=True)
         if self.config.mdm.sources and self.config.mdm.sync_every_minutes > 0:
-            self._every(self.config.mdm.sync_every_minutes * 60, "mdm-sync", self._sync_mdm)
+            self._every(self.config.mdm.sync_every_minutes * 60, "mdm-sync", self._sync_mdm, claim=True)
 
     def stop(self) -> None:
         self._stopping.set()
         for thread in self._threads:
             thread.join()
 
-    def _every(self, seconds: float, name: str, job) -> None:
+    def _every(self, seconds: float, name: str, job, claim: bool = False) -> None:
+        """`claim`: once per interval across the collectors sharing the database, not in each."""
         def loop():
             store = Store(self.config.database)
             try:
                 while True:
                     try:
-                        job(store)
+                        if not claim or store.claim_job(name, seconds, self.instance):
+                            job(store)
+                        else:
+                            log.info("event=job_skipped job=%s reason=another_collector_ran_it", name)
                     except Exception:
                         log.exception("event=job_failed job=%s", name)
                     if self._stopping.wait(seconds):

@@ -24,13 +24,14 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 
 from farmwatch.collector import enrollment, ingest, pki, query_service, threads
+from farmwatch.collector.storage import describe as describe_database
 from farmwatch.collector.audit import AuditLog
 from farmwatch.collector.budget import Budget, DeviceBudgets, OverBudget
 from farmwatch.collector.config import CollectorConfig, ConfigError
 from farmwatch.collector.fleet.neighbourhood import hasher_for
 from farmwatch.collector.jobs import Jobs
 from farmwatch.collector.ingest import Store
-from farmwatch.collector.storage import StoreFull
+from farmwatch.collector.storage import StoreFull, Unavailable
 from farmwatch.collector.undecodable import RejectUndecodable
 from farmwatch.common import bootstrap
 from farmwatch.common.clock import utcnow
@@ -265,9 +266,10 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
             return None, (grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except ingest.Overloaded as exc:
             return None, (grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
-        except StoreFull:
+        except (StoreFull, Unavailable) as exc:
+            why = "storage full" if isinstance(exc, StoreFull) else "its database cannot be reached"
             return None, (grpc.StatusCode.UNAVAILABLE,
-                          "the collector cannot store reports right now (storage full); keep them spooled")
+                          f"the collector cannot store reports right now ({why}); keep them spooled")
         except Exception:
             log.exception("event=report_failed subject=%r", request.report_id)
             return None, (grpc.StatusCode.INTERNAL, "the collector failed to store this report (its log says why); "
@@ -417,7 +419,7 @@ class CollectorServer:
         self.events.run(self._start())
         if self.jobs is not None:  # the one process of this collector; a worker's parent says it for all
             log.info("event=serving listen=%s port=%d database=%s", self.config.listen, self.port,
-                     self.config.database)
+                     describe_database(self.config.database))
 
     def stop(self, grace: float = 10.0) -> None:
         if self.jobs is not None:

@@ -45,6 +45,7 @@ from farmwatch.collector.config import CollectorConfig, ConfigError
 from farmwatch.collector.fleet.neighbourhood import hasher_for
 from farmwatch.collector.ingest import Store
 from farmwatch.collector.jobs import Jobs
+from farmwatch.collector.storage import describe as describe_database
 from farmwatch.collector.server import CollectorServer, cannot_listen, serve_until_signal
 
 log = logging.getLogger("farmwatch.collector.server")
@@ -106,7 +107,7 @@ class Workers:
         self._watcher = threading.Thread(target=self._watch, name="workers", daemon=True)
         self._watcher.start()
         log.info("event=serving listen=%s port=%d database=%s workers=%d", self.config.listen, self.port,
-                 self.config.database, self.count)
+                 describe_database(self.config.database), self.count)
 
     def stop(self, grace: float = 10.0) -> None:
         self._stopping.set()

@@ -15,13 +15,16 @@ from conftest import make_report
 from farmwatch.agent import identity, run as runner
 from farmwatch.agent.state import AgentConfig, StateDir
 from farmwatch.collector import enrollment, pki
+from farmwatch.collector.config import CollectorConfig
 from farmwatch.collector.ingest import Store
 from farmwatch.common.files import write_private
 
 
-def provision(collector_home: Path, collector_address: str, states: Path, device_ids: list[str]) -> list[StateDir]:
-    """One enrolled state dir per device id, each with its own key and certificate."""
-    store = Store(collector_home / "farmwatch.sqlite")
+def provision(collector_home: Path, collector_address: str, states: Path, device_ids: list[str],
+              database=None) -> list[StateDir]:
+    """One enrolled state dir per device id, each with its own key and certificate (`database`:
+    the collector's, when not the one its home's settings name)."""
+    store = Store(database or CollectorConfig.load(collector_home).database)
     ca = pki.CertificateAuthority.load(collector_home / "pki")
     signer = enrollment.Enrollment(store, ca, cert_lifetime=pki.DEFAULT_CLIENT_LIFETIME,
                                    limiter=enrollment.RateLimiter(limit=len(device_ids) + 1))

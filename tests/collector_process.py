@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+from farmwatch.collector.config import CollectorConfig
+from farmwatch.collector.storage import open_storage
 from farmwatch.demo.launch import free_port, wait_for_port
 
 BIN = Path(sys.executable).parent
@@ -24,8 +25,9 @@ def cli(tool: str, *args, check: bool = True) -> subprocess.CompletedProcess:
 class Collector:
     """`farmwatch-collector serve` on a fixed port, so a restart is found where agents expect it."""
 
-    def __init__(self, home: Path, *serve_args):
+    def __init__(self, home: Path, *serve_args, env: dict | None = None):
         self.home, self.serve_args = home, [str(arg) for arg in serve_args]
+        self.env = env or ENV
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.process = None
@@ -35,7 +37,7 @@ class Collector:
         self.process = subprocess.Popen(
             [str(BIN / "farmwatch-collector"), "--home", str(self.home), "serve", "--listen", self.address,
              *self.serve_args],
-            env=ENV, stderr=subprocess.PIPE, text=True)
+            env=self.env, stderr=subprocess.PIPE, text=True)
         wait_for_port(self.port, self.process)
 
     def stop(self) -> int:
@@ -56,5 +58,16 @@ class Collector:
         return self.process is not None and self.process.poll() is None
 
     def sql(self, query: str) -> list[tuple]:
-        with sqlite3.connect(self.home / "farmwatch.sqlite") as conn:
-            return conn.execute(query).fetchall()
+        """Rows of `query` on the home's database, whichever engine its settings name."""
+        store = open_storage(CollectorConfig.load(self.home).database)
+        try:
+            return [tuple(row) for row in store.reader().execute(query).fetchall()]
+        finally:
+            store.close()
+
+
+def name_database(home: Path, url: str) -> None:
+    """Point the home's collector.toml at `url` (`[storage] url`): every command and server on the
+    home then uses that database."""
+    with open(home / "collector.toml", "a") as settings:
+        settings.write(f'\n[storage]\nurl = "{url}"\n')

@@ -117,6 +117,68 @@ def no_collector_outlives_its_module():
     assert not running, f"{len(running)} collector event loop(s) still running: stop every server a test starts"
 
 
+# -- both engines: SQLite (a file) and PostgreSQL (a real server, tests/pg_server.py) --------------
+
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_dialect: the statement under test is SQLite's own SQL; runs on "
+                            "SQLite only (tests/test_postgres_sql.py holds the PostgreSQL counterparts)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A `sqlite_dialect` test is not collected for PostgreSQL: its SQL is not PostgreSQL's."""
+    kept = [item for item in items
+            if not (item.get_closest_marker("sqlite_dialect") and "postgresql" in item.name)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from pg_server import Server
+
+    server = Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A new, empty PostgreSQL database for one test."""
+    url = postgres_server.new_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, monkeypatch):
+    """Each test that takes it runs on both engines; on PostgreSQL every collector and store the
+    test opens through its config uses a database of its own ($FARMWATCH_DATABASE_URL)."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("FARMWATCH_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    return request.param
+
+
+def new_database(request, engine: str, folder: Path, name: str = "farmwatch.sqlite"):
+    """A fresh database on `engine` (a SQLite path in `folder`, or a new PostgreSQL database dropped
+    when the requesting test or module ends), for fixtures that make several or share one."""
+    if engine == "sqlite":
+        return folder / name
+    server = request.getfixturevalue("postgres_server")
+    url = server.new_database()
+    request.addfinalizer(lambda: server.drop_database(url))
+    return url
+
+
+@pytest.fixture
+def database(engine, tmp_path):
+    """Where a test's store lives on this engine: a SQLite path, or the PostgreSQL URL."""
+    return os.environ["FARMWATCH_DATABASE_URL"] if engine == "postgresql" else tmp_path / "farmwatch.sqlite"
+
+
 @pytest.fixture
 def collector_home(tmp_path) -> Path:
     home = tmp_path / "collector"

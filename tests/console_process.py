@@ -19,9 +19,9 @@ TRUSTED_PROXY = "127.0.0.2"  # loopback too: a test connects from it to play the
 IDENTITY_HEADER = "X-Forwarded-Email"
 
 
-def make_home(tmp: Path) -> Path:
+def make_home(tmp: Path, database_url: str = "") -> Path:
     """`fleet_home` (relays, a suspicious laptop, a clean one, a cluster) with 127.0.0.2 as the trusted proxy."""
-    home = fleet_home(tmp)
+    home = fleet_home(tmp, database_url)
     settings = home / "collector.toml"
     settings.write_text(settings.read_text().replace("console_trusted_proxies = []",
                                                      f'console_trusted_proxies = ["{TRUSTED_PROXY}"]'))

@@ -29,8 +29,9 @@ def standins(tls):
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = Store(tmp_path / "farmwatch.sqlite")
+def store(database):
+    """The collector's store on each engine (conftest's `database`)."""
+    store = Store(database)
     yield store
     store.close()
 

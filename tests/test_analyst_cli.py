@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from collector_process import name_database
 from conftest import RunningCollector, make_report, scenario_report
 from test_collector_cli import BIN, collector, write_report
 
@@ -27,10 +28,13 @@ def analyst(served, *args, bundle: Path | bool | None = None, check: bool = True
     return result
 
 
-def fleet_home(tmp: Path) -> Path:
-    """A collector home with relays, a suspicious laptop, a clean one and a cluster."""
+def fleet_home(tmp: Path, database_url: str = "") -> Path:
+    """A collector home with relays, a suspicious laptop, a clean one and a cluster; its `[storage] url`
+    `database_url` when given (then every command and server on the home uses that database)."""
     home = tmp / "home"
     collector(home, "pki", "init", "--san", "127.0.0.1", "--san", "localhost")
+    if database_url:
+        name_database(home, database_url)
     now = datetime.now(timezone.utc)
     files = [write_report(tmp / f"{device}.json", scenario_report(scenario, device))
              for device, scenario in (("PFWCWBL5", "relay/win_jetkvm"), ("C027VREFFHAR",

@@ -261,7 +261,7 @@ def test_a_setting_of_the_wrong_type_is_named_with_what_it_takes(home, settings,
 
 @pytest.mark.parametrize("settings, complaint", [
     ('[colector]\nworkers = 4\n', "unknown top-level key 'colector'; the file has the tables [collector], [fleet], "
-                                   "[export], [mdm] and [[allow]]"),
+                                   "[export], [storage], [mdm] and [[allow]]"),
     ('listen = "0.0.0.0:7443"\n', "`listen` is a setting of [collector]: put it under that table"),
 ])
 def test_an_unknown_top_level_key_is_refused_naming_it_and_the_known_ones(home, settings, complaint):

@@ -14,18 +14,23 @@ import urllib.parse
 
 import pytest
 
+from conftest import ENGINES, new_database
 from console_process import IDENTITY_HEADER, TRUSTED_PROXY, Console, issue_analyst, make_home, request
 from test_collector_cli import collector
 
 from farmwatch.collector import pki
+from farmwatch.collector.config import CollectorConfig
 from farmwatch.collector.console.tls import RefusedHandshakes
 from farmwatch.collector.ingest import Store
 from farmwatch.collector.storage.browse import DeviceFilter
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    return make_home(tmp_path_factory.mktemp("console"))
+@pytest.fixture(scope="module", params=ENGINES)
+def home(request, tmp_path_factory):
+    """On each engine (on PostgreSQL, a database of its own named in the home's collector.toml)."""
+    folder = tmp_path_factory.mktemp("console")
+    database = new_database(request, request.param, folder)
+    return make_home(folder, "" if request.param == "sqlite" else database)
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +46,13 @@ def alice(home):
     return cert, key
 
 
-def _audit(home, where: str, params=()) -> list[tuple]:
-    with sqlite3.connect(home / "farmwatch.sqlite") as conn:
-        return conn.execute(f"SELECT who, via, action, detail, outcome FROM audit WHERE {where} ORDER BY id",
-                            params).fetchall()
+def _audit(home, where: str, params=(), columns: str = "who, via, action, detail, outcome") -> list[tuple]:
+    store = Store(CollectorConfig.load(home).database)
+    try:
+        return [tuple(row.values()) for row in store.rows(f"SELECT {columns} FROM audit WHERE {where} ORDER BY id",
+                                                          params)]
+    finally:
+        store.close()
 
 
 def _pem_files(tmp_path, name: str, key: bytes, cert) -> tuple:
@@ -78,8 +86,7 @@ def test_no_certificate_is_refused_and_audited(home, console):
 
 
 def _audit_peer(home, peer: str) -> list[tuple]:
-    with sqlite3.connect(home / "farmwatch.sqlite") as conn:
-        return conn.execute("SELECT who, via, action, outcome FROM audit WHERE peer = ? ORDER BY id", (peer,)).fetchall()
+    return _audit(home, "peer = ?", (peer,), columns="who, via, action, outcome")
 
 
 def test_a_certificate_from_another_ca_is_refused_in_the_handshake_and_audited(home, console, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import RunningCollector
+from conftest import ENGINES, RunningCollector, new_database
 from delta_laptop import Laptop
 from farmwatch.agent.transport import CollectorError
 from farmwatch.collector.inventory import TABLES
@@ -66,13 +66,16 @@ def test_a_delta_as_large_as_the_report_is_not_worth_sending():
 
 # -- over real mTLS ------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def fleet_collector(tmp_path_factory):
+@pytest.fixture(scope="module", params=ENGINES)
+def fleet_collector(request, tmp_path_factory):
+    """A collector on each engine (on PostgreSQL, a database of its own)."""
     from farmwatch.collector import pki
 
-    home = tmp_path_factory.mktemp("delta") / "collector"
+    folder = tmp_path_factory.mktemp("delta")
+    home = folder / "collector"
     pki.CertificateAuthority.create(home / "pki").issue_server(["localhost", "127.0.0.1"])
-    running = RunningCollector(home, device_report_burst=0, device_byte_burst=0)
+    database = {} if request.param == "sqlite" else {"database_url": new_database(request, request.param, folder)}
+    running = RunningCollector(home, device_report_burst=0, device_byte_burst=0, **database)
     yield running
     running.stop()
 
@@ -104,7 +107,8 @@ def assert_converged(collector, laptop: Laptop) -> None:
     assert collector_state(collector, laptop.device_id) == laptop.made[laptop.last_made]
     latest = report_pb2.AgentReport.FromString(laptop.made[laptop.last_made])
     for table in TABLES:  # the inventory tables show what the latest report holds
-        present = collector.store.rows(f"SELECT {', '.join(table.identity)} FROM {table.name} "
+        columns = ", ".join(f'"{c}"' for c in table.identity)  # `user` is a reserved word in PostgreSQL
+        present = collector.store.rows(f"SELECT {columns} FROM {table.name} "
                                        "WHERE device_id = ? AND present = 1", (laptop.device_id,))
         assert {tuple(row.values()) for row in present} == set(table.identities(latest)), table.name
     stored = collector.store.rows("SELECT report_id, verdict FROM reports WHERE device_id = ?", (laptop.device_id,))

@@ -1,4 +1,4 @@
-"""Delta reports in the database: read back in full (reclassify, envelopes), kept whole by the
+"""Delta reports in the database, on both engines: read back in full (reclassify, envelopes), kept whole by the
 raw-report retention, refreshed by a full report daily, and refused where they mean nothing."""
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from farmwatch.v1 import collector_pb2, report_pb2  # noqa: E402
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = ingest.Store(tmp_path / "farmwatch.sqlite")
+def store(database):
+    opened = ingest.Store(database)
     yield opened
     opened.close()
 

@@ -16,9 +16,11 @@ import pytest
 
 from conftest import scenario_report
 from farmwatch.collector import exports, ingest
+from farmwatch.collector.config import CollectorConfig
 from farmwatch.collector.exports import cef
 from farmwatch.collector.exports.settings import ExportConfigError, build_sink, load
 from farmwatch.collector.ingest import Store
+
 
 BIN = Path(sys.executable).parent
 CLASSIFY = ingest.classifier()
@@ -27,12 +29,13 @@ FAST = exports.RetryPolicy(attempts=4, backoff_seconds=0.01, backoff_cap_seconds
 
 @pytest.fixture
 def home(tmp_path) -> Path:
+    (tmp_path / "home").mkdir()  # on PostgreSQL, no database file makes it
     return tmp_path / "home"
 
 
 @pytest.fixture
-def store(home):
-    store = Store(home / "farmwatch.sqlite")
+def store(home, engine):
+    store = Store(CollectorConfig.load(home).database)  # the SQLite file, or $FARMWATCH_DATABASE_URL
     yield store
     store.close()
 

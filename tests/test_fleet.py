@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from conftest import ENGINES, new_database
 from farmwatch.collector import queries
 from farmwatch.collector.detect.scoring import SUSPICIOUS_AT
 from farmwatch.collector.fleet import FleetSettings, correlate
@@ -88,10 +89,10 @@ FARM_LAPTOPS = [laptop for members in FARMS.values() for laptop in members]
 FLEET = [*FARM_LAPTOPS, *OFFICE, *HOME, *COUPLE, *CARRIER, *VPN, KOREAN_HOME, KOREAN_US, UNROSTERED, SILENT]
 
 
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
+@pytest.fixture(scope="module", params=ENGINES)
+def fleet(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("fleet")
-    store = Store(folder / "farmwatch.sqlite")
+    store = Store(new_database(request, request.param, folder))
     ingest_fleet(store, FLEET, START)
     import_roster(store, write_roster(folder / "roster.csv", FLEET, [NEVER_REPORTED]))
     unconfigured = correlate(store, FleetSettings(), NOW)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from conftest import new_database
 from farmwatch.collector.config import CollectorConfig, ConfigError
 from farmwatch.collector.fleet import FleetSettings, correlate
 from farmwatch.collector.fleet.keys import address_key, bssid_key, cluster_id, gateway_key
@@ -26,14 +27,15 @@ ANN, BOB, CAT = (Person("Ann Ames", "Austin", "TX", "US", "78701"), Person("Bob 
 
 
 @pytest.fixture
-def fleet(tmp_path):
+def fleet(request, engine, tmp_path):
     stores = []
 
     def build(laptops, *, settings=FleetSettings(), now=NOW, roster=True, extra=(), interval=300, reorder=None,  # noqa: B008 (frozen settings)
               wifi=True):
         """`reorder`: deliver the fleet's reports in that order instead of as they were collected;
         `wifi`: hash the access points the laptops hear (else ingest drops them, as when turned off)."""
-        store = Store(tmp_path / f"fleet{len(stores)}.sqlite", wifi=WifiHasher(WIFI_KEY) if wifi else None)
+        store = Store(new_database(request, engine, tmp_path, f"fleet{len(stores)}.sqlite"),
+                      wifi=WifiHasher(WIFI_KEY) if wifi else None)
         stores.append(store)
         if reorder:
             outbox = _Outbox()
@@ -303,6 +305,7 @@ def test_reports_arriving_out_of_order_count_the_same_days(fleet, reorder):
     assert result.clusters == expected.clusters and len(result.clusters) == 3
 
 
+@pytest.mark.sqlite_dialect  # a schema-4 SQLite file; PostgreSQL databases start at schema 9
 def test_an_older_database_gets_exact_day_counts_on_upgrade(fleet):
     store, _ = fleet(at(Place.home("farm"), ANN, BOB))
     before = store.rows(LOCATIONS)
@@ -419,11 +422,11 @@ def test_a_cluster_that_ends_is_closed_and_its_members_verdicts_fall_back(fleet)
     assert {r["status"] for r in store.rows("SELECT status FROM clusters")} == {"inactive"}
 
 
-def test_a_late_joiner_is_recorded(fleet):
+def test_a_late_joiner_is_recorded(fleet, tmp_path):
     place = Place.home("growing")
     store, _ = fleet(at(place, ANN, BOB))
     ingest_fleet(store, [Laptop("lt-Cat Cole", CLEAN, CAT, [(place, range(8, 11))])], START)
-    import_roster(store, write_roster(store.path.parent / "more.csv", [Laptop("lt-Cat Cole", CLEAN, CAT)]))
+    import_roster(store, write_roster(tmp_path / "more.csv", [Laptop("lt-Cat Cole", CLEAN, CAT)]))
     result = correlate(store, FleetSettings(), NOW + timedelta(days=3))
     joined = [e for e in result.events if e["event"] == "joined"]
     assert len(joined) == 3 and {e["detail"] for e in joined} == {CAT.email}  # one per key kind

@@ -13,6 +13,9 @@ from farmwatch.agent import transport
 from farmwatch.collector import enrollment
 from farmwatch.v1 import query_pb2, query_pb2_grpc
 
+# on both engines: SQLite and a real PostgreSQL server (conftest `engine`)
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 @pytest.fixture
 def fleet(collector):
@@ -287,6 +290,7 @@ def test_sql_stops_when_the_caller_deadline_passes(fleet, analyst):
     assert _finished_audit_entry(fleet, "sql")["outcome"] == STOPPED
 
 
+@pytest.mark.sqlite_dialect
 def test_cancelled_calls_inside_one_long_function_give_their_sql_slots_back(fleet, analyst):
     """Four such calls held every SQL slot for ~25 s each after their callers had gone: the
     statement now stops when the call ends, and the next analyst's query is answered."""
@@ -334,17 +338,20 @@ def _strict(text: str):
     return json.loads(text, parse_constant=refuse)
 
 
+@pytest.mark.sqlite_dialect
 def test_sql_rows_are_strict_json_even_for_infinite_numbers(analyst):
     answer = analyst.Sql(query_pb2.SqlRequest(sql="SELECT 1e999 AS up, -1e999 AS down, 1.5 AS plain"), timeout=10)
     assert [_strict(r) for r in answer.rows] == [{"up": "Infinity", "down": "-Infinity", "plain": 1.5}]
 
 
+@pytest.mark.sqlite_dialect
 def test_sql_text_that_is_not_utf8_comes_back_as_bytes(analyst):
     """One bad value does not fail the whole query: it travels base64-encoded, as BLOBs do."""
     answer = analyst.Sql(query_pb2.SqlRequest(sql="SELECT 'é' AS good, CAST(x'fffe41' AS TEXT) AS bad"), timeout=10)
     assert rows_of(answer) == [{"good": "é", "bad": {"$base64": True, "encoded": "//5B"}}]
 
 
+@pytest.mark.sqlite_dialect
 def test_sql_answer_larger_than_a_message_is_truncated(fleet, analyst):
     """Ten 2 MB rows: the client gets the rows that fit in one response and `truncated`, not
     RESOURCE_EXHAUSTED from the transport; the audit counts the rows actually returned."""
@@ -356,6 +363,7 @@ def test_sql_answer_larger_than_a_message_is_truncated(fleet, analyst):
     assert audit_rows(fleet)[-1]["rows"] == 2
 
 
+@pytest.mark.sqlite_dialect
 def test_sql_row_larger_than_a_message_is_invalid_argument(analyst):
     with pytest.raises(grpc.RpcError) as error:
         analyst.Sql(query_pb2.SqlRequest(sql="SELECT hex(zeroblob(3000000)) AS big"), timeout=30)
@@ -396,6 +404,7 @@ def test_slow_sql_cannot_take_every_worker(fleet, analyst):
     assert codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) == fleet.config.workers - MAX_SQL_RUNNING
 
 
+@pytest.mark.sqlite_dialect
 def test_a_query_the_collector_fails_on_is_internal_and_audited(fleet, analyst):
     fleet.store.conn.execute("ALTER TABLE devices RENAME TO devices_gone")
     with pytest.raises(grpc.RpcError) as error:
@@ -406,6 +415,7 @@ def test_a_query_the_collector_fails_on_is_internal_and_audited(fleet, analyst):
     assert audit_rows(fleet)[-1]["outcome"] == "error: database error: no such table: devices"
 
 
+@pytest.mark.sqlite_dialect
 @pytest.mark.parametrize("statement", ["SELECT zeroblob(900000000)", "SELECT length(randomblob(900000000))",
                                        "SELECT length(group_concat(hex(zeroblob(100000)))) FROM "
                                        "(WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 500) "
@@ -421,6 +431,7 @@ def test_sql_cannot_make_a_value_of_gigabytes(analyst, statement):
     assert "too big" in error.value.details()
 
 
+@pytest.mark.sqlite_dialect
 def test_sql_stops_fetching_rows_once_they_outgrow_a_response(fleet, analyst):
     """10,000 rows of 3 MB each would be fetched whole (30 GB) before any was sent. A statement runs
     in a process whose memory is bounded far below that: fetching past the byte budget ends the

@@ -16,6 +16,9 @@ from farmwatch.agent.transport import CollectorError
 from farmwatch.collector import report_limits
 from farmwatch.collector.budget import Budget, DeviceBudgets, OverBudget
 
+# on both engines: SQLite and a real PostgreSQL server (conftest `engine`)
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 def send(collector, creds, report) -> grpc.StatusCode:
     stub = collector.channel(creds).unary_unary("/farmwatch.v1.Collector/Report")

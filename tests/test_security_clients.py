@@ -19,6 +19,9 @@ from farmwatch.agent import identity, transport
 from farmwatch.collector import enrollment, pki
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc, query_pb2, query_pb2_grpc
 
+# on both engines: SQLite and a real PostgreSQL server (conftest `engine`)
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 def recorded_certificate(collector, subject: str, role: str, lasts: dt.timedelta):
     """A certificate of ours, recorded as issued, that expires `lasts` from now."""

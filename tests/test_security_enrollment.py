@@ -25,6 +25,9 @@ from farmwatch.collector import enrollment, pki
 from farmwatch.common.device_id import MAX_DEVICE_ID_LENGTH
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc
 
+# on both engines: SQLite and a real PostgreSQL server (conftest `engine`)
+pytestmark = pytest.mark.usefixtures("engine")
+
 SECTION = "security: refused enrollments per class"
 RATE_LIMIT = enrollment.RateLimiter().limit
 

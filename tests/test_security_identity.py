@@ -19,6 +19,9 @@ from farmwatch.collector.roster import normalise_serial
 from farmwatch.common.device_id import canonical_device_id
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc, query_pb2, query_pb2_grpc
 
+# on both engines: SQLite and a real PostgreSQL server (conftest `engine`)
+pytestmark = pytest.mark.usefixtures("engine")
+
 RATE_LIMIT = enrollment.RateLimiter().limit
 
 

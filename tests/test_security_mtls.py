@@ -22,6 +22,9 @@ from farmwatch.agent import identity, transport
 from farmwatch.collector import enrollment, pki
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc, query_pb2, query_pb2_grpc
 
+# on both engines: SQLite and a real PostgreSQL server (conftest `engine`)
+pytestmark = pytest.mark.usefixtures("engine")
+
 SECTION = "security: refused calls per class"
 HANDSHAKE = grpc.StatusCode.UNAVAILABLE  # the TLS handshake fails; no call reaches the service
 UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED

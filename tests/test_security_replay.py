@@ -21,6 +21,9 @@ from conftest import make_report, scenario_report
 from farmwatch.collector import fleet
 from farmwatch.v1 import query_pb2, query_pb2_grpc
 
+# on both engines: SQLite and a real PostgreSQL server (conftest `engine`)
+pytestmark = pytest.mark.usefixtures("engine")
+
 SECTION = "security: replays"
 
 

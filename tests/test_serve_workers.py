@@ -21,8 +21,8 @@ import pytest
 
 import figures
 from agent_fleet import agents_across, provision
-from collector_process import Collector, cli
-from conftest import make_report
+from collector_process import Collector, cli, name_database
+from conftest import ENGINES, make_report
 from farmwatch.agent import identity
 from farmwatch.collector import pki
 from farmwatch.collector.storage.write_turns import WriteTurns
@@ -33,10 +33,13 @@ WORKERS = 2
 ESTABLISHED, LISTEN = "01", "0A"  # TCP states as /proc/net/tcp spells them
 
 
-@pytest.fixture
-def served(tmp_path):
+@pytest.fixture(params=ENGINES)
+def served(request, tmp_path):
+    """`serve --workers 2` on each engine (on PostgreSQL, a database of its own in the home's settings)."""
     home = tmp_path / "collector"
     cli("farmwatch-collector", "--home", home, "pki", "init")
+    if request.param == "postgresql":
+        name_database(home, request.getfixturevalue("postgres_url"))
     server = Collector(home, "--workers", WORKERS)
     server.start()
     every_worker_listens(server)

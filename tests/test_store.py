@@ -1,4 +1,5 @@
-"""The SQLite store on a real file: change-only inventory, idempotence, replays, a full disk."""
+"""The store on both engines (a real SQLite file, a real PostgreSQL server): change-only inventory,
+idempotence, replays, retention; and the SQLite file's own cases (a full disk, permissions, fsync)."""
 from __future__ import annotations
 
 import sqlite3
@@ -17,7 +18,14 @@ def incoming(report, at: str, serial: str = "c1", verdict=None) -> Incoming:
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(database):
+    s = Store(database)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
     s = Store(tmp_path / "fw.sqlite")
     yield s
     s.close()
@@ -139,14 +147,14 @@ def test_full_database_refuses_the_batch_and_keeps_what_was_stored(tmp_path):
     store.close()
 
 
-def test_database_file_is_owner_only(store):
-    assert store.path.stat().st_mode & 0o777 == 0o600
+def test_database_file_is_owner_only(sqlite_store):
+    assert sqlite_store.path.stat().st_mode & 0o777 == 0o600
 
 
-def test_reader_connection_sees_committed_rows(store):
-    store.ingest([incoming(make_report("SN1"), "t1")])
-    assert isinstance(store.reader(), sqlite3.Connection)
-    assert store.count("devices") == 1
+def test_reader_connection_sees_committed_rows(sqlite_store):
+    sqlite_store.ingest([incoming(make_report("SN1"), "t1")])
+    assert isinstance(sqlite_store.reader(), sqlite3.Connection)
+    assert sqlite_store.count("devices") == 1
 
 
 def test_raw_reports_past_retention_are_dropped_but_the_latest_stays(store):
@@ -160,13 +168,13 @@ def test_raw_reports_past_retention_are_dropped_but_the_latest_stays(store):
     assert [rid for rid, _, _ in store.stored_reports()] == [old[2].report_id]
 
 
-def test_a_report_the_store_fails_on_fails_alone_not_its_whole_batch(store):
+def test_a_report_the_store_fails_on_fails_alone_not_its_whole_batch(sqlite_store):
     """Group commit puts many agents' reports in one transaction; a fault on one of them must not
     refuse the others (their agents would all resend, and meet the same fault again together)."""
-    store.conn.execute("CREATE TRIGGER fault BEFORE INSERT ON reports WHEN NEW.device_id = 'SN-BAD' "
+    sqlite_store.conn.execute("CREATE TRIGGER fault BEFORE INSERT ON reports WHEN NEW.device_id = 'SN-BAD' "
                        "BEGIN SELECT RAISE(ABORT, 'fault'); END")
-    writer = IngestQueue(store)
-    with store._write_lock:  # the writer waits here with the first report; the others queue as one batch
+    writer = IngestQueue(sqlite_store)
+    with sqlite_store._write_lock:  # the writer waits here with the first report; the others queue as one batch
         first = writer.submit(incoming(make_report("SN-A"), "2026-11-20T10:00:00.000Z"))
         time.sleep(0.2)
         rest = {serial: writer.submit(incoming(make_report(serial), "2026-11-20T10:00:01.000Z"))
@@ -175,7 +183,7 @@ def test_a_report_the_store_fails_on_fails_alone_not_its_whole_batch(store):
     assert first.result().stored and rest["SN-B"].result().stored and rest["SN-C"].result().stored
     with pytest.raises(sqlite3.IntegrityError, match="fault"):
         rest["SN-BAD"].result()
-    assert sorted(r[0] for r in store.conn.execute("SELECT device_id FROM reports")) == ["SN-A", "SN-B", "SN-C"]
+    assert sorted(r[0] for r in sqlite_store.conn.execute("SELECT device_id FROM reports")) == ["SN-A", "SN-B", "SN-C"]
 
 
 def test_commits_reach_the_disk_before_the_ack(tmp_path):

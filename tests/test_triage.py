@@ -1,6 +1,6 @@
 """Triage on the collector's host: states, assignee and notes with their history, visible in `devices`
 and `flags` (table and JSON), audited, exported as flag changes, and an allow-list diff for a false
-positive. The same through farmwatch-analyst is in tests/test_triage_remote.py."""
+positive; on both engines. The same through farmwatch-analyst is in tests/test_triage_remote.py."""
 from __future__ import annotations
 
 import json
@@ -8,6 +8,7 @@ import sqlite3
 
 import pytest
 
+from conftest import ENGINES, new_database
 from test_analyst_cli import fleet_home
 from test_collector_cli import collector
 
@@ -16,9 +17,16 @@ from farmwatch.collector.config import CollectorConfig
 from farmwatch.collector.ingest import Store
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    return fleet_home(tmp_path_factory.mktemp("triage"))
+@pytest.fixture(scope="module", params=ENGINES)
+def home(request, tmp_path_factory):
+    """`fleet_home` on each engine (on PostgreSQL, a database of its own named in its collector.toml)."""
+    folder = tmp_path_factory.mktemp("triage")
+    database = new_database(request, request.param, folder)
+    return fleet_home(folder, "" if request.param == "sqlite" else database)
+
+
+def _store(home) -> Store:
+    return Store(CollectorConfig.load(home).database)  # the SQLite file, or the home's [storage] url
 
 
 def _json(home, *args):
@@ -53,9 +61,12 @@ def test_a_change_is_kept_with_its_history_and_shown_everywhere(home):
 
 def test_every_triage_command_is_audited(home):
     collector(home, "triage", "PFWCWBL5")
-    with sqlite3.connect(home / "farmwatch.sqlite") as conn:
-        actions = [row[0] for row in conn.execute("SELECT action || ' ' || detail FROM audit WHERE action LIKE "
+    store = _store(home)
+    try:
+        actions = [row["a"] for row in store.rows("SELECT action || ' ' || detail AS a FROM audit WHERE action LIKE "
                                                   "'triage%' ORDER BY id")]
+    finally:
+        store.close()
     assert any(a.startswith("triage C027VREFFHAR state='investigating'") for a in actions)
     assert "triage-show PFWCWBL5" in actions
 
@@ -73,15 +84,19 @@ def test_bad_changes_are_refused_and_nothing_is_recorded(home, args, message):
 
 
 def test_nothing_to_change_is_refused_in_code(home):
-    store = Store(home / "farmwatch.sqlite")
-    with pytest.raises(triage.TriageError, match="nothing to record"):
-        triage.change(store, "PFWCWBL5", who="alice", via="cli", note="   ")
+    store = _store(home)
+    try:
+        with pytest.raises(triage.TriageError, match="nothing to record"):
+            triage.change(store, "PFWCWBL5", who="alice", via="cli", note="   ")
+    finally:
+        store.close()
 
 
 def test_a_false_positive_offers_an_allow_list_diff(home):
     config = CollectorConfig.load(home)
     store = Store(config.database)
     device = store.device("C027VREFFHAR")
+    store.close()
     text = config.config_file.read_text()
     diff = triage.allow_list_diff(text, device, "Help Desk", "alice")
     assert diff.startswith("--- collector.toml\n+++ collector.toml (proposed)\n")

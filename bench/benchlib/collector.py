@@ -50,9 +50,10 @@ def cpu_seconds(pid: int) -> float:
     return sum(sum(process.cpu_times()[:2]) for process in (parent, *parent.children(recursive=True)))
 
 
-def create_token(home: Path, uses: int) -> str:
-    """An enrollment token good for `uses` enrollments, written straight into the home's database."""
-    store = Store(home / DATABASE_NAME)
+def create_token(home: Path, uses: int, database=None) -> str:
+    """An enrollment token good for `uses` enrollments, written straight into the home's database
+    (`database`: a postgresql:// URL instead)."""
+    store = Store(database or home / DATABASE_NAME)
     try:
         return enrollment.create_token(store, uses=uses, note="benchmark").secret
     finally:
@@ -64,8 +65,9 @@ class CollectorProcess:
     `workers`: `serve --workers N` (None: serve's default, one per core)."""
 
     def __init__(self, home: Path, log_path: Path | None = None, workers: int | None = None,
-                 serve_args: list[str] | None = None):
+                 serve_args: list[str] | None = None, env: dict | None = None):
         self.home, self.workers, self.serve_args = home, workers, list(serve_args or ())
+        self.env = env or ENV
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.log_path = log_path or home / "serve.log"
@@ -88,7 +90,7 @@ class CollectorProcess:
             self.process = subprocess.Popen(
                 [str(BIN / "farmwatch-collector"), "--home", str(self.home), "serve", "--listen", self.address,
                  *(["--workers", str(self.workers)] if self.workers else []), *self.serve_args],
-                env=ENV, stdout=log, stderr=log)
+                env=self.env, stdout=log, stderr=log)
         wait_for_port(self.port, self.process)
         return self
 

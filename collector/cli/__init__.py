@@ -14,14 +14,15 @@ from pathlib import Path
 
 from farmwatch.collector import audit
 from farmwatch.collector.cli import (console, devices, export, flags, fleet, mdm, pki, query, reports, roster,
-                                     serve, tokens, triage)
+                                     serve, storage, tokens, triage)
 from farmwatch.collector.cli.shared import EXIT_FAIL, EXIT_OK, CommandError, Commands, setup_logging
 from farmwatch.collector.config import CollectorConfig, ConfigError, default_home
 from farmwatch.collector.pki import PkiError
 from farmwatch.collector.storage import StoreFull
 from farmwatch.common.names import COLLECTOR_PROGRAM, installed_version
 
-COMMAND_MODULES = (pki, tokens, roster, mdm, serve, console, reports, devices, fleet, flags, triage, query, export)
+COMMAND_MODULES = (pki, tokens, roster, mdm, serve, console, reports, devices, fleet, flags, triage, query, export,
+                   storage)
 
 EPILOG = """\
 first steps:

@@ -53,7 +53,7 @@ def _classifier(config, store=None):
     from farmwatch.collector import ingest
     from farmwatch.collector.detect import Policy
 
-    if store is None and config.database.exists():
+    if store is None and config.database_exists:
         store = open_store(config)
     group_of = ingest.DeviceGroups(store) if store is not None else None
     return ingest.classifier(Policy.from_config({"allow": config.allow, "fleet": config.fleet}), group_of)

@@ -24,7 +24,7 @@ def open_store(config: CollectorConfig, *, ingests: bool = False):
     from farmwatch.collector.fleet.neighbourhood import hasher_for
     from farmwatch.collector.ingest import Store
 
-    if not config.database.exists() and not config.pki_dir.exists():
+    if not config.database_exists and not config.pki_dir.exists():
         raise CommandError(f"no collector in {config.home}: run `farmwatch-collector --home {config.home} pki init`")
     return Store(config.database, wifi=hasher_for(config) if ingests else None)
 

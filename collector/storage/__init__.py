@@ -1,11 +1,13 @@
 """Storage: every SQL statement and the schema live here, behind the `Storage` interface.
 
     from farmwatch.collector.storage import open_storage
-    storage = open_storage(config.database)      # today: SQLite (`sqlite.SqliteStorage`)
+    storage = open_storage(config.database)  # a SQLite path, or a postgresql:// URL
 
 Shape, one module per kind of record:
 - `schema`: tables, indexes, views, triggers and migrations — the one description;
 - `sqlite`: connecting, PRAGMAs, transactions, and `SqliteStorage`, which implements `Storage`;
+- `postgres`: the same for PostgreSQL (`PostgresStorage`), the modules' SQL translated by
+  `postgres_sql` and the schema rendered by `postgres_schema`;
 - `reports`: the ingest batch (`ReportBatch`) and reading reports back; `inventory`: the
   change-only inventory diff; `fleet`: the per-report location upserts;
 - `enrollment`, `audit`, `feeds` (export cursors), `queries` (the security team's reads),
@@ -26,13 +28,14 @@ from pathlib import Path
 from typing import ContextManager, Iterator, Protocol
 
 from farmwatch.collector.storage.analyst_worker import SqlError
-from farmwatch.collector.storage.types import Decision, DeviceState, StoreFull, WriteFailed
+from farmwatch.collector.storage.types import Decision, DeviceState, StoreFull, Unavailable, WriteFailed
 
 
 class Storage(Protocol):
     """What the collector asks of its database (implemented by `sqlite.SqliteStorage`)."""
 
-    path: Path
+    path: Path | str
+    engine: str  # "sqlite" or "postgresql"
 
     def close(self) -> None: ...
 
@@ -82,13 +85,34 @@ class Storage(Protocol):
     # fleet correlation
     def fleet_snapshot(self) -> ContextManager: ...  # yields correlation.FleetReads
     def fleet_writes(self) -> ContextManager: ...  # yields correlation.FleetWrites
+    def claim_job(self, job: str, every_seconds: float, owner: str) -> bool: ...  # once per interval (jobs)
 
 
-def open_storage(path: Path) -> Storage:
-    """The collector's database at `path`, made or migrated to the current schema."""
+def is_url(database) -> bool:
+    """Whether `database` names a PostgreSQL database (a URL) rather than a SQLite file."""
+    return str(database).startswith(("postgresql://", "postgres://"))
+
+
+def describe(database: Path | str) -> str:
+    """`database` for a log line or a message: a URL without its password."""
+    if is_url(database):
+        from farmwatch.collector.storage.postgres import redact
+
+        return redact(str(database))
+    return str(database)
+
+
+def open_storage(database: Path | str) -> Storage:
+    """The collector's database, made or migrated to the current schema: a SQLite file at a path,
+    or the PostgreSQL database a `postgresql://` URL names (`postgres.PostgresStorage`)."""
+    if is_url(database):
+        from farmwatch.collector.storage.postgres import PostgresStorage
+
+        return PostgresStorage(str(database))
     from farmwatch.collector.storage.sqlite import SqliteStorage
 
-    return SqliteStorage(Path(path))
+    return SqliteStorage(Path(database))
 
 
-__all__ = ["Storage", "open_storage", "StoreFull", "WriteFailed", "DeviceState", "Decision", "SqlError"]
+__all__ = ["Storage", "open_storage", "is_url", "describe", "StoreFull", "Unavailable", "WriteFailed", "DeviceState",
+           "Decision", "SqlError"]

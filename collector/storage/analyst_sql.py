@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from farmwatch.collector.storage import analyst_worker
+from farmwatch.collector.storage import analyst_worker, is_url
 from farmwatch.collector.storage.analyst_worker import SqlError, open_readonly, too_long
 
 __all__ = ["SqlError", "SqlResult", "open_readonly", "run"]
@@ -41,7 +41,7 @@ class SqlResult:
         return [dict(zip(self.columns, row)) for row in self.rows]
 
 
-def run(database: Path, query: str, params=(), *, max_rows: int = DEFAULT_MAX_ROWS,
+def run(database: Path | str, query: str, params=(), *, max_rows: int = DEFAULT_MAX_ROWS,
         timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES,
         stop_on: Callable[[Callable[[], None]], object] | None = None) -> SqlResult:
     """Run one read-only statement: at most `max_rows` rows, `timeout` seconds and `max_bytes`
@@ -51,11 +51,15 @@ def run(database: Path, query: str, params=(), *, max_rows: int = DEFAULT_MAX_RO
     when the caller goes away (gRPC's `context.add_callback`: the call was cancelled or its deadline
     passed). If `stop_on` answers False (the caller is gone already), the statement stops now."""
     _check_statement(query)
-    if not Path(database).exists():
+    if is_url(database):  # PostgreSQL: the same bounds, kept by the server (postgres_analyst)
+        command, target = ["-m", "farmwatch.collector.storage.postgres_analyst"], str(database)
+    elif not Path(database).exists():
         raise SqlError(f"no database at {database}")
-    request = {"database": str(Path(database).resolve()), "query": query, "params": params,
+    else:
+        command, target = [analyst_worker.__file__], str(Path(database).resolve())
+    request = {"database": target, "query": query, "params": params,
                "max_rows": max_rows, "timeout": timeout, "max_bytes": max_bytes, "max_memory": _memory_for(max_bytes)}
-    worker = _Worker()
+    worker = _Worker(command)
     try:
         if stop_on is not None and stop_on(worker.stop) is False:
             worker.stop()
@@ -85,8 +89,8 @@ def _memory_for(max_bytes: int) -> int:
 class _Worker:
     """The process one statement runs in."""
 
-    def __init__(self):
-        self._process = subprocess.Popen([sys.executable, "-I", analyst_worker.__file__], stdin=subprocess.PIPE,
+    def __init__(self, command: list[str]):
+        self._process = subprocess.Popen([sys.executable, "-I", *command], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.stopped = False
 

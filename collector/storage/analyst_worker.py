@@ -87,7 +87,7 @@ def execute(database: Path, query: str, params, *, max_rows: int, timeout: float
         conn.set_progress_handler(lambda: time.monotonic() > deadline, _PROGRESS_EVERY)
         try:
             cursor = conn.execute(query, params)
-            rows, over_budget = _fetch(cursor, max_rows + 1, max_bytes)
+            rows, over_budget = rows_within(cursor, max_rows + 1, max_bytes)
         except sqlite3.DatabaseError as exc:
             if "interrupted" in str(exc) and time.monotonic() > deadline:
                 raise SqlError(too_long(timeout)) from exc
@@ -107,10 +107,10 @@ def too_long(timeout: float) -> str:
     return f"the query ran longer than {timeout:g}s and was stopped; narrow it or add a LIMIT"
 
 
-def _fetch(cursor: sqlite3.Cursor, limit: int, max_bytes: int) -> tuple[list, bool]:
-    """Up to `limit` rows, and whether rows were left unfetched because those fetched hold
-    `max_bytes`. One row at a time: 10,000 rows of a 4 MB BLOB each would otherwise be held in
-    memory before any is sent (and `fetchmany(256)` held 256 of them before the first check)."""
+def rows_within(cursor, limit: int, max_bytes: int) -> tuple[list, bool]:
+    """Up to `limit` rows of `cursor` (any iterable of rows), and whether rows were left unfetched
+    because those fetched hold `max_bytes`. One row at a time: 10,000 rows of a 4 MB BLOB each would
+    otherwise be held in memory before any is sent (and `fetchmany(256)` held 256 of them before the first check)."""
     rows: list = []
     size = 0
     for row in cursor:

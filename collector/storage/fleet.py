@@ -13,28 +13,28 @@ The rows themselves are made by `fleet.locations.location_rows`.
 from __future__ import annotations
 
 import json
-import sqlite3
 
 _UPSERT = (
-    "INSERT INTO device_locations (device_id, kind, value, first_seen, last_seen, reports, days, peer_ip, "
+    "INSERT INTO device_locations AS l (device_id, kind, value, first_seen, last_seen, reports, days, peer_ip, "
     "gateway_mac, wifi_bssid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(kind, value, device_id) DO UPDATE SET "
-    "first_seen = min(first_seen, excluded.first_seen), days = days + excluded.days, "
-    "peer_ip = CASE WHEN excluded.last_seen >= last_seen THEN excluded.peer_ip ELSE peer_ip END, "
-    "gateway_mac = CASE WHEN excluded.last_seen >= last_seen THEN excluded.gateway_mac ELSE gateway_mac END, "
-    "wifi_bssid = CASE WHEN excluded.last_seen >= last_seen THEN excluded.wifi_bssid ELSE wifi_bssid END, "
-    "last_seen = max(last_seen, excluded.last_seen), reports = reports + excluded.reports")
-_DAY = "INSERT OR IGNORE INTO device_location_days (kind, value, device_id, day) VALUES (?, ?, ?, ?)"
+    "first_seen = min(l.first_seen, excluded.first_seen), days = l.days + excluded.days, "
+    "peer_ip = CASE WHEN excluded.last_seen >= l.last_seen THEN excluded.peer_ip ELSE l.peer_ip END, "
+    "gateway_mac = CASE WHEN excluded.last_seen >= l.last_seen THEN excluded.gateway_mac ELSE l.gateway_mac END, "
+    "wifi_bssid = CASE WHEN excluded.last_seen >= l.last_seen THEN excluded.wifi_bssid ELSE l.wifi_bssid END, "
+    "last_seen = max(l.last_seen, excluded.last_seen), reports = l.reports + excluded.reports")
+_DAY = ("INSERT INTO device_location_days (kind, value, device_id, day) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (kind, value, device_id, day) DO NOTHING")
 
 
-def record_locations(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+def record_locations(conn, rows: list[tuple]) -> None:
     """Upsert `location_rows`; each row's day counts in `days` only if it is new for its key."""
     new_days = [conn.execute(_DAY, (kind, value, device_id, last_seen[:10])).rowcount
                 for device_id, kind, value, _, last_seen, *_ in rows]
     conn.executemany(_UPSERT, [(*row[:6], new, *row[6:]) for row, new in zip(rows, new_days)])
 
 
-def record_scans(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+def record_scans(conn, rows: list[tuple]) -> None:
     """Merge `take_nearby` rows (device_id, slot, received_at, peer_ip, gateway_mac, wifi_bssid,
     {hash: signal}) into their slot's row."""
     for device_id, slot, received_at, peer_ip, gateway_mac, wifi_bssid, heard in rows:
@@ -47,7 +47,10 @@ def record_scans(conn: sqlite3.Connection, rows: list[tuple]) -> None:
             merged[key] = (count + 1, known + bool(signal), total + signal)
         if received_at >= last or not reports:
             context = [peer_ip, gateway_mac, wifi_bssid]
-        conn.execute("INSERT OR REPLACE INTO device_scans (device_id, slot, first_seen, last_seen, reports, peer_ip, "
-                     "gateway_mac, wifi_bssid, heard) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        conn.execute("INSERT INTO device_scans (device_id, slot, first_seen, last_seen, reports, peer_ip, "
+                     "gateway_mac, wifi_bssid, heard) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (device_id, slot) DO UPDATE SET first_seen = excluded.first_seen, "
+                     "last_seen = excluded.last_seen, reports = excluded.reports, peer_ip = excluded.peer_ip, "
+                     "gateway_mac = excluded.gateway_mac, wifi_bssid = excluded.wifi_bssid, heard = excluded.heard",
                      (device_id, slot, min(first, received_at), max(last, received_at), reports + 1, *context,
                       json.dumps(merged, sort_keys=True)))

@@ -25,7 +25,7 @@ def create_schema(db) -> None:
         columns.update({"first_seen": str, "last_seen": str, "first_report_id": str, "present": int})
         db[table.name].create(columns, if_not_exists=True)
         db[table.name].create_index(["device_id", "present", "key"], if_not_exists=True)
-        select = ", ".join(f"t.{c}" for c in table.columns)
+        select = ", ".join(f't."{c}"' for c in table.columns)  # `user` is reserved in PostgreSQL
         db.create_view(
             f"current_{table.name}",
             f"SELECT t.device_id, {select}, t.first_seen, d.last_seen "
@@ -118,7 +118,7 @@ def _diff(conn, table, device_id, report_id, seen_at, previous_seen, report, cur
           touched: set[tuple] | None):
     """Close the items that went away, add the new ones; rows are built for new items only.
     `touched`: the only identities that may have come or gone (None: any)."""
-    select = f"SELECT rowid, {', '.join(table.identity)} FROM {table.name} WHERE device_id = ? AND present = 1"
+    select = f"SELECT rowid, {_names(table.identity)} FROM {table.name} WHERE device_id = ? AND present = 1"
     if touched is None or len(touched) > _MAX_TOUCHED:
         cursor = conn.execute(select, (device_id,))
     else:
@@ -132,8 +132,13 @@ def _diff(conn, table, device_id, report_id, seen_at, previous_seen, report, cur
     columns = table.columns
     placeholders = ", ".join("?" * (len(columns) + 6))
     conn.executemany(
-        f"INSERT INTO {table.name} (device_id, key, {', '.join(columns)}, first_seen, last_seen, "
+        f"INSERT INTO {table.name} (device_id, key, {_names(columns)}, first_seen, last_seen, "
         f"first_report_id, present) VALUES ({placeholders})",
         [(device_id, table.key(row), *(row[c] for c in columns), seen_at, seen_at, report_id, 1)
          for row in new.values()],
     )
+
+
+def _names(columns) -> str:
+    """Column names quoted: an inventory column may be a word PostgreSQL reserves (`user`)."""
+    return ", ".join(f'"{c}"' for c in columns)

@@ -1,6 +1,7 @@
 """The security team's reads: devices, one device in depth, current flags, clusters (`collector.queries`).
 
-Rows come back as dicts; JSON columns (evidence) decoded.
+Rows come back as dicts; JSON columns (evidence) decoded. A descending order says NULLS LAST:
+SQLite puts NULLs last there by itself, PostgreSQL first.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def devices(conn, verdict: str | None = None, cluster: str | None = None,
         "d.first_seen, d.os_version, d.hardware_model, "
         f"d.timezone, d.own_verdict, d.own_score, d.verdict_source, {_PERSON} AS assigned_to FROM devices d "
         f"LEFT JOIN roster r ON r.serial = upper(trim(d.device_id)) {_JOIN_TRIAGE} {clause} "
-        "ORDER BY d.score DESC, d.device_id", params)
+        "ORDER BY d.score DESC NULLS LAST, d.device_id", params)
 
 
 def flags(conn) -> list[dict]:
@@ -60,8 +61,8 @@ def flags(conn) -> list[dict]:
         f"ff.computed_at, coalesce(t.state, '{TriageState.NEW}'), t.assignee, NULL, ff.evidence, 'fleet' "
         "FROM fleet_findings ff LEFT JOIN devices d ON d.device_id = ff.device_id "
         "LEFT JOIN triage t ON t.device_id = ff.device_id "
-        f"WHERE d.device_id IS NULL OR d.verdict IN ({_FLAGGED})) "
-        f"ORDER BY score DESC, device_id, {_SEVERITY_ORDER.format('')}")
+        f"WHERE d.device_id IS NULL OR d.verdict IN ({_FLAGGED})) AS flagged "
+        f"ORDER BY score DESC NULLS LAST, device_id, {_SEVERITY_ORDER.format('')}, source DESC, rule")
     for row in rows:
         row["evidence"] = json.loads(row["evidence"])
     return rows
@@ -73,6 +74,7 @@ def device(conn, device_id: str, history: int = 20) -> dict | None:
         return None
     info = found[0]
     info.pop("inventory_digests", None)
+    info.pop("rowid", None)  # a column of its own on PostgreSQL (postgres_schema)
     findings = _rows(conn,
         "SELECT rule, severity, summary, evidence, allowed FROM findings WHERE report_id = ?",
         (info["last_report_id"],))
@@ -86,7 +88,7 @@ def device(conn, device_id: str, history: int = 20) -> dict | None:
     info["clusters"] = _rows(conn,
         "SELECT c.cluster_id, c.kind, c.value, c.score, c.severity, c.status, m.first_seen, m.last_seen "
         "FROM cluster_members m JOIN clusters c USING (cluster_id) WHERE m.device_id = ? "
-        "ORDER BY c.status, c.score DESC", (device_id,))
+        "ORDER BY c.status, c.score DESC NULLS LAST", (device_id,))
     info["verdict_changes"] = _rows(conn,
         "SELECT changed_at, old_verdict, new_verdict, score, report_id FROM verdict_changes "
         "WHERE device_id = ? ORDER BY changed_at DESC LIMIT ?", (device_id, history))
@@ -121,7 +123,8 @@ def clusters(conn, include_inactive: bool = False, min_score: int = 0) -> list[d
     """Clusters, strongest first, each with its member device ids."""
     where = "WHERE score >= ?" + ("" if include_inactive else " AND status = 'active'")
     rows = _rows(conn, f"SELECT {', '.join(CLUSTER_COLUMNS[:6])}, first_seen, last_seen, status, households, "
-                      f"relay_members, suspicious_members FROM clusters {where} ORDER BY score DESC, cluster_id",
+                      f"relay_members, suspicious_members FROM clusters {where} "
+                      "ORDER BY score DESC NULLS LAST, cluster_id",
                       (min_score,))
     members = {}
     for row in _rows(conn, "SELECT cluster_id, device_id FROM cluster_members ORDER BY device_id"):
@@ -137,6 +140,7 @@ def cluster(conn, cluster_id: str, history: int = 100) -> dict | None:
     if not found:
         return None
     info = found[0]
+    info.pop("rowid", None)
     info["members"] = _rows(conn,
         "SELECT m.device_id, d.hostname, m.person, m.on_roster, d.verdict, d.own_verdict, d.verdict_source, "
         "m.first_seen, m.last_seen, m.reports, r.city, r.region, r.country FROM cluster_members m "

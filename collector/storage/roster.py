@@ -116,14 +116,15 @@ def database(conn_or_store) -> sqlite_utils.Database:
     if isinstance(conn_or_store, sqlite3.Connection):
         return sqlite_utils.Database(conn_or_store)
     db = getattr(conn_or_store, "db", None)  # farmwatch.collector.ingest.Store
-    if isinstance(db, sqlite_utils.Database):
+    if isinstance(db, sqlite_utils.Database) or getattr(db, "engine", None) == "postgresql":
         return db
     raise TypeError(f"import_roster needs a Store, sqlite_utils.Database or sqlite3.Connection, "
                     f"not {type(conn_or_store).__name__}")
 
 
 class transaction:
-    """BEGIN IMMEDIATE … COMMIT, or join the caller's transaction when one is open."""
+    """BEGIN IMMEDIATE … COMMIT (a plain BEGIN on PostgreSQL), or join the caller's transaction
+    when one is open."""
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn

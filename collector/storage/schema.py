@@ -1,5 +1,7 @@
 """The database's one description: tables, indexes, views, triggers and the migrations between
-schema versions (`PRAGMA user_version`). Made through sqlite-utils (readable, migratable).
+schema versions (`PRAGMA user_version`). Made through sqlite-utils (readable, migratable); the
+same calls make the PostgreSQL schema through `postgres_schema.PgDatabase`, so a table declared
+here exists on both engines with the same name and columns.
 
 Users query these tables (README.md "The database"): names and columns do not change lightly.
 """
@@ -161,6 +163,12 @@ def _create_location_tables(db: sqlite_utils.Database) -> None:
     db["location_keys"].create({"kind": str, "value": str, "devices": int}, pk=("kind", "value"),
                                if_not_exists=True)
     db.execute("CREATE INDEX IF NOT EXISTS idx_location_keys_shared ON location_keys (devices) WHERE devices >= 2")
+    if getattr(db, "engine", "sqlite") == "postgresql":
+        from farmwatch.collector.storage.postgres_schema import LOCATION_KEYS_TRIGGER
+
+        for statement in LOCATION_KEYS_TRIGGER:
+            db.execute(statement)
+        return
     db.execute(
         "CREATE TRIGGER IF NOT EXISTS device_locations_count AFTER INSERT ON device_locations BEGIN "
         "INSERT INTO location_keys (kind, value, devices) VALUES (new.kind, new.value, 1) "
@@ -199,6 +207,12 @@ def create_export_cursor_schema(db: sqlite_utils.Database) -> None:
 
 
 # -- migrations ------------------------------------------------------------------------------
+
+def add_new_columns(db) -> None:
+    """The columns later schemas added to tables an older database already has (PostgreSQL's upgrade:
+    create_schema makes only what is missing whole)."""
+    _add_missing_columns(db, _DELTA_COLUMN, ("reports",))
+
 
 def _add_missing_columns(db: sqlite_utils.Database, columns: dict, tables) -> None:
     for table in tables:

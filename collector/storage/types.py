@@ -39,3 +39,8 @@ class Decision:
 
 class WriteFailed(Exception):
     """A write the caller must not go on without could not be made (e.g. an audit row)."""
+
+
+class Unavailable(Exception):
+    """The database cannot be reached now (PostgreSQL down or unreachable); nothing was stored and
+    the caller may retry (the collector answers UNAVAILABLE, agents keep the report spooled)."""
