@@ -11,6 +11,7 @@ import pytest
 from conftest import RunningCollector
 from delta_laptop import Laptop, Link
 from farmwatch.agent.spool import Spool
+from farmwatch.collector.storage.schema import SCHEMA_VERSION
 from test_delta import assert_converged
 
 
@@ -87,7 +88,7 @@ def test_a_backup_of_the_previous_schema_is_migrated_and_converges(collector, la
     laptop.report("process")
     with restored(collector, backup, tmp_path / "restored", laptop) as collector_now:
         laptop.report("install", "connection")
-        assert collector_now.store.rows("PRAGMA user_version") == [{"user_version": 10}]
+        assert collector_now.store.rows("PRAGMA user_version") == [{"user_version": SCHEMA_VERSION}]
         assert (laptop.client.fulls, laptop.client.deltas) == (1, 2)
         assert_converged(collector_now, laptop)
 
