@@ -206,13 +206,23 @@ class Present:
 
 
 @dataclass(frozen=True)
+class Flip:
+    """How a table's identities changed with a delta report: those that appeared (their items are
+    in `added`, a report holding the new items) and those gone."""
+
+    appeared: set[tuple]
+    gone: set[tuple]
+    added: report_pb2.AgentReport
+
+
+@dataclass(frozen=True)
 class Inventory:
     """A report's inventory identities, per table (`Present`); for one rebuilt from a delta report,
-    also the identities that appeared and went per table whose sections the delta changed
-    (`flips`; None: not known, any item may differ from the stored inventory's)."""
+    also how they changed per table whose sections the delta changed (`flips`; None: not known,
+    any item may differ from the stored inventory's)."""
 
     tables: dict[str, Present]
-    flips: dict[str, tuple[set[tuple], set[tuple]]] | None = None
+    flips: dict[str, Flip] | None = None
 
     @classmethod
     def of(cls, report) -> Inventory:
@@ -228,14 +238,16 @@ class Inventory:
                 continue
             before, main = self.tables[table.name], table.source or table.typed_by
             if (inputs - {main}) & changed:  # what tells its rows apart changed too: count afresh
+                added = report
                 tables[table.name] = Present.of(table.identities(report))
                 appeared = tables[table.name].counts.keys() - before.counts.keys()
                 gone = before.counts.keys() - tables[table.name].counts.keys()
             else:
+                added = _items_report(report, table, main, section(delta_report, main))
                 tables[table.name], appeared, gone = before.changed(
-                    list(table.identities(_items_report(report, table, main, section(delta_report, main)))),
+                    list(table.identities(added)),
                     list(table.identities(_items_report(report, table, main, removed.get(main, [])))))
-            flips[table.name] = (appeared, gone)
+            flips[table.name] = Flip(appeared, gone, added)
         return Inventory(tables, flips)
 
 

@@ -76,10 +76,10 @@ def apply(conn, device_id: str, report_id: str, seen_at: str, previous_seen: str
         present = known.tables[table.name]
         new_digests[table.name] = present.digest
         if known.flips is not None and table.name in digests:
-            appeared, gone = known.flips.get(table.name, ((), ()))
-            if appeared or gone:
-                _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, report, present.counts,
-                      {*appeared, *gone})
+            flip = known.flips.get(table.name)
+            if flip is not None and (flip.appeared or flip.gone):  # new rows: of the items the delta added
+                _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, flip.added,
+                      present.counts, {*flip.appeared, *flip.gone})
         elif digests.get(table.name) != new_digests[table.name]:
             _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, report, present.counts, None)
     return new_digests
@@ -87,8 +87,9 @@ def apply(conn, device_id: str, report_id: str, seen_at: str, previous_seen: str
 
 def _diff(conn, table, device_id, report_id, seen_at, previous_seen, report, current: Counter,
           touched: set[tuple] | None):
-    """Close the items that went away, add the new ones; rows are built for new items only.
-    `touched`: the only identities that may have come or gone (None: any)."""
+    """Close the items that went away, add the new ones; rows are built for new items only, from
+    `report`'s. `touched`: the only identities that may have come or gone (None: any, and `report`
+    holds every item)."""
     select = f"SELECT rowid, {', '.join(table.identity)} FROM {table.name} WHERE device_id = ? AND present = 1"
     if touched is None or len(touched) > _MAX_TOUCHED:
         cursor = conn.execute(select, (device_id,))
