@@ -22,6 +22,7 @@ from pathlib import Path
 from benchlib.reports import LaptopReports, base_report
 from benchlib.stats import table
 from farmwatch.collector import ingest
+from farmwatch.common import delta
 
 
 def _timed(totals: dict, stage: str, call, *args, **kwargs):
@@ -44,7 +45,8 @@ def _one_batch(laptops, store, classify, totals: dict, profiler) -> int:
         if profiler:
             profiler.enable()
         item = _timed(totals, "validate + rebuild", ingest.prepare, message, peer_ip="10.0.0.1", states=store.states)
-        item.verdict = _timed(totals, "classify", classify, item.report)
+        unchanged = (message.delta.base_report_id, set(delta.SECTIONS) - delta.changed_sections(message))
+        item.verdict = _timed(totals, "classify", classify, item.report, unchanged)
         if profiler:
             profiler.disable()
         if item.send_full:

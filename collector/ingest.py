@@ -33,6 +33,7 @@ from farmwatch.collector.fleet.verdict import combine
 from farmwatch.collector.ordering import order_of
 from farmwatch.collector.storage import Decision, Storage, StoreFull, open_storage
 from farmwatch.common.clock import now_rfc3339
+from farmwatch.common.delta import SECTIONS, changed_sections
 from farmwatch.common.device_id import valid_device_id
 from farmwatch.common.names import AGENT_PROGRAM
 from farmwatch.v1 import collector_pb2, report_pb2
@@ -110,10 +111,12 @@ def classifier(policy=None, group_of=None, *, incremental: bool = True):
 
     run = detect.IncrementalClassifier().classify if incremental else detect.classify
 
-    def classify(report: report_pb2.AgentReport) -> dict | None:
+    def classify(report: report_pb2.AgentReport, unchanged_since: tuple[str, set[str]] | None = None) -> dict | None:
+        """`unchanged_since`: see `IncrementalClassifier.classify` (a hint: the verdict is the same without)."""
         try:
             group = group_of(report.device_id) if group_of else None
-            return run(report, policy, device_group=group).to_dict()
+            hint = {"unchanged_since": unchanged_since} if incremental and unchanged_since else {}
+            return run(report, policy, device_group=group, **hint).to_dict()
         except Exception:  # reports are facts: store it even when an opinion cannot be formed
             log.exception("event=classify_failed report_id=%s", report.report_id)
             return None
@@ -189,8 +192,9 @@ def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | N
         check_counts(known.report)
     except report_limits.TooLarge as exc:
         raise InvalidReport(f"{exc} once rebuilt from its delta; send a full report") from None
+    unchanged = (report.delta.base_report_id, set(SECTIONS) - changed_sections(report))
     return Incoming(report=known.report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,
-                    verdict=classify(known.report) if classify else None, delta=report, known=known)
+                    verdict=classify(known.report, unchanged) if classify else None, delta=report, known=known)
 
 
 @dataclass

@@ -41,6 +41,7 @@ OS, PROCESSES, APPLICATIONS = (VIEW_INPUTS.index(name) for name in ("os", "proce
 
 @dataclass(frozen=True)
 class _DeviceState:
+    report_id: str | None
     catalogue: Catalogue
     policy: Policy
     group: str | None
@@ -73,13 +74,17 @@ class IncrementalClassifier:
         self._lock = threading.Lock()
 
     def classify(self, report, policy: Policy | None = None, catalogue: Catalogue | None = None,
-                 device_group: str | None = None) -> Verdict:
+                 device_group: str | None = None, *, unchanged_since: tuple[str, set[str]] | None = None) -> Verdict:
+        """`unchanged_since`: (a report id, sections named as in `common.delta.SECTIONS`) when the
+        caller knows those sections of `report` hold that report's very items in its order, as a
+        rebuilt delta report does: if that report is the device's previous one here, their item
+        views are taken as they were, without reading the items."""
         catalogue = catalogue or load_catalogue()
         policy = bound_policy(policy, device_group)
         device_id = device_id_of(report)
         with self._lock:
             state = self._devices.get(device_id)
-        memo = ItemMemo(state.memo.seen if state is not None else {})
+        memo = ItemMemo(state.memo.seen if state is not None else {}, unchanged=_unchanged(state, unchanged_since))
         view = read_report(report, memo)
         previous = state if state is not None and state.matches(catalogue, policy, device_group) else None
         inputs = _inputs(view)
@@ -95,8 +100,9 @@ class IncrementalClassifier:
                 ran.add(rule.id)
             else:
                 findings[rule.id] = previous.findings[rule.id]
-        self._remember(view.device_id, _DeviceState(catalogue, policy, device_group, memo, inputs, sighted,
-                                                    sightings, sockets, findings, frozenset(ran)))
+        self._remember(view.device_id, _DeviceState(getattr(report, "report_id", None), catalogue, policy,
+                                                    device_group, memo, inputs, sighted, sightings, sockets,
+                                                    findings, frozenset(ran)))
         return verdict_of(view.device_id, [f for found in findings.values() for f in found])
 
     def rules_run(self, device_id: str) -> frozenset[str] | None:
@@ -113,6 +119,15 @@ class IncrementalClassifier:
             self._devices.move_to_end(device_id)
             while len(self._devices) > self.max_devices:
                 self._devices.popitem(last=False)
+
+
+def _unchanged(state: _DeviceState | None, unchanged_since: tuple[str, set[str]] | None) -> dict[str, tuple]:
+    """The previous report's item views of the sections `unchanged_since` names, when it is of that
+    report (memo sections: "network.connections" is "connections")."""
+    if state is None or unchanged_since is None or state.report_id != unchanged_since[0]:
+        return {}
+    names = {name.rpartition(".")[2] for name in unchanged_since[1]}
+    return {name: views for name, views in state.memo.views.items() if name in names}
 
 
 def _sightings(view: ReportView, catalogue: Catalogue, previous: _DeviceState | None):

@@ -431,6 +431,8 @@ class ItemMemo:
 
     known: dict[str, dict[bytes, Any]] = field(default_factory=dict)
     seen: dict[str, dict[bytes, Any]] = field(default_factory=dict)
+    unchanged: dict[str, tuple] = field(default_factory=dict)  # section -> the previous report's views, for
+    views: dict[str, tuple] = field(default_factory=dict)      # sections known to hold its very items; this report's
 
 
 def _views(raw: Any, build, memo: ItemMemo | None, section: str) -> tuple:
@@ -439,6 +441,10 @@ def _views(raw: Any, build, memo: ItemMemo | None, section: str) -> tuple:
     checks."""
     if memo is None or raw is None or isinstance(raw, list):  # no memo, or the JSON form
         return tuple(map(build, _items(raw)))
+    if section in memo.unchanged:  # the previous report's items in its order (a delta report left them)
+        memo.seen[section] = memo.known.get(section, {})
+        memo.views[section] = memo.unchanged[section]
+        return memo.unchanged[section]
     keys = list(map(type(raw[0]).SerializeToString, raw))  # raw holds messages of one type; map: no Python loop
     if len(set(keys)) < len(keys):  # a repeated item gets its own object, as without the memo
         views = list(map(build, raw))
@@ -449,7 +455,8 @@ def _views(raw: Any, build, memo: ItemMemo | None, section: str) -> tuple:
                 if view is None:
                     views[index] = build(raw[index])
     memo.seen[section] = dict(zip(keys, views))
-    return tuple(views)
+    memo.views[section] = tuple(views)
+    return memo.views[section]
 
 
 def _by_pid(processes: tuple[ProcessView, ...]) -> dict[int, ProcessView]:
