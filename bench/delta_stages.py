@@ -22,7 +22,6 @@ from pathlib import Path
 from benchlib.reports import LaptopReports, base_report
 from benchlib.stats import table
 from farmwatch.collector import ingest
-from farmwatch.common import delta
 
 
 def _timed(totals: dict, stage: str, call, *args, **kwargs):
@@ -45,8 +44,7 @@ def _one_batch(laptops, store, classify, totals: dict, profiler) -> int:
         if profiler:
             profiler.enable()
         item = _timed(totals, "validate + rebuild", ingest.prepare, message, peer_ip="10.0.0.1", states=store.states)
-        unchanged = (message.delta.base_report_id, set(delta.SECTIONS) - delta.changed_sections(message))
-        item.verdict = _timed(totals, "classify", classify, item.report, unchanged)
+        item.verdict = _timed(totals, "classify", classify, item.report, ingest.classify_hints(message, item.known))
         if profiler:
             profiler.disable()
         if item.send_full:

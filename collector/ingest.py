@@ -111,12 +111,11 @@ def classifier(policy=None, group_of=None, *, incremental: bool = True):
 
     run = detect.IncrementalClassifier().classify if incremental else detect.classify
 
-    def classify(report: report_pb2.AgentReport, unchanged_since: tuple[str, set[str]] | None = None) -> dict | None:
-        """`unchanged_since`: see `IncrementalClassifier.classify` (a hint: the verdict is the same without)."""
+    def classify(report: report_pb2.AgentReport, hints: dict | None = None) -> dict | None:
+        """`hints`: `IncrementalClassifier.classify`'s (the verdict is the same without them)."""
         try:
             group = group_of(report.device_id) if group_of else None
-            hint = {"unchanged_since": unchanged_since} if incremental and unchanged_since else {}
-            return run(report, policy, device_group=group, **hint).to_dict()
+            return run(report, policy, device_group=group, **(hints if incremental and hints else {})).to_dict()
         except Exception:  # reports are facts: store it even when an opinion cannot be formed
             log.exception("event=classify_failed report_id=%s", report.report_id)
             return None
@@ -179,8 +178,11 @@ def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | N
     validate(report)
     received_at = received_at or now_rfc3339()
     if not report.HasField("delta"):
-        return Incoming(report=report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,
-                        verdict=classify(report) if classify else None)
+        item = Incoming(report=report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial)
+        item.known.inventory()  # here, not in the writer's transaction
+        if classify:  # the digests, which the next delta needs too, key the classifier's memo
+            item.verdict = classify(report, {"item_keys": item.known.state().digests})
+        return item
     if states is None:
         raise InvalidReport("a delta report means nothing outside the agent's chain of reports; "
                             f"give the full report (as `{AGENT_PROGRAM} scan` prints it, or an envelope)")
@@ -192,9 +194,16 @@ def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | N
         check_counts(known.report)
     except report_limits.TooLarge as exc:
         raise InvalidReport(f"{exc} once rebuilt from its delta; send a full report") from None
-    unchanged = (report.delta.base_report_id, set(SECTIONS) - changed_sections(report))
     return Incoming(report=known.report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,
-                    verdict=classify(known.report, unchanged) if classify else None, delta=report, known=known)
+                    verdict=classify(known.report, classify_hints(report, known)) if classify else None,
+                    delta=report, known=known)
+
+
+def classify_hints(delta_report: report_pb2.AgentReport, known: Known) -> dict:
+    """What the incremental classifier may take from a delta report rebuilt into `known`: the
+    sections its base left as they were, and every item's digest."""
+    return {"unchanged_since": (delta_report.delta.base_report_id, set(SECTIONS) - changed_sections(delta_report)),
+            "item_keys": known.state().digests}
 
 
 @dataclass

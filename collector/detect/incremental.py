@@ -42,6 +42,7 @@ OS, PROCESSES, APPLICATIONS = (VIEW_INPUTS.index(name) for name in ("os", "proce
 @dataclass(frozen=True)
 class _DeviceState:
     report_id: str | None
+    keyed: bool                            # `memo` is keyed by the item digests a caller gave
     catalogue: Catalogue
     policy: Policy
     group: str | None
@@ -74,17 +75,24 @@ class IncrementalClassifier:
         self._lock = threading.Lock()
 
     def classify(self, report, policy: Policy | None = None, catalogue: Catalogue | None = None,
-                 device_group: str | None = None, *, unchanged_since: tuple[str, set[str]] | None = None) -> Verdict:
-        """`unchanged_since`: (a report id, sections named as in `common.delta.SECTIONS`) when the
-        caller knows those sections of `report` hold that report's very items in its order, as a
-        rebuilt delta report does: if that report is the device's previous one here, their item
-        views are taken as they were, without reading the items."""
+                 device_group: str | None = None, *, unchanged_since: tuple[str, set[str]] | None = None,
+                 item_keys: dict[str, list[bytes]] | None = None) -> Verdict:
+        """Hints from a caller that knows more of `report` (each optional; the verdict is the same):
+
+        - `unchanged_since`: (a report id, sections named as in `common.delta.SECTIONS`) when those
+          sections hold that report's very items in its order, as a rebuilt delta report's do: if
+          that report is the device's previous one here, their item views are taken as they were;
+        - `item_keys`: section -> its items' digests in order (`common.delta.DeviceState.digests`),
+          which then stand for the items' bytes, saving their serialization."""
         catalogue = catalogue or load_catalogue()
         policy = bound_policy(policy, device_group)
         device_id = device_id_of(report)
         with self._lock:
             state = self._devices.get(device_id)
-        memo = ItemMemo(state.memo.seen if state is not None else {}, unchanged=_unchanged(state, unchanged_since))
+        keyed = item_keys is not None
+        same_keys = state is not None and state.keyed == keyed  # memos of the other kind of key start afresh
+        memo = ItemMemo(state.memo.seen if same_keys else {}, unchanged=_unchanged(state, unchanged_since),
+                        keys={name.rpartition(".")[2]: keys for name, keys in (item_keys or {}).items()})
         view = read_report(report, memo)
         previous = state if state is not None and state.matches(catalogue, policy, device_group) else None
         inputs = _inputs(view)
@@ -100,7 +108,7 @@ class IncrementalClassifier:
                 ran.add(rule.id)
             else:
                 findings[rule.id] = previous.findings[rule.id]
-        self._remember(view.device_id, _DeviceState(getattr(report, "report_id", None), catalogue, policy,
+        self._remember(view.device_id, _DeviceState(getattr(report, "report_id", None), keyed, catalogue, policy,
                                                     device_group, memo, inputs, sighted, sightings, sockets,
                                                     findings, frozenset(ran)))
         return verdict_of(view.device_id, [f for found in findings.values() for f in found])

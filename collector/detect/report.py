@@ -433,6 +433,8 @@ class ItemMemo:
     seen: dict[str, dict[bytes, Any]] = field(default_factory=dict)
     unchanged: dict[str, tuple] = field(default_factory=dict)  # section -> the previous report's views, for
     views: dict[str, tuple] = field(default_factory=dict)      # sections known to hold its very items; this report's
+    keys: dict[str, list] = field(default_factory=dict)  # section -> its items' digests (`common.delta`), from a
+                                                          # caller that has them: keys instead of the items' bytes
 
 
 def _views(raw: Any, build, memo: ItemMemo | None, section: str) -> tuple:
@@ -445,7 +447,9 @@ def _views(raw: Any, build, memo: ItemMemo | None, section: str) -> tuple:
         memo.seen[section] = memo.known.get(section, {})
         memo.views[section] = memo.unchanged[section]
         return memo.unchanged[section]
-    keys = list(map(type(raw[0]).SerializeToString, raw))  # raw holds messages of one type; map: no Python loop
+    keys = memo.keys.get(section)
+    if keys is None or len(keys) != len(raw):
+        keys = list(map(type(raw[0]).SerializeToString, raw))  # raw holds messages of one type; map: no Python loop
     if len(set(keys)) < len(keys):  # a repeated item gets its own object, as without the memo
         views = list(map(build, raw))
     else:
