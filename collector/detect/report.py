@@ -426,40 +426,34 @@ def _unwrap(report: Part) -> Part:
 
 @dataclass
 class ItemMemo:
-    """Item views by serialized item, per section: those of a device's previous report (`known`) are
-    given back for the same bytes, the very objects, and this report's are kept in `seen` for its next."""
+    """Item views by serialized item (or `keys`), per section: a device's previous report's (`known`) given back for
+    the same bytes, the very objects; this report's kept in `seen` for its next. `unchanged`: see incremental.py."""
 
     known: dict[str, dict[bytes, Any]] = field(default_factory=dict)
     seen: dict[str, dict[bytes, Any]] = field(default_factory=dict)
-    unchanged: dict[str, tuple] = field(default_factory=dict)  # section -> the previous report's views, for
-    views: dict[str, tuple] = field(default_factory=dict)      # sections known to hold its very items; this report's
-    keys: dict[str, list] = field(default_factory=dict)  # section -> its items' digests (`common.delta`), from a
-                                                          # caller that has them: keys instead of the items' bytes
+    unchanged: dict[str, tuple] = field(default_factory=dict)
+    keys: dict[str, list] = field(default_factory=dict)
+    views: dict[str, tuple] = field(default_factory=dict)  # this report's, per section
 
 
 def _views(raw: Any, build, memo: ItemMemo | None, section: str) -> tuple:
-    """The views of the items of repeated field `raw`, through `memo` when given: a laptop repeats
-    most of its items from report to report, and comparing two reports' views is then mostly identity
-    checks."""
+    """The views of the items of repeated field `raw`, through `memo` when given: a laptop repeats most
+    of its items from report to report, and comparing two reports' views is then mostly identity checks."""
     if memo is None or raw is None or isinstance(raw, list):  # no memo, or the JSON form
         return tuple(map(build, _items(raw)))
-    if section in memo.unchanged:  # the previous report's items in its order (a delta report left them)
-        memo.seen[section] = memo.known.get(section, {})
-        memo.views[section] = memo.unchanged[section]
-        return memo.unchanged[section]
-    keys = memo.keys.get(section)
-    if keys is None or len(keys) != len(raw):
-        keys = list(map(type(raw[0]).SerializeToString, raw))  # raw holds messages of one type; map: no Python loop
+    if section in memo.unchanged:  # the previous report's very items, in its order: its views
+        memo.seen[section], memo.views[section] = memo.known.get(section, {}), memo.unchanged[section]
+        return memo.views[section]
+    keys = memo.keys.get(section) if len(memo.keys.get(section, ())) == len(raw) else None
+    keys = keys or list(map(type(raw[0]).SerializeToString, raw))  # one type of message; map: no Python loop
     if len(set(keys)) < len(keys):  # a repeated item gets its own object, as without the memo
         views = list(map(build, raw))
     else:
         views = list(map(memo.known.get(section, {}).get, keys))
-        if None in views:
-            for index, view in enumerate(views):
-                if view is None:
-                    views[index] = build(raw[index])
-    memo.seen[section] = dict(zip(keys, views))
-    memo.views[section] = tuple(views)
+        for index in range(len(views)) if None in views else ():
+            if views[index] is None:
+                views[index] = build(raw[index])
+    memo.seen[section], memo.views[section] = dict(zip(keys, views)), tuple(views)
     return memo.views[section]
 
 
