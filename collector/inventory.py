@@ -176,43 +176,48 @@ def digest(table: InventoryTable, report, identities: Iterable[tuple] | None = N
 
 @dataclass(frozen=True)
 class Present:
-    """A table's identities in one report: how many of its items hold each, and the sum of the
-    hashes of the distinct ones (`digest`). Never changed once made: a delta makes a new one."""
+    """A table's identities in one report, by their hashes (`identity_hash`, small beside the
+    identities a device's state would otherwise keep): how many of its items hold each, and the sum
+    of the distinct ones (`digest`). Never changed once made: a delta makes a new one."""
 
     counts: Counter
     total: int
 
     @classmethod
     def of(cls, identities: Iterable[tuple]) -> Present:
-        counts = Counter(identities)
-        return cls(counts, sum(map(identity_hash, counts)))
+        counts = Counter(map(identity_hash, identities))
+        return cls(counts, sum(counts))
 
     @property
     def digest(self) -> str:
         return f"{self.total % _DIGEST_MODULUS:0{2 * DIGEST_BYTES}x}"
 
+    def __contains__(self, identity: tuple) -> bool:
+        return identity_hash(identity) in self.counts
+
     def changed(self, added: list[tuple], removed: list[tuple]) -> tuple[Present, set[tuple], set[tuple]]:
         """(the identities once `added` came and `removed` went, those that appeared, those gone)."""
+        touched = {identity_hash(identity): identity for identity in (*added, *removed)}
         counts = self.counts.copy()
-        counts.update(added)
-        counts.subtract(removed)
-        touched = {*added, *removed}
-        appeared = {identity for identity in touched if counts[identity] > 0 and identity not in self.counts}
-        gone = {identity for identity in touched if counts[identity] <= 0 and identity in self.counts}
-        for identity in touched:
-            if counts[identity] <= 0:
-                del counts[identity]
-        total = self.total + sum(map(identity_hash, appeared)) - sum(map(identity_hash, gone))
-        return Present(counts, total), appeared, gone
+        counts.update(map(identity_hash, added))
+        counts.subtract(map(identity_hash, removed))
+        appeared = {h for h in touched if counts[h] > 0 and h not in self.counts}
+        gone = {h for h in touched if counts[h] <= 0 and h in self.counts}
+        for h in touched:
+            if counts[h] <= 0:
+                del counts[h]
+        total = self.total + sum(appeared) - sum(gone)
+        return Present(counts, total), {touched[h] for h in appeared}, {touched[h] for h in gone}
 
 
 @dataclass(frozen=True)
 class Flip:
     """How a table's identities changed with a delta report: those that appeared (their items are
-    in `added`, a report holding the new items) and those gone."""
+    in `added`, a report holding the new items) and those gone; both None when not worked out
+    (any may have: `added` is then the whole report)."""
 
-    appeared: set[tuple]
-    gone: set[tuple]
+    appeared: set[tuple] | None
+    gone: set[tuple] | None
     added: report_pb2.AgentReport
 
 
@@ -239,15 +244,13 @@ class Inventory:
                 continue
             before, main = self.tables[table.name], table.source or table.typed_by
             if (inputs - {main}) & changed:  # what tells its rows apart changed too: count afresh
-                added = report
                 tables[table.name] = Present.of(table.identities(report))
-                appeared = tables[table.name].counts.keys() - before.counts.keys()
-                gone = before.counts.keys() - tables[table.name].counts.keys()
-            else:
-                added = _items_report(report, table, main, section(delta_report, main))
-                tables[table.name], appeared, gone = before.changed(
-                    list(table.identities(added)),
-                    list(table.identities(_items_report(report, table, main, removed.get(main, [])))))
+                flips[table.name] = Flip(None, None, report)
+                continue
+            added = _items_report(report, table, main, section(delta_report, main))
+            tables[table.name], appeared, gone = before.changed(
+                list(table.identities(added)),
+                list(table.identities(_items_report(report, table, main, removed.get(main, [])))))
             flips[table.name] = Flip(appeared, gone, added)
         return Inventory(tables, flips)
 

@@ -5,11 +5,9 @@ What the tables are (`TABLES`, one `InventoryTable` per kind of item) is describ
 """
 from __future__ import annotations
 
-from collections import Counter
-
 from google.protobuf.descriptor import FieldDescriptor
 
-from farmwatch.collector.inventory import TABLES, Inventory, InventoryTable
+from farmwatch.collector.inventory import TABLES, Inventory, InventoryTable, Present
 from farmwatch.v1 import report_pb2
 
 _MAX_TOUCHED = 500  # identities looked up by key; more (a reinstall) and the device's rows are read whole
@@ -77,15 +75,16 @@ def apply(conn, device_id: str, report_id: str, seen_at: str, previous_seen: str
         new_digests[table.name] = present.digest
         if known.flips is not None and table.name in digests:
             flip = known.flips.get(table.name)
-            if flip is not None and (flip.appeared or flip.gone):  # new rows: of the items the delta added
-                _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, flip.added,
-                      present.counts, {*flip.appeared, *flip.gone})
+            touched = None if flip is None or flip.appeared is None else {*flip.appeared, *flip.gone}
+            if flip is not None and touched != set():  # new rows: of the items the delta added
+                _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, flip.added, present,
+                      touched)
         elif digests.get(table.name) != new_digests[table.name]:
-            _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, report, present.counts, None)
+            _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, report, present, None)
     return new_digests
 
 
-def _diff(conn, table, device_id, report_id, seen_at, previous_seen, report, current: Counter,
+def _diff(conn, table, device_id, report_id, seen_at, previous_seen, report, current: Present,
           touched: set[tuple] | None):
     """Close the items that went away, add the new ones; rows are built for new items only, from
     `report`'s. `touched`: the only identities that may have come or gone (None: any, and `report`
@@ -99,7 +98,7 @@ def _diff(conn, table, device_id, report_id, seen_at, previous_seen, report, cur
     present = {tuple(values): rowid for rowid, *values in cursor}
     gone = [(previous_seen, rowid) for identity, rowid in present.items() if identity not in current]
     conn.executemany(f"UPDATE {table.name} SET present = 0, last_seen = ? WHERE rowid = ?", gone)
-    wanted = current.keys() if touched is None else {identity for identity in touched if identity in current}
+    wanted = set(table.identities(report)) if touched is None else {i for i in touched if i in current}
     new = table.rows(report, wanted - present.keys())
     columns = table.columns
     placeholders = ", ".join("?" * (len(columns) + 6))
