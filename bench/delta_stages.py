@@ -47,7 +47,7 @@ def _one_batch(laptops, store, classify, totals: dict, profiler) -> int:
         if profiler:
             profiler.enable()
         item = _timed(totals, "validate + rebuild", ingest.prepare, message, peer_ip="10.0.0.1", states=store.states)
-        item.verdict = _timed(totals, "classify", classify, item.report, ingest.classify_hints(message, item.known))
+        item.verdict = _timed(totals, "classify", classify, item.report, ingest.classify_hints(item.known))
         if profiler:
             profiler.disable()
         if item.send_full:

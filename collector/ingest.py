@@ -33,7 +33,6 @@ from farmwatch.collector.fleet.verdict import combine
 from farmwatch.collector.ordering import order_of
 from farmwatch.collector.storage import Decision, Storage, StoreFull, open_storage
 from farmwatch.common.clock import now_rfc3339
-from farmwatch.common.delta import SECTIONS, changed_sections
 from farmwatch.common.device_id import valid_device_id
 from farmwatch.common.names import AGENT_PROGRAM
 from farmwatch.v1 import collector_pb2, report_pb2
@@ -180,8 +179,8 @@ def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | N
     if not report.HasField("delta"):
         item = Incoming(report=report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial)
         item.known.inventory()  # here, not in the writer's transaction
-        if classify:  # the digests, which the next delta needs too, key the classifier's memo
-            item.verdict = classify(report, {"item_keys": item.known.state().digests})
+        if classify:
+            item.verdict = classify(report, classify_hints(item.known))
         return item
     if states is None:
         raise InvalidReport("a delta report means nothing outside the agent's chain of reports; "
@@ -195,15 +194,14 @@ def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | N
     except report_limits.TooLarge as exc:
         raise InvalidReport(f"{exc} once rebuilt from its delta; send a full report") from None
     return Incoming(report=known.report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,
-                    verdict=classify(known.report, classify_hints(report, known)) if classify else None,
+                    verdict=classify(known.report, classify_hints(known)) if classify else None,
                     delta=report, known=known)
 
 
-def classify_hints(delta_report: report_pb2.AgentReport, known: Known) -> dict:
-    """What the incremental classifier may take from a delta report rebuilt into `known`: the
-    sections its base left as they were, and every item's digest."""
-    return {"unchanged_since": (delta_report.delta.base_report_id, set(SECTIONS) - changed_sections(delta_report)),
-            "item_keys": known.state().digests}
+def classify_hints(known: Known) -> dict:
+    """What the incremental classifier may take from a report's state: its items' digests, made for
+    the deltas anyway, which spare it serializing the items and tell it the sections that did not change."""
+    return {"item_keys": known.state().digests}
 
 
 @dataclass

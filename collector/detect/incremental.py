@@ -41,7 +41,6 @@ OS, PROCESSES, APPLICATIONS = (VIEW_INPUTS.index(name) for name in ("os", "proce
 
 @dataclass(frozen=True)
 class _DeviceState:
-    report_id: str | None
     keyed: bool                            # `memo` is keyed by the item digests a caller gave
     catalogue: Catalogue
     policy: Policy
@@ -75,15 +74,11 @@ class IncrementalClassifier:
         self._lock = threading.Lock()
 
     def classify(self, report, policy: Policy | None = None, catalogue: Catalogue | None = None,
-                 device_group: str | None = None, *, unchanged_since: tuple[str, set[str]] | None = None,
-                 item_keys: dict[str, list[bytes]] | None = None) -> Verdict:
-        """Hints from a caller that knows more of `report` (each optional; the verdict is the same):
-
-        - `unchanged_since`: (a report id, sections named as in `common.delta.SECTIONS`) when those
-          sections hold that report's very items in its order, as a rebuilt delta report's do: if
-          that report is the device's previous one here, their item views are taken as they were;
-        - `item_keys`: section -> its items' digests in order (`common.delta.DeviceState.digests`),
-          which then stand for the items' bytes, saving their serialization."""
+                 device_group: str | None = None, *, item_keys: dict[str, list[bytes]] | None = None) -> Verdict:
+        """`item_keys`, from a caller that has them (the verdict is the same without): section ->
+        its items' digests in order (`common.delta.DeviceState.digests`, sections named as there).
+        They stand for the items' bytes, saving their serialization, and a section whose digests
+        are the previous report's, in the same order, keeps that report's item views whole."""
         catalogue = catalogue or load_catalogue()
         policy = bound_policy(policy, device_group)
         device_id = device_id_of(report)
@@ -91,8 +86,9 @@ class IncrementalClassifier:
             state = self._devices.get(device_id)
         keyed = item_keys is not None
         same_keys = state is not None and state.keyed == keyed  # memos of the other kind of key start afresh
-        memo = ItemMemo(state.memo.seen if same_keys else {}, unchanged=_unchanged(state, unchanged_since),
-                        keys={name.rpartition(".")[2]: keys for name, keys in (item_keys or {}).items()})
+        keys = {name.rpartition(".")[2]: digests for name, digests in (item_keys or {}).items()}
+        memo = ItemMemo(state.memo.seen if same_keys else {}, keys=keys,
+                        unchanged=_unchanged(state.memo, keys) if same_keys and keyed else {})
         view = read_report(report, memo)
         previous = state if state is not None and state.matches(catalogue, policy, device_group) else None
         inputs = _inputs(view)
@@ -108,9 +104,8 @@ class IncrementalClassifier:
                 ran.add(rule.id)
             else:
                 findings[rule.id] = previous.findings[rule.id]
-        self._remember(view.device_id, _DeviceState(getattr(report, "report_id", None), keyed, catalogue, policy,
-                                                    device_group, memo, inputs, sighted, sightings, sockets,
-                                                    findings, frozenset(ran)))
+        self._remember(view.device_id, _DeviceState(keyed, catalogue, policy, device_group, memo, inputs, sighted,
+                                                    sightings, sockets, findings, frozenset(ran)))
         return verdict_of(view.device_id, [f for found in findings.values() for f in found])
 
     def rules_run(self, device_id: str) -> frozenset[str] | None:
@@ -129,13 +124,10 @@ class IncrementalClassifier:
                 self._devices.popitem(last=False)
 
 
-def _unchanged(state: _DeviceState | None, unchanged_since: tuple[str, set[str]] | None) -> dict[str, tuple]:
-    """The previous report's item views of the sections `unchanged_since` names, when it is of that
-    report (memo sections: "network.connections" is "connections")."""
-    if state is None or unchanged_since is None or state.report_id != unchanged_since[0]:
-        return {}
-    names = {name.rpartition(".")[2] for name in unchanged_since[1]}
-    return {name: views for name, views in state.memo.views.items() if name in names}
+def _unchanged(previous: ItemMemo, keys: dict[str, list[bytes]]) -> dict[str, tuple]:
+    """The previous report's item views of the sections whose items' digests are the same, in order."""
+    return {name: previous.views[name] for name, digests in keys.items()
+            if name in previous.views and previous.keys.get(name) == digests}
 
 
 def _sightings(view: ReportView, catalogue: Catalogue, previous: _DeviceState | None):

@@ -437,15 +437,15 @@ class ItemMemo:
 
 
 def _views(raw: Any, build, memo: ItemMemo | None, section: str) -> tuple:
-    """The views of the items of repeated field `raw`, through `memo` when given: a laptop repeats most
-    of its items from report to report, and comparing two reports' views is then mostly identity checks."""
+    """The views of repeated field `raw`'s items, through `memo` if given: most repeat, so comparing is mostly `is`."""
     if memo is None or raw is None or isinstance(raw, list):  # no memo, or the JSON form
         return tuple(map(build, _items(raw)))
     if section in memo.unchanged:  # the previous report's very items, in its order: its views
-        memo.seen[section], memo.views[section] = memo.known.get(section, {}), memo.unchanged[section]
-        return memo.views[section]
-    keys = memo.keys.get(section) if len(memo.keys.get(section, ())) == len(raw) else None
-    keys = keys or list(map(type(raw[0]).SerializeToString, raw))  # one type of message; map: no Python loop
+        memo.seen[section] = memo.known.get(section, {})
+        return memo.views.setdefault(section, memo.unchanged[section])
+    if len(memo.keys.get(section, ())) != len(raw):  # not this section's digests: neither used nor kept
+        memo.keys.pop(section, None)
+    keys = memo.keys.get(section) or list(map(type(raw[0]).SerializeToString, raw))  # map: no Python loop
     if len(set(keys)) < len(keys):  # a repeated item gets its own object, as without the memo
         views = list(map(build, raw))
     else:
