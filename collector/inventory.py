@@ -154,7 +154,7 @@ def inputs_of(table: InventoryTable) -> set[str]:
     return made_from | {"network.listeners"} if table.name == "connections" else made_from
 
 
-@lru_cache(maxsize=1 << 16)  # laptops repeat their items, and a fleet its programs and peers
+@lru_cache(maxsize=1 << 14)  # laptops repeat their items, and a fleet its programs (~5 MB)
 def identity_hash(identity: tuple) -> int:
     key = "\x1f".join(map(str, identity))
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=DIGEST_BYTES).digest(), "big")
