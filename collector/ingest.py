@@ -179,8 +179,8 @@ def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | N
     if not report.HasField("delta"):
         item = Incoming(report=report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial)
         item.known.inventory()  # here, not in the writer's transaction
-        if classify:
-            item.verdict = classify(report, classify_hints(item.known))
+        if classify:  # without item digests: a full report may have no delta after it to make them for
+            item.verdict = classify(report)
         return item
     if states is None:
         raise InvalidReport("a delta report means nothing outside the agent's chain of reports; "
