@@ -18,7 +18,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from farmwatch.collector import report_limits
-from farmwatch.common.delta import SECTIONS, DeltaMismatch, DeviceState, section
+from farmwatch.collector.inventory import Inventory
+from farmwatch.common.delta import SECTIONS, DeltaMismatch, DeviceState, changed_sections, section
 from farmwatch.v1 import collector_pb2, report_pb2
 
 FULL_REFRESH = dt.timedelta(days=1)  # a device's full report at least this often: the chains stay short
@@ -34,11 +35,18 @@ class Known:
     root_received_at: str
     report: report_pb2.AgentReport
     _state: DeviceState | None = None
+    _inventory: Inventory | None = None
 
     def state(self) -> DeviceState:
         if self._state is None:  # a full report's item digests, made on the first delta built on it
             self._state = DeviceState.of(self.report)
         return self._state
+
+    def inventory(self) -> Inventory:
+        """The report's inventory identities; for a rebuilt delta, with those that came and went."""
+        if self._inventory is None:  # a full report's, counted once and carried along its chain
+            self._inventory = Inventory.of(self.report)
+        return self._inventory
 
 
 class DeviceStates:
@@ -70,7 +78,8 @@ class DeviceStates:
             state = known.state().apply(report)
         except DeltaMismatch:
             return None, collector_pb2.FULL_REPORT_STATE_MISMATCH
-        return Known(report.report_id, report.sequence, known.root_received_at, state.report, state), 0
+        inventory = known.inventory().after(report, state.removed, state.report, changed_sections(report))
+        return Known(report.report_id, report.sequence, known.root_received_at, state.report, state, inventory), 0
 
     def remember(self, device_id: str, known: Known) -> None:
         """`known` is now the device's latest report (called once its write is committed)."""

@@ -110,10 +110,11 @@ def classifier(policy=None, group_of=None, *, incremental: bool = True):
 
     run = detect.IncrementalClassifier().classify if incremental else detect.classify
 
-    def classify(report: report_pb2.AgentReport) -> dict | None:
+    def classify(report: report_pb2.AgentReport, hints: dict | None = None) -> dict | None:
+        """`hints`: `IncrementalClassifier.classify`'s (the verdict is the same without them)."""
         try:
             group = group_of(report.device_id) if group_of else None
-            return run(report, policy, device_group=group).to_dict()
+            return run(report, policy, device_group=group, **(hints if incremental and hints else {})).to_dict()
         except Exception:  # reports are facts: store it even when an opinion cannot be formed
             log.exception("event=classify_failed report_id=%s", report.report_id)
             return None
@@ -176,8 +177,11 @@ def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | N
     validate(report)
     received_at = received_at or now_rfc3339()
     if not report.HasField("delta"):
-        return Incoming(report=report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,
-                        verdict=classify(report) if classify else None)
+        item = Incoming(report=report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial)
+        item.known.inventory()  # here, not in the writer's transaction
+        if classify:  # without item digests: a full report may have no delta after it to make them for
+            item.verdict = classify(report)
+        return item
     if states is None:
         raise InvalidReport("a delta report means nothing outside the agent's chain of reports; "
                             f"give the full report (as `{AGENT_PROGRAM} scan` prints it, or an envelope)")
@@ -190,7 +194,14 @@ def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | N
     except report_limits.TooLarge as exc:
         raise InvalidReport(f"{exc} once rebuilt from its delta; send a full report") from None
     return Incoming(report=known.report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,
-                    verdict=classify(known.report) if classify else None, delta=report, known=known)
+                    verdict=classify(known.report, classify_hints(known)) if classify else None,
+                    delta=report, known=known)
+
+
+def classify_hints(known: Known) -> dict:
+    """What the incremental classifier may take from a report's state: its items' digests, made for
+    the deltas anyway, which spare it serializing the items and tell it the sections that did not change."""
+    return {"item_keys": known.state().digests}
 
 
 @dataclass

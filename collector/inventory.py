@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from operator import attrgetter
 from typing import Callable, Iterable
 
 from google.protobuf.message import Message
 
+from farmwatch.common.delta import section
 from farmwatch.v1 import report_pb2
 
 Row = dict
@@ -145,11 +147,119 @@ TABLES = (
 )
 
 
-def digest(table: InventoryTable, report, identities: set[tuple] | None = None) -> str:
+def inputs_of(table: InventoryTable) -> set[str]:
+    """The report sections a table's rows are made from (connections: also the listeners, which
+    tell inbound from outbound)."""
+    made_from = {table.source or table.typed_by}
+    return made_from | {"network.listeners"} if table.name == "connections" else made_from
+
+
+@lru_cache(maxsize=1 << 14)  # laptops repeat their items, and a fleet its programs (~5 MB)
+def identity_hash(identity: tuple) -> int:
+    key = "\x1f".join(map(str, identity))
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=DIGEST_BYTES).digest(), "big")
+
+
+DIGEST_BYTES = 12
+_DIGEST_MODULUS = 1 << (8 * DIGEST_BYTES)
+
+
+def digest(table: InventoryTable, report, identities: Iterable[tuple] | None = None) -> str:
     """A digest of the set of items' identities: equal digests, same items (attributes aside).
 
-    Computed on every report, so it builds no rows: a laptop's inventory rarely changes.
+    The sum of the identities' hashes, so that a delta report's digest follows from the identities
+    that came and went (`Present.changed`) instead of every item of the report.
     `identities`: the report's, when the caller has them already.
     """
-    keys = {"\x1f".join(map(str, values)) for values in (identities or table.identities(report))}
-    return hashlib.blake2b("\n".join(sorted(keys)).encode(), digest_size=12).hexdigest()
+    return Present.of(table.identities(report) if identities is None else identities).digest
+
+
+@dataclass(frozen=True)
+class Present:
+    """A table's identities in one report, by their hashes (`identity_hash`, small beside the
+    identities a device's state would otherwise keep): how many of its items hold each, and the sum
+    of the distinct ones (`digest`). Never changed once made: a delta makes a new one."""
+
+    counts: Counter
+    total: int
+
+    @classmethod
+    def of(cls, identities: Iterable[tuple]) -> Present:
+        counts = Counter(map(identity_hash, identities))
+        return cls(counts, sum(counts))
+
+    @property
+    def digest(self) -> str:
+        return f"{self.total % _DIGEST_MODULUS:0{2 * DIGEST_BYTES}x}"
+
+    def __contains__(self, identity: tuple) -> bool:
+        return identity_hash(identity) in self.counts
+
+    def changed(self, added: list[tuple], removed: list[tuple]) -> tuple[Present, set[tuple], set[tuple]]:
+        """(the identities once `added` came and `removed` went, those that appeared, those gone)."""
+        touched = {identity_hash(identity): identity for identity in (*added, *removed)}
+        counts = self.counts.copy()
+        counts.update(map(identity_hash, added))
+        counts.subtract(map(identity_hash, removed))
+        appeared = {h for h in touched if counts[h] > 0 and h not in self.counts}
+        gone = {h for h in touched if counts[h] <= 0 and h in self.counts}
+        for h in touched:
+            if counts[h] <= 0:
+                del counts[h]
+        total = self.total + sum(appeared) - sum(gone)
+        return Present(counts, total), {touched[h] for h in appeared}, {touched[h] for h in gone}
+
+
+@dataclass(frozen=True)
+class Flip:
+    """How a table's identities changed with a delta report: those that appeared (their items are
+    in `added`, a report holding the new items) and those gone; both None when not worked out
+    (any may have: `added` is then the whole report)."""
+
+    appeared: set[tuple] | None
+    gone: set[tuple] | None
+    added: report_pb2.AgentReport
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """A report's inventory identities, per table (`Present`); for one rebuilt from a delta report,
+    also how they changed per table whose sections the delta changed (`flips`; None: not known,
+    any item may differ from the stored inventory's)."""
+
+    tables: dict[str, Present]
+    flips: dict[str, Flip] | None = None
+
+    @classmethod
+    def of(cls, report) -> Inventory:
+        return cls({table.name: Present.of(table.identities(report)) for table in TABLES})
+
+    def after(self, delta_report, removed: dict[str, list], report, changed: set[str]) -> Inventory:
+        """The inventory of `report`, which is this one's report with `delta_report`'s items added
+        and `removed` (section -> items) gone; `changed`: the sections the delta changed."""
+        tables, flips = dict(self.tables), {}
+        for table in TABLES:
+            inputs = inputs_of(table)
+            if not inputs & changed:
+                continue
+            before, main = self.tables[table.name], table.source or table.typed_by
+            if (inputs - {main}) & changed:  # what tells its rows apart changed too: count afresh
+                tables[table.name] = Present.of(table.identities(report))
+                flips[table.name] = Flip(None, None, report)
+                continue
+            added = _items_report(report, table, main, section(delta_report, main))
+            tables[table.name], appeared, gone = before.changed(
+                list(table.identities(added)),
+                list(table.identities(_items_report(report, table, main, removed.get(main, [])))))
+            flips[table.name] = Flip(appeared, gone, added)
+        return Inventory(tables, flips)
+
+
+def _items_report(report, table: InventoryTable, main: str, items) -> report_pb2.AgentReport:
+    """A report holding only `items` in section `main`, and the table's other inputs as `report` has
+    them: what a table's identities of those items are read from."""
+    part = report_pb2.AgentReport()
+    section(part, main).extend(items)
+    for other in inputs_of(table) - {main}:
+        section(part, other).extend(section(report, other))
+    return part

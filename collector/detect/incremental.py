@@ -41,6 +41,7 @@ OS, PROCESSES, APPLICATIONS = (VIEW_INPUTS.index(name) for name in ("os", "proce
 
 @dataclass(frozen=True)
 class _DeviceState:
+    keyed: bool                            # `memo` is keyed by the item digests a caller gave
     catalogue: Catalogue
     policy: Policy
     group: str | None
@@ -73,13 +74,21 @@ class IncrementalClassifier:
         self._lock = threading.Lock()
 
     def classify(self, report, policy: Policy | None = None, catalogue: Catalogue | None = None,
-                 device_group: str | None = None) -> Verdict:
+                 device_group: str | None = None, *, item_keys: dict[str, list[bytes]] | None = None) -> Verdict:
+        """`item_keys`, from a caller that has them (the verdict is the same without): section ->
+        its items' digests in order (`common.delta.DeviceState.digests`, sections named as there).
+        They stand for the items' bytes, saving their serialization, and a section whose digests
+        are the previous report's, in the same order, keeps that report's item views whole."""
         catalogue = catalogue or load_catalogue()
         policy = bound_policy(policy, device_group)
         device_id = device_id_of(report)
         with self._lock:
             state = self._devices.get(device_id)
-        memo = ItemMemo(state.memo.seen if state is not None else {})
+        keyed = item_keys is not None
+        same_keys = state is not None and state.keyed == keyed  # memos of the other kind of key start afresh
+        keys = {name.rpartition(".")[2]: digests for name, digests in (item_keys or {}).items()}
+        memo = ItemMemo(state.memo.seen if same_keys else {}, keys=keys,
+                        unchanged=_unchanged(state.memo, keys) if same_keys and keyed else {})
         view = read_report(report, memo)
         previous = state if state is not None and state.matches(catalogue, policy, device_group) else None
         inputs = _inputs(view)
@@ -95,7 +104,7 @@ class IncrementalClassifier:
                 ran.add(rule.id)
             else:
                 findings[rule.id] = previous.findings[rule.id]
-        self._remember(view.device_id, _DeviceState(catalogue, policy, device_group, memo, inputs, sighted,
+        self._remember(view.device_id, _DeviceState(keyed, catalogue, policy, device_group, memo, inputs, sighted,
                                                     sightings, sockets, findings, frozenset(ran)))
         return verdict_of(view.device_id, [f for found in findings.values() for f in found])
 
@@ -113,6 +122,12 @@ class IncrementalClassifier:
             self._devices.move_to_end(device_id)
             while len(self._devices) > self.max_devices:
                 self._devices.popitem(last=False)
+
+
+def _unchanged(previous: ItemMemo, keys: dict[str, list[bytes]]) -> dict[str, tuple]:
+    """The previous report's item views of the sections whose items' digests are the same, in order."""
+    return {name: previous.views[name] for name, digests in keys.items()
+            if name in previous.views and previous.keys.get(name) == digests}
 
 
 def _sightings(view: ReportView, catalogue: Catalogue, previous: _DeviceState | None):

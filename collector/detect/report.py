@@ -427,30 +427,35 @@ def _unwrap(report: Part) -> Part:
 
 @dataclass
 class ItemMemo:
-    """Item views by serialized item, per section: those of a device's previous report (`known`) are
-    given back for the same bytes, the very objects, and this report's are kept in `seen` for its next."""
+    """Item views by serialized item (or `keys`), per section: a device's previous report's (`known`) given back for
+    the same bytes, the very objects; this report's kept in `seen` for its next. `unchanged`: see incremental.py."""
 
     known: dict[str, dict[bytes, Any]] = field(default_factory=dict)
     seen: dict[str, dict[bytes, Any]] = field(default_factory=dict)
+    unchanged: dict[str, tuple] = field(default_factory=dict)
+    keys: dict[str, list] = field(default_factory=dict)
+    views: dict[str, tuple] = field(default_factory=dict)  # this report's, per section
 
 
 def _views(raw: Any, build, memo: ItemMemo | None, section: str) -> tuple:
-    """The views of the items of repeated field `raw`, through `memo` when given: a laptop repeats
-    most of its items from report to report, and comparing two reports' views is then mostly identity
-    checks."""
+    """The views of repeated field `raw`'s items, through `memo` if given: most repeat, so comparing is mostly `is`."""
     if memo is None or raw is None or isinstance(raw, list):  # no memo, or the JSON form
         return tuple(map(build, _items(raw)))
-    keys = list(map(type(raw[0]).SerializeToString, raw))  # raw holds messages of one type; map: no Python loop
+    if section in memo.unchanged:  # the previous report's very items, in its order: its views
+        memo.seen[section] = memo.known.get(section, {})
+        return memo.views.setdefault(section, memo.unchanged[section])
+    if len(memo.keys.get(section, ())) != len(raw):  # not this section's digests: neither used nor kept
+        memo.keys.pop(section, None)
+    keys = memo.keys.get(section) or list(map(type(raw[0]).SerializeToString, raw))  # map: no Python loop
     if len(set(keys)) < len(keys):  # a repeated item gets its own object, as without the memo
         views = list(map(build, raw))
     else:
         views = list(map(memo.known.get(section, {}).get, keys))
-        if None in views:
-            for index, view in enumerate(views):
-                if view is None:
-                    views[index] = build(raw[index])
-    memo.seen[section] = dict(zip(keys, views))
-    return tuple(views)
+        for index in range(len(views)) if None in views else ():
+            if views[index] is None:
+                views[index] = build(raw[index])
+    memo.seen[section], memo.views[section] = dict(zip(keys, views)), tuple(views)
+    return memo.views[section]
 
 
 def _by_pid(processes: tuple[ProcessView, ...]) -> dict[int, ProcessView]:

@@ -5,13 +5,9 @@ What the tables are (`TABLES`, one `InventoryTable` per kind of item) is describ
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
-
 from google.protobuf.descriptor import FieldDescriptor
 
-from farmwatch.collector.inventory import TABLES, InventoryTable, digest
-from farmwatch.common.delta import changed_sections, section
+from farmwatch.collector.inventory import TABLES, Inventory, InventoryTable, Present
 from farmwatch.v1 import report_pb2
 
 _MAX_TOUCHED = 500  # identities looked up by key; more (a reinstall) and the device's rows are read whole
@@ -67,57 +63,32 @@ def _type_of(field: FieldDescriptor | None) -> type:
     return int if field.type in _INTEGER_TYPES else str
 
 
-@dataclass
-class Change:
-    """What a delta report changed since the report the stored inventory shows: the items it
-    added (in `delta`) and those it removed (`removed`, from its base), per section."""
-
-    delta: report_pb2.AgentReport
-    removed: dict[str, list]
-
-    @cached_property
-    def sections(self) -> set[str]:
-        return changed_sections(self.delta)
-
-    def identities(self, table: InventoryTable) -> set[tuple] | None:
-        """The identities a table's rows may change on (None: any, for a derived table)."""
-        if table.source is None:
-            return None
-        touched = report_pb2.AgentReport()
-        section(touched, table.source).extend([*section(self.delta, table.source), *self.removed.get(table.source, [])])
-        return set(table.identities(touched))
-
-
 def apply(conn, device_id: str, report_id: str, seen_at: str, previous_seen: str | None,
-          report, digests: dict[str, str], change: Change | None = None) -> dict[str, str]:
-    """Bring the device's inventory up to this report; returns the new digests. `change`: how the
-    report differs from the one `digests` (and the stored inventory) are of, for a delta report:
-    tables made from other sections are left as they are, unread, and the others look only at
-    the items that came or went; None: any item may differ."""
+          report, digests: dict[str, str], known: Inventory) -> dict[str, str]:
+    """Bring the device's inventory up to this report (`known`: its identities); returns the new
+    digests. When `known` says which identities came and went since the report `digests` (and the
+    stored inventory) are of (a delta report's `flips`), only those are looked at, and tables made
+    from other sections are left as they are, unread; otherwise any item may differ."""
     new_digests = {}
     for table in TABLES:
-        if change is not None and table.name in digests and not _inputs(table) & change.sections:
-            new_digests[table.name] = digests[table.name]
-            continue
-        current = set(table.identities(report))
-        new_digests[table.name] = digest(table, report, current)
-        if digests.get(table.name) != new_digests[table.name]:
-            touched = change.identities(table) if change is not None and table.name in digests else None
-            _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, report, current, touched)
+        present = known.tables[table.name]
+        new_digests[table.name] = present.digest
+        if known.flips is not None and table.name in digests:
+            flip = known.flips.get(table.name)
+            touched = None if flip is None or flip.appeared is None else {*flip.appeared, *flip.gone}
+            if flip is not None and touched != set():  # new rows: of the items the delta added
+                _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, flip.added, present,
+                      touched)
+        elif digests.get(table.name) != new_digests[table.name]:
+            _diff(conn, table, device_id, report_id, seen_at, previous_seen or seen_at, report, present, None)
     return new_digests
 
 
-def _inputs(table: InventoryTable) -> set[str]:
-    """The report sections a table's rows are made from (connections: also the listeners, which
-    tell inbound from outbound)."""
-    made_from = {table.source or table.typed_by}
-    return made_from | {"network.listeners"} if table.name == "connections" else made_from
-
-
-def _diff(conn, table, device_id, report_id, seen_at, previous_seen, report, current: set[tuple],
+def _diff(conn, table, device_id, report_id, seen_at, previous_seen, report, current: Present,
           touched: set[tuple] | None):
-    """Close the items that went away, add the new ones; rows are built for new items only.
-    `touched`: the only identities that may have come or gone (None: any)."""
+    """Close the items that went away, add the new ones; rows are built for new items only, from
+    `report`'s. `touched`: the only identities that may have come or gone (None: any, and `report`
+    holds every item)."""
     select = f"SELECT rowid, {_names(table.identity)} FROM {table.name} WHERE device_id = ? AND present = 1"
     if touched is None or len(touched) > _MAX_TOUCHED:
         cursor = conn.execute(select, (device_id,))
@@ -127,7 +98,7 @@ def _diff(conn, table, device_id, report_id, seen_at, previous_seen, report, cur
     present = {tuple(values): rowid for rowid, *values in cursor}
     gone = [(previous_seen, rowid) for identity, rowid in present.items() if identity not in current]
     conn.executemany(f"UPDATE {table.name} SET present = 0, last_seen = ? WHERE rowid = ?", gone)
-    wanted = current if touched is None else current & touched
+    wanted = set(table.identities(report)) if touched is None else {i for i in touched if i in current}
     new = table.rows(report, wanted - present.keys())
     columns = table.columns
     placeholders = ", ".join("?" * (len(columns) + 6))

@@ -125,8 +125,7 @@ def _update_device(conn, item, device: DeviceState | None, combined) -> None:
     old_verdict = device.verdict if device else None
     digests = inventory.apply(  # a delta's base is the device's latest report: its digests are the base's
         conn, report.device_id, report.report_id, item.received_at, previous_seen, report,
-        json.loads(digests_json) if digests_json else {},
-        inventory.Change(item.delta, item.known.state().removed) if item.delta is not None else None,
+        json.loads(digests_json) if digests_json else {}, item.known.inventory(),
     )
     verdict = item.verdict or {}
     host = report.host
