@@ -34,8 +34,7 @@ OS_ALIASES = {"windows": "windows", "win32": "windows", "macos": "macos", "darwi
 BUILT_IN_CONNECTORS = re.compile(r"(^|-)(edp|lvds|dsi)(-|$)", re.IGNORECASE)
 # AgentReport's own fields (which report, from whom, when, what went wrong, what it changes); every
 # other field of it is one a probe fills, so a new probe's field is known here from report.proto alone.
-REPORT_ENVELOPE = frozenset({"report_id", "device_id", "sequence", "collected_at", "probe_errors", "agent_stats",
-                             "delta"})
+REPORT_ENVELOPE = frozenset("report_id device_id sequence collected_at probe_errors agent_stats delta".split())
 PROBE_FIELDS = tuple(f.name for f in AgentReport.DESCRIPTOR.fields if f.name not in REPORT_ENVELOPE)
 
 
