@@ -20,6 +20,7 @@ from farmwatch.collector.config import CollectorConfig
 from farmwatch.collector.exports import cef
 from farmwatch.collector.exports.settings import ExportConfigError, build_sink, load
 from farmwatch.collector.ingest import Store
+from farmwatch.collector.storage import ExportBusy
 
 
 BIN = Path(sys.executable).parent
@@ -102,6 +103,21 @@ def test_each_sink_has_its_own_cursor_kept_in_the_database(store):
     assert len(exports.SinkCursor(store, "siem").pending(store)) == len(exports.current_flags(store))
 
 
+def test_a_sink_is_sent_by_one_run_at_a_time_across_hosts(store, home):
+    other_host = Store(CollectorConfig.load(home).database)  # another process, or another collector host
+    try:
+        with store.export_lease("siem"):
+            with pytest.raises(ExportBusy, match="another export of siem is running"):
+                with other_host.export_lease("siem"):
+                    pass
+            with other_host.export_lease("chat"):  # another sink, another lease
+                pass
+        with other_host.export_lease("siem"):  # released when its run ended
+            pass
+    finally:
+        other_host.close()
+
+
 # -- JSON lines --------------------------------------------------------------------------------
 
 def test_jsonl_file_gets_each_event_once(store, tmp_path):
@@ -135,6 +151,17 @@ def test_cli_jsonl_to_stdout_twice_prints_only_what_is_new(store, home):
     audit = store.rows("SELECT who, via, action, rows FROM audit ORDER BY id")
     assert [(a["via"], a["action"], a["rows"]) for a in audit] == [("cli", "export jsonl", 1),
                                                                  ("cli", "export jsonl", 0)]
+
+
+def test_cli_export_refuses_while_another_run_sends_the_same_sink(store, home):
+    report(store, "suspicious/linux_frp_client", "SN-6")
+    with store.export_lease("jsonl:stdout"):
+        busy = run_cli(home, "export", "jsonl")
+    assert (busy.returncode, busy.stdout) == (1, "")
+    assert "another export of jsonl:stdout is running" in busy.stderr and "--sink NAME" in busy.stderr
+    after = run_cli(home, "export", "jsonl")  # nothing was marked sent by the refused run
+    assert after.returncode == 0, after.stderr
+    assert [json.loads(line)["rule"] for line in after.stdout.splitlines()] == ["tunnel-running"]
 
 
 @pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT])

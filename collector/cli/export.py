@@ -7,6 +7,7 @@ import threading
 
 from farmwatch.collector import audit
 from farmwatch.collector.cli.shared import CommandError, Commands, open_store, positive_int, positive_seconds
+from farmwatch.collector.storage import ExportBusy
 
 
 def cmd_export(args, config):
@@ -19,14 +20,18 @@ def cmd_export(args, config):
     except export_settings.ExportConfigError as exc:
         raise CommandError(str(exc)) from exc
     store = open_store(config)
-    cursor = exports.SinkCursor(store, args.sink or sink.name)
-    if args.reset:
-        cursor.reset()
     if args.retries is not None:
         settings.retry.attempts = args.retries
     try:
-        with audit.local_question(config.database, f"export {args.kind}", cursor.sink) as entry:
-            _run_export(args, settings, store, cursor, sink, entry)
+        with store.export_lease(args.sink or sink.name):  # the cursor is read once the lease is ours
+            cursor = exports.SinkCursor(store, args.sink or sink.name)
+            if args.reset:
+                cursor.reset()
+            with audit.local_question(config.database, f"export {args.kind}", cursor.sink) as entry:
+                _run_export(args, settings, store, cursor, sink, entry)
+    except ExportBusy as exc:
+        raise CommandError(f"{exc}: each sink is sent by one run at a time, so that every event goes once; "
+                           "stop the other run, or give this one its own cursor with --sink NAME") from exc
     except exports.DeliveryError as exc:
         raise CommandError(f"{exc}; {entry.rows} event(s) were delivered, the rest wait for the next run") from exc
     finally:

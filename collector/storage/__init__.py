@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import ContextManager, Iterator, Protocol
 
 from farmwatch.collector.storage.analyst_worker import SqlError
-from farmwatch.collector.storage.types import Decision, DeviceState, StoreFull, Unavailable, WriteFailed
+from farmwatch.collector.storage.types import (Decision, DeviceState, ExportBusy, StoreFull, Unavailable,
+                                               WriteFailed)
 
 
 class Storage(Protocol):
@@ -77,6 +78,7 @@ class Storage(Protocol):
     def triage_history(self, device_id: str) -> list[dict]: ...
 
     # export cursors
+    def export_lease(self, sink: str) -> ContextManager: ...  # one run per sink at a time; else ExportBusy
     def export_cursor(self, sink: str) -> dict[str, dict]: ...
     def mark_exported(self, sink: str, key: str, state: str, flag: dict) -> None: ...
     def forget_exported(self, sink: str, key: str | None = None) -> None: ...
@@ -114,5 +116,5 @@ def open_storage(database: Path | str) -> Storage:
     return SqliteStorage(Path(database))
 
 
-__all__ = ["Storage", "open_storage", "is_url", "describe", "StoreFull", "Unavailable", "WriteFailed", "DeviceState",
-           "Decision", "SqlError"]
+__all__ = ["Storage", "open_storage", "is_url", "describe", "StoreFull", "ExportBusy", "Unavailable", "WriteFailed",
+           "DeviceState", "Decision", "SqlError"]

@@ -27,7 +27,7 @@ from farmwatch.collector.storage.postgres_analyst import ROLE as ANALYST
 from farmwatch.collector.storage.postgres_schema import (JULIANDAY, PgDatabase, schema_version,
                                                          set_schema_version)
 from farmwatch.collector.storage.postgres_sql import PgConnection
-from farmwatch.collector.storage.types import StoreFull, Unavailable
+from farmwatch.collector.storage.types import ExportBusy, StoreFull, Unavailable
 
 log = logging.getLogger("farmwatch.collector.storage")
 
@@ -38,7 +38,7 @@ ANALYST_ROLE = (
     f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {ANALYST}",
 )
 # Advisory lock keys (one namespace per purpose; the second key is a hash of what is locked).
-_MIGRATE, _ENROLL, _REPORT, _DEVICE = 7001, 7002, 7003, 7004
+_MIGRATE, _ENROLL, _REPORT, _DEVICE, _EXPORT = 7001, 7002, 7003, 7004, 7005
 
 
 def connect(url: str) -> PgConnection:
@@ -165,6 +165,20 @@ class PostgresStorage(StorageMethods):
     # -- what differs from the other engine (the rest: common.StorageMethods) ---------------
     def export_cursor(self, sink: str) -> dict[str, dict]:
         return feeds.load_cursor(self.reader(), sink)
+
+    @contextmanager
+    def export_lease(self, sink: str):
+        """Hold `sink`'s lease while its run lasts: a session advisory lock on a connection of its own,
+        across every collector host (released by the server if the run dies); ExportBusy when another
+        run holds it."""
+        conn = connect(self.url)
+        try:
+            [(taken,)] = conn.execute("SELECT pg_try_advisory_lock(?, hashtext(?))", (_EXPORT, sink)).fetchall()
+            if not taken:
+                raise ExportBusy(f"another export of {sink} is running on a collector host sharing this database")
+            yield
+        finally:
+            conn.close()
 
     # -- fleet correlation ----------------------------------------------------------------
     @contextmanager

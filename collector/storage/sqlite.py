@@ -9,6 +9,9 @@ for tests that look at the file; the rest of the collector uses the `Storage` me
 """
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -19,7 +22,7 @@ import sqlite_utils
 from farmwatch.collector.storage import enrollment, feeds, reports, schema
 from farmwatch.collector.storage.common import StorageMethods
 from farmwatch.collector.storage.correlation import FleetReads
-from farmwatch.collector.storage.types import StoreFull
+from farmwatch.collector.storage.types import ExportBusy, StoreFull
 from farmwatch.collector.storage.write_turns import WriteTurns
 
 
@@ -76,6 +79,21 @@ class SqliteStorage(StorageMethods):
         threads and jobs share that connection: one thread at a time holds it."""
         with write_transaction(self.conn, self.turns, self._write_lock):
             yield self.conn
+
+    @contextmanager
+    def export_lease(self, sink: str):
+        """Hold `sink`'s lease while its run lasts: a kernel lock on a file beside the database (released
+        by the kernel if the run dies); ExportBusy when another run holds it."""
+        name = hashlib.sha256(sink.encode()).hexdigest()[:16]
+        fd = os.open(f"{self.path}-export-{name}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ExportBusy(f"another export of {sink} is running on this host") from None
+            yield
+        finally:
+            os.close(fd)
 
     def reader(self) -> sqlite3.Connection:
         """A connection for the calling thread, for lookups beside the writer."""

@@ -41,6 +41,11 @@ class WriteFailed(Exception):
     """A write the caller must not go on without could not be made (e.g. an audit row)."""
 
 
+class ExportBusy(Exception):
+    """Another run of the same export sink holds its lease (on this host, or on another collector
+    host sharing the database): each sink is sent by one run at a time, so each event goes once."""
+
+
 class Unavailable(Exception):
     """The database cannot be reached now (PostgreSQL down or unreachable); nothing was stored and
     the caller may retry (the collector answers UNAVAILABLE, agents keep the report spooled)."""
