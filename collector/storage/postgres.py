@@ -9,6 +9,10 @@ What several collectors on one database need, and where it is kept:
 - an ingest batch locks (transaction-scoped advisory locks) each report id and device it stores,
   so the same report sent to two collectors at once is stored once and a device's reports are
   ordered one batch after the other;
+- an ingest batch runs in pipeline mode: its writes are sent without waiting for each result, so
+  a report costs a round trip only where a result is read (the duplicate and device reads with
+  their locks, the fleet findings, a location's new day, a changed inventory table's rows); a
+  failed write raises at the next read or at the batch's end, and the batch rolls back;
 - enrollment takes one cluster-wide advisory lock for its transaction: a token is checked and
   used once across every collector (SQLite's BEGIN IMMEDIATE does the same on one host);
 - revocation and replay state are read from the database on every call (no cache to go stale);
@@ -149,7 +153,7 @@ class PostgresStorage(StorageMethods):
         import psycopg
 
         try:
-            with self.transaction() as conn:
+            with self.transaction() as conn, conn.pipeline():
                 yield _LockingBatch(conn)
         except psycopg.errors.DiskFull as exc:
             raise StoreFull(_first_line(exc)) from exc
