@@ -10,8 +10,8 @@ What several collectors on one database need, and where it is kept:
   so the same report sent to two collectors at once is stored once and a device's reports are
   ordered one batch after the other;
 - an ingest batch runs in pipeline mode: its writes are sent without waiting for each result, so
-  a report costs a round trip only where a result is read (the duplicate and device reads with
-  their locks, the fleet findings, a location's new day, a changed inventory table's rows); a
+  a report costs a round trip only where a result is read (the duplicate read, the device's state
+  with its fleet findings, a location's new day, a changed inventory table's rows); a
   failed write raises at the next read or at the batch's end, and the batch rolls back;
 - enrollment takes one cluster-wide advisory lock for its transaction: a token is checked and
   used once across every collector (SQLite's BEGIN IMMEDIATE does the same on one host);
@@ -201,7 +201,14 @@ def _in_transaction(conn: PgConnection, lock_keys):
 
 class _LockingBatch(reports.ReportBatch):
     """A batch that locks each report id and device across the cluster before reading it (see
-    the module docstring); the locks end with the batch's transaction."""
+    the module docstring); the locks end with the batch's transaction.
+
+    The device's fleet findings are asked for with its state, in the same wait: ingest reads them
+    next for a report that moves the device, and this batch writes no fleet findings meanwhile."""
+
+    def __init__(self, conn):
+        super().__init__(conn)
+        self._findings = None  # (device_id, its fleet findings' cursor) sent with the device's state
 
     def is_stored(self, report_id: str) -> bool:
         self.conn.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", (_REPORT, report_id))
@@ -209,4 +216,11 @@ class _LockingBatch(reports.ReportBatch):
 
     def device_state(self, device_id: str):
         self.conn.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", (_DEVICE, device_id))
+        self._findings = device_id, self.conn.execute(reports.FLEET_FINDINGS, (device_id,))
         return super().device_state(device_id)
+
+    def fleet_findings(self, device_id: str) -> list[dict]:
+        sent, self._findings = self._findings, None
+        if sent is not None and sent[0] == device_id:
+            return reports.fleet_findings_of(sent[1])
+        return super().fleet_findings(device_id)
