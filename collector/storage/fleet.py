@@ -29,8 +29,9 @@ _DAY = ("INSERT INTO device_location_days (kind, value, device_id, day) VALUES (
 
 def record_locations(conn, rows: list[tuple]) -> None:
     """Upsert `location_rows`; each row's day counts in `days` only if it is new for its key."""
-    new_days = [conn.execute(_DAY, (kind, value, device_id, last_seen[:10])).rowcount
-                for device_id, kind, value, _, last_seen, *_ in rows]
+    days = [conn.execute(_DAY, (kind, value, device_id, last_seen[:10])) for device_id, kind, value, _, last_seen, *_
+            in rows]  # all sent before any count is read: one round trip for them on a pipelined connection
+    new_days = [day.rowcount for day in days]
     conn.executemany(_UPSERT, [(*row[:6], new, *row[6:]) for row, new in zip(rows, new_days)])
 
 

@@ -9,6 +9,10 @@ What several collectors on one database need, and where it is kept:
 - an ingest batch locks (transaction-scoped advisory locks) each report id and device it stores,
   so the same report sent to two collectors at once is stored once and a device's reports are
   ordered one batch after the other;
+- an ingest batch runs in pipeline mode: its writes are sent without waiting for each result, so
+  a report costs a round trip only where a result is read (the duplicate read, the device's state
+  with its fleet findings, a location's new day, a changed inventory table's rows); a
+  failed write raises at the next read or at the batch's end, and the batch rolls back;
 - enrollment takes one cluster-wide advisory lock for its transaction: a token is checked and
   used once across every collector (SQLite's BEGIN IMMEDIATE does the same on one host);
 - revocation and replay state are read from the database on every call (no cache to go stale);
@@ -149,7 +153,7 @@ class PostgresStorage(StorageMethods):
         import psycopg
 
         try:
-            with self.transaction() as conn:
+            with self.transaction() as conn, conn.pipeline():
                 yield _LockingBatch(conn)
         except psycopg.errors.DiskFull as exc:
             raise StoreFull(_first_line(exc)) from exc
@@ -211,7 +215,14 @@ def _in_transaction(conn: PgConnection, lock_keys):
 
 class _LockingBatch(reports.ReportBatch):
     """A batch that locks each report id and device across the cluster before reading it (see
-    the module docstring); the locks end with the batch's transaction."""
+    the module docstring); the locks end with the batch's transaction.
+
+    The device's fleet findings are asked for with its state, in the same wait: ingest reads them
+    next for a report that moves the device, and this batch writes no fleet findings meanwhile."""
+
+    def __init__(self, conn):
+        super().__init__(conn)
+        self._findings = None  # (device_id, its fleet findings' cursor) sent with the device's state
 
     def is_stored(self, report_id: str) -> bool:
         self.conn.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", (_REPORT, report_id))
@@ -219,4 +230,11 @@ class _LockingBatch(reports.ReportBatch):
 
     def device_state(self, device_id: str):
         self.conn.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", (_DEVICE, device_id))
+        self._findings = device_id, self.conn.execute(reports.FLEET_FINDINGS, (device_id,))
         return super().device_state(device_id)
+
+    def fleet_findings(self, device_id: str) -> list[dict]:
+        sent, self._findings = self._findings, None
+        if sent is not None and sent[0] == device_id:
+            return reports.fleet_findings_of(sent[1])
+        return super().fleet_findings(device_id)

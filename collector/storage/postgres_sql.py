@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from contextlib import contextmanager
 
 _TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|::|\?|:([A-Za-z_]\w*)|%|\bCROSS JOIN\b"""
                     r"""|\b(min|max|json_each)\s*\(""", re.IGNORECASE)
@@ -70,11 +71,25 @@ class PgConnection:
 
     def __init__(self, conn):
         self.raw = conn
+        self._pipeline = None
 
     def execute(self, sql: str, params=None):
         if sql == "BEGIN IMMEDIATE":  # SQLite's write lock up front; PostgreSQL locks rows as it writes
             sql = "BEGIN"
-        return self.raw.execute(translate(sql), _params(params))
+        cursor = self.raw.execute(translate(sql), _params(params))
+        return _PipelinedCursor(cursor, self._pipeline) if self._pipeline else cursor
+
+    @contextmanager
+    def pipeline(self):
+        """psycopg's pipeline mode: statements are sent without waiting for their results, which
+        come back when a result is read (a fetch, a `rowcount`) or the block ends; a failed
+        statement raises there, and the statements after it in the block are not run."""
+        with self.raw.pipeline() as pipeline:
+            self._pipeline = pipeline
+            try:
+                yield self
+            finally:
+                self._pipeline = None
 
     @property
     def in_transaction(self) -> bool:
@@ -85,12 +100,32 @@ class PgConnection:
     def executemany(self, sql: str, rows):
         rows = [_params(row) for row in rows]
         cursor = self.raw.cursor()
-        if rows:  # psycopg pipelines the statements: one round trip for the batch
+        if rows:  # psycopg pipelines the statements: one round trip for them, none inside `pipeline()`
             cursor.executemany(translate(sql), rows)
         return cursor
 
     def close(self) -> None:
         self.raw.close()
+
+
+class _PipelinedCursor:
+    """A cursor of a pipelined statement: its `rowcount` waits for the results sent so far (one
+    round trip for all of them); fetching and iterating wait in psycopg itself."""
+
+    def __init__(self, cursor, pipeline):
+        self._cursor, self._pipeline = cursor, pipeline
+
+    @property
+    def rowcount(self) -> int:
+        if self._cursor.rowcount < 0:
+            self._pipeline.sync()
+        return self._cursor.rowcount
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+    def __iter__(self):
+        return iter(self._cursor)
 
 
 def _params(params):

@@ -20,6 +20,13 @@ from farmwatch.common import delta
 from farmwatch.v1 import report_pb2
 
 
+FLEET_FINDINGS = "SELECT rule, severity, summary, evidence FROM fleet_findings WHERE device_id = ?"
+
+
+def fleet_findings_of(cursor) -> list[dict]:
+    return [{"rule": r, "severity": s, "summary": m, "evidence": e} for r, s, m, e in cursor]
+
+
 class ReportBatch:
     """The reads and writes of one ingest transaction (see the module docstring)."""
 
@@ -39,9 +46,7 @@ class ReportBatch:
         return DeviceState(*row) if row is not None else None
 
     def fleet_findings(self, device_id: str) -> list[dict]:
-        cursor = self.conn.execute(
-            "SELECT rule, severity, summary, evidence FROM fleet_findings WHERE device_id = ?", (device_id,))
-        return [{"rule": r, "severity": s, "summary": m, "evidence": e} for r, s, m, e in cursor]
+        return fleet_findings_of(self.conn.execute(FLEET_FINDINGS, (device_id,)))
 
     def write(self, item, decision: Decision, device: DeviceState | None) -> None:
         """Store one new report (`item`: ingest's Incoming) as `decision` says."""
