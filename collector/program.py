@@ -1,15 +1,15 @@
 """`farmwatch-collector`'s entry point: one line saying what to install when the collector's extra is missing.
 
-`pip install farmwatch` brings the agent's needs only; the collector's storage and health-check libraries
-are the `collector` extra (pyproject.toml). Without them every command, even `--help`, would end in an
-import traceback.
+`pip install farmwatch` brings the agent's needs only; the collector's storage (SQLite and PostgreSQL)
+and health-check libraries are the `collector` extra (pyproject.toml). Without them every command,
+even `--help`, would end in an import traceback.
 """
 from __future__ import annotations
 
 import sys
 
 # The `collector` extra in pyproject.toml: import name -> distribution name.
-EXTRA_MODULES = {"sqlite_utils": "sqlite-utils", "grpc_health": "grpcio-health-checking"}
+EXTRA_MODULES = {"sqlite_utils": "sqlite-utils", "grpc_health": "grpcio-health-checking", "psycopg": "psycopg"}
 INSTALL_HINT = "pip install 'farmwatch[collector]'"
 
 
