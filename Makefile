@@ -10,6 +10,7 @@ help:
 	@echo "make demo   run a collector and an enrolled agent on this machine, show what was flagged"
 	@echo "            (DEMO_ARGS=\"--keep DIR\" keeps its folder to explore)"
 	@echo "make test   lint, then run the whole test suite (PYTEST_ARGS=\"tests/test_x.py -k name\" for part of it)"
+	@echo "make postgresql install Debian's PostgreSQL server for the tests on that engine (make test does)"
 	@echo "make browser install Debian's chromium and NSS tools for the console's browser tests (make test does)"
 	@echo "make lint   ruff check . with the rules in pyproject.toml [tool.ruff]"
 	@echo "make proto  regenerate farmwatch.v1 from proto/farmwatch/v1/*.proto"
