@@ -435,15 +435,23 @@ class CollectorServer:
         self.store.close()
         log.info("event=stopped")
 
-    def serve_until_signal(self) -> None:
-        serve_until_signal(self)
+    def serve_until_signal(self, stopping: threading.Event | None = None) -> None:
+        serve_until_signal(self, stopping)
 
 
-def serve_until_signal(server) -> None:
-    """`server.start()`, then `server.stop()` on SIGTERM or SIGINT (a CollectorServer, or workers.Workers)."""
+def stop_on_signal() -> threading.Event:
+    """An event SIGTERM or SIGINT sets. Made before the server is: `serve --workers N`'s workers answer
+    while their parent is still being made, and a SIGTERM then must stop it, not kill it."""
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
+    return stopping
+
+
+def serve_until_signal(server, stopping: threading.Event | None = None) -> None:
+    """`server.start()`, then `server.stop()` once `stopping` (default: SIGTERM or SIGINT) is set (a
+    CollectorServer, or workers.Workers)."""
+    stopping = stopping or stop_on_signal()
     server.start()
     stopping.wait()
     log.info("event=stopping reason=signal")

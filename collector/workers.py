@@ -118,8 +118,8 @@ class Workers:
         self._close()
         log.info("event=stopped")
 
-    def serve_until_signal(self) -> None:
-        serve_until_signal(self)
+    def serve_until_signal(self, stopping: threading.Event | None = None) -> None:
+        serve_until_signal(self, stopping)
 
     # -- the workers ----------------------------------------------------------------------------
     def _spawn(self, index: int) -> _Worker:

@@ -290,6 +290,18 @@ def test_sigterm_stops_every_worker(served):
     assert served.log.count("event=serving") == 1 and served.log.count("event=worker_serving") == WORKERS
 
 
+def test_sigterm_while_the_workers_are_still_starting_stops_cleanly(tmp_path):
+    """The first worker answers while its parent still waits for the others: a SIGTERM then must stop
+    the collector (exit 0, no worker left), not kill the parent with the signal's default action."""
+    home = tmp_path / "collector"
+    cli("farmwatch-collector", "--home", home, "pki", "init")
+    server = Collector(home, "--workers", "4")
+    server.start()  # returns once the port answers: the first worker's
+    workers = workers_of(server)
+    assert server.stop() == 0, server.log
+    assert not psutil.wait_procs(workers, timeout=30)[1]
+
+
 # -- kill -9 ----------------------------------------------------------------------------------------
 
 AGENTS, REPORTS_EACH = 20, 6

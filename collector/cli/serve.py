@@ -13,7 +13,7 @@ LOCK_NAME = "serve.lock"
 
 def cmd_serve(args, config):
     from farmwatch.collector import workers
-    from farmwatch.collector.server import CollectorServer
+    from farmwatch.collector.server import CollectorServer, stop_on_signal
 
     count = args.workers or config.worker_processes or workers.default_count()
     workers.check_count(count)
@@ -25,13 +25,14 @@ def cmd_serve(args, config):
                            "stop it first (it may be the service: systemctl stop farmwatch-collector), or pass "
                            "another --home") from None
     with held:
+        stopping = stop_on_signal()
         if count == 1:
             with workers.core_log_kept_back():
                 server = CollectorServer(config)
         else:
             level = logging.getLogger().getEffectiveLevel()
             server = workers.Workers(config, count, functools.partial(setup_logging, config.log_format, level))
-        server.serve_until_signal()
+        server.serve_until_signal(stopping)
 
 
 def register(commands: Commands) -> None:
