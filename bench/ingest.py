@@ -125,8 +125,8 @@ def measure(address: str, pids: list[int], agents, seconds: float, base, mode: s
 
 
 def one_run(workdir: Path, agents_count: int, seconds: float, base, mode: str, workers: int,
-            serve_args: list[str]) -> dict:
-    home = init_home(workdir / "collector")
+            serve_args: list[str], settings: dict) -> dict:
+    home = init_home(workdir / "collector", settings)
     with CollectorProcess(home, workers=workers, serve_args=serve_args) as server:
         agents = enroll_agents(server.address, server.ca_pem, create_token(home, agents_count), agents_count)
         collector = measure(server.address, [server.pid], agents, seconds, base, mode)
@@ -223,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--processes", type=int, default=400, help="processes per report (default 400)")
     parser.add_argument("--workers", type=int, default=default_count(),
                         help="serve --workers N, and as many echo processes (default: one per core)")
+    parser.add_argument("--threads", type=int, help="RPC threads per serving process (the `workers` setting; "
+                        "default: the collector's)")
     parser.add_argument("--database", metavar="URL", help="handed to `serve --database URL`")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--echo-server", nargs=2, metavar=("HOME", "PORT"), help=argparse.SUPPRESS)
@@ -235,6 +237,7 @@ def main(argv=None) -> int:
         serve_echo(Path(args.echo_server[0]), int(args.echo_server[1]))
         return 0
     serve_args = ["--database", args.database] if args.database else []
+    settings = {"workers": args.threads} if args.threads else {}
     base = base_report(args.processes)
     modes = ("full", "delta") if args.mode == "both" else (args.mode,)  # full first: deltas' CPU is derived from it
     by_mode, full_cpu_us, runs_by_mode = {}, None, {}
@@ -242,7 +245,8 @@ def main(argv=None) -> int:
         runs = []
         for index in range(args.runs):
             with tempfile.TemporaryDirectory(prefix=f"farmwatch-ingest-{mode}-{index}-") as tmp:
-                runs.append(one_run(Path(tmp), args.agents, args.seconds, base, mode, args.workers, serve_args))
+                runs.append(one_run(Path(tmp), args.agents, args.seconds, base, mode, args.workers, serve_args,
+                                    settings))
         figures = summarise(runs, full_cpu_us)
         with tempfile.TemporaryDirectory(prefix="farmwatch-ingest-day-") as tmp:
             figures["storage_bytes_per_report"] = storage_per_day(Path(tmp), base, mode)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 
 # The `collector` extra in pyproject.toml: import name -> distribution name.
-EXTRA_MODULES = {"sqlite_utils": "sqlite-utils", "grpc_health": "grpcio-health-checking", "psycopg": "psycopg"}
+EXTRA_MODULES = {"sqlite_utils": "sqlite-utils", "grpc_health": "grpcio-health-checking", "psycopg": "psycopg",
+                 "zstandard": "zstandard"}
 INSTALL_HINT = "pip install 'farmwatch[collector]'"
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from contextlib import contextmanager
+import zlib
+from contextlib import closing, contextmanager
 
 import pytest
 
 from conftest import RunningCollector
 from delta_laptop import Laptop, Link
 from farmwatch.agent.spool import Spool
+from farmwatch.collector.storage import blobs
 from farmwatch.collector.storage.schema import SCHEMA_VERSION
 from test_delta import assert_converged
 
@@ -100,3 +102,20 @@ def test_a_restarted_collector_takes_the_next_delta_from_its_database(collector,
         laptop.report("install", "usb")  # nothing in memory: the base is read from device_states
         assert (laptop.client.fulls, laptop.client.deltas) == (0, 2)
         assert_converged(collector_now, laptop)
+
+
+def test_bodies_an_older_collector_compressed_with_zlib_are_read(collector, laptop, tmp_path):
+    laptop.report("process", "connection")
+    backup = _backup(collector, tmp_path / "zlib.sqlite")
+    bodies = (("reports", "raw", "report_id"), ("device_states", "body", "device_id"))
+    with closing(sqlite3.connect(backup)) as db, db:  # what the previous release wrote
+        for table, column, key in bodies:
+            for name, blob in db.execute(f"SELECT {key}, {column} FROM {table}").fetchall():
+                assert blob.startswith(blobs.ZSTD_MAGIC)
+                db.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", (zlib.compress(blobs.unpack(blob)), name))
+    with restored(collector, backup, tmp_path / "restored", laptop) as collector_now:
+        laptop.report("install", "usb")  # built on the zlib state, stored in zstd
+        assert (laptop.client.fulls, laptop.client.deltas) == (0, 2)
+        assert_converged(collector_now, laptop)  # every report read back in full, from either kind of body
+        raw = [row["raw"][:4] for row in collector_now.store.rows("SELECT raw FROM reports ORDER BY rowid")]
+        assert raw[-1] == blobs.ZSTD_MAGIC and raw[0] != blobs.ZSTD_MAGIC

@@ -7,8 +7,7 @@ whatever the length of the chain of deltas stored in `reports`.
 """
 from __future__ import annotations
 
-import zlib
-
+from farmwatch.collector.storage import blobs
 from farmwatch.v1 import report_pb2
 
 
@@ -16,14 +15,14 @@ def create_schema(db) -> None:
     db["device_states"].create(
         {"device_id": str, "report_id": str, "sequence": int,
          "chain_started_at": str,  # received_at of the full report the device's chain starts at
-         "body": bytes},  # zlib(serialized full AgentReport)
+         "body": bytes},  # blobs.pack(serialized full AgentReport)
         pk="device_id", if_not_exists=True,
     )
 
 
 def save(conn, device_id: str, known) -> None:
     """`known` (collector.deltas.Known) is now the device's latest report."""
-    body = zlib.compress(known.report.SerializeToString(), 1)  # rewritten per report: speed over size
+    body = blobs.pack(known.report.SerializeToString(), blobs.STATE_LEVEL)
     conn.execute(
         "INSERT INTO device_states (device_id, report_id, sequence, chain_started_at, body) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (device_id) DO UPDATE SET report_id = excluded.report_id, sequence = excluded.sequence, "
@@ -37,4 +36,4 @@ def load(conn, device_id: str) -> tuple[str, int, str, report_pb2.AgentReport] |
                        (device_id,)).fetchone()
     if row is None:
         return None
-    return row[0], row[1], row[2], report_pb2.AgentReport.FromString(zlib.decompress(row[3]))
+    return row[0], row[1], row[2], report_pb2.AgentReport.FromString(blobs.unpack(row[3]))

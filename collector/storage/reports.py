@@ -7,12 +7,11 @@ findings, decides (replay rule, combined verdict, location rows), and hands the 
 from __future__ import annotations
 
 import json
-import zlib
 from datetime import datetime, timedelta, timezone
 
 from google.protobuf import json_format
 
-from farmwatch.collector.storage import device_states, inventory
+from farmwatch.collector.storage import blobs, device_states, inventory
 from farmwatch.collector.storage.fleet import record_locations, record_scans
 from farmwatch.collector.storage.types import Decision, DeviceState
 from farmwatch.common.clock import now_rfc3339
@@ -105,7 +104,7 @@ def _insert_report(conn, item, replay: bool) -> None:
             report.network.default_gateway.mac or None, report.network.wifi.bssid or None,
             report.host.timezone or None, len(raw), verdict.get("verdict"), verdict.get("score"),
             int(replay), clock_skew_seconds(item), item.delta.delta.base_report_id if item.delta else None,
-            zlib.compress(raw, 6),
+            blobs.pack(raw, blobs.RAW_LEVEL),
         ),
     )
 
@@ -295,7 +294,7 @@ def envelope(conn, report_id: str) -> dict | None:
 
 def decode_raw(blob: bytes) -> report_pb2.AgentReport:
     report = report_pb2.AgentReport()
-    report.ParseFromString(zlib.decompress(blob))
+    report.ParseFromString(blobs.unpack(blob))
     return report
 
 
