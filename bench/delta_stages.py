@@ -5,7 +5,8 @@
 `--devices` simulated laptops (`benchlib.reports.LaptopReports`: a laptop's churn between scans)
 each send a full report, then `--reports` delta reports, through the collector's own path on a
 real SQLite file: `ingest.prepare` (validate, rebuild on the device's state), the incremental
-classifier, and `Store.ingest` (the writer's transaction), `--batch` reports a transaction.
+classifier, `ingest.pack` (the rows and compressed bodies, made before the write) and
+`Store.ingest` (the writer's transaction, its turn), `--batch` reports a transaction.
 Prints CPU µs per delta (time.process_time) per stage; `--profile` writes a cProfile of the
 delta reports' whole path for `python -m pstats`.
 """
@@ -24,7 +25,7 @@ from benchlib.stats import table
 from farmwatch.collector import ingest
 
 
-STAGES = ("validate + rebuild", "classify", "store")
+STAGES = ("validate + rebuild", "classify", "pack", "store (write turn)")
 
 
 def _timed(totals: dict, stage: str, call, *args, **kwargs):
@@ -48,6 +49,7 @@ def _one_batch(laptops, store, classify, totals: dict, profiler) -> int:
             profiler.enable()
         item = _timed(totals, "validate + rebuild", ingest.prepare, message, peer_ip="10.0.0.1", states=store.states)
         item.verdict = _timed(totals, "classify", classify, item.report, ingest.classify_hints(item.known))
+        _timed(totals, "pack", ingest.pack, item, store.wifi)
         if profiler:
             profiler.disable()
         if item.send_full:
@@ -55,7 +57,7 @@ def _one_batch(laptops, store, classify, totals: dict, profiler) -> int:
         batch.append((laptop, item))
     if profiler:
         profiler.enable()
-    stored = _timed(totals, "store", store.ingest, [item for _, item in batch])
+    stored = _timed(totals, "store (write turn)", store.ingest, [item for _, item in batch])
     if profiler:
         profiler.disable()
     for (laptop, _), taken in zip(batch, stored):

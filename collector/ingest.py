@@ -31,7 +31,7 @@ from farmwatch.collector.fleet.locations import location_rows
 from farmwatch.collector.fleet.neighbourhood import WifiHasher, take_nearby
 from farmwatch.collector.fleet.verdict import combine
 from farmwatch.collector.ordering import order_of
-from farmwatch.collector.storage import Decision, Storage, StoreFull, Unavailable, open_storage
+from farmwatch.collector.storage import Decision, Storage, StoredForm, StoreFull, Unavailable, open_storage, stored_form
 from farmwatch.common.clock import now_rfc3339
 from farmwatch.common.device_id import valid_device_id
 from farmwatch.common.names import AGENT_PROGRAM
@@ -158,6 +158,9 @@ class Incoming:
     delta: report_pb2.AgentReport | None = None  # a delta report as received; `report` is then its full one
     known: Known | None = None  # `report` as the device's state, once the write moved the device
     send_full: int = 0  # a FullReportReason: nothing is stored, the agent sends the report in full
+    stored: StoredForm | None = None  # what is written of it, made by `pack`
+    locations: list[tuple] = field(default_factory=list)  # its device_locations and device_scans rows
+    scans: list[tuple] = field(default_factory=list)
     replay: bool = field(default=False, init=False)
     moved: bool = field(default=False, init=False)
 
@@ -196,6 +199,22 @@ def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | N
     return Incoming(report=known.report, received_at=received_at, peer_ip=peer_ip, cert_serial=cert_serial,
                     verdict=classify(known.report, classify_hints(known)) if classify else None,
                     delta=report, known=known)
+
+
+def pack(item: Incoming, wifi: WifiHasher | None) -> None:
+    """Work out what storing `item` needs and no transaction does: its location and access-point
+    rows (the report keeps no neighbour afterwards), and its `stored_form`. Done before the write
+    transaction, whose turn is taken one at a time by every serving process, so that turn holds
+    only SQL. Nothing to do for a report that will not be stored (`send_full`) or one packed already."""
+    if item.stored is not None or item.send_full:
+        return
+    report = item.report
+    item.locations = location_rows(report.device_id, item.received_at, item.peer_ip,
+                                   report.network.default_gateway.mac, report.network.wifi.bssid)
+    item.scans = take_nearby(report, item.received_at, item.peer_ip, wifi)  # stored reports keep no neighbour
+    if item.delta is not None and item.delta.network.wifi_nearby:  # nor does a delta, stored as received
+        del item.delta.network.wifi_nearby[:]
+    item.stored = stored_form(item)
 
 
 def classify_hints(known: Known) -> dict:
@@ -303,12 +322,8 @@ def _store_one(tx, item: Incoming, wifi: WifiHasher | None) -> bool:
     order = order_of(report, item.received_at, item.cert_serial, device)
     item.replay, item.moved = order.replay, order.moves_device
     combined = _combined(item.verdict, lambda: tx.fleet_findings(report.device_id)) if order.moves_device else None
-    locations = location_rows(report.device_id, item.received_at, item.peer_ip,
-                              report.network.default_gateway.mac, report.network.wifi.bssid)
-    scans = take_nearby(report, item.received_at, item.peer_ip, wifi)  # stored raw reports keep no neighbour
-    if item.delta is not None and item.delta.network.wifi_nearby:  # nor does a delta, stored as received
-        del item.delta.network.wifi_nearby[:]
-    tx.write(item, Decision(item.replay, order.moves_device, combined, locations, scans), device)
+    pack(item, wifi)  # unless the caller did, before the writer's turn
+    tx.write(item, item.stored, Decision(item.replay, order.moves_device, combined, item.locations, item.scans), device)
     return True
 
 

@@ -258,8 +258,10 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
     def _store(self, request, identity: pki.Identity, context):
         """(IngestResult, None) once the report is stored, or (None, (code, details)) to answer."""
         try:
-            item = ingest.prepare(request, peer_ip=self.auth.client_ip(context),
-                                  cert_serial=identity.serial, classify=self.classify, states=self.queue.store.states)
+            store = self.queue.store
+            item = ingest.prepare(request, peer_ip=self.auth.client_ip(context), cert_serial=identity.serial,
+                                  classify=self.classify, states=store.states)
+            ingest.pack(item, store.wifi)  # here, in parallel, not in the writer's turn
             return self.queue.submit(item).result(), None
         except ingest.InvalidReport as exc:
             log.warning("event=report_refused reason=invalid device_id=%s error=%r", identity.subject, str(exc))

@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import ContextManager, Iterator, Protocol
 
 from farmwatch.collector.storage.analyst_worker import SqlError
-from farmwatch.collector.storage.types import (Decision, DeviceState, ExportBusy, StoreFull, Unavailable,
-                                               WriteFailed)
+from farmwatch.collector.storage.reports import stored_form  # noqa: F401  (for ingest: made before the write turn)
+from farmwatch.collector.storage.types import (Decision, DeviceState, ExportBusy, StoredForm, StoreFull,  # noqa: F401
+                                               Unavailable, WriteFailed)
 
 
 class Storage(Protocol):

@@ -20,9 +20,13 @@ def create_schema(db) -> None:
     )
 
 
-def save(conn, device_id: str, known) -> None:
-    """`known` (collector.deltas.Known) is now the device's latest report."""
-    body = blobs.pack(known.report.SerializeToString(), blobs.STATE_LEVEL)
+def body_of(known) -> bytes:
+    """The stored form of `known` (collector.deltas.Known): its full report, compressed."""
+    return blobs.pack(known.report.SerializeToString(), blobs.STATE_LEVEL)
+
+
+def save(conn, device_id: str, known, body: bytes) -> None:
+    """`known`, whose `body_of` is `body`, is now the device's latest report."""
     conn.execute(
         "INSERT INTO device_states (device_id, report_id, sequence, chain_started_at, body) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (device_id) DO UPDATE SET report_id = excluded.report_id, sequence = excluded.sequence, "

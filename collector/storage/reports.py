@@ -6,6 +6,7 @@ findings, decides (replay rule, combined verdict, location rows), and hands the 
 """
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -13,7 +14,7 @@ from google.protobuf import json_format
 
 from farmwatch.collector.storage import blobs, device_states, inventory
 from farmwatch.collector.storage.fleet import record_locations, record_scans
-from farmwatch.collector.storage.types import Decision, DeviceState
+from farmwatch.collector.storage.types import Decision, DeviceState, StoredForm
 from farmwatch.common.clock import now_rfc3339
 from farmwatch.common import delta
 from farmwatch.v1 import report_pb2
@@ -47,17 +48,16 @@ class ReportBatch:
     def fleet_findings(self, device_id: str) -> list[dict]:
         return fleet_findings_of(self.conn.execute(FLEET_FINDINGS, (device_id,)))
 
-    def write(self, item, decision: Decision, device: DeviceState | None) -> None:
-        """Store one new report (`item`: ingest's Incoming) as `decision` says."""
+    def write(self, item, form: StoredForm, decision: Decision, device: DeviceState | None) -> None:
+        """Store one new report (`item`: ingest's Incoming, `form`: its `stored_form`) as `decision` says."""
         report = item.report
-        _insert_report(self.conn, item, decision.replay)
+        _insert_report(self.conn, item, form, decision.replay)
         record_locations(self.conn, decision.locations)
         record_scans(self.conn, decision.scans)
-        if item.verdict is not None:
-            _insert_findings(self.conn, report.report_id, report.device_id, item.verdict)
+        _insert_findings(self.conn, report.report_id, report.device_id, form.findings)
         if decision.moves_device:
             _update_device(self.conn, item, device, decision.combined)
-            device_states.save(self.conn, report.device_id, item.known)
+            device_states.save(self.conn, report.device_id, item.known, form.state)
         else:  # an older report arriving late still counts, and may be the first ever seen
             self.conn.execute("UPDATE devices SET reports = reports + 1, first_seen = min(first_seen, ?) "
                               "WHERE device_id = ?", (item.received_at, report.device_id))
@@ -65,7 +65,7 @@ class ReportBatch:
     # -- reclassification: a stored report's verdict replaced -----------------------------
     def replace_findings(self, report_id: str, device_id: str, verdict: dict) -> None:
         self.conn.execute("DELETE FROM findings WHERE report_id = ?", (report_id,))
-        _insert_findings(self.conn, report_id, device_id, verdict)
+        _insert_findings(self.conn, report_id, device_id, findings_rows(verdict))
         self.conn.execute("UPDATE reports SET verdict = ?, score = ? WHERE report_id = ?",
                           (verdict["verdict"], verdict["score"], report_id))
 
@@ -87,11 +87,26 @@ class ReportBatch:
                 (device_id, now_rfc3339(), report_id, old_verdict, combined.verdict, combined.score))
 
 
-def _insert_report(conn, item, replay: bool) -> None:
-    """The report as received (fields this collector does not know dropped): a delta report stays a
-    delta, read back in full through its chain (`report_chain`)."""
+def stored_form(item) -> StoredForm:
+    """What `ReportBatch.write` stores of `item` (ingest's Incoming) that needs no transaction.
+
+    The raw report is the report as received (fields this collector does not know dropped): a
+    delta report stays a delta, read back in full through its chain (`report_chain`). A full
+    report is its own state, so its raw body serves as the state's too; a delta sent again after its
+    ack was lost has no state (`known`), being stored already."""
+    raw = (item.delta or item.report).SerializeToString()
+    packed = blobs.pack(raw, blobs.RAW_LEVEL)
+    state = packed if item.delta is None else item.known and device_states.body_of(item.known)
+    return StoredForm(packed, len(raw), findings_rows(item.verdict or {}), state)
+
+
+def findings_rows(verdict: dict) -> list[tuple]:
+    return [(f["rule"], f["severity"], f["summary"], json.dumps(f.get("evidence", {}), ensure_ascii=False, default=str),
+             int(bool(f.get("evidence", {}).get("allowed")))) for f in verdict.get("findings", [])]
+
+
+def _insert_report(conn, item, form: StoredForm, replay: bool) -> None:
     report = item.report
-    raw = (item.delta or report).SerializeToString()
     verdict = item.verdict or {}
     conn.execute(
         "INSERT INTO reports (report_id, device_id, sequence, collected_at, received_at, peer_ip, "
@@ -102,24 +117,16 @@ def _insert_report(conn, item, replay: bool) -> None:
             report.collected_at.ToJsonString() if report.HasField("collected_at") else None,
             item.received_at, item.peer_ip, item.cert_serial,
             report.network.default_gateway.mac or None, report.network.wifi.bssid or None,
-            report.host.timezone or None, len(raw), verdict.get("verdict"), verdict.get("score"),
-            int(replay), clock_skew_seconds(item), item.delta.delta.base_report_id if item.delta else None,
-            blobs.pack(raw, blobs.RAW_LEVEL),
+            report.host.timezone or None, form.raw_size, verdict.get("verdict"), verdict.get("score"),
+            int(replay), clock_skew_seconds(item), item.delta.delta.base_report_id if item.delta else None, form.raw,
         ),
     )
 
 
-def _insert_findings(conn, report_id: str, device_id: str, verdict: dict) -> None:
-    conn.executemany(
-        "INSERT INTO findings (report_id, device_id, rule, severity, summary, evidence, allowed) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            (report_id, device_id, f["rule"], f["severity"], f["summary"],
-             json.dumps(f.get("evidence", {}), ensure_ascii=False, default=str),
-             int(bool(f.get("evidence", {}).get("allowed"))))
-            for f in verdict.get("findings", [])
-        ],
-    )
+def _insert_findings(conn, report_id: str, device_id: str, rows: list[tuple]) -> None:
+    if rows:
+        conn.executemany("INSERT INTO findings (report_id, device_id, rule, severity, summary, evidence, allowed) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)", [(report_id, device_id, *row) for row in rows])
 
 
 def _update_device(conn, item, device: DeviceState | None, combined) -> None:
@@ -145,18 +152,7 @@ def _update_device(conn, item, device: DeviceState | None, combined) -> None:
         "verdict": combined and combined.verdict,
         "score": combined and combined.score, "verdict_source": combined and combined.source,
     }
-    kept = ("verdict", "score", "own_verdict", "own_score", "verdict_source", "input_languages")
-    updates = ", ".join(
-        f"{c} = coalesce(excluded.{c}, devices.{c})" if c in kept else f"{c} = excluded.{c}"
-        for c in values if c != "device_id"
-    )
-    conn.execute(
-        f"INSERT INTO devices ({', '.join(values)}, first_seen, reports) "
-        f"VALUES ({', '.join('?' * len(values))}, ?, 1) "
-        f"ON CONFLICT(device_id) DO UPDATE SET {updates}, reports = devices.reports + 1, "
-        f"first_seen = min(devices.first_seen, excluded.first_seen)",
-        (*values.values(), item.received_at),
-    )
+    conn.execute(_upsert_device(tuple(values)), (*values.values(), item.received_at))
     if combined and combined.verdict != old_verdict:
         conn.execute(
             "INSERT INTO verdict_changes (device_id, changed_at, report_id, old_verdict, new_verdict, score) "
@@ -164,6 +160,17 @@ def _update_device(conn, item, device: DeviceState | None, combined) -> None:
             (report.device_id, item.received_at, report.report_id, old_verdict,
              combined.verdict, combined.score),
         )
+
+
+@functools.cache
+def _upsert_device(columns: tuple[str, ...]) -> str:
+    kept = ("verdict", "score", "own_verdict", "own_score", "verdict_source", "input_languages")
+    updates = ", ".join(f"{c} = coalesce(excluded.{c}, devices.{c})" if c in kept else f"{c} = excluded.{c}"
+                        for c in columns if c != "device_id")
+    return (f"INSERT INTO devices ({', '.join(columns)}, first_seen, reports) "
+            f"VALUES ({', '.join('?' * len(columns))}, ?, 1) "
+            f"ON CONFLICT(device_id) DO UPDATE SET {updates}, reports = devices.reports + 1, "
+            f"first_seen = min(devices.first_seen, excluded.first_seen)")
 
 
 def clock_skew_seconds(item) -> float | None:

@@ -37,6 +37,17 @@ class Decision:
     scans: list[tuple] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class StoredForm:
+    """What storage writes of one report that needs no transaction to work out
+    (`reports.stored_form`): made before the writer's turn, which then holds only SQL."""
+
+    raw: bytes              # the report as received, compressed (`blobs`)
+    raw_size: int           # its serialized size
+    findings: list[tuple]   # findings rows: (rule, severity, summary, evidence JSON, allowed)
+    state: bytes | None     # the device's state after it (`device_states`), compressed
+
+
 class WriteFailed(Exception):
     """A write the caller must not go on without could not be made (e.g. an audit row)."""
 
