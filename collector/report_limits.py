@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 
+from google.protobuf.descriptor import FieldDescriptor
+
 # Items in one list, by its path in the report; every other list may hold DEFAULT_ITEMS.
 ITEMS = {
     "processes": 10_000,              # laptops: 200–800; busy build hosts a few thousand
@@ -36,15 +38,28 @@ def check(message, path: str = "") -> None:
         where = f"{path}.{field.name}" if path else field.name
         if field.is_repeated:
             _check_count(where, len(value))
-            if _is_map(field) or not _is_message(field):  # a map's keys are strings
-                for item in value:
-                    _check_scalar(where, item)
-            else:
+            if _is_map(field):
+                if field.message_type.fields_by_name["key"].type in _SIZED:
+                    _check_scalars(where, list(value))
+            elif _is_message(field):
                 for item in value:
                     check(item, where)
+            elif field.type in _SIZED:
+                _check_scalars(where, value)
         elif _is_message(field):
             check(value, where)
-        else:
+        elif field.type in _SIZED:
+            _check_scalar(where, value)
+
+
+_SIZED = (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_BYTES)
+
+
+def _check_scalars(where: str, values) -> None:
+    """`_check_scalar` of each value; the lengths are compared in C first, the values visited only to
+    name the one over its limit."""
+    if values and max(map(len, values)) > min(MAX_STRING, MAX_BYTES):
+        for value in values:
             _check_scalar(where, value)
 
 

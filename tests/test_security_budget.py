@@ -66,6 +66,27 @@ def test_a_string_longer_than_any_laptop_sends_is_refused_naming_the_field(colle
     assert collector.stored_reports() == 0
 
 
+LONG, LONGER = "x" * report_limits.MAX_STRING, "x" * (report_limits.MAX_STRING + 1)
+
+
+@pytest.mark.parametrize("fill, named", [
+    (lambda r: r.processes.add(cmdline=["ok", LONGER]), "processes.cmdline is 16385 characters"),
+    (lambda r: r.host.keyboard_layouts.extend([LONGER]), "host.keyboard_layouts is 16385 characters"),
+    (lambda r: r.displays.add(edid=bytes(report_limits.MAX_BYTES + 1)), "displays.edid is 32769 bytes"),
+    (lambda r: r.agent_stats.probe_seconds.update({LONGER: 1.0}), "agent_stats.probe_seconds is 16385 characters"),
+])
+def test_every_kind_of_field_over_its_length_is_named(fill, named):
+    """A string or bytes value over its limit, alone or in a list or a map's keys, is refused by name;
+    one at its limit is not."""
+    report = make_report("SN-SHAPES")
+    report.processes.add(cmdline=[LONG])
+    report.displays.add(edid=bytes(report_limits.MAX_BYTES))
+    report_limits.check(report)
+    fill(report)
+    with pytest.raises(report_limits.TooLarge, match=named):
+        report_limits.check(report)
+
+
 def test_real_reports_are_far_below_the_limits():
     """The limits leave a wide margin over the scenario corpus (real laptops, tests/scenarios)."""
     from conftest import SCENARIOS
