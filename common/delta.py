@@ -113,6 +113,8 @@ def _rebuild(target, added, base_digests: list[bytes], removed: list[bytes], nam
     """Make `target` (a copy of the base's section) base − removed + `added`; returns its digests
     and puts the removed items in `removed_items[name]`. A removed digest takes the first base item of that
     digest not yet taken (a multiset)."""
+    if not removed and not added:  # most sections of most deltas: the base's digests, shared (never changed in place)
+        return base_digests
     kept = list(base_digests)
     gone = []
     for digest in removed:

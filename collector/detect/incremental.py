@@ -22,6 +22,7 @@ from its previous report's. The verdict equals `classify(report, ...)` on the sa
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -47,8 +48,9 @@ class _DeviceState:
     group: str | None
     memo: ItemMemo                         # this report's item views by serialized item
     inputs: tuple                          # the view's VIEW_INPUTS fields, in that order
-    sighted: dict[int, tuple]              # id() of process and application views with sightings -> those;
-                                           # `inputs` keeps the views alive, so no other object takes their id
+    sighted: tuple                         # processes, applications: (id() of views with sightings -> those,
+                                           # those in order); `inputs` keeps the views alive, so no other object
+                                           # takes their id
     sightings: list[Sighting]
     sockets: tuple                         # socket_processes(view)
     findings: dict[str, list[Finding]]     # rule id -> its findings, in RULES order
@@ -131,25 +133,33 @@ def _unchanged(previous: ItemMemo, keys: dict[str, list[bytes]]) -> dict[str, tu
 
 
 def _sightings(view: ReportView, catalogue: Catalogue, previous: _DeviceState | None):
-    """(id -> sightings of the view's processes and applications with some, the sightings in report
-    order as `find_sightings` gives them). Only items that were not in the
-    previous report, the very objects, are matched (same catalogue: `previous` matched it; same OS:
-    the matches depend on it); the rest is set arithmetic on ids, so a report of 400 unchanged
-    processes costs no loop over them in Python."""
-    items = (*view.processes, *view.applications)
-    ids = list(map(id, items))
+    """(per kind, processes then applications: (id -> sightings of its views with some, those
+    sightings in report order), all the sightings in report order as `find_sightings` gives them).
+
+    Only items that were not in the previous report, the very objects, are matched (same catalogue:
+    `previous` matched it; same OS: the matches depend on it); the rest is set arithmetic on ids, so
+    a report of 400 unchanged processes costs no loop over them in Python, and a kind whose views
+    are the previous report's very tuple (its section unchanged) costs nothing."""
     reuse = previous is not None and previous.inputs[OS] == view.os
-    known = frozenset(map(id, (*previous.inputs[PROCESSES], *previous.inputs[APPLICATIONS]))) if reuse else ()
-    sighted = previous.sighted if reuse else {}
+    sighted = []
+    for kind, (items, find) in enumerate(((view.processes, process_sightings),
+                                          (view.applications, application_sightings))):
+        before = previous.inputs[(PROCESSES, APPLICATIONS)[kind]] if reuse else ()
+        if reuse and items is before:
+            sighted.append(previous.sighted[kind])
+        else:
+            found_before = previous.sighted[kind][0] if reuse else {}
+            sighted.append(_sighted(items, before, found_before, functools.partial(find, catalogue, view.os)))
+    return tuple(sighted), [s for _, in_order in sighted for s in in_order]
+
+
+def _sighted(items: tuple, before: tuple, found_before: dict[int, tuple], find) -> tuple[dict, list]:
+    ids = list(map(id, items))
     present = frozenset(ids)
-    kept = {i: found for i, found in sighted.items() if i in present}
-    new = present.difference(known)
+    kept = {i: found for i, found in found_before.items() if i in present}
     position = dict(zip(ids, range(len(ids))))
-    processes = len(view.processes)
-    for i in new:
-        at = position[i]
-        found = (process_sightings(catalogue, view.os, items[at]) if at < processes
-                 else application_sightings(catalogue, view.os, items[at]))
+    for i in present.difference(map(id, before)):
+        found = find(items[position[i]])
         if found:
             kept[i] = tuple(found)
     return kept, [s for i in sorted(kept, key=position.__getitem__) for s in kept[i]]

@@ -320,10 +320,12 @@ class ReportView:
 
     @functools.cached_property
     def _processes_by_name(self) -> dict[str, ProcessView]:
-        found: dict[str, ProcessView] = {}
-        for process in self.processes:
-            found.setdefault(normalise_name(process.name), process)
-        return found
+        """Normalised name -> the first process of that name (built backwards: the first one is written last)."""
+        backwards = self.processes[::-1]
+        return dict(zip(map(normalise_name, map(_NAME, backwards)), backwards))
+
+
+_NAME = operator.attrgetter("name")
 
 
 def _process(raw: Part) -> ProcessView:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import fnmatch
 import functools
 import ipaddress
+import itertools
+import operator
 import re
 from typing import Iterator
 
@@ -216,14 +218,23 @@ def remote_desktop_session(ctx: Context) -> Iterator[Hit]:
 
 
 def _forwarding_reasons(ctx: Context) -> list[dict]:
-    reasons = []
-    for iface in ctx.view.interfaces:
-        name = str(iface.get("name", ""))
-        for known in ctx.catalogue.forwarding_interfaces:
-            if fnmatch.fnmatchcase(name.casefold(), known["pattern"].casefold()):
-                reasons.append({"interface": name, "reason": known["reason"], "source": known["source"]})
+    names = tuple(str(iface.get("name", "")) for iface in ctx.view.interfaces)
+    patterns = tuple((known["pattern"].casefold(), known["reason"], known["source"])
+                     for known in ctx.catalogue.forwarding_interfaces)
+    return [{"interface": name, "reason": reason, "source": source}
+            for name, reason, source in _forwarding_matches(names, patterns)]
+
+
+@functools.lru_cache(maxsize=4096)  # a laptop's interfaces are the same report after report
+def _forwarding_matches(names: tuple[str, ...], patterns: tuple[tuple[str, str, str], ...]) -> tuple:
+    """(interface, reason, source) of each interface a benign forwarding pattern explains (the first that does)."""
+    found = []
+    for name in names:
+        for pattern, reason, source in patterns:
+            if fnmatch.fnmatchcase(name.casefold(), pattern):
+                found.append((name, reason, source))
                 break
-    return reasons
+    return tuple(found)
 
 
 @rule("ip-forwarding", "medium", "IP forwarding is on{explained}", reads={"ip_forwarding", "interfaces"})
@@ -308,6 +319,9 @@ def _is_ssh_client(proc: ProcessView) -> bool:
     return _ssh_client_named(proc.name, proc.exe)
 
 
+_NAME, _EXE = operator.attrgetter("name"), operator.attrgetter("exe")
+
+
 @functools.lru_cache(maxsize=65536)  # asked of every process of every report
 def _ssh_client_named(name: str, exe: str) -> bool:
     return not _SSH_CLIENTS.isdisjoint(process_names_normalised(name, exe))
@@ -321,7 +335,8 @@ def ssh_reverse_tunnel(ctx: Context) -> Iterator[Hit]:
     as tunnels for their port forwarding). A plain ssh login does not match; developers use
     `-R` rarely, so medium. High when a remote-desktop port is what gets published."""
     desktop_ports = {str(p) for p in ctx.catalogue.listen_ports}
-    for proc in [p for p in ctx.view.processes if _ssh_client_named(p.name, p.exe)]:
+    processes = ctx.view.processes  # 400 of them a report: chosen in C, not in a Python loop
+    for proc in itertools.compress(processes, map(_ssh_client_named, map(_NAME, processes), map(_EXE, processes))):
         forwards = _remote_forwards(proc.cmdline)
         if not forwards:
             continue
