@@ -1,6 +1,6 @@
 """Server CPU of a delta report, in process, by stage: where a delta's time goes.
 
-    python bench/delta_stages.py [--devices 32] [--reports 20] [--batch 1] [--profile out.pstats] [--json]
+    python bench/delta_stages.py [--devices 32] [--reports 20] [--batch 1] [--full] [--profile out.pstats] [--json]
 
 `--devices` simulated laptops (`benchlib.reports.LaptopReports`: a laptop's churn between scans)
 each send a full report, then `--reports` delta reports, through the collector's own path on a
@@ -8,7 +8,8 @@ real SQLite file: `ingest.prepare` (validate, rebuild on the device's state), th
 classifier, `ingest.pack` (the rows and compressed bodies, made before the write) and
 `Store.ingest` (the writer's transaction, its turn), `--batch` reports a transaction.
 Prints CPU µs per delta (time.process_time) per stage; `--profile` writes a cProfile of the
-delta reports' whole path for `python -m pstats`.
+delta reports' whole path for `python -m pstats`. `--full`: the same churn sent as full reports
+(an old agent, or deltas turned off), measured the same way, for comparison.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def _one_batch(laptops, store, classify, totals: dict, profiler) -> int:
     batch = []
     for laptop in laptops:
         message = laptop.message()
-        if laptop.sent_full:
+        if laptop.sent_full and not laptop.full_only:
             item = ingest.prepare(message, peer_ip="10.0.0.1", classify=classify, states=store.states)
             laptop.acked(store.ingest([item])[0])
             continue
@@ -65,12 +66,12 @@ def _one_batch(laptops, store, classify, totals: dict, profiler) -> int:
     return len(batch)
 
 
-def run(devices: int, reports: int, batch: int, profile: str | None) -> dict:
+def run(devices: int, reports: int, batch: int, profile: str | None, full: bool = False) -> dict:
     base = base_report()
     with tempfile.TemporaryDirectory() as tmp:
         store = ingest.Store(Path(tmp) / "collector.db")
         classify = ingest.classifier()
-        laptops = [LaptopReports(base, f"BENCH{index:07d}", index) for index in range(devices)]
+        laptops = [LaptopReports(base, f"BENCH{index:07d}", index, full_only=full) for index in range(devices)]
         for laptop in laptops:  # first contact: full reports, not measured
             item = ingest.prepare(laptop.message(), peer_ip="10.0.0.1", classify=classify, states=store.states)
             laptop.acked(store.ingest([item])[0])
@@ -85,7 +86,7 @@ def run(devices: int, reports: int, batch: int, profile: str | None) -> dict:
             profiler.dump_stats(profile)
     per = {stage: seconds * 1e6 / deltas for stage, seconds in totals.items()}
     per["total"] = sum(per.values())
-    return {"deltas": deltas, "cpu_us_per_delta": per}
+    return {"kind": "full" if full else "delta", "reports": deltas, "cpu_us_per_report": per}
 
 
 def main(argv=None) -> int:
@@ -94,17 +95,18 @@ def main(argv=None) -> int:
     parser.add_argument("--reports", type=int, default=20, help="delta reports per device")
     parser.add_argument("--batch", type=int, default=1,
                         help="reports a transaction (the writer's group commit: 1 at low load, more under load)")
+    parser.add_argument("--full", action="store_true", help="every report in full: the same churn without deltas")
     parser.add_argument("--profile", help="write a cProfile of the deltas' path to this file")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = run(args.devices, args.reports, args.batch, args.profile)
+    result = run(args.devices, args.reports, args.batch, args.profile, args.full)
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()
     else:
-        print(table(["stage", "CPU µs per delta"],
-                    [[stage, f"{us:,.0f}"] for stage, us in result["cpu_us_per_delta"].items()]))
-        print(f"{result['deltas']} delta reports")
+        print(table(["stage", f"CPU µs per {result['kind']} report"],
+                    [[stage, f"{us:,.0f}"] for stage, us in result["cpu_us_per_report"].items()]))
+        print(f"{result['reports']} {result['kind']} reports measured")
     return 0
 
 

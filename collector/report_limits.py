@@ -11,6 +11,7 @@ met a limit would lose one report, not its voice.
 from __future__ import annotations
 
 import functools
+import operator
 
 from google.protobuf.descriptor import FieldDescriptor
 
@@ -27,6 +28,12 @@ MAX_STRING = 16_384                   # characters; the agent cuts arguments at 
 MAX_BYTES = 32_768                    # a bytes field: the largest EDID (128 bytes × 256 blocks)
 
 
+# Each list item, string character or byte takes at least one byte of the serialized message, so a
+# message no larger than the smallest limit holds nothing over any limit: `check` skips it unread.
+_SMALLEST_LIMIT = min(DEFAULT_ITEMS, *ITEMS.values(), MAX_STRING, MAX_BYTES)
+_BYTE_SIZE = operator.methodcaller("ByteSize")
+
+
 class TooLarge(ValueError):
     """A part of the report is over its limit; the message names it and the limit."""
 
@@ -34,6 +41,8 @@ class TooLarge(ValueError):
 def check(message, path: str = "") -> None:
     """Raise TooLarge for the first list or string of `message` over its limit. Counts are checked
     before the items are visited, so an oversized list is refused without walking it."""
+    if message.ByteSize() <= _SMALLEST_LIMIT:  # most items: nothing in them can be over a limit
+        return
     for field, value in message.ListFields():
         where = f"{path}.{field.name}" if path else field.name
         if field.is_repeated:
@@ -42,8 +51,9 @@ def check(message, path: str = "") -> None:
                 if field.message_type.fields_by_name["key"].type in _SIZED:
                     _check_scalars(where, list(value))
             elif _is_message(field):
-                for item in value:
-                    check(item, where)
+                if value and max(map(_BYTE_SIZE, value)) > _SMALLEST_LIMIT:  # sizes in C; items only if needed
+                    for item in value:
+                        check(item, where)
             elif field.type in _SIZED:
                 _check_scalars(where, value)
         elif _is_message(field):

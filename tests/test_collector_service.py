@@ -195,9 +195,15 @@ def test_malformed_report_id_is_invalid_argument(collector):
     assert collector.stored_reports() == 0
 
 
-@pytest.mark.parametrize("place", ["collected_at", "host.boot_time", "processes[1].create_time",
-                                   "sessions[0].started_at"])
-def test_a_time_no_calendar_has_is_invalid_argument_naming_where(collector, place):
+@pytest.mark.parametrize("place, part, value", [
+    ("collected_at", "seconds", 300_000_000_000),  # after the year 9999
+    ("host.boot_time", "seconds", 300_000_000_000),
+    ("processes[1].create_time", "seconds", 300_000_000_000),
+    ("processes[1].create_time", "nanos", 1_000_000_000),
+    ("sessions[0].started_at", "seconds", 300_000_000_000),
+    ("sessions[0].started_at", "seconds", -62_135_596_801),  # before the year 1
+])
+def test_a_time_no_calendar_has_is_invalid_argument_naming_where(collector, place, part, value):
     creds = collector.enroll("SN-TIME")
     report = make_report("SN-TIME")
     for _ in range(2):
@@ -207,7 +213,7 @@ def test_a_time_no_calendar_has_is_invalid_argument_naming_where(collector, plac
     for step in place.split(".")[:-1]:
         name, _, index = step.partition("[")
         target = getattr(target, name)[int(index[:-1])] if index else getattr(target, name)
-    getattr(target, place.split(".")[-1]).seconds = 300_000_000_000  # after the year 9999
+    setattr(getattr(target, place.split(".")[-1]), part, value)
     with collector.client(creds) as client:
         error = refused(lambda: client.report(report))
     assert error.code == grpc.StatusCode.INVALID_ARGUMENT

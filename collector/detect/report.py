@@ -319,13 +319,9 @@ class ReportView:
         return self._processes_by_name.get(key) if key else None
 
     @functools.cached_property
-    def _processes_by_name(self) -> dict[str, ProcessView]:
-        """Normalised name -> the first process of that name (built backwards: the first one is written last)."""
+    def _processes_by_name(self) -> dict[str, ProcessView]:  # the first of each name: written last, so kept
         backwards = self.processes[::-1]
-        return dict(zip(map(normalise_name, map(_NAME, backwards)), backwards))
-
-
-_NAME = operator.attrgetter("name")
+        return dict(zip(map(normalise_name, map(operator.attrgetter("name"), backwards)), backwards))
 
 
 def _process(raw: Part) -> ProcessView:
