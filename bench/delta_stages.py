@@ -5,7 +5,7 @@
 `--devices` simulated laptops (`benchlib.reports.LaptopReports`: a laptop's churn between scans)
 each send a full report, then `--reports` delta reports, through the collector's own path on a
 real SQLite file: `ingest.prepare` (validate, rebuild on the device's state), the incremental
-classifier, `ingest.pack` (the rows and compressed bodies, made before the write) and
+classifier, `ingest.prepare_write` (the rows and compressed bodies, made before the write) and
 `Store.ingest` (the writer's transaction, its turn), `--batch` reports a transaction.
 Prints CPU µs per delta (time.process_time) per stage; `--profile` writes a cProfile of the
 delta reports' whole path for `python -m pstats`. `--full`: the same churn sent as full reports
@@ -26,7 +26,7 @@ from benchlib.stats import table
 from farmwatch.collector import ingest
 
 
-STAGES = ("validate + rebuild", "classify", "pack", "store (write turn)")
+STAGES = ("validate + rebuild", "classify", "prepare write", "store (write turn)")
 
 
 def _timed(totals: dict, stage: str, call, *args, **kwargs):
@@ -50,7 +50,7 @@ def _one_batch(laptops, store, classify, totals: dict, profiler) -> int:
             profiler.enable()
         item = _timed(totals, "validate + rebuild", ingest.prepare, message, peer_ip="10.0.0.1", states=store.states)
         item.verdict = _timed(totals, "classify", classify, item.report, ingest.classify_hints(item.known))
-        _timed(totals, "pack", ingest.pack, item, store.wifi)
+        _timed(totals, "prepare write", ingest.prepare_write, item, store.wifi)
         if profiler:
             profiler.disable()
         if item.send_full:

@@ -188,7 +188,7 @@ class Incoming:
     delta: report_pb2.AgentReport | None = None  # a delta report as received; `report` is then its full one
     known: Known | None = None  # `report` as the device's state, once the write moved the device
     send_full: int = 0  # a FullReportReason: nothing is stored, the agent sends the report in full
-    stored: StoredForm | None = None  # what is written of it, made by `pack`
+    stored: StoredForm | None = None  # what is written of it, made by `prepare_write`
     locations: list[tuple] = field(default_factory=list)  # its device_locations and device_scans rows
     scans: list[tuple] = field(default_factory=list)
     replay: bool = field(default=False, init=False)
@@ -231,7 +231,7 @@ def prepare(report, *, peer_ip: str, cert_serial: str = "", received_at: str | N
                     delta=report, known=known)
 
 
-def pack(item: Incoming, wifi: WifiHasher | None) -> None:
+def prepare_write(item: Incoming, wifi: WifiHasher | None) -> None:
     """Work out what storing `item` needs and no transaction does: its location and access-point
     rows (the report keeps no neighbour afterwards), and its `stored_form`. Done before the write
     transaction, whose turn is taken one at a time by every serving process, so that turn holds
@@ -352,7 +352,7 @@ def _store_one(tx, item: Incoming, wifi: WifiHasher | None) -> bool:
     order = order_of(report, item.received_at, item.cert_serial, device)
     item.replay, item.moved = order.replay, order.moves_device
     combined = _combined(item.verdict, lambda: tx.fleet_findings(report.device_id)) if order.moves_device else None
-    pack(item, wifi)  # unless the caller did, before the writer's turn
+    prepare_write(item, wifi)  # unless the caller did, before the writer's turn
     tx.write(item, item.stored, Decision(item.replay, order.moves_device, combined, item.locations, item.scans), device)
     return True
 

@@ -261,7 +261,7 @@ class CollectorService(collector_pb2_grpc.CollectorServicer):
             store = self.queue.store
             item = ingest.prepare(request, peer_ip=self.auth.client_ip(context), cert_serial=identity.serial,
                                   classify=self.classify, states=store.states)
-            ingest.pack(item, store.wifi)  # here, in parallel, not in the writer's turn
+            ingest.prepare_write(item, store.wifi)  # here, in parallel, not in the writer's turn
             return self.queue.submit(item).result(), None
         except ingest.InvalidReport as exc:
             log.warning("event=report_refused reason=invalid device_id=%s error=%r", identity.subject, str(exc))
