@@ -36,9 +36,15 @@ def _timed(totals: dict, stage: str, call, *args, **kwargs):
     return result
 
 
+def _classify(classify, item):
+    """As the server does: a delta with its state's item digests as hints, a full report without."""
+    return classify(item.report, ingest.classify_hints(item.known) if item.delta is not None else None)
+
+
 def _one_batch(laptops, store, classify, totals: dict, profiler) -> int:
-    """Each laptop's next report: the deltas through prepare and classify one by one, then stored in
-    one transaction (group commit); a daily full report goes alone, unmeasured. Returns the deltas."""
+    """Each laptop's next report: through prepare, classify and prepare_write one by one, then stored
+    in one transaction (group commit); a delta laptop's daily full report goes alone, unmeasured.
+    Returns the reports measured."""
     batch = []
     for laptop in laptops:
         message = laptop.message()
@@ -49,7 +55,7 @@ def _one_batch(laptops, store, classify, totals: dict, profiler) -> int:
         if profiler:
             profiler.enable()
         item = _timed(totals, "validate + rebuild", ingest.prepare, message, peer_ip="10.0.0.1", states=store.states)
-        item.verdict = _timed(totals, "classify", classify, item.report, ingest.classify_hints(item.known))
+        item.verdict = _timed(totals, "classify", _classify, classify, item)
         _timed(totals, "prepare write", ingest.prepare_write, item, store.wifi)
         if profiler:
             profiler.disable()

@@ -1,12 +1,15 @@
 """The one path every report takes into the database, whether it came over gRPC or from a file.
 
-validate → classify → queue → one writer thread stores batches in a single transaction and
-acknowledges each report only after its batch is committed (durable before the ack).
+validate (a delta rebuilt on the device's state) → classify → `prepare_write` (the rows and
+compressed bodies that need no transaction, made in the caller's thread, in parallel) → queue →
+one writer thread stores batches in a single transaction and acknowledges each report only after
+its batch is committed (durable before the ack).
 
 Ingest decides, storage writes: per report, inside the batch's transaction (so reports of one
 device in one batch see each other), ingest reads the device's state, applies the replay rule
-(`ordering`), combines the verdict with the device's fleet findings (`fleet.verdict.combine`) and
-has fleet make the location rows (`fleet.locations`); `Storage.batch()` writes that decision.
+(`ordering`) and combines the verdict with the device's fleet findings (`fleet.verdict.combine`);
+`Storage.batch()` writes that decision with the rows `prepare_write` made (fleet's location rows,
+`fleet.locations`, among them).
 """
 from __future__ import annotations
 
@@ -97,11 +100,15 @@ def _all_valid(items, descriptor) -> bool:
     """True when every time in `items` is valid, as far as can be told a field at a time in C, not
     item by item in Python (400 processes a report): times of the items themselves or of their
     own Timestamp fields. False: some time is invalid, or lies deeper; look item by item."""
-    prefixes = ("",) if descriptor.full_name == _TIMESTAMP else _direct_times(descriptor)
-    if not items or prefixes is None:
-        return not items
-    for prefix in prefixes:
-        times = list(map(operator.attrgetter(prefix[:-1]), items)) if prefix else items
+    if not items:
+        return True
+    if descriptor.full_name == _TIMESTAMP:
+        lists = (items,)
+    elif (names := _direct_times(descriptor)) is not None:
+        lists = [list(map(operator.attrgetter(name), items)) for name in names]
+    else:
+        return False
+    for times in lists:
         seconds, nanos = list(map(_SECONDS, times)), list(map(_NANOS, times))
         if min(seconds) < _MIN_SECONDS or max(seconds) > _MAX_SECONDS or min(nanos) < 0 or max(nanos) > 999_999_999:
             return False
@@ -110,11 +117,11 @@ def _all_valid(items, descriptor) -> bool:
 
 @functools.cache
 def _direct_times(descriptor) -> tuple[str, ...] | None:
-    """("started_at.", …): a message type's Timestamp fields, when all its times are such fields of
+    """("started_at", …): a message type's Timestamp fields, when all its times are such fields of
     its own; None when one lies deeper or in a list."""
     fields = _fields_with_times(descriptor)
     if all(not f.is_repeated and f.message_type.full_name == _TIMESTAMP for f in fields):
-        return tuple(f"{f.name}." for f in fields)
+        return tuple(f.name for f in fields)
     return None
 
 
@@ -188,9 +195,9 @@ class Incoming:
     delta: report_pb2.AgentReport | None = None  # a delta report as received; `report` is then its full one
     known: Known | None = None  # `report` as the device's state, once the write moved the device
     send_full: int = 0  # a FullReportReason: nothing is stored, the agent sends the report in full
-    stored: StoredForm | None = None  # what is written of it, made by `prepare_write`
-    locations: list[tuple] = field(default_factory=list)  # its device_locations and device_scans rows
-    scans: list[tuple] = field(default_factory=list)
+    form: StoredForm | None = None  # what is written of it, made by `prepare_write` once its verdict is final
+    locations: list[tuple] = field(default_factory=list)  # its device_locations rows
+    scans: list[tuple] = field(default_factory=list)  # its device_scans row, if any
     replay: bool = field(default=False, init=False)
     moved: bool = field(default=False, init=False)
 
@@ -235,8 +242,10 @@ def prepare_write(item: Incoming, wifi: WifiHasher | None) -> None:
     """Work out what storing `item` needs and no transaction does: its location and access-point
     rows (the report keeps no neighbour afterwards), and its `stored_form`. Done before the write
     transaction, whose turn is taken one at a time by every serving process, so that turn holds
-    only SQL. Nothing to do for a report that will not be stored (`send_full`) or one packed already."""
-    if item.stored is not None or item.send_full:
+    only SQL. Nothing to do for a report that will not be stored: one refused (`send_full`), or a
+    delta sent again after its ack was lost (no state: the writer finds it stored); nor for one
+    prepared already."""
+    if item.form is not None or item.send_full or item.known is None:
         return
     report = item.report
     item.locations = location_rows(report.device_id, item.received_at, item.peer_ip,
@@ -244,7 +253,7 @@ def prepare_write(item: Incoming, wifi: WifiHasher | None) -> None:
     item.scans = take_nearby(report, item.received_at, item.peer_ip, wifi)  # stored reports keep no neighbour
     if item.delta is not None and item.delta.network.wifi_nearby:  # nor does a delta, stored as received
         del item.delta.network.wifi_nearby[:]
-    item.stored = stored_form(item)
+    item.form = stored_form(item)
 
 
 def classify_hints(known: Known) -> dict:
@@ -353,7 +362,7 @@ def _store_one(tx, item: Incoming, wifi: WifiHasher | None) -> bool:
     item.replay, item.moved = order.replay, order.moves_device
     combined = _combined(item.verdict, lambda: tx.fleet_findings(report.device_id)) if order.moves_device else None
     prepare_write(item, wifi)  # unless the caller did, before the writer's turn
-    tx.write(item, item.stored, Decision(item.replay, order.moves_device, combined, item.locations, item.scans), device)
+    tx.write(item, item.form, Decision(item.replay, order.moves_device, combined, item.locations, item.scans), device)
     return True
 
 

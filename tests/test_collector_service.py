@@ -200,6 +200,7 @@ def test_malformed_report_id_is_invalid_argument(collector):
     ("host.boot_time", "seconds", 300_000_000_000),
     ("processes[1].create_time", "seconds", 300_000_000_000),
     ("processes[1].create_time", "nanos", 1_000_000_000),
+    ("processes[1].create_time", "nanos", -1),
     ("sessions[0].started_at", "seconds", 300_000_000_000),
     ("sessions[0].started_at", "seconds", -62_135_596_801),  # before the year 1
 ])

@@ -2,7 +2,7 @@
 
 zstd instead of zlib (issue 15): on a 36.6 KB report, level 1 takes ~0.1 ms against zlib level 1's
 ~0.3 ms for a body ~5 % smaller, level 3 ~0.14 ms against zlib level 6's ~0.65 ms for the same size,
-and reading back is twice as fast (docs/performance.md, "Compression"). Databases written before
+and reading back is twice as fast (docs/performance.md, "Issue 15, round 2"). Databases written before
 hold zlib bodies: a zstd frame starts with its magic number 28 b5 2f fd, and a zlib stream cannot
 (its two header bytes make a multiple of 31, which 0x28b5 is not), so both are read with no migration.
 """

@@ -92,11 +92,11 @@ def stored_form(item) -> StoredForm:
 
     The raw report is the report as received (fields this collector does not know dropped): a
     delta report stays a delta, read back in full through its chain (`report_chain`). A full
-    report is its own state, so its raw body serves as the state's too; a delta sent again after its
-    ack was lost has no state (`known`), being stored already."""
+    report is its own state (`item.known.report is item.report`), so its raw body serves as the
+    state's too."""
     raw = (item.delta or item.report).SerializeToString()
     packed = blobs.pack(raw, blobs.RAW_LEVEL)
-    state = packed if item.delta is None else item.known and device_states.body_of(item.known)
+    state = packed if item.delta is None else device_states.body_of(item.known)
     return StoredForm(packed, len(raw), findings_rows(item.verdict or {}), state)
 
 

@@ -45,7 +45,7 @@ class StoredForm:
     raw: bytes              # the report as received, compressed (`blobs`)
     raw_size: int           # its serialized size
     findings: list[tuple]   # findings rows: (rule, severity, summary, evidence JSON, allowed)
-    state: bytes | None     # the device's state after it (`device_states`), compressed
+    state: bytes            # the device's state after it (`device_states`), compressed
 
 
 class WriteFailed(Exception):
