@@ -153,12 +153,20 @@ def postgres_url(postgres_server):
     postgres_server.drop_database(url)
 
 
+@pytest.fixture
+def postgres_schema_url(postgres_server):
+    """A new PostgreSQL database for one test, at the current schema (pg_server.Server.new_database)."""
+    url = postgres_server.new_database(schema=True)
+    yield url
+    postgres_server.drop_database(url)
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request, monkeypatch):
     """Each test that takes it runs on both engines; on PostgreSQL every collector and store the
     test opens through its config uses a database of its own ($FARMWATCH_DATABASE_URL)."""
     if request.param == "postgresql":
-        monkeypatch.setenv("FARMWATCH_DATABASE_URL", request.getfixturevalue("postgres_url"))
+        monkeypatch.setenv("FARMWATCH_DATABASE_URL", request.getfixturevalue("postgres_schema_url"))
     return request.param
 
 
@@ -168,7 +176,7 @@ def new_database(request, engine: str, folder: Path, name: str = "farmwatch.sqli
     if engine == "sqlite":
         return folder / name
     server = request.getfixturevalue("postgres_server")
-    url = server.new_database()
+    url = server.new_database(schema=True)
     request.addfinalizer(lambda: server.drop_database(url))
     return url
 
