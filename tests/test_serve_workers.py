@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,11 +35,18 @@ WORKERS = 2
 ESTABLISHED, LISTEN = "01", "0A"  # TCP states as /proc/net/tcp spells them
 
 
-@pytest.fixture(params=ENGINES)
-def served(request, tmp_path):
-    """`serve --workers 2` on each engine (on PostgreSQL, a database of its own in the home's settings)."""
-    home = tmp_path / "collector"
+@pytest.fixture(scope="module")
+def initialised_home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("pki-init") / "collector"
     cli("farmwatch-collector", "--home", home, "pki", "init")
+    return home
+
+
+@pytest.fixture(params=ENGINES)
+def served(request, tmp_path, initialised_home):
+    """`serve --workers 2` on each engine (on PostgreSQL, a database of its own in the home's settings),
+    in a home of its own: a copy of one `pki init` made once per module."""
+    home = Path(shutil.copytree(initialised_home, tmp_path / "collector"))
     if request.param == "postgresql":
         name_database(home, request.getfixturevalue("postgres_url"))
     server = Collector(home, "--workers", WORKERS)
