@@ -125,12 +125,17 @@ ENGINES = ("sqlite", "postgresql")
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_dialect: the statement under test is SQLite's own SQL; runs on "
                             "SQLite only (tests/test_postgres_sql.py holds the PostgreSQL counterparts)")
+    config.addinivalue_line("markers", "one_engine: what the test proves is not the storage's (TLS, gRPC limits, "
+                            "wire framing, HTTP retries, CLI messages): it stores and reads only through paths "
+                            "other tests run on both engines; runs on SQLite only")
 
 
 def pytest_collection_modifyitems(config, items):
-    """A `sqlite_dialect` test is not collected for PostgreSQL: its SQL is not PostgreSQL's."""
+    """A `sqlite_dialect` or `one_engine` test is not collected for PostgreSQL: its SQL is not
+    PostgreSQL's, or its subject is not the engine."""
     kept = [item for item in items
-            if not (item.get_closest_marker("sqlite_dialect") and "postgresql" in item.name)]
+            if not ((item.get_closest_marker("sqlite_dialect") or item.get_closest_marker("one_engine"))
+                    and "postgresql" in item.name)]
     if len(kept) < len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
@@ -153,12 +158,20 @@ def postgres_url(postgres_server):
     postgres_server.drop_database(url)
 
 
+@pytest.fixture
+def postgres_schema_url(postgres_server):
+    """A new PostgreSQL database for one test, at the current schema (pg_server.Server.new_database)."""
+    url = postgres_server.new_database(schema=True)
+    yield url
+    postgres_server.drop_database(url)
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request, monkeypatch):
     """Each test that takes it runs on both engines; on PostgreSQL every collector and store the
     test opens through its config uses a database of its own ($FARMWATCH_DATABASE_URL)."""
     if request.param == "postgresql":
-        monkeypatch.setenv("FARMWATCH_DATABASE_URL", request.getfixturevalue("postgres_url"))
+        monkeypatch.setenv("FARMWATCH_DATABASE_URL", request.getfixturevalue("postgres_schema_url"))
     return request.param
 
 
@@ -168,7 +181,7 @@ def new_database(request, engine: str, folder: Path, name: str = "farmwatch.sqli
     if engine == "sqlite":
         return folder / name
     server = request.getfixturevalue("postgres_server")
-    url = server.new_database()
+    url = server.new_database(schema=True)
     request.addfinalizer(lambda: server.drop_database(url))
     return url
 

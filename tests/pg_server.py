@@ -30,7 +30,7 @@ class Server:
     """A server and an administrator URL; `new_database()` makes an empty database per test."""
 
     def __init__(self):
-        self.folder = None
+        self.folder, self._template = None, None
         self.admin_url = os.environ.get(URL_VARIABLE) or self._start()
 
     def _start(self) -> str:
@@ -49,13 +49,25 @@ class Server:
         self.resume()
         return f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
-    def new_database(self) -> str:
+    def new_database(self, schema: bool = False) -> str:
+        """An empty database; with `schema`, one already at the collector's current schema: a copy of
+        a database the collector opened once this session, as its first open of each would leave it."""
         import psycopg
 
         name = f"farmwatch_test_{uuid.uuid4().hex[:12]}"
+        template = f" TEMPLATE {self._schema_template()} STRATEGY FILE_COPY" if schema else ""
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name}")
+            conn.execute(f"CREATE DATABASE {name}{template}")
         return self.admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+    def _schema_template(self) -> str:
+        if self._template is None:
+            from farmwatch.collector.storage import open_storage
+
+            url = self.new_database()
+            open_storage(url).close()  # closed: a template must have no session open
+            self._template = url.rsplit("/", 1)[1]
+        return self._template
 
     def drop_database(self, url: str) -> None:
         import psycopg
@@ -73,7 +85,9 @@ class Server:
                         self.folder / "server.log", "-w", "start"], check=True, capture_output=True)
 
     def stop(self) -> None:
-        if self.folder is None:
+        if self.folder is None:  # a server this session did not start: only its own database goes
+            if self._template is not None:
+                self.drop_database(self.admin_url.rsplit("/", 1)[0] + f"/{self._template}")
             return
         self.halt()
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -28,11 +29,18 @@ def collector(home: Path, *args, check: bool = True, env: dict | None = None) ->
     return result
 
 
-@pytest.fixture
-def home(tmp_path) -> Path:
-    home = tmp_path / "home"
+@pytest.fixture(scope="module")
+def initialised_home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("pki-init") / "home"
     collector(home, "pki", "init", "--san", "collector.example.com", "--san", "10.0.0.5")
     return home
+
+
+@pytest.fixture
+def home(initialised_home, tmp_path) -> Path:
+    """A home as `pki init` made it, each test its own: a copy (modes kept) of one made once per module,
+    where a `pki init` per test cost a process start each."""
+    return Path(shutil.copytree(initialised_home, tmp_path / "home"))
 
 
 def write_report(path: Path, report, envelope: dict | None = None) -> Path:

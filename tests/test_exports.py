@@ -226,6 +226,7 @@ def udp_receiver():
         yield receiver
 
 
+@pytest.mark.one_engine
 def test_cef_rfc5424_over_udp(store, udp_receiver):
     report(store, "relay/win_jetkvm", "SN-8")
     sink = exports.SyslogSink("127.0.0.1", udp_receiver.getsockname()[1], hostname="collector-1")
@@ -242,6 +243,7 @@ def test_cef_rfc5424_over_udp(store, udp_receiver):
     assert 2 in severities  # critical findings are syslog severity 2
 
 
+@pytest.mark.one_engine
 def test_cef_rfc3164_over_udp(store, udp_receiver):
     report(store, "suspicious/linux_frp_client", "SN-9")
     sink = exports.SyslogSink("127.0.0.1", udp_receiver.getsockname()[1], format="rfc3164", facility="local4",
@@ -293,6 +295,7 @@ def octet_frames(data: bytes) -> list[str]:
     return frames
 
 
+@pytest.mark.one_engine
 def test_cef_over_tcp_is_octet_counted_on_one_connection(store):
     receiver = TcpReceiver()
     report(store, "relay/win_jetkvm", "SN-10")
@@ -306,6 +309,7 @@ def test_cef_over_tcp_is_octet_counted_on_one_connection(store):
     assert all(f.startswith("<") and " CEF:0|farmwatch|" in f for f in frames)
 
 
+@pytest.mark.one_engine
 def test_cef_over_tcp_rfc3164_is_newline_framed(store):
     receiver = TcpReceiver()
     report(store, "suspicious/linux_frp_client", "SN-11")
@@ -331,6 +335,7 @@ def test_cef_to_a_closed_tcp_port_fails_and_keeps_events_pending(store):
     assert len(exports.SinkCursor(store, sink.name).pending(store)) == 1
 
 
+@pytest.mark.one_engine
 def test_cef_over_udp_is_fire_and_forget_as_documented(store, capsys, monkeypatch):
     """Nothing tells a UDP sender its message was lost: to a closed port the event counts as sent.
     The help, the deploy guide and the examples say so and show TCP."""
@@ -350,6 +355,7 @@ def test_cef_over_udp_is_fire_and_forget_as_documented(store, capsys, monkeypatc
     assert "export cef --follow --to siem.example.com:514 --tcp" in (repo / "README.md").read_text()
 
 
+@pytest.mark.one_engine
 def test_cli_cef_over_udp(store, home, udp_receiver):
     report(store, "suspicious/linux_frp_client", "SN-13")
     result = run_cli(home, "export", "cef", "--to", f"127.0.0.1:{udp_receiver.getsockname()[1]}", "--rfc3164")
@@ -413,6 +419,7 @@ def webhook_receiver(request):
     receiver.close()
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize("webhook_receiver", [([503, 502, 500],)], indirect=True)
 def test_webhook_retries_server_errors_with_backoff_until_delivered(store, webhook_receiver):
     report(store, "suspicious/linux_frp_client", "SN-14")
@@ -435,6 +442,7 @@ def test_webhook_gives_up_after_its_attempts_and_the_next_run_delivers(store, we
     assert exports.send_pending(store, exports.SinkCursor(store, sink.name), sink, FAST) == 1
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize("webhook_receiver", [([400],)], indirect=True)
 def test_webhook_client_error_is_not_retried(store, webhook_receiver):
     report(store, "suspicious/linux_frp_client", "SN-16")
@@ -444,6 +452,7 @@ def test_webhook_client_error_is_not_retried(store, webhook_receiver):
     assert error.value.permanent and len(webhook_receiver.attempts) == 1
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize("webhook_receiver", [([429], "1")], indirect=True)
 def test_webhook_honours_retry_after(store, webhook_receiver):
     report(store, "suspicious/linux_frp_client", "SN-17")
@@ -464,6 +473,7 @@ def test_webhook_backoff_grows_exponentially():
     assert ceilings == [0.5, 1, 2, 4, 4, 4]
 
 
+@pytest.mark.one_engine
 def test_cli_webhook_from_collector_toml(store, home, webhook_receiver):
     report(store, "suspicious/linux_frp_client", "SN-18")
     (home / "collector.toml").write_text(
@@ -478,6 +488,7 @@ def test_cli_webhook_from_collector_toml(store, home, webhook_receiver):
     assert "/hooks/farmwatch" not in result.stderr
 
 
+@pytest.mark.one_engine
 def test_cli_webhook_failure_says_what_was_delivered(store, home):
     report(store, "suspicious/linux_frp_client", "SN-19")
     receiver = WebhookReceiver([404])
@@ -497,6 +508,7 @@ def elsewhere():
     receiver.close()
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_webhook_never_follows_a_redirect_and_retries_it_as_a_failure(store, elsewhere, status):
     report(store, "suspicious/linux_frp_client", "SN-REDIRECT")
@@ -512,6 +524,7 @@ def test_webhook_never_follows_a_redirect_and_retries_it_as_a_failure(store, els
     assert len(exports.SinkCursor(store, sink.name).pending(store)) == 1  # still to deliver
 
 
+@pytest.mark.one_engine
 def test_webhook_over_https_trusts_its_ca_file_and_retries_past_a_redirect(store, elsewhere, collector_home):
     report(store, "suspicious/linux_frp_client", "SN-REDIRECT-TLS")
     receiver = WebhookReceiver([302], location=elsewhere.url, pki_dir=collector_home / "pki")
@@ -524,6 +537,7 @@ def test_webhook_over_https_trusts_its_ca_file_and_retries_past_a_redirect(store
     assert [b["device_id"] for b in receiver.bodies] == ["SN-REDIRECT-TLS"]
 
 
+@pytest.mark.one_engine
 def test_cli_webhook_reports_a_redirect_and_keeps_the_event(store, home, elsewhere):
     report(store, "suspicious/linux_frp_client", "SN-REDIRECT-CLI")
     redirecting = WebhookReceiver([302] * 10, location=elsewhere.url)

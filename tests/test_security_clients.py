@@ -132,6 +132,7 @@ def strict_collector(collector_home, monkeypatch):
     running.stop()
 
 
+@pytest.mark.one_engine
 def test_transport_limits_are_set():
     from farmwatch.collector import server
 
@@ -141,6 +142,7 @@ def test_transport_limits_are_set():
     assert limits["grpc.max_connection_idle_ms"] and limits["grpc.max_connection_age_ms"]
 
 
+@pytest.mark.one_engine
 def test_a_connection_that_never_starts_tls_is_closed(strict_collector):
     """Slowloris: a TCP connection that sends nothing held a descriptor for 120 s (gRPC's default)."""
     import socket
@@ -153,6 +155,7 @@ def test_a_connection_that_never_starts_tls_is_closed(strict_collector):
     assert time.monotonic() - started < 8
 
 
+@pytest.mark.one_engine
 def test_an_idle_connection_is_closed_and_the_agent_reconnects(strict_collector):
     creds = strict_collector.enroll("SN-IDLE")
     with strict_collector.client(creds) as client:
@@ -162,6 +165,7 @@ def test_an_idle_connection_is_closed_and_the_agent_reconnects(strict_collector)
     assert strict_collector.stored_reports() == 2
 
 
+@pytest.mark.one_engine
 def test_calls_that_never_send_their_request_do_not_starve_reports(collector):
     """The bootstrap certificate is public. A client that opens more calls than the collector has
     worker threads and never sends their request body (HTTP/2 headers, then nothing) must not hold
@@ -292,6 +296,7 @@ def test_a_compressed_report_is_stored(collector, compression):
     assert collector.stored_reports() == 1
 
 
+@pytest.mark.one_engine
 def test_a_compressed_bomb_is_refused_without_inflating_it(collector):
     """200 MB of zeros gzip to 200 kB; the limit applies to the inflated size."""
     creds = collector.enroll("SN-BOMB")
@@ -321,6 +326,7 @@ def test_a_report_cancelled_or_timed_out_before_its_ack_is_stored_once_when_rese
     assert {r["n"] for r in stored} == {1}
 
 
+@pytest.mark.one_engine
 def test_metadata_beyond_the_limit_is_refused(collector):
     creds = collector.enroll("SN-META")
     stub = collector_pb2_grpc.CollectorStub(collector.channel(creds))

@@ -16,14 +16,11 @@ from cryptography import x509
 
 import certfactory
 import figures
-from conftest import RunningCollector, make_report
+from conftest import ENGINES, RunningCollector, make_report, new_database
 from db_snapshot import table_counts
 from farmwatch.agent import identity, transport
 from farmwatch.collector import enrollment, pki
 from farmwatch.v1 import collector_pb2, collector_pb2_grpc, query_pb2, query_pb2_grpc
-
-# on both engines: SQLite and a real PostgreSQL server (conftest `engine`)
-pytestmark = pytest.mark.usefixtures("engine")
 
 SECTION = "security: refused calls per class"
 HANDSHAKE = grpc.StatusCode.UNAVAILABLE  # the TLS handshake fails; no call reaches the service
@@ -31,11 +28,15 @@ UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
 DENIED = grpc.StatusCode.PERMISSION_DENIED
 
 
-@pytest.fixture(scope="module")
-def collector(tmp_path_factory):
-    home = tmp_path_factory.mktemp("mtls") / "collector"
+@pytest.fixture(scope="module", params=ENGINES)
+def collector(request, tmp_path_factory):
+    """On both engines: SQLite, and a real PostgreSQL server with a database of its own. (A module-scoped
+    collector does not see the function-scoped `engine` fixture: it is made once, on the engine it names.)"""
+    folder = tmp_path_factory.mktemp("mtls")
+    home = folder / "collector"
     pki.CertificateAuthority.create(home / "pki").issue_server(["localhost", "127.0.0.1"])
-    running = RunningCollector(home)
+    database = {} if request.param == "sqlite" else {"database_url": new_database(request, request.param, folder)}
+    running = RunningCollector(home, **database)
     yield running
     running.stop()
 

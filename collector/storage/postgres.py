@@ -174,13 +174,17 @@ class PostgresStorage(StorageMethods):
     def export_lease(self, sink: str):
         """Hold `sink`'s lease while its run lasts: a session advisory lock on a connection of its own,
         across every collector host (released by the server if the run dies); ExportBusy when another
-        run holds it."""
+        run holds it. Unlocked before the connection closes: the server ends a closed session in its own
+        time, and until then the next run would find the lock still held."""
         conn = connect(self.url)
         try:
             [(taken,)] = conn.execute("SELECT pg_try_advisory_lock(?, hashtext(?))", (_EXPORT, sink)).fetchall()
             if not taken:
                 raise ExportBusy(f"another export of {sink} is running on a collector host sharing this database")
-            yield
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(?, hashtext(?))", (_EXPORT, sink))
         finally:
             conn.close()
 
