@@ -92,13 +92,22 @@ class RecordingContext(Context):
         return self.found
 
 
+@cache
+def corpus_views() -> tuple[tuple, ...]:
+    """(report, view, sightings) of each corpus report: read once, for every rule's test (views and
+    sightings are read, never changed)."""
+    catalogue = load_catalogue()
+    return tuple((report, view, find_sightings(view, catalogue)) for report in corpus()
+                 for view in (read_report(report),))
+
+
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
 def test_every_rule_reads_only_what_it_declares(rule):
     catalogue = load_catalogue()
-    for report in corpus():
-        view, touched = read_report(report), set()
+    for report, view, found in corpus_views():
+        touched = set()
         ctx = RecordingContext(RecordingView(view, touched), catalogue, Policy().for_device(None))
-        ctx.touched, ctx.found = touched, find_sightings(view, catalogue)
+        ctx.touched, ctx.found = touched, found
         list(rule.run(ctx))
         assert touched <= rule.reads, f"{rule.id} reads {sorted(touched - rule.reads)} undeclared on {report.report_id}"
 

@@ -138,11 +138,13 @@ def test_two_people_behind_one_router_for_days_are_a_medium_cluster(fleet):
     assert {v for v in verdicts(store).values()} == {("suspicious", "clean", "fleet")}
 
 
+@pytest.mark.one_engine  # the rule's logic; the correlation SQL it reads is run on both engines by the tests around it
 def test_a_short_stay_together_is_not_a_cluster(fleet):
     _, result = fleet(at(Place.home("conference"), ANN, BOB, days=range(6, 8)))
     assert result.clusters == []
 
 
+@pytest.mark.one_engine  # the rule's logic; the correlation SQL it reads is run on both engines by the tests around it
 def test_a_two_day_conference_in_california_is_not_a_cluster_though_it_touches_three_utc_days(fleet):
     venue = Place.home("conference-sf")
     hours = tuple(range(17, 27))  # 09:00-18:00 Pacific: 17:00-02:00 UTC, so two local days are three UTC days
@@ -151,6 +153,7 @@ def test_a_two_day_conference_in_california_is_not_a_cluster_though_it_touches_t
     assert result.clusters == []
 
 
+@pytest.mark.one_engine  # the rule's logic; the correlation SQL it reads is run on both engines by the tests around it
 def test_days_before_the_window_do_not_count_towards_a_place(fleet):
     space = Place.home("coworking")  # one visit a week: only the last is inside the window
     laptops = [Laptop(f"cowork-{p.name}", CLEAN, p, [(space, range(0, 22, 7))]) for p in (ANN, BOB, CAT)]
@@ -158,6 +161,7 @@ def test_days_before_the_window_do_not_count_towards_a_place(fleet):
     assert result.clusters == []
 
 
+@pytest.mark.one_engine  # the rule's logic; the correlation SQL it reads is run on both engines by the tests around it
 def test_neighbours_access_points_with_nearly_the_same_bssid_stay_apart(fleet):
     # Folding an access point's radios by the BSSID's last byte would join unrelated homes: a
     # fleet has thousands of routers of a few models, 2^16 such blocks per vendor prefix.
@@ -182,6 +186,7 @@ def test_a_farm_that_moved_house_is_shown_where_it_is_now_and_names_its_people(f
     assert findings(store, "fleet-moved-to-cluster") == {}  # the old house was theirs together, not each one's own
 
 
+@pytest.mark.one_engine  # the rule's logic; the correlation SQL it reads is run on both engines by the tests around it
 def test_one_persons_two_laptops_are_not_a_cluster(fleet):
     place = Place.home("one-person")
     laptops = [Laptop("ann-1", CLEAN, ANN, [(place, DAYS)]), Laptop("ann-2", CLEAN, ANN, [(place, DAYS)])]
@@ -189,6 +194,7 @@ def test_one_persons_two_laptops_are_not_a_cluster(fleet):
     assert result.clusters == [] and result.skipped_keys["one person"] == 3
 
 
+@pytest.mark.one_engine  # the rule's logic; the correlation SQL it reads is run on both engines by the tests around it
 def test_a_replacement_laptop_exported_without_the_email_is_the_same_person(fleet, tmp_path):
     place = Place.home("replaced")
     laptops = [Laptop("ann-old", CLEAN, ANN, [(place, range(0, 5))]), Laptop("ann-new", CLEAN, ANN, [(place, DAYS)])]
@@ -200,6 +206,7 @@ def test_a_replacement_laptop_exported_without_the_email_is_the_same_person(flee
     assert correlate(store, FleetSettings(), NOW).clusters == []
 
 
+@pytest.mark.one_engine  # the rule's logic; the correlation SQL it reads is run on both engines by the tests around it
 def test_devices_nobody_is_known_to_hold_are_different_people(fleet):
     place = Place.home("unknowns")
     laptops = [Laptop("x-1", CLEAN, None, [(place, DAYS)]), Laptop("x-2", CLEAN, None, [(place, DAYS)])]
@@ -207,6 +214,7 @@ def test_devices_nobody_is_known_to_hold_are_different_people(fleet):
     assert len(result.clusters) == 3 and all(c["people"] == 2 for c in result.clusters)
 
 
+@pytest.mark.one_engine  # the rule's logic; the correlation SQL it reads is run on both engines by the tests around it
 def test_a_place_left_before_the_window_is_no_cluster(fleet):
     _, result = fleet(at(Place.home("old"), ANN, BOB, days=range(0, 4)), settings=FleetSettings(window_days=3))
     assert result.clusters == []
@@ -221,6 +229,7 @@ def test_three_people_are_high_and_one_driven_member_makes_it_critical(fleet):
     assert {v[0] for v in verdicts(store).values()} == {"relay"}
 
 
+@pytest.mark.one_engine  # the rule's logic; the correlation SQL it reads is run on both engines by the tests around it
 @pytest.mark.parametrize("with_tools, severity, verdict", [(1, "high", "suspicious"), (2, "critical", "relay")])
 def test_one_member_with_a_remote_tool_does_not_make_a_farm_critical_but_two_do(fleet, with_tools, severity,
                                                                                   verdict):
@@ -241,6 +250,7 @@ def test_a_shared_private_address_or_virtual_gateway_is_no_cluster(fleet):
 HQ = Place.home("hq")
 
 
+@pytest.mark.one_engine  # the rule's logic; the correlation SQL it reads is run on both engines by the tests around it
 @pytest.mark.parametrize("settings", [
     FleetSettings(office_gateway_macs=(HQ.gateway_mac,), office_bssids=(HQ.bssid,),
                   office_networks=(HQ.peer_ip + "/32",)),
@@ -283,6 +293,7 @@ def test_configured_shared_egress_never_keys_a_cluster(fleet):
     assert result.clusters == [] and result.skipped_keys["shared egress (configured)"] == 1
 
 
+@pytest.mark.one_engine  # the rule's logic; the correlation SQL it reads is run on both engines by the tests around it
 def test_a_couple_at_one_ship_to_address_is_a_low_household(fleet):
     rosa, tom = Person("Rosa Lind", "Denver", "CO", "US", "80202"), Person("Tom Lind", "Denver", "CO", "US", "80202")
     store, result = fleet(at(Place.home("lind"), rosa, tom))
@@ -358,6 +369,7 @@ def test_silence_beyond_the_allowance_is_a_low_finding(fleet):
     assert verdicts(store)[quiet.serial][0] == "clean"
 
 
+@pytest.mark.one_engine  # the rule's logic; the correlation SQL it reads is run on both engines by the tests around it
 def test_silence_is_measured_in_report_intervals_too(fleet):
     quiet = Laptop("quiet", CLEAN, ANN, [(Place.home("q"), range(0, 4))])
     store, _ = fleet([quiet], interval=2 * 86400)  # three intervals (6 days) have not passed
@@ -366,6 +378,7 @@ def test_silence_is_measured_in_report_intervals_too(fleet):
 
 # -- roster ------------------------------------------------------------------------------------
 
+@pytest.mark.one_engine  # the rule's logic; the correlation SQL it reads is run on both engines by the tests around it
 def test_without_a_roster_there_are_no_roster_findings(fleet):
     store, result = fleet(at(Place.home("a"), ANN), roster=False)
     assert not {"fleet-not-on-roster", "fleet-never-reported"} & set(result.findings)
